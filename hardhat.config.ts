@@ -1,0 +1,60 @@
+import path from "node:path";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+/** Exact compiler version; must equal the pinned `solc` npm package and every pragma. */
+export const SOLC_VERSION = "0.8.28";
+
+// Never download a compiler: use the pinned solc-js from node_modules.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion === SOLC_VERSION) {
+    const compilerPath = path.join(__dirname, "node_modules", "solc", "soljson.js");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const longVersion: string = require("solc/package.json").version;
+    return { compilerPath, isSolcJs: true, version: args.solcVersion, longVersion };
+  }
+  return runSuper();
+});
+
+const deployerKey = process.env.POQ_DEPLOYER_KEY;
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      optimizer: { enabled: true, runs: 10_000 },
+      evmVersion: "cancun",
+    },
+  },
+  paths: {
+    sources: "contracts",
+    tests: "test",
+    ignition: "deploy",
+  },
+  networks: {
+    hardhat: {
+      // Large settlement batches in tests and benchmarks.
+      blockGasLimit: 60_000_000,
+    },
+    localhost: { url: "http://127.0.0.1:8545" },
+    ...(process.env.POQ_RPC_URL
+      ? { custom: { url: process.env.POQ_RPC_URL, accounts: deployerKey ? [deployerKey] : [] } }
+      : {}),
+  },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === "1",
+    outputFile: process.env.REPORT_GAS_FILE,
+    noColors: !!process.env.REPORT_GAS_FILE,
+    offline: true,
+  },
+  etherscan: {
+    apiKey: process.env.ETHERSCAN_API_KEY ?? "",
+  },
+  sourcify: { enabled: false },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;

@@ -1,0 +1,44 @@
+/**
+ * Base error of the project. Every error a user can cause carries a short message that names the problem,
+ * optional details, and whether retrying can help. The CLI prints `shortMessage` (and `details`) and exits
+ * non-zero; it never prints a stack trace for a PoqError.
+ */
+export type PoqErrorOptions = {
+  details?: string;
+  cause?: unknown;
+  /** True when the same call may succeed later (network, RPC outage). Reverts and bad input are never retryable. */
+  retryable?: boolean;
+};
+
+export class PoqError extends Error {
+  override name = "PoqError";
+  readonly shortMessage: string;
+  readonly details?: string;
+  readonly retryable: boolean;
+
+  constructor(shortMessage: string, options: PoqErrorOptions = {}) {
+    super(options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage, {
+      cause: options.cause,
+    });
+    this.shortMessage = shortMessage;
+    this.details = options.details;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Bad user input: a file, a flag, a config value. */
+export class InputError extends PoqError {
+  override name = "InputError";
+}
+
+/** A file that cannot be read or parsed; names the file and, where known, the line. */
+export class FileFormatError extends InputError {
+  override name = "FileFormatError";
+  readonly file: string;
+  readonly line?: number;
+  constructor(file: string, problem: string, line?: number, options: PoqErrorOptions = {}) {
+    super(line === undefined ? `${file}: ${problem}` : `${file}:${line}: ${problem}`, options);
+    this.file = file;
+    this.line = line;
+  }
+}
