@@ -1,6 +1,7 @@
+import fs from "node:fs";
 import path from "node:path";
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -16,6 +17,19 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     return { compilerPath, isSolcJs: true, version: args.solcVersion, longVersion };
   }
   return runSuper();
+});
+
+// `hardhat test` (and `hardhat coverage`) run only the contract suites directly in `test/` (`test/*.test.ts`); the
+// vitest suites in subfolders (test/offchain, test/e2e, test/browser) and the helpers in test/helpers are not mocha
+// files. Explicit file arguments still work: `npx hardhat test test/StakeVault.test.ts`.
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, hre, runSuper) => {
+  if (args.testFiles.length > 0) return runSuper(args);
+  const dir = hre.config.paths.tests;
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => path.join(dir, f));
 });
 
 const deployerKey = process.env.POQ_DEPLOYER_KEY;

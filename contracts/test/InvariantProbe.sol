@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IStakeVault} from "../interfaces/IStakeVault.sol";
+import {IRewardDistributor} from "../interfaces/IRewardDistributor.sol";
+
+/// @title InvariantProbe
+/// @notice Tests only: reads everything the invariant tests check in one call, so a property run can check after
+/// every step without hundreds of round trips.
+contract InvariantProbe {
+    struct Snapshot {
+        uint256 vaultBalance;
+        uint256 totalActive;
+        uint256 totalQueued;
+        uint256 distributorBalance;
+        uint256 funded;
+        uint256 allocated;
+        uint256 claimedTotal;
+        uint256 swept;
+        uint256 totalSupply;
+        uint256[] holderBalances;
+        uint256[] inferenceActive;
+        uint256[] inferenceQueued;
+        uint256[] evaluatorActive;
+        uint256[] evaluatorQueued;
+        uint256[] claimed;
+    }
+
+    function snapshot(
+        IStakeVault vault,
+        IRewardDistributor distributor,
+        IERC20 token,
+        address[] calldata accounts,
+        address[] calldata holders
+    ) external view returns (Snapshot memory s) {
+        s.vaultBalance = token.balanceOf(address(vault));
+        (s.totalActive, s.totalQueued) = vault.totalStaked();
+        s.distributorBalance = token.balanceOf(address(distributor));
+        (s.funded, s.allocated, s.claimedTotal, s.swept) = distributor.totals();
+        s.totalSupply = token.totalSupply();
+        s.holderBalances = new uint256[](holders.length);
+        for (uint256 i = 0; i < holders.length; ++i) {
+            s.holderBalances[i] = token.balanceOf(holders[i]);
+        }
+        uint256 n = accounts.length;
+        s.inferenceActive = new uint256[](n);
+        s.inferenceQueued = new uint256[](n);
+        s.evaluatorActive = new uint256[](n);
+        s.evaluatorQueued = new uint256[](n);
+        s.claimed = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            IStakeVault.Stake memory inf = vault.stakeOf(accounts[i], IStakeVault.Role.Inference);
+            IStakeVault.Stake memory ev = vault.stakeOf(accounts[i], IStakeVault.Role.Evaluator);
+            s.inferenceActive[i] = inf.active;
+            s.inferenceQueued[i] = inf.queued;
+            s.evaluatorActive[i] = ev.active;
+            s.evaluatorQueued[i] = ev.queued;
+            s.claimed[i] = distributor.claimed(accounts[i]);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import { createHmac } from "node:crypto";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import {
+  encodeAbiParameters,
+  encodePacked,
+  getAddress,
+  keccak256,
+  toHex,
+  type Address,
+  type Hex,
+} from "viem";
+import { InputError } from "../errors";
+
+/**
+ * The encodings shared with the contracts: packed scores, commitments, settlement hashes and the Merkle trees
+ * (task batch, assignment, cumulative rewards, trust). Each function mirrors one piece of Solidity; tests check
+ * them against the deployed contracts.
+ */
+
+/** Highest on-chain score: quality 10 scaled by 1000. */
+export const MAX_SCORE = 10_000;
+
+export const SlashReason = { NonReveal: 1, LowTrust: 2 } as const;
+export type SlashReasonCode = (typeof SlashReason)[keyof typeof SlashReason];
+
+export type SlashEntry = { evaluator: Address; reason: SlashReasonCode };
+
+/** The settlement struct of `IPoQSettlement`, field for field. */
+export type Settlement = {
+  rewardsRoot: Hex;
+  cumulativeTotal: bigint;
+  inferencePaid: bigint;
+  evaluatorPaid: bigint;
+  trustRoot: Hex;
+  inputsHash: Hex;
+  paramsVersion: number;
+  slashes: SlashEntry[];
+};
+
+/** ABI of the settlement tuple, as `abi.encode(settlement)` sees it. */
+export const SETTLEMENT_ABI = [
+  {
+    type: "tuple",
+    components: [
+      { name: "rewardsRoot", type: "bytes32" },
+      { name: "cumulativeTotal", type: "uint256" },
+      { name: "inferencePaid", type: "uint256" },
+      { name: "evaluatorPaid", type: "uint256" },
+      { name: "trustRoot", type: "bytes32" },
+      { name: "inputsHash", type: "bytes32" },
+      { name: "paramsVersion", type: "uint32" },
+      {
+        name: "slashes",
+        type: "tuple[]",
+        components: [
+          { name: "evaluator", type: "address" },
+          { name: "reason", type: "uint8" },
+        ],
+      },
+    ],
+  },
+] as const;
+
+/** Maps a quality in [0, 10] to the on-chain integer score (rounded half up, clamped to [0, 10000]). */
+export function toOnchainScore(quality: number): number {
+  if (!Number.isFinite(quality)) throw new InputError(`score ${quality} is not a finite number`);
+  return Math.min(MAX_SCORE, Math.max(0, Math.round(quality * 1000)));
+}
+
+/** Packs integer scores in [0, 10000] as big-endian uint16s, in assignment order. */
+export function packScores(scores: readonly number[]): Hex {
+  if (scores.length === 0) throw new InputError("no scores to pack");
+  const bytes = new Uint8Array(scores.length * 2);
+  scores.forEach((s, i) => {
+    if (!Number.isInteger(s) || s < 0 || s > MAX_SCORE) {
+      throw new InputError(`score ${s} at index ${i} is out of range (integers 0..${MAX_SCORE})`);
+    }
+    bytes[2 * i] = s >> 8;
+    bytes[2 * i + 1] = s & 0xff;
+  });
+  return toHex(bytes);
+}
+
+/** Inverse of {@link packScores}; rejects odd lengths and values above 10000, like the contract. */
+export function unpackScores(packed: Hex): number[] {
+  const hex = packed.slice(2);
+  if (hex.length === 0 || hex.length % 4 !== 0) {
+    throw new InputError(`malformed packed scores: ${hex.length / 2} bytes (expected a positive even number)`);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < hex.length; i += 4) {
+    const v = parseInt(hex.slice(i, i + 4), 16);
+    if (v > MAX_SCORE) throw new InputError(`packed score ${v} at index ${i / 4} is above ${MAX_SCORE}`);
+    out.push(v);
+  }
+  return out;
+}
+
+export type CommitmentDomain = { chainId: bigint | number; contract: Address; roundId: bigint | number };
+
+/** `keccak256(abi.encode(chainId, contract, roundId, evaluator, keccak256(scores), salt))`. */
+export function scoreCommitment(d: CommitmentDomain & { evaluator: Address; scores: Hex; salt: Hex }): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "bytes32" }],
+      [BigInt(d.chainId), d.contract, BigInt(d.roundId), d.evaluator, keccak256(d.scores), d.salt],
+    ),
+  );
+}
+
+/** `keccak256(abi.encode(settlement))`. */
+export function hashSettlement(s: Settlement): Hex {
+  return keccak256(encodeAbiParameters(SETTLEMENT_ABI, [normalizeSettlement(s)]));
+}
+
+/** `keccak256(abi.encode(chainId, contract, roundId, relayer, settlementHash, salt))`. */
+export function settlementCommitment(d: CommitmentDomain & { relayer: Address; settlementHash: Hex; salt: Hex }): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "bytes32" }],
+      [BigInt(d.chainId), d.contract, BigInt(d.roundId), d.relayer, d.settlementHash, d.salt],
+    ),
+  );
+}
+
+/**
+ * Deterministic salt: HMAC-SHA256 keyed by the actor's secret (its private key) over the domain, the round, the
+ * purpose and the attempt. A restarted daemon derives the same salt, so a crash never loses a reveal; nobody
+ * without the key can predict it.
+ */
+export function deriveSalt(
+  secret: Hex,
+  d: CommitmentDomain & { purpose: "scores" | "settlement"; attempt?: number },
+): Hex {
+  const msg = `poq-settle/salt/v1/${BigInt(d.chainId)}/${getAddress(d.contract)}/${BigInt(d.roundId)}/${d.purpose}/${d.attempt ?? 0}`;
+  return `0x${createHmac("sha256", Buffer.from(secret.slice(2), "hex")).update(msg).digest("hex")}`;
+}
+
+/** `keccak256(abi.encodePacked(uint32[] taskIndexes))`, the indexes ascending. */
+export function tasksHash(taskIndexes: readonly number[]): Hex {
+  for (let i = 1; i < taskIndexes.length; i++) {
+    if (taskIndexes[i] <= taskIndexes[i - 1]) throw new InputError("task indexes must be strictly ascending");
+  }
+  return keccak256(encodePacked(["uint32[]"], [taskIndexes as number[]]));
+}
+
+/** A task of a batch: its index in the round, the inference node, the model, the output's content hash and cost. */
+export type TaskLeaf = { index: number; node: Address; modelId: Hex; contentHash: Hex; costUnits: bigint };
+
+export const TASK_LEAF_TYPES = ["uint256", "address", "bytes32", "bytes32", "uint256"];
+export const ASSIGNMENT_LEAF_TYPES = ["address", "uint256", "bytes32"];
+export const REWARD_LEAF_TYPES = ["address", "uint256"];
+export const TRUST_LEAF_TYPES = ["address", "uint256"];
+
+/** Merkle tree over the round's task batch. */
+export function buildTaskTree(tasks: readonly TaskLeaf[]): StandardMerkleTree<[number, Address, Hex, Hex, bigint]> {
+  if (tasks.length === 0) throw new InputError("a task batch needs at least one task");
+  return StandardMerkleTree.of(
+    tasks.map((t) => [t.index, getAddress(t.node), t.modelId, t.contentHash, t.costUnits] as [number, Address, Hex, Hex, bigint]),
+    TASK_LEAF_TYPES,
+  );
+}
+
+/** Assignment tree: one leaf `(evaluator, scoreCount, tasksHash)` per evaluator with at least one task. */
+export function buildAssignmentTree(
+  byEvaluator: ReadonlyMap<Address, readonly number[]>,
+): StandardMerkleTree<[Address, bigint, Hex]> {
+  const values = [...byEvaluator.entries()]
+    .filter(([, tasks]) => tasks.length > 0)
+    .map(([e, tasks]) => [getAddress(e), BigInt(tasks.length), tasksHash(tasks)] as [Address, bigint, Hex])
+    .sort((a, b) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1));
+  if (values.length === 0) throw new InputError("an assignment needs at least one evaluator with tasks");
+  return StandardMerkleTree.of(values, ASSIGNMENT_LEAF_TYPES);
+}
+
+/** Cumulative rewards tree: leaves `(account, cumulativeAmount)`, sorted by address for a canonical root. */
+export function buildRewardsTree(
+  entries: readonly { account: Address; cumulativeAmount: bigint }[],
+): StandardMerkleTree<[Address, bigint]> {
+  const values = entries
+    .map((e) => [getAddress(e.account), e.cumulativeAmount] as [Address, bigint])
+    .sort((a, b) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1));
+  if (values.length === 0) throw new InputError("a rewards tree needs at least one account");
+  return StandardMerkleTree.of(values, REWARD_LEAF_TYPES);
+}
+
+/** Finds `account`'s leaf and proof in a rewards tree, or undefined. */
+export function rewardProof(
+  tree: StandardMerkleTree<[Address, bigint]>,
+  account: Address,
+): { cumulativeAmount: bigint; proof: Hex[] } | undefined {
+  const want = account.toLowerCase();
+  for (const [i, v] of tree.entries()) {
+    if (v[0].toLowerCase() === want) return { cumulativeAmount: BigInt(v[1]), proof: tree.getProof(i) as Hex[] };
+  }
+  return undefined;
+}
+
+function normalizeSettlement(s: Settlement) {
+  return {
+    ...s,
+    slashes: s.slashes.map((x) => ({ evaluator: getAddress(x.evaluator), reason: x.reason })),
+  };
+}
