@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { PoqError } from "./errors";
 import { registerAudit } from "./scoring/cli";
 import { registerSimulate } from "./sim/cli";
+import { registerAgents } from "./agents/cli";
 
 /** Builds the `poq` command. Each subcommand lives beside its module and registers itself here. */
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   program.showHelpAfterError();
   registerAudit(program);
   registerSimulate(program);
+  registerAgents(program);
   return program;
 }
 

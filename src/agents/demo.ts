@@ -1,0 +1,363 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createTestClient, erc20Abi, formatUnits, getAddress, parseUnits, type Address, type EIP1193Provider, type Hex } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
+import { connect, type Clients } from "../chain/client";
+import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
+import { chainTime, Phase, readRound, type RoundView } from "../chain/reader";
+import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
+import { InputError } from "../errors";
+import { settlementParams } from "../rewards/params";
+import { defaultProfile } from "../scoring/profile";
+import { devKey, DEV_ROLES } from "./accounts";
+import type { Behavior } from "./behavior";
+import { Checkpoint } from "./checkpoint";
+import { createLogger, type Common } from "./daemon";
+import { createEvaluator } from "./evaluator";
+import { createInference, replaySource } from "./inference";
+import { Metrics } from "./metrics";
+import { createRelayer } from "./relayer";
+import { loadPayload } from "./roundData";
+import { Status } from "./status";
+import { ContentStore } from "./store";
+import { senderFor } from "./system";
+
+export type DemoOptions = {
+  rounds: number;
+  /** Run against this node (with the deployment from deploy/) instead of the embedded chain. */
+  rpcUrl?: string;
+  /** Logged-outputs files the inference nodes replay. */
+  dataFiles: string[];
+  tasksPerRound: number;
+  storeDir?: string;
+  /** Progress lines go here (stderr by default); null for none. */
+  progress?: NodeJS.WritableStream | null;
+  logFile?: string;
+};
+
+export type DemoRound = {
+  id: number;
+  finalized: boolean;
+  tasks: number;
+  meanConsensus: number;
+  inferencePaid: string;
+  evaluatorPaid: string;
+  slashed: Address[];
+  settlementHash: Hex;
+};
+
+export type DemoSummary = {
+  rounds: DemoRound[];
+  claimsPaid: string;
+  conserved: boolean;
+  checks: Record<string, boolean>;
+  accounts: { address: Address; role: string; behavior?: string; rewards: string; claimed: string; trustPpm?: number; slashed: string }[];
+  storeDir: string;
+};
+
+const DECIMALS = 18;
+const tokens = (n: number) => parseUnits(String(n), DECIMALS);
+const POOLS = { inference: tokens(1_000), evaluator: tokens(400) };
+const BEHAVIORS: Behavior[] = ["honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "boosting", "sabotage", "never-reveal"];
+
+/** Deploys the contracts on the embedded Hardhat network (in this process) and returns the provider and addresses. */
+async function embeddedChain(): Promise<{ provider: EIP1193Provider; deployment: Deployment }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat");
+  await hre.run("compile", { quiet: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require("../../deploy/modules/PoQLocal").default;
+  const deployed = await hre.ignition.deploy(mod, {
+    parameters: { PoQLocal: { commitDuration: 60, revealDuration: 60, settleDuration: 600, challengeDuration: 30, k: 5, quorum: 2, maxSlashes: 64 } },
+    displayUi: false,
+  });
+  const provider = hre.network.provider as EIP1193Provider;
+  const chainId = Number(await provider.request({ method: "eth_chainId" }));
+  return {
+    provider,
+    deployment: {
+      chainId,
+      token: getAddress(await deployed.token.getAddress()),
+      vault: getAddress(await deployed.vault.getAddress()),
+      distributor: getAddress(await deployed.distributor.getAddress()),
+      settlement: getAddress(await deployed.settlement.getAddress()),
+    },
+  };
+}
+
+/** Splits the replayed models over the inference nodes: node i serves every n-th model of each file. */
+function modelsPerNode(items: LoggedOutput[], nodes: number): string[][] {
+  const byTask = new Map<string, string[]>();
+  for (const it of items) {
+    const l = byTask.get(it.task) ?? [];
+    if (!l.includes(it.model)) l.push(it.model);
+    byTask.set(it.task, l);
+  }
+  const out: string[][] = Array.from({ length: nodes }, () => []);
+  for (const models of byTask.values()) models.forEach((m, i) => out[i % nodes].push(m));
+  return out;
+}
+
+/**
+ * The main job: a full network on one chain. Inference nodes replay logged outputs, twelve evaluators (a booster,
+ * a saboteur and a never-revealer among them) score and commit-reveal, two relayers settle with quorum two, every
+ * account claims, and the token balances are checked.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new InputError(`--rounds must be a positive integer, got ${o.rounds}`);
+  const progress = o.progress === undefined ? process.stderr : o.progress;
+  const say = (s: string) => progress?.write(`${s}\n`);
+  const items = o.dataFiles.flatMap((f) => readLoggedOutputs(f, { requireLabel: false }));
+  const storeDir = o.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "poq-demo-"));
+  const store = new ContentStore(storeDir);
+  const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
+  const ac = new AbortController();
+  const common: Common = { logger: createLogger("demo", { destination: logFile }), metrics: new Metrics(), signal: ac.signal };
+
+  say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");
+  let clients: Clients;
+  let d: Deployment;
+  if (o.rpcUrl) {
+    clients = await connect({ rpcUrl: o.rpcUrl }, 100);
+    d = loadDeployment({ chainId: clients.chain.id });
+    await verifyDeployment(clients.publicClient, d);
+  } else {
+    const chain = await embeddedChain();
+    clients = await connect({ provider: chain.provider }, 50);
+    d = chain.deployment;
+  }
+  const client = clients.publicClient;
+  const clientVersion = String(await client.request({ method: "web3_clientVersion" } as never)).toLowerCase();
+  const test = clientVersion.includes("hardhat") ? createTestClient({ mode: "hardhat", chain: clients.chain, transport: clients.transport }) : undefined;
+
+  const ownerKey = devKey(DEV_ROLES.owner);
+  const owner = senderFor(clients, ownerKey, common);
+  const nodeKeys = DEV_ROLES.inference.map(devKey);
+  const evalKeys = DEV_ROLES.evaluators.map(devKey);
+  const relayerKeys = DEV_ROLES.relayers.map(devKey);
+  const memory = () => new Checkpoint(":memory:");
+
+  // Tokens for every staker.
+  const stakeAmount = tokens(1_000);
+  const nodeSenders = nodeKeys.map((k) => senderFor(clients, k, common));
+  const evalSenders = evalKeys.map((k) => senderFor(clients, k, common));
+  for (const s of [...nodeSenders, ...evalSenders]) {
+    const bal = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [s.account] });
+    if (bal < stakeAmount * 2n) await owner.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [s.account, stakeAmount * 2n] });
+  }
+
+  const models = modelsPerNode(items, nodeKeys.length);
+  const window = Math.max(1, Math.ceil(o.tasksPerRound / nodeKeys.length));
+  const inference = nodeSenders.map((sender, i) =>
+    createInference({ common, clients, deployment: d, store, sender, source: replaySource(items, models[i]), checkpoint: memory(), config: { stake: stakeAmount, window } }),
+  );
+  const profile = defaultProfile();
+  const evaluators = evalSenders.map((sender, i) =>
+    createEvaluator({ common, clients, deployment: d, store, sender, privateKey: evalKeys[i], profile, checkpoint: memory(), config: { behavior: BEHAVIORS[i] ?? "honest", stake: stakeAmount, useReferences: false } }),
+  );
+  const policy = settlementParams();
+  const relayers = relayerKeys.map((key, i) =>
+    createRelayer({
+      common,
+      clients,
+      deployment: d,
+      store,
+      sender: senderFor(clients, key, common),
+      privateKey: key,
+      policy,
+      checkpoint: memory(),
+      config: { registrar: i === 0, maxTasksPerRound: o.tasksPerRound, minTasks: 1, maxRounds: o.rounds, maxOpenRounds: 2 },
+    }),
+  );
+
+  // The treasury funds each round once it is registered.
+  const funded = new Set<bigint>();
+  async function fundNewRounds(count: bigint) {
+    for (let id = 1n; id <= count; id++) {
+      if (funded.has(id)) continue;
+      const f = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [id] });
+      if (f.inferencePool + f.evaluatorPool === 0n && !f.settled) {
+        const total = POOLS.inference + POOLS.evaluator;
+        await owner.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [owner.account, total] });
+        await owner.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.distributor, total] });
+        await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [id, POOLS.inference, POOLS.evaluator] });
+      }
+      funded.add(id);
+    }
+  }
+
+  const started = Date.now();
+  let lastLine = "";
+  for (let pass = 0; ; pass++) {
+    if (pass > 2_000) throw new InputError("the demo made no progress (stuck); see the agents' log " + logFile);
+    const before = await client.getBlockNumber();
+    for (const a of inference) await a.tick();
+    for (const e of evaluators) await e.tick();
+    for (const r of relayers) await r.tick();
+    const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+    await fundNewRounds(count);
+    const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
+    const open: RoundView[] = [];
+    for (let id = lastClosed + 1n; id <= count; id++) open.push(await readRound(client, d, id));
+    const line = `[${((Date.now() - started) / 1000).toFixed(1)}s] rounds closed ${lastClosed}/${o.rounds}` + open.map((r) => `  round ${r.id}: ${PHASE_LABEL[r.phase]}`).join("");
+    if (line.replace(/^\[[^\]]*\] /, "") !== lastLine) {
+      say(line);
+      lastLine = line.replace(/^\[[^\]]*\] /, "");
+    }
+    if (lastClosed >= BigInt(o.rounds)) break;
+    const after = await client.getBlockNumber();
+    if (after === before) {
+      // Nothing left to do until a deadline: move time (on a Hardhat chain) or wait for it.
+      const now = await chainTime(client);
+      const next = open
+        .flatMap((r) => [r.commitDeadline, r.revealDeadline, r.challengeEnd].filter((t) => t > now))
+        .reduce<bigint | undefined>((m, t) => (m === undefined || t < m ? t : m), undefined);
+      if (next !== undefined && test) {
+        await test.increaseTime({ seconds: Number(next - now) });
+        await test.mine({ blocks: 1 });
+      } else {
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  // Everyone claims what the latest root owes them.
+  const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
+  const last = await readRound(client, d, rootRound);
+  const payload = loadPayload(store, last.settlementHash);
+  let claimsPaid = 0n;
+  for (const c of payload?.claims ?? []) {
+    const already = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [c.account] });
+    if (already >= BigInt(c.cumulativeAmount)) continue;
+    await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [c.account, BigInt(c.cumulativeAmount), c.proof] });
+    claimsPaid += BigInt(c.cumulativeAmount) - already;
+  }
+
+  const summary = await summarize(client, d, store, o.rounds, claimsPaid, {
+    nodes: nodeSenders.map((s) => s.account),
+    evaluators: evalSenders.map((s, i) => ({ address: s.account, behavior: BEHAVIORS[i] ?? "honest" })),
+    relayers: relayerKeys.map((k) => senderFor(clients, k, common).account),
+    owner: owner.account,
+  });
+  ac.abort();
+  return { ...summary, storeDir };
+}
+
+const PHASE_LABEL: Record<number, string> = {
+  [Phase.Assigning]: "assigning",
+  [Phase.Commit]: "commit",
+  [Phase.Reveal]: "reveal",
+  [Phase.Settle]: "settle",
+  [Phase.Challenge]: "challenge",
+  [Phase.Finalizable]: "finalizable",
+  [Phase.Finalized]: "finalized",
+  [Phase.Cancelled]: "cancelled",
+};
+
+type Cast = { nodes: Address[]; evaluators: { address: Address; behavior: string }[]; relayers: Address[]; owner: Address };
+
+async function summarize(
+  client: Clients["publicClient"],
+  d: Deployment,
+  store: ContentStore,
+  rounds: number,
+  claimsPaid: bigint,
+  cast: Cast,
+): Promise<Omit<DemoSummary, "storeDir">> {
+  const out: DemoRound[] = [];
+  const slashedBy = new Map<Address, bigint>();
+  const slashLogs = await client.getContractEvents({ address: d.vault, abi: stakeVaultAbi, eventName: "Slashed", strict: true, fromBlock: 0n, toBlock: "latest" });
+  for (const l of slashLogs) slashedBy.set(getAddress(l.args.account), (slashedBy.get(getAddress(l.args.account)) ?? 0n) + l.args.amount);
+  let lastTrust = new Map<Address, number>();
+  for (let id = 1n; id <= BigInt(rounds); id++) {
+    const r = await readRound(client, d, id);
+    const p = loadPayload(store, r.settlementHash);
+    const slashed = slashLogs.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.account));
+    if (p) lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
+    out.push({
+      id: Number(id),
+      finalized: r.status === Status.Finalized,
+      tasks: r.taskCount,
+      meanConsensus: p ? p.consensus.reduce((s, c) => s + c, 0) / p.consensus.length / 1000 : 0,
+      inferencePaid: p?.settlement.inferencePaid ?? "0",
+      evaluatorPaid: p?.settlement.evaluatorPaid ?? "0",
+      slashed,
+      settlementHash: r.settlementHash,
+    });
+  }
+
+  // Conservation: every token minted sits with an account, in the vault, in the distributor or with the slash recipient.
+  const read = (address: Address, abi: typeof stakeVaultAbi | typeof rewardDistributorAbi, functionName: string) =>
+    client.readContract({ address, abi, functionName } as never) as Promise<unknown>;
+  const bal = (a: Address) => client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
+  const [supply, vaultBal, distBal, staked, totals] = await Promise.all([
+    client.readContract({ address: d.token, abi: erc20Abi, functionName: "totalSupply" }),
+    bal(d.vault),
+    bal(d.distributor),
+    read(d.vault, stakeVaultAbi, "totalStaked") as Promise<readonly [bigint, bigint]>,
+    read(d.distributor, rewardDistributorAbi, "totals") as Promise<readonly [bigint, bigint, bigint, bigint]>,
+  ]);
+  const holders = [...new Set<Address>([cast.owner, ...cast.relayers, ...cast.nodes, ...cast.evaluators.map((e) => e.address)])];
+  let held = 0n;
+  for (const h of holders) held += await bal(h);
+  const [funded, allocated, claimed, swept] = totals;
+  const checks = {
+    supplyAccountedFor: held + vaultBal + distBal === supply,
+    vaultHoldsStakes: vaultBal === staked[0] + staked[1],
+    distributorHoldsFunds: distBal === funded - claimed - swept,
+    allAllocatedClaimed: claimed === allocated,
+    claimsPaidEqualsClaimed: claimsPaid === claimed,
+    allRoundsFinalized: out.every((r) => r.finalized),
+  };
+
+  const rewardsOf = new Map<Address, bigint>();
+  const lastPayload = out.length ? loadPayload(store, out[out.length - 1].settlementHash) : undefined;
+  for (const c of lastPayload?.claims ?? []) rewardsOf.set(getAddress(c.account), BigInt(c.cumulativeAmount));
+  const accounts: DemoSummary["accounts"] = [];
+  for (const n of cast.nodes) accounts.push({ address: n, role: "inference", rewards: (rewardsOf.get(n) ?? 0n).toString(), claimed: (await claimedOf(client, d, n)).toString(), slashed: "0" });
+  for (const e of cast.evaluators) {
+    accounts.push({
+      address: e.address,
+      role: "evaluator",
+      behavior: e.behavior,
+      rewards: (rewardsOf.get(e.address) ?? 0n).toString(),
+      claimed: (await claimedOf(client, d, e.address)).toString(),
+      trustPpm: lastTrust.get(e.address),
+      slashed: (slashedBy.get(e.address) ?? 0n).toString(),
+    });
+  }
+  return { rounds: out, claimsPaid: claimsPaid.toString(), conserved: Object.values(checks).every(Boolean), checks, accounts };
+}
+
+function claimedOf(client: Clients["publicClient"], d: Deployment, a: Address) {
+  return client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [a] });
+}
+
+/** Human-readable report of a demo run. */
+export function renderDemo(s: DemoSummary): string {
+  const t = (v: string) => Number(formatUnits(BigInt(v), DECIMALS)).toFixed(2);
+  const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+  const lines: string[] = [];
+  lines.push("", "Rounds", "round  tasks  mean quality  inference paid  evaluator paid  finalized  slashed");
+  for (const r of s.rounds) {
+    lines.push(
+      `${String(r.id).padStart(5)}  ${String(r.tasks).padStart(5)}  ${r.meanConsensus.toFixed(2).padStart(12)}  ${t(r.inferencePaid).padStart(14)}  ${t(r.evaluatorPaid).padStart(14)}  ${String(r.finalized).padStart(9)}  ${r.slashed.map(short).join(", ") || "-"}`,
+    );
+  }
+  lines.push("", "Accounts (rewards over all rounds, tokens)", "address       role       behavior      rewards   claimed   trust   slashed");
+  for (const a of s.accounts) {
+    lines.push(
+      `${short(a.address)}  ${a.role.padEnd(9)}  ${(a.behavior ?? "-").padEnd(12)}  ${t(a.rewards).padStart(8)}  ${t(a.claimed).padStart(8)}  ${a.trustPpm === undefined ? "    -" : (a.trustPpm / 1e6).toFixed(2).padStart(5)}  ${t(a.slashed).padStart(8)}`,
+    );
+  }
+  lines.push("", `Claims paid: ${t(s.claimsPaid)} tokens`);
+  lines.push(`Token conservation: ${s.conserved ? "OK" : "FAILED"} (${Object.entries(s.checks).map(([k, v]) => `${k}=${v}`).join(", ")})`);
+  lines.push(`Content store and agent logs: ${s.storeDir}`);
+  return lines.join("\n");
+}
+
+/** The JSON summary: `{rounds: [{id, finalized, inferencePaid, evaluatorPaid, slashed}], claimsPaid, conserved}` and more. */
+export function demoJson(s: DemoSummary): string {
+  return JSON.stringify(s);
+}

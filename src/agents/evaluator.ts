@@ -1,0 +1,159 @@
+import { getAddress, type Address, type Hex } from "viem";
+import { erc20Abi } from "viem";
+import { poQSettlementAbi, stakeVaultAbi } from "../chain/abis";
+import type { Clients } from "../chain/client";
+import type { Deployment } from "../chain/deployment";
+import { deriveSalt, packScores, scoreCommitment, toOnchainScore } from "../chain/encoding";
+import { RevertError } from "../chain/errors";
+import { Phase, readRound, Role, roundCount, type RoundView } from "../chain/reader";
+import type { TxSender } from "../chain/tx";
+import type { LoggedOutput } from "../data/logged";
+import { scoreOutputs } from "../scoring/score";
+import type { QualityProfile } from "../scoring/profile";
+import { applyBehavior, type Behavior } from "./behavior";
+import type { Checkpoint } from "./checkpoint";
+import type { Common } from "./daemon";
+import { assignmentProof, computeAssignment, loadBatch, loadOutputs } from "./roundData";
+import type { ContentStore } from "./store";
+
+export type EvaluatorConfig = {
+  behavior: Behavior;
+  /** Stake to hold for the evaluator role; topped up at start when below. 0: do not stake. */
+  stake: bigint;
+  /** Score against references when outputs carry them (off in production: most tasks have none). */
+  useReferences: boolean;
+  /** Collusion target (an inference node address); default: the lowest node address in the batch. */
+  colludeWith?: Address;
+};
+
+export type EvaluatorDeps = {
+  common: Common;
+  clients: Clients;
+  deployment: Deployment;
+  store: ContentStore;
+  sender: TxSender;
+  privateKey: Hex;
+  profile: QualityProfile;
+  checkpoint: Checkpoint;
+  config: EvaluatorConfig;
+};
+
+type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
+
+/**
+ * The evaluator: stakes, then for each round scores its assigned outputs with the scoring library and commits and
+ * reveals in the right windows. Its salt is derived from its key and its scores are a pure function of public data
+ * and its key, so a restart can always reveal what it committed.
+ */
+export function createEvaluator(deps: EvaluatorDeps) {
+  const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
+  const { logger, metrics } = common;
+  const client = clients.publicClient;
+  const me = getAddress(sender.account);
+  const prepared = new Map<bigint, Prepared>();
+  let staked = config.stake === 0n;
+
+  async function ensureStake() {
+    if (staked) return;
+    const s = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Evaluator] });
+    if (s.active < config.stake) {
+      const need = config.stake - s.active;
+      await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+      await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Evaluator, need] });
+      logger.info({ evaluator: me, amount: need.toString() }, "staked");
+    }
+    staked = true;
+  }
+
+  /** Scores for the round in assignment order, with the assignment proof; null when not assigned. */
+  async function prepare(r: RoundView): Promise<Prepared> {
+    const hit = prepared.get(r.id);
+    if (hit !== undefined) return hit;
+    const a = await computeAssignment(client, d, r);
+    const mine = assignmentProof(a, me);
+    if (!mine) {
+      prepared.set(r.id, null);
+      return null;
+    }
+    if (a.tree.root !== r.assignmentRoot) {
+      logger.warn({ round_id: Number(r.id), ours: a.tree.root, chain: r.assignmentRoot }, "assignment root differs from the accepted one");
+    }
+    const key = `scores:${r.id}`;
+    let scores = checkpoint.get(key) as Hex | undefined;
+    if (!scores) {
+      const manifest = loadBatch(store, r.taskRoot, r.taskCount);
+      const { items, bad } = loadOutputs(store, manifest);
+      for (const b of bad) {
+        logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
+        metrics.inc("evaluator_bad_outputs_total", "Outputs that failed their hash or format check");
+      }
+      const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
+      const scored = scoreOutputs(valid.map((x) => x.it), deps.profile, { useReferences: config.useReferences });
+      const quality = new Array<number>(items.length).fill(0);
+      valid.forEach((x, j) => (quality[x.i] = scored[j].composite * 10));
+      const honest = mine.tasks.map((t) => quality[t]);
+      const reported = applyBehavior(config.behavior, honest, {
+        evaluator: me,
+        roundId: r.id,
+        nodes: mine.tasks.map((t) => manifest.tasks[t].node),
+        target: config.colludeWith,
+      });
+      scores = packScores(reported.map(toOnchainScore));
+      checkpoint.set(key, scores);
+    }
+    const out = { scores, tasksHash: mine.tasksHash, proof: mine.proof };
+    prepared.set(r.id, out);
+    return out;
+  }
+
+  function salt(r: RoundView): Hex {
+    return deriveSalt(deps.privateKey, { chainId: clients.chain.id, contract: d.settlement, roundId: r.id, purpose: "scores" });
+  }
+
+  async function record(r: RoundView) {
+    const [digest, revealed] = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "scoreRecord", args: [r.id, me] });
+    return { committed: digest !== `0x${"00".repeat(32)}`, revealed };
+  }
+
+  async function step(r: RoundView) {
+    if (r.phase !== Phase.Commit && r.phase !== Phase.Reveal) return;
+    const rec = await record(r);
+    if (r.phase === Phase.Commit && !rec.committed) {
+      const p = await prepare(r);
+      if (!p) return;
+      const commitment = scoreCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, evaluator: me, scores: p.scores, salt: salt(r) });
+      const receipt = await sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] });
+      metrics.inc("evaluator_commits_total", "Score commitments sent");
+      logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash, scores: (p.scores.length - 2) / 4 }, "committed");
+    } else if (r.phase === Phase.Reveal && rec.committed && !rec.revealed) {
+      if (config.behavior === "never-reveal") return;
+      const p = await prepare(r);
+      if (!p) return;
+      try {
+        const receipt = await sender.write({
+          address: d.settlement,
+          abi: poQSettlementAbi,
+          functionName: "revealScores",
+          args: [r.id, p.scores, salt(r), p.tasksHash, p.proof],
+        });
+        metrics.inc("evaluator_reveals_total", "Score reveals sent");
+        logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "revealed");
+      } catch (e) {
+        if (e instanceof RevertError && e.errorName === "AlreadyRevealed") return;
+        throw e;
+      }
+    }
+  }
+
+  async function tick() {
+    await ensureStake();
+    const [count, lastClosed] = await Promise.all([
+      roundCount(client, d),
+      client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" }),
+    ]);
+    for (let id = lastClosed + 1n; id <= count; id++) await step(await readRound(client, d, id));
+    for (const id of prepared.keys()) if (id <= lastClosed) prepared.delete(id);
+  }
+
+  return { tick, address: me };
+}

@@ -1,0 +1,95 @@
+import { getAddress, type Address } from "viem";
+import { erc20Abi } from "viem";
+import { stakeVaultAbi } from "../chain/abis";
+import type { Clients } from "../chain/client";
+import type { Deployment } from "../chain/deployment";
+import { Role } from "../chain/reader";
+import type { TxSender } from "../chain/tx";
+import type { LoggedOutput } from "../data/logged";
+import { InputError } from "../errors";
+import type { Checkpoint } from "./checkpoint";
+import type { Common } from "./daemon";
+import type { OutputRecord } from "./roundData";
+import type { ContentStore } from "./store";
+
+/** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
+export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
+
+/** Replays the outputs of `models` from logged outputs, in file order (one per query and model). */
+export function replaySource(items: readonly LoggedOutput[], models: readonly string[]): OutputSource {
+  const wanted = new Set(models);
+  const mine = items.filter((it) => wanted.has(it.model));
+  if (mine.length === 0) throw new InputError(`the replay file has no outputs of model(s) ${models.join(", ")}`);
+  let i = 0;
+  return { next: () => mine[i++], position: () => i, seek: (n) => (i = Math.max(0, Math.min(n, mine.length))) };
+}
+
+export type InferenceConfig = {
+  stake: bigint;
+  /** Keep at most this many outputs waiting for a batch. */
+  window: number;
+};
+
+export type InferenceDeps = {
+  common: Common;
+  clients: Clients;
+  deployment: Deployment;
+  store: ContentStore;
+  sender: TxSender;
+  source: OutputSource;
+  checkpoint: Checkpoint;
+  config: InferenceConfig;
+};
+
+/**
+ * The inference node: stakes, then serves outputs. Each output goes into the content-addressed store and is filed
+ * as pending; the registrar relayer puts its hash into the next round's task batch. The replay position is
+ * checkpointed, and re-filing an output is harmless (same content, same hash).
+ */
+export function createInference(deps: InferenceDeps) {
+  const { common, clients, deployment: d, store, sender, source, checkpoint, config } = deps;
+  const { logger, metrics } = common;
+  const me: Address = getAddress(sender.account);
+  let staked = config.stake === 0n;
+  const cursor = checkpoint.get("replay_position");
+  if (cursor) source.seek(Number(cursor));
+
+  async function ensureStake() {
+    if (staked) return;
+    const s = await clients.publicClient.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Inference] });
+    if (s.active < config.stake) {
+      const need = config.stake - s.active;
+      await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+      await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Inference, need] });
+      logger.info({ node: me, amount: need.toString() }, "staked");
+    }
+    staked = true;
+  }
+
+  function serve(): number {
+    const waiting = store.listPending().get(me.toLowerCase())?.length ?? 0;
+    let served = 0;
+    while (waiting + served < config.window) {
+      const it = source.next();
+      if (!it) break;
+      const { label: _l, labelDetail: _d, ...rest } = it;
+      const rec: OutputRecord = { ...rest, node: me };
+      const hash = store.putJson(rec);
+      store.addPending(me, hash);
+      served++;
+    }
+    if (served > 0) {
+      checkpoint.set("replay_position", String(source.position()));
+      metrics.inc("inference_outputs_total", "Outputs served into the store", {}, served);
+      logger.info({ node: me, served }, "outputs served");
+    }
+    return served;
+  }
+
+  async function tick() {
+    await ensureStake();
+    serve();
+  }
+
+  return { tick, address: me, serve };
+}

@@ -1,0 +1,64 @@
+import fs from "node:fs";
+import path from "node:path";
+import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { InputError } from "../errors";
+import { poQSettlementAbi } from "./abis";
+
+/** Addresses of one deployment. `fromBlock` is where event scans start. */
+export type Deployment = {
+  chainId: number;
+  token: Address;
+  vault: Address;
+  distributor: Address;
+  settlement: Address;
+  fromBlock?: bigint;
+};
+
+export const DEFAULT_DEPLOYMENTS_DIR = path.join(__dirname, "..", "..", "deploy", "deployments");
+
+/**
+ * Reads the addresses Ignition wrote (`deploy/deployments/chain-<id>/deployed_addresses.json`) for the PoQLocal
+ * or PoQ module, or a plain JSON file `{token, vault, distributor, settlement}`.
+ */
+export function loadDeployment(p: { chainId: number; dir?: string; file?: string }): Deployment {
+  const file = p.file ?? path.join(p.dir ?? DEFAULT_DEPLOYMENTS_DIR, `chain-${p.chainId}`, "deployed_addresses.json");
+  let raw: Record<string, string>;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      code === "ENOENT" ? `no deployment found for chain ${p.chainId} at ${file} (deploy first, see README)` : `${file}: malformed deployment file`,
+    );
+  }
+  const pick = (name: string, plain: string) => raw[`PoQLocal#${name}`] ?? raw[`PoQ#${name}`] ?? raw[plain];
+  const fields = { token: pick("TestToken", "token") ?? pick("IERC20", "token"), vault: pick("StakeVault", "vault"), distributor: pick("RewardDistributor", "distributor"), settlement: pick("PoQSettlement", "settlement") };
+  for (const [k, v] of Object.entries(fields)) {
+    if (!v || !isAddress(v)) throw new InputError(`${file}: missing or malformed address for ${k}`);
+  }
+  return {
+    chainId: p.chainId,
+    token: getAddress(fields.token!),
+    vault: getAddress(fields.vault!),
+    distributor: getAddress(fields.distributor!),
+    settlement: getAddress(fields.settlement!),
+  };
+}
+
+/** Checks that the settlement address holds the PoQ settlement contract wired to the given vault and distributor. */
+export async function verifyDeployment(client: PublicClient, d: Deployment): Promise<void> {
+  const code = await client.getCode({ address: d.settlement });
+  if (!code || code === "0x") throw new InputError(`wrong contract address: no contract at settlement address ${d.settlement}`);
+  let vault: Address, distributor: Address;
+  try {
+    [vault, distributor] = await Promise.all([
+      client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "vault" }),
+      client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "distributor" }),
+    ]);
+  } catch {
+    throw new InputError(`wrong contract address: ${d.settlement} is not a PoQ settlement contract`);
+  }
+  if (getAddress(vault) !== d.vault || getAddress(distributor) !== d.distributor) {
+    throw new InputError(`wrong contract address: settlement ${d.settlement} is wired to vault ${vault} and distributor ${distributor}`);
+  }
+}
