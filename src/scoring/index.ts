@@ -1,0 +1,25 @@
+/**
+ * Multi-dimensional quality scoring (Proof of Quality): dimensions, composite, calibration and audit.
+ * Pure and deterministic except `loadProfile` / `saveProfile` (files) and the optional LLM judge (network).
+ */
+export { DIMENSIONS, EXTRA_DIMENSIONS, ALL_DIMENSIONS, type DimensionName, type ExtraDimensionName, type AnyDimension } from "./dimensions";
+export {
+  defaultProfile,
+  loadProfile,
+  saveProfile,
+  serializeProfile,
+  validateProfile,
+  DEFAULT_WEIGHTS,
+  type QualityProfile,
+  type TaskProfile,
+  type DimensionAudit,
+  type Metric,
+  type Scale,
+  type WeightMethod,
+  type Weights,
+} from "./profile";
+export { calibrate, DEFAULT_SEED, type CalibrateOptions } from "./calibrate";
+export { scoreOutputs, computeDimensions, type ScoredOutput, type ScoreOptions } from "./score";
+export { auditTrainEval, auditCrossValidated, type TaskAuditResult, type AuditOptions } from "./audit";
+export { judgeOutputs, judgeOne, resolveJudgeConfig, JudgeError, type JudgeConfig } from "./judge";
+export { fitModelPrior, modelPrior, type ModelPriorTable } from "./modelPrior";
