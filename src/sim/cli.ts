@@ -1,3 +1,161 @@
+import path from "node:path";
 import type { Command } from "commander";
-/** Placeholder: `poq simulate` is registered by the simulator module. */
-export function registerSimulate(_program: Command): void {}
+import { DEFAULT_RULE, RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
+import { readLoggedOutputs } from "../data/logged";
+import { InputError } from "../errors";
+import { acceptanceMarkdown, runAcceptance } from "./acceptance";
+import { ATTACK_NAMES, type AttackName, getAttack } from "./attacks";
+import { HONEST_MODES, type HonestMode } from "./honestScore";
+import { ProgressBar } from "./progress";
+import { writeSweepReport } from "./report";
+import { DEFAULT_SCENARIO, buildScenario, prepareData, tasksPerRound, validateScenario, type ScenarioConfig, type SimData } from "./scenario";
+import { simulateRules } from "./simulate";
+import { runSweep } from "./sweep";
+
+type SimulateOptions = {
+  data?: string[];
+  rounds: string;
+  evaluators: string;
+  k: string;
+  malicious: string;
+  attack: string;
+  rule?: string;
+  seed: string;
+  tasks: string;
+  gold: string;
+  honest: string;
+  boost: string;
+  sigma: string;
+  p: string;
+  lazyValue: string;
+  json?: boolean;
+  sweep?: boolean;
+  acceptance?: boolean;
+  out?: string;
+};
+
+function num(name: string, raw: string, integer = false): number {
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new InputError(`--${name} must be ${integer ? "an integer" : "a number"}, got "${raw}"`);
+  }
+  return v;
+}
+
+/** Resolves the command-line options into a validated scenario (throws InputError on any bad value). */
+export function scenarioFromOptions(o: SimulateOptions): ScenarioConfig {
+  const attack = getAttack(o.attack).name as AttackName;
+  const cfg: ScenarioConfig = {
+    ...DEFAULT_SCENARIO,
+    rounds: num("rounds", o.rounds, true),
+    evaluators: num("evaluators", o.evaluators, true),
+    k: num("k", o.k, true),
+    maliciousRatio: num("malicious", o.malicious),
+    attack,
+    seed: o.seed,
+    tasksPerRound: num("tasks", o.tasks, true),
+    goldFraction: num("gold", o.gold),
+    attackParams: { boost: num("boost", o.boost), sigma: num("sigma", o.sigma), p: num("p", o.p), lazyValue: num("lazy-value", o.lazyValue) },
+  };
+  validateScenario(cfg);
+  return cfg;
+}
+
+function honestMode(raw: string): HonestMode {
+  if (!(HONEST_MODES as readonly string[]).includes(raw)) throw new InputError(`--honest must be one of ${HONEST_MODES.join(", ")}, got "${raw}"`);
+  return raw as HonestMode;
+}
+
+function loadData(files: string[] | undefined, mode: HonestMode): SimData[] {
+  if (!files || files.length === 0) throw new InputError("--data FILE is required (a logged-outputs JSONL file with labels)");
+  return files.map((f) => prepareData(readLoggedOutputs(f), mode, path.basename(f).replace(/\.jsonl$/, "")));
+}
+
+function rulesFrom(o: SimulateOptions): RuleName[] {
+  if (!o.rule) return [...RULE_NAMES];
+  getRule(o.rule);
+  return [o.rule as RuleName];
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function registerSimulate(program: Command): void {
+  program
+    .command("simulate")
+    .description("simulate PoQ rounds with honest and malicious evaluators on a logged-outputs file and compare aggregation rules")
+    .option("--data <file>", "logged-outputs JSONL with human labels (repeatable for --acceptance)", collect)
+    .option("--rounds <n>", "rounds", "20")
+    .option("--evaluators <m>", "evaluators in the network", "50")
+    .option("--k <k>", "evaluators per task", "7")
+    .option("--malicious <ratio>", "share of malicious evaluators, in [0, 1]", "0.3")
+    .option("--attack <name>", `attack of the malicious evaluators: ${["none", ...ATTACK_NAMES].join(", ")}`, "boosting")
+    .option("--rule <name>", `only this rule (default: all of ${RULE_NAMES.join(", ")})`)
+    .option("--seed <s>", "seed of every random draw", "1")
+    .option("--tasks <n>", "tasks per round (0 = max(200, items / rounds))", "0")
+    .option("--gold <fraction>", "share of each round's tasks that are gold tasks of known quality", "0.05")
+    .option("--honest <mode>", `honest evaluators' signal: ${HONEST_MODES.join(", ")}`, "auto")
+    .option("--boost <b>", "boosting / sabotage / collusion / intermittent shift (points)", "3")
+    .option("--sigma <s>", "noise attack standard deviation (points)", "3")
+    .option("--p <p>", "intermittent attack probability per score", "0.5")
+    .option("--lazy-value <v>", "lazy attack's constant score", "5")
+    .option("--json", "print one JSON object")
+    .option("--sweep", "run the grid malicious ratio x k x attack x rule and write a report to --out")
+    .option("--acceptance", "run the acceptance points (30% malicious, k = 7, 50 evaluators, 20 rounds) on every --data")
+    .option("--out <dir>", "output folder of --sweep")
+    .action((o: SimulateOptions) => {
+      const mode = honestMode(o.honest);
+      const cfg = scenarioFromOptions(o);
+      if (o.sweep && o.acceptance) throw new InputError("--sweep and --acceptance are separate runs; pick one");
+      if (o.acceptance) {
+        const report = runAcceptance(loadData(o.data, mode), cfg);
+        process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${acceptanceMarkdown(report)}\n`);
+        return;
+      }
+      const [data, ...rest] = loadData(o.data, mode);
+      if (rest.length) throw new InputError("give one --data file (several only with --acceptance)");
+      if (o.sweep) {
+        if (!o.out) throw new InputError("--sweep needs --out DIR");
+        let bar: ProgressBar | null = null;
+        const points = runSweep(data, cfg, {
+          rules: rulesFrom(o),
+          onProgress: (done, total, label) => {
+            bar ??= new ProgressBar(total);
+            bar.update(done, label);
+          },
+        });
+        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest}`;
+        writeSweepReport(o.out, {
+          title: `PoQ simulator sweep: ${data.name}`,
+          command,
+          settings: {
+            data: o.data![0],
+            "honest signal": data.source,
+            rounds: cfg.rounds,
+            evaluators: cfg.evaluators,
+            "tasks per round": tasksPerRound(data, cfg),
+            "gold fraction": cfg.goldFraction,
+            seed: cfg.seed,
+            "boost b": cfg.attackParams.boost,
+            "noise sigma": cfg.attackParams.sigma,
+            "intermittent p": cfg.attackParams.p,
+            "lazy value": cfg.attackParams.lazyValue,
+          },
+          points,
+        });
+        process.stderr.write(`wrote ${path.join(o.out, "report.md")}\n`);
+        return;
+      }
+      const rules = simulateRules(data, buildScenario(data, cfg), rulesFrom(o));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ default: DEFAULT_RULE, rules })}\n`);
+        return;
+      }
+      const keys = ["mae", "spearman", "evaluatorRewardMean", "evaluatorRewardVar", "inferenceRewardCv", "slashPrecision", "slashRecall", "roundsToSlash"] as const;
+      const lines = [`${data.name}: ${cfg.rounds} rounds, ${cfg.evaluators} evaluators, k = ${cfg.k}, ${cfg.maliciousRatio * 100}% ${cfg.attack}, honest signal ${data.source}`];
+      lines.push(["rule".padEnd(16), ...keys.map((k) => k.padStart(20))].join(""));
+      for (const [name, m] of Object.entries(rules)) {
+        lines.push([`${name}${name === DEFAULT_RULE ? "*" : ""}`.padEnd(16), ...keys.map((k) => String(m![k] === null ? "–" : Number(m![k]).toFixed(4)).padStart(20))].join(""));
+      }
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

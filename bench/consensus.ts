@@ -1,0 +1,119 @@
+import { type Address, type Hex, keccak256, stringToBytes, getAddress } from "viem";
+import { assignEvaluators } from "../src/consensus/assignment";
+import { buildRoundScores, type ScoreEntry } from "../src/consensus/round";
+import { settleRoundCore } from "../src/rewards/settleRound";
+import { allProofs, standardAddressAmountTree } from "../src/rewards/merkle";
+import { buildSettlement } from "../src/rewards/settlement";
+import { settlementParams } from "../src/rewards/params";
+import { Rng } from "../src/sim/prng";
+
+const TASKS = 10_000;
+const K = 7;
+const EVALUATORS = 1_000;
+const NODES = 100;
+const ACCOUNTS = 10_000;
+
+function address(label: string): Address {
+  return getAddress(`0x${keccak256(stringToBytes(label)).slice(26)}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function time(fn: () => void, repeat: number): number {
+  const ms: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/**
+ * Times one 10,000-task x k = 7 round (1,000 evaluators, 100 inference nodes, 20% of them malicious):
+ * consensus + trust + rewards + slashing on indexes (the simulator's core), the full settlement payload (adds
+ * address handling, both Merkle trees and the inputs hash), and a 10,000-account cumulative rewards tree with
+ * every proof. Milliseconds, median of a few runs after a warm-up.
+ */
+export async function benchConsensus(): Promise<Record<string, number>> {
+  const rng = Rng.of("bench-consensus");
+  const params = settlementParams();
+  const evaluators = Array.from({ length: EVALUATORS }, (_, i) => ({ address: address(`evaluator-${i}`), stake: 10n ** 18n }));
+  const nodes = Array.from({ length: NODES }, (_, i) => address(`node-${i}`));
+  const seed: Hex = keccak256(stringToBytes("bench-seed"));
+
+  const t0 = performance.now();
+  const assignment = assignEvaluators({ seed, taskCount: TASKS, k: K, evaluators });
+  const assignMs = performance.now() - t0;
+
+  const truth = Array.from({ length: TASKS }, () => rng.int(10_001));
+  const malicious = new Set(evaluators.filter(() => rng.chance(0.2)).map((e) => e.address));
+  const reveals = new Map<Address, number[]>();
+  for (const [a, tasks] of assignment.byEvaluator) {
+    reveals.set(
+      a,
+      tasks.map((t) => {
+        const s = Math.round(truth[t] + 800 * rng.normal()) + (malicious.has(a) ? 3000 : 0);
+        return Math.max(0, Math.min(10_000, s));
+      }),
+    );
+  }
+  const tasks = truth.map((_, i) => ({ index: i, inferenceNode: nodes[i % NODES], costUnits: BigInt(100 + rng.int(900)) }));
+  const input = {
+    roundId: 1n,
+    tasks,
+    assignment,
+    reveals,
+    trust: new Map(),
+    stakes: new Map(evaluators.map((e) => [e.address, e.stake] as [Address, bigint])),
+    previousCumulative: new Map<Address, bigint>(),
+    inferencePool: 10n ** 21n,
+    evaluatorPool: 10n ** 20n,
+    params,
+  };
+
+  // Index-based core input, built once (what the simulator feeds the core).
+  const sorted = [...evaluators.map((e) => e.address)].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+  const idx = new Map(sorted.map((a, i) => [a, i]));
+  const perTask: ScoreEntry[][] = assignment.byTask.map(() => []);
+  for (const [a, ts] of assignment.byEvaluator) ts.forEach((t, i) => perTask[t].push({ evaluator: idx.get(a)!, score: reveals.get(a)![i] }));
+  const coreInput = {
+    round: buildRoundScores(EVALUATORS, perTask),
+    taskNode: Int32Array.from(tasks.map((_, i) => i % NODES)),
+    taskCost: tasks.map((t) => t.costUnits),
+    nodeCount: NODES,
+    gold: new Int32Array(TASKS).fill(-1),
+    trust: new Int32Array(EVALUATORS).fill(params.consensus.initialTrustPpm),
+    lowStreak: new Int32Array(EVALUATORS),
+    stakeUnits: new Int32Array(EVALUATORS).fill(1),
+    participated: new Uint8Array(EVALUATORS).fill(1),
+    nonRevealed: new Uint8Array(EVALUATORS),
+    inferencePool: input.inferencePool,
+    evaluatorPool: input.evaluatorPool,
+    params,
+  };
+
+  settleRoundCore(coreInput);
+  const coreMs = time(() => settleRoundCore(coreInput), 5);
+  buildSettlement(input);
+  const settlementMs = time(() => buildSettlement(input), 3);
+
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => [address(`account-${i}`), BigInt(1 + rng.int(1e9)) * 10n ** 9n] as [Address, bigint]);
+  const merkleMs = time(() => allProofs(standardAddressAmountTree(accounts)), 3);
+  const merkleBuildMs = time(() => standardAddressAmountTree(accounts), 3);
+
+  return {
+    "consensus.assignment.10000x7.ms": Math.round(assignMs),
+    "consensus.consensusTrustRewards.10000x7.ms": Math.round(coreMs),
+    "consensus.fullSettlement.10000x7.ms": Math.round(settlementMs),
+    "consensus.merkleTree.10000accounts.ms": Math.round(merkleBuildMs),
+    "consensus.merkleTreeAndAllProofs.10000accounts.ms": Math.round(merkleMs),
+  };
+}
+
+if (require.main === module) {
+  benchConsensus().then((r) => console.log(JSON.stringify(r, null, 2)));
+}

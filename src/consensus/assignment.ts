@@ -1,0 +1,127 @@
+import { type Address, type Hex, getAddress, hexToBytes, isHex, keccak256 } from "viem";
+import { InputError } from "../errors";
+
+export type AssignEvaluatorsParameters = {
+  /** Round seed (bytes32), recorded on chain at round open. */
+  seed: Hex;
+  taskCount: number;
+  /** Evaluators per task. */
+  k: number;
+  evaluators: { address: Address; stake: bigint }[];
+};
+
+export type AssignEvaluatorsReturnType = {
+  /** k checksummed addresses per task, in draw order. */
+  byTask: Address[][];
+  /** Task indexes per assigned evaluator, ascending (the order of its reveal). Evaluators with no task are absent. */
+  byEvaluator: Map<Address, number[]>;
+};
+
+/** Fenwick tree over bigint stakes: prefix sums, point updates and "first index whose prefix exceeds r". */
+class StakeTree {
+  private readonly tree: bigint[];
+  private readonly top: number;
+  constructor(private readonly n: number) {
+    this.tree = new Array<bigint>(n + 1).fill(0n);
+    let top = 1;
+    while (top * 2 <= n) top *= 2;
+    this.top = top;
+  }
+  add(i: number, delta: bigint): void {
+    for (let x = i + 1; x <= this.n; x += x & -x) this.tree[x] += delta;
+  }
+  /** Smallest 0-based index i with stake[0] + ... + stake[i] > r (0 <= r < total). */
+  find(r: bigint): number {
+    let pos = 0;
+    let rem = r;
+    for (let step = this.top; step > 0; step >>= 1) {
+      const next = pos + step;
+      if (next <= this.n && this.tree[next] <= rem) {
+        pos = next;
+        rem -= this.tree[next];
+      }
+    }
+    return pos;
+  }
+}
+
+function uint256Bytes(v: number, out: Uint8Array, offset: number): void {
+  let x = v;
+  for (let i = 31; i >= 24 && x > 0; i--) {
+    out[offset + i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+}
+
+/**
+ * Stake-weighted sampling of k distinct evaluators per task, from the round seed alone, in integer arithmetic so
+ * anyone can recompute it (a Solidity port is line for line). For task t and draw j:
+ *
+ *     r = uint256(keccak256(abi.encode(bytes32 seed, uint256 t, uint256 j))) % remainingStake
+ *
+ * then walk the evaluators not yet drawn for t, in ascending lowercase-address order, accumulating stake, and
+ * pick the first whose cumulative stake exceeds r; it is removed for the rest of task t.
+ *
+ * Throws InputError for k < 1, k greater than the number of evaluators (or of evaluators with positive stake),
+ * duplicate or invalid addresses, negative stakes, or a seed that is not 32 bytes.
+ */
+export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEvaluatorsReturnType {
+  const { seed, taskCount, k, evaluators } = params;
+  if (!isHex(seed) || seed.length !== 66) throw new InputError(`seed must be a bytes32 hex string, got ${String(seed)}`);
+  if (!Number.isSafeInteger(taskCount) || taskCount < 0) throw new InputError(`taskCount must be a non-negative integer, got ${taskCount}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`k must be an integer >= 1, got ${k}`);
+  if (k > evaluators.length) {
+    throw new InputError(`k = ${k} is larger than the number of evaluators (${evaluators.length})`);
+  }
+  const list = evaluators.map((e) => {
+    let address: Address;
+    try {
+      address = getAddress(e.address);
+    } catch {
+      throw new InputError(`invalid evaluator address ${String(e.address)}`);
+    }
+    if (typeof e.stake !== "bigint" || e.stake < 0n) throw new InputError(`stake of ${address} must be a non-negative bigint`);
+    return { address, lower: address.toLowerCase(), stake: e.stake };
+  });
+  list.sort((a, b) => (a.lower < b.lower ? -1 : a.lower > b.lower ? 1 : 0));
+  for (let i = 1; i < list.length; i++) {
+    if (list[i].lower === list[i - 1].lower) throw new InputError(`evaluator ${list[i].address} listed twice`);
+  }
+  const positive = list.filter((e) => e.stake > 0n).length;
+  if (k > positive) throw new InputError(`k = ${k} is larger than the number of evaluators with stake (${positive})`);
+
+  const n = list.length;
+  const tree = new StakeTree(n);
+  let totalStake = 0n;
+  for (let i = 0; i < n; i++) {
+    tree.add(i, list[i].stake);
+    totalStake += list[i].stake;
+  }
+  const buf = new Uint8Array(96);
+  buf.set(hexToBytes(seed), 0);
+  const byTask: Address[][] = new Array(taskCount);
+  const tasksOf: number[][] = list.map(() => []);
+  const picked = new Int32Array(k);
+  for (let t = 0; t < taskCount; t++) {
+    buf.fill(0, 32);
+    uint256Bytes(t, buf, 32);
+    let remaining = totalStake;
+    const row: Address[] = new Array(k);
+    for (let j = 0; j < k; j++) {
+      buf.fill(0, 64);
+      uint256Bytes(j, buf, 64);
+      const r = BigInt(keccak256(buf, "hex")) % remaining;
+      const i = tree.find(r);
+      picked[j] = i;
+      row[j] = list[i].address;
+      tree.add(i, -list[i].stake);
+      remaining -= list[i].stake;
+      tasksOf[i].push(t);
+    }
+    for (let j = 0; j < k; j++) tree.add(picked[j], list[picked[j]].stake);
+    byTask[t] = row;
+  }
+  const byEvaluator = new Map<Address, number[]>();
+  for (let i = 0; i < n; i++) if (tasksOf[i].length > 0) byEvaluator.set(list[i].address, tasksOf[i]);
+  return { byTask, byEvaluator };
+}

@@ -1,0 +1,160 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import fc from "fast-check";
+import { type Address, type Hex, getAddress, keccak256, stringToBytes } from "viem";
+import { describe, expect, test } from "vitest";
+import { assignEvaluators } from "../consensus/assignment";
+import { InputError } from "../errors";
+import { allProofs } from "./merkle";
+import { settlementParams } from "./params";
+import { type SettlementInput, buildSettlement } from "./settlement";
+
+const addr = (label: string): Address => getAddress(`0x${keccak256(stringToBytes(label)).slice(26)}`);
+const evaluators = Array.from({ length: 8 }, (_, i) => ({ address: addr(`ev${i}`), stake: 10n ** 18n }));
+const nodes = [addr("node-a"), addr("node-b"), addr("node-c")];
+const seed: Hex = keccak256(stringToBytes("seed-1"));
+
+/** A round of T tasks, k = 3; evaluator 7 boosts; truth cycles; scores are deterministic. */
+function input(over: Partial<SettlementInput> = {}, T = 12, skipReveal: Address[] = []): SettlementInput {
+  const assignment = assignEvaluators({ seed, taskCount: T, k: 3, evaluators });
+  const truth = (t: number) => 2000 + ((t * 1700) % 7000);
+  const reveals = new Map<Address, number[]>();
+  for (const [a, tasks] of assignment.byEvaluator) {
+    if (skipReveal.includes(a)) continue;
+    const boost = a === evaluators[7].address ? 3000 : 0;
+    reveals.set(a, tasks.map((t) => Math.min(10_000, truth(t) + boost + ((t * 37) % 300))));
+  }
+  return {
+    roundId: 1n,
+    tasks: Array.from({ length: T }, (_, i) => ({ index: i, inferenceNode: nodes[i % 3], costUnits: BigInt(100 + i * 10) })),
+    assignment,
+    reveals,
+    trust: new Map(),
+    stakes: new Map(evaluators.map((e) => [e.address, e.stake])),
+    previousCumulative: new Map([[nodes[0], 5n]]),
+    inferencePool: 1_000_000_007n,
+    evaluatorPool: 99_999_999n,
+    params: settlementParams(),
+    ...over,
+  };
+}
+
+describe("buildSettlement", () => {
+  test("behavior: pays both pools exactly and the cumulative tree adds this round to the previous amounts", () => {
+    const p = buildSettlement(input());
+    expect(p.inferencePaid).toBe(1_000_000_007n);
+    expect(p.evaluatorPaid).toBe(99_999_999n);
+    expect(p.rewards.reduce((s, r) => s + r.amount, 0n)).toBe(1_000_000_007n + 99_999_999n);
+    expect(p.cumulativeTotal).toBe(5n + 1_000_000_007n + 99_999_999n);
+    const a0 = p.cumulative.find((c) => c.account === nodes[0])!;
+    expect(a0.cumulativeAmount).toBe(5n + p.rewards.find((r) => r.account === nodes[0])!.amount);
+    expect(p.consensus).toHaveLength(12);
+    expect(p.paramsVersion).toBe(1);
+  });
+
+  test("behavior: the rewards root proves every cumulative amount with OpenZeppelin's verifier", () => {
+    const p = buildSettlement(input());
+    expect(p.rewardsTree).not.toBeNull();
+    const proofs = allProofs(p.rewardsTree!);
+    const values = p.rewardsTree!.dump().values.map((v) => v.value);
+    values.forEach((v, i) => expect(StandardMerkleTree.verify(p.rewardsRoot, ["address", "uint256"], v, proofs[i])).toBe(true));
+    expect(values.map((v) => v[0])).toEqual(p.cumulative.map((c) => c.account));
+  });
+
+  test("behavior: lists are sorted by address and the trust root covers every evaluator", () => {
+    const p = buildSettlement(input());
+    const sorted = (xs: string[]) => [...xs].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+    expect(p.rewards.map((r) => r.account)).toEqual(sorted(p.rewards.map((r) => r.account)));
+    expect(p.cumulative.map((r) => r.account)).toEqual(sorted(p.cumulative.map((r) => r.account)));
+    expect(p.trust.size).toBe(8);
+    const trustTree = StandardMerkleTree.of([...p.trust].map(([a, t]) => [a, BigInt(t.trustPpm)]), ["address", "uint256"]);
+    expect(p.trustRoot).toBe(trustTree.root);
+  });
+
+  test("behavior: a non-revealer earns nothing and is slashed with reason 1", () => {
+    const silent = evaluators[2].address;
+    const p = buildSettlement(input({}, 12, [silent]));
+    expect(p.rewards.find((r) => r.account === silent)).toBeUndefined();
+    expect(p.slashes).toContainEqual({ evaluator: silent, reason: 1 });
+    expect(p.evaluatorPaid).toBe(99_999_999n);
+  });
+
+  test("behavior: a malformed reveal counts as no reveal instead of failing the settlement", () => {
+    const base = input();
+    const bad = evaluators[3].address;
+    base.reveals.set(bad, [1, 2]);
+    const p = buildSettlement(base);
+    expect(p.slashes).toContainEqual({ evaluator: bad, reason: 1 });
+  });
+
+  test("behavior: an evaluator below the threshold for K rounds is slashed with reason 2", () => {
+    const low = evaluators[7].address;
+    const trust = new Map(evaluators.map((e) => [e.address, { trustPpm: 900_000, lowStreak: 0 }]));
+    trust.set(low, { trustPpm: 50_000, lowStreak: 2 });
+    const p = buildSettlement(input({ trust }));
+    expect(p.slashes).toContainEqual({ evaluator: low, reason: 2 });
+    expect(p.trust.get(low)!.trustPpm).toBeLessThan(200_000);
+  });
+
+  test("behavior: nobody revealing leaves the evaluator pool unallocated", () => {
+    const p = buildSettlement(input({}, 12, evaluators.map((e) => e.address)));
+    expect(p.evaluatorPaid).toBe(0n);
+    expect(p.inferencePaid).toBe(0n);
+    expect(p.slashes.every((s) => s.reason === 1)).toBe(true);
+  });
+
+  test("behavior: byte-identical for the same input, whatever the Map insertion order or address case", () => {
+    const a = input();
+    const b = input();
+    b.reveals = new Map([...b.reveals].reverse().map(([k, v]) => [k.toLowerCase() as Address, v]));
+    b.stakes = new Map([...b.stakes].reverse());
+    const pa = buildSettlement(a);
+    const pb = buildSettlement(b);
+    expect(pb.inputsHash).toBe(pa.inputsHash);
+    expect(pb.rewardsRoot).toBe(pa.rewardsRoot);
+    expect(pb.trustRoot).toBe(pa.trustRoot);
+    expect(pb.rewards).toEqual(pa.rewards);
+  });
+
+  test("behavior: the inputs hash changes with any input", () => {
+    const h = buildSettlement(input()).inputsHash;
+    const changedScore = input();
+    const [first] = changedScore.reveals.keys();
+    changedScore.reveals.set(first, changedScore.reveals.get(first)!.map((s) => (s === 0 ? 1 : s - 1)));
+    expect(buildSettlement(changedScore).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ roundId: 2n })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ evaluatorPool: 1n })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ gold: new Map([[0, 5000]]) })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ params: settlementParams({ paramsVersion: 2 }) })).inputsHash).not.toBe(h);
+  });
+
+  test("behavior: bad input is an InputError", () => {
+    expect(() => buildSettlement(input({ roundId: -1n }))).toThrow(InputError);
+    const shifted = input();
+    shifted.tasks[0] = { ...shifted.tasks[0], index: 5 };
+    expect(() => buildSettlement(shifted)).toThrow(/listed by index/);
+    expect(() => buildSettlement(input({ gold: new Map([[99, 1]]) }))).toThrow(/out of range/);
+    expect(() => buildSettlement(input({ params: settlementParams({ rule: "nope" as never }) }))).toThrow(/unknown rule/);
+  });
+
+  test("property: rewards conserve the pools exactly for any pools and reveals", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 27n }),
+        fc.bigInt({ min: 0n, max: 10n ** 27n }),
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 36, maxLength: 36 }),
+        (inf, ev, raw) => {
+          const base = input({ inferencePool: inf, evaluatorPool: ev });
+          let i = 0;
+          for (const [a, s] of base.reveals) base.reveals.set(a, s.map(() => raw[i++ % raw.length]));
+          const p = buildSettlement(base);
+          const anyQuality = p.consensus.some((c) => c > 3000);
+          if (anyQuality) expect(p.inferencePaid).toBe(inf);
+          expect(p.evaluatorPaid === ev || p.evaluatorPaid === 0n).toBe(true);
+          expect(p.rewards.reduce((s, r) => s + r.amount, 0n)).toBe(p.inferencePaid + p.evaluatorPaid);
+          expect(p.cumulativeTotal).toBe(5n + p.inferencePaid + p.evaluatorPaid);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});

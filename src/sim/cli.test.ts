@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { main } from "../cli";
+
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  return main(["node", "poq", "simulate", ...args]).then((code) => {
+    o.mockRestore();
+    e.mockRestore();
+    return { code, out, err };
+  });
+}
+
+const base = ["--data", "data/samples/qa-sample.jsonl", "--rounds", "3", "--tasks", "60", "--honest", "label", "--seed", "5"];
+
+describe("poq simulate", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  test("behavior: --json prints one object with the default rule and every rule's metrics", async () => {
+    const { code, out } = await run([...base, "--k", "7", "--malicious", "0.3", "--attack", "sabotage", "--json"]);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.default).toBe("robust-trust");
+    expect(Object.keys(j.rules)).toEqual(["mean", "median", "trimmed", "trust-published", "robust-trust"]);
+    for (const key of ["mae", "spearman", "evaluatorRewardMean", "evaluatorRewardVar", "inferenceRewardCv", "slashPrecision", "slashRecall"]) {
+      expect(j.rules["robust-trust"]).toHaveProperty(key);
+    }
+  });
+
+  test("behavior: --rule limits the output to one rule; the same seed prints the same bytes", async () => {
+    const a = await run([...base, "--rule", "median", "--json"]);
+    const b = await run([...base, "--rule", "median", "--json"]);
+    expect(Object.keys(JSON.parse(a.out).rules)).toEqual(["median"]);
+    expect(b.out).toBe(a.out);
+  });
+
+  test("behavior: bad input exits non-zero with a clear message", async () => {
+    for (const [args, msg] of [
+      [["--k", "60"], /larger than the number of evaluators/],
+      [["--malicious", "1.5"], /ratio in \[0, 1\]/],
+      [["--attack", "bribe"], /unknown attack "bribe"/],
+      [["--rule", "vote"], /unknown rule "vote"/],
+      [["--rounds", "x"], /--rounds must be an integer/],
+    ] as [string[], RegExp][]) {
+      const r = await run([...base, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+    }
+  });
+});

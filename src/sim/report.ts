@@ -1,0 +1,123 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DEFAULT_RULE, type RuleName } from "../consensus/rules";
+import { ATTACKS, type AttackName } from "./attacks";
+import type { SweepPoint } from "./sweep";
+import { type LineChart, renderLineChart, svgToPng } from "./svgPlot";
+
+export type ReportContext = {
+  title: string;
+  command: string;
+  settings: Record<string, string | number>;
+  points: SweepPoint[];
+};
+
+const f3 = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3));
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? "–" : `${Math.round(v * 100)}%`);
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** Writes a chart as SVG and, when possible, PNG; returns the markdown image line. */
+function writeChart(dir: string, name: string, chart: LineChart): string {
+  const svg = renderLineChart(chart);
+  fs.writeFileSync(path.join(dir, `${name}.svg`), svg);
+  const png = svgToPng(svg);
+  if (png) fs.writeFileSync(path.join(dir, `${name}.png`), png);
+  return `![${chart.title}](${name}.${png ? "png" : "svg"}) ([SVG](${name}.svg))`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+/** Builds the markdown report and its plots from sweep points, into `dir` (created). Returns the markdown. */
+export function writeSweepReport(dir: string, ctx: ReportContext): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const { points } = ctx;
+  const ratios = uniq(points.map((p) => p.ratio)).sort((a, b) => a - b);
+  const ks = uniq(points.map((p) => p.k)).sort((a, b) => a - b);
+  const attacks = uniq(points.map((p) => p.attack));
+  const rules = uniq(points.flatMap((p) => Object.keys(p.rules) as RuleName[]));
+  const kRef = ks.includes(7) ? 7 : ks[Math.floor(ks.length / 2)];
+  const at = (ratio: number, k: number, attack: AttackName) => points.find((p) => p.ratio === ratio && p.k === k && p.attack === attack);
+  const out: string[] = [];
+  out.push(`# ${ctx.title}`, "");
+  out.push("Reproduce with:", "", "```", ctx.command, "```", "");
+  out.push(table(["setting", "value"], Object.entries(ctx.settings).map(([k, v]) => [k, String(v)])), "");
+  out.push(`Default rule: \`${DEFAULT_RULE}\`. MAE and Spearman compare the consensus with the ground truth (human label on 0..10) over the`);
+  out.push("ordinary (non-gold) tasks of all rounds. Slashing counts evaluators slashed for low trust at least once.", "");
+
+  out.push(`## MAE against the malicious ratio (k = ${kRef})`, "");
+  for (const attack of attacks) {
+    out.push(`### ${attack}: ${ATTACKS[attack].description}`, "");
+    const rows = ratios.map((r) => [r.toFixed(1), ...rules.map((rule) => f3(at(r, kRef, attack)?.rules[rule]?.mae))]);
+    out.push(table(["malicious", ...rules], rows), "");
+    out.push(
+      writeChart(dir, `mae-${attack}`, {
+        title: `MAE vs malicious ratio: ${attack} (k = ${kRef})`,
+        xLabel: "malicious ratio",
+        yLabel: "MAE (0..10 scale)",
+        xTicks: ratios,
+        series: rules.map((rule) => ({ name: rule, points: ratios.map((r) => [r, at(r, kRef, attack)?.rules[rule]?.mae ?? Number.NaN]) })),
+      }),
+      "",
+    );
+  }
+
+  out.push(`## Slashing by the default rule (k = ${kRef})`, "");
+  out.push("precision / recall over the run, and the first round by which 90% of the attackers were slashed.", "");
+  const slashRows = attacks.map((attack) => [
+    attack,
+    ...ratios.filter((r) => r > 0).map((r) => {
+      const m = at(r, kRef, attack)?.rules[DEFAULT_RULE];
+      return m ? `${pct(m.slashPrecision)} / ${pct(m.slashRecall)} / ${m.roundsToSlash ?? "–"}` : "–";
+    }),
+  ]);
+  out.push(table(["attack", ...ratios.filter((r) => r > 0).map((r) => `${r.toFixed(1)}`)], slashRows), "");
+
+  for (const ratio of uniq([0, 0.3].filter((r) => ratios.includes(r)))) {
+    const attack: AttackName = ratio === 0 ? attacks[0] : attacks.includes("boosting") ? "boosting" : attacks[0];
+    const label = ratio === 0 ? "no attackers" : `${ratio * 100}% ${attack}`;
+    out.push(`## Rewards against k (${label})`, "");
+    out.push("Evaluator reward: the per-evaluation payoff trust x agreement in [0, 1], mean and variance over all evaluations.");
+    out.push("Inference reward CV: coefficient of variation of the per-task cost-aware reward max(0, alpha q - beta c).", "");
+    const rows = ks.map((k) => [String(k), ...rules.flatMap((rule) => {
+      const m = at(ratio, k, attack)?.rules[rule];
+      return [f3(m?.evaluatorRewardMean), m ? m.evaluatorRewardVar.toFixed(4) : "–", f3(m?.inferenceRewardCv)];
+    })]);
+    out.push(table(["k", ...rules.flatMap((r) => [`${r} mean`, `${r} var`, `${r} inf. CV`])], rows), "");
+    const suffix = ratio === 0 ? "clean" : `${Math.round(ratio * 100)}`;
+    out.push(
+      writeChart(dir, `reward-var-vs-k-${suffix}`, {
+        title: `Evaluator reward variance vs k (${label})`,
+        xLabel: "k (evaluators per task)",
+        yLabel: "variance of per-evaluation payoff",
+        xTicks: ks,
+        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.evaluatorRewardVar ?? Number.NaN]) })),
+      }),
+      "",
+      writeChart(dir, `reward-mean-vs-k-${suffix}`, {
+        title: `Evaluator reward mean vs k (${label})`,
+        xLabel: "k (evaluators per task)",
+        yLabel: "mean per-evaluation payoff",
+        xTicks: ks,
+        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.evaluatorRewardMean ?? Number.NaN]) })),
+      }),
+      "",
+      writeChart(dir, `inference-cv-vs-k-${suffix}`, {
+        title: `Inference reward CV vs k (${label})`,
+        xLabel: "k (evaluators per task)",
+        yLabel: "CV of per-task inference reward",
+        xTicks: ks,
+        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.inferenceRewardCv ?? Number.NaN]) })),
+      }),
+      "",
+    );
+  }
+  const md = `${out.join("\n")}\n`;
+  fs.writeFileSync(path.join(dir, "report.md"), md);
+  fs.writeFileSync(path.join(dir, "results.json"), `${JSON.stringify({ settings: ctx.settings, points }, null, 1)}\n`);
+  return md;
+}
