@@ -34,6 +34,13 @@ subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, hre, run
 
 const deployerKey = process.env.POQ_DEPLOYER_KEY;
 
+/**
+ * `npx hardhat node` mines a block every second besides one per transaction, as a real chain does: round phases
+ * follow block time, so an idle local chain must still move forward. Tests keep pure automine and move time
+ * explicitly.
+ */
+const runningNode = process.argv.slice(2).includes("node");
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -51,8 +58,10 @@ const config: HardhatUserConfig = {
     hardhat: {
       // Large settlement batches in tests and benchmarks.
       blockGasLimit: 60_000_000,
+      ...(runningNode ? { mining: { auto: true, interval: 1_000 }, allowBlocksWithSameTimestamp: true } : {}),
     },
-    localhost: { url: "http://127.0.0.1:8545" },
+    // POQ_LOCALHOST_URL lets tests deploy to a node on another port with the node's own accounts.
+    localhost: { url: process.env.POQ_LOCALHOST_URL ?? "http://127.0.0.1:8545" },
     ...(process.env.POQ_RPC_URL
       ? { custom: { url: process.env.POQ_RPC_URL, accounts: deployerKey ? [deployerKey] : [] } }
       : {}),

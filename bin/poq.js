@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx poq ...` works without a build step.
-const path = require("node:path");
-const { spawnSync } = require("node:child_process");
-const tsx = require.resolve("tsx/cli");
-const r = spawnSync(process.execPath, [tsx, path.join(__dirname, "..", "src", "cli.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
+// Runs the TypeScript CLI in this process (tsx's require hook), so signals reach the daemon directly.
+require("tsx/cjs");
+const { main } = require("../src/cli.ts");
+main(process.argv).then((code) => {
+  process.exitCode = code;
 });
-process.exit(r.status ?? 1);

@@ -1,6 +1,7 @@
 /**
- * Example: after `npx hardhat ignition deploy deploy/modules/PoQLocal.ts --network localhost`, mint test tokens,
- * stake three inference nodes and five evaluators, and fund the next round's pools.
+ * Example: after `npm run deploy:local`, mint test tokens to the local development accounts, stake the four
+ * inference nodes (accounts 3-6) and twelve evaluators (accounts 7-18) used by config/local/agents.json, and fund
+ * the next round's pools.
  *
  *   npx hardhat run scripts/stake-and-fund.ts --network localhost
  */
@@ -17,15 +18,16 @@ async function main() {
   const addresses: Record<string, string> = JSON.parse(fs.readFileSync(file, "utf8"));
   const pick = (name: string) => addresses[`PoQLocal#${name}`] ?? addresses[`PoQ#${name}`];
 
-  const [deployer, , , ...others] = await ethers.getSigners();
+  const signers = await ethers.getSigners();
+  const deployer = signers[0];
   const token = await ethers.getContractAt("TestToken", pick("TestToken"));
   const vault = await ethers.getContractAt("StakeVault", pick("StakeVault"));
   const settlement = await ethers.getContractAt("PoQSettlement", pick("PoQSettlement"));
   const distributor = await ethers.getContractAt("RewardDistributor", pick("RewardDistributor"));
   const stake = ethers.parseEther("1000");
 
-  const nodes = others.slice(0, 3);
-  const evaluators = others.slice(3, 8);
+  const nodes = signers.slice(3, 7);
+  const evaluators = signers.slice(7, 19);
   for (const [signer, role] of [...nodes.map((s) => [s, Role.Inference] as const), ...evaluators.map((s) => [s, Role.Evaluator] as const)]) {
     await (await token.connect(deployer).mint(signer.address, stake)).wait();
     await (await token.connect(signer).approve(await vault.getAddress(), stake)).wait();

@@ -8,15 +8,16 @@ import { loadDeployment, verifyDeployment, type Deployment } from "../chain/depl
 import { chainTime, Phase, readRound, type RoundView } from "../chain/reader";
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
-import { settlementParams } from "../rewards/params";
 import { defaultProfile } from "../scoring/profile";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
 import { createLogger, type Common } from "./daemon";
 import { createEvaluator } from "./evaluator";
+import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
 import { Metrics } from "./metrics";
+import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
 import { loadPayload } from "./roundData";
 import { Status } from "./status";
@@ -57,6 +58,7 @@ export type DemoSummary = {
 };
 
 const DECIMALS = 18;
+export const LOCAL_POLICY = path.join(__dirname, "..", "..", "config", "local", "policy.json");
 const tokens = (n: number) => parseUnits(String(n), DECIMALS);
 const POOLS = { inference: tokens(1_000), evaluator: tokens(400) };
 const BEHAVIORS: Behavior[] = ["honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "boosting", "sabotage", "never-reveal"];
@@ -156,7 +158,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const evaluators = evalSenders.map((sender, i) =>
     createEvaluator({ common, clients, deployment: d, store, sender, privateKey: evalKeys[i], profile, checkpoint: memory(), config: { behavior: BEHAVIORS[i] ?? "honest", stake: stakeAmount, useReferences: false } }),
   );
-  const policy = settlementParams();
+  // Local networks settle few, short rounds: a policy that reacts faster than the production default.
+  const policy = loadPolicy(LOCAL_POLICY);
   const relayers = relayerKeys.map((key, i) =>
     createRelayer({
       common,
@@ -172,20 +175,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   );
 
   // The treasury funds each round once it is registered.
-  const funded = new Set<bigint>();
-  async function fundNewRounds(count: bigint) {
-    for (let id = 1n; id <= count; id++) {
-      if (funded.has(id)) continue;
-      const f = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [id] });
-      if (f.inferencePool + f.evaluatorPool === 0n && !f.settled) {
-        const total = POOLS.inference + POOLS.evaluator;
-        await owner.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [owner.account, total] });
-        await owner.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.distributor, total] });
-        await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [id, POOLS.inference, POOLS.evaluator] });
-      }
-      funded.add(id);
-    }
-  }
+  const funder = createFunder({ common, clients, deployment: d, sender: owner, config: { inferencePool: POOLS.inference, evaluatorPool: POOLS.evaluator, mint: true } });
 
   const started = Date.now();
   let lastLine = "";
@@ -195,8 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     for (const a of inference) await a.tick();
     for (const e of evaluators) await e.tick();
     for (const r of relayers) await r.tick();
+    await funder.tick();
     const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
-    await fundNewRounds(count);
     const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
     const open: RoundView[] = [];
     for (let id = lastClosed + 1n; id <= count; id++) open.push(await readRound(client, d, id));

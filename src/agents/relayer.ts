@@ -55,6 +55,7 @@ export function createRelayer(deps: RelayerDeps) {
   const client = clients.publicClient;
   const me = getAddress(sender.account);
   const knownRoots = new Set<Hex>();
+  const consumedRoots = new Set<Hex>();
   let scannedRoots = false;
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
@@ -166,11 +167,11 @@ export function createRelayer(deps: RelayerDeps) {
     const manifest = formBatch();
     if (!manifest) return;
     const root = publishBatch(store, manifest);
-    if (knownRoots.has(root)) return; // already registered (e.g. before a crash); pending is cleaned up below
+    if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
     const r = { id: count + 1n } as RoundView;
     await send("registerTasks", r, () => sender.write({ ...base, functionName: "registerTasks", args: [root, BigInt(manifest.tasks.length)] }), []);
     knownRoots.add(root);
-    consumePending(manifest);
+    consumeRegistered();
     metrics.inc("relayer_rounds_registered_total", "Rounds this relayer opened");
   }
 
@@ -221,11 +222,26 @@ export function createRelayer(deps: RelayerDeps) {
     for (const t of m.tasks) store.removePending(t.node, t.contentHash);
   }
 
+  /**
+   * Removes from the pending queue every output that a registered batch already holds, so no output is ever put
+   * into two rounds (a registrar killed between registering and consuming leaves them pending).
+   */
+  function consumeRegistered() {
+    for (const root of knownRoots) {
+      if (consumedRoots.has(root)) continue;
+      const hash = store.getIndex("batch", root);
+      if (hash) consumePending(store.getJson<BatchManifest>(hash as Hex));
+      consumedRoots.add(root);
+    }
+  }
+
   async function scanRoots(count: bigint) {
-    if (scannedRoots) return;
-    const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: d.fromBlock ?? 0n, toBlock: "latest" });
-    for (const l of logs) knownRoots.add(l.args.taskRoot);
-    scannedRoots = logs.length >= Number(count);
+    if (!scannedRoots) {
+      const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: d.fromBlock ?? 0n, toBlock: "latest" });
+      for (const l of logs) knownRoots.add(l.args.taskRoot);
+      scannedRoots = logs.length >= Number(count);
+    }
+    if (config.registrar) consumeRegistered();
   }
 
   async function tick() {

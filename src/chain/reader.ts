@@ -44,9 +44,11 @@ export type RoundView = {
 
 /** Reads a round and its phase; throws a clear error for an unknown round. */
 export async function readRound(client: PublicClient, d: Deployment, roundId: bigint): Promise<RoundView> {
+  // Both reads at one block, so the phase and the stored fields always agree.
+  const blockNumber = await client.getBlockNumber({ cacheTime: 0 });
   const [r, phase] = await Promise.all([
-    client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "getRound", args: [roundId] }),
-    client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "phaseOf", args: [roundId] }),
+    client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "getRound", args: [roundId], blockNumber }),
+    client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "phaseOf", args: [roundId], blockNumber }),
   ]);
   if (r.status === 0) throw new InputError(`unknown round ${roundId}`);
   return {

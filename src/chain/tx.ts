@@ -75,6 +75,13 @@ export function createTxSender(p: TxSenderParameters): TxSender {
       pollingInterval: 200,
     });
     if (receipt.status !== "success") {
+      // Mined but reverted (the state changed between simulation and inclusion): replay the call to name the error.
+      try {
+        await publicClient.simulateContract({ account, address: req.address, abi: req.abi, functionName: req.functionName, args: req.args as readonly unknown[], blockNumber: receipt.blockNumber });
+      } catch (e) {
+        const named = asRevert(req.functionName, e);
+        if (named instanceof RevertError) throw named;
+      }
       throw new RevertError(req.functionName, undefined, undefined, new Error(`transaction ${hash} reverted`));
     }
     p.logger?.info({ fn: req.functionName, tx_hash: hash, block: Number(receipt.blockNumber), gas_used: Number(receipt.gasUsed) }, "tx confirmed");

@@ -1,0 +1,44 @@
+import { erc20Abi } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi, testTokenAbi } from "../chain/abis";
+import type { Clients } from "../chain/client";
+import type { Deployment } from "../chain/deployment";
+import type { TxSender } from "../chain/tx";
+import type { Common } from "./daemon";
+
+export type FunderConfig = {
+  inferencePool: bigint;
+  evaluatorPool: bigint;
+  /** Mint what is missing (local test token only: the funder must own it). */
+  mint: boolean;
+};
+
+/**
+ * The treasury: funds every registered round that has no funds yet, once, with fixed pools. Rounds are funded
+ * before their settlement (relayers read the pools when they settle).
+ */
+export function createFunder(p: { common: Common; clients: Clients; deployment: Deployment; sender: TxSender; config: FunderConfig }) {
+  const { clients, deployment: d, sender, config, common } = p;
+  const client = clients.publicClient;
+  let checkedUpTo = 0n;
+
+  async function tick() {
+    const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+    for (let id = checkedUpTo + 1n; id <= count; id++) {
+      const f = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [id] });
+      if (f.inferencePool + f.evaluatorPool === 0n && !f.settled) {
+        const total = config.inferencePool + config.evaluatorPool;
+        const balance = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [sender.account] });
+        if (balance < total && config.mint) {
+          await sender.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [sender.account, total - balance] });
+        }
+        await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.distributor, total] });
+        const r = await sender.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [id, config.inferencePool, config.evaluatorPool] });
+        common.logger.info({ round_id: Number(id), tx_hash: r.transactionHash }, "round funded");
+        common.metrics.inc("funder_rounds_funded_total", "Rounds funded");
+      }
+      checkedUpTo = id;
+    }
+  }
+
+  return { tick };
+}

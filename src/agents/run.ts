@@ -1,0 +1,121 @@
+import path from "node:path";
+import { getAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../chain/client";
+import { loadDeployment, verifyDeployment } from "../chain/deployment";
+import { readLoggedOutputs } from "../data/logged";
+import { defaultProfile, loadProfile } from "../scoring/profile";
+import { Checkpoint } from "./checkpoint";
+import type { DaemonConfig } from "./config";
+import { createDaemon, createLogger, errorLine, shutdownSignal, type Common } from "./daemon";
+import { createEvaluator } from "./evaluator";
+import { createFunder } from "./funder";
+import { createInference, replaySource } from "./inference";
+import { Metrics } from "./metrics";
+import { loadPolicy } from "./policy";
+import { createRelayer } from "./relayer";
+import { ContentStore } from "./store";
+import { senderFor } from "./system";
+
+/**
+ * Runs the configured agents in one process until SIGINT or SIGTERM: one polling loop ticks each agent in turn; an
+ * agent's failure is logged and counted and never stops the others.
+ */
+export async function runAgents(cfg: DaemonConfig, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const logger = createLogger(name, { level: cfg.logLevel });
+  const ac = options.signal ? undefined : shutdownSignal(logger);
+  const signal = options.signal ?? ac!.signal;
+  const metrics = new Metrics();
+  const clients = await connect({ rpcUrl: cfg.rpcUrl });
+  const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
+  await verifyDeployment(clients.publicClient, deployment);
+  const store = new ContentStore(cfg.storeDir);
+  const checkpoints: Checkpoint[] = [];
+  const checkpointFor = (kind: string, key: Hex) => {
+    const addr = senderAccount(key);
+    const c = new Checkpoint(path.join(cfg.dataDir, `${kind}-${addr.toLowerCase()}.sqlite`));
+    checkpoints.push(c);
+    return c;
+  };
+  const items = cfg.replay.flatMap((f) => readLoggedOutputs(f, { requireLabel: false }));
+  const profile = cfg.profileFile ? loadProfile(cfg.profileFile) : defaultProfile();
+  const policy = loadPolicy(cfg.policyFile);
+
+  const ticks: { label: string; tick: () => Promise<void> }[] = [];
+  for (const spec of cfg.agents) {
+    const common: Common = { logger: logger.child({ agent: spec.type, account: senderAccount(spec.key) }), metrics, signal };
+    const sender = senderFor(clients, spec.key, common, cfg.confirmations);
+    if (spec.type === "relayer") {
+      const r = createRelayer({
+        common,
+        clients,
+        deployment,
+        store,
+        sender,
+        privateKey: spec.key,
+        policy,
+        checkpoint: checkpointFor("relayer", spec.key),
+        config: { registrar: spec.registrar, maxTasksPerRound: cfg.maxTasksPerRound, minTasks: cfg.minTasks, maxRounds: cfg.maxRounds, maxOpenRounds: cfg.maxOpenRounds },
+      });
+      ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
+    } else if (spec.type === "evaluator") {
+      const e = createEvaluator({
+        common,
+        clients,
+        deployment,
+        store,
+        sender,
+        privateKey: spec.key,
+        profile,
+        checkpoint: checkpointFor("evaluator", spec.key),
+        config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
+      });
+      ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
+    } else if (spec.type === "funder") {
+      const f = createFunder({ common, clients, deployment, sender, config: spec });
+      ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
+    } else {
+      const n = createInference({
+        common,
+        clients,
+        deployment,
+        store,
+        sender,
+        source: replaySource(items, spec.models),
+        checkpoint: checkpointFor("inference", spec.key),
+        config: { stake: cfg.stake, window: cfg.window },
+      });
+      ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
+    }
+  }
+  logger.info({ chain_id: clients.chain.id, settlement: deployment.settlement, agents: ticks.length }, "agents ready");
+
+  const daemon = createDaemon({
+    name,
+    common: { logger, metrics, signal },
+    intervalMs: cfg.pollMs,
+    port: cfg.port,
+    tick: async () => {
+      let failed = 0;
+      let last: unknown;
+      for (const t of ticks) {
+        if (signal.aborted) return;
+        try {
+          await t.tick();
+        } catch (e) {
+          failed++;
+          last = e;
+          metrics.inc("agent_errors_total", "Agent tick errors", { agent: t.label.split(" ")[0] });
+          logger.warn({ agent: t.label, err: errorLine(e) }, "agent tick failed");
+        }
+      }
+      if (failed === ticks.length && last) throw last;
+    },
+    onStop: () => checkpoints.forEach((c) => c.close()),
+  });
+  await daemon.run();
+}
+
+function senderAccount(key: Hex) {
+  return getAddress(privateKeyToAccount(key).address);
+}

@@ -1,0 +1,118 @@
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { getAddress, type Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "../../src/chain/abis";
+import { readRound } from "../../src/chain/reader";
+import { devKey, DEV_ROLES } from "../../src/agents/accounts";
+import { computeRoundSettlement } from "../../src/agents/settle";
+import { loadPayload } from "../../src/agents/roundData";
+import { ContentStore } from "../../src/agents/store";
+import { loadPolicy } from "../../src/agents/policy";
+import { LOCAL_POLICY } from "../../src/agents/demo";
+import { agentsConfig, balanceOf, cleanup, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";
+
+const addr = (i: number): Address => getAddress(privateKeyToAccount(devKey(i)).address);
+const ROUNDS = 3;
+
+/**
+ * End to end against a real `hardhat node` process: two relayer processes (quorum 2) and one process hosting four
+ * inference nodes and twelve evaluators (a booster, a saboteur and a never-revealer among them).
+ */
+describe("network: hardhat node, relayers and agents as separate processes", () => {
+  let s: NetworkSetup;
+  const procs: Proc[] = [];
+
+  beforeAll(async () => {
+    s = await setupNetwork("e2e");
+    procs.push(poq("relayer-a", relayerArgs(s, 1, ["--registrar", "--max-rounds", String(ROUNDS), "--max-tasks", "40"]), s.dir));
+    procs.push(poq("relayer-b", relayerArgs(s, 2), s.dir));
+    procs.push(poq("agents", ["agents", "--config", agentsConfig(s)], s.dir));
+    const client = s.clients.publicClient;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const closed = await client.readContract({ address: s.deployment.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
+      if (closed >= BigInt(ROUNDS)) break;
+      if (Date.now() > deadline) throw new Error(`only ${closed} of ${ROUNDS} rounds closed in time; logs in ${s.dir}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    for (const p of procs) p.kill("SIGTERM");
+  }, 360_000);
+
+  afterAll(async () => {
+    for (const p of procs) p.kill("SIGKILL");
+    s?.node.kill("SIGKILL");
+    if (s) cleanup(s, "e2e");
+  });
+
+  test("behavior: daemons shut down gracefully on SIGTERM", async () => {
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    expect(codes).toEqual([0, 0, 0]);
+    for (const p of procs) expect(p.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+  });
+
+  test("behavior: every round finalizes exactly once", async () => {
+    const logs = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "RoundFinalized", fromBlock: 0n, strict: true });
+    expect(logs.map((l) => Number(l.args.roundId))).toEqual([1, 2, 3]);
+  });
+
+  test("behavior: settlements recompute to the accepted hash from chain data and the store alone", async () => {
+    const store = new ContentStore(s.storeDir);
+    const p = await s.clients.publicClient.readContract({ address: s.deployment.settlement, abi: poQSettlementAbi, functionName: "params" });
+    for (let id = 1n; id <= BigInt(ROUNDS); id++) {
+      const r = await readRound(s.clients.publicClient, s.deployment, id);
+      const again = await computeRoundSettlement({ client: s.clients.publicClient, deployment: s.deployment, store, policy: loadPolicy(LOCAL_POLICY), chainMaxSlashes: Number(p.maxSlashes) }, r);
+      expect(again.hash).toBe(r.settlementHash);
+    }
+  });
+
+  test("behavior: the booster and the saboteur are slashed for low trust, the never-revealer for not revealing", async () => {
+    const logs = await s.clients.publicClient.getContractEvents({ address: s.deployment.vault, abi: stakeVaultAbi, eventName: "Slashed", fromBlock: 0n, strict: true });
+    const reasons = new Map<Address, Set<number>>();
+    for (const l of logs) {
+      const a = getAddress(l.args.account);
+      reasons.set(a, (reasons.get(a) ?? new Set()).add(Number(l.args.reason)));
+      expect(l.args.amount).toBeGreaterThan(0n);
+    }
+    const [booster, saboteur, silent] = [addr(16), addr(17), addr(18)];
+    expect(reasons.get(booster)?.has(2)).toBe(true);
+    expect(reasons.get(saboteur)?.has(2)).toBe(true);
+    expect(reasons.get(silent)?.has(1)).toBe(true);
+    const honest = DEV_ROLES.evaluators.slice(0, 9).map(addr);
+    for (const h of honest) expect(reasons.has(h)).toBe(false);
+  });
+
+  test("behavior: the never-revealer earns nothing; every claim pays; tokens balance exactly", async () => {
+    const client = s.clients.publicClient;
+    const d = s.deployment;
+    const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
+    const r = await readRound(client, d, rootRound);
+    const payload = loadPayload(new ContentStore(s.storeDir), r.settlementHash)!;
+    const owed = new Map(payload.claims.map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)]));
+    expect(owed.get(addr(18)) ?? 0n).toBe(0n);
+    for (const n of DEV_ROLES.inference) expect(owed.get(addr(n)) ?? 0n).toBeGreaterThan(0n);
+
+    const before = new Map<Address, bigint>();
+    for (const a of owed.keys()) before.set(a, await balanceOf(s.clients, d, a));
+    const claim = poq("claim", ["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--store", s.storeDir, "--dev-account", "0"], s.dir);
+    expect(await claim.exited).toBe(0);
+    for (const [a, amount] of owed) expect((await balanceOf(s.clients, d, a)) - before.get(a)!).toBe(amount);
+
+    // A second claim pays nothing.
+    const again = poq("claim-again", ["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--store", s.storeDir, "--dev-account", "0"], s.dir);
+    expect(await again.exited).toBe(0);
+    expect(again.lines.every((l) => l.includes("nothing to claim"))).toBe(true);
+
+    const [funded, allocated, claimed, swept] = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals" });
+    expect(claimed).toBe(allocated);
+    expect(await balanceOf(s.clients, d, d.distributor)).toBe(funded - claimed - swept);
+    const [active, queued] = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "totalStaked" });
+    expect(await balanceOf(s.clients, d, d.vault)).toBe(active + queued);
+    let held = 0n;
+    for (let i = 0; i < 20; i++) held += await balanceOf(s.clients, d, addr(i));
+    const supply = await client.readContract({ address: d.token, abi: [{ type: "function", name: "totalSupply", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }] as const, functionName: "totalSupply" });
+    expect(held + active + queued + (funded - claimed - swept)).toBe(supply);
+  });
+}, 600_000);
+
+export { path };
