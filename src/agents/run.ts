@@ -13,7 +13,7 @@ import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
 import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
-import { createRelayer } from "./relayer";
+import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "./store";
 import { senderFor } from "./system";
 
@@ -58,6 +58,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         config: { registrar: spec.registrar, maxTasksPerRound: cfg.maxTasksPerRound, minTasks: cfg.minTasks, maxRounds: cfg.maxRounds, maxOpenRounds: cfg.maxOpenRounds },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
+      common.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
     } else if (spec.type === "evaluator") {
       const e = createEvaluator({
         common,

@@ -43,9 +43,10 @@ export class ContentStore {
 
   /** Reads and verifies an object. Throws ContentError if it is missing or its bytes do not match the hash. */
   get(hash: Hex): Uint8Array {
+    const file = this.objectPath(hash);
     let bytes: Uint8Array;
     try {
-      bytes = fs.readFileSync(this.objectPath(hash));
+      bytes = fs.readFileSync(file);
     } catch {
       throw new ContentError(`content ${hash} is not in the store (${this.dir})`);
     }

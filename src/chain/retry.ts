@@ -20,7 +20,7 @@ export function isRetryable(error: unknown): boolean {
   const text = `${e?.name ?? ""} ${e?.shortMessage ?? ""} ${e?.message ?? ""} ${e?.details ?? ""}`;
   if (/revert|execution reverted|ContractFunctionRevertedError|insufficient funds/i.test(text)) return false;
   if (
-    /HttpRequestError|TimeoutError|fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|other side closed|network|took too long|UND_ERR|nonce too low|nonce has already been used|already known|replacement transaction underpriced/i.test(
+    /HttpRequestError|HTTP request failed|TimeoutError|fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|other side closed|network|took too long|UND_ERR|nonce too low|lower than the current nonce|nonce has already been used|already known|replacement transaction underpriced/i.test(
       text,
     )
   ) {

@@ -113,6 +113,28 @@ describe("network: hardhat node, relayers and agents as separate processes", () 
     const supply = await client.readContract({ address: d.token, abi: [{ type: "function", name: "totalSupply", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }] as const, functionName: "totalSupply" });
     expect(held + active + queued + (funded - claimed - swept)).toBe(supply);
   });
-}, 600_000);
 
-export { path };
+  test("behavior: bad input gets a clear error and a non-zero exit, never a stack trace", async () => {
+    const fs = await import("node:fs");
+    await expect(readRound(s.clients.publicClient, s.deployment, 99n)).rejects.toThrow("unknown round 99");
+
+    const wrong = path.join(s.dir, "wrong.json");
+    fs.writeFileSync(wrong, JSON.stringify({ token: s.deployment.token, vault: s.deployment.vault, distributor: s.deployment.distributor, settlement: s.deployment.token }));
+    const badConfig = path.join(s.dir, "bad.json");
+    fs.writeFileSync(badConfig, "{ not json");
+    const cases: [string[], RegExp][] = [
+      [["claim", "--rpc", s.node.url, "--deployment", wrong, "--dev-account", "0"], /wrong contract address/],
+      [["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile], /missing agents\[0\] private key/],
+      [["agents", "--config", badConfig], /malformed config/],
+      [["claim", "--rpc", "not a url", "--dev-account", "0"], /malformed RPC URL/],
+      [["fund", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--dev-account", "0", "--round", "0", "--inference", "1", "--evaluator", "1"], /--round must be a positive integer/],
+    ];
+    for (const [args, message] of cases) {
+      const p = poq("bad-input", args, s.dir);
+      expect(await p.exited).toBe(2);
+      const text = p.lines.join("\n");
+      expect(text).toMatch(message);
+      expect(text).not.toMatch(/^\s+at /m);
+    }
+  });
+}, 600_000);

@@ -1,0 +1,64 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { InputError } from "../errors";
+import { devKey } from "./accounts";
+import { resolveConfig } from "./config";
+
+function file(obj: unknown): string {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "poq-cfg-")), "c.json");
+  fs.writeFileSync(f, typeof obj === "string" ? obj : JSON.stringify(obj));
+  return f;
+}
+
+describe("resolveConfig", () => {
+  test("behavior: config file, then environment, then flags", () => {
+    const f = file({ rpcUrl: "http://file:1", pollMs: 700, storeDir: "s", agents: [{ type: "evaluator", devAccount: 7 }] });
+    const fromFile = resolveConfig({ file: f, env: {} });
+    expect(fromFile.rpcUrl).toBe("http://file:1");
+    expect(fromFile.pollMs).toBe(700);
+    expect(fromFile.storeDir).toBe(path.join(path.dirname(f), "s"));
+    const fromEnv = resolveConfig({ file: f, env: { POQ_RPC_URL: "http://env:2" } });
+    expect(fromEnv.rpcUrl).toBe("http://env:2");
+    const fromFlag = resolveConfig({ file: f, env: { POQ_RPC_URL: "http://env:2" }, flags: { rpcUrl: "http://flag:3", pollMs: "50" } });
+    expect(fromFlag.rpcUrl).toBe("http://flag:3");
+    expect(fromFlag.pollMs).toBe(50);
+    expect(fromFlag.agents[0]).toMatchObject({ type: "evaluator", key: devKey(7), behavior: "honest" });
+  });
+
+  test("behavior: a single agent takes its key from the flags or POQ_PRIVATE_KEY", () => {
+    const key = devKey(1);
+    expect(resolveConfig({ env: { POQ_PRIVATE_KEY: key }, single: "relayer" }).agents[0]).toEqual({ type: "relayer", key, registrar: false });
+    expect(resolveConfig({ env: {}, flags: { devAccount: "2", registrar: true }, single: "relayer" }).agents[0]).toMatchObject({ registrar: true, key: devKey(2) });
+  });
+
+  test("behavior: a missing or malformed key is a clear error that never echoes the key", () => {
+    expect(() => resolveConfig({ env: {}, single: "relayer" })).toThrow(/missing agents\[0\] private key/);
+    expect(() => resolveConfig({ env: { POQ_PRIVATE_KEY: "0xdeadbeef" }, single: "relayer" })).toThrow(/malformed agents\[0\] private key: expected 32 bytes of hex/);
+    try {
+      resolveConfig({ env: { POQ_PRIVATE_KEY: "0xsecretsecret" }, single: "relayer" });
+    } catch (e) {
+      expect((e as Error).message).not.toContain("secretsecret");
+    }
+  });
+
+  test("behavior: malformed config files and values are named", () => {
+    expect(() => resolveConfig({ file: "/nonexistent/poq.json" })).toThrow(/config file \/nonexistent\/poq.json not found/);
+    expect(() => resolveConfig({ file: file("{not json") })).toThrow(/malformed config/);
+    expect(() => resolveConfig({ file: file([1, 2]) })).toThrow(/malformed config/);
+    expect(() => resolveConfig({ file: file({ agents: [] }) })).toThrow(/lists no agents/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "oracle", devAccount: 1 }] }) })).toThrow(/must be relayer, evaluator, inference or funder/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "evaluator", devAccount: 1, behavior: "evil" }] }) })).toThrow(/unknown evaluator behavior "evil"/);
+    expect(() => resolveConfig({ file: file({ pollMs: -1, agents: [{ type: "relayer", devAccount: 1 }] }) })).toThrow(/pollMs must be an integer/);
+    expect(() => resolveConfig({ file: file({ stake: "lots", agents: [{ type: "relayer", devAccount: 1 }] }) })).toThrow(/stake must be a token amount/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "inference", devAccount: 3, models: ["gpt4"] }] }) })).toThrow(/needs replay files/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "inference", devAccount: 3 }] }) })).toThrow(/models must list/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "relayer", devAccount: 1 }] }) })).not.toThrow(InputError);
+  });
+
+  test("behavior: token amounts parse exactly", () => {
+    const c = resolveConfig({ env: {}, flags: { devAccount: "1", stake: "2.5" }, single: "evaluator" });
+    expect(c.stake).toBe(2_500_000_000_000_000_000n);
+  });
+});

@@ -1,0 +1,33 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { ROOT } from "./harness";
+
+/** `poq demo --json`, as `npm run demo` runs it: embedded chain, 3 rounds, claims, conservation. */
+describe("demo", () => {
+  test("behavior: three rounds finalize, the adversaries are slashed, every token is accounted for", async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "poq.js"), "demo", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code, err).toBe(0);
+    const s = JSON.parse(out);
+    expect(s.conserved).toBe(true);
+    expect(s.rounds.map((r: { id: number; finalized: boolean }) => [r.id, r.finalized])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    const byBehavior = new Map<string, { address: string; rewards: string; slashed: string }>(
+      s.accounts.filter((a: { behavior?: string }) => a.behavior && a.behavior !== "honest").map((a: { behavior: string }) => [a.behavior, a]),
+    );
+    const slashed = new Set(s.rounds.flatMap((r: { slashed: string[] }) => r.slashed));
+    for (const b of ["boosting", "sabotage", "never-reveal"]) expect(slashed.has(byBehavior.get(b)!.address)).toBe(true);
+    expect(byBehavior.get("never-reveal")!.rewards).toBe("0");
+    const paid = s.rounds.reduce((t: bigint, r: { inferencePaid: string; evaluatorPaid: string }) => t + BigInt(r.inferencePaid) + BigInt(r.evaluatorPaid), 0n);
+    expect(BigInt(s.claimsPaid)).toBe(paid);
+    expect(err).toMatch(/rounds closed 3\/3/);
+  }, 180_000);
+});
