@@ -269,7 +269,8 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
     /// @inheritdoc IPoQSettlement
     function finalize(uint256 roundId, Settlement calldata settlement) external {
         Round storage r = _roundIn(roundId, Phase.Finalizable);
-        require(_isClosed(roundId - 1), PreviousRoundOpen(roundId, roundId - 1));
+        /// @dev No check that the previous round is closed: a settlement can only be committed once it is (see
+        /// {commitSettlement}), and a closed round never reopens, so every Finalizable round has a closed predecessor.
         bytes32 settlementHash = keccak256(abi.encode(settlement));
         require(settlementHash == r.settlementHash, SettlementMismatch(roundId, r.settlementHash, settlementHash));
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IStakeVault} from "../interfaces/IStakeVault.sol";
 import {IRewardDistributor} from "../interfaces/IRewardDistributor.sol";
+import {IPoQSettlement} from "../interfaces/IPoQSettlement.sol";
 
 /// @title InvariantProbe
 /// @notice Tests only: reads everything the invariant tests check in one call, so a property run can check after
@@ -18,6 +19,8 @@ contract InvariantProbe {
         uint256 allocated;
         uint256 claimedTotal;
         uint256 swept;
+        uint256 sweepable;
+        uint8 phase;
         uint256 totalSupply;
         uint256[] holderBalances;
         uint256[] inferenceActive;
@@ -27,10 +30,13 @@ contract InvariantProbe {
         uint256[] claimed;
     }
 
+    /// @param roundId The round whose phase to report (0: none).
     function snapshot(
         IStakeVault vault,
         IRewardDistributor distributor,
+        IPoQSettlement settlement,
         IERC20 token,
+        uint256 roundId,
         address[] calldata accounts,
         address[] calldata holders
     ) external view returns (Snapshot memory s) {
@@ -38,6 +44,8 @@ contract InvariantProbe {
         (s.totalActive, s.totalQueued) = vault.totalStaked();
         s.distributorBalance = token.balanceOf(address(distributor));
         (s.funded, s.allocated, s.claimedTotal, s.swept) = distributor.totals();
+        s.sweepable = distributor.sweepable();
+        s.phase = uint8(settlement.phaseOf(roundId));
         s.totalSupply = token.totalSupply();
         s.holderBalances = new uint256[](holders.length);
         for (uint256 i = 0; i < holders.length; ++i) {

@@ -41,6 +41,36 @@ export type EvaluatorDeps = {
 type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
 
 /**
+ * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process: scoring is a pure function of
+ * the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
+ */
+const batchQualityCache = new Map<string, { quality: number[]; bad: { index: number; reason: string }[]; nodes: string[] }>();
+const CACHE_LIMIT = 4;
+
+function batchQuality(store: ContentStore, r: RoundView, profile: QualityProfile, useReferences: boolean) {
+  const key = `${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
+  const hit = batchQualityCache.get(key);
+  if (hit) return hit;
+  const manifest = loadBatch(store, r.taskRoot, r.taskCount);
+  const { items, bad } = loadOutputs(store, manifest);
+  const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
+  const scored = scoreOutputs(valid.map((x) => x.it), profile, { useReferences });
+  const quality = new Array<number>(items.length).fill(0);
+  valid.forEach((x, j) => (quality[x.i] = scored[j].composite * 10));
+  const value = { quality, bad, nodes: manifest.tasks.map((t) => t.node) };
+  if (batchQualityCache.size >= CACHE_LIMIT) batchQualityCache.delete(batchQualityCache.keys().next().value!);
+  batchQualityCache.set(key, value);
+  return value;
+}
+
+const profileKeys = new WeakMap<QualityProfile, string>();
+function profileKey(p: QualityProfile): string {
+  let k = profileKeys.get(p);
+  if (!k) profileKeys.set(p, (k = JSON.stringify(p)));
+  return k;
+}
+
+/**
  * The evaluator: stakes, then for each round scores its assigned outputs with the scoring library and commits and
  * reveals in the right windows. Its salt is derived from its key and its scores are a pure function of public data
  * and its key, so a restart can always reveal what it committed.
@@ -81,21 +111,16 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const key = `scores:${r.id}`;
     let scores = checkpoint.get(key) as Hex | undefined;
     if (!scores) {
-      const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-      const { items, bad } = loadOutputs(store, manifest);
+      const { quality, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
         metrics.inc("evaluator_bad_outputs_total", "Outputs that failed their hash or format check");
       }
-      const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
-      const scored = scoreOutputs(valid.map((x) => x.it), deps.profile, { useReferences: config.useReferences });
-      const quality = new Array<number>(items.length).fill(0);
-      valid.forEach((x, j) => (quality[x.i] = scored[j].composite * 10));
       const honest = mine.tasks.map((t) => quality[t]);
       const reported = applyBehavior(config.behavior, honest, {
         evaluator: me,
         roundId: r.id,
-        nodes: mine.tasks.map((t) => manifest.tasks[t].node),
+        nodes: mine.tasks.map((t) => nodes[t]),
         target: config.colludeWith,
       });
       scores = packScores(reported.map(toOnchainScore));
