@@ -10,6 +10,8 @@ export function buildProgram(): Command {
   const program = new Command();
   program.name("poq").description("PoQ Settle: Proof-of-Quality reward settlement for decentralized LLM inference");
   program.showHelpAfterError();
+  // Set before the subcommands are added, so they inherit it: a usage error returns instead of exiting.
+  program.exitOverride();
   registerAudit(program);
   registerSimulate(program);
   registerAgents(program);
@@ -31,7 +33,6 @@ export function reportError(e: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;

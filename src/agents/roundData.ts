@@ -48,10 +48,51 @@ export function loadBatch(store: ContentStore, taskRoot: Hex, taskCount: number)
   const hash = store.getIndex("batch", taskRoot);
   if (!hash) throw new ContentError(`no batch manifest for task root ${taskRoot} in the store`);
   const m = store.getJson<BatchManifest>(hash as Hex);
-  if (!Array.isArray(m.tasks) || m.tasks.length !== taskCount) throw new ContentError(`batch ${taskRoot}: manifest lists ${m.tasks?.length} tasks, chain says ${taskCount}`);
+  if (!isManifest(m)) throw new ContentError(`batch ${taskRoot}: malformed manifest`);
+  if (m.tasks.length !== taskCount) throw new ContentError(`batch ${taskRoot}: manifest lists ${m.tasks?.length} tasks, chain says ${taskCount}`);
   const root = buildTaskTree(taskLeaves(m)).root;
   if (root !== taskRoot) throw new ContentError(`batch ${taskRoot}: manifest rebuilds root ${root}`);
   return m;
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function isManifest(m: unknown): m is BatchManifest {
+  if (!m || typeof m !== "object" || !Array.isArray((m as BatchManifest).tasks)) return false;
+  return (m as BatchManifest).tasks.every(
+    (t, i) =>
+      t !== null &&
+      typeof t === "object" &&
+      t.index === i &&
+      typeof t.node === "string" &&
+      ADDRESS.test(t.node) &&
+      typeof t.model === "string" &&
+      typeof t.modelId === "string" &&
+      HEX32.test(t.modelId) &&
+      typeof t.contentHash === "string" &&
+      HEX32.test(t.contentHash) &&
+      typeof t.costUnits === "string" &&
+      /^\d+$/.test(t.costUnits),
+  );
+}
+
+function isPayload(f: unknown): f is SettlementPayloadFile {
+  if (!f || typeof f !== "object") return false;
+  const p = f as SettlementPayloadFile;
+  const s = p.settlement as Record<string, unknown> | undefined;
+  return (
+    typeof p.settlementHash === "string" &&
+    !!s &&
+    typeof s === "object" &&
+    ["cumulativeTotal", "inferencePaid", "evaluatorPaid"].every((k) => typeof s[k] === "string" && /^\d+$/.test(s[k] as string)) &&
+    Array.isArray(s.slashes) &&
+    Array.isArray(p.consensus) &&
+    Array.isArray(p.trust) &&
+    p.trust.every((t) => t && typeof t.evaluator === "string" && Number.isInteger(t.trustPpm) && Number.isInteger(t.lowStreak)) &&
+    Array.isArray(p.claims) &&
+    p.claims.every((c) => c && typeof c.account === "string" && ADDRESS.test(c.account) && typeof c.cumulativeAmount === "string" && /^\d+$/.test(c.cumulativeAmount) && Array.isArray(c.proof))
+  );
 }
 
 export type LoadedOutputs = { items: (LoggedOutput | undefined)[]; bad: { index: number; reason: string }[] };
@@ -129,5 +170,8 @@ export function settlementFromFile(f: SettlementPayloadFile): Settlement {
 /** Loads a published settlement payload by settlement hash, or undefined when the store does not have it. */
 export function loadPayload(store: ContentStore, settlementHash: Hex): SettlementPayloadFile | undefined {
   const hash = store.getIndex("settlement", settlementHash);
-  return hash ? store.getJson<SettlementPayloadFile>(hash as Hex) : undefined;
+  if (!hash) return undefined;
+  const f = store.getJson<unknown>(hash as Hex);
+  if (!isPayload(f)) throw new ContentError(`settlement payload ${hash} (for ${settlementHash}) is malformed`);
+  return f;
 }
