@@ -3,4 +3,5 @@
 module.exports = {
   skipFiles: ["test/"],
   mocha: { timeout: 600000 },
+  istanbulReporter: ["html", "lcov", "text", "json", "json-summary"],
 };
