@@ -28,6 +28,10 @@ export type DemoOptions = {
   rounds: number;
   /** Run against this node (with the deployment from deploy/) instead of the embedded chain. */
   rpcUrl?: string;
+  /** With rpcUrl: the deployment addresses file (default: deploy/deployments/chain-<id>/deployed_addresses.json). */
+  deploymentFile?: string;
+  /** Called once the chain is up, with its clients and deployment (e.g. to index the chain the demo runs on). */
+  onChain?: (chain: { clients: Clients; deployment: Deployment }) => void | Promise<void>;
   /** Logged-outputs files the inference nodes replay. */
   dataFiles: string[];
   tasksPerRound: number;
@@ -122,13 +126,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   let d: Deployment;
   if (o.rpcUrl) {
     clients = await connect({ rpcUrl: o.rpcUrl }, 100);
-    d = loadDeployment({ chainId: clients.chain.id });
+    d = loadDeployment({ chainId: clients.chain.id, file: o.deploymentFile });
     await verifyDeployment(clients.publicClient, d);
   } else {
     const chain = await embeddedChain();
     clients = await connect({ provider: chain.provider }, 50);
     d = chain.deployment;
   }
+  await o.onChain?.({ clients, deployment: d });
   const client = clients.publicClient;
   const clientVersion = String(await client.request({ method: "web3_clientVersion" } as never)).toLowerCase();
   const test = clientVersion.includes("hardhat") ? createTestClient({ mode: "hardhat", chain: clients.chain, transport: clients.transport }) : undefined;

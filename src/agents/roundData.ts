@@ -130,6 +130,20 @@ export type RoundAssignment = {
  * registration block, and the seed. Anyone gets the same tree.
  */
 export async function computeAssignment(client: PublicClient, d: Deployment, r: RoundView): Promise<RoundAssignment> {
+  // A pure function of the chain before the registration block: agents hosted together share one computation.
+  const key = `${d.settlement}:${r.id}:${r.seed}:${r.registeredBlock}:${r.taskCount}:${r.k}`;
+  const hit = assignmentCache.get(key);
+  if (hit) return hit;
+  const pending = computeAssignmentUncached(client, d, r);
+  assignmentCache.set(key, pending);
+  if (assignmentCache.size > 8) assignmentCache.delete(assignmentCache.keys().next().value!);
+  pending.catch(() => assignmentCache.delete(key));
+  return pending;
+}
+
+const assignmentCache = new Map<string, Promise<RoundAssignment>>();
+
+async function computeAssignmentUncached(client: PublicClient, d: Deployment, r: RoundView): Promise<RoundAssignment> {
   const stakes = await evaluatorStakesBefore(client, d, r.registeredBlock);
   const evaluators = [...stakes.entries()].map(([address, stake]) => ({ address, stake }));
   const { byTask, byEvaluator } = assignEvaluators({ seed: r.seed, taskCount: r.taskCount, k: Math.min(r.k, evaluators.length), evaluators });

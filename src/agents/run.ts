@@ -99,7 +99,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
     tick: async () => {
       let failed = 0;
       let last: unknown;
-      for (const t of ticks) {
+      const run = async (t: (typeof ticks)[number]) => {
         if (signal.aborted) return;
         try {
           await t.tick();
@@ -109,7 +109,11 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
           metrics.inc("agent_errors_total", "Agent tick errors", { agent: t.label.split(" ")[0] });
           logger.warn({ agent: t.label, err: errorLine(e) }, "agent tick failed");
         }
-      }
+      };
+      // Relayers, funders and inference nodes in turn; evaluators side by side (each has its own key and nonces),
+      // so a process hosting many of them still meets short commit windows.
+      for (const t of ticks.filter((x) => !x.label.startsWith("evaluator"))) await run(t);
+      await Promise.all(ticks.filter((x) => x.label.startsWith("evaluator")).map(run));
       if (failed === ticks.length && last) throw last;
     },
     onStop: () => checkpoints.forEach((c) => c.close()),

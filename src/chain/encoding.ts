@@ -4,7 +4,10 @@ import {
   encodeAbiParameters,
   encodePacked,
   getAddress,
+  hashTypedData,
   keccak256,
+  parseSignature,
+  signatureToCompactSignature,
   toHex,
   type Address,
   type Hex,
@@ -121,6 +124,56 @@ export function settlementCommitment(d: CommitmentDomain & { relayer: Address; s
       [BigInt(d.chainId), d.contract, BigInt(d.roundId), d.relayer, d.settlementHash, d.salt],
     ),
   );
+}
+
+/* SIGNED REVEALS (EIP-712) */
+
+/** The EIP-712 domain name and version of `PoQSettlement`. */
+export const REVEAL_DOMAIN = { name: "PoQSettlement", version: "1" } as const;
+
+/** The EIP-712 types of a signed reveal: `Reveal(uint256 roundId,bytes scores,bytes32 salt)`. */
+export const REVEAL_TYPES = {
+  Reveal: [
+    { name: "roundId", type: "uint256" },
+    { name: "scores", type: "bytes" },
+    { name: "salt", type: "bytes32" },
+  ],
+} as const;
+
+/**
+ * The typed data an evaluator signs to let anyone submit its reveal in a batch (`revealScoresBatch`): ready for
+ * viem's `signTypedData`. The commitment already binds scores and salt to the evaluator; the signature says the
+ * evaluator itself released them.
+ */
+export function revealTypedData(d: CommitmentDomain & { scores: Hex; salt: Hex }) {
+  return {
+    domain: { ...REVEAL_DOMAIN, chainId: BigInt(d.chainId), verifyingContract: getAddress(d.contract) },
+    types: REVEAL_TYPES,
+    primaryType: "Reveal" as const,
+    message: { roundId: BigInt(d.roundId), scores: d.scores, salt: d.salt },
+  };
+}
+
+/** The EIP-712 digest of a reveal, as `PoQSettlement.revealDigest` computes it. */
+export function revealDigest(d: CommitmentDomain & { scores: Hex; salt: Hex }): Hex {
+  return hashTypedData(revealTypedData(d));
+}
+
+/** `IPoQSettlement.SignedReveal`, field for field. */
+export type SignedReveal = {
+  scores: Hex;
+  salt: Hex;
+  tasksHash: Hex;
+  assignmentProof: Hex[];
+  /** EIP-2098 compact signature: r and (s with v's parity in the top bit). */
+  r: Hex;
+  vs: Hex;
+};
+
+/** Splits a 65-byte signature (`r ‖ s ‖ v`) into the EIP-2098 compact form the contract takes. */
+export function compactSignature(signature: Hex): { r: Hex; vs: Hex } {
+  const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signature));
+  return { r, vs: yParityAndS };
 }
 
 /**

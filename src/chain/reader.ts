@@ -131,7 +131,13 @@ export async function evaluatorStakesBefore(client: PublicClient, d: Deployment,
     return [];
   });
   logs.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1));
-  for (const l of logs) l.apply(active);
+  // A node or proxy may deliver a log twice; unstake and slash amounts are deltas, so apply each log once.
+  let last: VaultLog | undefined;
+  for (const l of logs) {
+    if (last && last.blockNumber === l.blockNumber && last.logIndex === l.logIndex) continue;
+    l.apply(active);
+    last = l;
+  }
   const min = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "minStake", args: [role] });
   for (const [a, v] of active) if (v === 0n || v < min) active.delete(a);
   return active;
