@@ -71,13 +71,20 @@ async function main() {
   const storeDir = path.join(dir, "store");
   const dataDir = path.join(dir, "data");
   const local = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
-  const base = { rpcUrl: proxy.url, deploymentFile, storeDir, dataDir, pollMs: 500, replay: local.replay.map((r: string) => path.resolve(ROOT, "config", "local", r)) };
+  // Ten rounds of up to 60 tasks need more outputs than the bundled samples hold: replay the shared QA set when present.
+  const shared = path.join(ROOT, "..", "shared", "data", "evouna-tq-dev.jsonl");
+  const replay = process.env.POQ_FAULT_DATA ? [process.env.POQ_FAULT_DATA] : fs.existsSync(shared) ? [shared] : local.replay.map((r: string) => path.resolve(ROOT, "config", "local", r));
+  const base = { rpcUrl: proxy.url, deploymentFile, storeDir, dataDir, pollMs: 500, replay };
   const cfg = (name: string, agents: unknown[]) => {
     const f = path.join(dir, `${name}.json`);
     fs.writeFileSync(f, JSON.stringify({ ...base, agents }));
     return f;
   };
-  const infra = cfg("infra", local.agents.filter((a: { type: string }) => a.type === "funder" || a.type === "inference"));
+  const qaModels = [["gpt4"], ["chatgpt"], ["gpt35"], ["fid", "newbing"]];
+  const inference = local.agents
+    .filter((a: { type: string }) => a.type === "inference")
+    .map((a: { models: string[] }, i: number) => (replay[0] === shared ? { ...a, models: qaModels[i] } : a));
+  const infra = cfg("infra", [...local.agents.filter((a: { type: string }) => a.type === "funder"), ...inference]);
   const evalConfigs = Array.from({ length: EVALUATORS / PER_PROCESS }, (_, p) =>
     cfg(`evaluators-${p}`, Array.from({ length: PER_PROCESS }, (_, j) => ({ type: "evaluator", key: evaluatorKey(p * PER_PROCESS + j), behavior: behaviorOf(p * PER_PROCESS + j) }))),
   );

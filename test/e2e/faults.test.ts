@@ -6,7 +6,7 @@ import { computeRoundSettlement } from "../../src/agents/settle";
 import { ContentStore } from "../../src/agents/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
-import { agentsConfig, E2E_PARAMS, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";
+import { agentsConfig, cleanup, E2E_PARAMS, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";
 
 const ROUNDS = 4;
 
@@ -89,6 +89,7 @@ describe("faults: relayer SIGKILLs and an RPC outage", () => {
     for (const p of procs) p.kill("SIGKILL");
     s?.node.child.kill("SIGCONT");
     s?.node.kill("SIGKILL");
+    if (s) cleanup(s, "faults");
   });
 
   test("behavior: the crashes and the outage happened", () => {
