@@ -4,6 +4,7 @@ import { PoqError } from "./errors";
 import { registerAudit } from "./scoring/cli";
 import { registerSimulate } from "./sim/cli";
 import { registerAgents } from "./agents/cli";
+import { registerExplorer } from "./explorer/cli";
 
 /** Builds the `poq` command. Each subcommand lives beside its module and registers itself here. */
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerSimulate(program);
   registerAgents(program);
+  registerExplorer(program);
   return program;
 }
 

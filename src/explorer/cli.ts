@@ -1,0 +1,105 @@
+import type { Command } from "commander";
+import { createLogger, errorLine, shutdownSignal } from "../agents/daemon";
+import { InputError } from "../errors";
+import { addressPage, parseAddress, parseRoundId, parseTxHash, roundPage, txPage } from "./api";
+import { renderAddress, renderRound, renderTx } from "./inspect";
+import { openExplorer, resolveExplorerConfig, type ExplorerFlags } from "./run";
+import { createExplorerServer } from "./server";
+
+/** Options shared by `poq explorer` and `poq inspect`. */
+function chainOptions(c: Command): Command {
+  return c
+    .option("--rpc <url>", "JSON-RPC URL (POQ_RPC_URL; default http://127.0.0.1:8545)")
+    .option("--deployment <file>", "deployment addresses (POQ_DEPLOYMENT; default deploy/deployments/chain-<id>/deployed_addresses.json)")
+    .option("--store <dir>", "content store with the relayers' payloads (POQ_STORE; default .poq/store when it exists)")
+    .option("--db <file>", "SQLite index (POQ_EXPLORER_DB; default .poq/data/explorer-<chainId>.sqlite)")
+    .option("--confirmations <n>", "index blocks once this many blocks follow them (POQ_CONFIRMATIONS; default 1)")
+    .option("--from-block <n>", "first block to index (default: the deployment block from the Ignition journal, else 0)");
+}
+
+function flagsOf(o: Record<string, string | undefined>): ExplorerFlags {
+  return { rpc: o.rpc, deployment: o.deployment, store: o.store, db: o.db, confirmations: o.confirmations, fromBlock: o.fromBlock, port: o.port, host: o.host, pollMs: o.pollMs, logLevel: o.logLevel };
+}
+
+export function registerExplorer(program: Command): void {
+  chainOptions(program.command("explorer").description("index the PoQ contracts' events into SQLite and serve the explorer: rounds, addresses, transactions, JSON API"))
+    .option("--port <n>", "HTTP port (POQ_EXPLORER_PORT; default 8080; 0 picks a free port)")
+    .option("--host <addr>", "interface to listen on (default 127.0.0.1)")
+    .option("--poll-ms <n>", "polling interval (POQ_POLL_MS; default 1000)")
+    .option("--log-level <level>", "pino level (info, debug, warn)")
+    .action(async (o) => {
+      const cfg = resolveExplorerConfig(flagsOf(o));
+      const logger = createLogger("poq-explorer", { level: cfg.logLevel });
+      const opened = await openExplorer(cfg, { logger });
+      const { indexer, ctx } = opened;
+      let lastOk = 0;
+      const healthWindow = Math.max(30_000, cfg.pollMs * 20);
+      const server = createExplorerServer({
+        ctx,
+        logger,
+        health: () => ({ ok: lastOk > 0 && Date.now() - lastOk < healthWindow, indexed_block: ctx.db.getSync()?.blockNumber ?? null, last_sync_ms_ago: lastOk ? Date.now() - lastOk : null }),
+      });
+      let url: string;
+      try {
+        ({ url } = await server.listen(cfg.port, cfg.host));
+      } catch (e) {
+        opened.close();
+        throw new InputError(`cannot listen on ${cfg.host}:${cfg.port}: ${(e as Error).message}`);
+      }
+      const ac = shutdownSignal(logger);
+      logger.info({ url, db: ctx.db.file, store: cfg.storeDir ?? null, confirmations: cfg.confirmations, from_block: indexer.deployment.fromBlock?.toString() }, "listening");
+      let synced = false;
+      const loop = async () => {
+        while (!ac.signal.aborted) {
+          try {
+            const r = await indexer.sync();
+            lastOk = Date.now();
+            if (!synced) {
+              synced = true;
+              logger.info({ block: r.indexedBlock ?? null, head: r.headBlock, rounds: ctx.db.db.prepare("SELECT COUNT(*) AS n FROM rounds").pluck().get() }, "synced");
+            }
+          } catch (e) {
+            if (ac.signal.aborted) break;
+            logger.warn({ err: errorLine(e) }, "sync failed; retrying at the next poll");
+          }
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, cfg.pollMs);
+            ac.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+          });
+        }
+      };
+      await loop();
+      await server.close();
+      opened.close();
+      logger.info("stopped");
+    });
+
+  const inspect = program.command("inspect").description("show a round, an address or a transaction in the terminal (catches the index up first)");
+  const sub = (name: string, arg: string, description: string, parse: (v: string) => unknown, show: (opened: Awaited<ReturnType<typeof openExplorer>>, v: string, json: boolean) => Promise<string>) =>
+    chainOptions(inspect.command(`${name} <${arg}>`).description(description))
+      .option("--json", "print the JSON the API serves")
+      .action(async (v: string, o) => {
+        parse(v); // malformed input fails before any connection
+        const cfg = resolveExplorerConfig(flagsOf(o));
+        const opened = await openExplorer(cfg, { logger: createLogger("poq-inspect", { level: "warn", destination: 2 }) });
+        try {
+          await opened.indexer.sync();
+          process.stdout.write(`${await show(opened, v, !!o.json)}\n`);
+        } finally {
+          opened.close();
+        }
+      });
+  const sym = (x: Awaited<ReturnType<typeof openExplorer>>) => x.ctx.token.symbol;
+  sub("round", "n", "a round: phases, totals, settlements per relayer, evaluators, rewards, slashes, tasks", parseRoundId, async (x, v, json) => {
+    const p = roundPage(x.ctx, v);
+    return json ? JSON.stringify(p) : renderRound(p, sym(x));
+  });
+  sub("address", "address", "an address: roles, stake, trust, rewards, claims, claimable balance with proof, slashes", parseAddress, async (x, v, json) => {
+    const p = addressPage(x.ctx, v);
+    return json ? JSON.stringify(p) : renderAddress(p, sym(x));
+  });
+  sub("tx", "hash", "a transaction: decoded call and events", parseTxHash, async (x, v, json) => {
+    const p = await txPage(x.ctx, v);
+    return json ? JSON.stringify(p) : renderTx(p);
+  });
+}

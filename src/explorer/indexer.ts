@@ -1,0 +1,275 @@
+import { erc20Abi, getAddress, type Address, type Hex, type Log, type PublicClient } from "viem";
+import type { Deployment } from "../chain/deployment";
+import { LOG_CHUNK } from "../chain/reader";
+import { sleep } from "../chain/retry";
+import type { ContentStore } from "../agents/store";
+import { ExplorerDb, SCHEMA_VERSION } from "./db";
+import { addressesIn, Contracts, roundOf, type Json } from "./decode";
+import { deriveRound, type DeriveContext, type RoundRow } from "./derive";
+
+export type IndexerLogger = { info: (o: object, msg?: string) => void; warn: (o: object, msg?: string) => void };
+
+export type IndexerOptions = {
+  client: PublicClient;
+  deployment: Deployment;
+  db: ExplorerDb;
+  /** The relayers' content store: batch manifests and settlement payloads (consensus, trust, rewards, proofs). */
+  store?: ContentStore;
+  /** Blocks below the head that must exist before a block is indexed (0: index the head). */
+  confirmations: number;
+  /** First block to index (the deployment block). */
+  fromBlock: bigint;
+  /** Largest block span per eth_getLogs request. */
+  chunk?: bigint;
+  logger?: IndexerLogger;
+};
+
+export type SyncResult = {
+  /** Last indexed block (undefined when nothing is indexed yet). */
+  indexedBlock?: number;
+  headBlock: number;
+  newLogs: number;
+  /** Set when a reorganization was found: the rows above `forkBlock` were dropped and re-indexed. */
+  reorg?: { forkBlock: number; droppedFrom: number };
+};
+
+export type TokenInfo = { symbol: string; decimals: number };
+
+export type Indexer = {
+  readonly db: ExplorerDb;
+  readonly deployment: Deployment;
+  readonly contracts: Contracts;
+  readonly storeConfigured: boolean;
+  readonly confirmations: number;
+  /** Catches up to head − confirmations, after checking the last indexed block is still on the chain. */
+  sync(): Promise<SyncResult>;
+  /** Polls `sync` until the signal aborts; errors are reported and retried at the next poll. */
+  run(p: { pollMs: number; signal: AbortSignal; onError?: (e: unknown) => void }): Promise<void>;
+  token(): TokenInfo;
+};
+
+/** Rebuilds the index when it belongs to another chain, deployment, start block or schema. */
+function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, logger?: IndexerLogger) {
+  const identity = JSON.stringify({ schema: SCHEMA_VERSION, chainId: d.chainId, settlement: d.settlement, vault: d.vault, distributor: d.distributor, token: d.token, fromBlock: fromBlock.toString() });
+  const was = db.getMeta("identity");
+  if (was !== identity) {
+    if (was) logger?.warn({ db: db.file }, "index belongs to another chain, deployment or start block: rebuilding it");
+    db.reset();
+    db.setMeta("identity", identity);
+  }
+}
+
+/**
+ * Follows the PoQ contracts' events into the SQLite index. The chain is the source of truth: the index holds blocks
+ * up to head − confirmations, remembers the hash of every block it took logs from and of its checkpoint, and on each
+ * poll checks that the checkpoint is still on the chain. On a mismatch it walks back to the newest stored block the
+ * chain still has (the fork point), deletes every row above it, and indexes again from there.
+ */
+export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
+  const { client, db, store } = o;
+  const d: Deployment = { ...o.deployment, fromBlock: o.fromBlock };
+  const contracts = new Contracts(d);
+  const chunk = o.chunk ?? LOG_CHUNK;
+  const logger = o.logger;
+  checkIdentity(db, d, o.fromBlock, logger);
+
+  if (!db.getMeta("token_decimals")) {
+    const [decimals, symbol] = await Promise.all([
+      client.readContract({ address: d.token, abi: erc20Abi, functionName: "decimals" }).catch(() => 18),
+      client.readContract({ address: d.token, abi: erc20Abi, functionName: "symbol" }).catch(() => "tokens"),
+    ]);
+    db.setMeta("token_decimals", String(decimals));
+    db.setMeta("token_symbol", String(symbol));
+  }
+  const token: TokenInfo = { decimals: Number(db.getMeta("token_decimals")), symbol: db.getMeta("token_symbol") ?? "tokens" };
+
+  const ctx: DeriveContext = { db, client, deployment: d, store, assignmentCache: new Map(), log: logger ? (x, m) => logger.info(x, m) : undefined };
+  const first = Number(o.fromBlock);
+
+  async function hashAt(n: number): Promise<{ hash: Hex; timestamp: number } | undefined> {
+    try {
+      const b = await client.getBlock({ blockNumber: BigInt(n) });
+      return b.hash ? { hash: b.hash, timestamp: Number(b.timestamp) } : undefined;
+    } catch (e) {
+      if (/not found|could not be found/i.test(String((e as Error).message))) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The newest stored block that is still on the chain (undefined: none). Block hashes chain, so the stored blocks
+   * that still match form a prefix: the newest few are checked one by one (reorganizations are shallow), the rest
+   * by binary search, so even a restarted local chain costs a handful of requests.
+   */
+  async function findFork(below: number): Promise<{ number: number; hash: string; timestamp: number } | undefined> {
+    const rows = db.prepare("SELECT number, hash, timestamp FROM blocks WHERE number <= ? ORDER BY number").all(below) as { number: number; hash: string; timestamp: number }[];
+    const matches = async (i: number) => (await hashAt(rows[i].number))?.hash === rows[i].hash;
+    let hi = rows.length - 1;
+    for (let n = 0; n < 8 && hi >= 0; n++, hi--) if (await matches(hi)) return rows[hi];
+    let lo = 0;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (await matches(mid)) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best >= 0 ? rows[best] : undefined;
+  }
+
+  async function checkReorg(headNumber: number): Promise<SyncResult["reorg"]> {
+    const s = db.getSync();
+    if (!s) return undefined;
+    const b = await hashAt(s.blockNumber);
+    if (b && b.hash === s.blockHash) return undefined;
+    const fork = await findFork(s.blockNumber);
+    const forkBlock = fork ? fork.number : first - 1;
+    db.tx(() => {
+      db.markDirty(db.roundsAbove(forkBlock));
+      db.deleteAbove(forkBlock);
+      if (fork) db.setSync({ blockNumber: fork.number, blockHash: fork.hash, blockTimestamp: fork.timestamp, headNumber });
+      else db.clearSync();
+    });
+    logger?.warn({ fork_block: forkBlock, dropped_from: forkBlock + 1, checkpoint: s.blockNumber }, "reorganization: dropped rows above the fork point, re-indexing");
+    return { forkBlock, droppedFrom: forkBlock + 1 };
+  }
+
+  /** Transactions of the new logs: the decoded call and every event of the receipt. */
+  async function fetchTxs(hashes: Hex[]) {
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < hashes.length; i += 8) {
+      const part = await Promise.all(
+        hashes.slice(i, i + 8).map(async (hash) => {
+          const [tx, rc] = await Promise.all([client.getTransaction({ hash }), client.getTransactionReceipt({ hash })]);
+          const call = contracts.decodeCall(tx.to, tx.input);
+          const events = rc.logs.map((l) => {
+            const dec = contracts.decodeLog(l);
+            return dec
+              ? { logIndex: l.logIndex, address: getAddress(l.address), contract: dec.contract, event: dec.event, args: dec.args }
+              : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, event: null, topics: l.topics, data: l.data };
+          });
+          return {
+            hash,
+            block_number: Number(rc.blockNumber),
+            tx_index: rc.transactionIndex,
+            from_address: getAddress(tx.from),
+            to_address: tx.to ? getAddress(tx.to) : null,
+            value: tx.value.toString(),
+            nonce: tx.nonce,
+            input: tx.input,
+            function: call?.function ?? null,
+            args: call ? JSON.stringify(call.args) : null,
+            status: rc.status,
+            gas_used: rc.gasUsed.toString(),
+            gas_price: (rc.effectiveGasPrice ?? 0n).toString(),
+            events: JSON.stringify(events),
+          };
+        }),
+      );
+      out.push(...part);
+    }
+    return out;
+  }
+
+  async function indexRange(from: number, to: number, headNumber: number): Promise<number> {
+    const checkpoint = await hashAt(to); // before the logs: a reorg after this read is caught at the next poll
+    if (!checkpoint) throw new Error(`block ${to} not found`);
+    const logs = (await client.getLogs({ address: contracts.indexed(), fromBlock: BigInt(from), toBlock: BigInt(to) })) as Log<bigint, number, false>[];
+    const blockHashes = new Map<number, Hex>();
+    for (const l of logs) {
+      const n = Number(l.blockNumber);
+      const h = blockHashes.get(n);
+      if (h && h !== l.blockHash) throw new Error(`logs of block ${n} come from two different blocks (reorganization in progress)`);
+      blockHashes.set(n, l.blockHash!);
+    }
+    const blocks = await Promise.all(
+      [...blockHashes.entries()].map(async ([n, hash]) => {
+        const b = await client.getBlock({ blockHash: hash });
+        return { number: n, hash, timestamp: Number(b.timestamp) };
+      }),
+    );
+    const txs = await fetchTxs([...new Set(logs.map((l) => l.transactionHash!))]);
+    const dirty = new Set<number>();
+    db.tx(() => {
+      const insBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)");
+      for (const b of blocks) insBlock.run(b.number, b.hash, b.timestamp);
+      const insLog = db.prepare("INSERT OR REPLACE INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      const insAcc = db.prepare("INSERT OR IGNORE INTO log_accounts (address, block_number, log_index) VALUES (?, ?, ?)");
+      for (const l of logs) {
+        const dec = contracts.decodeLog(l);
+        const args: Record<string, Json> = dec?.args ?? { topics: [...l.topics], data: l.data };
+        const round = dec ? roundOf(args) : null;
+        insLog.run(Number(l.blockNumber), l.logIndex, l.transactionHash, l.transactionIndex, dec?.contract ?? contracts.nameOf(l.address) ?? "unknown", dec?.event ?? "Unknown", round, JSON.stringify(args));
+        for (const a of addressesIn(args)) insAcc.run(a, Number(l.blockNumber), l.logIndex);
+        if (round !== null) dirty.add(round);
+      }
+      const insTx = db.prepare(
+        "INSERT OR REPLACE INTO txs (hash, block_number, tx_index, from_address, to_address, value, nonce, input, function, args, status, gas_used, gas_price, events) VALUES (@hash, @block_number, @tx_index, @from_address, @to_address, @value, @nonce, @input, @function, @args, @status, @gas_used, @gas_price, @events)",
+      );
+      for (const t of txs) insTx.run(t);
+      db.markDirty(dirty);
+      db.setSync({ blockNumber: to, blockHash: checkpoint.hash, blockTimestamp: checkpoint.timestamp, headNumber });
+    });
+    return logs.length;
+  }
+
+  /** Rounds whose manifest or payload the store did not have: indexed again once it does. */
+  function waitingForContent() {
+    if (!store) return;
+    const rows = db.db
+      .prepare("SELECT data FROM rounds WHERE json_extract(data, '$.manifest') = 'missing' OR json_extract(data, '$.payload') = 'missing'")
+      .all() as { data: string }[];
+    for (const { data } of rows) {
+      const r = JSON.parse(data) as RoundRow;
+      const manifestNow = r.manifest === "missing" && store.getIndex("batch", r.taskRoot) !== undefined;
+      const payloadNow = r.payload === "missing" && r.settlementHash !== null && store.getIndex("settlement", r.settlementHash) !== undefined;
+      if (manifestNow || payloadNow) db.markDirty([r.id]);
+    }
+  }
+
+  async function deriveDirty() {
+    for (const id of db.dirtyRounds()) await deriveRound(ctx, id);
+  }
+
+  async function sync(): Promise<SyncResult> {
+    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    const reorg = await checkReorg(head);
+    const target = head - o.confirmations;
+    let newLogs = 0;
+    const s = db.getSync();
+    let from = s ? s.blockNumber + 1 : first;
+    while (from <= target) {
+      const to = Math.min(from + Number(chunk) - 1, target);
+      newLogs += await indexRange(from, to, head);
+      await deriveDirty();
+      from = to + 1;
+    }
+    const now = db.getSync();
+    if (now && now.headNumber !== head) db.setSync({ ...now, headNumber: head });
+    waitingForContent();
+    await deriveDirty();
+    if (newLogs > 0) logger?.info({ block: now?.blockNumber, head, new_logs: newLogs }, "indexed");
+    return { indexedBlock: now?.blockNumber, headBlock: head, newLogs, reorg };
+  }
+
+  async function run(p: { pollMs: number; signal: AbortSignal; onError?: (e: unknown) => void }) {
+    while (!p.signal.aborted) {
+      try {
+        await sync();
+      } catch (e) {
+        if (p.signal.aborted) break;
+        p.onError?.(e);
+      }
+      try {
+        await sleep(p.pollMs, p.signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  return { db, deployment: d, contracts, storeConfigured: !!store, confirmations: o.confirmations, sync, run, token: () => token };
+}
+
+export type { Address };

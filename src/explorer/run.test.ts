@@ -1,0 +1,67 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test, vi } from "vitest";
+import { InputError } from "../errors";
+import { main } from "../cli";
+import { resolveExplorerConfig } from "./run";
+
+describe("explorer configuration", () => {
+  test("behavior: flags win over the environment, which wins over defaults", () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), "poq-store-"));
+    const env = { POQ_RPC_URL: "http://env:8545", POQ_CONFIRMATIONS: "3", POQ_STORE: store };
+    expect(resolveExplorerConfig({}, env)).toMatchObject({ rpcUrl: "http://env:8545", confirmations: 3, storeDir: store, port: 8080, host: "127.0.0.1", pollMs: 1000 });
+    expect(resolveExplorerConfig({ rpc: "http://flag:1", confirmations: "0", port: "0", fromBlock: "12" }, env)).toMatchObject({ rpcUrl: "http://flag:1", confirmations: 0, port: 0, fromBlock: 12n });
+  });
+
+  test.each([
+    [{ confirmations: "-1" }, /--confirmations must be an integer/],
+    [{ port: "http" }, /--port must be an integer/],
+    [{ port: "70000" }, /--port must be an integer/],
+    [{ pollMs: "1.5" }, /--poll-ms must be an integer/],
+    [{ fromBlock: "latest" }, /--from-block must be an integer/],
+    [{ store: "/nonexistent/poq-store" }, /content store folder .* does not exist/],
+  ])("behavior: bad input %j is refused with a clear message", (flags, message) => {
+    expect(() => resolveExplorerConfig(flags, {})).toThrow(InputError);
+    expect(() => resolveExplorerConfig(flags, {})).toThrow(message);
+  });
+
+  test("behavior: malformed invocations and an unreachable node exit 2 with a clear message, never a stack trace", async () => {
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      for (const [args, message] of [
+        [["explorer", "--rpc", "::::"], /malformed RPC URL/],
+        [["explorer", "--store", "/nonexistent/store"], /does not exist/],
+        [["inspect", "round", "1", "--rpc", "http://127.0.0.1:1"], /cannot reach the JSON-RPC endpoint http:\/\/127.0.0.1:1/],
+        [["inspect", "round"], /missing required argument/],
+        [["inspect", "round", "1", "--confirmations", "many"], /--confirmations must be an integer/],
+        [["inspect", "address", "zz"], /malformed address/],
+      ] as [string[], RegExp][]) {
+        err.mockClear();
+        const code = await main(["node", "poq", ...args]);
+        const text = err.mock.calls.map((c) => String(c[0])).join("");
+        expect([args.join(" "), code]).toEqual([args.join(" "), 2]);
+        expect(text).toMatch(message);
+        expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      }
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
+  });
+
+  test("behavior: poq inspect refuses malformed input before connecting (exit code 2)", async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(["node", "poq", "inspect", "address", "0x12", "--rpc", "http://127.0.0.1:1"])).toBe(2);
+      expect(await main(["node", "poq", "inspect", "tx", "nope", "--rpc", "http://127.0.0.1:1"])).toBe(2);
+      expect(await main(["node", "poq", "explorer", "--port", "x", "--rpc", "http://127.0.0.1:1"])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join("")).toMatch(/malformed address "0x12"[\s\S]*malformed transaction hash "nope"[\s\S]*--port must be an integer/);
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, test } from "vitest";
+import type { Address } from "viem";
+import type { ExplorerContext } from "./api";
+import { ExplorerDb } from "./db";
+import { esc, trustChart } from "./html";
+import { createExplorerServer, handle } from "./server";
+
+const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
+
+function ctx(): ExplorerContext {
+  const db = new ExplorerDb(":memory:");
+  db.setSync({ blockNumber: 10, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: 1_700_000_000, headNumber: 11 });
+  const row = {
+    id: 1,
+    relayer: A(1),
+    registeredBlock: 5,
+    registeredTx: `0x${"11".repeat(32)}`,
+    registeredAt: 1_699_999_000,
+    taskRoot: `0x${"22".repeat(32)}`,
+    taskCount: 2,
+    seed: `0x${"33".repeat(32)}`,
+    k: 1,
+    paramsVersion: 1,
+    status: "registered",
+    assignmentRoot: null,
+    commitDeadline: null,
+    revealDeadline: null,
+    settleStart: null,
+    challengeEnd: null,
+    attempt: 1,
+    vetoes: 0,
+    settlementHash: null,
+    commits: 0,
+    reveals: 0,
+    inferencePool: "1500000000000000000",
+    evaluatorPool: "0",
+    inferencePaid: null,
+    evaluatorPaid: null,
+    cumulativeTotal: null,
+    rewardsRoot: null,
+    trustRoot: null,
+    inputsHash: null,
+    slashedTotal: null,
+    slashCount: 0,
+    finalizedBlock: null,
+    closedAt: null,
+    assignment: "none",
+    assigned: null,
+    manifest: "no-store",
+    payload: "none",
+    contentNote: null,
+    meanConsensus: null,
+  };
+  db.db.prepare("INSERT INTO rounds (id, data) VALUES (1, ?)").run(JSON.stringify(row));
+  db.db.prepare("INSERT INTO blocks (number, hash, timestamp) VALUES (5, ?, 1699999000)").run(`0x${"44".repeat(32)}`);
+  db.db
+    .prepare("INSERT INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (5, 0, ?, 0, 'settlement', 'TasksRegistered', 1, ?)")
+    .run(row.registeredTx, JSON.stringify({ roundId: "1", relayer: A(1), taskRoot: row.taskRoot, taskCount: "2", seed: row.seed, k: "1", paramsVersion: "1" }));
+  db.db.prepare("INSERT INTO log_accounts (address, block_number, log_index) VALUES (?, 5, 0)").run(A(1));
+  return {
+    db,
+    deployment: { chainId: 31337, token: A(0xa), vault: A(0xb), distributor: A(0xc), settlement: A(0xd) },
+    token: { symbol: "POQ", decimals: 18 },
+    storeConfigured: false,
+    confirmations: 1,
+  };
+}
+
+describe("explorer HTTP handler", () => {
+  const c = ctx();
+
+  test.each([
+    ["/round/abc", 400, /malformed round number/],
+    ["/round/1.5", 400, /malformed round number/],
+    ["/round/-1", 400, /malformed round number/],
+    ["/round/99999999999999999999", 400, /malformed round number/],
+    ["/round/2", 404, /round 2 not found/],
+    ["/round/0", 404, /round numbers start at 1/],
+    ["/address/0x123", 400, /malformed address/],
+    ["/address/hello", 400, /malformed address/],
+    [`/address/${A(0x999)}`, 404, /no activity found/],
+    ["/tx/0x1234", 400, /malformed transaction hash/],
+    [`/tx/0x${"0".repeat(64)}`, 404, /not found/],
+    ["/search?q=", 400, /empty search/],
+    ["/search?q=%3Cscript%3E", 400, /cannot read/],
+    ["/search?q=42", 404, /round 42 not found/],
+    ["/nope", 404, /no page at/],
+    ["/round/%E0%A4%A", 400, /malformed URL/],
+    ["/?page=0", 400, /malformed page/],
+    ["/?limit=100000", 400, /malformed limit/],
+  ])("behavior: %s answers %i with a clear message", async (url, status, message) => {
+    const page = await handle(c, "GET", url);
+    expect(page.status).toBe(status);
+    expect(page.type).toMatch(/text\/html/);
+    expect(String(page.body)).toMatch(message);
+    expect(String(page.body)).toContain(status === 404 ? "Not found" : "Bad request");
+    if (!url.startsWith("/search") && !url.startsWith("/?") && url !== "/nope" && !url.includes("%E0")) {
+      const api = await handle(c, "GET", `/api${url}`);
+      expect(api.status).toBe(status);
+      expect(JSON.parse(String(api.body)).error.message).toMatch(message);
+    }
+  });
+
+  test("behavior: the search box leads to a round, an address or a transaction", async () => {
+    for (const [q, loc] of [
+      ["1", "/round/1"],
+      ["#1", "/round/1"],
+      ["round 1", "/round/1"],
+      [` ${A(1).toUpperCase().replace("0X", "0x")} `, `/address/${A(1)}`],
+    ]) {
+      const r = await handle(c, "GET", `/search?q=${encodeURIComponent(q)}`);
+      expect([q, r.status, r.headers?.location]).toEqual([q, 302, loc]);
+    }
+    const api = await handle(c, "GET", "/api/search?q=1");
+    expect(JSON.parse(String(api.body))).toEqual({ kind: "round", id: "1", path: "/round/1" });
+  });
+
+  test("behavior: every value is escaped (a hostile query is shown, never run)", async () => {
+    const r = await handle(c, "GET", `/search?q=${encodeURIComponent('"><script>alert(1)</script>')}`);
+    expect(r.status).toBe(400);
+    expect(String(r.body)).not.toContain("<script>alert");
+    expect(String(r.body)).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(esc(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  });
+
+  test("behavior: pages, JSON twins, static files and health", async () => {
+    const list = await handle(c, "GET", "/");
+    expect(list.status).toBe(200);
+    expect(String(list.body)).toContain('data-wei="1500000000000000000"');
+    expect(String(list.body)).toContain("1.5&nbsp;<span class=\"unit\">POQ</span>");
+    const api = JSON.parse(String((await handle(c, "GET", "/api/rounds")).body));
+    expect(api.rounds[0]).toMatchObject({ id: 1, phase: "assigning", inferencePool: { wei: "1500000000000000000", tokens: "1.5" } });
+    expect((await handle(c, "GET", "/round/1")).status).toBe(200);
+    expect((await handle(c, "GET", `/address/${A(1)}`)).status).toBe(200);
+    const css = await handle(c, "GET", "/static/style.css");
+    expect([css.status, css.type]).toEqual([200, "text/css; charset=utf-8"]);
+    expect((await handle(c, "GET", "/static/../db.ts")).status).toBe(404);
+    expect((await handle(c, "GET", "/static/other.js")).status).toBe(404);
+    expect((await handle(c, "POST", "/")).status).toBe(405);
+    expect((await handle(c, "GET", "/healthz", () => ({ ok: false }))).status).toBe(503);
+  });
+
+  test("behavior: the server never loads anything from another origin", async () => {
+    const s = createExplorerServer({ ctx: c });
+    const { url } = await s.listen(0);
+    try {
+      const r = await fetch(`${url}/round/1`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+      const html = await r.text();
+      const external = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).filter((u) => /^(https?:)?\/\//.test(u));
+      expect(external).toEqual([]);
+      expect((await fetch(`${url}/address/nope`)).status).toBe(400);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("behavior: the trust chart is an inline SVG with one point per round", () => {
+    const svg = trustChart([
+      { round: 1, trustPpm: 500_000 },
+      { round: 2, trustPpm: 250_000 },
+      { round: 3, trustPpm: 1_000_000 },
+    ]);
+    expect(svg).toContain("<svg");
+    expect([...svg.matchAll(/data-ppm="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([500_000, 250_000, 1_000_000]);
+    expect(trustChart([])).toContain("No trust recorded");
+  });
+});
