@@ -22,18 +22,20 @@ export type ConsensusParams = {
   etaUpPpm: number;
   /** Robust rule: EMA step when the round's evidence is below the current trust (ppm). */
   etaDownPpm: number;
-  /** Robust rule: deviation relative to the round's median evaluator (ppm) at or below which q = 1. */
+  /** Robust rule: deviation relative to the round's median evaluator (ppm) at or below which the scatter score is 1. */
   relLoPpm: number;
-  /** Robust rule: relative deviation (ppm) at or above which q = 0. */
+  /** Robust rule: relative deviation (ppm) at or above which the scatter score is 0. */
   relHiPpm: number;
   /** Robust rule: floor of the median evaluator's deviation (milli-z) used as the yardstick. */
   deviationFloorMilli: number;
-  /** Robust rule: bias distance (milli robust spreads) at or below which the bias score is 1. */
-  biasLoMilli: number;
-  /** Robust rule: bias distance (milli robust spreads) at or above which the bias score is 0. */
-  biasHiMilli: number;
-  /** Robust rule: floor of the spread of evaluators' mean signed z (milli-z). */
-  biasSpreadFloorMilli: number;
+  /** Robust rule: dead zone (milli-z): only the part of a standardized deviation beyond it counts as a push. */
+  pushDeadZoneMilli: number;
+  /** Robust rule: floor of the median evaluator's mean push up or down (milli-z) used as the yardstick. */
+  pushFloorMilli: number;
+  /** Robust rule: push relative to the median evaluator's (ppm) at or below which the push score is 1. */
+  pushLoPpm: number;
+  /** Robust rule: relative push (ppm) at or above which the push score is 0. */
+  pushHiPpm: number;
   /** Robust rule: cap on one standardized deviation (milli-z), so one wild score cannot dominate a round. */
   zCapMilli: number;
   /** Robust rule: floor of the robust spread (score units), so a round of near-identical scores is not hair-trigger. */
@@ -42,7 +44,9 @@ export type ConsensusParams = {
   passes: number;
   /** Robust rule: weight of a gold-task deviation relative to an ordinary task's (integer). */
   goldWeight: number;
-  /** Robust rule: stake (wei) that counts as one weight unit in the weighted median. */
+  /** Robust rule: weight fraction cut from each end of a task's scores before the weighted mean (ppm; 500000 = weighted median). */
+  consensusTrimPpm: number;
+  /** Robust rule: stake (wei) that counts as one weight unit in the consensus weights. */
   stakeUnitWei: bigint;
   /** Robust rule: cap on an evaluator's stake units, so a whale cannot outvote the rest. */
   stakeCapUnits: number;
@@ -56,16 +60,18 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
   publishedMaxPpm: 1_000_000,
   etaUpPpm: 250_000,
   etaDownPpm: 250_000,
-  relLoPpm: 1_250_000,
-  relHiPpm: 2_250_000,
+  relLoPpm: 1_500_000,
+  relHiPpm: 3_000_000,
   deviationFloorMilli: 250,
-  biasLoMilli: 1_250,
-  biasHiMilli: 2_750,
-  biasSpreadFloorMilli: 100,
+  pushDeadZoneMilli: 1_000,
+  pushFloorMilli: 50,
+  pushLoPpm: 4_000_000,
+  pushHiPpm: 8_000_000,
   zCapMilli: 6_000,
   sigmaFloor: 500,
   passes: 2,
   goldWeight: 3,
+  consensusTrimPpm: 200_000,
   stakeUnitWei: 10n ** 18n,
   stakeCapUnits: 10,
 });
@@ -86,13 +92,15 @@ export function validateConsensusParams(p: ConsensusParams): ConsensusParams {
   intIn("relLoPpm", p.relLoPpm, 0, 100 * PPM);
   intIn("relHiPpm", p.relHiPpm, p.relLoPpm + 1, 100 * PPM);
   intIn("deviationFloorMilli", p.deviationFloorMilli, 1, 100_000);
-  intIn("biasLoMilli", p.biasLoMilli, 0, 100_000);
-  intIn("biasHiMilli", p.biasHiMilli, p.biasLoMilli + 1, 100_000);
-  intIn("biasSpreadFloorMilli", p.biasSpreadFloorMilli, 1, 100_000);
+  intIn("pushDeadZoneMilli", p.pushDeadZoneMilli, 0, 20_000);
+  intIn("pushFloorMilli", p.pushFloorMilli, 1, 20_000);
+  intIn("pushLoPpm", p.pushLoPpm, 0, 1000 * PPM);
+  intIn("pushHiPpm", p.pushHiPpm, p.pushLoPpm + 1, 1000 * PPM);
   intIn("zCapMilli", p.zCapMilli, 1, 20_000);
   intIn("sigmaFloor", p.sigmaFloor, 1, SCORE_MAX);
   intIn("passes", p.passes, 1, 5);
   intIn("goldWeight", p.goldWeight, 0, 1000);
+  intIn("consensusTrimPpm", p.consensusTrimPpm, 0, PPM / 2);
   if (typeof p.stakeUnitWei !== "bigint" || p.stakeUnitWei <= 0n) throw new InputError("consensus parameter stakeUnitWei must be a positive bigint");
   intIn("stakeCapUnits", p.stakeCapUnits, 1, 1_000_000);
   return p;

@@ -1,6 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { roundDiv } from "./fixedPoint";
 import { DEFAULT_CONSENSUS_PARAMS } from "./params";
-import { emaTrust, isqrt, roundScorePpm, runRobustTrust } from "./robustTrust";
+import { emaTrust, isqrt, robustEvidence, roundScorePpm, runRobustTrust, weightedTrimmedMeanScore } from "./robustTrust";
+import { weightedMedianScore } from "./weightedMedian";
 import { ruleInput } from "./testing";
 
 /** T tasks, M evaluators, k per task (a rotating window), honest scores = truth +- a small wobble, attackers shift. */
@@ -44,7 +47,7 @@ describe("robust-trust", () => {
     expect(gap / 100).toBeLessThan(300);
   });
 
-  test("behavior: an evaluator with zero trust does not count in the weighted median", () => {
+  test("behavior: an evaluator with zero trust does not count in the consensus", () => {
     const trust = Int32Array.from([0, 1_000_000, 1_000_000]);
     const out = runRobustTrust(ruleInput(3, [[[0, 10_000], [1, 2000], [2, 3000]]], { trust }));
     expect(out.consensus[0]).toBeLessThanOrEqual(3000);
@@ -99,5 +102,92 @@ describe("robust-trust", () => {
     const b = runRobustTrust(ruleInput(9, tasks));
     expect(Array.from(a.consensus)).toEqual(Array.from(b.consensus));
     expect(Array.from(a.trust)).toEqual(Array.from(b.trust));
+  });
+});
+
+describe("robust-trust: consensus and evidence", () => {
+  test("behavior: the consensus is the weighted trimmed mean: trim 0.5 is the weighted median, trim 0 the weighted mean", () => {
+    expect(weightedTrimmedMeanScore([1000, 2000, 3000, 4000, 10_000], [1, 1, 1, 1, 1], 200_000)).toBe(3000);
+    expect(weightedTrimmedMeanScore([1000, 2000, 3000, 4000, 10_000], [1, 1, 1, 1, 1], 0)).toBe(4000);
+    expect(weightedTrimmedMeanScore([1000, 2000, 3000, 4000, 10_000], [1, 1, 1, 1, 0], 200_000)).toBe(2500);
+    // an entry straddling the cut keeps the part inside: 7 equal weights, 1.4 cut at each end
+    expect(weightedTrimmedMeanScore([0, 1000, 2000, 3000, 4000, 5000, 6000], [5, 5, 5, 5, 5, 5, 5], 200_000)).toBe(3000);
+    expect(weightedTrimmedMeanScore([0, 0, 0, 0, 0, 10_000, 10_000], [5, 5, 5, 5, 5, 5, 5], 200_000)).toBe(roundDiv(3 * 10_000, 21));
+    expect(weightedTrimmedMeanScore([], [], 200_000)).toBe(-1);
+  });
+
+  test("property: the weighted trimmed mean ignores order, lies between the extremes, and matches the median and mean at the limits", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000_000 })), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 500_000 }),
+        (pairs, trim) => {
+          const v = pairs.map((p) => p[0]);
+          const w = pairs.map((p) => p[1]);
+          const c = weightedTrimmedMeanScore(v, w, trim);
+          const r = [...pairs].reverse();
+          expect(weightedTrimmedMeanScore(r.map((p) => p[0]), r.map((p) => p[1]), trim)).toBe(c);
+          expect(c >= Math.min(...v) && c <= Math.max(...v)).toBe(true);
+          expect(weightedTrimmedMeanScore(v, w, 500_000)).toBe(weightedMedianScore(v, w));
+          const W = w.reduce((a, b) => a + b, 0);
+          if (W > 0) expect(weightedTrimmedMeanScore(v, w, 0)).toBe(roundDiv(v.reduce((s, x, i) => s + x * w[i], 0), W));
+        },
+      ),
+    );
+  });
+
+  test("behavior: a boost that clamping at 10 mostly hides is caught by its upward push; honest noise at the bound is not", () => {
+    // QA-like truth: 85% of outputs at 10, 15% at 0. Honest evaluators: offset within +-0.3, noise sd 0.3..0.9,
+    // clamped to 0..10, so near 10 the noisier ones can only err downward. Boosters: min(10, honest + 3).
+    const M = 20;
+    const k = 7;
+    const boosters = [3, 8, 13, 17];
+    let s = 11;
+    const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const offset = Array.from({ length: M }, (_, e) => ((e % 7) - 3) * 100);
+    const noise = Array.from({ length: M }, (_, e) => 300 + ((e * 5) % 7) * 100);
+    let trust: Int32Array = new Int32Array(M).fill(DEFAULT_CONSENSUS_PARAMS.initialTrustPpm);
+    for (let r = 0; r < 8; r++) {
+      const tasks: [number, number][][] = [];
+      for (let t = 0; t < 300; t++) {
+        const truth = rand() < 0.15 ? 0 : 10_000;
+        const row: [number, number][] = [];
+        const pool = Array.from({ length: M }, (_, e) => e);
+        for (let j = 0; j < k; j++) {
+          const i = j + Math.floor(rand() * (M - j));
+          [pool[j], pool[i]] = [pool[i], pool[j]];
+          const e = pool[j];
+          const honest = Math.max(0, Math.min(10_000, Math.round(truth + offset[e] + noise[e] * normal())));
+          row.push([e, boosters.includes(e) ? Math.min(10_000, honest + 3000) : honest]);
+        }
+        tasks.push(row);
+      }
+      trust = runRobustTrust(ruleInput(M, tasks, { trust })).trust;
+    }
+    for (let e = 0; e < M; e++) {
+      if (boosters.includes(e)) expect(trust[e]).toBeLessThan(200_000);
+      else expect(trust[e]).toBeGreaterThan(500_000);
+    }
+  });
+
+  test("behavior: a gold task's shared scorer error does not count against the evaluators that happen to score it", () => {
+    // Every evaluator scores ordinary tasks with a small wobble; on gold tasks all of them are off the known quality
+    // by the same 1.5 to 3 points, up or down (the honest scorer's own error on that output). Only evaluators 0-4
+    // get gold tasks this round.
+    const tasks: [number, number][][] = [];
+    const gold: number[] = [];
+    for (let t = 0; t < 120; t++) {
+      const isGold = t % 12 === 0;
+      const evs = isGold ? [0, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((e) => (e + t) % 10 < 7);
+      const shared = isGold ? [-2500, 2000, -1500, 3000, -3000, 1500, 2500, -2000, 1800, -1800][t / 12] : 0;
+      tasks.push(evs.map((e) => [e, 5000 + (((e * 7 + t * 13) % 9) - 4) * 100 + shared]));
+      gold.push(isGold ? 5000 : -1);
+    }
+    const input = ruleInput(10, tasks, { gold: Int32Array.from(gold) });
+    const ev = robustEvidence(input.round, new Int32Array(10).fill(250_000), input.gold, input.params);
+    expect(ev.sigmaGold).toBeGreaterThan(ev.sigma);
+    const out = runRobustTrust(input);
+    for (let e = 0; e < 5; e++) expect(out.trust[e]).toBe(out.trust[9]);
   });
 });

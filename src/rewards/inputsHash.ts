@@ -32,8 +32,8 @@ export function paramsVector(p: SettlementParams): bigint[] {
   return [
     p.alphaPpm, p.betaPpm, p.agreementTolerance, p.slashThresholdPpm, p.slashAfterRounds, p.maxSlashes,
     c.initialTrustPpm, c.trimFractionPpm, c.publishedLambdaPpm, c.publishedMinPpm, c.publishedMaxPpm,
-    c.etaUpPpm, c.etaDownPpm, c.relLoPpm, c.relHiPpm, c.deviationFloorMilli, c.biasLoMilli, c.biasHiMilli, c.biasSpreadFloorMilli, c.zCapMilli, c.sigmaFloor, c.passes, c.goldWeight,
-    c.stakeUnitWei, c.stakeCapUnits,
+    c.etaUpPpm, c.etaDownPpm, c.relLoPpm, c.relHiPpm, c.deviationFloorMilli, c.pushDeadZoneMilli, c.pushFloorMilli, c.pushLoPpm, c.pushHiPpm, c.zCapMilli, c.sigmaFloor, c.passes, c.goldWeight,
+    c.consensusTrimPpm, c.stakeUnitWei, c.stakeCapUnits,
   ].map((v) => BigInt(v));
 }
 

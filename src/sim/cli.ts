@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { DEFAULT_RULE, RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
 import { readLoggedOutputs } from "../data/logged";
 import { InputError } from "../errors";
-import { acceptanceMarkdown, runAcceptance } from "./acceptance";
+import { acceptanceMarkdown, runAcceptanceSeeds } from "./acceptance";
 import { ATTACK_NAMES, type AttackName, getAttack } from "./attacks";
 import { HONEST_MODES, type HonestMode } from "./honestScore";
 import { ProgressBar } from "./progress";
@@ -21,6 +21,7 @@ type SimulateOptions = {
   attack: string;
   rule?: string;
   seed: string;
+  seeds?: string;
   tasks: string;
   gold: string;
   honest: string;
@@ -28,6 +29,8 @@ type SimulateOptions = {
   sigma: string;
   p: string;
   lazyValue: string;
+  honestBias?: string;
+  honestSigma?: string;
   json?: boolean;
   sweep?: boolean;
   acceptance?: boolean;
@@ -56,9 +59,17 @@ export function scenarioFromOptions(o: SimulateOptions): ScenarioConfig {
     tasksPerRound: num("tasks", o.tasks, true),
     goldFraction: num("gold", o.gold),
     attackParams: { boost: num("boost", o.boost), sigma: num("sigma", o.sigma), p: num("p", o.p), lazyValue: num("lazy-value", o.lazyValue) },
+    honestBias: num("honest-bias", o.honestBias ?? String(DEFAULT_SCENARIO.honestBias)),
+    ...honestSigma(o.honestSigma ?? `${DEFAULT_SCENARIO.honestSigmaMin},${DEFAULT_SCENARIO.honestSigmaMax}`),
   };
   validateScenario(cfg);
   return cfg;
+}
+
+function honestSigma(raw: string): { honestSigmaMin: number; honestSigmaMax: number } {
+  const parts = raw.split(",");
+  if (parts.length !== 2) throw new InputError(`--honest-sigma must be "min,max", got "${raw}"`);
+  return { honestSigmaMin: num("honest-sigma", parts[0]), honestSigmaMax: num("honest-sigma", parts[1]) };
 }
 
 function honestMode(raw: string): HonestMode {
@@ -91,6 +102,7 @@ export function registerSimulate(program: Command): void {
     .option("--attack <name>", `attack of the malicious evaluators: ${["none", ...ATTACK_NAMES].join(", ")}`, "boosting")
     .option("--rule <name>", `only this rule (default: all of ${RULE_NAMES.join(", ")})`)
     .option("--seed <s>", "seed of every random draw", "1")
+    .option("--seeds <list>", "comma-separated seeds for --acceptance (default: --seed)")
     .option("--tasks <n>", "tasks per round (0 = max(200, items / rounds))", "0")
     .option("--gold <fraction>", "share of each round's tasks that are gold tasks of known quality", "0.05")
     .option("--honest <mode>", `honest evaluators' signal: ${HONEST_MODES.join(", ")}`, "auto")
@@ -98,6 +110,8 @@ export function registerSimulate(program: Command): void {
     .option("--sigma <s>", "noise attack standard deviation (points)", "3")
     .option("--p <p>", "intermittent attack probability per score", "0.5")
     .option("--lazy-value <v>", "lazy attack's constant score", "5")
+    .option("--honest-bias <b>", "honest evaluators' systematic offset ~ U(-b, b) (points)", String(DEFAULT_SCENARIO.honestBias))
+    .option("--honest-sigma <min,max>", "honest evaluators' noise sd ~ U(min, max) (points)", `${DEFAULT_SCENARIO.honestSigmaMin},${DEFAULT_SCENARIO.honestSigmaMax}`)
     .option("--json", "print one JSON object")
     .option("--sweep", "run the grid malicious ratio x k x attack x rule and write a report to --out")
     .option("--acceptance", "run the acceptance points (30% malicious, k = 7, 50 evaluators, 20 rounds) on every --data")
@@ -107,7 +121,9 @@ export function registerSimulate(program: Command): void {
       const cfg = scenarioFromOptions(o);
       if (o.sweep && o.acceptance) throw new InputError("--sweep and --acceptance are separate runs; pick one");
       if (o.acceptance) {
-        const report = runAcceptance(loadData(o.data, mode), cfg);
+        const seeds = (o.seeds ?? cfg.seed).split(",").map((x) => x.trim());
+        if (seeds.some((x) => x === "")) throw new InputError(`--seeds must be a comma-separated list of seeds, got "${o.seeds}"`);
+        const report = runAcceptanceSeeds(loadData(o.data, mode), cfg, seeds);
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${acceptanceMarkdown(report)}\n`);
         return;
       }
@@ -123,7 +139,7 @@ export function registerSimulate(program: Command): void {
             bar.update(done, label);
           },
         });
-        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest}`;
+        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest} --honest-bias ${cfg.honestBias} --honest-sigma ${cfg.honestSigmaMin},${cfg.honestSigmaMax}`;
         writeSweepReport(o.out, {
           title: `PoQ simulator sweep: ${data.name}`,
           command,
@@ -139,6 +155,8 @@ export function registerSimulate(program: Command): void {
             "noise sigma": cfg.attackParams.sigma,
             "intermittent p": cfg.attackParams.p,
             "lazy value": cfg.attackParams.lazyValue,
+            "honest offset": `U(-${cfg.honestBias}, ${cfg.honestBias})`,
+            "honest noise sd": `U(${cfg.honestSigmaMin}, ${cfg.honestSigmaMax})`,
           },
           points,
         });

@@ -10,7 +10,7 @@ export type SimData = {
   name: string;
   truth: Float64Array;
   base: Float64Array;
-  source: "composite" | "composite-raw" | "label";
+  source: "composite" | "composite-moments" | "composite-raw" | "label";
   node: Int32Array;
   nodeNames: string[];
   cost: bigint[];
@@ -44,7 +44,10 @@ export type ScenarioConfig = {
   tasksPerRound: number;
   goldFraction: number;
   attackParams: AttackParams;
-  /** Honest evaluator e has bias ~ U(-honestBias, honestBias) and noise sd ~ U(honestSigmaMin, honestSigmaMax). */
+  /**
+   * Honest evaluator e has a systematic offset ~ U(-honestBias, honestBias) and per-score noise sd ~
+   * U(honestSigmaMin, honestSigmaMax), in points on 0..10, clamped to 0..10 (see docs/consensus.md for the choice).
+   */
   honestBias: number;
   honestSigmaMin: number;
   honestSigmaMax: number;
@@ -60,9 +63,9 @@ export const DEFAULT_SCENARIO: Omit<ScenarioConfig, "attack"> & { attack: Attack
   tasksPerRound: 0,
   goldFraction: 0.05,
   attackParams: { ...DEFAULT_ATTACK_PARAMS },
-  honestBias: 0.5,
-  honestSigmaMin: 0.4,
-  honestSigmaMax: 1.2,
+  honestBias: 0.3,
+  honestSigmaMin: 0.3,
+  honestSigmaMax: 0.9,
 };
 
 export type RoundPlan = {
@@ -103,6 +106,11 @@ export function validateScenario(c: ScenarioConfig): void {
   check(Number.isFinite(a.sigma) && a.sigma >= 0, `--sigma must be >= 0, got ${a.sigma}`);
   check(Number.isFinite(a.p) && a.p >= 0 && a.p <= 1, `--p must be a probability in [0, 1], got ${a.p}`);
   check(Number.isFinite(a.lazyValue) && a.lazyValue >= 0 && a.lazyValue <= 10, `--lazy-value must be in [0, 10], got ${a.lazyValue}`);
+  check(Number.isFinite(c.honestBias) && c.honestBias >= 0 && c.honestBias <= 10, `--honest-bias must be in [0, 10], got ${c.honestBias}`);
+  check(
+    Number.isFinite(c.honestSigmaMin) && Number.isFinite(c.honestSigmaMax) && c.honestSigmaMin >= 0 && c.honestSigmaMax >= c.honestSigmaMin,
+    `--honest-sigma must be "min,max" with 0 <= min <= max, got ${c.honestSigmaMin},${c.honestSigmaMax}`,
+  );
 }
 
 /** Draws the population and every round's tasks, assignment and randomness from the seed. */

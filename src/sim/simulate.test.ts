@@ -36,4 +36,19 @@ describe("simulateRules", () => {
     const m = simulateRules(data, buildScenario(data, { ...cfg, rounds: 2 }), ["median"]).median!;
     for (const key of ["mae", "spearman", "evaluatorRewardMean", "evaluatorRewardVar", "inferenceRewardCv", "slashPrecision", "slashRecall"]) expect(m).toHaveProperty(key);
   });
+
+  test("property: across seeds, no honest evaluator is slashed (bounded QA and summary scores), and persistent saboteurs are", () => {
+    for (const file of ["qa-sample", "summarization-sample"]) {
+      const d = prepareData(readLoggedOutputs(`data/samples/${file}.jsonl`), "label", file);
+      for (const seed of ["1", "2", "3"]) {
+        for (const attack of ["none", "boosting", "sabotage", "collusion"] as const) {
+          const scenario = buildScenario(d, { ...DEFAULT_SCENARIO, rounds: 12, seed, attack, maliciousRatio: attack === "none" ? 0 : 0.3 });
+          const m = simulateRules(d, scenario, ["robust-trust"])["robust-trust"]!;
+          if (attack === "none") expect(m.slashPrecision).toBeNull();
+          else expect(m.slashPrecision).toBe(1);
+          if (attack === "sabotage" || attack === "collusion") expect(m.slashRecallAt10).toBe(1);
+        }
+      }
+    }
+  }, 30_000);
 });

@@ -16,6 +16,11 @@ export type RuleMetrics = {
   /** Mean and variance of the per-evaluation payoff trust * agreement in [0, 1] (all evaluations of all rounds). */
   evaluatorRewardMean: number;
   evaluatorRewardVar: number;
+  /** Mean and variance of the per-evaluation agreement max(0, 1 - |s - ref| / tolerance) alone (the payoff without trust). */
+  agreementMean: number;
+  agreementVar: number;
+  /** Mean trust after the round over all evaluations (the payoff's other factor). */
+  trustMean: number;
   /** Coefficient of variation of the per-task cost-aware inference reward max(0, alpha q - beta c). */
   inferenceRewardCv: number;
   /** Over evaluators slashed for low trust at least once in the run; null when nobody (precision) or no attacker (recall). */
@@ -54,6 +59,8 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
   const truths: number[] = [];
   const consensusValues: number[] = [];
   const payoffs: number[] = [];
+  const agreements: number[] = [];
+  let trustSum = 0;
   const inference: number[] = [];
   let maliciousPaid = 0n;
   let evaluatorPaid = 0n;
@@ -118,6 +125,14 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     }
     lastConsensus = ccount ? csum / ccount / 1000 : null;
     for (let p = 0; p < n; p++) payoffs.push(out.evaluationPayoffPpm[p] / 1e6);
+    for (let t = 0; t < T; t++) {
+      const ref = plan.gold[t] >= 0 ? plan.gold[t] : out.consensus[t];
+      if (ref < 0) continue;
+      for (let p = plan.start[t]; p < plan.start[t + 1]; p++) {
+        agreements.push(Math.max(0, 1 - Math.abs(score[p] - ref) / params.agreementTolerance));
+        trustSum += out.trust[plan.evaluator[p]] / 1e6;
+      }
+    }
     for (let e = 0; e < M; e++) {
       evaluatorPaid += out.evaluatorAmounts[e];
       if (malicious[e]) maliciousPaid += out.evaluatorAmounts[e];
@@ -162,6 +177,9 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     spearman: finiteOrNull(spearmanOf(consensusValues, truths)),
     evaluatorRewardMean: round6(meanOf(payoffs)),
     evaluatorRewardVar: round6(varianceOf(payoffs)),
+    agreementMean: round6(meanOf(agreements)),
+    agreementVar: round6(varianceOf(agreements)),
+    trustMean: round6(agreements.length ? trustSum / agreements.length : 0),
     inferenceRewardCv: round6(cvOf(inference)),
     slashPrecision: finiteOrNull(precision),
     slashRecall: finiteOrNull(recall),
