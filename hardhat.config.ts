@@ -1,7 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
+import {
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
+  TASK_TEST_GET_TEST_FILES,
+} from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -17,6 +21,17 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     return { compilerPath, isSolcJs: true, version: args.solcVersion, longVersion };
   }
   return runSuper();
+});
+
+// The benchmark's naive baseline (bench/contracts/, see bench/README) compiles with the project so `npm run bench` can
+// deploy it on its in-process chain; it is never deployed anywhere else, and coverage only measures contracts/.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (args: { sourcePath?: string }, hre, runSuper) => {
+  const paths: string[] = await runSuper(args);
+  if (args.sourcePath !== undefined && path.resolve(args.sourcePath) !== path.resolve(hre.config.paths.sources)) return paths;
+  const bench = path.join(hre.config.paths.root, "bench", "contracts");
+  if (!fs.existsSync(bench)) return paths;
+  const extra = fs.readdirSync(bench).filter((f) => f.endsWith(".sol")).sort().map((f) => path.join(bench, f));
+  return [...paths, ...extra];
 });
 
 // `hardhat test` (and `hardhat coverage`) run only the contract suites directly in `test/` (`test/*.test.ts`); the
@@ -72,8 +87,19 @@ const config: HardhatUserConfig = {
     noColors: !!process.env.REPORT_GAS_FILE,
     offline: true,
   },
+  // Contract verification (hardhat-verify): Etherscan's own chains with ETHERSCAN_API_KEY; any other
+  // Etherscan-compatible explorer through POQ_VERIFY_API_URL / POQ_VERIFY_CHAIN_ID (see docs/operations.md).
   etherscan: {
     apiKey: process.env.ETHERSCAN_API_KEY ?? "",
+    customChains: process.env.POQ_VERIFY_API_URL
+      ? [
+          {
+            network: "custom",
+            chainId: Number(process.env.POQ_VERIFY_CHAIN_ID),
+            urls: { apiURL: process.env.POQ_VERIFY_API_URL, browserURL: process.env.POQ_VERIFY_BROWSER_URL ?? "" },
+          },
+        ]
+      : [],
   },
   sourcify: { enabled: false },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },

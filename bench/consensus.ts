@@ -6,48 +6,31 @@ import { allProofs, standardAddressAmountTree } from "../src/rewards/merkle";
 import { buildSettlement } from "../src/rewards/settlement";
 import { settlementParams } from "../src/rewards/params";
 import { Rng } from "../src/sim/prng";
+import { measure, round1, type Timing } from "./timing";
 
-const TASKS = 10_000;
-const K = 7;
-const EVALUATORS = 1_000;
-const NODES = 100;
-const ACCOUNTS = 10_000;
+export type ConsensusSizes = { tasks: number; k: number; evaluators: number; nodes: number; accounts: number };
+export const CONSENSUS_SIZES: ConsensusSizes = { tasks: 10_000, k: 7, evaluators: 1_000, nodes: 100, accounts: 10_000 };
 
 function address(label: string): Address {
   return getAddress(`0x${keccak256(stringToBytes(label)).slice(26)}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
-function time(fn: () => void, repeat: number): number {
-  const ms: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
 }
 
 /**
  * Times one 10,000-task x k = 7 round (1,000 evaluators, 100 inference nodes, 20% of them malicious):
  * consensus + trust + rewards + slashing on indexes (the simulator's core), the full settlement payload (adds
  * address handling, both Merkle trees and the inputs hash), and a 10,000-account cumulative rewards tree with
- * every proof. Milliseconds, median of a few runs after a warm-up.
+ * every proof. Milliseconds (wall and CPU), median of a few runs after a warm-up. Keys name the sizes measured.
  */
-export async function benchConsensus(): Promise<Record<string, number>> {
+export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): Promise<Record<string, number>> {
+  const { tasks: TASKS, k: K, evaluators: EVALUATORS, nodes: NODES, accounts: ACCOUNTS } = sizes;
   const rng = Rng.of("bench-consensus");
   const params = settlementParams();
   const evaluators = Array.from({ length: EVALUATORS }, (_, i) => ({ address: address(`evaluator-${i}`), stake: 10n ** 18n }));
   const nodes = Array.from({ length: NODES }, (_, i) => address(`node-${i}`));
   const seed: Hex = keccak256(stringToBytes("bench-seed"));
 
-  const t0 = performance.now();
-  const assignment = assignEvaluators({ seed, taskCount: TASKS, k: K, evaluators });
-  const assignMs = performance.now() - t0;
+  let assignment!: ReturnType<typeof assignEvaluators>;
+  const assignT = measure(() => (assignment = assignEvaluators({ seed, taskCount: TASKS, k: K, evaluators })));
 
   const truth = Array.from({ length: TASKS }, () => rng.int(10_001));
   const malicious = new Set(evaluators.filter(() => rng.chance(0.2)).map((e) => e.address));
@@ -96,22 +79,25 @@ export async function benchConsensus(): Promise<Record<string, number>> {
     params,
   };
 
-  settleRoundCore(coreInput);
-  const coreMs = time(() => settleRoundCore(coreInput), 5);
-  buildSettlement(input);
-  const settlementMs = time(() => buildSettlement(input), 3);
+  const coreT = measure(() => settleRoundCore(coreInput), 5, 1);
+  const settlementT = measure(() => buildSettlement(input), 3, 1);
 
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => [address(`account-${i}`), BigInt(1 + rng.int(1e9)) * 10n ** 9n] as [Address, bigint]);
-  const merkleMs = time(() => allProofs(standardAddressAmountTree(accounts)), 3);
-  const merkleBuildMs = time(() => standardAddressAmountTree(accounts), 3);
+  const merkleT = measure(() => allProofs(standardAddressAmountTree(accounts)), 3, 1);
+  const merkleBuildT = measure(() => standardAddressAmountTree(accounts), 3);
 
-  return {
-    "consensus.assignment.10000x7.ms": Math.round(assignMs),
-    "consensus.consensusTrustRewards.10000x7.ms": Math.round(coreMs),
-    "consensus.fullSettlement.10000x7.ms": Math.round(settlementMs),
-    "consensus.merkleTree.10000accounts.ms": Math.round(merkleBuildMs),
-    "consensus.merkleTreeAndAllProofs.10000accounts.ms": Math.round(merkleMs),
+  const size = `${TASKS}x${K}`;
+  const out: Record<string, number> = {};
+  const put = (name: string, t: Timing) => {
+    out[`${name}.ms`] = round1(t.wallMs);
+    out[`${name}.cpuMs`] = round1(t.cpuMs);
   };
+  put(`consensus.assignment.${size}`, assignT);
+  put(`consensus.consensusTrustRewards.${size}`, coreT);
+  put(`consensus.fullSettlement.${size}`, settlementT);
+  put(`consensus.merkleTree.${ACCOUNTS}accounts`, merkleBuildT);
+  put(`consensus.merkleTreeAndAllProofs.${ACCOUNTS}accounts`, merkleT);
+  return out;
 }
 
 if (require.main === module) {

@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IPoQSettlement} from "./interfaces/IPoQSettlement.sol";
 import {IRoundTail} from "./interfaces/IRoundTail.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
@@ -26,6 +28,15 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
     /// @dev The low bit of an evaluator's stored word says whether it revealed. A commitment is stored with the bit
     /// cleared (255 bits of a keccak hash stay binding); after reveal the word is the scores hash with the bit set.
     bytes32 private constant _REVEALED = bytes32(uint256(1));
+
+    /// @dev EIP-712 type of a signed reveal (see {IPoQSettlement.SignedReveal}). `bytes` is hashed as EIP-712 says.
+    bytes32 private constant _REVEAL_TYPEHASH = keccak256("Reveal(uint256 roundId,bytes scores,bytes32 salt)");
+    /// @dev The EIP-712 domain: name "PoQSettlement", version "1", chain id, this contract. Built here rather than by
+    /// inheriting OpenZeppelin's EIP712, whose string immutables and ERC-5267 getter would not fit the size limit.
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("PoQSettlement");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
 
     /* STORAGE */
 
@@ -174,6 +185,17 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
 
         _scoreWords[roundId][msg.sender] = _withoutFlag(scoresHash) | _REVEALED;
         emit ScoresRevealed(roundId, msg.sender, scores);
+    }
+
+    /// @inheritdoc IPoQSettlement
+    function revealScoresBatch(uint256 roundId, SignedReveal[] calldata reveals) external returns (uint256 revealed) {
+        Round storage r = _roundIn(roundId, Phase.Reveal);
+        require(reveals.length != 0, ZeroValue("reveals"));
+        bytes32 assignmentRoot = r.assignmentRoot;
+        bytes32 domainSeparator = _domainSeparator();
+        for (uint256 i = 0; i < reveals.length; ++i) {
+            if (_revealSigned(roundId, assignmentRoot, domainSeparator, reveals[i], i)) ++revealed;
+        }
     }
 
     /* RELAYER SETTLEMENT */
@@ -397,6 +419,11 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
     }
 
     /// @inheritdoc IPoQSettlement
+    function revealDigest(uint256 roundId, bytes calldata scores, bytes32 salt) external view returns (bytes32) {
+        return _revealDigest(_domainSeparator(), roundId, keccak256(scores), salt);
+    }
+
+    /// @inheritdoc IPoQSettlement
     function hashSettlement(Settlement calldata settlement) external pure returns (bytes32) {
         return keccak256(abi.encode(settlement));
     }
@@ -469,6 +496,40 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
         require(s.cumulativeTotal == expected, CumulativeTotalMismatch(expected, s.cumulativeTotal));
     }
 
+    /// @dev One entry of {revealScoresBatch}: the checks of {revealScores} with the signer in place of the caller.
+    /// Returns false, changing nothing, if the signer has already revealed.
+    function _revealSigned(
+        uint256 roundId,
+        bytes32 assignmentRoot,
+        bytes32 domainSeparator,
+        SignedReveal calldata s,
+        uint256 index
+    ) private returns (bool) {
+        uint256 count = ScoresLib.validate(s.scores);
+        bytes32 scoresHash = keccak256(s.scores);
+        bytes32 digest = _revealDigest(domainSeparator, roundId, scoresHash, s.salt);
+        (address evaluator, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, s.r, s.vs);
+        require(err == ECDSA.RecoverError.NoError, InvalidRevealSignature(roundId, index));
+        mapping(address => bytes32) storage words = _scoreWords[roundId];
+        bytes32 word = words[evaluator];
+        require(word != bytes32(0), NotCommitted(roundId, evaluator));
+        /// @dev Already revealed, by the evaluator itself or in an earlier batch: the first reveal stands and this
+        /// entry is a no-op, so a relayer racing a direct reveal never loses the rest of its batch.
+        if (word & _REVEALED != 0) return false;
+        require(
+            _withoutFlag(_scoreCommitment(roundId, evaluator, scoresHash, s.salt)) == word,
+            RevealMismatch(roundId, evaluator)
+        );
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(evaluator, count, s.tasksHash))));
+        require(
+            MerkleProof.verifyCalldata(s.assignmentProof, assignmentRoot, leaf), NotAssigned(roundId, evaluator, count)
+        );
+
+        words[evaluator] = _withoutFlag(scoresHash) | _REVEALED;
+        emit ScoresRevealed(roundId, evaluator, s.scores);
+        return true;
+    }
+
     function _executeSlashes(uint256 roundId, SlashEntry[] calldata slashes) private returns (uint256 total) {
         uint256 cap = _vault.maxSlashBps();
         Params memory p = _params;
@@ -503,6 +564,20 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
         returns (bytes32)
     {
         return keccak256(abi.encode(block.chainid, address(this), roundId, relayer, settlementHash, salt));
+    }
+
+    function _revealDigest(bytes32 domainSeparator, uint256 roundId, bytes32 scoresHash, bytes32 salt)
+        private
+        pure
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(abi.encode(_REVEAL_TYPEHASH, roundId, scoresHash, salt));
+        return MessageHashUtils.toTypedDataHash(domainSeparator, structHash);
+    }
+
+    /// @dev Built at each use from the current chain id, so a signature never replays on a fork (one hash per batch).
+    function _domainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
     }
 
     function _withoutFlag(bytes32 word) private pure returns (bytes32) {

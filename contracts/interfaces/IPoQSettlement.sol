@@ -125,6 +125,25 @@ interface IPoQSettlement is IRoundTail {
         SlashEntry[] slashes;
     }
 
+    /// @notice One evaluator's reveal, signed by the evaluator, that anyone (normally a relayer) may submit together with
+    /// other evaluators' reveals in one {revealScoresBatch} transaction.
+    /// @param scores Packed scores, as for {revealScores}.
+    /// @param salt The salt of the evaluator's commitment.
+    /// @param tasksHash The `tasksHash` of the evaluator's assignment leaf.
+    /// @param assignmentProof The evaluator's assignment proof.
+    /// @param r First half of the evaluator's EIP-2098 compact signature over the EIP-712 struct
+    /// `Reveal(uint256 roundId,bytes scores,bytes32 salt)` (domain: name "PoQSettlement", version "1", the chain id and
+    /// this contract); see {revealDigest}.
+    /// @param vs Second half of the compact signature (`s` with the parity of `v` in its top bit).
+    struct SignedReveal {
+        bytes scores;
+        bytes32 salt;
+        bytes32 tasksHash;
+        bytes32[] assignmentProof;
+        bytes32 r;
+        bytes32 vs;
+    }
+
     /* ERRORS */
 
     /// @notice The caller is not a relayer.
@@ -155,6 +174,8 @@ interface IPoQSettlement is IRoundTail {
     error RevealMismatch(uint256 roundId, address evaluator);
     /// @notice The evaluator is not assigned this number of tasks in this round.
     error NotAssigned(uint256 roundId, address evaluator, uint256 scoreCount);
+    /// @notice The signature of the reveal at `index` of a batch is malformed (it recovers no signer).
+    error InvalidRevealSignature(uint256 roundId, uint256 index);
     /// @notice This relayer already committed a settlement in the current attempt.
     error SettlementAlreadyCommitted(uint256 roundId, address relayer);
     /// @notice Settlement commits are closed: a settlement reveal already happened in this attempt.
@@ -292,6 +313,19 @@ interface IPoQSettlement is IRoundTail {
         bytes32[] calldata assignmentProof
     ) external;
 
+    /// @notice Reveals the scores of many evaluators in one transaction, each authorized by the evaluator's EIP-712
+    /// signature: the signer of entry i is the evaluator it reveals for. Each entry is checked exactly as
+    /// {revealScores} checks a reveal by the evaluator itself (packing and range, commitment, assignment), and stores
+    /// and emits the same. Anyone may submit (normally a relayer); the signature and the commitment bind every entry
+    /// to its evaluator, round, contract and chain, so a submitter can only include or leave out a reveal, never
+    /// alter it. An entry whose evaluator has already revealed (by itself or in an earlier batch) is skipped, so a
+    /// race with a direct reveal never fails the batch. Returns the number of reveals stored.
+    /// Requirements: phase Reveal; at least one entry; for each entry: a well-formed signature whose signer has
+    /// committed; scores non-empty, of even length, each ≤ 10000; the hash matches the signer's commitment; the
+    /// assignment leaf `(signer, scores.length / 2, tasksHash)` is proven.
+    /// Emits a {ScoresRevealed} event per stored reveal.
+    function revealScoresBatch(uint256 roundId, SignedReveal[] calldata reveals) external returns (uint256 revealed);
+
     /// @notice Commits the caller's settlement: `keccak256(abi.encode(chainId, this, roundId, relayer,
     /// settlementHash, salt))` with `settlementHash = keccak256(abi.encode(settlement))`.
     /// Requirements: caller is a relayer; phase Settle; the previous round is closed (each cumulative root builds on
@@ -364,6 +398,10 @@ interface IPoQSettlement is IRoundTail {
         external
         view
         returns (bytes32);
+    /// @notice The EIP-712 digest an evaluator signs to authorize the batched reveal of `scores` with `salt` in
+    /// `roundId`: the struct `Reveal(uint256 roundId,bytes scores,bytes32 salt)` under the domain (name
+    /// "PoQSettlement", version "1", chain id, this contract).
+    function revealDigest(uint256 roundId, bytes calldata scores, bytes32 salt) external view returns (bytes32);
     /// @notice `keccak256(abi.encode(settlement))`.
     function hashSettlement(Settlement calldata settlement) external pure returns (bytes32);
 }

@@ -1,11 +1,12 @@
 import { getAddress, type Address, type Hex } from "viem";
 import { erc20Abi } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { deriveSalt, packScores, scoreCommitment, toOnchainScore } from "../chain/encoding";
+import { compactSignature, deriveSalt, packScores, revealTypedData, scoreCommitment, toOnchainScore } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
-import { Phase, readRound, Role, roundCount, type RoundView } from "../chain/reader";
+import { chainTime, Phase, readRound, Role, roundCount, type RoundView } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import type { LoggedOutput } from "../data/logged";
 import { scoreOutputs } from "../scoring/score";
@@ -13,6 +14,7 @@ import type { QualityProfile } from "../scoring/profile";
 import { applyBehavior, type Behavior } from "./behavior";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
+import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { assignmentProof, computeAssignment, loadBatch, loadOutputs } from "./roundData";
 import type { ContentStore } from "./store";
 
@@ -24,7 +26,16 @@ export type EvaluatorConfig = {
   useReferences: boolean;
   /** Collusion target (an inference node address); default: the lowest node address in the batch. */
   colludeWith?: Address;
+  /**
+   * How to reveal. "relayer" (default, cheaper on chain): sign the reveal (EIP-712) and publish it to the content
+   * store for a relayer to submit in a batch, revealing by itself only if the reveal is still not on chain once
+   * `SELF_REVEAL_AFTER` of the reveal window has passed. "self": send `revealScores` directly.
+   */
+  revealVia?: "relayer" | "self";
 };
+
+/** Share of the reveal window after which an evaluator whose published reveal is not on chain reveals by itself. */
+export const SELF_REVEAL_AFTER = 2 / 3;
 
 export type EvaluatorDeps = {
   common: Common;
@@ -80,7 +91,9 @@ export function createEvaluator(deps: EvaluatorDeps) {
   const { logger, metrics } = common;
   const client = clients.publicClient;
   const me = getAddress(sender.account);
+  const signer = privateKeyToAccount(deps.privateKey);
   const prepared = new Map<bigint, Prepared>();
+  const signatures = new Map<bigint, Hex>();
   let staked = config.stake === 0n;
 
   async function ensureStake() {
@@ -140,6 +153,39 @@ export function createEvaluator(deps: EvaluatorDeps) {
     return { committed: digest !== `0x${"00".repeat(32)}`, revealed };
   }
 
+  /** Signs the reveal and publishes it for relayers (idempotent: the same object and index every time). */
+  function publish(r: RoundView, p: NonNullable<Prepared>, signature: Hex) {
+    const file: PublishedReveal = {
+      version: 1,
+      chainId: clients.chain.id,
+      settlement: d.settlement,
+      roundId: r.id.toString(),
+      evaluator: me,
+      reveal: { scores: p.scores, salt: salt(r), tasksHash: p.tasksHash, assignmentProof: p.proof, ...compactSignature(signature) },
+    };
+    const key = revealIndexKey(r.id, me);
+    const hash = store.putJson(file);
+    if (store.getIndex(REVEAL_INDEX, key) === hash) return false;
+    store.setIndex(REVEAL_INDEX, key, hash);
+    return true;
+  }
+
+  async function revealSelf(r: RoundView, p: NonNullable<Prepared>) {
+    try {
+      const receipt = await sender.write({
+        address: d.settlement,
+        abi: poQSettlementAbi,
+        functionName: "revealScores",
+        args: [r.id, p.scores, salt(r), p.tasksHash, p.proof],
+      });
+      metrics.inc("evaluator_reveals_total", "Score reveals sent");
+      logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "revealed");
+    } catch (e) {
+      if (e instanceof RevertError && e.errorName === "AlreadyRevealed") return;
+      throw e;
+    }
+  }
+
   async function step(r: RoundView) {
     if (r.phase !== Phase.Commit && r.phase !== Phase.Reveal) return;
     const rec = await record(r);
@@ -154,18 +200,23 @@ export function createEvaluator(deps: EvaluatorDeps) {
       if (config.behavior === "never-reveal") return;
       const p = await prepare(r);
       if (!p) return;
-      try {
-        const receipt = await sender.write({
-          address: d.settlement,
-          abi: poQSettlementAbi,
-          functionName: "revealScores",
-          args: [r.id, p.scores, salt(r), p.tasksHash, p.proof],
-        });
-        metrics.inc("evaluator_reveals_total", "Score reveals sent");
-        logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "revealed");
-      } catch (e) {
-        if (e instanceof RevertError && e.errorName === "AlreadyRevealed") return;
-        throw e;
+      if ((config.revealVia ?? "relayer") === "self") return revealSelf(r, p);
+      let signature = signatures.get(r.id);
+      if (!signature) {
+        const typed = revealTypedData({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, scores: p.scores, salt: salt(r) });
+        signatures.set(r.id, (signature = await signer.signTypedData(typed)));
+      }
+      if (publish(r, p, signature)) {
+        metrics.inc("evaluator_reveals_published_total", "Signed reveals published for relayers");
+        logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "reveal signed and published for relayers");
+        return;
+      }
+      // Published earlier and still not on chain: reveal by itself once most of the window has passed.
+      const window = r.revealDeadline - r.commitDeadline;
+      const now = await chainTime(client);
+      if (Number(now - r.commitDeadline) >= Number(window) * SELF_REVEAL_AFTER) {
+        logger.warn({ round_id: Number(r.id) }, "published reveal not relayed in time: revealing directly");
+        await revealSelf(r, p);
       }
     }
   }
@@ -178,6 +229,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     ]);
     for (let id = lastClosed + 1n; id <= count; id++) await step(await readRound(client, d, id));
     for (const id of prepared.keys()) if (id <= lastClosed) prepared.delete(id);
+    for (const id of signatures.keys()) if (id <= lastClosed) signatures.delete(id);
   }
 
   return { tick, address: me };

@@ -4,13 +4,14 @@ import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { deriveSalt, settlementCommitment, type Settlement } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
-import { evaluatorStakesBefore, Phase, readRound, revealedSettlements, roundCount, type RoundView } from "../chain/reader";
+import { chainTime, evaluatorStakesBefore, Phase, readRound, revealedSettlements, roundCount, type RoundView } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import { PoqError } from "../errors";
 import type { SettlementParams } from "../rewards/params";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
 import { computeAssignment, costUnitsOf, loadPayload, publishBatch, settlementFromFile, type BatchManifest, type OutputRecord } from "./roundData";
+import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeRoundSettlement, type SettleContext } from "./settle";
 import { canonicalJson, type ContentStore } from "./store";
 
@@ -24,6 +25,12 @@ export type RelayerConfig = {
   maxRounds: number;
   /** Rounds opened but not yet closed, at most. */
   maxOpenRounds: number;
+  /**
+   * Submitting evaluators' signed reveals (published to the content store) in `revealScoresBatch` transactions:
+   * "now" as soon as any is waiting, "backup" only once half the reveal window has passed (for reveals another
+   * relayer did not submit), "off" never. Default: "now" for the registrar, "backup" for the others.
+   */
+  relayReveals?: "now" | "backup" | "off";
 };
 
 export type RelayerDeps = {
@@ -108,6 +115,70 @@ export function createRelayer(deps: RelayerDeps) {
       "AssignmentAlreadyProposed",
       "WrongPhase",
     ]);
+  }
+
+  /** Published reveals (by content hash) found invalid, per round: checked once, never submitted. */
+  const badReveals = new Map<bigint, Set<Hex>>();
+
+  /**
+   * Collects the signed reveals that committed, not yet revealed evaluators published, checks each as the contract
+   * will (signer, commitment, assignment leaf, score range) so that one bad entry never fails a batch, and submits
+   * them in as few `revealScoresBatch` transactions as the calldata limit allows.
+   */
+  async function stepRelayReveals(r: RoundView) {
+    const mode = config.relayReveals ?? (config.registrar ? "now" : "backup");
+    if (mode === "off") return;
+    if (mode === "backup") {
+      const elapsed = Number((await chainTime(client)) - r.commitDeadline);
+      if (elapsed < Number(r.revealDeadline - r.commitDeadline) / 2) return;
+    }
+    const args = { roundId: r.id };
+    const range = { fromBlock: r.registeredBlock, toBlock: "latest" as const };
+    const [commits, reveals] = await Promise.all([
+      client.getContractEvents({ ...base, strict: true, eventName: "ScoresCommitted", args, ...range }),
+      client.getContractEvents({ ...base, strict: true, eventName: "ScoresRevealed", args, ...range }),
+    ]);
+    const revealed = new Set(reveals.map((l) => getAddress(l.args.evaluator)));
+    const bad = badReveals.get(r.id) ?? new Set<Hex>();
+    badReveals.set(r.id, bad);
+    const domain = { chainId: clients.chain.id, contract: d.settlement, roundId: r.id };
+    const ready: { evaluator: Address; reveal: PublishedReveal["reveal"] }[] = [];
+    for (const c of commits) {
+      const e = getAddress(c.args.evaluator);
+      if (revealed.has(e)) continue;
+      const hash = store.getIndex(REVEAL_INDEX, revealIndexKey(r.id, e)) as Hex | undefined;
+      if (!hash || bad.has(hash)) continue;
+      const checked = await checkPublished(hash, e, c.args.commitment, r, domain);
+      if (typeof checked === "string") {
+        bad.add(hash);
+        logger.warn({ round_id: Number(r.id), evaluator: e, reason: checked }, "published reveal rejected");
+        metrics.inc("relayer_reveals_rejected_total", "Published signed reveals that failed a check");
+        continue;
+      }
+      ready.push({ evaluator: e, reveal: checked.reveal });
+    }
+    for (const batch of planRevealBatches(ready)) {
+      logger.info({ round_id: Number(r.id), reveals: batch.length }, "relaying signed reveals");
+      await send("revealScoresBatch", r, () => sender.write({ ...base, functionName: "revealScoresBatch", args: [r.id, batch.map((b) => b.reveal)] }), ["WrongPhase"]);
+      metrics.inc("relayer_reveals_relayed_total", "Signed reveals submitted in batches", {}, batch.length);
+    }
+  }
+
+  /** The published reveal when it passes every check the contract makes, else why it would fail on chain. */
+  async function checkPublished(
+    hash: Hex,
+    evaluator: Address,
+    commitment: Hex,
+    r: RoundView,
+    domain: { chainId: number; contract: Address; roundId: bigint },
+  ): Promise<PublishedReveal | string> {
+    let f: PublishedReveal;
+    try {
+      f = store.getJson<PublishedReveal>(hash);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return (await checkPublishedReveal(f, { ...domain, evaluator, commitment, assignmentRoot: r.assignmentRoot })) ?? f;
   }
 
   async function stepSettle(r: RoundView, quorum: number) {
@@ -258,12 +329,14 @@ export function createRelayer(deps: RelayerDeps) {
       const r = await readRound(client, d, id);
       open.push(r);
       if (r.phase === Phase.Assigning) await stepAssign(r);
+      else if (r.phase === Phase.Reveal) await stepRelayReveals(r);
       else if (r.phase === Phase.Settle && id === lastClosed + 1n) await stepSettle(r, Number(p.quorum));
       else if (r.phase === Phase.Finalizable && id === lastClosed + 1n) await stepFinalize(r);
       // A round that just finalized lets the next one settle in the same tick.
       if (r.phase === Phase.Finalizable && id === lastClosed + 1n) return;
     }
     await maybeRegister(count, lastClosed, open, Number(p.k));
+    for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
   }
 
   return { tick };

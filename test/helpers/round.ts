@@ -7,13 +7,16 @@ import {
   buildAssignmentTree,
   buildRewardsTree,
   buildTaskTree,
+  compactSignature,
   deriveSalt,
   hashSettlement,
   packScores,
+  revealTypedData,
   scoreCommitment,
   settlementCommitment,
   tasksHash,
   type Settlement,
+  type SignedReveal,
   type SlashEntry,
   type TaskLeaf,
 } from "../../src/chain/encoding";
@@ -165,6 +168,29 @@ export async function commit(sys: System, roundId: bigint, evaluator: HardhatEth
 export async function reveal(sys: System, ctx: RoundCtx, evaluator: HardhatEthersSigner, c: Commit) {
   const p = assignmentProof(ctx, evaluator.address);
   return sys.settlement.connect(evaluator).revealScores(ctx.roundId, c.packed, c.salt, p.tasksHash, p.proof);
+}
+
+/**
+ * The evaluator's EIP-712 signed reveal of a commit, with its assignment proof: what it hands a relayer for
+ * `revealScoresBatch`. `signer` signs (the evaluator itself unless a test forges).
+ */
+export async function signedReveal(
+  sys: System,
+  ctx: Pick<RoundCtx, "roundId" | "assignment" | "tree">,
+  evaluator: HardhatEthersSigner,
+  c: Pick<Commit, "packed" | "salt">,
+  signer: HardhatEthersSigner = evaluator,
+): Promise<SignedReveal> {
+  const p = assignmentProof(ctx, evaluator.address);
+  const typed = revealTypedData({
+    chainId: sys.chainId,
+    contract: addr(await sys.settlement.getAddress()),
+    roundId: ctx.roundId,
+    scores: c.packed,
+    salt: c.salt,
+  });
+  const signature = (await signer.signTypedData(typed.domain, { Reveal: [...typed.types.Reveal] }, typed.message)) as Hex;
+  return { scores: c.packed, salt: c.salt, tasksHash: p.tasksHash, assignmentProof: p.proof, ...compactSignature(signature) };
 }
 
 /* TIME */

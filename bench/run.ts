@@ -1,0 +1,172 @@
+/**
+ * `npm run bench`: gas and throughput, side by side in one run on one machine, written to docs/performance.md (tables,
+ * and plots as SVG and PNG in docs/performance/).
+ *
+ *   npm run bench                  # everything (a few minutes); writes docs/performance.md
+ *   npm run bench -- --json        # also prints the machine-readable result on stdout
+ *   npm run bench -- --smoke       # small sizes, under a minute, writes nothing (CI checks it still works)
+ *
+ * Options: --out FILE (report path; with --smoke nothing is written unless given), --data DIR (default
+ * ../shared/data, else data/samples), --naive-full (send every naive score transaction instead of a sample above
+ * 6,000 per round), --skip-node, --skip-offchain, --skip-onchain.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { svgToPng } from "../src/sim/svgPlot";
+import { runNodeRound, type NodeRunResult } from "./node";
+import { runOffchain, type OffchainResult } from "./offchain";
+import { runOnchain, type OnchainOptions, type OnchainResult } from "./onchain";
+import { renderPlot } from "./plot";
+import { buildResult, renderReport, type BenchResult } from "./report";
+
+const ROOT = path.join(__dirname, "..");
+
+type Args = {
+  json: boolean;
+  smoke: boolean;
+  out?: string;
+  data: string;
+  naiveFull: boolean;
+  skipNode: boolean;
+  skipOffchain: boolean;
+  skipOnchain: boolean;
+};
+
+function parseArgs(argv: string[]): Args {
+  const has = (f: string) => argv.includes(f);
+  const value = (f: string) => {
+    const i = argv.indexOf(f);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const known = new Set(["--json", "--smoke", "--out", "--data", "--naive-full", "--skip-node", "--skip-offchain", "--skip-onchain"]);
+  for (let i = 0; i < argv.length; i++) {
+    if (!known.has(argv[i])) throw new Error(`unknown option ${argv[i]} (see bench/run.ts)`);
+    if (argv[i] === "--out" || argv[i] === "--data") i++;
+  }
+  const smoke = has("--smoke");
+  const shared = path.join(ROOT, "..", "shared", "data");
+  const data = value("--data") ?? (fs.existsSync(path.join(shared, "evouna-tq-dev.jsonl")) ? shared : path.join(ROOT, "data", "samples"));
+  return {
+    json: has("--json"),
+    smoke,
+    out: value("--out") ?? (smoke ? undefined : path.join(ROOT, "docs", "performance.md")),
+    data,
+    naiveFull: has("--naive-full"),
+    skipNode: has("--skip-node") || smoke,
+    skipOffchain: has("--skip-offchain"),
+    skipOnchain: has("--skip-onchain"),
+  };
+}
+
+/** Sizes: the issue's in full mode; a few seconds' worth in smoke mode. */
+function onchainOptions(a: Args, progress: (l: string) => void): OnchainOptions {
+  if (a.smoke) {
+    return { evaluators: 8, nodes: 3, tasks: [20, 60], ks: [3], baseTasks: 20, baseK: 3, naiveMaxTxs: 60, naiveSample: 30, progress };
+  }
+  return {
+    evaluators: 50,
+    nodes: 10,
+    tasks: [100, 1_000, 10_000],
+    ks: [3, 5, 7, 9, 11],
+    baseTasks: 1_000,
+    baseK: 5,
+    naiveMaxTxs: a.naiveFull ? Number.MAX_SAFE_INTEGER : 6_000,
+    naiveSample: 2_000,
+    progress,
+  };
+}
+
+/** Data files for the node run (the demo replays them). */
+function demoData(dataDir: string): string[] {
+  const evouna = path.join(dataDir, "evouna-tq-dev.jsonl");
+  if (fs.existsSync(evouna)) return [evouna];
+  return fs
+    .readdirSync(dataDir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .map((f) => path.join(dataDir, f));
+}
+
+function writePlots(result: BenchResult, dir: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const [name, plot] of Object.entries(result.plots)) {
+    const svg = renderPlot(plot);
+    fs.writeFileSync(path.join(dir, `${name}.svg`), svg);
+    files.push(`${name}.svg`);
+    const png = svgToPng(svg);
+    if (png) {
+      fs.writeFileSync(path.join(dir, `${name}.png`), png);
+      files.push(`${name}.png`);
+    }
+  }
+  return files;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const progress = (l: string) => process.stderr.write(`${l}\n`);
+  const started = Date.now();
+  const load: number[] = [];
+  const sampleLoad = () => load.push(os.loadavg()[0]);
+  sampleLoad();
+  const timer = setInterval(sampleLoad, 5_000);
+  timer.unref();
+
+  let onchain: OnchainResult | undefined;
+  if (!args.skipOnchain) {
+    progress("on-chain: in-process Hardhat chain");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const hre = require("hardhat");
+    await hre.run("compile", { quiet: true });
+    onchain = await runOnchain(hre, onchainOptions(args, progress));
+  }
+  let offchain: OffchainResult | undefined;
+  if (!args.skipOffchain) {
+    offchain = await runOffchain({
+      dataDir: args.data,
+      limit: args.smoke ? 120 : undefined,
+      consensus: args.smoke ? { tasks: 500, k: 3, evaluators: 50, nodes: 10, accounts: 500 } : undefined,
+      progress,
+    });
+  }
+  let node: NodeRunResult | undefined;
+  if (!args.skipNode) node = await runNodeRound({ tasks: 1_000, dataFiles: demoData(args.data), progress });
+  clearInterval(timer);
+  sampleLoad();
+
+  const result = buildResult({
+    onchain,
+    offchain,
+    node,
+    meta: {
+      smoke: args.smoke,
+      date: new Date().toISOString(),
+      durationS: Math.round((Date.now() - started) / 1000),
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      loadAverage: Math.round((load.reduce((s, x) => s + x, 0) / load.length) * 10) / 10,
+      node: process.version,
+      dataDir: path.relative(ROOT, args.data),
+    },
+  });
+  if (args.out) {
+    const plotDir = path.join(path.dirname(args.out), "performance");
+    writePlots(result, plotDir);
+    fs.writeFileSync(args.out, renderReport(result, path.relative(path.dirname(args.out), plotDir)));
+    progress(`wrote ${path.relative(process.cwd(), args.out)} and ${path.relative(process.cwd(), plotDir)}/`);
+  }
+  for (const t of result.targets) progress(`${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.value}`);
+  if (args.json) {
+    const { plots: _plots, detail: _detail, ...json } = result;
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
