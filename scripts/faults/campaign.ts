@@ -20,6 +20,7 @@ import { LOCAL_POLICY } from "../../src/agents/demo";
 import { computeAssignment, loadBatch } from "../../src/agents/roundData";
 import { ContentStore } from "../../src/agents/store";
 import { deploy, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
+import { mulberry32 } from "../../src/scoring/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";
 
 const SEED = Number(process.env.POQ_FAULT_SEED ?? 7);
@@ -27,17 +28,6 @@ const ROUNDS = Number(process.env.POQ_FAULT_ROUNDS ?? 10);
 const EVALUATORS = 100;
 const PER_PROCESS = 25;
 const TIMEOUT_MS = 30 * 60_000;
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const evaluatorKey = (i: number): Hex => keccak256(toBytes(`poq-campaign/evaluator/${i}`));
