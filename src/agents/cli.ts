@@ -6,7 +6,7 @@ import { loadDeployment, verifyDeployment } from "../chain/deployment";
 import { InputError } from "../errors";
 import { devKey } from "./accounts";
 import { claimRewards, fundRound } from "./claim";
-import { resolveConfig, type AgentSpec } from "./config";
+import { resolveConfig, tokenAmount, type AgentSpec } from "./config";
 import { createLogger, type Common } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
 import { Metrics } from "./metrics";
@@ -25,11 +25,7 @@ function positiveInt(name: string) {
 }
 
 function tokenUnits(name: string) {
-  return (v: string) => {
-    if (!/^\d+(\.\d{1,18})?$/.test(v)) throw new InputError(`${name} must be a token amount like 100 or 0.5, got "${v}"`);
-    const [i, f = ""] = v.split(".");
-    return BigInt(i) * 10n ** 18n + BigInt((f + "0".repeat(18)).slice(0, 18));
-  };
+  return (v: string) => tokenAmount(name, v);
 }
 
 /** Options every daemon shares; they override the config file and the environment. */

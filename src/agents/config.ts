@@ -94,9 +94,10 @@ function num(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGE
   return n;
 }
 
-function tokenAmount(name: string, v: unknown): bigint {
+/** Parses a token amount in whole tokens ("1000", "0.5") to base units (18 decimals); `name` names the field. */
+export function tokenAmount(name: string, v: unknown): bigint {
   const s = String(v);
-  if (!/^\d+(\.\d{1,18})?$/.test(s)) throw new InputError(`config ${name} must be a token amount like "1000" or "0.5", got ${JSON.stringify(v)}`);
+  if (!/^\d+(\.\d{1,18})?$/.test(s)) throw new InputError(`${name} must be a token amount like "1000" or "0.5", got ${JSON.stringify(v)}`);
   const [i, f = ""] = s.split(".");
   return BigInt(i) * 10n ** 18n + BigInt((f + "0".repeat(18)).slice(0, 18));
 }
@@ -124,8 +125,8 @@ function agentSpec(raw: unknown, i: number): AgentSpec {
       return {
         type: "funder",
         key: keyOf(a, where),
-        inferencePool: tokenAmount(`${where}.inferencePool`, a.inferencePool ?? "1000"),
-        evaluatorPool: tokenAmount(`${where}.evaluatorPool`, a.evaluatorPool ?? "400"),
+        inferencePool: tokenAmount(`config ${where}.inferencePool`, a.inferencePool ?? "1000"),
+        evaluatorPool: tokenAmount(`config ${where}.evaluatorPool`, a.evaluatorPool ?? "400"),
         mint: a.mint === true,
       };
     default:
@@ -167,7 +168,7 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     pollMs: num("pollMs", m.pollMs, 10, 600_000),
     port: m.port === undefined ? undefined : num("port", m.port, 0, 65_535),
     logLevel: String(m.logLevel),
-    stake: tokenAmount("stake", m.stake),
+    stake: tokenAmount("config stake", m.stake),
     useReferences: m.useReferences === true || m.useReferences === "true",
     profileFile: m.profileFile ? rel(m.profileFile) : undefined,
     policyFile: m.policyFile ? rel(m.policyFile) : undefined,

@@ -1,4 +1,4 @@
-import { getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
+import { formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
@@ -190,7 +190,7 @@ export function createRelayer(deps: RelayerDeps) {
       const computed = await computeRoundSettlement(await settleContext(), r);
       checkpoint.set(key, computed.hash); // before sending: a crash after the commit still knows what it committed
       const commitment = settlementCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, relayer: me, settlementHash: computed.hash, salt });
-      metrics.set("relayer_round_inference_paid", "Inference pool paid by the last computed settlement", Number(computed.settlement.inferencePaid / 10n ** 12n) / 1e6);
+      metrics.set("relayer_round_inference_paid", "Inference pool paid by the last computed settlement", Number(formatUnits(computed.settlement.inferencePaid, 18)));
       await send("commitSettlement", r, () => sender.write({ ...base, functionName: "commitSettlement", args: [r.id, commitment] }), [
         "SettlementAlreadyCommitted",
         "SettlementCommitsClosed",

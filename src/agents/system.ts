@@ -1,7 +1,6 @@
 import type { Hex } from "viem";
 import type { Clients } from "../chain/client";
 import { walletFor } from "../chain/client";
-import type { Deployment } from "../chain/deployment";
 import { createTxSender, type TxSender } from "../chain/tx";
 import type { Common } from "./daemon";
 
@@ -16,4 +15,3 @@ export function senderFor(clients: Clients, key: Hex, common: Common, confirmati
   });
 }
 
-export type { Deployment };
