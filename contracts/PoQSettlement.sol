@@ -282,7 +282,7 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
         _advanceClosed();
         emit RoundCancelled(roundId, msg.sender);
         // Nothing is paid: the round's pools become sweepable and the cumulative root stays as it is.
-        (, uint256 allocated,,) = _distributor.totals();
+        (, uint256 allocated,) = _distributor.totals();
         _distributor.applySettlement(roundId, _distributor.root(), allocated, 0, 0);
     }
 
@@ -491,7 +491,7 @@ contract PoQSettlement is IPoQSettlement, Ownable2Step {
         require(s.evaluatorPaid <= f.evaluatorPool, SettlementExceedsFunding(roundId, s.evaluatorPaid, f.evaluatorPool));
         /// @dev Earlier rounds are closed (checked at commit) and later ones cannot finalize before this one, so the
         /// distributor's allocation cannot change between this check and finalization.
-        (, uint256 allocated,,) = _distributor.totals();
+        (, uint256 allocated,) = _distributor.totals();
         uint256 expected = allocated + s.inferencePaid + s.evaluatorPaid;
         require(s.cumulativeTotal == expected, CumulativeTotalMismatch(expected, s.cumulativeTotal));
     }

@@ -6,31 +6,38 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IRewardDistributor} from "./interfaces/IRewardDistributor.sol";
+import {RewardVault} from "./RewardVault.sol";
 
 /// @title RewardDistributor
-/// @notice Round funding and cumulative Merkle claims. Token balance = funded − claimed − swept at all times.
+/// @notice Round funding and cumulative Merkle claims. Funds sit in two places: the {RewardVault} this contract
+/// creates holds the pools of unsettled rounds and the sweepable remainder of settled ones; the distributor itself
+/// holds only what settlements allocated and accounts have not claimed yet. A settlement moves its allocation from
+/// the vault to the distributor, so claims, which pay from the distributor's balance, can never reach other funds.
+/// At all times: vault balance = funded − allocated − swept, and distributor balance = allocated − claimed.
 contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using SafeCast for uint256;
 
     /* STORAGE */
 
     IERC20 private immutable _token;
+    RewardVault private immutable _vault;
     address private _settlement;
     bytes32 private _root;
-    /// @dev Packed so that a claim touches one accounting slot: allocation, claims and the root's round.
-    Accounting private _acc;
+    /// @dev One slot, written once per settlement: the cumulative allocation and the round of the current root.
+    Allocation private _alloc;
     uint256 private _totalFunded;
     uint256 private _released;
     uint256 private _swept;
     mapping(uint256 roundId => RoundFunds) private _rounds;
     mapping(address account => uint256) private _claimed;
 
-    /// @dev 112-bit totals hold 5.19e33 base units, far above any token supply used for rewards.
-    struct Accounting {
-        uint112 allocated;
-        uint112 claimed;
-        uint32 rootRound;
+    /// @dev 192 bits hold 6.3e57 base units, far beyond any token supply; round ids are sequential.
+    struct Allocation {
+        uint192 total;
+        uint64 rootRound;
     }
 
     /* CONSTRUCTOR */
@@ -38,6 +45,7 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
     constructor(address owner_, IERC20 token_) Ownable(owner_) {
         require(address(token_) != address(0), DistributorZeroAddress());
         _token = token_;
+        _vault = new RewardVault(token_);
     }
 
     /* FUNDING */
@@ -50,23 +58,23 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         uint256 asked = inferenceAmount + evaluatorAmount;
         require(asked > 0, DistributorZeroAmount());
 
-        uint256 before = _token.balanceOf(address(this));
-        _token.safeTransferFrom(msg.sender, address(this), asked);
-        uint256 received = _token.balanceOf(address(this)) - before;
-        require(received > 0, DistributorZeroAmount());
-        /// @dev With a fee-on-transfer token the shortfall is split pro rata; the evaluator share rounds down and
-        /// the inference share takes the rest, so the two always add up to what arrived.
-        uint256 evaluatorIn = received == asked ? evaluatorAmount : (evaluatorAmount * received) / asked;
-        uint256 inferenceIn = received - evaluatorIn;
-
-        uint256 newInference = uint256(r.inferencePool) + inferenceIn;
-        uint256 newEvaluator = uint256(r.evaluatorPool) + evaluatorIn;
+        uint256 newInference = uint256(r.inferencePool) + inferenceAmount;
+        uint256 newEvaluator = uint256(r.evaluatorPool) + evaluatorAmount;
         require(newInference <= type(uint128).max, DistributorAmountOverflow(newInference));
         require(newEvaluator <= type(uint128).max, DistributorAmountOverflow(newEvaluator));
+
+        /// @dev The funds go straight to the vault. A token that delivers less than it was asked to move (a
+        /// fee-on-transfer or rebasing token) is refused: the vault and the distributor must hold exact amounts.
+        address vault_ = address(_vault);
+        uint256 before = _token.balanceOf(vault_);
+        _token.safeTransferFrom(msg.sender, vault_, asked);
+        uint256 received = _token.balanceOf(vault_) - before;
+        require(received == asked, DistributorTransferShortfall(asked, received));
+
         r.inferencePool = uint128(newInference);
         r.evaluatorPool = uint128(newEvaluator);
-        _totalFunded += received;
-        emit RoundFunded(roundId, msg.sender, inferenceIn, evaluatorIn);
+        _totalFunded += asked;
+        emit RoundFunded(roundId, msg.sender, inferenceAmount, evaluatorAmount);
     }
 
     /* SETTLEMENT */
@@ -85,42 +93,35 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         require(inferencePaid <= r.inferencePool, DistributorExceedsPool(roundId, inferencePaid, r.inferencePool));
         require(evaluatorPaid <= r.evaluatorPool, DistributorExceedsPool(roundId, evaluatorPaid, r.evaluatorPool));
         uint256 paid = inferencePaid + evaluatorPaid;
-        Accounting memory acc = _acc;
-        uint256 expected = uint256(acc.allocated) + paid;
+        uint256 expected = uint256(_alloc.total) + paid;
         require(cumulativeTotal == expected, DistributorBadCumulativeTotal(expected, cumulativeTotal));
-        require(cumulativeTotal <= type(uint112).max, DistributorAmountOverflow(cumulativeTotal));
-        require(roundId <= type(uint32).max, DistributorInvalidRound(roundId));
 
         r.settled = true;
-        r.allocated = uint128(paid);
+        r.allocated = paid.toUint128();
+        _alloc = Allocation({total: cumulativeTotal.toUint192(), rootRound: roundId.toUint64()});
         _released += uint256(r.inferencePool) + r.evaluatorPool - paid;
-        _acc = Accounting({allocated: uint112(cumulativeTotal), claimed: acc.claimed, rootRound: uint32(roundId)});
         _root = root_;
         emit RootUpdated(roundId, msg.sender, root_, cumulativeTotal, inferencePaid, evaluatorPaid);
+        /// @dev The allocation leaves the vault for the distributor's own balance, the only one claims draw on.
+        if (paid > 0) _vault.release(address(this), paid);
     }
 
     /* CLAIMS */
 
     /// @inheritdoc IRewardDistributor
-    function claim(address account, uint256 cumulativeAmount, bytes32[] calldata proof)
-        external
-        nonReentrant
-        returns (uint256 paid)
-    {
+    /// @dev No reentrancy lock is needed: the claim's state is written before its one external call, and that call
+    /// moves the distributor's own balance, which nothing else in this contract reads. The root is trusted only up
+    /// to the allocation it was installed with: a faulty tree whose leaves sum to more than `cumulativeTotal` runs
+    /// out of the distributor's balance (the token reverts) and cannot reach the vault's funds.
+    function claim(address account, uint256 cumulativeAmount, bytes32[] calldata proof) external returns (uint256 paid) {
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))));
         require(MerkleProof.verifyCalldata(proof, _root, leaf), DistributorInvalidProof(account, cumulativeAmount));
         uint256 already = _claimed[account];
         require(cumulativeAmount > already, DistributorNothingToClaim(account, cumulativeAmount, already));
 
         paid = cumulativeAmount - already;
-        Accounting memory acc = _acc;
-        uint256 totalClaimed = uint256(acc.claimed) + paid;
-        /// @dev The root is trusted only up to the allocation it was installed with: even a faulty tree whose
-        /// leaves sum to more than `cumulativeTotal` cannot pay out other rounds' unsettled funds.
-        require(totalClaimed <= acc.allocated, DistributorClaimsExceedAllocation(totalClaimed, acc.allocated));
         _claimed[account] = cumulativeAmount;
-        _acc.claimed = uint112(totalClaimed);
-        emit Claimed(acc.rootRound, account, msg.sender, paid, cumulativeAmount);
+        emit Claimed(account, msg.sender, paid, cumulativeAmount);
         _token.safeTransfer(account, paid);
     }
 
@@ -145,7 +146,7 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         require(amount <= available, DistributorSweepTooLarge(amount, available));
         _swept += amount;
         emit Swept(to, amount);
-        _token.safeTransfer(to, amount);
+        _vault.release(to, amount);
     }
 
     /* VIEWS */
@@ -157,7 +158,7 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IRewardDistributor
     function rootRound() external view returns (uint256) {
-        return _acc.rootRound;
+        return _alloc.rootRound;
     }
 
     /// @inheritdoc IRewardDistributor
@@ -171,8 +172,8 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IRewardDistributor
-    function totals() external view returns (uint256 funded, uint256 allocated, uint256 claimedTotal, uint256 swept) {
-        return (_totalFunded, _acc.allocated, _acc.claimed, _swept);
+    function totals() external view returns (uint256 funded, uint256 allocated, uint256 swept) {
+        return (_totalFunded, _alloc.total, _swept);
     }
 
     /// @inheritdoc IRewardDistributor
@@ -183,6 +184,11 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
     /// @inheritdoc IRewardDistributor
     function token() external view returns (address) {
         return address(_token);
+    }
+
+    /// @inheritdoc IRewardDistributor
+    function vault() external view returns (address) {
+        return address(_vault);
     }
 
     /// @inheritdoc IRewardDistributor

@@ -10,6 +10,7 @@ export const EXPORTED = [
   ["PoQSettlement", "contracts/PoQSettlement.sol"],
   ["StakeVault", "contracts/StakeVault.sol"],
   ["RewardDistributor", "contracts/RewardDistributor.sol"],
+  ["RewardVault", "contracts/RewardVault.sol"],
   ["TestToken", "contracts/test/TestToken.sol"],
 ] as const;
 

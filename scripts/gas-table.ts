@@ -82,20 +82,23 @@ A first claim's cost is almost entirely fixed by the EVM (Cancun prices):
 | transaction base | 21,000 |
 | calldata (account, amount, proof of 8) | about 5,000 |
 | new \`claimed[account]\` slot (cold, zero to non-zero) | 22,100 |
-| allocation guard: read and update the packed totals slot | 5,000 |
 | current root (cold read) | 2,100 |
 | token \`transfer\`: cold call, two balances, \`Transfer\` event | about 16,500 |
-| \`Claimed\` event (three indexed topics) | 2,400 |
-| proof hashing, reentrancy guard, dispatch | about 3,000 |
+| \`Claimed\` event (two indexed topics) | 2,000 |
+| proof hashing, dispatch | about 2,500 |
 
 With the test network's tree (8 accounts, proof of 3) a first claim costs ${fmt(claims.find((c) => c.leaves === 8)?.first)}; with 256
-accounts ${fmt(claims.find((c) => c.leaves === 256)?.first)}. The only parts a contract change could remove are the allocation guard (about
-5,000 gas: the check that total claims never exceed what settlements allocated, which keeps a faulty tree from paying
-out other rounds' funds) and the reentrancy guard (about 300 gas; claim already updates state before the transfer).
-We keep both: the guard is one of the distributor's safety properties. To meet 75,000 for large trees, the options are
-(a) accept about ${perLevel} gas per proof level above 16 accounts, (b) drop the allocation guard and rely on the relayer
-quorum and the guardian alone, or (c) let accounts claim rarely: a cumulative claim pays every round since the last
-claim at once, so the first-claim cost is paid once per account, and later claims cost ${gasOf(rows, "claimRepeat")}.
+accounts ${fmt(claims.find((c) => c.leaves === 256)?.first)}; each proof level adds about ${perLevel}.
+
+Nothing else is left in a claim. Total claims must never exceed what settlements allocated, so that a faulty tree
+cannot pay out other rounds' funds. A running total checked on every claim would cost about 5,000 gas (one slot read
+and written). Instead the bound is structural: funding goes to a \`RewardVault\` that the distributor creates. A
+settlement moves exactly its allocation from the vault to the distributor (about 35,000 gas once per round, in
+\`finalize\`), and claims pay from the distributor's own balance, which therefore holds only allocated, unclaimed
+rewards. A faulty tree runs out of that balance and the token reverts. The claim needs no reentrancy lock either
+(about 450 gas): it writes its state before its single transfer, and no other function reads the distributor's
+balance. Tokens that deliver less than they are asked to move (fee-on-transfer, rebasing) are refused at funding,
+because the vault and the distributor must hold exact amounts.
 `;
   const out = process.env.POQ_GAS_DOC ?? path.join(__dirname, "..", "docs", "gas.md");
   fs.mkdirSync(path.dirname(out), { recursive: true });

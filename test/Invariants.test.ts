@@ -86,6 +86,7 @@ async function invariantFixture() {
   const accounts = [...sys.acc.nodes, ...sys.acc.evaluators];
   const vaultAddress = await sys.vault.getAddress();
   const distributorAddress = await sys.distributor.getAddress();
+  const rewardVaultAddress = await sys.distributor.vault();
   // Every address that can receive tokens in these sequences. If a token ever went anywhere else, their sum would
   // fall short of the total supply: the check covers all holders without reading every account.
   const holders = [
@@ -95,6 +96,7 @@ async function invariantFixture() {
     sys.acc.outsider.address,
     vaultAddress,
     distributorAddress,
+    rewardVaultAddress,
   ];
   const args = [vaultAddress, distributorAddress, await sys.settlement.getAddress(), await sys.token.getAddress()] as const;
   const snap = await probe.snapshot(...args, 0, accounts.map((a) => a.address), holders);
@@ -107,6 +109,7 @@ async function invariantFixture() {
     holders,
     vaultAddress,
     distributorAddress,
+    rewardVaultAddress,
     initialBalances,
     initialRound,
     totalSupply: snap.totalSupply,
@@ -335,7 +338,7 @@ class Runner {
         p.inf += inf;
         p.ev += ev;
         m.funded += inf + ev;
-        m.move(sys.acc.funder.address, this.c.distributorAddress, inf + ev);
+        m.move(sys.acc.funder.address, this.c.rewardVaultAddress, inf + ev);
         return;
       }
       case "open": {
@@ -531,6 +534,7 @@ class Runner {
         const paid = s!.inferencePaid + s!.evaluatorPaid;
         m.released += p.inf + p.ev - paid;
         m.allocated += paid;
+        m.move(this.c.rewardVaultAddress, this.c.distributorAddress, paid);
         m.ledger = r.accepted!.ledger;
         m.tree = r.accepted!.built.tree;
         m.lastClosed = r.id;
@@ -597,7 +601,7 @@ class Runner {
         await this.fails(() => o.sweep(sys.acc.treasury.address, available + 1n), sys.distributor, "DistributorSweepTooLarge", available + 1n, available);
         await this.ok(() => o.sweep(sys.acc.treasury.address, amount));
         m.swept += amount;
-        m.move(this.c.distributorAddress, sys.acc.treasury.address, amount);
+        m.move(this.c.rewardVaultAddress, sys.acc.treasury.address, amount);
         return;
       }
       case "advance": {
@@ -647,11 +651,11 @@ class Runner {
     eq(s.vaultBalance, s.totalActive + s.totalQueued, "vault balance == active + queued");
     eq(s.totalActive, sumActive, "total active == sum over accounts");
     eq(s.totalQueued, sumQueued, "total queued == sum over accounts");
-    // Distributor: balance == funded − claimed − swept; totals as modelled.
-    eq(s.distributorBalance, s.funded - s.claimedTotal - s.swept, "distributor balance == funded - claimed - swept");
+    // Rewards: the vault holds funded − allocated − swept, the distributor allocated − claimed; totals as modelled.
+    eq(s.rewardVaultBalance, s.funded - s.allocated - s.swept, "reward vault balance == funded - allocated - swept");
+    eq(s.distributorBalance, s.allocated - m.claimedTotal, "distributor balance == allocated - claimed");
     eq(s.funded, m.funded, "funded");
     eq(s.allocated, m.allocated, "allocated");
-    eq(s.claimedTotal, m.claimedTotal, "claimed total");
     eq(s.swept, m.swept, "swept");
     eq(s.sweepable, m.released - m.swept, "sweepable");
     // Nothing paid twice: claimed ≤ cumulative per account, total claimed ≤ allocated.
@@ -659,7 +663,7 @@ class Runner {
       eq(s.claimed[i], m.claimed.get(a) ?? 0n, `claimed of ${a}`);
       ok(s.claimed[i] <= (m.ledger.get(a) ?? 0n), `claimed <= cumulative for ${a}`);
     }
-    ok(s.claimedTotal <= s.allocated, "claimed total <= allocated");
+    ok(m.claimedTotal <= s.allocated, "claimed total <= allocated");
     // Supply conserved: all holders, the slash recipient included, hold the whole supply, each as modelled.
     let sum = 0n;
     for (const [i, h] of c.holders.entries()) {

@@ -76,14 +76,17 @@ function proofOf(tree: ReturnType<typeof buildRewardsTree>, account: string) {
 
 describe("RewardDistributor", function () {
   describe("constructor", function () {
-    it("stores the token and owner and starts empty", async function () {
+    it("stores the token and owner, creates its vault and starts empty", async function () {
       const { distributor, token, acc, settler } = await loadFixture(distributorFixture);
       expect(await distributor.token()).to.equal(await token.getAddress());
+      const vault = await ethers.getContractAt("RewardVault", await distributor.vault());
+      expect(await vault.distributor()).to.equal(await distributor.getAddress());
+      expect(await vault.token()).to.equal(await token.getAddress());
       expect(await distributor.owner()).to.equal(acc.owner.address);
       expect(await distributor.settlement()).to.equal(settler.address);
       expect(await distributor.root()).to.equal(ethers.ZeroHash);
       expect(await distributor.rootRound()).to.equal(0n);
-      expect(await distributor.totals()).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect(await distributor.totals()).to.deep.equal([0n, 0n, 0n]);
       expect(await distributor.sweepable()).to.equal(0n);
     });
 
@@ -96,11 +99,11 @@ describe("RewardDistributor", function () {
   });
 
   describe("fundRound", function () {
-    it("adds to both pools, pulls the tokens and emits RoundFunded", async function () {
+    it("adds to both pools, pulls the tokens into the vault and emits RoundFunded", async function () {
       const { distributor, token, acc } = await loadFixture(distributorFixture);
       const tx = await distributor.connect(acc.funder).fundRound(3, 70n, 30n);
       await expect(tx).to.emit(distributor, "RoundFunded").withArgs(3, acc.funder.address, 70n, 30n);
-      await expect(tx).to.changeTokenBalances(token, [acc.funder, distributor], [-100n, 100n]);
+      await expect(tx).to.changeTokenBalances(token, [acc.funder, await distributor.vault(), distributor], [-100n, 100n, 0n]);
       await distributor.connect(acc.funder).fundRound(3, 0, 5n);
       const f = await distributor.roundFunds(3);
       expect([f.inferencePool, f.evaluatorPool, f.allocated, f.settled]).to.deep.equal([70n, 35n, 0n, false]);
@@ -141,41 +144,37 @@ describe("RewardDistributor", function () {
         .withArgs(big);
     });
 
-    it("credits what arrived with a fee-on-transfer token, split pro rata", async function () {
+    it("refuses a fee-on-transfer token: the vault must receive exactly what was asked", async function () {
       const { distributor, token, acc } = await loadFixture(feeDistributorFixture);
       const asked = 1_000n * TOKEN;
-      const received = asked - asked / 100n; // 990
-      const evaluatorIn = (300n * TOKEN * received) / asked; // 297
-      const inferenceIn = received - evaluatorIn; // 693
       await expect(distributor.connect(acc.funder).fundRound(1, 700n * TOKEN, 300n * TOKEN))
-        .to.emit(distributor, "RoundFunded")
-        .withArgs(1, acc.funder.address, inferenceIn, evaluatorIn);
+        .to.be.revertedWithCustomError(distributor, "DistributorTransferShortfall")
+        .withArgs(asked, asked - asked / 100n);
       const f = await distributor.roundFunds(1);
-      expect([f.inferencePool, f.evaluatorPool]).to.deep.equal([inferenceIn, evaluatorIn]);
-      expect((await distributor.totals()).funded).to.equal(received);
-      expect(await token.balanceOf(await distributor.getAddress())).to.equal(received);
+      expect([f.inferencePool, f.evaluatorPool]).to.deep.equal([0n, 0n]);
+      expect(await token.balanceOf(await distributor.vault())).to.equal(0n);
     });
   });
 
   describe("applySettlement", function () {
-    it("installs the root, records the allocation, releases the rest and emits RootUpdated", async function () {
-      const { distributor, acc, settler } = await loadFixture(distributorFixture);
+    it("installs the root, moves the allocation out of the vault, releases the rest and emits RootUpdated", async function () {
+      const { distributor, token, acc, settler } = await loadFixture(distributorFixture);
       await distributor.connect(acc.funder).fundRound(1, 600n, 400n);
       const root = ethers.id("root-1");
-      await expect(distributor.connect(settler).applySettlement(1, root, 700n, 500n, 200n))
-        .to.emit(distributor, "RootUpdated")
-        .withArgs(1, settler.address, root, 700n, 500n, 200n);
+      const tx = distributor.connect(settler).applySettlement(1, root, 700n, 500n, 200n);
+      await expect(tx).to.emit(distributor, "RootUpdated").withArgs(1, settler.address, root, 700n, 500n, 200n);
+      await expect(tx).to.changeTokenBalances(token, [await distributor.vault(), distributor], [-700n, 700n]);
       expect(await distributor.root()).to.equal(root);
       expect(await distributor.rootRound()).to.equal(1n);
       const f = await distributor.roundFunds(1);
       expect([f.allocated, f.settled]).to.deep.equal([700n, true]);
-      expect(await distributor.totals()).to.deep.equal([1_000n, 700n, 0n, 0n]);
+      expect(await distributor.totals()).to.deep.equal([1_000n, 700n, 0n]);
       expect(await distributor.sweepable()).to.equal(300n);
     });
 
-    it("accepts a settlement of an unfunded round that pays nothing", async function () {
-      const { distributor, settler } = await loadFixture(distributorFixture);
-      await distributor.connect(settler).applySettlement(5, ethers.ZeroHash, 0, 0, 0);
+    it("accepts a settlement of an unfunded round that pays nothing (no token moves)", async function () {
+      const { distributor, token, settler } = await loadFixture(distributorFixture);
+      await expect(distributor.connect(settler).applySettlement(5, ethers.ZeroHash, 0, 0, 0)).not.to.emit(token, "Transfer");
       expect((await distributor.roundFunds(5)).settled).to.equal(true);
     });
 
@@ -212,22 +211,14 @@ describe("RewardDistributor", function () {
         .withArgs(750n * TOKEN + 100n, 100n);
     });
 
-    it("fails if the cumulative total leaves the 112-bit range", async function () {
+    it("handles allocations beyond 112 bits (totals are full-width)", async function () {
       const { distributor, token, acc, settler } = await loadFixture(distributorFixture);
-      const big = 2n ** 112n;
+      const big = 2n ** 120n;
       await token.connect(acc.owner).mint(acc.funder.address, big);
       await distributor.connect(acc.funder).fundRound(1, big, 0);
-      await expect(distributor.connect(settler).applySettlement(1, ethers.ZeroHash, big, big, 0))
-        .to.be.revertedWithCustomError(distributor, "DistributorAmountOverflow")
-        .withArgs(big);
-    });
-
-    it("fails for a round id beyond 32 bits", async function () {
-      const { distributor, settler } = await loadFixture(distributorFixture);
-      const id = 2n ** 32n;
-      await expect(distributor.connect(settler).applySettlement(id, ethers.ZeroHash, 0, 0, 0))
-        .to.be.revertedWithCustomError(distributor, "DistributorInvalidRound")
-        .withArgs(id);
+      await distributor.connect(settler).applySettlement(1, ethers.ZeroHash, big, big, 0);
+      expect((await distributor.totals()).allocated).to.equal(big);
+      expect(await token.balanceOf(await distributor.getAddress())).to.equal(big);
     });
   });
 
@@ -238,10 +229,11 @@ describe("RewardDistributor", function () {
       const { cumulativeAmount, proof } = proofOf(tree, n.address);
       expect(await distributor.claim.staticCall(n.address, cumulativeAmount, proof)).to.equal(200n * TOKEN);
       const tx = await distributor.connect(n).claim(n.address, cumulativeAmount, proof);
-      await expect(tx).to.emit(distributor, "Claimed").withArgs(1, n.address, n.address, 200n * TOKEN, 200n * TOKEN);
-      await expect(tx).to.changeTokenBalances(token, [n, distributor], [200n * TOKEN, -200n * TOKEN]);
+      await expect(tx).to.emit(distributor, "Claimed").withArgs(n.address, n.address, 200n * TOKEN, 200n * TOKEN);
+      await expect(tx).to.changeTokenBalances(token, [n, distributor, await distributor.vault()], [200n * TOKEN, -200n * TOKEN, 0n]);
       expect(await distributor.claimed(n.address)).to.equal(200n * TOKEN);
-      expect((await distributor.totals()).claimedTotal).to.equal(200n * TOKEN);
+      // allocated − claimed stays in the distributor.
+      expect(await token.balanceOf(await distributor.getAddress())).to.equal(550n * TOKEN);
     });
 
     it("lets anyone claim on behalf of an account; the tokens go to the account", async function () {
@@ -251,7 +243,7 @@ describe("RewardDistributor", function () {
       const tx = await distributor.connect(acc.outsider).claim(e.address, cumulativeAmount, proof);
       await expect(tx)
         .to.emit(distributor, "Claimed")
-        .withArgs(1, e.address, acc.outsider.address, 150n * TOKEN, 150n * TOKEN);
+        .withArgs(e.address, acc.outsider.address, 150n * TOKEN, 150n * TOKEN);
       await expect(tx).to.changeTokenBalances(token, [e, acc.outsider], [150n * TOKEN, 0n]);
     });
 
@@ -287,7 +279,7 @@ describe("RewardDistributor", function () {
         .withArgs(n.address, first.cumulativeAmount);
       const second = proofOf(tree2, n.address);
       const tx = await distributor.claim(n.address, second.cumulativeAmount, second.proof);
-      await expect(tx).to.emit(distributor, "Claimed").withArgs(2, n.address, acc.owner.address, 40n * TOKEN, 140n * TOKEN);
+      await expect(tx).to.emit(distributor, "Claimed").withArgs(n.address, acc.owner.address, 40n * TOKEN, 140n * TOKEN);
       await expect(tx).to.changeTokenBalance(token, n, 40n * TOKEN);
     });
 
@@ -329,7 +321,7 @@ describe("RewardDistributor", function () {
 
     it("never pays more than was allocated, even under a faulty tree", async function () {
       const { distributor, token, acc, settler } = await loadFixture(distributorFixture);
-      await distributor.connect(acc.funder).fundRound(1, 100n, 0);
+      await distributor.connect(acc.funder).fundRound(1, 100n, 20n); // 20 left unallocated: sweepable
       await distributor.connect(acc.funder).fundRound(2, 1_000n, 0); // unsettled: must stay untouched
       // The leaves sum to 150 but the settlement allocated 100.
       const tree = buildRewardsTree([
@@ -340,10 +332,13 @@ describe("RewardDistributor", function () {
       const p0 = proofOf(tree, acc.nodes[0].address);
       await distributor.claim(acc.nodes[0].address, p0.cumulativeAmount, p0.proof);
       const p1 = proofOf(tree, acc.nodes[1].address);
+      // The distributor holds the 20 left of the allocation; the token refuses to move 70.
       await expect(distributor.claim(acc.nodes[1].address, p1.cumulativeAmount, p1.proof))
-        .to.be.revertedWithCustomError(distributor, "DistributorClaimsExceedAllocation")
-        .withArgs(150n, 100n);
-      expect(await token.balanceOf(await distributor.getAddress())).to.equal(1_020n);
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
+        .withArgs(await distributor.getAddress(), 20n, 70n);
+      expect(await distributor.claimed(acc.nodes[1].address)).to.equal(0n);
+      expect(await token.balanceOf(await distributor.vault())).to.equal(1_020n);
+      expect(await distributor.sweepable()).to.equal(20n);
     });
   });
 
@@ -381,7 +376,7 @@ describe("RewardDistributor", function () {
       expect(await distributor.sweepable()).to.equal(250n * TOKEN);
       const tx = await distributor.connect(acc.owner).sweep(acc.treasury.address, 200n * TOKEN);
       await expect(tx).to.emit(distributor, "Swept").withArgs(acc.treasury.address, 200n * TOKEN);
-      await expect(tx).to.changeTokenBalances(token, [acc.treasury, distributor], [200n * TOKEN, -200n * TOKEN]);
+      await expect(tx).to.changeTokenBalances(token, [acc.treasury, await distributor.vault(), distributor], [200n * TOKEN, -200n * TOKEN, 0n]);
       expect(await distributor.sweepable()).to.equal(50n * TOKEN);
       expect((await distributor.totals()).swept).to.equal(200n * TOKEN);
     });
@@ -414,63 +409,88 @@ describe("RewardDistributor", function () {
     it("fundRound fails if nothing arrives (a token that keeps the whole transfer)", async function () {
       const { distributor, token, acc } = await loadFixture(hookDistributorFixture);
       await token.setSwallow(true);
-      await expect(distributor.connect(acc.funder).fundRound(2, 10n, 10n)).to.be.revertedWithCustomError(
-        distributor,
-        "DistributorZeroAmount",
-      );
+      await expect(distributor.connect(acc.funder).fundRound(2, 10n, 10n))
+        .to.be.revertedWithCustomError(distributor, "DistributorTransferShortfall")
+        .withArgs(20n, 0n);
     });
 
-    it("fundRound, claim and sweep cannot be re-entered from a token callback", async function () {
-      const { distributor, token, acc, tree } = await loadFixture(hookDistributorFixture);
+    it("fundRound and sweep cannot be re-entered from a token callback", async function () {
+      const { distributor, token, acc } = await loadFixture(hookDistributorFixture);
       const d = await distributor.getAddress();
-      const n = acc.nodes[0];
-      const p = proofOf(tree, n.address);
-      // claim → token transfer → fundRound
+      // fundRound → token transferFrom → fundRound
       await token.setHook(d, distributor.interface.encodeFunctionData("fundRound", [2, 1n, 0n]));
-      await expect(distributor.claim(n.address, p.cumulativeAmount, p.proof)).to.be.revertedWithCustomError(
-        distributor,
-        "ReentrancyGuardReentrantCall",
-      );
-      // fundRound → token transferFrom → claim (a second payout inside the first)
-      await token.setHook(d, distributor.interface.encodeFunctionData("claim", [n.address, p.cumulativeAmount, p.proof]));
       await expect(distributor.connect(acc.funder).fundRound(2, 1n, 0n)).to.be.revertedWithCustomError(
         distributor,
         "ReentrancyGuardReentrantCall",
       );
-      // claim → token transfer → sweep, by a token that even owns the distributor (sweep checks the owner first).
+      // sweep → vault release → token transfer → sweep, by a token that even owns the distributor.
+      await token.setHook(ethers.ZeroAddress, "0x");
       await distributor.connect(acc.owner).transferOwnership(await token.getAddress());
       await token.setHook(d, distributor.interface.encodeFunctionData("acceptOwnership"));
       await distributor.connect(acc.funder).fundRound(2, 1n, 0n);
       expect(await distributor.owner()).to.equal(await token.getAddress());
       await token.setHook(d, distributor.interface.encodeFunctionData("sweep", [acc.outsider.address, 1n]));
-      await expect(distributor.claim(n.address, p.cumulativeAmount, p.proof)).to.be.revertedWithCustomError(
-        distributor,
-        "ReentrancyGuardReentrantCall",
-      );
+      const sweep = distributor.interface.encodeFunctionData("sweep", [acc.outsider.address, 1n]);
+      // The token, as owner, sweeps; its own transfer calls back into sweep.
+      await expect(token.callAs(d, sweep)).to.be.revertedWithCustomError(distributor, "ReentrancyGuardReentrantCall");
+      expect(await distributor.sweepable()).to.equal(50n * TOKEN);
+    });
+
+    it("claim needs no lock: a callback finds the claim already recorded, and nested claims keep the books exact", async function () {
+      const { distributor, token, acc, tree } = await loadFixture(hookDistributorFixture);
+      const d = await distributor.getAddress();
+      const vault = await distributor.vault();
+      const [n0, n1] = acc.nodes;
+      const p0 = proofOf(tree, n0.address);
+      const p1 = proofOf(tree, n1.address);
+      // claim → token transfer → the same claim again: the state was written first, so the inner one owes nothing.
+      await token.setHook(d, distributor.interface.encodeFunctionData("claim", [n0.address, p0.cumulativeAmount, p0.proof]));
+      await expect(distributor.claim(n0.address, p0.cumulativeAmount, p0.proof))
+        .to.be.revertedWithCustomError(distributor, "DistributorNothingToClaim")
+        .withArgs(n0.address, p0.cumulativeAmount, p0.cumulativeAmount);
+      // claim → token transfer → fundRound (funded by the token itself): the funds go to the vault, out of reach.
+      const t = await token.getAddress();
+      await token.mint(t, 7n);
+      await token.callAs(t, token.interface.encodeFunctionData("approve", [d, ethers.MaxUint256]));
+      await token.setHook(d, distributor.interface.encodeFunctionData("fundRound", [2, 7n, 0n]));
+      await expect(distributor.claim(n0.address, p0.cumulativeAmount, p0.proof)).to.changeTokenBalances(token, [n0, vault], [100n * TOKEN, 7n]);
+      expect((await distributor.roundFunds(2)).inferencePool).to.equal(7n);
+      // fundRound → token transferFrom → claim of another account: both go through, each exactly once.
+      await token.setHook(d, distributor.interface.encodeFunctionData("claim", [n1.address, p1.cumulativeAmount, p1.proof]));
+      await expect(distributor.connect(acc.funder).fundRound(2, 3n, 0n)).to.changeTokenBalances(token, [n1, vault, distributor], [50n * TOKEN, 3n, -50n * TOKEN]);
       await token.setHook(ethers.ZeroAddress, "0x");
-      await expect(distributor.claim(n.address, p.cumulativeAmount, p.proof)).to.changeTokenBalance(token, n, 100n * TOKEN);
-      expect(await distributor.claimed(n.address)).to.equal(100n * TOKEN);
+      expect(await distributor.claimed(n0.address)).to.equal(100n * TOKEN);
+      expect(await distributor.claimed(n1.address)).to.equal(50n * TOKEN);
+      expect(await token.balanceOf(d)).to.equal(0n);
+      expect(await token.balanceOf(vault)).to.equal(50n * TOKEN + 10n);
     });
   });
 
   describe("accounting", function () {
-    it("keeps balance == funded − claimed − swept through funding, settlement, claims and a sweep", async function () {
+    it("keeps vault == funded − allocated − swept and distributor == allocated − claimed throughout", async function () {
       const { distributor, token, acc, tree } = (await loadFixture(settledFixture)) as Ctx & {
         tree: ReturnType<typeof buildRewardsTree>;
       };
+      const vault = await distributor.vault();
+      let claimed = 0n;
       const check = async () => {
-        const [funded, , claimed, swept] = await distributor.totals();
-        expect(await token.balanceOf(await distributor.getAddress())).to.equal(funded - claimed - swept);
+        const [funded, allocated, swept] = await distributor.totals();
+        expect(await token.balanceOf(vault)).to.equal(funded - allocated - swept);
+        expect(await token.balanceOf(await distributor.getAddress())).to.equal(allocated - claimed);
       };
       await check();
       for (const n of [...acc.nodes, acc.evaluators[0]]) {
         const p = proofOf(tree, n.address);
         await distributor.claim(n.address, p.cumulativeAmount, p.proof as Hex[]);
+        claimed += p.cumulativeAmount;
         await check();
       }
+      await distributor.connect(acc.funder).fundRound(2, 40n * TOKEN, 0);
+      await check();
       await distributor.connect(acc.owner).sweep(acc.treasury.address, 250n * TOKEN);
       await check();
       expect(await token.balanceOf(await distributor.getAddress())).to.equal(0n);
+      expect(await token.balanceOf(vault)).to.equal(40n * TOKEN);
     });
   });
 });

@@ -6,7 +6,9 @@ pragma solidity 0.8.28;
 /// `(account, cumulativeAmount)` states everything `account` has earned over all finalized rounds, and a claim pays
 /// the difference from what was already claimed. Leaves are OpenZeppelin standard leaves,
 /// `keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))))`, so an inner node (64 bytes) can
-/// never pass as a leaf. The distributor never pays out more than was funded.
+/// never pass as a leaf. Funding goes to a vault that claims cannot reach; a settlement moves exactly its allocation
+/// to the distributor, whose balance is all that claims can pay out. Tokens that deliver less than the amount
+/// transferred (fee-on-transfer, rebasing) are refused at funding.
 interface IRewardDistributor {
     /* TYPES */
 
@@ -38,18 +40,18 @@ interface IRewardDistributor {
     error DistributorInvalidProof(address account, uint256 cumulativeAmount);
     /// @notice Nothing is owed: the account already claimed `cumulativeAmount` or more.
     error DistributorNothingToClaim(address account, uint256 cumulativeAmount, uint256 alreadyClaimed);
-    /// @notice Paying this claim would pay out more than all settlements allocated.
-    error DistributorClaimsExceedAllocation(uint256 totalClaimed, uint256 totalAllocated);
+    /// @notice The token delivered less than the amount transferred (a fee-on-transfer or rebasing token).
+    error DistributorTransferShortfall(uint256 sent, uint256 received);
     /// @notice A sweep larger than what settled rounds left unallocated.
     error DistributorSweepTooLarge(uint256 requested, uint256 available);
     /// @notice The zero address was given.
     error DistributorZeroAddress();
-    /// @notice An amount does not fit the 128-bit accounting range.
+    /// @notice A round's pool would leave the 128-bit accounting range.
     error DistributorAmountOverflow(uint256 amount);
 
     /* EVENTS */
 
-    /// @notice Emitted when `funder` adds to `roundId`'s pools (amounts as received).
+    /// @notice Emitted when `funder` adds to `roundId`'s pools.
     event RoundFunded(uint256 indexed roundId, address indexed funder, uint256 inferenceAmount, uint256 evaluatorAmount);
     /// @notice Emitted when a finalized settlement installs a new cumulative root.
     event RootUpdated(
@@ -60,10 +62,10 @@ interface IRewardDistributor {
         uint256 inferencePaid,
         uint256 evaluatorPaid
     );
-    /// @notice Emitted when `amount` is paid to `account` (claimed by `caller`, possibly on its behalf).
-    event Claimed(
-        uint256 indexed roundId, address indexed account, address indexed caller, uint256 amount, uint256 cumulativeAmount
-    );
+    /// @notice Emitted when `amount` is paid to `account` (claimed by `caller`, possibly on its behalf), raising what
+    /// it has claimed to `cumulativeAmount`. The root it was paid under is the one installed by the last
+    /// {RootUpdated} before this event.
+    event Claimed(address indexed account, address indexed caller, uint256 amount, uint256 cumulativeAmount);
     /// @notice Emitted when the owner sweeps unallocated funds of settled rounds.
     event Swept(address indexed to, uint256 amount);
     /// @notice Emitted when the settlement contract is wired in (once).
@@ -71,9 +73,9 @@ interface IRewardDistributor {
 
     /* FUNDING */
 
-    /// @notice Adds to the inference and evaluator pools of `roundId`. Anyone may fund; the amounts credited are
-    /// what the distributor actually received (split in the asked proportion).
-    /// Requirements: `roundId` > 0; the round is not settled; the total is positive.
+    /// @notice Adds to the inference and evaluator pools of `roundId`. Anyone may fund; the tokens go to the vault.
+    /// Requirements: `roundId` > 0; the round is not settled; the total is positive; each pool stays within 128 bits;
+    /// the vault receives exactly the total.
     /// Emits a {RoundFunded} event.
     function fundRound(uint256 roundId, uint256 inferenceAmount, uint256 evaluatorAmount) external;
 
@@ -82,6 +84,7 @@ interface IRewardDistributor {
     /// @notice Installs the cumulative root of a finalized round.
     /// Requirements: caller is the settlement contract; the round is not settled; each pool pays at most what was
     /// funded for it; `cumulativeTotal` equals the previous total plus `inferencePaid + evaluatorPaid`.
+    /// Moves `inferencePaid + evaluatorPaid` from the vault to the distributor.
     /// Emits a {RootUpdated} event.
     function applySettlement(
         uint256 roundId,
@@ -95,7 +98,8 @@ interface IRewardDistributor {
 
     /// @notice Pays `account` what the current root owes it beyond what it has already claimed. Anyone may call it
     /// for any account; the tokens always go to `account`.
-    /// Requirements: the proof is valid; something is owed; total claims stay within total allocation.
+    /// Requirements: the proof is valid; something is owed. Claims are paid from the distributor's balance, which holds
+    /// only allocated and unclaimed rewards, so total claims cannot exceed total allocation.
     /// Emits a {Claimed} event.
     function claim(address account, uint256 cumulativeAmount, bytes32[] calldata proof) external returns (uint256 paid);
 
@@ -113,17 +117,18 @@ interface IRewardDistributor {
     /// @notice The pools and allocation of `roundId`.
     function roundFunds(uint256 roundId) external view returns (RoundFunds memory);
 
-    /// @notice Totals: funded, allocated by settlements, claimed, and swept.
-    function totals()
-        external
-        view
-        returns (uint256 funded, uint256 allocated, uint256 claimedTotal, uint256 swept);
+    /// @notice Totals: funded, allocated by settlements, and swept. What was claimed is `allocated` minus the
+    /// distributor's token balance; what unsettled rounds hold is the vault's balance minus {sweepable}.
+    function totals() external view returns (uint256 funded, uint256 allocated, uint256 swept);
 
     /// @notice Funds of settled rounds that their settlements left unallocated, minus what was swept.
     function sweepable() external view returns (uint256);
 
     /// @notice The reward token.
     function token() external view returns (address);
+
+    /// @notice The vault holding the funds of unsettled rounds and the sweepable remainder of settled ones.
+    function vault() external view returns (address);
 
     /// @notice The settlement contract.
     function settlement() external view returns (address);

@@ -28,6 +28,19 @@ contract HookToken is ERC20 {
         swallow = on;
     }
 
+    /// @notice Calls `target` with `data` from this token's address (for a token that owns a contract), bubbling up
+    /// its revert.
+    function callAs(address target, bytes calldata data) external {
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = target.call(data);
+        if (!ok) {
+            // solhint-disable-next-line no-inline-assembly
+            assembly {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+    }
+
     function _update(address from, address to, uint256 value) internal override {
         bool isTransfer = from != address(0) && to != address(0);
         super._update(from, swallow && isTransfer ? address(0) : to, value);

@@ -17,7 +17,7 @@ contract InvariantProbe {
         uint256 distributorBalance;
         uint256 funded;
         uint256 allocated;
-        uint256 claimedTotal;
+        uint256 rewardVaultBalance;
         uint256 swept;
         uint256 sweepable;
         uint8 phase;
@@ -43,7 +43,8 @@ contract InvariantProbe {
         s.vaultBalance = token.balanceOf(address(vault));
         (s.totalActive, s.totalQueued) = vault.totalStaked();
         s.distributorBalance = token.balanceOf(address(distributor));
-        (s.funded, s.allocated, s.claimedTotal, s.swept) = distributor.totals();
+        (s.funded, s.allocated, s.swept) = distributor.totals();
+        s.rewardVaultBalance = token.balanceOf(distributor.vault());
         s.sweepable = distributor.sweepable();
         s.phase = uint8(settlement.phaseOf(roundId));
         s.totalSupply = token.totalSupply();

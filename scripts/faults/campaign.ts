@@ -12,7 +12,7 @@ import { erc20Abi, getAddress, keccak256, parseEther, toBytes, type Address, typ
 import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
 import { connect, walletFor } from "../../src/chain/client";
-import { readRound } from "../../src/chain/reader";
+import { readRound, rewardBooks } from "../../src/chain/reader";
 import { createTxSender } from "../../src/chain/tx";
 import { devKey } from "../../src/agents/accounts";
 import { claimRewards } from "../../src/agents/claim";
@@ -158,7 +158,7 @@ async function main() {
   const sender = createTxSender({ publicClient: client, walletClient: walletFor(clients, devKey(0)) });
   const first = await claimRewards({ clients, deployment: d, store, sender });
   const second = await claimRewards({ clients, deployment: d, store, sender });
-  const [funded, allocated, claimed, swept] = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals" });
+  const books = await rewardBooks(client, d);
   const [active, queued] = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "totalStaked" });
   const bal = (a: Address) => client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
   let held = 0n;
@@ -179,10 +179,11 @@ async function main() {
     oneRegistrationPerRound: registered.length === ROUNDS && new Set(registered.map((l) => l.args.taskRoot)).size === ROUNDS,
     noOutputInTwoRounds: reused === 0,
     noLostReveal: lost.length === 0,
-    nothingPaidTwice: second.every((c) => c.paid === 0n) && claimed === allocated,
+    nothingPaidTwice: second.every((c) => c.paid === 0n) && books.claimed === books.allocated,
     vaultBalanced: (await bal(d.vault)) === active + queued,
-    distributorBalanced: (await bal(d.distributor)) === funded - claimed - swept,
-    supplyAccountedFor: held + (await bal(d.vault)) + (await bal(d.distributor)) === supply,
+    rewardVaultBalanced: books.rewardVaultBalance === books.funded - books.allocated - books.swept,
+    distributorBalanced: books.distributorBalance === books.allocated - books.claimed,
+    supplyAccountedFor: held + (await bal(d.vault)) + books.rewardVaultBalance + books.distributorBalance === supply,
   };
   const ok = Object.values(checks).every(Boolean);
   const md = [
@@ -212,7 +213,7 @@ async function main() {
     `| claims paid (first pass) / second pass | ${first.filter((c) => c.paid > 0n).length} / ${second.filter((c) => c.paid > 0n).length} |`,
     `| slashes (all / of honest evaluators) | ${slashes.length} / ${slashedHonest.length} (non-reveal ${slashedHonest.filter((l) => l.args.reason === 1).length}, low trust ${slashedHonest.filter((l) => l.args.reason === 2).length}) |`,
     `| honest evaluators assigned but absent (no commit) | ${absent} |`,
-    `| tokens funded / allocated / claimed | ${funded} / ${allocated} / ${claimed} |`,
+    `| tokens funded / allocated / claimed | ${books.funded} / ${books.allocated} / ${books.claimed} |`,
     "",
     ok ? "All checks pass." : "SOME CHECKS FAILED.",
     "",

@@ -5,7 +5,7 @@ import { createTestClient, erc20Abi, formatUnits, getAddress, parseUnits, type A
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
-import { chainTime, Phase, readRound, type RoundView } from "../chain/reader";
+import { chainTime, Phase, readRound, rewardBooks, type RoundView } from "../chain/reader";
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import { defaultProfile } from "../scoring/profile";
@@ -282,25 +282,26 @@ async function summarize(
     });
   }
 
-  // Conservation: every token minted sits with an account, in the vault, in the distributor or with the slash recipient.
+  // Conservation: every token minted sits with an account, in the stake vault, in the reward vault, in the distributor or
+  // with the slash recipient.
   const read = (address: Address, abi: typeof stakeVaultAbi | typeof rewardDistributorAbi, functionName: string) =>
     client.readContract({ address, abi, functionName } as never) as Promise<unknown>;
   const bal = (a: Address) => client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
-  const [supply, vaultBal, distBal, staked, totals] = await Promise.all([
+  const [supply, vaultBal, staked, books] = await Promise.all([
     client.readContract({ address: d.token, abi: erc20Abi, functionName: "totalSupply" }),
     bal(d.vault),
-    bal(d.distributor),
     read(d.vault, stakeVaultAbi, "totalStaked") as Promise<readonly [bigint, bigint]>,
-    read(d.distributor, rewardDistributorAbi, "totals") as Promise<readonly [bigint, bigint, bigint, bigint]>,
+    rewardBooks(client, d),
   ]);
   const holders = [...new Set<Address>([cast.owner, ...cast.relayers, ...cast.nodes, ...cast.evaluators.map((e) => e.address)])];
   let held = 0n;
   for (const h of holders) held += await bal(h);
-  const [funded, allocated, claimed, swept] = totals;
+  const { funded, allocated, swept, claimed } = books;
   const checks = {
-    supplyAccountedFor: held + vaultBal + distBal === supply,
+    supplyAccountedFor: held + vaultBal + books.rewardVaultBalance + books.distributorBalance === supply,
     vaultHoldsStakes: vaultBal === staked[0] + staked[1],
-    distributorHoldsFunds: distBal === funded - claimed - swept,
+    rewardVaultHoldsUnallocated: books.rewardVaultBalance === funded - allocated - swept,
+    distributorHoldsUnclaimed: books.distributorBalance === allocated - claimed,
     allAllocatedClaimed: claimed === allocated,
     claimsPaidEqualsClaimed: claimsPaid === claimed,
     allRoundsFinalized: out.every((r) => r.finalized),

@@ -193,6 +193,37 @@ export async function roundPools(client: PublicClient, d: Deployment, roundId: b
   return { inferencePool: BigInt(f.inferencePool), evaluatorPool: BigInt(f.evaluatorPool), settled: f.settled };
 }
 
+/** The reward contracts' books, for conservation checks: the totals, the two balances and the claims (summed from
+ * `Claimed` events, independently of the balances). With a standard token, `rewardVaultBalance` =
+ * funded − allocated − swept and `distributorBalance` = allocated − claimed. */
+export type RewardBooks = {
+  funded: bigint;
+  allocated: bigint;
+  swept: bigint;
+  claimed: bigint;
+  rewardVault: Address;
+  rewardVaultBalance: bigint;
+  distributorBalance: bigint;
+};
+
+const balanceOfAbi = [{ type: "function", name: "balanceOf", stateMutability: "view", inputs: [{ name: "a", type: "address" }], outputs: [{ type: "uint256" }] }] as const;
+
+export async function rewardBooks(client: PublicClient, d: Deployment, fromBlock = 0n): Promise<RewardBooks> {
+  const to = await client.getBlockNumber({ cacheTime: 0 });
+  const [[funded, allocated, swept], rewardVault] = await Promise.all([
+    client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals", blockNumber: to }),
+    client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" }),
+  ]);
+  const bal = (a: Address) => client.readContract({ address: d.token, abi: balanceOfAbi, functionName: "balanceOf", args: [a], blockNumber: to });
+  const [rewardVaultBalance, distributorBalance, claims] = await Promise.all([
+    bal(rewardVault),
+    bal(d.distributor),
+    chunked(fromBlock, to, (a, b) => client.getContractEvents({ address: d.distributor, abi: rewardDistributorAbi, eventName: "Claimed", fromBlock: a, toBlock: b, strict: true })),
+  ]);
+  const claimed = claims.reduce((s, l) => s + l.args.amount, 0n);
+  return { funded, allocated, swept, claimed, rewardVault: getAddress(rewardVault), rewardVaultBalance, distributorBalance };
+}
+
 /** The latest block's timestamp: phases follow block time, not the local clock. */
 export async function chainTime(client: PublicClient): Promise<bigint> {
   return (await client.getBlock({ blockTag: "latest" })).timestamp;

@@ -2,7 +2,7 @@ import { getAddress, isAddress, type Address, type Hex, type PublicClient } from
 import type { Deployment } from "../chain/deployment";
 import { InputError, PoqError } from "../errors";
 import type { ExplorerDb } from "./db";
-import { CONTRACT_LABELS, Contracts, type ContractName, type Json } from "./decode";
+import { CONTRACT_LABELS, CONTRACT_NAMES, Contracts, type ContractName, type Json } from "./decode";
 import { blockTime, settlementOf, type LogRow, type RoundRow } from "./derive";
 import { amount, phaseAt, PHASES, roleText, slashReasonText, type Amount, type PhaseName } from "./format";
 import type { TokenInfo } from "./indexer";
@@ -86,10 +86,11 @@ export type StatusView = {
 export function status(ctx: ExplorerContext): StatusView {
   const s = ctx.db.getSync();
   const d = ctx.deployment;
+  const contracts = new Contracts(d);
   const rounds = (ctx.db.prepare("SELECT COUNT(*) AS n FROM rounds").get() as { n: number }).n;
   return {
     chainId: d.chainId,
-    contracts: (["settlement", "vault", "distributor", "token"] as const).map((name) => ({ name, label: CONTRACT_LABELS[name], address: d[name] })),
+    contracts: CONTRACT_NAMES.map((name) => ({ name, label: CONTRACT_LABELS[name], address: contracts.address(name) })),
     token: { ...ctx.token, address: d.token },
     indexedBlock: s?.blockNumber ?? null,
     indexedAt: s?.blockTimestamp ?? null,

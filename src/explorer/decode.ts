@@ -1,14 +1,16 @@
-import { decodeEventLog, decodeFunctionData, getAddress, type Abi, type Address, type Hex } from "viem";
-import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
+import { decodeEventLog, decodeFunctionData, getAddress, getContractAddress, type Abi, type Address, type Hex } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi, rewardVaultAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import type { Deployment } from "../chain/deployment";
 
 /** The contracts the explorer knows, by the name it shows. */
-export type ContractName = "settlement" | "vault" | "distributor" | "token";
+export type ContractName = "settlement" | "vault" | "distributor" | "rewardVault" | "token";
+export const CONTRACT_NAMES = ["settlement", "vault", "distributor", "rewardVault", "token"] as const;
 
 export const CONTRACT_LABELS: Record<ContractName, string> = {
   settlement: "PoQSettlement",
   vault: "StakeVault",
   distributor: "RewardDistributor",
+  rewardVault: "RewardVault",
   token: "Token",
 };
 
@@ -16,6 +18,7 @@ const ABIS: Record<ContractName, Abi> = {
   settlement: poQSettlementAbi as Abi,
   vault: stakeVaultAbi as Abi,
   distributor: rewardDistributorAbi as Abi,
+  rewardVault: rewardVaultAbi as Abi,
   token: testTokenAbi as Abi,
 };
 
@@ -42,10 +45,21 @@ export function addressesIn(v: Json, out = new Set<Address>()): Set<Address> {
   return out;
 }
 
+/** The reward vault is the first contract the distributor creates (in its constructor), so its address follows. */
+export function rewardVaultOf(distributor: Address): Address {
+  return getContractAddress({ from: distributor, nonce: 1n });
+}
+
 export class Contracts {
   private readonly byAddress = new Map<string, ContractName>();
+  private readonly addresses: Record<ContractName, Address>;
   constructor(readonly deployment: Deployment) {
-    for (const name of ["settlement", "vault", "distributor", "token"] as const) this.byAddress.set(deployment[name].toLowerCase(), name);
+    this.addresses = { ...deployment, rewardVault: rewardVaultOf(deployment.distributor) };
+    for (const name of CONTRACT_NAMES) this.byAddress.set(this.addresses[name].toLowerCase(), name);
+  }
+
+  address(name: ContractName): Address {
+    return this.addresses[name];
   }
 
   nameOf(address: string | null | undefined): ContractName | undefined {

@@ -196,9 +196,17 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
       for (const b of blocks) insBlock.run(b.number, b.hash, b.timestamp);
       const insLog = db.prepare("INSERT OR REPLACE INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       const insAcc = db.prepare("INSERT OR IGNORE INTO log_accounts (address, block_number, log_index) VALUES (?, ?, ?)");
+      // A claim pays under the root of the last RootUpdated before it (logs are inserted in chain order).
+      const rootBefore = db.prepare(
+        "SELECT round_id FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' AND (block_number < ? OR (block_number = ? AND log_index < ?)) ORDER BY block_number DESC, log_index DESC LIMIT 1",
+      );
       for (const l of logs) {
         const dec = contracts.decodeLog(l);
         const args: Record<string, Json> = dec?.args ?? { topics: [...l.topics], data: l.data };
+        if (dec?.contract === "distributor" && dec.event === "Claimed") {
+          const r = rootBefore.get(Number(l.blockNumber), Number(l.blockNumber), l.logIndex) as { round_id: number } | undefined;
+          if (r) args.roundId = String(r.round_id);
+        }
         const round = dec ? roundOf(args) : null;
         insLog.run(Number(l.blockNumber), l.logIndex, l.transactionHash, l.transactionIndex, dec?.contract ?? contracts.nameOf(l.address) ?? "unknown", dec?.event ?? "Unknown", round, JSON.stringify(args));
         for (const a of addressesIn(args)) insAcc.run(a, Number(l.blockNumber), l.logIndex);

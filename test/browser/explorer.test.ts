@@ -96,7 +96,7 @@ describe("explorer in a browser", () => {
   const client = () => chain.clients.publicClient;
   const d = () => chain.deployment;
   const events = async <N extends string>(abi: typeof poQSettlementAbi | typeof stakeVaultAbi | typeof rewardDistributorAbi, address: Address, eventName: N) =>
-    client().getContractEvents({ address, abi, eventName, fromBlock: 0n, strict: true } as never) as Promise<{ args: Record<string, unknown>; transactionHash: Hex }[]>;
+    client().getContractEvents({ address, abi, eventName, fromBlock: 0n, strict: true } as never) as Promise<{ args: Record<string, unknown>; transactionHash: Hex; blockNumber: bigint; logIndex: number }[]>;
 
   async function shot(name: string) {
     await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage: true });
@@ -220,6 +220,14 @@ describe("explorer in a browser", () => {
     expect(await page.locator("[data-field=total-rewards]").getAttribute("data-wei")).toBe(claimed.toString());
     expect(await page.locator("#claimable [data-field=claimed]").getAttribute("data-wei")).toBe(claimed.toString());
     expect(await page.locator("#claimable [data-field=claimable]").getAttribute("data-wei")).toBe("0");
+    // Each claim is shown under the root it was paid with: the last RootUpdated before the Claimed log.
+    const roots = await events(rewardDistributorAbi, d().distributor, "RootUpdated");
+    const claims = (await events(rewardDistributorAbi, d().distributor, "Claimed")).filter((l) => getAddress(l.args.account as string) === booster);
+    expect(claims.length).toBeGreaterThan(0);
+    const rootAt = (l: { blockNumber: bigint; logIndex: number }) =>
+      Number(roots.filter((r) => r.blockNumber < l.blockNumber || (r.blockNumber === l.blockNumber && r.logIndex < l.logIndex)).at(-1)!.args.roundId);
+    const shown = await page.locator("#claims tbody tr td:first-child a").allTextContents();
+    expect(shown).toEqual(claims.map((l) => `#${rootAt(l)}`));
     // The proof shown verifies against the distributor's current root.
     const cumulative = BigInt((await page.locator("#claimable [data-field=cumulative]").getAttribute("data-wei"))!);
     const proof = (await page.locator("#proof li").allTextContents()).map((h) => h.trim());

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { getAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "../../src/chain/abis";
-import { readRound } from "../../src/chain/reader";
+import { readRound, rewardBooks } from "../../src/chain/reader";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
 import { computeRoundSettlement } from "../../src/agents/settle";
 import { loadPayload } from "../../src/agents/roundData";
@@ -103,9 +103,11 @@ describe("network: hardhat node, relayers and agents as separate processes", () 
     expect(await again.exited).toBe(0);
     expect(again.lines.every((l) => l.includes("nothing to claim"))).toBe(true);
 
-    const [funded, allocated, claimed, swept] = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals" });
+    const books = await rewardBooks(client, d);
+    const { funded, allocated, claimed, swept } = books;
     expect(claimed).toBe(allocated);
-    expect(await balanceOf(s.clients, d, d.distributor)).toBe(funded - claimed - swept);
+    expect(await balanceOf(s.clients, d, d.distributor)).toBe(allocated - claimed);
+    expect(await balanceOf(s.clients, d, books.rewardVault)).toBe(funded - allocated - swept);
     const [active, queued] = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "totalStaked" });
     expect(await balanceOf(s.clients, d, d.vault)).toBe(active + queued);
     let held = 0n;

@@ -40,7 +40,7 @@ export type GasRow = { key: string; operation: string; gasUsed: bigint; target?:
 export type ClaimRow = { leaves: number; depth: number; first: bigint; repeat: bigint };
 
 /** Rewards-tree sizes for the claim-by-tree-size table. */
-export const CLAIM_TREE_SIZES = [8, 16, 64, 256, 1024];
+export const CLAIM_TREE_SIZES = [8, 16, 64, 256, 1024, 4096, 16384];
 
 const ASSIGNMENT_LEAVES = 64;
 const REWARD_LEAVES = 256;
