@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { erc20Abi, getAddress, keccak256, parseEther, toBytes, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
+import { poQSettlementAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
 import { connect, walletFor } from "../../src/chain/client";
 import { readRound, rewardBooks } from "../../src/chain/reader";
 import { createTxSender } from "../../src/chain/tx";
