@@ -41,7 +41,8 @@ five NonReveal slashes. Each number is one transaction:
 
 - commitScores: an evaluator's first (and only) commitment in the round.
 - revealScores: packed scores, salt, tasks hash and a 6-hash assignment proof.
-- finalize: installs the root in the distributor, executes the slashes (one vault call and one token transfer each).
+- finalize: installs the root in the distributor and moves the round's payments from the reward vault to it (one token
+transfer), then executes the slashes (one stake-vault call and one token transfer each).
 - claim, first: a holder that already has a token balance claims for the first time (a new \`claimed\` slot).
 - claim, repeat: the same holder claims again under the next round's root.
 
