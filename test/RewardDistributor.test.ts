@@ -90,6 +90,16 @@ describe("RewardDistributor", function () {
       expect(await distributor.sweepable()).to.equal(0n);
     });
 
+    it("its vault moves funds only for the distributor", async function () {
+      const { distributor, acc } = await loadFixture(settledFixture);
+      const vault = await ethers.getContractAt("RewardVault", await distributor.vault());
+      for (const who of [acc.owner, acc.outsider]) {
+        await expect(vault.connect(who).release(who.address, 1n))
+          .to.be.revertedWithCustomError(vault, "VaultNotDistributor")
+          .withArgs(who.address);
+      }
+    });
+
     it("fails for the zero token", async function () {
       const { distributor, acc } = await loadFixture(distributorFixture);
       await expect(
