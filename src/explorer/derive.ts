@@ -108,22 +108,13 @@ export function blockTime(db: ExplorerDb, block: number): number {
   return (db.prepare("SELECT timestamp FROM blocks WHERE number = ?").get(block) as { timestamp: number } | undefined)?.timestamp ?? 0;
 }
 
-/** Folds a round's events (in chain order) into its summary, as the contract's storage evolves. */
-export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { row: RoundRow; reveals: Map<Address, Hex>; accepted?: Settlement } | undefined {
-  const reg = logs.find((l) => l.event === "TasksRegistered" && l.contract === "settlement");
-  if (!reg) return undefined;
-  const a0 = JSON.parse(reg.args) as Args;
-  const row: RoundRow = {
-    id: roundId,
-    relayer: getAddress(str(a0, "relayer")),
-    registeredBlock: reg.block_number,
-    registeredTx: reg.tx_hash,
-    registeredAt: blockTime(db, reg.block_number),
-    taskRoot: str(a0, "taskRoot") as Hex,
-    taskCount: num(a0, "taskCount"),
-    seed: str(a0, "seed") as Hex,
-    k: num(a0, "k"),
-    paramsVersion: num(a0, "paramsVersion"),
+/** The fields a round has from its registration alone. */
+export type Registration = Pick<RoundRow, "id" | "relayer" | "registeredBlock" | "registeredTx" | "registeredAt" | "taskRoot" | "taskCount" | "seed" | "k" | "paramsVersion">;
+
+/** A round as registered, before any later event: every other field at its starting value. */
+export function registeredRound(r: Registration): RoundRow {
+  return {
+    ...r,
     status: "registered",
     assignmentRoot: null,
     commitDeadline: null,
@@ -154,6 +145,25 @@ export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { ro
     contentNote: null,
     meanConsensus: null,
   };
+}
+
+/** Folds a round's events (in chain order) into its summary, as the contract's storage evolves. */
+export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { row: RoundRow; reveals: Map<Address, Hex>; accepted?: Settlement } | undefined {
+  const reg = logs.find((l) => l.event === "TasksRegistered" && l.contract === "settlement");
+  if (!reg) return undefined;
+  const a0 = JSON.parse(reg.args) as Args;
+  const row = registeredRound({
+    id: roundId,
+    relayer: getAddress(str(a0, "relayer")),
+    registeredBlock: reg.block_number,
+    registeredTx: reg.tx_hash,
+    registeredAt: blockTime(db, reg.block_number),
+    taskRoot: str(a0, "taskRoot") as Hex,
+    taskCount: num(a0, "taskCount"),
+    seed: str(a0, "seed") as Hex,
+    k: num(a0, "k"),
+    paramsVersion: num(a0, "paramsVersion"),
+  });
   const reveals = new Map<Address, Hex>();
   const revealed = new Map<Hex, Settlement>();
   let inferencePool = 0n;

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import type { Address } from "viem";
 import type { ExplorerContext } from "./api";
 import { ExplorerDb } from "./db";
+import { registeredRound } from "./derive";
 import { esc, trustChart } from "./html";
 import { createExplorerServer, handle } from "./server";
 
@@ -11,45 +12,20 @@ function ctx(): ExplorerContext {
   const db = new ExplorerDb(":memory:");
   db.setSync({ blockNumber: 10, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: 1_700_000_000, headNumber: 11 });
   const row = {
-    id: 1,
-    relayer: A(1),
-    registeredBlock: 5,
-    registeredTx: `0x${"11".repeat(32)}`,
-    registeredAt: 1_699_999_000,
-    taskRoot: `0x${"22".repeat(32)}`,
-    taskCount: 2,
-    seed: `0x${"33".repeat(32)}`,
-    k: 1,
-    paramsVersion: 1,
-    status: "registered",
-    assignmentRoot: null,
-    commitDeadline: null,
-    revealDeadline: null,
-    settleStart: null,
-    challengeEnd: null,
-    attempt: 1,
-    vetoes: 0,
-    settlementHash: null,
-    commits: 0,
-    reveals: 0,
+    ...registeredRound({
+      id: 1,
+      relayer: A(1),
+      registeredBlock: 5,
+      registeredTx: `0x${"11".repeat(32)}`,
+      registeredAt: 1_699_999_000,
+      taskRoot: `0x${"22".repeat(32)}`,
+      taskCount: 2,
+      seed: `0x${"33".repeat(32)}`,
+      k: 1,
+      paramsVersion: 1,
+    }),
     inferencePool: "1500000000000000000",
-    evaluatorPool: "0",
-    inferencePaid: null,
-    evaluatorPaid: null,
-    cumulativeTotal: null,
-    rewardsRoot: null,
-    trustRoot: null,
-    inputsHash: null,
-    slashedTotal: null,
-    slashCount: 0,
-    finalizedBlock: null,
-    closedAt: null,
-    assignment: "none",
-    assigned: null,
-    manifest: "no-store",
-    payload: "none",
-    contentNote: null,
-    meanConsensus: null,
+    manifest: "no-store" as const,
   };
   db.db.prepare("INSERT INTO rounds (id, data) VALUES (1, ?)").run(JSON.stringify(row));
   db.db.prepare("INSERT INTO blocks (number, hash, timestamp) VALUES (5, ?, 1699999000)").run(`0x${"44".repeat(32)}`);

@@ -10,21 +10,11 @@ import type {
 } from "../../typechain-types";
 import type { IPoQSettlement } from "../../typechain-types/contracts/PoQSettlement";
 
-/* ENUMS (mirrors of the Solidity enums) */
+/* ENUMS (the off-chain mirrors of the Solidity enums; the contract tests check them against the chain) */
 
+export { Phase } from "../../src/chain/reader";
+export { Status } from "../../src/agents/status";
 export const Role = { None: 0, Inference: 1, Evaluator: 2 } as const;
-export const Status = { None: 0, Registered: 1, Active: 2, Accepted: 3, Finalized: 4, Cancelled: 5 } as const;
-export const Phase = {
-  None: 0,
-  Assigning: 1,
-  Commit: 2,
-  Reveal: 3,
-  Settle: 4,
-  Challenge: 5,
-  Finalizable: 6,
-  Finalized: 7,
-  Cancelled: 8,
-} as const;
 export const Reason = { None: 0, NonReveal: 1, LowTrust: 2 } as const;
 
 /* DEFAULTS */
