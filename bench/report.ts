@@ -5,7 +5,7 @@
 import type { NodeRunResult } from "./node";
 import type { OffchainResult } from "./offchain";
 import type { NaiveGas, OnchainResult, RoundGas } from "./onchain";
-import type { Plot } from "./plot";
+import type { LineChart as Plot } from "../src/sim/svgPlot";
 
 export type Meta = {
   smoke: boolean;

@@ -13,11 +13,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { svgToPng } from "../src/sim/svgPlot";
+import { renderLineChart, svgToPng } from "../src/sim/svgPlot";
 import { runNodeRound, type NodeRunResult } from "./node";
 import { runOffchain, type OffchainResult } from "./offchain";
 import { runOnchain, type OnchainOptions, type OnchainResult } from "./onchain";
-import { renderPlot } from "./plot";
 import { buildResult, renderReport, type BenchResult } from "./report";
 
 const ROOT = path.join(__dirname, "..");
@@ -91,7 +90,7 @@ function writePlots(result: BenchResult, dir: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   for (const [name, plot] of Object.entries(result.plots)) {
-    const svg = renderPlot(plot);
+    const svg = renderLineChart(plot);
     fs.writeFileSync(path.join(dir, `${name}.svg`), svg);
     files.push(`${name}.svg`);
     const png = svgToPng(svg);
