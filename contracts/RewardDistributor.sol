@@ -15,7 +15,9 @@ import {RewardVault} from "./RewardVault.sol";
 /// creates holds the pools of unsettled rounds and the sweepable remainder of settled ones; the distributor itself
 /// holds only what settlements allocated and accounts have not claimed yet. A settlement moves its allocation from
 /// the vault to the distributor, so claims, which pay from the distributor's balance, can never reach other funds.
-/// At all times: vault balance = funded − allocated − swept, and distributor balance = allocated − claimed.
+/// At all times: vault balance = funded − allocated − swept, and distributor balance = allocated − claimed, as long
+/// as nobody transfers tokens to either contract directly (such tokens are not part of any round: sent to the vault
+/// they are stuck, sent to the distributor they are claimable only by a faulty tree).
 contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -62,6 +64,10 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         uint256 newEvaluator = uint256(r.evaluatorPool) + evaluatorAmount;
         require(newInference <= type(uint128).max, DistributorAmountOverflow(newInference));
         require(newEvaluator <= type(uint128).max, DistributorAmountOverflow(newEvaluator));
+        r.inferencePool = uint128(newInference);
+        r.evaluatorPool = uint128(newEvaluator);
+        _totalFunded += asked;
+        emit RoundFunded(roundId, msg.sender, inferenceAmount, evaluatorAmount);
 
         /// @dev The funds go straight to the vault. A token that delivers less than it was asked to move (a
         /// fee-on-transfer or rebasing token) is refused: the vault and the distributor must hold exact amounts.
@@ -70,11 +76,6 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         _token.safeTransferFrom(msg.sender, vault_, asked);
         uint256 received = _token.balanceOf(vault_) - before;
         require(received == asked, DistributorTransferShortfall(asked, received));
-
-        r.inferencePool = uint128(newInference);
-        r.evaluatorPool = uint128(newEvaluator);
-        _totalFunded += asked;
-        emit RoundFunded(roundId, msg.sender, inferenceAmount, evaluatorAmount);
     }
 
     /* SETTLEMENT */
@@ -86,7 +87,7 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
         uint256 cumulativeTotal,
         uint256 inferencePaid,
         uint256 evaluatorPaid
-    ) external {
+    ) external nonReentrant {
         require(msg.sender == _settlement, DistributorNotSettlement(msg.sender));
         RoundFunds storage r = _rounds[roundId];
         require(!r.settled, DistributorRoundSettled(roundId));
@@ -141,6 +142,8 @@ contract RewardDistributor is IRewardDistributor, Ownable2Step, ReentrancyGuardT
     /// Emits a {Swept} event.
     function sweep(address to, uint256 amount) external onlyOwner nonReentrant {
         require(to != address(0), DistributorZeroAddress());
+        /// @dev Swept into the distributor, funds would become claimable by a faulty tree; into the vault, stuck.
+        require(to != address(this) && to != address(_vault), DistributorBadRecipient(to));
         require(amount > 0, DistributorZeroAmount());
         uint256 available = _released - _swept;
         require(amount <= available, DistributorSweepTooLarge(amount, available));

@@ -50,7 +50,7 @@ type Rewards = { perAccount: Map<Address, bigint>; inferencePaid: bigint; evalua
 
 /**
  * Inference pool split by each node's summed consensus quality; evaluator pool split by tasks scored among
- * revealers that are not low-trust. Both round down: the remainder stays in the distributor (sweepable).
+ * revealers that are not low-trust. Both round down: the remainder stays in the reward vault (sweepable).
  */
 function computeRewards(
   ctx: RoundCtx,

@@ -182,6 +182,17 @@ describe("RewardDistributor", function () {
       expect(await distributor.sweepable()).to.equal(300n);
     });
 
+    it("a funded round settled without payments (a cancelled round) moves no tokens; its pools become sweepable", async function () {
+      const { distributor, token, acc, settler } = await loadFixture(settledFixture);
+      await distributor.connect(acc.funder).fundRound(2, 30n * TOKEN, 20n * TOKEN);
+      const vault = await distributor.vault();
+      const before = await token.balanceOf(vault);
+      await expect(distributor.connect(settler).applySettlement(2, await distributor.root(), 750n * TOKEN, 0, 0)).not.to.emit(token, "Transfer");
+      expect(await token.balanceOf(vault)).to.equal(before);
+      expect(await distributor.sweepable()).to.equal(250n * TOKEN + 50n * TOKEN);
+      expect(await distributor.rootRound()).to.equal(2n);
+    });
+
     it("accepts a settlement of an unfunded round that pays nothing (no token moves)", async function () {
       const { distributor, token, settler } = await loadFixture(distributorFixture);
       await expect(distributor.connect(settler).applySettlement(5, ethers.ZeroHash, 0, 0, 0)).not.to.emit(token, "Transfer");
@@ -413,6 +424,16 @@ describe("RewardDistributor", function () {
         .to.be.revertedWithCustomError(distributor, "OwnableUnauthorizedAccount")
         .withArgs(acc.outsider.address);
     });
+
+    it("refuses to sweep into the distributor or its vault, where the funds would leave the books", async function () {
+      const { distributor, acc } = await loadFixture(settledFixture);
+      for (const to of [await distributor.getAddress(), await distributor.vault()]) {
+        await expect(distributor.connect(acc.owner).sweep(to, 1))
+          .to.be.revertedWithCustomError(distributor, "DistributorBadRecipient")
+          .withArgs(to);
+      }
+      expect(await distributor.sweepable()).to.equal(250n * TOKEN);
+    });
   });
 
   describe("hostile tokens", function () {
@@ -473,6 +494,48 @@ describe("RewardDistributor", function () {
       expect(await distributor.claimed(n1.address)).to.equal(50n * TOKEN);
       expect(await token.balanceOf(d)).to.equal(0n);
       expect(await token.balanceOf(vault)).to.equal(50n * TOKEN + 10n);
+    });
+  });
+
+  describe("hostile tokens during a settlement", function () {
+    /** Round 2 funded with 50 more; a second root raises node 0 to 120 and node 1 to 80 (cumulative 200). */
+    async function secondRound() {
+      const ctx = await loadFixture(hookDistributorFixture);
+      const { distributor, acc } = ctx;
+      await distributor.connect(acc.funder).fundRound(2, 50n * TOKEN, 0);
+      const tree2 = buildRewardsTree([
+        { account: a(acc.nodes[0].address), cumulativeAmount: 120n * TOKEN },
+        { account: a(acc.nodes[1].address), cumulativeAmount: 80n * TOKEN },
+      ]);
+      return { ...ctx, settler: acc.spare[0], tree2 };
+    }
+
+    it("a funding re-entered from the release transfer is refused, and the whole settlement with it", async function () {
+      const { distributor, token, settler, tree2 } = await secondRound();
+      await token.setHook(await distributor.getAddress(), distributor.interface.encodeFunctionData("fundRound", [3, 1n, 0n]));
+      await expect(distributor.connect(settler).applySettlement(2, tree2.root, 200n * TOKEN, 50n * TOKEN, 0)).to.be.revertedWithCustomError(
+        distributor,
+        "ReentrancyGuardReentrantCall",
+      );
+      expect((await distributor.roundFunds(2)).settled).to.equal(false);
+      expect(await distributor.rootRound()).to.equal(1n);
+    });
+
+    it("a claim made from the release transfer pays under the new root, and the books stay exact", async function () {
+      const { distributor, token, acc, settler, tree2 } = await secondRound();
+      const d = await distributor.getAddress();
+      const n1 = acc.nodes[1];
+      const p = proofOf(tree2, n1.address);
+      await token.setHook(d, distributor.interface.encodeFunctionData("claim", [n1.address, p.cumulativeAmount, p.proof]));
+      await expect(distributor.connect(settler).applySettlement(2, tree2.root, 200n * TOKEN, 50n * TOKEN, 0)).to.changeTokenBalances(
+        token,
+        [n1, d, await distributor.vault()],
+        [80n * TOKEN, 50n * TOKEN - 80n * TOKEN, -50n * TOKEN],
+      );
+      await token.setHook(ethers.ZeroAddress, "0x");
+      expect(await distributor.claimed(n1.address)).to.equal(80n * TOKEN);
+      // allocated 200 − claimed 80 (node 1's 80, nothing yet by node 0).
+      expect(await token.balanceOf(d)).to.equal(120n * TOKEN);
     });
   });
 

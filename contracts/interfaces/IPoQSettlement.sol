@@ -12,8 +12,8 @@ import {IRoundTail} from "./IRoundTail.sol";
 /// then reveals them (one uint16 per assigned task, quality 0..10 scaled by 1000). The relayers then commit and
 /// reveal the settlement (cumulative rewards root, totals, trust root, inputs hash, slash list); it stands once
 /// `quorum` relayers revealed the same settlement. Inside the challenge window the guardian may veto it, which
-/// reopens settlement. After the window anyone finalizes: the rewards root is installed in the distributor and the
-/// slashes execute. Rounds finalize in order, because each cumulative root builds on the previous one.
+/// reopens settlement. After the window anyone finalizes: the rewards root is installed in the distributor, the
+/// round's payments move from the reward vault to the distributor, and the slashes execute. Rounds finalize in order, because each cumulative root builds on the previous one.
 interface IPoQSettlement is IRoundTail {
     /* TYPES */
 
@@ -348,15 +348,15 @@ interface IPoQSettlement is IRoundTail {
     /// Emits a {SettlementVetoed} event.
     function vetoSettlement(uint256 roundId) external;
 
-    /// @notice Finalizes a round after its challenge window: installs the rewards root in the distributor and
-    /// executes the slashes. Anyone may call it with the accepted settlement (from the {SettlementRevealed} event).
+    /// @notice Finalizes a round after its challenge window: installs the rewards root in the distributor (which
+    /// takes the round's payments from its reward vault) and executes the slashes. Anyone may call it with the accepted settlement (from the {SettlementRevealed} event).
     /// Requirements: phase Finalizable; the previous round finalized or cancelled; the settlement is the accepted
     /// one.
     /// Emits a {RoundFinalized} event (and the vault's and distributor's events).
     function finalize(uint256 roundId, Settlement calldata settlement) external;
 
-    /// @notice Cancels a round that has no accepted settlement, so later rounds can finalize. Its pools become
-    /// sweepable in the distributor; nothing is paid or slashed for it.
+    /// @notice Cancels a round that has no accepted settlement, so later rounds can finalize. Its pools stay in the
+    /// reward vault and become sweepable; nothing is paid or slashed for it.
     /// Requirements: caller is the guardian; phase Assigning, Commit, Reveal or Settle.
     /// Emits a {RoundCancelled} event.
     function cancelRound(uint256 roundId) external;

@@ -44,6 +44,8 @@ interface IRewardDistributor {
     error DistributorTransferShortfall(uint256 sent, uint256 received);
     /// @notice A sweep larger than what settled rounds left unallocated.
     error DistributorSweepTooLarge(uint256 requested, uint256 available);
+    /// @notice A sweep to the distributor or its vault, where the funds would leave the books.
+    error DistributorBadRecipient(address to);
     /// @notice The zero address was given.
     error DistributorZeroAddress();
     /// @notice A round's pool would leave the 128-bit accounting range.
@@ -108,7 +110,8 @@ interface IRewardDistributor {
     /// @notice The current cumulative rewards root.
     function root() external view returns (bytes32);
 
-    /// @notice The round whose settlement installed the current root.
+    /// @notice The round whose settlement installed the current root, or whose cancellation last re-applied it
+    /// unchanged.
     function rootRound() external view returns (uint256);
 
     /// @notice What `account` has claimed so far, cumulatively.
@@ -117,8 +120,9 @@ interface IRewardDistributor {
     /// @notice The pools and allocation of `roundId`.
     function roundFunds(uint256 roundId) external view returns (RoundFunds memory);
 
-    /// @notice Totals: funded, allocated by settlements, and swept. What was claimed is `allocated` minus the
-    /// distributor's token balance; what unsettled rounds hold is the vault's balance minus {sweepable}.
+    /// @notice Totals: funded, allocated by settlements, and swept. Unless tokens were sent to the contracts directly,
+    /// what was claimed is `allocated` minus the distributor's token balance, and what unsettled rounds hold is the
+    /// vault's balance minus {sweepable}; summing {Claimed} events gives the claims independently.
     function totals() external view returns (uint256 funded, uint256 allocated, uint256 swept);
 
     /// @notice Funds of settled rounds that their settlements left unallocated, minus what was swept.

@@ -3427,6 +3427,17 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "DistributorBadRecipient",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
