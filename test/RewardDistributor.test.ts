@@ -445,11 +445,17 @@ describe("RewardDistributor", function () {
         .withArgs(20n, 0n);
     });
 
-    it("fundRound and sweep cannot be re-entered from a token callback", async function () {
+    it("fundRound, applySettlement and sweep cannot be re-entered from a token callback", async function () {
       const { distributor, token, acc } = await loadFixture(hookDistributorFixture);
       const d = await distributor.getAddress();
       // fundRound → token transferFrom → fundRound
       await token.setHook(d, distributor.interface.encodeFunctionData("fundRound", [2, 1n, 0n]));
+      await expect(distributor.connect(acc.funder).fundRound(2, 1n, 0n)).to.be.revertedWithCustomError(
+        distributor,
+        "ReentrancyGuardReentrantCall",
+      );
+      // fundRound → token transferFrom → applySettlement: the lock comes before the caller check.
+      await token.setHook(d, distributor.interface.encodeFunctionData("applySettlement", [2, ethers.ZeroHash, 150n * TOKEN, 0n, 0n]));
       await expect(distributor.connect(acc.funder).fundRound(2, 1n, 0n)).to.be.revertedWithCustomError(
         distributor,
         "ReentrancyGuardReentrantCall",
