@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createTestClient, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
-import { poQSettlementAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
+import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { walletFor, type Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { buildTaskTree, hashSettlement, packScores, scoreCommitment, settlementCommitment, type Settlement } from "../chain/encoding";
@@ -11,7 +11,7 @@ import { readRound } from "../chain/reader";
 import { devKey } from "../agents/accounts";
 import { assignmentProof, computeAssignment } from "../agents/roundData";
 import { toAbi } from "../agents/relayer";
-import { addressPage, listRounds, roundPage, txPage, type ExplorerContext } from "./api";
+import { addressPage, listRounds, roundPage, status, txPage, type ExplorerContext } from "./api";
 import { ExplorerDb } from "./db";
 import { createIndexer, type Indexer } from "./indexer";
 import { deployLocal } from "./testing";
@@ -146,6 +146,10 @@ describe("indexer on the in-process Hardhat chain", () => {
     expect(a.slashes.map((s) => [s.round, s.reasonText, s.amount.tokens])).toEqual([[1, "non-reveal", "50"]]);
     expect(a.roles).toContain("evaluator");
     expect(a.claimable.note).toMatch(/no content store/);
+
+    // The reward vault, created by the distributor, is known by its address without being deployed separately.
+    const rewardVault = await clients.publicClient.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" });
+    expect(status(ctx).contracts).toContainEqual({ name: "rewardVault", label: "RewardVault", address: rewardVault });
 
     // The finalize transaction, decoded.
     const t = await txPage(ctx, hashes.finalizeTx!);
