@@ -1,4 +1,4 @@
-import { getAddress, type Address, type Hex, type PublicClient } from "viem";
+import { erc20Abi, getAddress, type Address, type Hex, type PublicClient } from "viem";
 import { InputError } from "../errors";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "./abis";
 import type { Deployment } from "./deployment";
@@ -206,19 +206,17 @@ export type RewardBooks = {
   distributorBalance: bigint;
 };
 
-const balanceOfAbi = [{ type: "function", name: "balanceOf", stateMutability: "view", inputs: [{ name: "a", type: "address" }], outputs: [{ type: "uint256" }] }] as const;
-
-export async function rewardBooks(client: PublicClient, d: Deployment, fromBlock = 0n): Promise<RewardBooks> {
+export async function rewardBooks(client: PublicClient, d: Deployment): Promise<RewardBooks> {
   const to = await client.getBlockNumber({ cacheTime: 0 });
   const [[funded, allocated, swept], rewardVault] = await Promise.all([
     client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals", blockNumber: to }),
     client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" }),
   ]);
-  const bal = (a: Address) => client.readContract({ address: d.token, abi: balanceOfAbi, functionName: "balanceOf", args: [a], blockNumber: to });
+  const bal = (a: Address) => client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a], blockNumber: to });
   const [rewardVaultBalance, distributorBalance, claims] = await Promise.all([
     bal(rewardVault),
     bal(d.distributor),
-    chunked(fromBlock, to, (a, b) => client.getContractEvents({ address: d.distributor, abi: rewardDistributorAbi, eventName: "Claimed", fromBlock: a, toBlock: b, strict: true })),
+    chunked(d.fromBlock ?? 0n, to, (a, b) => client.getContractEvents({ address: d.distributor, abi: rewardDistributorAbi, eventName: "Claimed", fromBlock: a, toBlock: b, strict: true })),
   ]);
   const claimed = claims.reduce((s, l) => s + l.args.amount, 0n);
   return { funded, allocated, swept, claimed, rewardVault: getAddress(rewardVault), rewardVaultBalance, distributorBalance };
