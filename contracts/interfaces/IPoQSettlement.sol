@@ -13,7 +13,8 @@ import {IRoundTail} from "./IRoundTail.sol";
 /// reveal the settlement (cumulative rewards root, totals, trust root, inputs hash, slash list); it stands once
 /// `quorum` relayers revealed the same settlement. Inside the challenge window the guardian may veto it, which
 /// reopens settlement. After the window anyone finalizes: the rewards root is installed in the distributor, the
-/// round's payments move from the reward vault to the distributor, and the slashes execute. Rounds finalize in order, because each cumulative root builds on the previous one.
+/// round's payments move from the reward vault to the distributor, and the slashes execute. Rounds finalize in
+/// order, because each cumulative root builds on the previous one.
 interface IPoQSettlement is IRoundTail {
     /* TYPES */
 
@@ -349,7 +350,8 @@ interface IPoQSettlement is IRoundTail {
     function vetoSettlement(uint256 roundId) external;
 
     /// @notice Finalizes a round after its challenge window: installs the rewards root in the distributor (which
-    /// takes the round's payments from its reward vault) and executes the slashes. Anyone may call it with the accepted settlement (from the {SettlementRevealed} event).
+    /// takes the round's payments from its reward vault) and executes the slashes. Anyone may call it with the
+    /// accepted settlement (from the {SettlementRevealed} event).
     /// Requirements: phase Finalizable; the previous round finalized or cancelled; the settlement is the accepted
     /// one.
     /// Emits a {RoundFinalized} event (and the vault's and distributor's events).

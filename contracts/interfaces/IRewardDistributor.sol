@@ -2,9 +2,10 @@
 pragma solidity 0.8.28;
 
 /// @title IRewardDistributor
-/// @notice Holds each round's reward pools and pays rewards through one cumulative Merkle root: a leaf
-/// `(account, cumulativeAmount)` states everything `account` has earned over all finalized rounds, and a claim pays
-/// the difference from what was already claimed. Leaves are OpenZeppelin standard leaves,
+/// @notice Keeps each round's reward pools (the tokens sit in its RewardVault) and pays rewards through one
+/// cumulative Merkle root: a leaf `(account, cumulativeAmount)` states everything `account` has earned over all
+/// finalized rounds, and a claim pays the difference from what was already claimed. Leaves are OpenZeppelin standard
+/// leaves,
 /// `keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))))`, so an inner node (64 bytes) can
 /// never pass as a leaf. Funding goes to a vault that claims cannot reach; a settlement moves exactly its allocation
 /// to the distributor, whose balance is all that claims can pay out. Tokens that deliver less than the amount
