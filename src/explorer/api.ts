@@ -185,6 +185,19 @@ export type EventView = {
   args: Record<string, Json>;
 };
 
+/** The fields of a `Slashed` event that every page shows. */
+function slashOf(e: EventView, dec: number) {
+  return {
+    role: roleText(Number(e.args.role)),
+    reason: Number(e.args.reason),
+    reasonText: slashReasonText(Number(e.args.reason)),
+    amount: amount(e.args.amount as string, dec),
+    recipient: e.args.recipient as Address,
+    block: e.block,
+    tx: e.tx,
+  };
+}
+
 function eventView(db: ExplorerDb, l: LogRow, times: Map<number, number>): EventView {
   let t = times.get(l.block_number);
   if (t === undefined) times.set(l.block_number, (t = blockTime(db, l.block_number)));
@@ -324,16 +337,7 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
   }));
 
   // Slashes: executed (vault), proposed by the accepted settlement, skipped.
-  const slashes = by("Slashed").map((e) => ({
-    evaluator: e.args.account as Address,
-    role: roleText(Number(e.args.role)),
-    reason: Number(e.args.reason),
-    reasonText: slashReasonText(Number(e.args.reason)),
-    amount: amount(e.args.amount as string, dec),
-    recipient: e.args.recipient as Address,
-    block: e.block,
-    tx: e.tx,
-  }));
+  const slashes = by("Slashed").map((e) => ({ evaluator: e.args.account as Address, ...slashOf(e, dec) }));
   const skipped = new Set(by("SlashSkipped").map((e) => `${e.args.evaluator}`));
   const revealedStruct = r.settlementHash ? events.find((e) => e.event === "SettlementRevealed" && e.args.settlementHash === r.settlementHash) : undefined;
   const proposedSlashes: RoundPage["proposedSlashes"] = revealedStruct
@@ -614,17 +618,7 @@ export function addressPage(ctx: ExplorerContext, text: string): AddressPage {
   // Slashes and votes.
   const slashes = ev
     .filter((e) => e.event === "Slashed" && mine(e, "account"))
-    .map((e) => ({
-      round: Number(e.args.roundId),
-      role: roleText(Number(e.args.role)),
-      reason: Number(e.args.reason),
-      reasonText: slashReasonText(Number(e.args.reason)),
-      amount: amount(e.args.amount as string, dec),
-      recipient: e.args.recipient as Address,
-      block: e.block,
-      time: e.time,
-      tx: e.tx,
-    }));
+    .map((e) => ({ round: Number(e.args.roundId), ...slashOf(e, dec), time: e.time }));
   const skippedSlashes = ev
     .filter((e) => e.event === "SlashSkipped" && mine(e, "evaluator"))
     .map((e) => ({ round: Number(e.args.roundId), reason: Number(e.args.reason), reasonText: slashReasonText(Number(e.args.reason)), block: e.block, tx: e.tx }));

@@ -25,15 +25,10 @@ export type AcceptanceRow = {
   pass: { maeRatio: boolean; beatsMean: boolean; beatsPublished: boolean; slashing: boolean | null };
 };
 
-export type KFindingRow = {
-  k: number;
-  evaluatorRewardMean: number;
-  evaluatorRewardVar: number;
-  agreementMean: number;
-  agreementVar: number;
-  trustMean: number;
-  inferenceRewardCv: number;
-};
+export type KFindingRow = { k: number } & Pick<
+  RuleMetrics,
+  "evaluatorRewardMean" | "evaluatorRewardVar" | "agreementMean" | "agreementVar" | "trustMean" | "inferenceRewardCv"
+>;
 
 /** How good the honest evaluators' shared signal is on its own (before their own offsets and noise). */
 export type SignalQuality = { data: string; source: string; mae: number; spearman: number | null };
