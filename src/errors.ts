@@ -42,3 +42,17 @@ export class FileFormatError extends InputError {
     this.line = line;
   }
 }
+
+/**
+ * A value as an error message shows it: JSON where possible, cut to `max` characters. Never throws, whatever the
+ * value (parsed JSON may hold keys such as `toString` that break string conversion).
+ */
+export function shown(v: unknown, max = 80): string {
+  let s: string;
+  try {
+    s = typeof v === "bigint" ? `${v}n` : (JSON.stringify(v) ?? Object.prototype.toString.call(v));
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
+import { runs } from "./helpers/fastcheck";
 import type { Address, Hex } from "viem";
 import {
   MAX_SCORE,
@@ -66,7 +67,7 @@ const settlementArb: fc.Arbitrary<Settlement> = fc.record({
   ),
 });
 
-const RUNS = { numRuns: 40 };
+const RUNS = { numRuns: runs(40) };
 
 describe("Encoding (TypeScript helpers vs Solidity)", function () {
   describe("scoreCommitment", function () {
@@ -162,7 +163,7 @@ describe("Encoding (TypeScript helpers vs Solidity)", function () {
             expect(await harness.verify(p.proof, tree.root, leaf)).to.equal(true);
           },
         ),
-        { numRuns: 20 },
+        { numRuns: runs(20) },
       );
     });
 
@@ -270,7 +271,7 @@ describe("Encoding (TypeScript helpers vs Solidity)", function () {
           expect(packed.length).to.equal(2 + 4 * xs.length);
           expect(unpackScores(packed)).to.deep.equal(xs);
         }),
-        { numRuns: 200 },
+        { numRuns: runs(200) },
       );
     });
 
@@ -297,7 +298,7 @@ describe("Encoding (TypeScript helpers vs Solidity)", function () {
             await expect(scores.validate(hex)).to.be.revertedWithCustomError(scores, "ScoreOutOfRange").withArgs(bad, xs[bad]);
           }
         }),
-        { numRuns: 60 },
+        { numRuns: runs(60) },
       );
     });
 

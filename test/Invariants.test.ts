@@ -5,6 +5,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { BaseContract } from "ethers";
 import fc from "fast-check";
+import { FUZZ_SEED } from "./helpers/fastcheck";
 import type { Address, Hex } from "viem";
 import { buildAssignmentTree, packScores, rewardProof, scoreCommitment, type SlashEntry } from "../src/chain/encoding";
 import type { InvariantProbe } from "../typechain-types";
@@ -28,12 +29,12 @@ import {
  * every step the invariants are checked against one read of all balances and stakes (InvariantProbe).
  *
  * POQ_INVARIANT_RUNS sets the number of sequences (default 200, 10 under `hardhat coverage`); POQ_INVARIANT_SEED
- * replays a seed that fast-check printed.
+ * (or POQ_FUZZ_SEED, which pins every property test) replays a seed that fast-check printed.
  */
 
 const UNDER_COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
 const RUNS = Number(process.env.POQ_INVARIANT_RUNS ?? (UNDER_COVERAGE ? 10 : 200));
-const SEED = process.env.POQ_INVARIANT_SEED === undefined ? undefined : Number(process.env.POQ_INVARIANT_SEED);
+const SEED = process.env.POQ_INVARIANT_SEED === undefined ? FUZZ_SEED : Number(process.env.POQ_INVARIANT_SEED);
 
 const DURATION = 100n;
 const UNBONDING = 401n; // just above the round tail (4 × 100 s)

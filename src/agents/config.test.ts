@@ -57,6 +57,45 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ file: file({ agents: [{ type: "relayer", devAccount: 1 }] }) })).not.toThrow(InputError);
   });
 
+  test("behavior: unknown keys and values of the wrong kind are refused by name, whatever they hold", () => {
+    const relayer = [{ type: "relayer", devAccount: 1 }];
+    const fails = (cfg: unknown, message: RegExp) => {
+      let err: unknown;
+      try {
+        resolveConfig({ file: file(cfg), env: {} });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(cfg)).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(message);
+    };
+    fails({ pollMS: 10, agents: relayer }, /unknown key "pollMS"/);
+    fails({ agents: [{ type: "relayer", devAccount: 1, registar: true }] }, /agents\[0\]: unknown key "registar"/);
+    fails({ agents: [{ type: "evaluator", key: {} }] }, /agents\[0\] private key must be a hex string/);
+    expect(() => resolveConfig({ file: file({ key: {} }), env: {}, single: "evaluator" })).toThrow(/private key must be a hex string/);
+    fails({ rpcUrl: { toString: "" }, agents: relayer }, /rpcUrl must be a non-empty string, got \{"toString":""\}/);
+    fails({ storeDir: 7, agents: relayer }, /storeDir must be a non-empty string, got 7/);
+    fails({ replay: [1], agents: relayer }, /replay must be a list of strings/);
+    fails({ useReferences: "yes", agents: relayer }, /useReferences must be true or false, got "yes"/);
+    fails({ logLevel: "loud", agents: relayer }, /logLevel must be one of fatal, error, warn, info, debug, trace, silent/);
+    fails({ pollMs: "", agents: relayer }, /pollMs must be an integer/);
+    fails({ stake: { valueOf: 1 }, agents: relayer }, /stake must be a token amount .* got \{"valueOf":1\}/);
+    fails({ agents: [{ type: "relayer", devAccount: 1, registrar: "no" }] }, /agents\[0\].registrar must be true or false/);
+    fails({ agents: [{ type: "evaluator", devAccount: 1, behavior: ["honest"] }] }, /agents\[0\].behavior must be a non-empty string/);
+    fails({ agents: [{ type: "inference", devAccount: 3, models: [1] }], replay: ["a.jsonl"] }, /models must be a list of strings/);
+    fails({ agents: [["relayer"]] }, /agents\[0\] must be an object/);
+    const ok = resolveConfig({ file: file({ replay: "a.jsonl, b.jsonl", logLevel: "debug", agents: [{ type: "inference", devAccount: 3, models: "gpt4,M8" }] }), env: {} });
+    expect(ok.replay.map((f) => path.basename(f))).toEqual(["a.jsonl", "b.jsonl"]);
+    expect(ok.agents[0]).toMatchObject({ type: "inference", models: ["gpt4", "M8"] });
+    expect(ok.logLevel).toBe("debug");
+  });
+
+  test("behavior: the example configuration resolves", () => {
+    const c = resolveConfig({ file: path.join(__dirname, "..", "..", "config", "local", "agents.json"), env: {} });
+    expect(c.agents.map((a) => a.type)).toContain("funder");
+    expect(c.replay.length).toBeGreaterThan(0);
+  });
+
   test("behavior: token amounts parse exactly", () => {
     const c = resolveConfig({ env: {}, flags: { devAccount: "1", stake: "2.5" }, single: "evaluator" });
     expect(c.stake).toBe(2_500_000_000_000_000_000n);

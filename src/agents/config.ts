@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
 import { parsePrivateKey } from "../chain/client";
-import { InputError } from "../errors";
+import { InputError, shown } from "../errors";
 import { devKey } from "./accounts";
 import { parseBehavior, type Behavior } from "./behavior";
 
@@ -88,38 +88,72 @@ export const ENV_KEYS: Record<string, string> = {
   key: "POQ_PRIVATE_KEY",
 };
 
+/** Keys a config file may hold at the top level, and in each entry of `agents`. */
+const FILE_KEYS = new Set([...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "behavior", "models", "registrar", "agents"]);
+const AGENT_KEYS = new Set(["type", "key", "devAccount", "behavior", "models", "registrar", "inferencePool", "evaluatorPool", "mint"]);
+
+function knownKeys(raw: Raw, known: Set<string>, where: string): void {
+  const bad = Object.keys(raw).filter((k) => !known.has(k));
+  if (bad.length) throw new InputError(`${where}: unknown key ${bad.map((k) => shown(k)).join(", ")}`, { details: `known keys: ${[...known].join(", ")}` });
+}
+
 function num(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === "string" ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new InputError(`config ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new InputError(`config ${name} must be an integer in [${min}, ${max}], got ${shown(v)}`);
   return n;
 }
 
+/** A non-empty string (a URL, a path, a level). */
+function text(name: string, v: unknown): string {
+  if (typeof v !== "string" || v === "") throw new InputError(`config ${name} must be a non-empty string, got ${shown(v)}`);
+  return v;
+}
+
+/** true or false (the environment and flags may give "true" or "false"). */
+function bool(name: string, v: unknown): boolean {
+  if (v === true || v === "true") return true;
+  if (v === false || v === "false" || v === undefined) return false;
+  throw new InputError(`config ${name} must be true or false, got ${shown(v)}`);
+}
+
+/** A list of strings: a JSON array, or a comma-separated string. */
+function list(name: string, v: unknown): string[] {
+  if (v === undefined) return [];
+  const items = typeof v === "string" ? v.split(",") : v;
+  if (!Array.isArray(items) || items.some((x) => typeof x !== "string")) throw new InputError(`config ${name} must be a list of strings, got ${shown(v)}`);
+  return (items as string[]).map((x) => x.trim()).filter((x) => x !== "");
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 /** Parses a token amount in whole tokens ("1000", "0.5") to base units (18 decimals); `name` names the field. */
 export function tokenAmount(name: string, v: unknown): bigint {
-  const s = String(v);
-  if (!/^\d+(\.\d{1,18})?$/.test(s)) throw new InputError(`${name} must be a token amount like "1000" or "0.5", got ${JSON.stringify(v)}`);
+  const s = typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : "";
+  if (!/^\d+(\.\d{1,18})?$/.test(s)) throw new InputError(`${name} must be a token amount like "1000" or "0.5", got ${shown(v)}`);
   const [i, f = ""] = s.split(".");
   return BigInt(i) * 10n ** 18n + BigInt((f + "0".repeat(18)).slice(0, 18));
 }
 
 function keyOf(raw: Raw, where: string): Hex {
   if (raw.devAccount !== undefined) return devKey(num(`${where}.devAccount`, raw.devAccount, 0, 1_000));
-  return parsePrivateKey(raw.key as string | undefined, `${where} private key`);
+  if (raw.key !== undefined && typeof raw.key !== "string") throw new InputError(`config ${where} private key must be a hex string`);
+  return parsePrivateKey(raw.key, `${where} private key`);
 }
 
-function agentSpec(raw: unknown, i: number): AgentSpec {
-  if (!raw || typeof raw !== "object") throw new InputError(`config agents[${i}] must be an object`);
+function agentSpec(raw: unknown, i: number, fromFile = true): AgentSpec {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`config agents[${i}] must be an object`);
   const a = raw as Raw;
   const where = `agents[${i}]`;
+  if (fromFile) knownKeys(a, AGENT_KEYS, `config ${where}`);
   switch (a.type) {
     case "relayer":
-      return { type: "relayer", key: keyOf(a, where), registrar: a.registrar === true };
+      return { type: "relayer", key: keyOf(a, where), registrar: bool(`${where}.registrar`, a.registrar) };
     case "evaluator":
-      return { type: "evaluator", key: keyOf(a, where), behavior: parseBehavior(String(a.behavior ?? "honest")) };
+      return { type: "evaluator", key: keyOf(a, where), behavior: parseBehavior(text(`${where}.behavior`, a.behavior ?? "honest")) };
     case "inference": {
-      const models = a.models;
-      if (!Array.isArray(models) || models.length === 0 || models.some((m) => typeof m !== "string")) throw new InputError(`config ${where}.models must list the models this node serves`);
-      return { type: "inference", key: keyOf(a, where), models: models as string[] };
+      const models = list(`${where}.models`, a.models);
+      if (models.length === 0) throw new InputError(`config ${where}.models must list the models this node serves`);
+      return { type: "inference", key: keyOf(a, where), models };
     }
     case "funder":
       return {
@@ -127,7 +161,7 @@ function agentSpec(raw: unknown, i: number): AgentSpec {
         key: keyOf(a, where),
         inferencePool: tokenAmount(`config ${where}.inferencePool`, a.inferencePool ?? "1000"),
         evaluatorPool: tokenAmount(`config ${where}.evaluatorPool`, a.evaluatorPool ?? "400"),
-        mint: a.mint === true,
+        mint: bool(`${where}.mint`, a.mint),
       };
     default:
       throw new InputError(`config ${where}.type must be relayer, evaluator, inference or funder, got ${JSON.stringify(a.type)}`);
@@ -142,36 +176,39 @@ function agentSpec(raw: unknown, i: number): AgentSpec {
 export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags?: Raw; single?: AgentSpec["type"] }): DaemonConfig {
   const env = p.env ?? process.env;
   const fileRaw = p.file ? readConfigFile(p.file) : {};
+  if (p.file) knownKeys(fileRaw, FILE_KEYS, `config ${p.file}`);
   const envRaw: Raw = {};
   for (const [k, e] of Object.entries(ENV_KEYS)) if (env[e] !== undefined && env[e] !== "") envRaw[k] = env[e];
   const flags = Object.fromEntries(Object.entries(p.flags ?? {}).filter(([, v]) => v !== undefined));
   const m: Raw = { ...DEFAULTS, ...fileRaw, ...envRaw, ...flags };
   const baseDir = p.file ? path.dirname(path.resolve(p.file)) : process.cwd();
-  const rel = (v: unknown) => path.resolve(baseDir, String(v));
+  const rel = (name: string, v: unknown) => path.resolve(baseDir, text(name, v));
 
   let agents: AgentSpec[];
   if (p.single) {
-    const spec: Raw = { ...m, type: p.single, behavior: m.behavior, models: typeof m.models === "string" ? String(m.models).split(",") : m.models, registrar: m.registrar === true || m.registrar === "true" };
-    agents = [agentSpec(spec, 0)];
+    const spec: Raw = { type: p.single, key: m.key, devAccount: m.devAccount, behavior: m.behavior, models: m.models, registrar: m.registrar };
+    agents = [agentSpec(spec, 0, false)];
   } else {
     if (!Array.isArray(m.agents) || m.agents.length === 0) throw new InputError("config lists no agents (an \"agents\" array of {type, key | devAccount, ...})");
-    agents = m.agents.map(agentSpec);
+    agents = m.agents.map((a, i) => agentSpec(a, i));
   }
-  const replay = (Array.isArray(m.replay) ? m.replay : String(m.replay).split(",")).filter((x) => x !== "").map(rel);
+  const replay = list("replay", m.replay).map((f) => rel("replay", f));
+  const logLevel = text("logLevel", m.logLevel);
+  if (!LOG_LEVELS.includes(logLevel)) throw new InputError(`config logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${shown(logLevel)}`);
   if (agents.some((a) => a.type === "inference") && replay.length === 0) throw new InputError("an inference node needs replay files (replay: [...] or --replay)");
   return {
-    rpcUrl: String(m.rpcUrl),
-    deploymentFile: m.deploymentFile ? rel(m.deploymentFile) : undefined,
-    storeDir: rel(m.storeDir),
-    dataDir: rel(m.dataDir),
+    rpcUrl: text("rpcUrl", m.rpcUrl),
+    deploymentFile: m.deploymentFile === undefined ? undefined : rel("deploymentFile", m.deploymentFile),
+    storeDir: rel("storeDir", m.storeDir),
+    dataDir: rel("dataDir", m.dataDir),
     confirmations: num("confirmations", m.confirmations, 0, 64),
     pollMs: num("pollMs", m.pollMs, 10, 600_000),
     port: m.port === undefined ? undefined : num("port", m.port, 0, 65_535),
-    logLevel: String(m.logLevel),
+    logLevel,
     stake: tokenAmount("config stake", m.stake),
-    useReferences: m.useReferences === true || m.useReferences === "true",
-    profileFile: m.profileFile ? rel(m.profileFile) : undefined,
-    policyFile: m.policyFile ? rel(m.policyFile) : undefined,
+    useReferences: bool("useReferences", m.useReferences),
+    profileFile: m.profileFile === undefined ? undefined : rel("profileFile", m.profileFile),
+    policyFile: m.policyFile === undefined ? undefined : rel("policyFile", m.policyFile),
     replay,
     window: num("window", m.window, 1),
     maxTasksPerRound: num("maxTasksPerRound", m.maxTasksPerRound, 1),

@@ -1,6 +1,7 @@
 import fs from "node:fs";
-import { InputError } from "../errors";
-import { settlementParams, type SettlementParams } from "../rewards/params";
+import { InputError, shown } from "../errors";
+import { DEFAULT_CONSENSUS_PARAMS } from "../consensus/params";
+import { DEFAULT_SETTLEMENT_PARAMS, settlementParams, type SettlementParams } from "../rewards/params";
 
 /**
  * Loads a relayer policy: a JSON file of overrides on the default settlement parameters (consensus overrides merge
@@ -16,7 +17,20 @@ export function loadPolicy(file?: string): SettlementParams {
     throw new InputError(code === "ENOENT" ? `policy file ${file} not found` : `malformed policy file ${file}: ${(e as Error).message}`);
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`policy file ${file} must hold a JSON object`);
-  const consensus = { ...((raw.consensus as Record<string, unknown>) ?? {}) };
-  if (consensus.stakeUnitWei !== undefined) consensus.stakeUnitWei = BigInt(String(consensus.stakeUnitWei));
+  const unknown = (obj: object, known: object, where: string) => {
+    const bad = Object.keys(obj).filter((k) => !Object.prototype.hasOwnProperty.call(known, k));
+    if (bad.length) throw new InputError(`policy file ${file}: unknown ${where} ${bad.map((k) => shown(k)).join(", ")}`, { details: `known: ${Object.keys(known).join(", ")}` });
+  };
+  unknown(raw, DEFAULT_SETTLEMENT_PARAMS, "parameter");
+  const given = raw.consensus ?? {};
+  if (!given || typeof given !== "object" || Array.isArray(given)) throw new InputError(`policy file ${file}: consensus must be an object of consensus parameters, got ${shown(given)}`);
+  unknown(given, DEFAULT_CONSENSUS_PARAMS, "consensus parameter");
+  const consensus: Record<string, unknown> = { ...given };
+  const unit = consensus.stakeUnitWei;
+  if (unit !== undefined) {
+    const ok = (typeof unit === "string" && /^\d{1,78}$/.test(unit)) || (typeof unit === "number" && Number.isSafeInteger(unit) && unit >= 0);
+    if (!ok) throw new InputError(`policy file ${file}: consensus.stakeUnitWei must be a whole number of wei (a decimal string), got ${shown(unit)}`);
+    consensus.stakeUnitWei = BigInt(unit as string | number);
+  }
   return settlementParams({ ...(raw as object), consensus } as Parameters<typeof settlementParams>[0]);
 }

@@ -1,5 +1,5 @@
 import { type Address, type Hex, getAddress, hexToBytes, isHex, keccak256 } from "viem";
-import { InputError } from "../errors";
+import { InputError, shown } from "../errors";
 
 export type AssignEvaluatorsParameters = {
   /** Round seed (bytes32), recorded on chain at round open. */
@@ -67,9 +67,9 @@ function uint256Bytes(v: number, out: Uint8Array, offset: number): void {
  */
 export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEvaluatorsReturnType {
   const { seed, taskCount, k, evaluators } = params;
-  if (!isHex(seed) || seed.length !== 66) throw new InputError(`seed must be a bytes32 hex string, got ${String(seed)}`);
-  if (!Number.isSafeInteger(taskCount) || taskCount < 0) throw new InputError(`taskCount must be a non-negative integer, got ${taskCount}`);
-  if (!Number.isInteger(k) || k < 1) throw new InputError(`k must be an integer >= 1, got ${k}`);
+  if (!isHex(seed) || seed.length !== 66) throw new InputError(`seed must be a bytes32 hex string, got ${shown(seed)}`);
+  if (!Number.isSafeInteger(taskCount) || taskCount < 0) throw new InputError(`taskCount must be a non-negative integer, got ${shown(taskCount)}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`k must be an integer >= 1, got ${shown(k)}`);
   if (k > evaluators.length) {
     throw new InputError(`k = ${k} is larger than the number of evaluators (${evaluators.length})`);
   }
@@ -78,7 +78,7 @@ export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEval
     try {
       address = getAddress(e.address);
     } catch {
-      throw new InputError(`invalid evaluator address ${String(e.address)}`);
+      throw new InputError(`invalid evaluator address ${shown(e.address)}`);
     }
     if (typeof e.stake !== "bigint" || e.stake < 0n) throw new InputError(`stake of ${address} must be a non-negative bigint`);
     return { address, lower: address.toLowerCase(), stake: e.stake };

@@ -1,4 +1,4 @@
-import { InputError } from "../errors";
+import { InputError, shown } from "../errors";
 import { PPM, SCORE_MAX } from "./fixedPoint";
 
 /**
@@ -77,7 +77,7 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
 });
 
 function intIn(name: string, v: number, lo: number, hi: number): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new InputError(`consensus parameter ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new InputError(`consensus parameter ${name} must be an integer in [${lo}, ${hi}], got ${shown(v)}`);
 }
 
 /** Checks every parameter's range; throws InputError naming the first bad one. */

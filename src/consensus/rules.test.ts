@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { runs } from "../../test/helpers/fastcheck";
 import { describe, expect, test } from "vitest";
 import { InputError } from "../errors";
 import { DEFAULT_RULE, RULES, RULE_NAMES, getRule } from "./rules";
@@ -38,7 +39,7 @@ describe("RULES", () => {
           expect(Array.from(out2.consensus)).toEqual(Array.from(out.consensus));
           for (let e = 0; e < M; e++) expect(out2.trust[perm[e]]).toBe(out.trust[e]);
         }),
-        { numRuns: 60 },
+        { numRuns: runs(60) },
       );
     });
 
@@ -49,7 +50,7 @@ describe("RULES", () => {
           for (const c of out.consensus) expect(c >= 0 && c <= 10_000).toBe(true);
           for (const t of out.trust) expect(t >= 0 && t <= 1_000_000).toBe(true);
         }),
-        { numRuns: 60 },
+        { numRuns: runs(60) },
       );
     });
   }

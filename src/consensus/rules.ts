@@ -1,4 +1,4 @@
-import { InputError } from "../errors";
+import { InputError, shown } from "../errors";
 import { meanRule, medianRule, trimmedRule } from "./statelessRules";
 import { robustTrustRule } from "./robustTrust";
 import type { ConsensusRule } from "./rule";
@@ -19,8 +19,8 @@ export const DEFAULT_RULE: RuleName = "robust-trust";
 
 /** Looks a rule up by name; an unknown name is an InputError that lists the known ones. */
 export function getRule(name: string): ConsensusRule {
-  if (!Object.prototype.hasOwnProperty.call(RULES, name)) {
-    throw new InputError(`unknown rule "${name}"`, { details: `known rules: ${RULE_NAMES.join(", ")}` });
+  if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(RULES, name)) {
+    throw new InputError(`unknown rule ${shown(name)}`, { details: `known rules: ${RULE_NAMES.join(", ")}` });
   }
   return RULES[name as RuleName];
 }

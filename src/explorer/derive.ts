@@ -9,6 +9,7 @@ import type { ContentStore } from "../agents/store";
 import type { ExplorerDb } from "./db";
 import type { Json } from "./decode";
 import type { RoundStatus } from "./format";
+import { shown } from "../errors";
 
 /** What the store gave for a round's batch manifest or settlement payload. */
 export type ContentStatus = "loaded" | "missing" | "invalid" | "no-store" | "none";
@@ -254,8 +255,8 @@ export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { ro
  * Returns the reason it is rejected, or undefined.
  */
 export function checkPayload(f: SettlementPayloadFile, hash: Hex, taskCount: number, previous: Map<Address, bigint> | undefined): string | undefined {
-  if (f.version !== 1) return `unknown payload version ${String(f.version)}`;
-  if (f.settlementHash !== hash) return `payload names settlement ${f.settlementHash}`;
+  if (f.version !== 1) return `unknown payload version ${shown(f.version)}`;
+  if (f.settlementHash !== hash) return `payload names settlement ${shown(f.settlementHash)}`;
   const s = settlementFromFile(f);
   if (hashSettlement(s) !== hash) return "payload settlement does not hash to the accepted settlement";
   if (!Array.isArray(f.consensus) || f.consensus.length !== taskCount) return `payload has ${f.consensus?.length} consensus values for ${taskCount} tasks`;

@@ -1,5 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import fc from "fast-check";
+import { runs } from "../../test/helpers/fastcheck";
 import { type Address, getAddress, keccak256, stringToBytes } from "viem";
 import { describe, expect, test } from "vitest";
 import { allProofs, rewardsTree, standardAddressAmountTree } from "./merkle";
@@ -18,7 +19,7 @@ describe("standardAddressAmountTree", () => {
         const proofs = allProofs(fast);
         values.forEach((_, i) => expect(proofs[i]).toEqual(lib.getProof(i)));
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
   });
 

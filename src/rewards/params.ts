@@ -1,7 +1,7 @@
 import { DEFAULT_CONSENSUS_PARAMS, validateConsensusParams, type ConsensusParams } from "../consensus/params";
 import { PPM, SCORE_MAX } from "../consensus/fixedPoint";
 import { getRule, type RuleName, DEFAULT_RULE } from "../consensus/rules";
-import { InputError } from "../errors";
+import { InputError, shown } from "../errors";
 
 /** Everything a settlement depends on besides the round's data. Versioned: the version goes on chain. */
 export type SettlementParams = {
@@ -44,7 +44,7 @@ export function settlementParams(overrides: Partial<Omit<SettlementParams, "cons
 }
 
 function intIn(name: string, v: number, lo: number, hi: number): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new InputError(`settlement parameter ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new InputError(`settlement parameter ${name} must be an integer in [${lo}, ${hi}], got ${shown(v)}`);
 }
 
 export function validateSettlementParams(p: SettlementParams): SettlementParams {

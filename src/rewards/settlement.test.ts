@@ -1,5 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import fc from "fast-check";
+import { runs } from "../../test/helpers/fastcheck";
 import { type Address, type Hex, getAddress, keccak256, stringToBytes } from "viem";
 import { describe, expect, test } from "vitest";
 import { assignEvaluators } from "../consensus/assignment";
@@ -154,7 +155,7 @@ describe("buildSettlement", () => {
           expect(p.cumulativeTotal).toBe(5n + p.inferencePaid + p.evaluatorPaid);
         },
       ),
-      { numRuns: 30 },
+      { numRuns: runs(30) },
     );
   });
 });

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { TASK_TYPES, type TaskType } from "../data/logged";
-import { FileFormatError, InputError } from "../errors";
+import { FileFormatError, InputError, shown } from "../errors";
 import { ALL_DIMENSIONS, isDimension, type AnyDimension } from "./dimensions";
 import { emptyModelPrior, type ModelPriorTable } from "./modelPrior";
 
@@ -175,7 +175,7 @@ export function validateProfile(raw: unknown, where = "<profile>"): QualityProfi
   check(raw && typeof raw === "object" && !Array.isArray(raw), where, "expected a JSON object");
   const p = raw as Record<string, unknown>;
   check(p.kind === "poq-quality-profile", where, `"kind" must be "poq-quality-profile"`);
-  check(p.version === 1, where, `unsupported version ${String(p.version)} (expected 1)`);
+  check(p.version === 1, where, `unsupported version ${shown(p.version)} (expected 1)`);
   check(typeof p.useReferences === "boolean", where, `"useReferences" must be a boolean`);
   check(p.tasks && typeof p.tasks === "object" && !Array.isArray(p.tasks), where, `"tasks" must be an object`);
   for (const [task, tp] of Object.entries(p.tasks as object)) {

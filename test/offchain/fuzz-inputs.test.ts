@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
+import { runs } from "../helpers/fastcheck";
 import { describe, expect, test, vi } from "vitest";
 import { PoqError } from "../../src/errors";
 import { parseLoggedOutputs } from "../../src/data/logged";
@@ -42,13 +43,32 @@ const jsonish = fc.oneof(
   fc.record({ id: fc.anything(), task: fc.constantFrom("qa", "summarization", "x", 1), queryId: fc.anything(), query: fc.anything(), output: fc.anything(), model: fc.anything(), label: fc.anything(), references: fc.anything(), context: fc.anything(), tokens: fc.anything() }).map((o) => JSON.stringify(o)),
 );
 
+/** Policy-shaped JSON: known keys, each with a plausible or an arbitrary value. */
+const policyish = fc
+  .record(
+    {
+      slashAfterRounds: fc.oneof(fc.integer(), fc.anything()),
+      rule: fc.oneof(fc.constantFrom("median", "trimmed", "weightedMedian"), fc.anything()),
+      consensus: fc.oneof(
+        fc.anything(),
+        fc.record(
+          { stakeUnitWei: fc.oneof(fc.bigInt({ min: -1n, max: 10n ** 20n }).map(String), fc.anything()), etaDownPpm: fc.anything(), trimFractionPpm: fc.integer() },
+          { requiredKeys: [] },
+        ),
+      ),
+      alphaPpm: fc.oneof(fc.integer(), fc.anything()),
+    },
+    { requiredKeys: [] },
+  )
+  .map((o) => JSON.stringify(o));
+
 describe("file readers under random input", () => {
   test("property: logged-outputs JSONL gives outputs or a FileFormatError naming the line", () => {
     fc.assert(
       fc.property(fc.array(jsonish, { maxLength: 6 }), (lines) => {
         clearOrOk(() => parseLoggedOutputs(lines.join("\n"), "fuzz.jsonl"));
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
@@ -59,16 +79,16 @@ describe("file readers under random input", () => {
         clearOrOk(() => resolveConfig({ file: f, env }));
         clearOrOk(() => resolveConfig({ file: f, env, single: "evaluator" }));
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
   test("property: policy files give a policy or an InputError", () => {
     fc.assert(
-      fc.property(fc.oneof(jsonish, fc.record({ slashAfterRounds: fc.anything(), consensus: fc.anything(), alphaPpm: fc.anything() }).map((o) => JSON.stringify(o))), (text) => {
+      fc.property(fc.oneof(jsonish, policyish), (text) => {
         clearOrOk(() => loadPolicy(write(text)));
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -77,7 +97,7 @@ describe("file readers under random input", () => {
       fc.property(fc.jsonValue(), (v) => {
         clearOrOk(() => validateProfile(v, "fuzz-profile"));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -91,7 +111,7 @@ describe("file readers under random input", () => {
         clearOrOk(() => loadPayload(store, h));
         clearOrOk(() => loadBatch(store, h, 3));
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -101,7 +121,7 @@ describe("file readers under random input", () => {
         clearOrOk(() => expect(unpackScores(packScores(scores))).toEqual(scores));
         clearOrOk(() => unpackScores(`0x${hex}`));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -173,7 +193,7 @@ describe("CLI commands under bad input", () => {
             expect(text).not.toMatch(/unexpected failure/);
           },
         ),
-        { numRuns: 60 },
+        { numRuns: runs(60) },
       );
     } finally {
       err.mockRestore();

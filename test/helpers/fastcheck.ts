@@ -1,0 +1,20 @@
+/**
+ * fast-check settings shared by every property test: the vitest setup file, and imported by the Hardhat property
+ * tests.
+ *
+ * - POQ_FUZZ_SEED pins the seed. CI pins one so that a run can be reproduced exactly. Unset, each run draws a new
+ *   seed, and fast-check prints the seed and the shrunk counterexample of any failure; set POQ_FUZZ_SEED to replay it.
+ * - POQ_FUZZ_SCALE multiplies the number of runs of every property (`npm run fuzz:offchain` uses 25).
+ */
+import fc from "fast-check";
+
+const scale = Number(process.env.POQ_FUZZ_SCALE ?? 1);
+if (!(scale > 0)) throw new Error(`POQ_FUZZ_SCALE must be a positive number, got ${process.env.POQ_FUZZ_SCALE}`);
+const seedText = process.env.POQ_FUZZ_SEED;
+export const FUZZ_SEED = seedText === undefined || seedText === "" ? undefined : Number(seedText);
+if (FUZZ_SEED !== undefined && !Number.isSafeInteger(FUZZ_SEED)) throw new Error(`POQ_FUZZ_SEED must be an integer, got ${seedText}`);
+
+/** The number of runs for a property whose base budget is `n`, scaled by POQ_FUZZ_SCALE. */
+export const runs = (n: number): number => Math.max(1, Math.round(n * scale));
+
+fc.configureGlobal({ ...fc.readConfigureGlobal(), numRuns: runs(100), ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) });
