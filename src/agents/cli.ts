@@ -99,9 +99,10 @@ export function registerAgents(program: Command): void {
     .option("--data <file...>", "logged-outputs files to replay", SAMPLES)
     .option("--rpc <url>", "use this node and the deployment from deploy/ instead of the embedded chain")
     .option("--store <dir>", "content store folder (default: a new temporary folder)")
+    .option("--profile <file>", 'the evaluators\' quality profile (default: config/local/profile.json): a file from poq audit --save-profile, or "default" for the uncalibrated one')
     .option("--json", "print a machine-readable summary")
     .action(async (o) => {
-      const summary = await runDemo({ rounds: o.rounds, tasksPerRound: o.tasks, dataFiles: o.data, rpcUrl: o.rpc, storeDir: o.store, progress: process.stderr });
+      const summary = await runDemo({ rounds: o.rounds, tasksPerRound: o.tasks, dataFiles: o.data, rpcUrl: o.rpc, storeDir: o.store, progress: process.stderr, profile: o.profile });
       process.stdout.write(o.json ? `${demoJson(summary)}\n` : `${renderDemo(summary)}\n`);
       if (!summary.conserved) process.exitCode = 1;
     });

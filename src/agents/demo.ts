@@ -8,7 +8,8 @@ import { loadDeployment, verifyDeployment, type Deployment } from "../chain/depl
 import { chainTime, Phase, readRound, rewardBooks, type RoundView } from "../chain/reader";
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
-import { defaultProfile } from "../scoring/profile";
+import { metricFor, metricValue } from "../scoring/metrics";
+import { defaultProfile, loadProfile, type Metric } from "../scoring/profile";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
@@ -19,7 +20,7 @@ import { createInference, replaySource } from "./inference";
 import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
-import { loadPayload } from "./roundData";
+import { loadBatch, loadOutputs, loadPayload } from "./roundData";
 import { Status } from "./status";
 import { ContentStore } from "./store";
 import { senderFor } from "./system";
@@ -39,7 +40,27 @@ export type DemoOptions = {
   /** Progress lines go here (stderr by default); null for none. */
   progress?: NodeJS.WritableStream | null;
   logFile?: string;
+  /** The evaluators' quality profile: a profile file (default: LOCAL_PROFILE), or "default" for the uncalibrated one. */
+  profile?: string;
 };
+
+export type LabelAgreement = { task: string; metric: Metric; value: number; n: number };
+
+/** Agreement of consensus scores with human labels, per task type (pure; rows in task order). */
+export function labelAgreement(rows: { task: string; consensus: number; label: number }[]): LabelAgreement[] {
+  const byTask = new Map<string, { consensus: number[]; labels: number[] }>();
+  for (const r of rows) {
+    const g = byTask.get(r.task) ?? { consensus: [], labels: [] };
+    g.consensus.push(r.consensus);
+    g.labels.push(r.label);
+    byTask.set(r.task, g);
+  }
+  return [...byTask.keys()].sort().map((task) => {
+    const g = byTask.get(task)!;
+    const metric = metricFor(g.labels);
+    return { task, metric, value: metricValue(metric, g.consensus, g.labels), n: g.labels.length };
+  });
+}
 
 export type DemoRound = {
   id: number;
@@ -58,11 +79,18 @@ export type DemoSummary = {
   conserved: boolean;
   checks: Record<string, boolean>;
   accounts: { address: Address; role: string; behavior?: string; rewards: string; claimed: string; trustPpm?: number; slashed: string }[];
+  /**
+   * How well the settled consensus tracks the human labels the replayed outputs carry, per task type: AUROC for
+   * 0/1 labels (QA correctness), Spearman otherwise (summary ratings). Outputs without a label are left out.
+   */
+  labelAgreement: LabelAgreement[];
   storeDir: string;
 };
 
 const DECIMALS = 18;
 export const LOCAL_POLICY = path.join(__dirname, "..", "..", "config", "local", "policy.json");
+/** The local evaluators' quality profile, calibrated without references (scripts/local-profile.ts). */
+export const LOCAL_PROFILE = path.join(__dirname, "..", "..", "config", "local", "profile.json");
 const tokens = (n: number) => parseUnits(String(n), DECIMALS);
 const POOLS = { inference: tokens(1_000), evaluator: tokens(400) };
 const BEHAVIORS: Behavior[] = ["honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "boosting", "sabotage", "never-reveal"];
@@ -92,6 +120,28 @@ async function embeddedChain(): Promise<{ provider: EIP1193Provider; deployment:
   };
 }
 
+/**
+ * Orders replayed outputs so that every task type runs from the first round: the outputs are grouped by query (a
+ * query's outputs stay together, so agreement has peers), and the groups of each task type are spread evenly over
+ * the sequence, by their position within their own type. Stable and pure.
+ */
+export function interleaveByQuery(items: readonly LoggedOutput[]): LoggedOutput[] {
+  const groups = new Map<string, LoggedOutput[]>();
+  for (const it of items) {
+    const key = `${it.task}\u0000${it.queryId}`;
+    const g = groups.get(key);
+    if (g) g.push(it);
+    else groups.set(key, [it]);
+  }
+  const perTask = new Map<string, LoggedOutput[][]>();
+  for (const g of groups.values()) perTask.set(g[0].task, [...(perTask.get(g[0].task) ?? []), g]);
+  const placed: { at: number; order: number; group: LoggedOutput[] }[] = [];
+  let order = 0;
+  for (const list of perTask.values()) list.forEach((group, i) => placed.push({ at: i / list.length, order: order++, group }));
+  placed.sort((a, b) => a.at - b.at || a.order - b.order);
+  return placed.flatMap((p) => p.group);
+}
+
 /** Splits the replayed models over the inference nodes: node i serves every n-th model of each file. */
 function modelsPerNode(items: LoggedOutput[], nodes: number): string[][] {
   const byTask = new Map<string, string[]>();
@@ -114,7 +164,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new InputError(`--rounds must be a positive integer, got ${o.rounds}`);
   const progress = o.progress === undefined ? process.stderr : o.progress;
   const say = (s: string) => progress?.write(`${s}\n`);
-  const items = o.dataFiles.flatMap((f) => readLoggedOutputs(f, { requireLabel: false }));
+  const items = interleaveByQuery(o.dataFiles.flatMap((f) => readLoggedOutputs(f, { requireLabel: false })));
   const storeDir = o.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "poq-demo-"));
   const store = new ContentStore(storeDir);
   const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
@@ -159,7 +209,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const inference = nodeSenders.map((sender, i) =>
     createInference({ common, clients, deployment: d, store, sender, source: replaySource(items, models[i]), checkpoint: memory(), config: { stake: stakeAmount, window } }),
   );
-  const profile = defaultProfile();
+  const profile = o.profile === "default" ? defaultProfile() : loadProfile(o.profile ?? LOCAL_PROFILE);
   const evaluators = evalSenders.map((sender, i) =>
     createEvaluator({ common, clients, deployment: d, store, sender, privateKey: evalKeys[i], profile, checkpoint: memory(), config: { behavior: BEHAVIORS[i] ?? "honest", stake: stakeAmount, useReferences: false } }),
   );
@@ -229,7 +279,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     claimsPaid += BigInt(c.cumulativeAmount) - already;
   }
 
-  const summary = await summarize(client, d, store, o.rounds, claimsPaid, {
+  const labels = new Map(items.filter((it) => it.label !== undefined).map((it) => [it.id, it.label!]));
+  const summary = await summarize(client, d, store, o.rounds, claimsPaid, labels, {
     nodes: nodeSenders.map((s) => s.account),
     evaluators: evalSenders.map((s, i) => ({ address: s.account, behavior: BEHAVIORS[i] ?? "honest" })),
     relayers: relayerKeys.map((k) => senderFor(clients, k, common).account),
@@ -258,6 +309,7 @@ async function summarize(
   store: ContentStore,
   rounds: number,
   claimsPaid: bigint,
+  labels: Map<string, number>,
   cast: Cast,
 ): Promise<Omit<DemoSummary, "storeDir">> {
   const out: DemoRound[] = [];
@@ -265,11 +317,19 @@ async function summarize(
   const slashLogs = await client.getContractEvents({ address: d.vault, abi: stakeVaultAbi, eventName: "Slashed", strict: true, fromBlock: 0n, toBlock: "latest" });
   for (const l of slashLogs) slashedBy.set(getAddress(l.args.account), (slashedBy.get(getAddress(l.args.account)) ?? 0n) + l.args.amount);
   let lastTrust = new Map<Address, number>();
+  const scored: { task: string; consensus: number; label: number }[] = [];
   for (let id = 1n; id <= BigInt(rounds); id++) {
     const r = await readRound(client, d, id);
     const p = loadPayload(store, r.settlementHash);
     const slashed = slashLogs.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.account));
-    if (p) lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
+    if (p) {
+      lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
+      const { items: served } = loadOutputs(store, loadBatch(store, r.taskRoot, r.taskCount));
+      served.forEach((it, i) => {
+        const label = it && labels.get(it.id);
+        if (it && label !== undefined) scored.push({ task: it.task, consensus: p.consensus[i], label });
+      });
+    }
     out.push({
       id: Number(id),
       finalized: r.status === Status.Finalized,
@@ -323,7 +383,7 @@ async function summarize(
       slashed: (slashedBy.get(e.address) ?? 0n).toString(),
     });
   }
-  return { rounds: out, claimsPaid: claimsPaid.toString(), conserved: Object.values(checks).every(Boolean), checks, accounts };
+  return { rounds: out, claimsPaid: claimsPaid.toString(), conserved: Object.values(checks).every(Boolean), checks, accounts, labelAgreement: labelAgreement(scored) };
 }
 
 function claimedOf(client: Clients["publicClient"], d: Deployment, a: Address) {
@@ -346,6 +406,10 @@ export function renderDemo(s: DemoSummary): string {
     lines.push(
       `${short(a.address)}  ${a.role.padEnd(9)}  ${(a.behavior ?? "-").padEnd(12)}  ${t(a.rewards).padStart(8)}  ${t(a.claimed).padStart(8)}  ${a.trustPpm === undefined ? "    -" : (a.trustPpm / 1e6).toFixed(2).padStart(5)}  ${t(a.slashed).padStart(8)}`,
     );
+  }
+  if (s.labelAgreement.length) {
+    lines.push("", "Consensus against human labels (replayed outputs)");
+    for (const a of s.labelAgreement) lines.push(`${a.task.padEnd(14)} ${a.metric === "auroc" ? "AUROC   " : "Spearman"} ${a.value.toFixed(3)}  over ${a.n} outputs`);
   }
   lines.push("", `Claims paid: ${t(s.claimsPaid)} tokens`);
   lines.push(`Token conservation: ${s.conserved ? "OK" : "FAILED"} (${Object.entries(s.checks).map(([k, v]) => `${k}=${v}`).join(", ")})`);

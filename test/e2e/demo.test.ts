@@ -29,5 +29,12 @@ describe("demo", () => {
     const paid = s.rounds.reduce((t: bigint, r: { inferencePaid: string; evaluatorPaid: string }) => t + BigInt(r.inferencePaid) + BigInt(r.evaluatorPaid), 0n);
     expect(BigInt(s.claimsPaid)).toBe(paid);
     expect(err).toMatch(/rounds closed 3\/3/);
+    // Both task types run from the first rounds, and the consensus tracks the human labels well above chance.
+    const agreement = new Map<string, { metric: string; value: number; n: number }>(s.labelAgreement.map((a: { task: string }) => [a.task, a]));
+    expect(agreement.get("qa")).toMatchObject({ metric: "auroc" });
+    expect(agreement.get("summarization")).toMatchObject({ metric: "spearman" });
+    expect(agreement.get("qa")!.n + agreement.get("summarization")!.n).toBe(120);
+    expect(agreement.get("qa")!.value).toBeGreaterThan(0.85);
+    expect(agreement.get("summarization")!.value).toBeGreaterThan(0.5);
   }, 180_000);
 });

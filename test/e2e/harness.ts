@@ -127,8 +127,9 @@ export async function setupNetwork(id: string, params = E2E_PARAMS): Promise<Net
 export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}): string {
   const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
   const file = path.join(s.dir, "agents.json");
-  const replay = cfg.replay.map((r: string) => path.resolve(ROOT, "config", "local", r));
-  fs.writeFileSync(file, JSON.stringify({ ...cfg, rpcUrl: s.node.url, deploymentFile: s.deploymentFile, storeDir: s.storeDir, dataDir: path.join(s.dir, "data"), replay, pollMs: 300, ...extra }));
+  const local = (r: string) => path.resolve(ROOT, "config", "local", r);
+  const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile) };
+  fs.writeFileSync(file, JSON.stringify({ ...cfg, ...paths, rpcUrl: s.node.url, deploymentFile: s.deploymentFile, storeDir: s.storeDir, dataDir: path.join(s.dir, "data"), pollMs: 300, ...extra }));
   return file;
 }
 

@@ -1,0 +1,39 @@
+/**
+ * Builds the quality profile that the local network's evaluators use (config/local/profile.json): calibrated,
+ * without references (evaluators score outputs as served), on labelled history from --data-dir, leaving out
+ * every query of the bundled samples that the local network replays, so that the demo never scores an output
+ * whose query was seen in calibration.
+ *
+ *   npx tsx scripts/local-profile.ts --data-dir ../shared/data [--out config/local/profile.json]
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { readLoggedOutputs } from "../src/data/logged";
+import { InputError } from "../src/errors";
+import { calibrate, saveProfile } from "../src/scoring";
+
+const ROOT = path.join(__dirname, "..");
+const SAMPLES = path.join(ROOT, "data", "samples");
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : fallback;
+  if (v === undefined) throw new InputError(`missing ${name}`);
+  return v;
+}
+
+const dataDir = arg("--data-dir");
+const out = arg("--out", path.join(ROOT, "config", "local", "profile.json"));
+const files = fs.readdirSync(dataDir).filter((f) => f.endsWith(".jsonl")).sort();
+if (files.length === 0) throw new InputError(`${dataDir}: no .jsonl files`);
+const replayed = new Set(
+  fs
+    .readdirSync(SAMPLES)
+    .filter((f) => f.endsWith(".jsonl"))
+    .flatMap((f) => readLoggedOutputs(path.join(SAMPLES, f), { requireLabel: false }).map((it) => `${it.task}:${it.queryId}`)),
+);
+const all = files.flatMap((f) => readLoggedOutputs(path.join(dataDir, f)));
+const train = all.filter((it) => !replayed.has(`${it.task}:${it.queryId}`));
+process.stderr.write(`calibrating on ${train.length} of ${all.length} outputs (${all.length - train.length} share a query with the samples)\n`);
+saveProfile(out, calibrate(train, { useReferences: false, onProgress: (m) => process.stderr.write(`${m}\n`) }));
+process.stderr.write(`profile written to ${path.relative(process.cwd(), out)}\n`);

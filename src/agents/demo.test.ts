@@ -1,0 +1,46 @@
+import { describe, expect, test } from "vitest";
+import type { LoggedOutput } from "../data/logged";
+import { loadProfile } from "../scoring/profile";
+import { interleaveByQuery, labelAgreement, LOCAL_PROFILE } from "./demo";
+
+const item = (task: "qa" | "summarization", queryId: string, model: string): LoggedOutput => ({ id: `${task}-${queryId}-${model}`, task, queryId, query: queryId, output: "o", model });
+
+describe("demo helpers", () => {
+  test("behavior: interleaveByQuery keeps each query's outputs together and spreads each task type evenly", () => {
+    const qa = ["q1", "q2", "q3", "q4"].flatMap((q) => ["a", "b"].map((m) => item("qa", q, m)));
+    const sum = ["s1", "s2"].flatMap((q) => ["x", "y", "z"].map((m) => item("summarization", q, m)));
+    const out = interleaveByQuery([...qa, ...sum]);
+    expect(out).toHaveLength(qa.length + sum.length);
+    expect(new Set(out)).toEqual(new Set([...qa, ...sum]));
+    expect(out.map((o) => o.queryId)).toEqual(["q1", "q1", "s1", "s1", "s1", "q2", "q2", "q3", "q3", "s2", "s2", "s2", "q4", "q4"]);
+    expect(interleaveByQuery([...qa, ...sum])).toEqual(out); // pure: same input, same order
+    expect(interleaveByQuery(qa)).toEqual(qa);
+  });
+
+  test("behavior: labelAgreement gives AUROC for 0/1 labels and Spearman for ratings, per task type", () => {
+    const rows = [
+      { task: "qa", consensus: 9000, label: 1 },
+      { task: "qa", consensus: 2000, label: 0 },
+      { task: "qa", consensus: 8000, label: 0 },
+      { task: "qa", consensus: 7000, label: 1 },
+      { task: "summarization", consensus: 1000, label: 1.5 },
+      { task: "summarization", consensus: 5000, label: 3 },
+      { task: "summarization", consensus: 9000, label: 4.5 },
+    ];
+    const a = labelAgreement(rows);
+    expect(a.map((x) => [x.task, x.metric, x.n])).toEqual([
+      ["qa", "auroc", 4],
+      ["summarization", "spearman", 3],
+    ]);
+    expect(a[0].value).toBeCloseTo(0.75, 12); // 3 of the 4 (positive, negative) pairs are ordered right
+    expect(a[1].value).toBeCloseTo(1, 12);
+    expect(labelAgreement([])).toEqual([]);
+  });
+
+  test("behavior: the local evaluators' profile is a valid calibrated profile without references, for both task types", () => {
+    const p = loadProfile(LOCAL_PROFILE);
+    expect(p.useReferences).toBe(false);
+    expect(Object.keys(p.tasks).sort()).toEqual(["qa", "summarization"]);
+    for (const t of Object.values(p.tasks)) expect(t!.method).not.toBe("default");
+  });
+});
