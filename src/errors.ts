@@ -56,3 +56,13 @@ export function shown(v: unknown, max = 80): string {
   }
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
+
+/**
+ * Refuses the keys of a parsed JSON object that are not in `known`, naming them (a misspelt key would otherwise be
+ * ignored silently). `where` names the object in the message, which lists the known keys in its details.
+ */
+export function refuseUnknownKeys(obj: object, known: Iterable<string>, where: string, what = "key"): void {
+  const allowed = new Set(known);
+  const bad = Object.keys(obj).filter((k) => !allowed.has(k));
+  if (bad.length) throw new InputError(`${where}: unknown ${what} ${bad.map((k) => shown(k)).join(", ")}`, { details: `known: ${[...allowed].join(", ")}` });
+}

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
 import { parsePrivateKey } from "../chain/client";
-import { InputError, shown } from "../errors";
+import { InputError, refuseUnknownKeys, shown } from "../errors";
 import { devKey } from "./accounts";
 import { parseBehavior, type Behavior } from "./behavior";
 
@@ -89,13 +89,8 @@ export const ENV_KEYS: Record<string, string> = {
 };
 
 /** Keys a config file may hold at the top level, and in each entry of `agents`. */
-const FILE_KEYS = new Set([...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "behavior", "models", "registrar", "agents"]);
-const AGENT_KEYS = new Set(["type", "key", "devAccount", "behavior", "models", "registrar", "inferencePool", "evaluatorPool", "mint"]);
-
-function knownKeys(raw: Raw, known: Set<string>, where: string): void {
-  const bad = Object.keys(raw).filter((k) => !known.has(k));
-  if (bad.length) throw new InputError(`${where}: unknown key ${bad.map((k) => shown(k)).join(", ")}`, { details: `known keys: ${[...known].join(", ")}` });
-}
+const FILE_KEYS = [...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "behavior", "models", "registrar", "agents"];
+const AGENT_KEYS = ["type", "key", "devAccount", "behavior", "models", "registrar", "inferencePool", "evaluatorPool", "mint"];
 
 function num(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
@@ -144,7 +139,7 @@ function agentSpec(raw: unknown, i: number, fromFile = true): AgentSpec {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`config agents[${i}] must be an object`);
   const a = raw as Raw;
   const where = `agents[${i}]`;
-  if (fromFile) knownKeys(a, AGENT_KEYS, `config ${where}`);
+  if (fromFile) refuseUnknownKeys(a, AGENT_KEYS, `config ${where}`);
   switch (a.type) {
     case "relayer":
       return { type: "relayer", key: keyOf(a, where), registrar: bool(`${where}.registrar`, a.registrar) };
@@ -176,7 +171,7 @@ function agentSpec(raw: unknown, i: number, fromFile = true): AgentSpec {
 export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags?: Raw; single?: AgentSpec["type"] }): DaemonConfig {
   const env = p.env ?? process.env;
   const fileRaw = p.file ? readConfigFile(p.file) : {};
-  if (p.file) knownKeys(fileRaw, FILE_KEYS, `config ${p.file}`);
+  if (p.file) refuseUnknownKeys(fileRaw, FILE_KEYS, `config ${p.file}`);
   const envRaw: Raw = {};
   for (const [k, e] of Object.entries(ENV_KEYS)) if (env[e] !== undefined && env[e] !== "") envRaw[k] = env[e];
   const flags = Object.fromEntries(Object.entries(p.flags ?? {}).filter(([, v]) => v !== undefined));

@@ -134,7 +134,11 @@ export function interleaveByQuery(items: readonly LoggedOutput[]): LoggedOutput[
     else groups.set(key, [it]);
   }
   const perTask = new Map<string, LoggedOutput[][]>();
-  for (const g of groups.values()) perTask.set(g[0].task, [...(perTask.get(g[0].task) ?? []), g]);
+  for (const g of groups.values()) {
+    const list = perTask.get(g[0].task);
+    if (list) list.push(g);
+    else perTask.set(g[0].task, [g]);
+  }
   const placed: { at: number; order: number; group: LoggedOutput[] }[] = [];
   let order = 0;
   for (const list of perTask.values()) list.forEach((group, i) => placed.push({ at: i / list.length, order: order++, group }));

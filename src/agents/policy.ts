@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { InputError, shown } from "../errors";
+import { InputError, refuseUnknownKeys, shown } from "../errors";
 import { DEFAULT_CONSENSUS_PARAMS } from "../consensus/params";
 import { DEFAULT_SETTLEMENT_PARAMS, settlementParams, type SettlementParams } from "../rewards/params";
 
@@ -17,14 +17,10 @@ export function loadPolicy(file?: string): SettlementParams {
     throw new InputError(code === "ENOENT" ? `policy file ${file} not found` : `malformed policy file ${file}: ${(e as Error).message}`);
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`policy file ${file} must hold a JSON object`);
-  const unknown = (obj: object, known: object, where: string) => {
-    const bad = Object.keys(obj).filter((k) => !Object.prototype.hasOwnProperty.call(known, k));
-    if (bad.length) throw new InputError(`policy file ${file}: unknown ${where} ${bad.map((k) => shown(k)).join(", ")}`, { details: `known: ${Object.keys(known).join(", ")}` });
-  };
-  unknown(raw, DEFAULT_SETTLEMENT_PARAMS, "parameter");
+  refuseUnknownKeys(raw, Object.keys(DEFAULT_SETTLEMENT_PARAMS), `policy file ${file}`, "parameter");
   const given = raw.consensus ?? {};
   if (!given || typeof given !== "object" || Array.isArray(given)) throw new InputError(`policy file ${file}: consensus must be an object of consensus parameters, got ${shown(given)}`);
-  unknown(given, DEFAULT_CONSENSUS_PARAMS, "consensus parameter");
+  refuseUnknownKeys(given, Object.keys(DEFAULT_CONSENSUS_PARAMS), `policy file ${file}`, "consensus parameter");
   const consensus: Record<string, unknown> = { ...given };
   const unit = consensus.stakeUnitWei;
   if (unit !== undefined) {
