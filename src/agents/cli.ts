@@ -4,7 +4,6 @@ import { formatUnits, isAddress, type Address } from "viem";
 import { connect } from "../chain/client";
 import { loadDeployment, verifyDeployment } from "../chain/deployment";
 import { InputError } from "../errors";
-import { devKey } from "./accounts";
 import { claimRewards, fundRound } from "./claim";
 import { resolveConfig, tokenAmount, type AgentSpec } from "./config";
 import { createLogger, type Common } from "./daemon";
@@ -81,7 +80,7 @@ function daemonCommand(program: Command, type: AgentSpec["type"] | "agents", des
 
 /** A one-shot connection for commands that send a transaction or two. */
 async function oneShot(o: Record<string, unknown>) {
-  const cfg = resolveConfig({ file: o.config as string | undefined, flags: { ...flagsOf(o), key: o.key ?? (o.devAccount === undefined ? undefined : devKey(Number(o.devAccount))) }, single: "relayer" });
+  const cfg = resolveConfig({ file: o.config as string | undefined, flags: flagsOf(o), single: "relayer" });
   const clients = await connect({ rpcUrl: cfg.rpcUrl });
   const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
   await verifyDeployment(clients.publicClient, deployment);

@@ -90,6 +90,19 @@ describe("resolveConfig", () => {
     expect(ok.logLevel).toBe("debug");
   });
 
+  test("behavior: paths in the file are relative to the file, paths from flags or the environment to the working directory", () => {
+    const f = file({ profileFile: "p.json", replay: ["r.jsonl"], policyFile: null, deploymentFile: "", port: null, agents: [{ type: "inference", devAccount: 3, models: ["m"] }] });
+    const dir = path.dirname(f);
+    const fromFile = resolveConfig({ file: f, env: {} });
+    expect(fromFile.profileFile).toBe(path.join(dir, "p.json"));
+    expect(fromFile.replay).toEqual([path.join(dir, "r.jsonl")]);
+    expect([fromFile.policyFile, fromFile.deploymentFile, fromFile.port]).toEqual([undefined, undefined, undefined]); // null and "" leave them unset
+    const fromFlags = resolveConfig({ file: f, env: { POQ_STORE: "env-store" }, flags: { profileFile: "config/x.json", replay: "a.jsonl,b.jsonl" } });
+    expect(fromFlags.profileFile).toBe(path.resolve("config/x.json"));
+    expect(fromFlags.replay).toEqual([path.resolve("a.jsonl"), path.resolve("b.jsonl")]);
+    expect(fromFlags.storeDir).toBe(path.resolve("env-store"));
+  });
+
   test("behavior: the example configuration resolves", () => {
     const c = resolveConfig({ file: path.join(__dirname, "..", "..", "config", "local", "agents.json"), env: {} });
     expect(c.agents.map((a) => a.type)).toContain("funder");

@@ -159,7 +159,7 @@ function agentSpec(raw: unknown, i: number, fromFile = true): AgentSpec {
         mint: bool(`${where}.mint`, a.mint),
       };
     default:
-      throw new InputError(`config ${where}.type must be relayer, evaluator, inference or funder, got ${JSON.stringify(a.type)}`);
+      throw new InputError(`config ${where}.type must be relayer, evaluator, inference or funder, got ${shown(a.type)}`);
   }
 }
 
@@ -176,8 +176,11 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
   for (const [k, e] of Object.entries(ENV_KEYS)) if (env[e] !== undefined && env[e] !== "") envRaw[k] = env[e];
   const flags = Object.fromEntries(Object.entries(p.flags ?? {}).filter(([, v]) => v !== undefined));
   const m: Raw = { ...DEFAULTS, ...fileRaw, ...envRaw, ...flags };
-  const baseDir = p.file ? path.dirname(path.resolve(p.file)) : process.cwd();
-  const rel = (name: string, v: unknown) => path.resolve(baseDir, text(name, v));
+  // Paths in the file are relative to the file; paths from flags or the environment to the working directory.
+  const fileDir = p.file ? path.dirname(path.resolve(p.file)) : process.cwd();
+  const rel = (name: string, v: unknown) => path.resolve(name in flags || name in envRaw ? process.cwd() : fileDir, text(name, v));
+  /** An optional setting: absent, null or "" leaves it unset. */
+  const given = (v: unknown) => v !== undefined && v !== null && v !== "";
 
   let agents: AgentSpec[];
   if (p.single) {
@@ -193,17 +196,17 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
   if (agents.some((a) => a.type === "inference") && replay.length === 0) throw new InputError("an inference node needs replay files (replay: [...] or --replay)");
   return {
     rpcUrl: text("rpcUrl", m.rpcUrl),
-    deploymentFile: m.deploymentFile === undefined ? undefined : rel("deploymentFile", m.deploymentFile),
+    deploymentFile: given(m.deploymentFile) ? rel("deploymentFile", m.deploymentFile) : undefined,
     storeDir: rel("storeDir", m.storeDir),
     dataDir: rel("dataDir", m.dataDir),
     confirmations: num("confirmations", m.confirmations, 0, 64),
     pollMs: num("pollMs", m.pollMs, 10, 600_000),
-    port: m.port === undefined ? undefined : num("port", m.port, 0, 65_535),
+    port: given(m.port) ? num("port", m.port, 0, 65_535) : undefined,
     logLevel,
     stake: tokenAmount("config stake", m.stake),
     useReferences: bool("useReferences", m.useReferences),
-    profileFile: m.profileFile === undefined ? undefined : rel("profileFile", m.profileFile),
-    policyFile: m.policyFile === undefined ? undefined : rel("policyFile", m.policyFile),
+    profileFile: given(m.profileFile) ? rel("profileFile", m.profileFile) : undefined,
+    policyFile: given(m.policyFile) ? rel("policyFile", m.policyFile) : undefined,
     replay,
     window: num("window", m.window, 1),
     maxTasksPerRound: num("maxTasksPerRound", m.maxTasksPerRound, 1),

@@ -121,9 +121,9 @@ async function embeddedChain(): Promise<{ provider: EIP1193Provider; deployment:
 }
 
 /**
- * Orders replayed outputs so that every task type runs from the first round: the outputs are grouped by query (a
- * query's outputs stay together, so agreement has peers), and the groups of each task type are spread evenly over
- * the sequence, by their position within their own type. Stable and pure.
+ * Orders replayed outputs so that every task type is replayed from the start: the outputs are grouped by query (a
+ * query's outputs stay adjacent in the replay order), and the groups of each task type are spread evenly over the
+ * whole sequence, by their position within their own type. Stable and pure.
  */
 export function interleaveByQuery(items: readonly LoggedOutput[]): LoggedOutput[] {
   const groups = new Map<string, LoggedOutput[]>();
@@ -328,10 +328,12 @@ async function summarize(
     const slashed = slashLogs.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.account));
     if (p) {
       lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
+      // Outputs the relayers refused (missing, tampered, empty) earn consensus 0 without a quality score: left out.
+      const refused = new Set(p.badOutputs.map((b) => b.index));
       const { items: served } = loadOutputs(store, loadBatch(store, r.taskRoot, r.taskCount));
       served.forEach((it, i) => {
         const label = it && labels.get(it.id);
-        if (it && label !== undefined) scored.push({ task: it.task, consensus: p.consensus[i], label });
+        if (it && label !== undefined && !refused.has(i)) scored.push({ task: it.task, consensus: p.consensus[i], label });
       });
     }
     out.push({
@@ -413,7 +415,11 @@ export function renderDemo(s: DemoSummary): string {
   }
   if (s.labelAgreement.length) {
     lines.push("", "Consensus against human labels (replayed outputs)");
-    for (const a of s.labelAgreement) lines.push(`${a.task.padEnd(14)} ${a.metric === "auroc" ? "AUROC   " : "Spearman"} ${a.value.toFixed(3)}  over ${a.n} outputs`);
+    for (const a of s.labelAgreement) {
+      // Undefined (NaN) when the labels of a task type are all alike, e.g. every replayed answer correct.
+      const value = Number.isFinite(a.value) ? a.value.toFixed(3) : "n/a  ";
+      lines.push(`${a.task.padEnd(14)} ${a.metric === "auroc" ? "AUROC   " : "Spearman"} ${value}  over ${a.n} outputs`);
+    }
   }
   lines.push("", `Claims paid: ${t(s.claimsPaid)} tokens`);
   lines.push(`Token conservation: ${s.conserved ? "OK" : "FAILED"} (${Object.entries(s.checks).map(([k, v]) => `${k}=${v}`).join(", ")})`);

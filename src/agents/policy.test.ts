@@ -33,6 +33,7 @@ describe("loadPolicy", () => {
     expect(p.alphaPpm).toBe(DEFAULT_SETTLEMENT_PARAMS.alphaPpm);
     expect(p.consensus.etaDownPpm).toBe(400_000);
     expect(p.consensus.stakeUnitWei).toBe(1_000_000_000n);
+    expect(loadPolicy(file({ consensus: { stakeUnitWei: 1e18 } })).consensus.stakeUnitWei).toBe(10n ** 18n); // a JSON number that prints as digits
     expect(p.consensus.etaUpPpm).toBe(DEFAULT_SETTLEMENT_PARAMS.consensus.etaUpPpm);
     const local = loadPolicy(LOCAL_POLICY);
     expect(local.slashAfterRounds).toBe(2);
@@ -51,6 +52,7 @@ describe("loadPolicy", () => {
     fails({ consensus: "x" }, /consensus must be an object/);
     fails({ consensus: { stakeUnitWei: "1e18" } }, /stakeUnitWei must be a whole number of wei.*got "1e18"/);
     fails({ consensus: { stakeUnitWei: -1 } }, /stakeUnitWei must be a whole number of wei/);
+    fails({ consensus: { stakeUnitWei: 1e21 } }, /stakeUnitWei must be a whole number of wei, best written as a decimal string, got 1e\+21/);
     fails({ consensus: { stakeUnitWei: "0" } }, /stakeUnitWei must be a positive bigint/);
     fails("[1]", /must hold a JSON object/);
     fails("{", /malformed policy file/);

@@ -24,9 +24,10 @@ export function loadPolicy(file?: string): SettlementParams {
   const consensus: Record<string, unknown> = { ...given };
   const unit = consensus.stakeUnitWei;
   if (unit !== undefined) {
-    const ok = (typeof unit === "string" && /^\d{1,78}$/.test(unit)) || (typeof unit === "number" && Number.isSafeInteger(unit) && unit >= 0);
-    if (!ok) throw new InputError(`policy file ${file}: consensus.stakeUnitWei must be a whole number of wei (a decimal string), got ${shown(unit)}`);
-    consensus.stakeUnitWei = BigInt(unit as string | number);
+    // A JSON number above 2^53 has already lost its exact value; it is taken only when it prints as plain digits.
+    const digits = typeof unit === "string" ? unit : typeof unit === "number" && Number.isInteger(unit) ? String(unit) : "";
+    if (!/^\d{1,78}$/.test(digits)) throw new InputError(`policy file ${file}: consensus.stakeUnitWei must be a whole number of wei, best written as a decimal string, got ${shown(unit)}`);
+    consensus.stakeUnitWei = BigInt(digits);
   }
   return settlementParams({ ...(raw as object), consensus } as Parameters<typeof settlementParams>[0]);
 }

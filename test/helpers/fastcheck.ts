@@ -4,7 +4,8 @@
  *
  * - POQ_FUZZ_SEED pins the seed. CI pins one so that a run can be reproduced exactly. Unset, each run draws a new
  *   seed, and fast-check prints the seed and the shrunk counterexample of any failure; set POQ_FUZZ_SEED to replay it.
- * - POQ_FUZZ_SCALE multiplies the number of runs of every property (`npm run fuzz:offchain` uses 25).
+ * - POQ_FUZZ_SCALE multiplies the number of runs of every property that takes its budget from `runs()` or the default (`npm run fuzz:offchain` uses 25);
+ *   the contract sequences of test/Invariants.test.ts take POQ_INVARIANT_RUNS instead.
  */
 import fc from "fast-check";
 

@@ -153,6 +153,7 @@ describe("CLI commands under bad input", () => {
     ["inference", "--dev-account", "3", "--models", "gpt4"],
     ["agents", "--config", "/nonexistent.json"],
     ["claim", "--account", "0xnot-an-address"],
+    ["claim", "--dev-account", "abc"],
     ["claim", "--rpc", "::::"],
     ["fund", "--round", "x", "--inference", "1", "--evaluator", "1"],
     ["fund", "--round", "1", "--inference", "-3", "--evaluator", "1"],
