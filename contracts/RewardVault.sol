@@ -13,7 +13,7 @@ contract RewardVault {
     using SafeERC20 for IERC20;
 
     /// @notice The caller is not the distributor that created this vault.
-    error VaultNotDistributor(address caller);
+    error RewardVaultNotDistributor(address caller);
 
     IERC20 private immutable _token;
     address private immutable _distributor;
@@ -25,7 +25,7 @@ contract RewardVault {
 
     /// @notice Sends `amount` to `to`. Only the distributor.
     function release(address to, uint256 amount) external {
-        require(msg.sender == _distributor, VaultNotDistributor(msg.sender));
+        require(msg.sender == _distributor, RewardVaultNotDistributor(msg.sender));
         _token.safeTransfer(to, amount);
     }
 

@@ -18,8 +18,8 @@ contract InvariantProbe {
         uint256 funded;
         uint256 allocated;
         uint256 rewardVaultBalance;
-        uint256 swept;
-        uint256 sweepable;
+        uint256 refunded;
+        uint256 challengesBalance;
         uint8 phase;
         uint256 totalSupply;
         uint256[] holderBalances;
@@ -27,6 +27,8 @@ contract InvariantProbe {
         uint256[] inferenceQueued;
         uint256[] evaluatorActive;
         uint256[] evaluatorQueued;
+        uint256[] relayerActive;
+        uint256[] relayerQueued;
         uint256[] claimed;
     }
 
@@ -43,9 +45,9 @@ contract InvariantProbe {
         s.vaultBalance = token.balanceOf(address(vault));
         (s.totalActive, s.totalQueued) = vault.totalStaked();
         s.distributorBalance = token.balanceOf(address(distributor));
-        (s.funded, s.allocated, s.swept) = distributor.totals();
+        (s.funded, s.allocated, s.refunded) = distributor.totals();
         s.rewardVaultBalance = token.balanceOf(distributor.vault());
-        s.sweepable = distributor.sweepable();
+        s.challengesBalance = token.balanceOf(settlement.challenges());
         s.phase = uint8(settlement.phaseOf(roundId));
         s.totalSupply = token.totalSupply();
         s.holderBalances = new uint256[](holders.length);
@@ -57,6 +59,8 @@ contract InvariantProbe {
         s.inferenceQueued = new uint256[](n);
         s.evaluatorActive = new uint256[](n);
         s.evaluatorQueued = new uint256[](n);
+        s.relayerActive = new uint256[](n);
+        s.relayerQueued = new uint256[](n);
         s.claimed = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
             IStakeVault.Stake memory inf = vault.stakeOf(accounts[i], IStakeVault.Role.Inference);
@@ -65,6 +69,9 @@ contract InvariantProbe {
             s.inferenceQueued[i] = inf.queued;
             s.evaluatorActive[i] = ev.active;
             s.evaluatorQueued[i] = ev.queued;
+            IStakeVault.Stake memory rel = vault.stakeOf(accounts[i], IStakeVault.Role.Relayer);
+            s.relayerActive[i] = rel.active;
+            s.relayerQueued[i] = rel.queued;
             s.claimed[i] = distributor.claimed(accounts[i]);
         }
     }
