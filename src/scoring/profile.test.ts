@@ -5,7 +5,8 @@ import { describe, expect, test } from "vitest";
 import { readLoggedOutputs } from "../data/logged";
 import { FileFormatError, InputError } from "../errors";
 import { calibrate } from "./calibrate";
-import { defaultProfile, loadProfile, saveProfile, validateProfile } from "./profile";
+import { loadProfile, saveProfile } from "./cli/files";
+import { defaultProfile, validateProfile } from "./profile";
 import { scoreOutputs } from "./score";
 import { QA_SAMPLE } from "./testing";
 

@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import { TASK_TYPES, type TaskType } from "../data/logged";
-import { FileFormatError, InputError, shown } from "../errors";
+import { FileFormatError, shown } from "../errors";
 import { ALL_DIMENSIONS, isDimension, type AnyDimension } from "./dimensions";
 import { emptyModelPrior, type ModelPriorTable } from "./modelPrior";
 
@@ -185,26 +184,13 @@ export function validateProfile(raw: unknown, where = "<profile>"): QualityProfi
   return raw as QualityProfile;
 }
 
-/** Reads and validates a profile file. */
-export function loadProfile(path: string): QualityProfile {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code ?? String(e)})`);
-  }
+/** Parses and validates the JSON text of a profile; `where` names the source in errors. Pure. */
+export function parseProfile(text: string, where = "<profile>"): QualityProfile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new FileFormatError(path, `malformed JSON (${(e as Error).message})`);
+    throw new FileFormatError(where, `malformed JSON (${(e as Error).message})`);
   }
-  return validateProfile(raw, path);
-}
-
-/** Validates and writes a profile as deterministic JSON. */
-export function saveProfile(path: string, profile: QualityProfile): void {
-  validateProfile(profile, path);
-  fs.writeFileSync(path, serializeProfile(profile));
+  return validateProfile(raw, where);
 }

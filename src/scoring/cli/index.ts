@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
-import { InputError } from "../errors";
-import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "./audit";
-import { calibrate } from "./calibrate";
-import { renderJson, renderTable } from "./format";
-import { judgeOutputs, resolveJudgeConfig } from "./judge";
-import { loadProfile, saveProfile } from "./profile";
+import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
+import { InputError } from "../../errors";
+import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "../audit";
+import { calibrate } from "../calibrate";
+import { renderJson, renderTable } from "../format";
+import { judgeOutputs, resolveJudgeConfig } from "./llmJudge";
+import { loadProfile, saveProfile } from "./files";
 
 /** Options of `poq audit` as commander parses them. */
 export type AuditCommandOptions = {

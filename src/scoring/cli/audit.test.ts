@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { main } from "../cli";
-import { QA_SAMPLE, SUMMARIZATION_SAMPLE } from "./testing";
+import { main } from "../../cli";
+import { QA_SAMPLE, SUMMARIZATION_SAMPLE } from "../testing";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-audit-cli-"));
 const write = (name: string, text: string) => {
@@ -93,7 +93,7 @@ describe("poq audit", () => {
 
   test("behaviour: the spawned command exits 2 without a stack trace", () => {
     const tsx = require.resolve("tsx/cli");
-    const cli = path.join(__dirname, "..", "cli.ts");
+    const cli = path.join(__dirname, "..", "..", "cli.ts");
     const r = spawnSync(process.execPath, [tsx, cli, "audit", "--cv", "5", "--eval", path.join(dir, "nope.jsonl")], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/error: .*nope\.jsonl: file not found/);
