@@ -7,7 +7,7 @@ import { emptyModelPrior, type ModelPriorTable } from "./modelPrior";
 export type Metric = "auroc" | "spearman";
 
 /** How the final weights of a task were chosen. */
-export type WeightMethod = "default" | "reliability" | "nnls" | "logistic";
+export type WeightMethod = "default" | "single" | "equal" | "reliability" | "nnls" | "logistic";
 
 export type Weights = Partial<Record<AnyDimension, number>>;
 
@@ -138,7 +138,7 @@ function validateTask(where: string, task: string, raw: unknown): TaskProfile {
   }
   check(sum > 0, where, `tasks.${task}.weights must not all be zero`);
   check(
-    t.method === "default" || t.method === "reliability" || t.method === "nnls" || t.method === "logistic",
+    ["default", "single", "equal", "reliability", "nnls", "logistic"].includes(t.method as string),
     where,
     `tasks.${task}.method is unknown`,
   );
