@@ -3,13 +3,14 @@ import { InputError } from "../errors";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { clusterIds, groupFolds } from "./folds";
 import { fnv1a } from "./prng";
+import { BINS, BUCKETS, SCALE, judgeColumn, judgeWeightsHash, outOfFoldJudge, trainJudge, type JudgeFeatures, type JudgeWeights } from "./learnedJudge";
 import { auditDimension, bootstrapWeights, centred, metricFor, metricValue } from "./metrics";
 import { fitModelPrior, modelPrior, normalizeLabel } from "./modelPrior";
 import { nnls } from "./nnls";
 import { nonNegativeLogistic } from "./logistic";
 import { applyQuantiles, fitQuantiles } from "./normalize";
 import { DEFAULT_WEIGHTS, type DimensionAudit, type Metric, type QualityProfile, type TaskProfile, type Scale, type WeightMethod, type Weights } from "./profile";
-import { compositeOf, computeDimensions, rowsByTask } from "./score";
+import { compositeOf, computeDimensionsAndFeatures, rowsByTask } from "./score";
 
 export type CalibrateOptions = {
   /** Use references (default true). */
@@ -27,6 +28,13 @@ export type CalibrateOptions = {
    * family of folds counting equally, so that a weighting wins only if it also holds off its training domain.
    */
   innerSplits?: "random" | "shift";
+  /**
+   * Train the learned judge inside the calibration (default true): out-of-fold judge scores on the training
+   * outputs, kept as a dimension only where they beat every reference-free dimension there.
+   */
+  learnedJudge?: boolean;
+  /** Receives the learned judge that `calibrate` trained on all training outputs (when some task uses it). */
+  onLearnedJudge?: (weights: JudgeWeights) => void;
   /** LLM-judge scores by output id, when the judge dimension is enabled. */
   judge?: ReadonlyMap<string, number>;
   onProgress?: (message: string) => void;
@@ -343,15 +351,80 @@ export function calibrate(train: readonly LoggedOutput[], options: CalibrateOpti
   requireLabels(train, "training set");
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const table = computeDimensions({ items: train, modelPriors: {}, useReferences, judge: options.judge });
+  const { table, features } = computeDimensionsAndFeatures({
+    items: train,
+    modelPriors: {},
+    useReferences,
+    judge: options.judge,
+    withFeatures: options.learnedJudge !== false,
+  });
   const profile: QualityProfile = { kind: "poq-quality-profile", version: 1, useReferences, tasks: {} };
+  const judges: JudgeWeights["tasks"] = {};
   for (const [task, rows] of rowsByTask(train)) {
     options.onProgress?.(`calibrating ${task} on ${rows.length} outputs`);
     const items = rows.map((r) => train[r]);
     const sub: DimensionTable = {};
     for (const d of presentDimensions(table)) sub[d] = Float64Array.from(rows, (r) => table[d]![r]);
     sub.modelPrior = outOfFoldModelPrior(items, options.priorFolds ?? 5, seed + 2);
+    if (features) {
+      const j = withLearnedJudge({ items, features: rows.map((r) => features[r]), table: sub }, undefined, useReferences, seed);
+      if (j) judges[task] = j.tasks[task];
+    }
     profile.tasks[task] = calibrateTask({ task, items, table: sub }, options);
   }
+  if (Object.keys(judges).length > 0) {
+    const weights: JudgeWeights = { kind: "poq-judge-weights", version: 1, buckets: BUCKETS, scale: SCALE, bins: BINS, tasks: judges };
+    profile.judgeWeightsHash = judgeWeightsHash(weights);
+    options.onLearnedJudge?.(weights);
+  }
   return profile;
+}
+
+/** The dimensions that never read references (the semantic dimension does when references are used). */
+function referenceFree(table: DimensionTable, useReferences: boolean): AnyDimension[] {
+  return presentDimensions(table).filter((d) => d !== "learnedJudge" && d !== "judge" && !(useReferences && d === "semantic"));
+}
+
+/**
+ * Trains the learned judge on one task's training outputs: its out-of-fold scores (3 folds by query), whether
+ * they beat every reference-free dimension of the training table (the gate that makes it a dimension), and the
+ * judge trained on all of them.
+ */
+export function learnedJudgeForTask(
+  items: readonly LoggedOutput[],
+  features: readonly JudgeFeatures[],
+  table: DimensionTable,
+  useReferences: boolean,
+  seed: number,
+): { oof: Float64Array; enabled: boolean; weights: JudgeWeights; value: number; best: number } {
+  const fold = groupFolds(
+    items.map((it) => it.queryId),
+    3,
+    seed + 3,
+  );
+  const oof = outOfFoldJudge(items, features, fold, 3);
+  const y = Float64Array.from(items, (it) => it.label!);
+  const metric = metricFor(y);
+  const value = metricValue(metric, oof, y);
+  let best = -Infinity;
+  for (const d of referenceFree(table, useReferences)) {
+    const v = metricValue(metric, table[d]!, y);
+    if (Number.isFinite(v) && v > best) best = v;
+  }
+  const weights = trainJudge(items, features);
+  return { oof, enabled: Number.isFinite(value) && value > best, weights, value, best };
+}
+
+/** Adds the learned judge's column to a training table (out of fold) and to an evaluation table, when enabled. */
+export function withLearnedJudge(
+  train: { items: readonly LoggedOutput[]; features: readonly JudgeFeatures[]; table: DimensionTable },
+  evaluation: { items: readonly LoggedOutput[]; features: readonly JudgeFeatures[]; table: DimensionTable } | undefined,
+  useReferences: boolean,
+  seed: number,
+): JudgeWeights | undefined {
+  const j = learnedJudgeForTask(train.items, train.features, train.table, useReferences, seed);
+  if (!j.enabled) return undefined;
+  train.table.learnedJudge = j.oof;
+  if (evaluation) evaluation.table.learnedJudge = judgeColumn(j.weights, evaluation.items, evaluation.features, true);
+  return j.weights;
 }

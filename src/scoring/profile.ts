@@ -65,6 +65,11 @@ export type QualityProfile = {
   version: 1;
   /** Whether the calibration used references; scoring should match. */
   useReferences: boolean;
+  /**
+   * keccak256 of the learned judge's weights file (`serializeJudgeWeights`) when the profile uses the learned judge:
+   * scoring refuses other weights, and a hash of the profile covers the judge.
+   */
+  judgeWeightsHash?: string;
   tasks: Partial<Record<TaskType, TaskProfile>>;
 };
 
@@ -76,6 +81,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<AnyDimension, number>> = {
   semantic: 0.3,
   alignment: 0.15,
   agreement: 0.2,
+  learnedJudge: 0.3,
   judge: 0.3,
 };
 
@@ -176,6 +182,7 @@ export function validateProfile(raw: unknown, where = "<profile>"): QualityProfi
   check(p.kind === "poq-quality-profile", where, `"kind" must be "poq-quality-profile"`);
   check(p.version === 1, where, `unsupported version ${shown(p.version)} (expected 1)`);
   check(typeof p.useReferences === "boolean", where, `"useReferences" must be a boolean`);
+  check(p.judgeWeightsHash === undefined || (typeof p.judgeWeightsHash === "string" && /^0x[0-9a-f]{64}$/.test(p.judgeWeightsHash)), where, `"judgeWeightsHash" must be a 0x-prefixed 32-byte hex hash`);
   check(p.tasks && typeof p.tasks === "object" && !Array.isArray(p.tasks), where, `"tasks" must be an object`);
   for (const [task, tp] of Object.entries(p.tasks as object)) {
     check((TASK_TYPES as readonly string[]).includes(task), where, `unknown task "${task}"`);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { InputError } from "../../errors";
+import { parseJudgeWeights, serializeJudgeWeights, type JudgeWeights } from "../learnedJudge";
 import { parseProfile, serializeProfile, validateProfile, type QualityProfile } from "../profile";
 
 /**
@@ -28,4 +29,14 @@ export function loadProfile(path: string): QualityProfile {
 export function saveProfile(path: string, profile: QualityProfile): void {
   validateProfile(profile, path);
   fs.writeFileSync(path, serializeProfile(profile));
+}
+
+/** Reads and validates a learned judge's weights file. */
+export function loadJudgeWeights(path: string): JudgeWeights {
+  return parseJudgeWeights(readText(path, "file"), path);
+}
+
+/** Writes a learned judge's weights as deterministic JSON. */
+export function saveJudgeWeights(path: string, weights: JudgeWeights): void {
+  fs.writeFileSync(path, serializeJudgeWeights(weights));
 }
