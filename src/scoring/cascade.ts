@@ -16,8 +16,8 @@ import { argsort } from "./stats";
  * as numbers (the command layer measures CPU time per output, and an LLM judge's price per call is configured).
  */
 export const CASCADE_STAGES: readonly { name: string; dims: readonly AnyDimension[] }[] = [
-  { name: "priors+structure", dims: ["modelPrior", "costPrior", "structure", "alignment"] },
-  { name: "semantic", dims: ["semantic"] },
+  { name: "priors+structure", dims: ["modelPrior", "costPrior", "structure"] },
+  { name: "source+references", dims: ["semantic", "alignment"] },
   { name: "agreement", dims: ["agreement"] },
   { name: "learned judge", dims: ["learnedJudge"] },
   { name: "LLM judge", dims: ["judge"] },

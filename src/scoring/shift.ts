@@ -57,6 +57,24 @@ function strata(items: readonly LoggedOutput[], rows: readonly number[], value: 
   return [lo, hi];
 }
 
+/**
+ * Difficulty strata: queries below the median of the per-query mean label against the rest, where the median is
+ * taken over the queries whose outputs were not all rated alike (so that, when most questions were answered
+ * correctly by every system, the strata still both hold right and wrong answers).
+ */
+function difficultyStrata(items: readonly LoggedOutput[], rows: readonly number[], value: Map<string, number>): [number[], number[]] {
+  const values = [...value.values()];
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const inner = values.filter((v) => v > lo && v < hi).sort((a, b) => a - b);
+  if (inner.length < 10) return strata(items, rows, value);
+  const m = quantileSorted(inner, 0.5);
+  const hard: number[] = [];
+  const easy: number[] = [];
+  for (const r of rows) (value.get(items[r].queryId)! < m ? hard : easy).push(r);
+  return [hard, easy];
+}
+
 function wordCount(text: string): number {
   return text.split(/\s+/).filter((w) => w.length > 0).length;
 }
@@ -113,7 +131,7 @@ export function shiftSplits(items: readonly LoggedOutput[], options: ShiftSplitO
     splits.push(same(task, `${task}: short ${what} -> long`, "length", [{ train: short, eval: long }]));
     splits.push(same(task, `${task}: long ${what} -> short`, "length", [{ train: long, eval: short }]));
     const difficulty = perQuery(items, rows, (g) => g.reduce((s, it) => s + (it.label ?? 0), 0) / g.length);
-    const [hard, easy] = strata(items, rows, difficulty);
+    const [hard, easy] = difficultyStrata(items, rows, difficulty);
     splits.push(same(task, `${task}: easy queries -> hard`, "difficulty", [{ train: easy, eval: hard }]));
     splits.push(same(task, `${task}: hard queries -> easy`, "difficulty", [{ train: hard, eval: easy }]));
   }

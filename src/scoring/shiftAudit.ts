@@ -1,10 +1,11 @@
 import type { LoggedOutput, TaskType } from "../data/logged";
-import { calibrateTask, outOfFoldModelPrior, type CalibrateOptions } from "./calibrate";
+import { calibrateTask, outOfFoldModelPrior, withLearnedJudge, type CalibrateOptions } from "./calibrate";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { metricFor, metricValue } from "./metrics";
 import { fitModelPrior, modelPrior } from "./modelPrior";
 import type { Metric } from "./profile";
 import { compositeOf } from "./score";
+import { judgeColumn, type JudgeFeatures } from "./learnedJudge";
 import { percentileIntervals, pairedBootstrap, sliceTable, type ShiftSplit } from "./shift";
 
 /** What a calibration method sees of its training rows. */
@@ -14,10 +15,12 @@ export type CalibrationInput = {
   /** Dimension values of `items` (model prior out of fold). */
   table: DimensionTable;
   useReferences: boolean;
+  /** The learned judge's features of `items`, when the run computed them. */
+  features?: readonly JudgeFeatures[];
 };
 
 /** Scores an evaluation batch (dimension values with the model prior from the training rows). */
-export type BatchScorer = (table: DimensionTable, items: readonly LoggedOutput[], useReferences: boolean) => Float64Array;
+export type BatchScorer = (table: DimensionTable, items: readonly LoggedOutput[], useReferences: boolean, features?: readonly JudgeFeatures[]) => Float64Array;
 
 /** A calibration method under test: fits on training rows, returns a scorer for any batch. */
 export type Calibrator = { name: string; fit: (input: CalibrationInput) => BatchScorer };
@@ -52,7 +55,7 @@ export type ShiftRunOptions = {
  */
 export function runShiftSplits(
   items: readonly LoggedOutput[],
-  tables: { references: DimensionTable; none: DimensionTable },
+  tables: { references: DimensionTable; none: DimensionTable; features?: readonly JudgeFeatures[] },
   splits: readonly ShiftSplit[],
   calibrators: readonly Calibrator[],
   options: ShiftRunOptions = {},
@@ -79,8 +82,9 @@ export function runShiftSplits(
         for (const d of presentDimensions(eTable)) dims[d] = metricValue(metric, eTable[d]!, y);
         const scores: Record<string, Float64Array> = {};
         for (const c of calibrators) {
-          const scorer = c.fit({ task: split.trainTask, items: tItems, table: tTable, useReferences: trainRefs });
-          scores[c.name] = scorer(eTable, eItems, evalRefs);
+          const f = tables.features;
+          const scorer = c.fit({ task: split.trainTask, items: tItems, table: tTable, useReferences: trainRefs, features: f && part.train.map((r) => f[r]) });
+          scores[c.name] = scorer(eTable, eItems, evalRefs, f && part.eval.map((r) => f[r]));
         }
         return { eItems, eTable, y, metric, dims, scores, part: p };
       });
@@ -152,5 +156,21 @@ export function calibrators(options: CalibrateOptions = {}): Calibrator[] {
         );
     },
   });
-  return [make("random folds", "random"), make("shift folds", "shift")];
+  const judged: Calibrator = {
+    name: "shift folds + learned judge",
+    fit: (input) => {
+      const table: DimensionTable = { ...input.table };
+      const weights = input.features ? withLearnedJudge({ items: input.items, features: input.features, table }, undefined, input.useReferences, options.seed ?? 20260301) : undefined;
+      const tp = calibrateTask({ task: input.task, items: input.items, table }, options);
+      return (evalTable, items, _refs, features) => {
+        const t = weights && features ? { ...evalTable, learnedJudge: judgeColumn(weights, items, features, true) } : evalTable;
+        return compositeOf(
+          t,
+          items.map((_, i) => i),
+          tp,
+        );
+      };
+    },
+  };
+  return [make("random folds", "random"), make("shift folds", "shift"), judged];
 }

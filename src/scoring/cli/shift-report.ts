@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
 import { InputError } from "../../errors";
-import { computeDimensions } from "../score";
+import { computeDimensions, computeDimensionsAndFeatures } from "../score";
 import { shiftSplits } from "../shift";
 import { calibrators, runShiftSplits, type ShiftResult } from "../shiftAudit";
 
@@ -63,9 +63,11 @@ export function main(argv: string[]): number {
     const items: LoggedOutput[] = files.flatMap((f) => readLoggedOutputs(f));
     const only = arg(argv, "--only");
     const t0 = performance.now();
+    const none = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences: false, withFeatures: true });
     const tables = {
       references: computeDimensions({ items, modelPriors: {}, useReferences: true }),
-      none: computeDimensions({ items, modelPriors: {}, useReferences: false }),
+      none: none.table,
+      features: none.features,
     };
     const { splits } = shiftSplits(items, { families: DEV_FAMILIES });
     const chosen = only ? splits.filter((s) => s.name.includes(only)) : splits;

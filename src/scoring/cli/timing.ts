@@ -31,14 +31,19 @@ function cpuMicros<T>(f: () => T, repeats: number): { value: T; micros: number }
  */
 export function measureStageCosts(items: readonly LoggedOutput[], useReferences: boolean, llmJudgeMicros = 0, repeats = 3): StageCosts {
   const n = Math.max(1, items.length);
+  // Tokenising outputs and queries serves every stage; references and sources only the second.
+  const bare = items.map(({ references: _r, context: _c, ...rest }) => rest);
+  const base = cpuMicros(() => prepareBatch(bare, { useReferences }), repeats);
   const prep = cpuMicros(() => prepareBatch(items, { useReferences }), repeats);
   const batch = prep.value;
   const cheap = cpuMicros(() => {
     costScores(batch);
     structureScores(batch);
+  }, repeats);
+  const semantic = cpuMicros(() => {
+    semanticScores(batch);
     alignmentScores(batch);
   }, repeats);
-  const semantic = cpuMicros(() => semanticScores(batch), repeats);
   const agreement = cpuMicros(() => agreementScores(batch), repeats);
   const inputs = { ...((st) => ({ agreementMax: st.max, agreementShare: st.share }))(peerAgreementStats(batch)), costPrior: costScores(batch), structure: structureScores(batch), faithfulness: faithfulnessScores(batch), alignment: alignmentScores(batch), agreement: agreementScores(batch) };
   const features = judgeFeatures(batch, inputs);
@@ -50,8 +55,8 @@ export function measureStageCosts(items: readonly LoggedOutput[], useReferences:
     if (weights) for (let i = 0; i < items.length; i++) judgeScore(weights.tasks[items[i].task]!, f[i]);
   }, repeats);
   return {
-    "priors+structure": (prep.micros + cheap.micros) / n,
-    semantic: semantic.micros / n,
+    "priors+structure": (base.micros + cheap.micros) / n,
+    "source+references": (Math.max(0, prep.micros - base.micros) + semantic.micros) / n,
     agreement: agreement.micros / n,
     "learned judge": judge.micros / n,
     "LLM judge": llmJudgeMicros,
