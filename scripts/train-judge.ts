@@ -5,9 +5,12 @@
  *
  * Per task type it first measures the judge's held-out quality (5-fold cross-validation split by queryId: every
  * fold scored by a judge trained on the other folds) beside every reference-free dimension on the same outputs
- * (the model prior out of fold), with a paired cluster-bootstrap interval of the difference. The judge is enabled
- * as a default dimension of a task only if it beats the best of those dimensions there. Then it trains on all
- * outputs and writes the integer weights. Deterministic: the same data give a byte-identical file.
+ * (the model prior out of fold), with a paired cluster-bootstrap interval of the difference; and on the task's
+ * shift splits (src/scoring/shift.ts), the calibrated composite with the judge (retrained inside each split)
+ * against the calibrated composite without it. The judge is enabled as a default dimension of a task only if it
+ * beats the best reference-free dimension in cross-validation and does not lower the composite on the shift
+ * splits on average. Then it trains on all outputs and writes the integer weights. Deterministic: the same data
+ * give a byte-identical file.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -19,7 +22,9 @@ import { groupFolds } from "../src/scoring/folds";
 import { judgeWeightsHash, outOfFoldJudge, serializeJudgeWeights, trainJudge } from "../src/scoring/learnedJudge";
 import { metricFor, metricValue } from "../src/scoring/metrics";
 import { computeDimensionsAndFeatures } from "../src/scoring/score";
-import { pairedBootstrap } from "../src/scoring/shift";
+import { pairedBootstrap, shiftSplits } from "../src/scoring/shift";
+import { calibrators, runShiftSplits } from "../src/scoring/shiftAudit";
+import { computeDimensions } from "../src/scoring/score";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -39,7 +44,8 @@ function main(): void {
   if (files.length === 0) throw new InputError(`${dataDir}: no .jsonl files`);
   const items: LoggedOutput[] = files.flatMap((f) => readLoggedOutputs(path.join(dataDir, f)));
   const { table, features } = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences: false, withFeatures: true });
-  const heldOut: Partial<Record<TaskType, { metric: string; judge: number; bestSingle: { name: string; value: number }; diffCi: [number, number] }>> = {};
+  const heldOut: Partial<Record<TaskType, { metric: string; judge: number; bestSingle: { name: string; value: number }; diffCi: [number, number]; shiftGain: number }>> = {};
+  const withRefs = computeDimensions({ items, modelPriors: {}, useReferences: true });
   const tasks = [...new Set(items.map((it) => it.task))].sort();
   for (const task of tasks) {
     const rows = items.flatMap((it, i) => (it.task === task ? [i] : []));
@@ -72,17 +78,26 @@ function main(): void {
       5,
     );
     process.stderr.write(`${task}: learned judge ${cmp.value.toFixed(4)} (held out), best single ${best} ${bestValue.toFixed(4)}, difference 95% CI [${cmp.diffCi[0].toFixed(4)}, ${cmp.diffCi[1].toFixed(4)}]\n`);
-    heldOut[task] = { metric, judge: cmp.value, bestSingle: { name: best, value: bestValue }, diffCi: cmp.diffCi };
+    // Shift splits of this task: the default calibration with and without the judge retrained inside.
+    const { splits } = shiftSplits(tItems, {});
+    const [, , plain, judged] = calibrators({ bootstrap: 100 });
+    const sub = (t: typeof table) => Object.fromEntries(Object.entries(t).map(([d, col]) => [d, Float64Array.from(rows, (r) => col![r])]));
+    const runs = runShiftSplits(tItems, { references: sub(withRefs), none: sub(table), features: tFeatures }, splits.filter((s) => s.kind !== "in-domain"), [plain, judged], { bootstrap: 20 });
+    const gains = runs.map((r) => r.calibrated[judged.name].value - r.calibrated[plain.name].value);
+    const shiftGain = gains.reduce((a, g) => a + g, 0) / gains.length;
+    process.stderr.write(`${task}: on ${runs.length} shifted runs the judge changes the calibrated composite by ${shiftGain >= 0 ? "+" : ""}${shiftGain.toFixed(4)} on average (worst ${Math.min(...gains).toFixed(4)})\n`);
+    heldOut[task] = { metric, judge: cmp.value, bestSingle: { name: best, value: bestValue }, diffCi: cmp.diffCi, shiftGain };
   }
   const weights = trainJudge(items, features!);
   for (const task of tasks) {
     const h = heldOut[task]!;
     const tw = weights.tasks[task]!;
-    tw.enabled = h.judge > h.bestSingle.value;
+    tw.enabled = h.judge > h.bestSingle.value && h.shiftGain >= 0;
     tw.heldOut = {
       metric: h.metric,
       judge: Math.round(h.judge * 1e4) / 1e4,
       bestSingle: { name: h.bestSingle.name, value: Math.round(h.bestSingle.value * 1e4) / 1e4 },
+      shiftGain: Math.round(h.shiftGain * 1e4) / 1e4,
     };
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -184,7 +184,7 @@ export function auditTrainEval(train: readonly LoggedOutput[], evalItems: readon
   requireLabels(evalItems, "evaluation set");
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const withFeatures = options.learnedJudge !== false;
+  const withFeatures = options.learnedJudge === true;
   const tr = computeDimensionsAndFeatures({ items: train, modelPriors: {}, useReferences, judge: options.judge, withFeatures });
   const ev = computeDimensionsAndFeatures({ items: evalItems, modelPriors: {}, useReferences, judge: options.judge, withFeatures });
   const [trainTable, evalTable] = [tr.table, ev.table];
@@ -225,7 +225,7 @@ export function auditCrossValidated(items: readonly LoggedOutput[], k: number, o
   if (!Number.isInteger(k) || k < 2) throw new InputError(`--cv needs an integer number of folds >= 2 (got ${k})`);
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const { table, features } = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences, judge: options.judge, withFeatures: options.learnedJudge !== false });
+  const { table, features } = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences, judge: options.judge, withFeatures: options.learnedJudge === true });
   const results: TaskAuditResult[] = [];
   for (const [task, rows] of rowsByTask(items)) {
     const taskItems = rows.map((r) => items[r]);

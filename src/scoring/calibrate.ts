@@ -24,13 +24,19 @@ export type CalibrateOptions = {
   innerFolds?: number;
   /**
    * How the inner validation that picks the weighting is split: "random" query folds only, or "shift" (default):
-   * random query folds plus held-out models, difficulty halves and length halves of the training set, each
-   * family of folds counting equally, so that a weighting wins only if it also holds off its training domain.
+   * random query folds plus held-out models, difficulty halves and length halves of the training set, so that a
+   * weighting wins only if it also holds off its training domain (see `innerAggregate`).
    */
   innerSplits?: "random" | "shift";
   /**
-   * Train the learned judge inside the calibration (default true): out-of-fold judge scores on the training
-   * outputs, kept as a dimension only where they beat every reference-free dimension there.
+   * How fold families combine into a candidate's score: their worst (default: a minimax choice, so that a
+   * weighting wins only if it holds in every kind of shift) or their mean.
+   */
+  innerAggregate?: "mean" | "min";
+  /**
+   * Train the learned judge inside the calibration (default false: it did not pass its gate, see
+   * docs/quality.md): out-of-fold judge scores on the training outputs, kept as a dimension only where they beat
+   * every reference-free dimension there.
    */
   learnedJudge?: boolean;
   /** Receives the learned judge that `calibrate` trained on all training outputs (when some task uses it). */
@@ -232,6 +238,7 @@ function innerCrossValidation(
   y: Float64Array,
   metric: Metric,
   cands: readonly Candidate[],
+  aggregate: "mean" | "min" = "min",
 ): Map<string, number> {
   const byFamily = new Map<string, { sums: Map<string, number>; n: number }>();
   for (const fold of folds) {
@@ -260,7 +267,10 @@ function innerCrossValidation(
   }
   const out = new Map<string, number>();
   for (const { sums, n } of byFamily.values()) {
-    for (const [key, v] of sums) out.set(key, (out.get(key) ?? 0) + v / n / byFamily.size);
+    for (const [key, v] of sums) {
+      if (aggregate === "min") out.set(key, Math.min(out.get(key) ?? Infinity, v / n));
+      else out.set(key, (out.get(key) ?? 0) + v / n / byFamily.size);
+    }
   }
   return out;
 }
@@ -301,7 +311,7 @@ export function calibrateTask(input: TaskCalibrationInput, options: CalibrateOpt
   if (kept.length === 0) return fallback;
 
   const cands = candidates(kept, table, rank, y, metric, audit);
-  const scores = innerCrossValidation(table, normalizers, innerFolds(items, y, options), y, metric, cands);
+  const scores = innerCrossValidation(table, normalizers, innerFolds(items, y, options), y, metric, cands, options.innerAggregate);
   const all = allRows(items.length);
   const results: NonNullable<TaskProfile["candidates"]> = {};
   let best: (Spec & { method: FittedMethod; scale: Scale; score: number }) | undefined;
@@ -356,7 +366,7 @@ export function calibrate(train: readonly LoggedOutput[], options: CalibrateOpti
     modelPriors: {},
     useReferences,
     judge: options.judge,
-    withFeatures: options.learnedJudge !== false,
+    withFeatures: options.learnedJudge === true,
   });
   const profile: QualityProfile = { kind: "poq-quality-profile", version: 1, useReferences, tasks: {} };
   const judges: JudgeWeights["tasks"] = {};

@@ -31,7 +31,7 @@ export type JudgeTaskWeights = {
   /** Per input: BINS bin weights, then one slope on the value (scaled by 1024). */
   inputs: Record<JudgeInput, number[]>;
   /** Held-out quality measured by the training script, and whether the judge is a default dimension. */
-  heldOut?: { metric: string; judge: number; bestSingle: { name: string; value: number } };
+  heldOut?: { metric: string; judge: number; bestSingle: { name: string; value: number }; shiftGain?: number };
   enabled: boolean;
 };
 

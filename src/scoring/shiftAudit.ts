@@ -141,13 +141,14 @@ export function runShiftSplits(
 
 /**
  * The calibrations compared on the shift splits: the weighting picked by inner validation on random query folds
- * (the earlier method), and by inner validation on shift folds (the default).
+ * (the earlier method), on shift folds by their mean, on shift folds by the worst family (the default), and the
+ * default with the learned judge trained inside the split.
  */
 export function calibrators(options: CalibrateOptions = {}): Calibrator[] {
-  const make = (name: string, innerSplits: "random" | "shift"): Calibrator => ({
+  const make = (name: string, innerSplits: "random" | "shift", innerAggregate: "mean" | "min"): Calibrator => ({
     name,
     fit: (input) => {
-      const tp = calibrateTask({ task: input.task, items: input.items, table: input.table }, { ...options, innerSplits });
+      const tp = calibrateTask({ task: input.task, items: input.items, table: input.table }, { ...options, innerSplits, innerAggregate });
       return (table, items) =>
         compositeOf(
           table,
@@ -157,7 +158,7 @@ export function calibrators(options: CalibrateOptions = {}): Calibrator[] {
     },
   });
   const judged: Calibrator = {
-    name: "shift folds + learned judge",
+    name: "shift folds, worst + learned judge",
     fit: (input) => {
       const table: DimensionTable = { ...input.table };
       const weights = input.features ? withLearnedJudge({ items: input.items, features: input.features, table }, undefined, input.useReferences, options.seed ?? 20260301) : undefined;
@@ -172,5 +173,5 @@ export function calibrators(options: CalibrateOptions = {}): Calibrator[] {
       };
     },
   };
-  return [make("random folds", "random"), make("shift folds", "shift"), judged];
+  return [make("random folds", "random", "mean"), make("shift folds, mean", "shift", "mean"), make("shift folds, worst", "shift", "min"), judged];
 }

@@ -20,7 +20,7 @@ export type AuditCommandOptions = {
   seed?: string;
   bootstrap?: string;
   quiet?: boolean;
-  learnedJudge: boolean;
+  learnedJudge?: boolean;
   cascade?: boolean;
   cpuPrice?: string;
   judgePrice?: string;
@@ -148,7 +148,7 @@ export function registerAudit(program: Command): void {
     .option("--cascade", "also fit the scoring cascade on --train and report each stage's accuracy and cost (JSON: a \"cascade\" key)")
     .option("--cpu-price <usd>", `cascade cost of CPU time, USD per CPU-hour (default ${DEFAULT_CPU_PRICE})`)
     .option("--judge-price <usd>", "cascade cost of one LLM-judge call, USD (default 0)")
-    .option("--no-learned-judge", "do not train the learned reference-free judge inside the calibration")
+    .option("--learned-judge", "train the learned reference-free judge inside the calibration and use it as a dimension where it beats the reference-free dimensions")
     .option("--judge-weights <file>", "learned judge weights: read with --profile, written with --save-profile (default: beside the profile)")
     .option("--judge-url <url>", "enable the LLM judge: OpenAI-compatible base URL (or POQ_JUDGE_URL)")
     .option("--judge-model <name>", "LLM judge model (or POQ_JUDGE_MODEL)")
