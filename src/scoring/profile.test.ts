@@ -50,4 +50,14 @@ describe("quality profile", () => {
     fs.writeFileSync(f, "{nope");
     expect(() => loadProfile(f)).toThrow(FileFormatError);
   });
+
+  test("behaviour: a profile that pins a learned judge refuses to score without those weights", () => {
+    const qa = readLoggedOutputs(QA_SAMPLE);
+    const profile = { ...defaultProfile(), judgeWeightsHash: `0x${"ab".repeat(32)}` };
+    expect(() => validateProfile(profile)).not.toThrow();
+    expect(() => validateProfile({ ...profile, judgeWeightsHash: "abc" })).toThrow(/judgeWeightsHash/);
+    expect(() => scoreOutputs(qa, profile)).toThrow(/pass its weights/);
+    const weights = { kind: "poq-judge-weights" as const, version: 1 as const, buckets: 0, scale: 0, bins: 0, tasks: {} };
+    expect(() => scoreOutputs(qa, profile, { learnedJudge: weights })).toThrow(/differ from the profile's/);
+  });
 });
