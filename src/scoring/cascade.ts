@@ -1,5 +1,6 @@
 import type { LoggedOutput, TaskType } from "../data/logged";
-import { calibrateTask, type CalibrateOptions } from "./calibrate";
+import { calibrateTask, DEFAULT_SEED, type CalibrateOptions } from "./calibrate";
+import { groupFolds } from "./folds";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { metricFor, metricValue } from "./metrics";
 import { normalizeLabel } from "./modelPrior";
@@ -138,11 +139,48 @@ export function runCascade(cascade: Cascade, table: DimensionTable, costs: reado
   return { scores, stopped, reached, costPerOutput: cost / n };
 }
 
+/** Stage calibrations and maps fitted on some rows of a training set. */
+function fitStages(task: TaskType, items: readonly LoggedOutput[], table: DimensionTable, options: CalibrateOptions): { stages: CascadeStage[]; names: string[] } {
+  const present = presentDimensions(table);
+  const y = Float64Array.from(items, (it) => normalizeLabel(task, it.label!));
+  const rows = items.map((_, i) => i);
+  const stages: CascadeStage[] = [];
+  const dims: AnyDimension[] = [];
+  for (const st of CASCADE_STAGES) {
+    const added = st.dims.filter((d) => present.includes(d));
+    if (added.length === 0) continue;
+    dims.push(...added);
+    const sub: DimensionTable = {};
+    for (const d of dims) sub[d] = table[d];
+    const profile = calibrateTask({ task, items, table: sub }, options);
+    const map = fitStageMap(compositeOf(sub, rows, profile), y);
+    stages.push({ name: st.name, dims: dims.slice(), profile, map, threshold: Infinity });
+  }
+  return { stages, names: stages.map((s) => s.name) };
+}
+
+/** Per stage, the uncertainty at quantile level q of the given rows (q = 0: nobody stops early). */
+function thresholdsAt(stages: readonly CascadeStage[], table: DimensionTable, q: number): number[] {
+  const n = table[presentDimensions(table)[0]]!.length;
+  const rows = Array.from({ length: n }, (_, i) => i);
+  return stages.map((st) => {
+    if (q === 0) return -1;
+    const u = Float64Array.from(applyStageMap(st.map, compositeOf(table, rows, st.profile)).uncertainty).sort();
+    return u[Math.min(u.length - 1, Math.floor(q * (u.length - 1)))];
+  });
+}
+
+function subset(table: DimensionTable, rows: readonly number[]): DimensionTable {
+  const out: DimensionTable = {};
+  for (const d of presentDimensions(table)) out[d] = Float64Array.from(rows, (r) => table[d]![r]);
+  return out;
+}
+
 /**
- * Fits a cascade on one task's training outputs: per stage, the calibration over the dimensions computed so far
- * and its stage map; then the thresholds: the cheapest choice (on the training outputs, over a grid of uncertainty
- * quantiles, the same quantile at every stage) whose metric stays within `tolerance` of scoring every output with
- * every stage.
+ * Fits a cascade on one task's training outputs. The thresholds are chosen on held-out training queries: the
+ * stages are fitted on one half of the queries, and on the other half the cheapest uncertainty quantile (the same
+ * level at every stage, on a grid of 5% steps) whose metric stays within `tolerance` of scoring every output with
+ * every stage is kept. The stages are then refitted on all training outputs, with thresholds at that quantile.
  */
 export function fitCascade(
   task: TaskType,
@@ -151,41 +189,36 @@ export function fitCascade(
   costs: (stage: string) => number,
   options: CalibrateOptions & { tolerance?: number } = {},
 ): { cascade: Cascade; stageCosts: number[] } {
-  const present = presentDimensions(table);
-  const y = Float64Array.from(items, (it) => normalizeLabel(task, it.label!));
-  const raw = Float64Array.from(items, (it) => it.label!);
-  const metric = metricFor(raw);
-  const rows = items.map((_, i) => i);
-  const stages: CascadeStage[] = [];
-  const stageCosts: number[] = [];
-  const dims: AnyDimension[] = [];
-  const uncertainties: Float64Array[] = [];
-  for (const st of CASCADE_STAGES) {
-    const added = st.dims.filter((d) => present.includes(d));
-    if (added.length === 0) continue;
-    dims.push(...added);
-    const sub: DimensionTable = {};
-    for (const d of dims) sub[d] = table[d];
-    const profile = calibrateTask({ task, items, table: sub }, options);
-    const comp = compositeOf(sub, rows, profile);
-    const map = fitStageMap(comp, y);
-    uncertainties.push(applyStageMap(map, comp).uncertainty);
-    stages.push({ name: st.name, dims: dims.slice(), profile, map, threshold: Infinity });
-    stageCosts.push(costs(st.name));
-  }
-  const cascade: Cascade = { task, stages };
-  const full = metricValue(metric, runCascade(cascade, table, stageCosts, stages.map((_, s) => (s === stages.length - 1 ? Infinity : -1))).scores, raw);
   const tolerance = options.tolerance ?? 0.005;
-  let best: { thresholds: number[]; cost: number } | undefined;
-  for (let q = 0; q <= 20; q++) {
-    const thresholds = uncertainties.map((u) => {
-      const s = Float64Array.from(u).sort();
-      return q === 0 ? -1 : s[Math.min(s.length - 1, Math.floor((q / 20) * (s.length - 1)))];
-    });
-    const run = runCascade(cascade, table, stageCosts, thresholds);
+  const fold = groupFolds(
+    items.map((it) => it.queryId),
+    2,
+    (options.seed ?? DEFAULT_SEED) + 5,
+  );
+  const a = items.flatMap((_, i) => (fold[i] === 0 ? [i] : []));
+  const b = items.flatMap((_, i) => (fold[i] === 1 ? [i] : []));
+  const fitted = fitStages(
+    task,
+    a.map((r) => items[r]),
+    subset(table, a),
+    options,
+  );
+  const stageCosts = fitted.names.map(costs);
+  const held = subset(table, b);
+  const raw = b.map((r) => items[r].label!);
+  const metric = metricFor(raw);
+  const half: Cascade = { task, stages: fitted.stages };
+  const last = fitted.stages.length - 1;
+  const full = metricValue(metric, runCascade(half, held, stageCosts, fitted.stages.map((_, s) => (s === last ? Infinity : -1))).scores, raw);
+  let best = { q: 0, cost: Infinity };
+  for (let k = 0; k <= 20; k++) {
+    const q = k / 20;
+    const run = runCascade(half, held, stageCosts, thresholdsAt(fitted.stages, held, q));
     const v = metricValue(metric, run.scores, raw);
-    if (v >= full - tolerance && (!best || run.costPerOutput < best.cost)) best = { thresholds, cost: run.costPerOutput };
+    if (v >= full - tolerance && run.costPerOutput < best.cost) best = { q, cost: run.costPerOutput };
   }
-  stages.forEach((s, k) => (s.threshold = best ? best.thresholds[k] : -1));
-  return { cascade, stageCosts };
+  const { stages } = fitStages(task, items, table, options);
+  const thresholds = thresholdsAt(stages, table, best.q);
+  stages.forEach((s, k) => (s.threshold = thresholds[k]));
+  return { cascade: { task, stages }, stageCosts };
 }

@@ -22,3 +22,16 @@ export { calibrate, DEFAULT_SEED, type CalibrateOptions } from "./calibrate";
 export { scoreOutputs, computeDimensions, type ScoredOutput, type ScoreOptions } from "./score";
 export { auditTrainEval, auditCrossValidated, type TaskAuditResult, type AuditOptions } from "./audit";
 export { fitModelPrior, modelPrior, type ModelPriorTable } from "./modelPrior";
+export {
+  trainJudge,
+  judgeColumn,
+  judgeFeatures,
+  judgeScore,
+  judgeWeightsHash,
+  parseJudgeWeights,
+  serializeJudgeWeights,
+  type JudgeWeights,
+} from "./learnedJudge";
+export { fitCascade, runCascade, CASCADE_STAGES, type Cascade, type CascadeRun } from "./cascade";
+export { shiftSplits, pairedBootstrap, type ShiftSplit } from "./shift";
+export { runShiftSplits, calibrators, type ShiftResult } from "./shiftAudit";
