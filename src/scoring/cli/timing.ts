@@ -3,7 +3,7 @@ import { agreementScores, peerAgreementStats } from "../agreement";
 import { alignmentScores } from "../alignment";
 import { prepareBatch } from "../batch";
 import { costScores } from "../cost";
-import { judgeFeatures, judgeScore, trainJudge } from "../learnedJudge";
+import { BINS, BUCKETS, JUDGE_INPUTS, judgeFeatures, judgeScore, type JudgeTaskWeights } from "../learnedJudge";
 import { structureScores } from "../structure";
 import { faithfulnessScores, semanticScores } from "../semantic";
 
@@ -46,13 +46,13 @@ export function measureStageCosts(items: readonly LoggedOutput[], useReferences:
   }, repeats);
   const agreement = cpuMicros(() => agreementScores(batch), repeats);
   const inputs = { ...((st) => ({ agreementMax: st.max, agreementShare: st.share }))(peerAgreementStats(batch)), costPrior: costScores(batch), structure: structureScores(batch), faithfulness: faithfulnessScores(batch), alignment: alignmentScores(batch), agreement: agreementScores(batch) };
-  const features = judgeFeatures(batch, inputs);
-  const labelled = items.filter((it) => it.label !== undefined);
-  const weights = labelled.length === items.length ? trainJudge(items, features, { epochs: 1 }) : undefined;
+  // Inference costs the same whatever the weights: time it with zero weights (no labels are read here).
+  const zero: JudgeTaskWeights = { bias: 0, ngrams: new Array<number>(BUCKETS).fill(0), inputs: {} as JudgeTaskWeights["inputs"], enabled: true };
+  for (const d of JUDGE_INPUTS) zero.inputs[d] = new Array<number>(BINS + 1).fill(0);
   const judge = cpuMicros(() => {
     const st = peerAgreementStats(batch);
     const f = judgeFeatures(batch, { ...inputs, agreementMax: st.max, agreementShare: st.share, faithfulness: faithfulnessScores(batch) });
-    if (weights) for (let i = 0; i < items.length; i++) judgeScore(weights.tasks[items[i].task]!, f[i]);
+    for (let i = 0; i < items.length; i++) judgeScore(zero, f[i]);
   }, repeats);
   return {
     "priors+structure": (base.micros + cheap.micros) / n,
