@@ -178,9 +178,10 @@ function subset(table: DimensionTable, rows: readonly number[]): DimensionTable 
 
 /**
  * Fits a cascade on one task's training outputs. The thresholds are chosen on held-out training queries: the
- * stages are fitted on one half of the queries, and on the other half the cheapest uncertainty quantile (the same
- * level at every stage, on a grid of 5% steps) whose metric stays within `tolerance` of scoring every output with
- * every stage is kept. The stages are then refitted on all training outputs, with thresholds at that quantile.
+ * stages are fitted on one half of the queries and scored on the other, both ways round, and the cheapest
+ * uncertainty quantile (the same level at every stage, on a grid of 5% steps) whose metric stays within
+ * `tolerance` of scoring every output with every stage on both halves is kept. The stages are then refitted on all
+ * training outputs, with thresholds at that quantile.
  */
 export function fitCascade(
   task: TaskType,
@@ -195,30 +196,39 @@ export function fitCascade(
     2,
     (options.seed ?? DEFAULT_SEED) + 5,
   );
-  const a = items.flatMap((_, i) => (fold[i] === 0 ? [i] : []));
-  const b = items.flatMap((_, i) => (fold[i] === 1 ? [i] : []));
-  const fitted = fitStages(
-    task,
-    a.map((r) => items[r]),
-    subset(table, a),
-    options,
-  );
-  const stageCosts = fitted.names.map(costs);
-  const held = subset(table, b);
-  const raw = b.map((r) => items[r].label!);
-  const metric = metricFor(raw);
-  const half: Cascade = { task, stages: fitted.stages };
-  const last = fitted.stages.length - 1;
-  const full = metricValue(metric, runCascade(half, held, stageCosts, fitted.stages.map((_, s) => (s === last ? Infinity : -1))).scores, raw);
-  let best = { q: 0, cost: Infinity };
-  for (let k = 0; k <= 20; k++) {
-    const q = k / 20;
-    const run = runCascade(half, held, stageCosts, thresholdsAt(fitted.stages, held, q));
-    const v = metricValue(metric, run.scores, raw);
-    if (v >= full - tolerance && run.costPerOutput < best.cost) best = { q, cost: run.costPerOutput };
+  const halves = [0, 1].map((h) => items.flatMap((_, i) => (fold[i] === h ? [i] : [])));
+  const present = presentDimensions(table);
+  const stageCosts = CASCADE_STAGES.filter((st) => st.dims.some((d) => present.includes(d))).map((st) => costs(st.name));
+  // For each uncertainty level, the cost and whether the tolerance holds, with each half fitted and the other
+  // scored; a level is eligible only if it holds both ways.
+  const ok = new Array<boolean>(21).fill(true);
+  const cost = new Array<number>(21).fill(0);
+  for (const [fitRows, testRows] of [
+    [halves[0], halves[1]],
+    [halves[1], halves[0]],
+  ]) {
+    const fitted = fitStages(
+      task,
+      fitRows.map((r) => items[r]),
+      subset(table, fitRows),
+      options,
+    );
+    const held = subset(table, testRows);
+    const raw = testRows.map((r) => items[r].label!);
+    const metric = metricFor(raw);
+    const half: Cascade = { task, stages: fitted.stages };
+    const last = fitted.stages.length - 1;
+    const full = metricValue(metric, runCascade(half, held, stageCosts, fitted.stages.map((_, s) => (s === last ? Infinity : -1))).scores, raw);
+    for (let k = 0; k <= 20; k++) {
+      const run = runCascade(half, held, stageCosts, thresholdsAt(fitted.stages, held, k / 20));
+      if (!(metricValue(metric, run.scores, raw) >= full - tolerance)) ok[k] = false;
+      cost[k] += run.costPerOutput / 2;
+    }
   }
+  let best = 0;
+  for (let k = 1; k <= 20; k++) if (ok[k] && cost[k] < cost[best]) best = k;
   const { stages } = fitStages(task, items, table, options);
-  const thresholds = thresholdsAt(stages, table, best.q);
+  const thresholds = thresholdsAt(stages, table, best / 20);
   stages.forEach((s, k) => (s.threshold = thresholds[k]));
   return { cascade: { task, stages }, stageCosts };
 }
