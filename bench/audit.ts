@@ -1,7 +1,8 @@
 /**
  * Benchmark hook of the quality audit: the 5-fold cross-validated audit (with references) of both dev files of
- * `dataDir` (summeval-dev.jsonl and evouna-tq-dev.jsonl), timed end to end including file parsing. `limit` keeps
- * the first outputs of each file (the smoke mode).
+ * `dataDir` (summeval-dev.jsonl and evouna-tq-dev.jsonl), with the learned judge trained inside every calibration
+ * (out of fold) and scored as a dimension, timed end to end including file parsing. `limit` keeps the first
+ * outputs of each file (the smoke mode); `learnedJudge: false` times the audit without the judge.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,7 +22,10 @@ export function benchFiles(dataDir: string): string[] {
     .map((f) => path.join(dataDir, f));
 }
 
-export function benchAudit(dataDir: string, options: { limit?: number } = {}): Timing & { outputs: number; outputsPerSecond: number; ms: number } {
+export function benchAudit(
+  dataDir: string,
+  options: { limit?: number; learnedJudge?: boolean } = {},
+): Timing & { outputs: number; outputsPerSecond: number; ms: number } {
   let outputs = 0;
   const t = measure(() => {
     outputs = 0;
@@ -32,7 +36,7 @@ export function benchAudit(dataDir: string, options: { limit?: number } = {}): T
       const queries = new Map<string, Set<string>>();
       for (const it of items) (queries.get(it.task) ?? queries.set(it.task, new Set()).get(it.task)!).add(it.queryId);
       const folds = Math.min(5, ...[...queries.values()].map((q) => q.size));
-      auditCrossValidated(items, folds, { useReferences: true });
+      auditCrossValidated(items, folds, { useReferences: true, learnedJudge: options.learnedJudge ?? true });
       outputs += items.length;
     }
   });
@@ -40,6 +44,7 @@ export function benchAudit(dataDir: string, options: { limit?: number } = {}): T
 }
 
 if (require.main === module) {
-  const r = benchAudit(process.argv[2] ?? path.join(__dirname, "..", "..", "shared", "data"));
-  process.stdout.write(`${JSON.stringify({ name: "audit", ...r })}\n`);
+  const dir = process.argv[2] ?? path.join(__dirname, "..", "..", "shared", "data");
+  process.stdout.write(`${JSON.stringify({ name: "audit (learned judge)", ...benchAudit(dir) })}\n`);
+  process.stdout.write(`${JSON.stringify({ name: "audit (no learned judge)", ...benchAudit(dir, { learnedJudge: false }) })}\n`);
 }

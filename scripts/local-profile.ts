@@ -10,7 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { readLoggedOutputs } from "../src/data/logged";
 import { InputError } from "../src/errors";
-import { calibrate, saveProfile } from "../src/scoring";
+import { calibrate } from "../src/scoring";
+import { saveProfile } from "../src/scoring/cli/files";
 
 const ROOT = path.join(__dirname, "..");
 const SAMPLES = path.join(ROOT, "data", "samples");

@@ -9,7 +9,8 @@ import { chainTime, Phase, readRound, rewardBooks, type RoundView } from "../cha
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import { metricFor, metricValue } from "../scoring/metrics";
-import { defaultProfile, loadProfile, type Metric } from "../scoring/profile";
+import { defaultProfile, type Metric } from "../scoring/profile";
+import { loadProfile } from "../scoring/cli/files";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";

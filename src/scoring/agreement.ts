@@ -74,3 +74,32 @@ export function agreementScores(batch: Batch, options: AgreementOptions = {}): F
     return peer * hedge * spreadFactor(options.evaluatorScores?.get(p.item.id));
   });
 }
+
+/**
+ * Peer statistics beside the mean agreement: the largest pairwise agreement with one peer, and the share of peers
+ * that agree with the output (pairwise agreement at least 0.5): how many other systems back the same answer.
+ * 0.5 without peers. Inputs of the learned judge.
+ */
+export function peerAgreementStats(batch: Batch): { max: Float64Array; share: Float64Array } {
+  const n = batch.items.length;
+  const max = new Float64Array(n).fill(0.5);
+  const share = new Float64Array(n).fill(0.5);
+  batch.items.forEach((p, i) => {
+    if (p.out.ids.length === 0) {
+      max[i] = 0;
+      share[i] = 0;
+      return;
+    }
+    if (p.peers.length === 0) return;
+    let m = 0;
+    let agree = 0;
+    for (const j of p.peers) {
+      const a = pairAgreement(p, batch.items[j]);
+      if (a > m) m = a;
+      if (a >= 0.5) agree++;
+    }
+    max[i] = m;
+    share[i] = agree / p.peers.length;
+  });
+  return { max, share };
+}

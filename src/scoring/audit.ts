@@ -1,12 +1,14 @@
 import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
-import { calibrateTask, DEFAULT_SEED, outOfFoldModelPrior, requireLabels, type CalibrateOptions } from "./calibrate";
+import { calibrateTask, DEFAULT_SEED, outOfFoldModelPrior, requireLabels, withLearnedJudge, type CalibrateOptions } from "./calibrate";
+import { judgeColumn, judgeWeightsHash, type JudgeWeights } from "./learnedJudge";
+import { fitCascade, runCascade } from "./cascade";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { groupFolds } from "./folds";
 import { metricFor, metricValue } from "./metrics";
 import { modelPrior } from "./modelPrior";
 import { DEFAULT_WEIGHTS, type Metric, type QualityProfile, type TaskProfile, type Weights } from "./profile";
-import { compositeOf, computeDimensions, rowsByTask } from "./score";
+import { compositeOf, computeDimensionsAndFeatures, rowsByTask } from "./score";
 
 /** What `poq audit` reports for one task type (the JSON object of `--json`, plus details for the table). */
 export type TaskAuditResult = {
@@ -20,6 +22,8 @@ export type TaskAuditResult = {
   bestSingle: { name: AnyDimension; value: number };
   /** Unweighted mean of all dimensions (raw values). */
   consensus: number;
+  /** With `cascadeCosts`: the cascade's accuracy and cost (train/eval audits). */
+  cascade?: CascadeReport;
   detail: AuditDetail;
 };
 
@@ -40,8 +44,50 @@ export type AuditDetail = {
   calibrations: number;
 };
 
-/** Calibration options; `judge` holds LLM-judge scores by id for the training and the evaluated outputs. */
-export type AuditOptions = CalibrateOptions;
+/**
+ * Calibration options; `judge` holds LLM-judge scores by id for the training and the evaluated outputs;
+ * `learnedJudgeWeights` the learned judge of a saved profile (`auditWithProfile`).
+ */
+export type AuditOptions = CalibrateOptions & {
+  learnedJudgeWeights?: JudgeWeights;
+  /** Run the cascade too, with these costs per output of each stage (by stage name, in any one unit). */
+  cascadeCosts?: Record<string, number>;
+};
+
+/** The cascade's report: each stage alone, scoring every output with every stage, and the cascade. */
+export type CascadeReport = {
+  stages: { name: string; dims: AnyDimension[]; value: number; costPerOutput: number; reached: number }[];
+  all: { value: number; costPerOutput: number };
+  cascade: { value: number; costPerOutput: number; costShare: number };
+};
+
+function cascadeReport(
+  task: TaskType,
+  train: { items: readonly LoggedOutput[]; table: DimensionTable },
+  evaluation: { items: readonly LoggedOutput[]; table: DimensionTable },
+  costs: Record<string, number>,
+  options: AuditOptions,
+): CascadeReport {
+  const { cascade, stageCosts } = fitCascade(task, train.items, train.table, (name) => costs[name] ?? 0, options);
+  const y = evaluation.items.map((it) => it.label!);
+  const metric = metricFor(y);
+  const rows = evaluation.items.map((_, i) => i);
+  const run = runCascade(cascade, evaluation.table, stageCosts);
+  const everything = runCascade(
+    cascade,
+    evaluation.table,
+    stageCosts,
+    cascade.stages.map((_, s) => (s === cascade.stages.length - 1 ? Infinity : -1)),
+  );
+  let cum = 0;
+  const stages = cascade.stages.map((st, s) => {
+    cum += stageCosts[s];
+    return { name: st.name, dims: st.dims, value: metricValue(metric, compositeOf(evaluation.table, rows, st.profile), y), costPerOutput: cum, reached: run.reached[s] };
+  });
+  const all = { value: metricValue(metric, everything.scores, y), costPerOutput: everything.costPerOutput };
+  const value = metricValue(metric, run.scores, y);
+  return { stages, all, cascade: { value, costPerOutput: run.costPerOutput, costShare: all.costPerOutput > 0 ? run.costPerOutput / all.costPerOutput : NaN } };
+}
 
 type Evaluation = { dimensions: Partial<Record<AnyDimension, number>>; def: number; cal: number; consensus: number };
 
@@ -138,8 +184,10 @@ export function auditTrainEval(train: readonly LoggedOutput[], evalItems: readon
   requireLabels(evalItems, "evaluation set");
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const trainTable = computeDimensions({ items: train, modelPriors: {}, useReferences, judge: options.judge });
-  const evalTable = computeDimensions({ items: evalItems, modelPriors: {}, useReferences, judge: options.judge });
+  const withFeatures = options.learnedJudge === true;
+  const tr = computeDimensionsAndFeatures({ items: train, modelPriors: {}, useReferences, judge: options.judge, withFeatures });
+  const ev = computeDimensionsAndFeatures({ items: evalItems, modelPriors: {}, useReferences, judge: options.judge, withFeatures });
+  const [trainTable, evalTable] = [tr.table, ev.table];
   const trainRows = rowsByTask(train);
   const results: TaskAuditResult[] = [];
   for (const [task, rows] of rowsByTask(evalItems)) {
@@ -149,11 +197,20 @@ export function auditTrainEval(train: readonly LoggedOutput[], evalItems: readon
     const tItems = tRows.map((r) => train[r]);
     const tTable = slice(trainTable, tRows);
     tTable.modelPrior = outOfFoldModelPrior(tItems, options.priorFolds ?? 5, seed + 2);
+    const eItems = rows.map((r) => evalItems[r]);
+    const eTable = slice(evalTable, rows);
+    if (tr.features && ev.features) {
+      const tf = tRows.map((r) => tr.features![r]);
+      const ef = rows.map((r) => ev.features![r]);
+      withLearnedJudge({ items: tItems, features: tf, table: tTable }, { items: eItems, features: ef, table: eTable }, useReferences, seed);
+    }
     const tp = calibrateTask({ task, items: tItems, table: tTable }, options);
     options.onProgress?.(`evaluating ${task} on ${rows.length} outputs`);
-    const eItems = rows.map((r) => evalItems[r]);
-    const ev = evaluate(withModelPrior(slice(evalTable, rows), eItems, tp), eItems, tp);
-    results.push(summarise(task, eItems, [ev], [tp], 0));
+    const withPrior = withModelPrior(eTable, eItems, tp);
+    const result = evaluate(withPrior, eItems, tp);
+    const summary = summarise(task, eItems, [result], [tp], 0);
+    if (options.cascadeCosts) summary.cascade = cascadeReport(task, { items: tItems, table: tTable }, { items: eItems, table: withPrior }, options.cascadeCosts, options);
+    results.push(summary);
   }
   return results;
 }
@@ -168,7 +225,7 @@ export function auditCrossValidated(items: readonly LoggedOutput[], k: number, o
   if (!Number.isInteger(k) || k < 2) throw new InputError(`--cv needs an integer number of folds >= 2 (got ${k})`);
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const table = computeDimensions({ items, modelPriors: {}, useReferences, judge: options.judge });
+  const { table, features } = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences, judge: options.judge, withFeatures: options.learnedJudge === true });
   const results: TaskAuditResult[] = [];
   for (const [task, rows] of rowsByTask(items)) {
     const taskItems = rows.map((r) => items[r]);
@@ -192,9 +249,14 @@ export function auditCrossValidated(items: readonly LoggedOutput[], k: number, o
       const tItems = trainRows.map((r) => taskItems[r]);
       const tTable = slice(taskTable, trainRows);
       tTable.modelPrior = outOfFoldModelPrior(tItems, options.priorFolds ?? 5, seed + 2);
-      const tp = calibrateTask({ task, items: tItems, table: tTable }, options);
       const eItems = testRows.map((r) => taskItems[r]);
-      evals.push(evaluate(withModelPrior(slice(taskTable, testRows), eItems, tp), eItems, tp));
+      const eTable = slice(taskTable, testRows);
+      if (features) {
+        const f = (r: number) => features[rows[r]];
+        withLearnedJudge({ items: tItems, features: trainRows.map(f), table: tTable }, { items: eItems, features: testRows.map(f), table: eTable }, useReferences, seed);
+      }
+      const tp = calibrateTask({ task, items: tItems, table: tTable }, options);
+      evals.push(evaluate(withModelPrior(eTable, eItems, tp), eItems, tp));
       profiles.push(tp);
     }
     results.push(summarise(task, taskItems, evals, profiles, k));
@@ -206,7 +268,19 @@ export function auditCrossValidated(items: readonly LoggedOutput[], k: number, o
 export function auditWithProfile(evalItems: readonly LoggedOutput[], profile: QualityProfile, options: AuditOptions = {}): TaskAuditResult[] {
   requireLabels(evalItems, "evaluation set");
   const useReferences = options.useReferences ?? profile.useReferences;
-  const evalTable = computeDimensions({ items: evalItems, modelPriors: {}, useReferences, judge: options.judge });
+  let learnedJudge: JudgeWeights | undefined;
+  if (profile.judgeWeightsHash !== undefined) {
+    learnedJudge = options.learnedJudgeWeights;
+    if (!learnedJudge) throw new InputError(`the profile uses the learned judge ${profile.judgeWeightsHash}: give its weights (--judge-weights FILE)`);
+    const hash = judgeWeightsHash(learnedJudge);
+    if (hash !== profile.judgeWeightsHash) throw new InputError(`learned judge weights ${hash} differ from the profile's ${profile.judgeWeightsHash}`);
+  }
+  const { table: evalTable, features } = computeDimensionsAndFeatures({ items: evalItems, modelPriors: {}, useReferences, judge: options.judge, withFeatures: !!learnedJudge });
+  if (learnedJudge && features) {
+    const col = judgeColumn(learnedJudge, evalItems, features, true);
+    const usedBy = Object.keys(learnedJudge.tasks);
+    evalTable.learnedJudge = Float64Array.from(evalItems, (it, i) => (usedBy.includes(it.task) ? col[i] : 0.5));
+  }
   const results: TaskAuditResult[] = [];
   for (const [task, rows] of rowsByTask(evalItems)) {
     const tp = profile.tasks[task];

@@ -55,3 +55,22 @@ describe("calibration", () => {
     expect(() => calibrate([unlabelled])).toThrow(/has no label/);
   });
 });
+
+describe("calibration under shift", () => {
+  test("behaviour: a dimension whose relation to quality reverses between models loses its weight under shift folds", () => {
+    const table = computeDimensions({ items: qa, modelPriors: {}, useReferences: false });
+    const rng = mulberry32(5);
+    const models = [...new Set(qa.map((it) => it.model))].sort();
+    // Strongly right on three models, reversed on the other two: a random-fold fit trusts it, held-out models do not.
+    table.costPrior = Float64Array.from(qa, (it) => {
+      const sign = models.indexOf(it.model) < 3 ? 1 : -1;
+      return 0.5 + 0.4 * sign * (it.label! - 0.5) + 0.2 * rng();
+    });
+    table.modelPrior = Float64Array.from(qa, () => 0.5);
+    const random = calibrateTask({ task: "qa", items: qa, table }, { bootstrap: 50, innerSplits: "random", innerAggregate: "mean" });
+    const shift = calibrateTask({ task: "qa", items: qa, table }, { bootstrap: 50 });
+    expect(random.weights.costPrior ?? 0).toBeGreaterThan(0.05);
+    expect(shift.weights.costPrior ?? 0).toBe(0);
+    expect(Object.keys(shift.candidates!)).toEqual(expect.arrayContaining(["single/rank", "equal/rank"]));
+  });
+});

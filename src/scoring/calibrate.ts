@@ -2,13 +2,15 @@ import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { clusterIds, groupFolds } from "./folds";
+import { fnv1a } from "./prng";
+import { BINS, BUCKETS, SCALE, judgeColumn, judgeWeightsHash, outOfFoldJudge, trainJudge, type JudgeFeatures, type JudgeWeights } from "./learnedJudge";
 import { auditDimension, bootstrapWeights, centred, metricFor, metricValue } from "./metrics";
 import { fitModelPrior, modelPrior, normalizeLabel } from "./modelPrior";
 import { nnls } from "./nnls";
 import { nonNegativeLogistic } from "./logistic";
 import { applyQuantiles, fitQuantiles } from "./normalize";
 import { DEFAULT_WEIGHTS, type DimensionAudit, type Metric, type QualityProfile, type TaskProfile, type Scale, type WeightMethod, type Weights } from "./profile";
-import { compositeOf, computeDimensions, rowsByTask } from "./score";
+import { compositeOf, computeDimensionsAndFeatures, rowsByTask } from "./score";
 
 export type CalibrateOptions = {
   /** Use references (default true). */
@@ -20,6 +22,25 @@ export type CalibrateOptions = {
   /** Folds for the out-of-fold model prior and the inner cross-validation of the weights (default 5 and 3). */
   priorFolds?: number;
   innerFolds?: number;
+  /**
+   * How the inner validation that picks the weighting is split: "random" query folds only, or "shift" (default):
+   * random query folds plus held-out models, difficulty halves and length halves of the training set, so that a
+   * weighting wins only if it also holds off its training domain (see `innerAggregate`).
+   */
+  innerSplits?: "random" | "shift";
+  /**
+   * How fold families combine into a candidate's score: their worst (default: a minimax choice, so that a
+   * weighting wins only if it holds in every kind of shift) or their mean.
+   */
+  innerAggregate?: "mean" | "min";
+  /**
+   * Train the learned judge inside the calibration (default false: it did not pass its gate, see
+   * docs/quality.md): out-of-fold judge scores on the training outputs, kept as a dimension only where they beat
+   * every reference-free dimension there.
+   */
+  learnedJudge?: boolean;
+  /** Receives the learned judge that `calibrate` trained on all training outputs (when some task uses it). */
+  onLearnedJudge?: (weights: JudgeWeights) => void;
   /** LLM-judge scores by output id, when the judge dimension is enabled. */
   judge?: ReadonlyMap<string, number>;
   onProgress?: (message: string) => void;
@@ -65,6 +86,7 @@ function candidates(
   rank: DimensionTable,
   y: Float64Array,
   metric: Metric,
+  audit: Partial<Record<AnyDimension, DimensionAudit>>,
 ): Candidate[] {
   // Columns are sliced once per row set (the inner folds and the full set) and shared by every candidate.
   const cache = new Map<DimensionTable, WeakMap<readonly number[], Float64Array[]>>();
@@ -105,6 +127,17 @@ function candidates(
     return l;
   };
   const out: Candidate[] = [];
+  // The robust priors: the most trusted dimension alone (highest lower bound of its interval), and the equal-weight
+  // rank average of the kept dimensions.
+  const single = kept.reduce((a, b) => (audit[b]!.ci[0] > audit[a]!.ci[0] ? b : a));
+  out.push({ method: "single", scale: "rank", fit: () => ({ weights: { [single]: 1 }, rankShare: { [single]: 1 } }) });
+  const equal: Weights = {};
+  const equalShare: Spec["rankShare"] = {};
+  for (const d of kept) {
+    equal[d] = 1 / kept.length;
+    equalShare[d] = 1;
+  }
+  out.push({ method: "equal", scale: "rank", fit: () => ({ weights: equal, rankShare: equalShare }) });
   for (const scale of ["raw", "rank"] as const) {
     const rankShare: Spec["rankShare"] = {};
     if (scale === "rank") for (const d of kept) rankShare[d] = 1;
@@ -131,37 +164,115 @@ function allRows(n: number): number[] {
 /** The dimensions' scales a fit may use: raw values, ranks (the training CDF), or both mixed per dimension. */
 export const SCALES = ["raw", "rank", "mixed"] as const;
 
-/** Inner cross-validated score (centred metric) of every candidate, keyed "method/scale". */
+/** One inner validation fold: rows to fit on, rows to test on, and whether the test rows' models count as unseen. */
+type InnerFold = { family: string; fit: number[]; test: number[]; unseenModels?: boolean };
+
+/** Splits a list of queries into halves by a per-query value (ties broken by a hash of the query). */
+function halves(items: readonly LoggedOutput[], value: (group: LoggedOutput[]) => number): [Set<string>, Set<string>] {
+  const groups = new Map<string, LoggedOutput[]>();
+  for (const it of items) (groups.get(it.queryId) ?? groups.set(it.queryId, []).get(it.queryId)!).push(it);
+  const v = new Map<string, number>();
+  for (const [q, g] of groups) v.set(q, value(g));
+  const order = [...v.keys()].sort((a, b) => v.get(a)! - v.get(b)! || fnv1a(a) - fnv1a(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const cut = Math.floor(order.length / 2);
+  return [new Set(order.slice(0, cut)), new Set(order.slice(cut))];
+}
+
+/**
+ * The inner validation folds of a training set: k random query folds, and with `shift` also each model held out
+ * (when there are at least three), and both directions of the difficulty halves (mean label of a query's
+ * outputs) and of the length halves (source or question length).
+ */
+function innerFolds(items: readonly LoggedOutput[], y: Float64Array, options: CalibrateOptions): InnerFold[] {
+  const k = options.innerFolds ?? 3;
+  const inner = groupFolds(
+    items.map((it) => it.queryId),
+    k,
+    (options.seed ?? DEFAULT_SEED) + 1,
+  );
+  const folds: InnerFold[] = [];
+  for (let f = 0; f < k; f++) {
+    const fit: number[] = [];
+    const test: number[] = [];
+    inner.forEach((fold, r) => (fold === f ? test : fit).push(r));
+    folds.push({ family: "random", fit, test });
+  }
+  if ((options.innerSplits ?? "shift") === "random") return folds;
+  const models = [...new Set(items.map((it) => it.model))].sort();
+  if (models.length >= 3) {
+    for (const m of models) {
+      const fit: number[] = [];
+      const test: number[] = [];
+      items.forEach((it, r) => (it.model === m ? test : fit).push(r));
+      folds.push({ family: "models", fit, test, unseenModels: true });
+    }
+  }
+  const index = new Map(items.map((it, r) => [it, r]));
+  const strata: [string, (g: LoggedOutput[]) => number][] = [
+    ["difficulty", (g) => g.reduce((s, it) => s + y[index.get(it)!], 0) / g.length],
+    ["length", (g) => (g[0].context ?? g[0].query).length],
+  ];
+  for (const [family, value] of strata) {
+    const [lo, hi] = halves(items, value);
+    for (const [a, b] of [
+      [lo, hi],
+      [hi, lo],
+    ]) {
+      const fit: number[] = [];
+      const test: number[] = [];
+      items.forEach((it, r) => (a.has(it.queryId) ? fit : b.has(it.queryId) ? test : undefined)?.push(r));
+      folds.push({ family, fit, test });
+    }
+  }
+  return folds;
+}
+
+/**
+ * Inner validated score (centred metric) of every candidate, keyed "method/scale": the mean over fold families
+ * of the mean over each family's folds. A fold whose test rows leave a candidate's metric undefined is skipped.
+ */
 function innerCrossValidation(
   table: DimensionTable,
   normalizers: TaskProfile["normalizers"],
-  queryIds: readonly string[],
+  folds: readonly InnerFold[],
   y: Float64Array,
   metric: Metric,
   cands: readonly Candidate[],
-  options: CalibrateOptions,
+  aggregate: "mean" | "min" = "min",
 ): Map<string, number> {
-  const k = options.innerFolds ?? 3;
-  const inner = groupFolds(queryIds, k, (options.seed ?? DEFAULT_SEED) + 1);
-  const sums = new Map<string, number>();
-  let folds = 0;
-  for (let f = 0; f < k; f++) {
-    const fitRows: number[] = [];
-    const testRows: number[] = [];
-    inner.forEach((fold, r) => (fold === f ? testRows : fitRows).push(r));
+  const byFamily = new Map<string, { sums: Map<string, number>; n: number }>();
+  for (const fold of folds) {
+    const { fit: fitRows, test: testRows } = fold;
     if (testRows.length < 2 || fitRows.length < 2) continue;
     const yTest = Float64Array.from(testRows, (r) => y[r]);
+    let view = table;
+    if (fold.unseenModels && table.modelPrior) {
+      // The held-out model is unknown to the fit: its prior is the fit rows' mean prior, a constant.
+      let m = 0;
+      for (const r of fitRows) m += table.modelPrior[r];
+      m /= fitRows.length;
+      const prior = Float64Array.from(table.modelPrior);
+      for (const r of testRows) prior[r] = m;
+      view = { ...table, modelPrior: prior };
+    }
     const values = cands.map((c) => {
       const spec = c.fit(fitRows);
       if (Object.keys(spec.weights).length === 0) return NaN;
-      return centred(metric, metricValue(metric, compositeOf(table, testRows, { ...spec, normalizers }), yTest));
+      return centred(metric, metricValue(metric, compositeOf(view, testRows, { ...spec, normalizers }), yTest));
     });
     if (values.some((v) => !Number.isFinite(v))) continue;
-    cands.forEach((c, i) => sums.set(`${c.method}/${c.scale}`, (sums.get(`${c.method}/${c.scale}`) ?? 0) + values[i]));
-    folds++;
+    const fam = byFamily.get(fold.family) ?? byFamily.set(fold.family, { sums: new Map(), n: 0 }).get(fold.family)!;
+    cands.forEach((c, i) => fam.sums.set(`${c.method}/${c.scale}`, (fam.sums.get(`${c.method}/${c.scale}`) ?? 0) + values[i]));
+    fam.n++;
   }
-  for (const [key, v] of sums) sums.set(key, v / folds);
-  return sums;
+  const out = new Map<string, number>();
+  for (const { sums, n } of byFamily.values()) {
+    for (const [key, v] of sums) {
+      if (aggregate === "min") out.set(key, Math.min(out.get(key) ?? Infinity, v / n));
+      else out.set(key, (out.get(key) ?? 0) + v / n / byFamily.size);
+    }
+  }
+  return out;
 }
 
 /**
@@ -199,8 +310,8 @@ export function calibrateTask(input: TaskCalibrationInput, options: CalibrateOpt
   const fallback: TaskProfile = { ...base, weights: { ...DEFAULT_WEIGHTS }, method: "default", scale: "raw", rankShare: {} };
   if (kept.length === 0) return fallback;
 
-  const cands = candidates(kept, table, rank, y, metric);
-  const scores = innerCrossValidation(table, normalizers, queryIds, y, metric, cands, options);
+  const cands = candidates(kept, table, rank, y, metric, audit);
+  const scores = innerCrossValidation(table, normalizers, innerFolds(items, y, options), y, metric, cands, options.innerAggregate);
   const all = allRows(items.length);
   const results: NonNullable<TaskProfile["candidates"]> = {};
   let best: (Spec & { method: FittedMethod; scale: Scale; score: number }) | undefined;
@@ -250,15 +361,80 @@ export function calibrate(train: readonly LoggedOutput[], options: CalibrateOpti
   requireLabels(train, "training set");
   const useReferences = options.useReferences ?? true;
   const seed = options.seed ?? DEFAULT_SEED;
-  const table = computeDimensions({ items: train, modelPriors: {}, useReferences, judge: options.judge });
+  const { table, features } = computeDimensionsAndFeatures({
+    items: train,
+    modelPriors: {},
+    useReferences,
+    judge: options.judge,
+    withFeatures: options.learnedJudge === true,
+  });
   const profile: QualityProfile = { kind: "poq-quality-profile", version: 1, useReferences, tasks: {} };
+  const judges: JudgeWeights["tasks"] = {};
   for (const [task, rows] of rowsByTask(train)) {
     options.onProgress?.(`calibrating ${task} on ${rows.length} outputs`);
     const items = rows.map((r) => train[r]);
     const sub: DimensionTable = {};
     for (const d of presentDimensions(table)) sub[d] = Float64Array.from(rows, (r) => table[d]![r]);
     sub.modelPrior = outOfFoldModelPrior(items, options.priorFolds ?? 5, seed + 2);
+    if (features) {
+      const j = withLearnedJudge({ items, features: rows.map((r) => features[r]), table: sub }, undefined, useReferences, seed);
+      if (j) judges[task] = j.tasks[task];
+    }
     profile.tasks[task] = calibrateTask({ task, items, table: sub }, options);
   }
+  if (Object.keys(judges).length > 0) {
+    const weights: JudgeWeights = { kind: "poq-judge-weights", version: 1, buckets: BUCKETS, scale: SCALE, bins: BINS, tasks: judges };
+    profile.judgeWeightsHash = judgeWeightsHash(weights);
+    options.onLearnedJudge?.(weights);
+  }
   return profile;
+}
+
+/** The dimensions that never read references (the semantic dimension does when references are used). */
+function referenceFree(table: DimensionTable, useReferences: boolean): AnyDimension[] {
+  return presentDimensions(table).filter((d) => d !== "learnedJudge" && d !== "judge" && !(useReferences && d === "semantic"));
+}
+
+/**
+ * Trains the learned judge on one task's training outputs: its out-of-fold scores (3 folds by query), whether
+ * they beat every reference-free dimension of the training table (the gate that makes it a dimension), and the
+ * judge trained on all of them.
+ */
+export function learnedJudgeForTask(
+  items: readonly LoggedOutput[],
+  features: readonly JudgeFeatures[],
+  table: DimensionTable,
+  useReferences: boolean,
+  seed: number,
+): { oof: Float64Array; enabled: boolean; weights: JudgeWeights; value: number; best: number } {
+  const fold = groupFolds(
+    items.map((it) => it.queryId),
+    3,
+    seed + 3,
+  );
+  const oof = outOfFoldJudge(items, features, fold, 3);
+  const y = Float64Array.from(items, (it) => it.label!);
+  const metric = metricFor(y);
+  const value = metricValue(metric, oof, y);
+  let best = -Infinity;
+  for (const d of referenceFree(table, useReferences)) {
+    const v = metricValue(metric, table[d]!, y);
+    if (Number.isFinite(v) && v > best) best = v;
+  }
+  const weights = trainJudge(items, features);
+  return { oof, enabled: Number.isFinite(value) && value > best, weights, value, best };
+}
+
+/** Adds the learned judge's column to a training table (out of fold) and to an evaluation table, when enabled. */
+export function withLearnedJudge(
+  train: { items: readonly LoggedOutput[]; features: readonly JudgeFeatures[]; table: DimensionTable },
+  evaluation: { items: readonly LoggedOutput[]; features: readonly JudgeFeatures[]; table: DimensionTable } | undefined,
+  useReferences: boolean,
+  seed: number,
+): JudgeWeights | undefined {
+  const j = learnedJudgeForTask(train.items, train.features, train.table, useReferences, seed);
+  if (!j.enabled) return undefined;
+  train.table.learnedJudge = j.oof;
+  if (evaluation) evaluation.table.learnedJudge = judgeColumn(j.weights, evaluation.items, evaluation.features, true);
+  return j.weights;
 }

@@ -2,8 +2,11 @@
 export const DIMENSIONS = ["modelPrior", "costPrior", "structure", "semantic", "alignment", "agreement"] as const;
 export type DimensionName = (typeof DIMENSIONS)[number];
 
-/** Dimensions computed only on request: the LLM judge needs a network endpoint. */
-export const EXTRA_DIMENSIONS = ["judge"] as const;
+/**
+ * Dimensions computed only on request: the learned judge needs its weights (trained on labelled history), the
+ * LLM judge a network endpoint.
+ */
+export const EXTRA_DIMENSIONS = ["learnedJudge", "judge"] as const;
 export type ExtraDimensionName = (typeof EXTRA_DIMENSIONS)[number];
 
 export type AnyDimension = DimensionName | ExtraDimensionName;

@@ -5,7 +5,8 @@ import { describe, expect, test } from "vitest";
 import { readLoggedOutputs } from "../data/logged";
 import { FileFormatError, InputError } from "../errors";
 import { calibrate } from "./calibrate";
-import { defaultProfile, loadProfile, saveProfile, validateProfile } from "./profile";
+import { loadProfile, saveProfile } from "./cli/files";
+import { defaultProfile, validateProfile } from "./profile";
 import { scoreOutputs } from "./score";
 import { QA_SAMPLE } from "./testing";
 
@@ -48,5 +49,15 @@ describe("quality profile", () => {
     const f = path.join(dir, "bad.json");
     fs.writeFileSync(f, "{nope");
     expect(() => loadProfile(f)).toThrow(FileFormatError);
+  });
+
+  test("behaviour: a profile that pins a learned judge refuses to score without those weights", () => {
+    const qa = readLoggedOutputs(QA_SAMPLE);
+    const profile = { ...defaultProfile(), judgeWeightsHash: `0x${"ab".repeat(32)}` };
+    expect(() => validateProfile(profile)).not.toThrow();
+    expect(() => validateProfile({ ...profile, judgeWeightsHash: "abc" })).toThrow(/judgeWeightsHash/);
+    expect(() => scoreOutputs(qa, profile)).toThrow(/pass its weights/);
+    const weights = { kind: "poq-judge-weights" as const, version: 1 as const, buckets: 0, scale: 0, bins: 0, tasks: {} };
+    expect(() => scoreOutputs(qa, profile, { learnedJudge: weights })).toThrow(/differ from the profile's/);
   });
 });

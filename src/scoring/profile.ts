@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import { TASK_TYPES, type TaskType } from "../data/logged";
-import { FileFormatError, InputError, shown } from "../errors";
+import { FileFormatError, shown } from "../errors";
 import { ALL_DIMENSIONS, isDimension, type AnyDimension } from "./dimensions";
 import { emptyModelPrior, type ModelPriorTable } from "./modelPrior";
 
@@ -8,7 +7,7 @@ import { emptyModelPrior, type ModelPriorTable } from "./modelPrior";
 export type Metric = "auroc" | "spearman";
 
 /** How the final weights of a task were chosen. */
-export type WeightMethod = "default" | "reliability" | "nnls" | "logistic";
+export type WeightMethod = "default" | "single" | "equal" | "reliability" | "nnls" | "logistic";
 
 export type Weights = Partial<Record<AnyDimension, number>>;
 
@@ -66,6 +65,11 @@ export type QualityProfile = {
   version: 1;
   /** Whether the calibration used references; scoring should match. */
   useReferences: boolean;
+  /**
+   * keccak256 of the learned judge's weights file (`serializeJudgeWeights`) when the profile uses the learned judge:
+   * scoring refuses other weights, and a hash of the profile covers the judge.
+   */
+  judgeWeightsHash?: string;
   tasks: Partial<Record<TaskType, TaskProfile>>;
 };
 
@@ -77,6 +81,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<AnyDimension, number>> = {
   semantic: 0.3,
   alignment: 0.15,
   agreement: 0.2,
+  learnedJudge: 0.3,
   judge: 0.3,
 };
 
@@ -139,7 +144,7 @@ function validateTask(where: string, task: string, raw: unknown): TaskProfile {
   }
   check(sum > 0, where, `tasks.${task}.weights must not all be zero`);
   check(
-    t.method === "default" || t.method === "reliability" || t.method === "nnls" || t.method === "logistic",
+    ["default", "single", "equal", "reliability", "nnls", "logistic"].includes(t.method as string),
     where,
     `tasks.${task}.method is unknown`,
   );
@@ -177,6 +182,7 @@ export function validateProfile(raw: unknown, where = "<profile>"): QualityProfi
   check(p.kind === "poq-quality-profile", where, `"kind" must be "poq-quality-profile"`);
   check(p.version === 1, where, `unsupported version ${shown(p.version)} (expected 1)`);
   check(typeof p.useReferences === "boolean", where, `"useReferences" must be a boolean`);
+  check(p.judgeWeightsHash === undefined || (typeof p.judgeWeightsHash === "string" && /^0x[0-9a-f]{64}$/.test(p.judgeWeightsHash)), where, `"judgeWeightsHash" must be a 0x-prefixed 32-byte hex hash`);
   check(p.tasks && typeof p.tasks === "object" && !Array.isArray(p.tasks), where, `"tasks" must be an object`);
   for (const [task, tp] of Object.entries(p.tasks as object)) {
     check((TASK_TYPES as readonly string[]).includes(task), where, `unknown task "${task}"`);
@@ -185,26 +191,13 @@ export function validateProfile(raw: unknown, where = "<profile>"): QualityProfi
   return raw as QualityProfile;
 }
 
-/** Reads and validates a profile file. */
-export function loadProfile(path: string): QualityProfile {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code ?? String(e)})`);
-  }
+/** Parses and validates the JSON text of a profile; `where` names the source in errors. Pure. */
+export function parseProfile(text: string, where = "<profile>"): QualityProfile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new FileFormatError(path, `malformed JSON (${(e as Error).message})`);
+    throw new FileFormatError(where, `malformed JSON (${(e as Error).message})`);
   }
-  return validateProfile(raw, path);
-}
-
-/** Validates and writes a profile as deterministic JSON. */
-export function saveProfile(path: string, profile: QualityProfile): void {
-  validateProfile(profile, path);
-  fs.writeFileSync(path, serializeProfile(profile));
+  return validateProfile(raw, where);
 }

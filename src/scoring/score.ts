@@ -1,6 +1,6 @@
 import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
-import { agreementScores } from "./agreement";
+import { agreementScores, peerAgreementStats } from "./agreement";
 import { alignmentScores } from "./alignment";
 import { prepareBatch } from "./batch";
 import { costScores } from "./cost";
@@ -8,13 +8,16 @@ import { DIMENSIONS, presentDimensions, type DimensionName, type DimensionTable,
 import { modelPriorScores, type ModelPriorTable } from "./modelPrior";
 import { applyQuantiles } from "./normalize";
 import { defaultTaskProfile, type CompositeSpec, type QualityProfile } from "./profile";
-import { semanticScores } from "./semantic";
+import { faithfulnessScores, semanticScores } from "./semantic";
+import { judgeColumn, judgeFeatures, judgeWeightsHash, type JudgeFeatures, type JudgeWeights } from "./learnedJudge";
 import { structureScores } from "./structure";
 
 export type ScoreOptions = {
   /** Use the `references` field where present (default: the profile's `useReferences`). */
   useReferences?: boolean;
-  /** LLM-judge scores in [0, 1] by output id (see `judge.ts`); adds the `judge` dimension. */
+  /** The learned judge's weights; adds the `learnedJudge` dimension (tasks whose weights are enabled). */
+  learnedJudge?: JudgeWeights;
+  /** LLM-judge scores in [0, 1] by output id (see `cli/llmJudge.ts`); adds the `judge` dimension. */
   judge?: ReadonlyMap<string, number>;
   /** Scores (0..10) already given by evaluators, by output id; feeds the uncertainty part of agreement. */
   evaluatorScores?: ReadonlyMap<string, readonly number[]>;
@@ -35,6 +38,30 @@ export type ComputeDimensionsParameters = {
 
 /** Raw values of every dimension for a batch (pure; depends only on the batch and the model-prior tables). */
 export function computeDimensions(params: ComputeDimensionsParameters): DimensionTable {
+  return computeDimensionsAndFeatures(params).table;
+}
+
+/** The learned judge's features of a batch whose built-in dimensions are in `table` (see `learnedJudge.ts`). */
+function featuresOf(batch: ReturnType<typeof prepareBatch>, table: DimensionTable): JudgeFeatures[] {
+  const peers = peerAgreementStats(batch);
+  return judgeFeatures(batch, {
+    agreementMax: peers.max,
+    agreementShare: peers.share,
+    costPrior: table.costPrior!,
+    structure: table.structure!,
+    faithfulness: faithfulnessScores(batch),
+    alignment: table.alignment!,
+    agreement: table.agreement!,
+  });
+}
+
+/**
+ * Raw dimension values and, with `withFeatures`, the learned judge's features of every output (computed from the
+ * same tokenised batch).
+ */
+export function computeDimensionsAndFeatures(
+  params: ComputeDimensionsParameters & { withFeatures?: boolean },
+): { table: DimensionTable; features?: JudgeFeatures[] } {
   const batch = prepareBatch(params.items, { useReferences: params.useReferences });
   const table: DimensionTable = {
     modelPrior: modelPriorScores(batch, params.modelPriors),
@@ -44,6 +71,8 @@ export function computeDimensions(params: ComputeDimensionsParameters): Dimensio
     alignment: alignmentScores(batch),
     agreement: agreementScores(batch, { evaluatorScores: params.evaluatorScores }),
   };
+  const features = params.withFeatures || params.learnedJudge ? featuresOf(batch, table) : undefined;
+  if (params.learnedJudge) table.learnedJudge = judgeColumn(params.learnedJudge, params.items, features!);
   if (params.judge) {
     const judge = params.judge;
     table.judge = Float64Array.from(params.items, (it) => {
@@ -52,7 +81,7 @@ export function computeDimensions(params: ComputeDimensionsParameters): Dimensio
       return Math.min(1, Math.max(0, v));
     });
   }
-  return table;
+  return { table, features };
 }
 
 /**
@@ -101,6 +130,11 @@ export function scoreOutputs(
   profile: QualityProfile,
   options: ScoreOptions = {},
 ): ScoredOutput[] {
+  if (profile.judgeWeightsHash !== undefined) {
+    if (!options.learnedJudge) throw new InputError(`the profile uses the learned judge ${profile.judgeWeightsHash}: pass its weights`);
+    const hash = judgeWeightsHash(options.learnedJudge);
+    if (hash !== profile.judgeWeightsHash) throw new InputError(`learned judge weights ${hash} differ from the profile's ${profile.judgeWeightsHash}`);
+  }
   const modelPriors: ComputeDimensionsParameters["modelPriors"] = {};
   for (const [t, tp] of Object.entries(profile.tasks)) modelPriors[t as TaskType] = tp!.modelPrior;
   const table = computeDimensions({
@@ -108,6 +142,7 @@ export function scoreOutputs(
     modelPriors,
     useReferences: options.useReferences ?? profile.useReferences,
     judge: options.judge,
+    learnedJudge: profile.judgeWeightsHash !== undefined ? options.learnedJudge : undefined,
     evaluatorScores: options.evaluatorScores,
   });
   const composite = new Float64Array(items.length);
@@ -119,6 +154,7 @@ export function scoreOutputs(
   return items.map((it, i) => {
     const dims = {} as ScoredOutput["dims"];
     for (const d of DIMENSIONS) dims[d] = table[d]![i];
+    if (table.learnedJudge) dims.learnedJudge = table.learnedJudge[i];
     if (table.judge) dims.judge = table.judge[i];
     return { id: it.id, dims, composite: composite[i] };
   });

@@ -120,3 +120,18 @@ export function semanticScores(batch: Batch): Float64Array {
     return 0.5;
   });
 }
+
+/** Faithfulness to the source alone (references ignored), 0.5 without a source: a reference-free input. */
+export function faithfulnessScores(batch: Batch): Float64Array {
+  const bigramCache = new Map<string, Set<number>>();
+  return Float64Array.from(batch.items, (p) => {
+    if (!p.context || p.item.context === undefined || p.context.ids.length === 0) return 0.5;
+    if (p.out.ids.length === 0) return 0;
+    let sourceBigrams = bigramCache.get(p.item.context);
+    if (!sourceBigrams) {
+      sourceBigrams = ngramSet(p.context.ids, 2);
+      bigramCache.set(p.item.context, sourceBigrams);
+    }
+    return faithfulness(p.out, p.context, sourceBigrams);
+  });
+}

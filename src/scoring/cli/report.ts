@@ -1,7 +1,7 @@
 /**
  * Regenerates the audit tables of docs/quality.md:
  *
- *   npx tsx src/scoring/report.ts --data-dir ../shared/data [--folds 5] [--write docs/quality.md]
+ *   npx tsx src/scoring/cli/report.ts --data-dir ../shared/data [--folds 5] [--write docs/quality.md]
  *
  * Runs the k-fold cross-validated audit (split by queryId) of every logged-output file of the directory that the
  * report knows, with and without references, and prints Markdown. With --write, the text between the
@@ -9,10 +9,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs } from "../data/logged";
-import { InputError } from "../errors";
-import { auditCrossValidated, type TaskAuditResult } from "./audit";
-import { ALL_DIMENSIONS } from "./dimensions";
+import { readLoggedOutputs } from "../../data/logged";
+import { InputError } from "../../errors";
+import { auditCrossValidated, type TaskAuditResult } from "../audit";
+import { ALL_DIMENSIONS } from "../dimensions";
 
 /** The files the report audits, with the target of each configuration (from the issue). */
 export const REPORT_FILES = [
@@ -47,7 +47,7 @@ export function runReport(dataDir: string, folds = 5): ReportRow[] {
 export function renderReport(rows: readonly ReportRow[], folds: number): string {
   const out: string[] = [];
   out.push(`Cross-validated (${folds} folds split by \`queryId\`), means over folds. Reproduce with`);
-  out.push("`npx tsx src/scoring/report.ts --data-dir ../shared/data` (or `npx poq audit --cv 5 --eval FILE [--no-references]`).", "");
+  out.push("`npx tsx src/scoring/cli/report.ts --data-dir ../shared/data` (or `npx poq audit --cv 5 --eval FILE [--no-references]`).", "");
   out.push("| file | references | metric | calibrated | default | best single | consensus | target |");
   out.push("|---|---|---|---|---|---|---|---|");
   for (const r of rows) {

@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { main } from "../cli";
-import { QA_SAMPLE, SUMMARIZATION_SAMPLE } from "./testing";
+import { main } from "../../cli";
+import { QA_SAMPLE, SUMMARIZATION_SAMPLE } from "../testing";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-audit-cli-"));
 const write = (name: string, text: string) => {
@@ -80,6 +80,9 @@ describe("poq audit", () => {
     ["no calibration source", () => ["--eval", QA_SAMPLE], /give --train FILE/],
     ["a bad fold count", () => ["--cv", "x", "--eval", QA_SAMPLE], /--cv must be an integer >= 2/],
     ["too few queries for the folds", () => ["--cv", "5", "--eval", SUMMARIZATION_SAMPLE], /only 3 distinct queries/],
+    ["a cascade without a training set", () => ["--cv", "4", "--eval", QA_SAMPLE, "--cascade"], /--cascade needs --train/],
+    ["a negative CPU price", () => ["--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--cascade", "--cpu-price", "-1"], /--cpu-price must be a non-negative number/],
+    ["malformed judge weights", () => ["--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--judge-weights", write("w.json", "{ no")], /w\.json: malformed JSON/],
   ];
   for (const [what, args, message] of errors) {
     test(`behaviour: ${what} is a clear error with a non-zero exit`, async () => {
@@ -93,11 +96,53 @@ describe("poq audit", () => {
 
   test("behaviour: the spawned command exits 2 without a stack trace", () => {
     const tsx = require.resolve("tsx/cli");
-    const cli = path.join(__dirname, "..", "cli.ts");
+    const cli = path.join(__dirname, "..", "..", "cli.ts");
     const r = spawnSync(process.execPath, [tsx, cli, "audit", "--cv", "5", "--eval", path.join(dir, "nope.jsonl")], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/error: .*nope\.jsonl: file not found/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("behaviour: --cascade adds each stage's accuracy and cost (JSON: a cascade key) and keeps the other keys", async () => {
+    const r = await run("--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--json", "--bootstrap", "20", "--cascade", "--cpu-price", "1");
+    expect(r.code).toBe(0);
+    const obj = JSON.parse(r.out);
+    expect(Object.keys(obj)).toEqual(["task", "metric", "n", "dimensions", "composite", "bestSingle", "consensus", "cascade"]);
+    expect(obj.cascade.stages.map((s: { name: string }) => s.name)).toEqual(["priors+structure", "source+references", "agreement"]);
+    expect(obj.cascade.all.costPerOutput).toBeGreaterThan(0);
+    expect(obj.cascade.cascade.costPerOutput).toBeLessThanOrEqual(obj.cascade.all.costPerOutput);
+    const t = await run("--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--bootstrap", "20", "--cascade");
+    expect(t.out).toMatch(/all stages: .* cascade: .*% of the cost/);
+  });
+
+  test("behaviour: --learned-judge trains the judge inside; a saved profile pins its weights and --profile checks them", async () => {
+    // Synthetic history in which a word of the answer, and nothing the built-in dimensions read, tells right from
+    // wrong: the judge learns it and passes its gate.
+    const lines: string[] = [];
+    for (let q = 0; q < 80; q++) {
+      for (let k = 0; k < 3; k++) {
+        const right = (q + k) % 2 === 0;
+        const output = `${right ? "zebra" : "walrus"} number ${(q * 7 + k) % 13} of the ${["red", "blue", "green"][k]} kind`;
+        lines.push(JSON.stringify({ id: `s${q}:${k}`, task: "qa", queryId: `s${q}`, query: `Which animal is case ${q}?`, output, model: `m${k}`, label: right ? 1 : 0 }));
+      }
+    }
+    const data = write("synthetic.jsonl", `${lines.join("\n")}\n`);
+    const file = path.join(dir, "pj.json");
+    const judgeFile = path.join(dir, "pj.judge.json");
+    const a = await run("--train", data, "--eval", data, "--json", "--bootstrap", "20", "--learned-judge", "--save-profile", file);
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.out).dimensions.learnedJudge).toBeGreaterThan(0.9);
+    const profile = JSON.parse(fs.readFileSync(file, "utf8"));
+    expect(profile.judgeWeightsHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(fs.existsSync(judgeFile)).toBe(true);
+    const missing = await run("--profile", file, "--eval", data, "--json");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/uses the learned judge/);
+    const ok = await run("--profile", file, "--eval", data, "--json", "--judge-weights", judgeFile);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out).dimensions.learnedJudge).toBeGreaterThan(0.9);
+    const without = await run("--train", data, "--eval", data, "--json", "--bootstrap", "20");
+    expect(JSON.parse(without.out).dimensions.learnedJudge).toBeUndefined();
   });
 
   test("behaviour: --judge-url adds the LLM-judge dimension", async () => {

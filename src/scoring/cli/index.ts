@@ -1,11 +1,12 @@
 import type { Command } from "commander";
-import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
-import { InputError } from "../errors";
-import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "./audit";
-import { calibrate } from "./calibrate";
-import { renderJson, renderTable } from "./format";
-import { judgeOutputs, resolveJudgeConfig } from "./judge";
-import { loadProfile, saveProfile } from "./profile";
+import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
+import { InputError } from "../../errors";
+import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "../audit";
+import { calibrate } from "../calibrate";
+import { renderCascade, renderJson, renderTable } from "../format";
+import { measureStageCosts } from "./timing";
+import { judgeOutputs, resolveJudgeConfig } from "./llmJudge";
+import { loadJudgeWeights, loadProfile, saveJudgeWeights, saveProfile } from "./files";
 
 /** Options of `poq audit` as commander parses them. */
 export type AuditCommandOptions = {
@@ -19,6 +20,11 @@ export type AuditCommandOptions = {
   seed?: string;
   bootstrap?: string;
   quiet?: boolean;
+  learnedJudge?: boolean;
+  cascade?: boolean;
+  cpuPrice?: string;
+  judgePrice?: string;
+  judgeWeights?: string;
   judgeUrl?: string;
   judgeModel?: string;
   judgeTimeout?: string;
@@ -38,6 +44,16 @@ function intOption(name: string, value: string | undefined, min: number): number
   return n;
 }
 
+function numberOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} must be a non-negative number (got "${value}")`);
+  return n;
+}
+
+/** Default price of CPU time in the cascade's cost, USD per CPU-hour. */
+export const DEFAULT_CPU_PRICE = 0.05;
+
 /** Runs `poq audit`; returns the results it printed. */
 export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): Promise<TaskAuditResult[]> {
   const folds = intOption("--cv", opts.cv, 2);
@@ -45,6 +61,7 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
   if (modes === 0) throw new InputError("give --train FILE (calibrate, then evaluate), --cv K (cross-validate --eval) or --profile FILE");
   if (modes > 1) throw new InputError("--train, --cv and --profile are alternatives: give only one");
   const useReferences = opts.references;
+  let cpuMicros: Record<string, number> = {};
   const evalItems = readLoggedOutputs(opts.eval);
   const train: LoggedOutput[] | undefined = opts.train !== undefined ? readLoggedOutputs(opts.train) : undefined;
   const total = evalItems.length + (train?.length ?? 0);
@@ -54,8 +71,10 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
     useReferences,
     seed: intOption("--seed", opts.seed, 0),
     bootstrap: intOption("--bootstrap", opts.bootstrap, 1),
+    learnedJudge: opts.learnedJudge,
     onProgress,
   };
+  if (opts.judgeWeights !== undefined) options.learnedJudgeWeights = loadJudgeWeights(opts.judgeWeights);
 
   const judge = resolveJudgeConfig({
     url: opts.judgeUrl,
@@ -73,6 +92,19 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
     });
   }
 
+  if (opts.cascade) {
+    if (folds !== undefined || opts.profile !== undefined) throw new InputError("--cascade needs --train (the cascade is fitted on the training set)");
+    const cpuPrice = numberOption("--cpu-price", opts.cpuPrice, DEFAULT_CPU_PRICE);
+    const judgePrice = numberOption("--judge-price", opts.judgePrice, 0);
+    onProgress?.("measuring the CPU time of each stage");
+    const micros = measureStageCosts(evalItems, useReferences);
+    const costs: Record<string, number> = {};
+    for (const [stage, us] of Object.entries(micros)) costs[stage] = (us * cpuPrice) / 3.6e9;
+    costs["LLM judge"] = judgePrice;
+    options.cascadeCosts = costs;
+    cpuMicros = micros;
+  }
+
   let results: TaskAuditResult[];
   if (folds !== undefined) results = auditCrossValidated(evalItems, folds, options);
   else if (train) results = auditTrainEval(train, evalItems, options);
@@ -80,14 +112,17 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
 
   if (opts.saveProfile !== undefined) {
     if (opts.profile !== undefined) throw new InputError("--save-profile needs --train or --cv (there is nothing to calibrate)");
-    saveProfile(opts.saveProfile, calibrate(train ?? evalItems, options));
-    onProgress?.(`profile written to ${opts.saveProfile}`);
+    const judgeFile = opts.judgeWeights ?? opts.saveProfile.replace(/(\.json)?$/, ".judge.json");
+    const profile = calibrate(train ?? evalItems, { ...options, onLearnedJudge: (w) => saveJudgeWeights(judgeFile, w) });
+    saveProfile(opts.saveProfile, profile);
+    onProgress?.(`profile written to ${opts.saveProfile}${profile.judgeWeightsHash ? `, its learned judge to ${judgeFile}` : ""}`);
   }
 
-  if (opts.json) io.stdout(renderJson(results));
+  if (opts.json) io.stdout(renderJson(results, { cascade: !!opts.cascade }));
   else {
     const source = train ? `calibrated on ${opts.train}, evaluated on ${opts.eval}` : `profile ${opts.profile}`;
     io.stdout(renderTable(results, { useReferences, source }));
+    if (opts.cascade) io.stdout(renderCascade(results, cpuMicros));
   }
   return results;
 }
@@ -110,6 +145,11 @@ export function registerAudit(program: Command): void {
     .option("--seed <n>", "seed of folds and bootstrap")
     .option("--bootstrap <n>", "bootstrap replicates of the reliability intervals (default 200)")
     .option("--quiet", "no progress on stderr")
+    .option("--cascade", "also fit the scoring cascade on --train and report each stage's accuracy and cost (JSON: a \"cascade\" key)")
+    .option("--cpu-price <usd>", `cascade cost of CPU time, USD per CPU-hour (default ${DEFAULT_CPU_PRICE})`)
+    .option("--judge-price <usd>", "cascade cost of one LLM-judge call, USD (default 0)")
+    .option("--learned-judge", "train the learned reference-free judge inside the calibration and use it as a dimension where it beats the reference-free dimensions")
+    .option("--judge-weights <file>", "learned judge weights: read with --profile, written with --save-profile (default: beside the profile)")
     .option("--judge-url <url>", "enable the LLM judge: OpenAI-compatible base URL (or POQ_JUDGE_URL)")
     .option("--judge-model <name>", "LLM judge model (or POQ_JUDGE_MODEL)")
     .option("--judge-timeout <ms>", "LLM judge request timeout")

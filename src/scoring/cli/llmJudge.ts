@@ -1,5 +1,5 @@
-import type { LoggedOutput } from "../data/logged";
-import { InputError, PoqError } from "../errors";
+import type { LoggedOutput } from "../../data/logged";
+import { InputError, PoqError } from "../../errors";
 
 /**
  * Optional LLM-judge dimension over an OpenAI-compatible chat-completions endpoint. Off by default: nothing here

@@ -1,8 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { JudgeError, judgeMessages, judgeOne, judgeOutputs, parseJudgeScore, resolveJudgeConfig, type JudgeConfig } from "./judge";
-import { item } from "./testing";
+import { JudgeError, judgeMessages, judgeOne, judgeOutputs, parseJudgeScore, resolveJudgeConfig, type JudgeConfig } from "./llmJudge";
+import { item } from "../testing";
 
 type Reply = { status?: number; body?: string; delayMs?: number };
 const queue: Reply[] = [];
