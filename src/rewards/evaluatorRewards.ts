@@ -1,42 +1,144 @@
 import { PPM, floorDiv } from "../consensus/fixedPoint";
+import { mulDivFloor } from "../consensus/fixedPoint";
 import type { RoundScores } from "../consensus/round";
+import type { PushStat } from "../consensus/rule";
 
 export type EvaluatorWeights = {
-  /** Per evaluator: trust (ppm) * sum of its agreements (ppm), the weight of its share of the evaluator pool. */
+  /** Per evaluator: trust (ppm) * max(0, its seat-weighted peer-prediction score), the weight of its pool share. */
   weights: bigint[];
-  /** Per score entry: trust * agreement / 1e6 (ppm), the evaluation's payoff in normalized units. */
+  /** Per score entry: trust * (bonus - penalty) / 1e6 (ppm, may be negative): the evaluation's payoff in normalized units. */
   payoffPpm: Int32Array;
+  /** Per evaluator: its seat-weighted sum of bonus - penalty (ppm) this round, before the floor at 0 and the trust factor. */
+  scorePpm: number[];
+  /** Per evaluator: informativeness accumulated with this round (undefined where none was carried in). */
+  info: (PushStat | undefined)[];
+};
+
+/** Agreement kernel in score units: max(0, tolerance - |s - r|). */
+const kernel = (s: number, r: number, tolerance: number): number => {
+  const d = s > r ? s - r : r - s;
+  return d >= tolerance ? 0 : tolerance - d;
 };
 
 /**
- * Evaluator reward weights. Each revealed score earns an agreement with its task's reference (the known quality
- * on a gold task, the consensus otherwise): agreement = max(0, 1 - |s - ref| / tolerance), in ppm. An evaluator's
- * weight is trust * (sum of its agreements), with trust taken after this round's update; non-revealers weigh 0.
+ * Evaluator reward weights: a correlated-agreement peer-prediction payment (Shnayder et al. 2016), stratified by
+ * inference node. Each revealed score s of evaluator e on ordinary task t earns
+ *
+ *     bonus - penalty,  bonus = f(s, r(e, t)),  penalty = mean over the other paid tasks t' of the same inference
+ *                                                          node of f(s, r(e, t'))
+ *
+ * with f(s, r) = max(0, 1 - |s - r| / tolerance), r(e, t) the leave-one-out reference of e on t (the weighted median
+ * of the other scores; where e did not score t', the weighted median of all of t''s scores, `taskReference`, which
+ * is distributed like a leave-one-out median, unlike a mean). In expectation the penalty is what a report
+ * earns by chance: a constant, last round's consensus, or a node's average quality (what a node-copier reports)
+ * scores as well on another task of the same node as on its own, so their expected payment is zero; a report that
+ * carries information about the output in front of it scores better on its own task. An evaluator's score is the
+ * seat-weighted sum over its entries, accumulated per seat over rounds (decayed like the push evidence); its weight is
+ * its seats this round x min(its score per seat, payCap x the seat-weighted median evaluator's) x trust x q (q: this
+ * round's score of the rule, 1 without evidence), floored at 0.
+ * Gold tasks, tasks without a consensus, and entries without a reference or without another task of the same node
+ * earn nothing. Non-revealers weigh 0.
  */
 export function evaluatorWeights(
   round: RoundScores,
   consensus: Int32Array,
+  taskReference: Int32Array,
+  reference: Int32Array,
   gold: Int32Array,
+  taskNode: Int32Array,
   trust: Int32Array,
+  q: Int32Array,
   nonRevealed: Uint8Array,
   tolerance: number,
+  payCapPpm: number,
+  infoIn: readonly (PushStat | undefined)[] = [],
+  decayPpm = 0,
 ): EvaluatorWeights {
-  const sumAgreement = new Float64Array(round.evaluatorCount);
-  const payoffPpm = new Int32Array(round.score.length);
-  for (let t = 0; t < round.taskCount; t++) {
-    const ref = gold[t] >= 0 ? gold[t] : consensus[t];
-    if (ref < 0) continue;
+  const T = round.taskCount;
+  const M = round.evaluatorCount;
+  const paid = (t: number): boolean => consensus[t] >= 0 && taskReference[t] >= 0 && gold[t] < 0;
+  // Per node: the consensus values of its paid tasks.
+  const nodeTasks = new Map<number, number[]>();
+  for (let t = 0; t < T; t++) {
+    if (!paid(t)) continue;
+    const l = nodeTasks.get(taskNode[t]);
+    if (l) l.push(t);
+    else nodeTasks.set(taskNode[t], [t]);
+  }
+  // Per evaluator: its entries on paid tasks with a reference.
+  const mine: number[][] = Array.from({ length: M }, () => []);
+  const taskOf = new Int32Array(round.score.length);
+  for (let t = 0; t < T; t++) {
     for (let p = round.start[t]; p < round.start[t + 1]; p++) {
-      const e = round.evaluator[p];
-      const gap = Math.abs(round.score[p] - ref);
-      const agreement = gap >= tolerance ? 0 : PPM - floorDiv(gap * PPM, tolerance);
-      sumAgreement[e] += agreement;
-      payoffPpm[p] = floorDiv(trust[e] * agreement, PPM);
+      taskOf[p] = t;
+      if (paid(t) && reference[p] >= 0) mine[round.evaluator[p]].push(p);
     }
   }
-  const weights = new Array<bigint>(round.evaluatorCount);
-  for (let e = 0; e < weights.length; e++) {
-    weights[e] = nonRevealed[e] ? 0n : BigInt(sumAgreement[e]) * BigInt(trust[e]);
+  const payoffPpm = new Int32Array(round.score.length);
+  const scorePpm = new Array<number>(M).fill(0);
+  for (let e = 0; e < M; e++) {
+    const entries = mine[e];
+    for (const p of entries) {
+      const t = taskOf[p];
+      const node = taskNode[t];
+      const peers = nodeTasks.get(node)!;
+      const m = peers.length - 1;
+      if (m <= 0) continue;
+      const s = round.score[p];
+      let pen = 0;
+      for (const t2 of peers) if (t2 !== t) pen += kernel(s, taskReference[t2], tolerance);
+      // Where e scored t2 itself, its reference there is the leave-one-out one.
+      for (const p2 of entries) {
+        const t2 = taskOf[p2];
+        if (t2 === t || taskNode[t2] !== node) continue;
+        pen += kernel(s, reference[p2], tolerance) - kernel(s, taskReference[t2], tolerance);
+      }
+      const bonus = floorDiv(kernel(s, reference[p], tolerance) * PPM, tolerance);
+      const penalty = floorDiv(pen * PPM, m * tolerance);
+      const ca = bonus - penalty;
+      scorePpm[e] += ca * (round.seats ? round.seats[p] : 1);
+      payoffPpm[p] = floorDiv(trust[e] * ca, PPM);
+    }
   }
-  return { weights, payoffPpm };
+  // Informativeness per seat, accumulated over rounds with the evidence decay (one round's score is noisy: on
+  // summaries an honest evaluator's per-seat score is about 0.06 with a round-to-round sd as large).
+  const seatsOf = new Array<number>(M).fill(0);
+  for (let e = 0; e < M; e++) for (const p of mine[e]) seatsOf[e] += round.seats ? round.seats[p] : 1;
+  const info: (PushStat | undefined)[] = new Array(M);
+  const perSeatOf = new Array<number>(M).fill(0);
+  const perSeat: { v: number; w: number }[] = [];
+  for (let e = 0; e < M; e++) {
+    const h = infoIn[e];
+    if (seatsOf[e] === 0) {
+      info[e] = h;
+      continue;
+    }
+    const n = (h ? mulDivFloor(h.n, decayPpm, PPM) : 0) + seatsOf[e] * 1000;
+    const s1 = (h ? (h.s1 < 0 ? -mulDivFloor(-h.s1, decayPpm, PPM) : mulDivFloor(h.s1, decayPpm, PPM)) : 0) + scorePpm[e];
+    info[e] = h || seatsOf[e] > 0 ? { n, s1, s2: 0 } : undefined;
+    if (seatsOf[e] === 0 || nonRevealed[e] || n === 0) continue;
+    perSeatOf[e] = floorDiv(s1 * 1000, n);
+    perSeat.push({ v: perSeatOf[e], w: seatsOf[e] });
+  }
+  // Cap: payCap x the seat-weighted median evaluator's score per seat. Above it, extra agreement is more likely
+  // coordination (a bloc averaging its members' reports) than skill, so it earns nothing more.
+  perSeat.sort((a, b) => a.v - b.v);
+  let totalSeats = 0;
+  for (const x of perSeat) totalSeats += x.w;
+  let median = 0;
+  let cum = 0;
+  for (const x of perSeat) {
+    cum += x.w;
+    if (2 * cum >= totalSeats) {
+      median = x.v;
+      break;
+    }
+  }
+  const capPerSeat = Math.max(0, floorDiv(median * payCapPpm, PPM));
+  const weights = new Array<bigint>(M);
+  for (let e = 0; e < M; e++) {
+    const capped = seatsOf[e] * Math.min(perSeatOf[e], capPerSeat);
+    weights[e] = nonRevealed[e] || capped <= 0 ? 0n : (BigInt(capped) * BigInt(trust[e]) * BigInt(q[e])) / 1_000_000n;
+  }
+  return { weights, payoffPpm, scorePpm, info };
 }
