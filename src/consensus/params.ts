@@ -50,11 +50,15 @@ export type ConsensusParams = {
   /** Robust rule: extra significance (milli-z) a per-(evaluator, inference node) test needs (it is one of many). */
   nodeZExtraMilli: number;
   /**
-   * Robust rule: alert band (score units) of the breaker's audit: an evaluator whose mean residual against
-   * equal-seat references lies significantly (zLo) more than this from the stake-weighted median evaluator's is on
-   * alert. A population split into two camps puts most of both camps on alert.
+   * Robust rule: a LowTrust slash needs, in each round of its streak, the push confirmed from the stake-weighted
+   * median evaluator's push (not from zero) with significance zLo minus this (milli-z).
    */
-  alertBand: number;
+  auditZSlackMilli: number;
+  /**
+   * Circuit breaker: evaluators whose push significance reaches zLo minus this (milli-z) count as suspects; the
+   * breaker trips when suspects hold more than breakerPpm of the revealed stake.
+   */
+  breakerZSlackMilli: number;
   /** Robust rule: evidence passes per round (later passes use references the earlier ones cleaned). */
   passes: number;
   /** Robust rule: weight fraction cut from each end of a task's scores before the weighted mean (ppm; 500000 = weighted median). */
@@ -91,11 +95,12 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
   zLoMilli: 2_000,
   zHiMilli: 4_000,
   nodeZExtraMilli: 500,
-  alertBand: 750,
+  auditZSlackMilli: 1_000,
+  breakerZSlackMilli: 1_000,
   passes: 2,
   consensusTrimPpm: 100_000,
   offsetShrinkMilli: 10_000,
-  censorWindow: 1_000,
+  censorWindow: 500,
   precisionMinPpm: 250_000,
   precisionMaxPpm: 1_000_000,
   stakeUnitWei: 10n ** 18n,
@@ -125,7 +130,8 @@ export function validateConsensusParams(p: ConsensusParams): ConsensusParams {
   intIn("zLoMilli", p.zLoMilli, 0, 100_000);
   intIn("zHiMilli", p.zHiMilli, p.zLoMilli + 1, 100_000);
   intIn("nodeZExtraMilli", p.nodeZExtraMilli, 0, 100_000);
-  intIn("alertBand", p.alertBand, 0, SCORE_MAX);
+  intIn("auditZSlackMilli", p.auditZSlackMilli, 0, p.zLoMilli);
+  intIn("breakerZSlackMilli", p.breakerZSlackMilli, 0, 100_000);
   intIn("passes", p.passes, 1, 5);
   intIn("consensusTrimPpm", p.consensusTrimPpm, 0, PPM / 2);
   intIn("offsetShrinkMilli", p.offsetShrinkMilli, 0, 1_000_000_000);

@@ -223,6 +223,12 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
     }
     const n = sortEntries(score, a, b, scratch.order);
     const node = input.taskNode ? input.taskNode[t] : 0;
+    // Room to push is judged by the task's weighted median with every score in it: a reference that leaves the
+    // evaluator out would select tasks where the others happened to score low and bias an honest residual upward
+    // (selection on the reference's own noise); with the evaluator in, the bias runs the other way, in its favour.
+    const full = sortedWeightedMedian(score, wOf, scratch.order, n, -1, scratch);
+    const canUp = full <= upMax;
+    const canDown = full >= params.headroom;
     for (let p = a; p < b; p++) {
       const e = evaluator[p];
       hasEntries[e] = 1;
@@ -237,7 +243,7 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
       st.all.s2 += r2;
       let ns = st.nodes.get(node);
       if (!ns) st.nodes.set(node, (ns = { up: zeroStat(), down: zeroStat() }));
-      if (ref <= upMax) {
+      if (canUp) {
         st.up.n += 1000;
         st.up.s1 += r;
         st.up.s2 += r2;
@@ -245,7 +251,7 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
         ns.up.s1 += r;
         ns.up.s2 += r2;
       }
-      if (ref >= params.headroom) {
+      if (canDown) {
         st.down.n += 1000;
         st.down.s1 -= r;
         st.down.s2 += r2;
@@ -314,59 +320,45 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
   return { reference, combined, hasEntries, pushMilli, q, precision };
 }
 
+/** Mean residual of accumulated evidence (score units), null below minEvidence. */
+function meanOf(s: PushStat, params: ConsensusParams): number | null {
+  return s.n >= params.minEvidenceMilli && s.n > 0 ? floorDiv(s.s1 * 1000, s.n) : null;
+}
+
 /**
- * The breaker's audit: each evaluator's mean residual this round against equal-seat leave-one-out references (no
- * trust, so no earlier verdict shapes it), compared with the stake-weighted median evaluator's. On alert: further
- * than alertBand from it, significantly (zLo). Under a minority attack only the attackers are on alert; when two
- * camps of similar stake disagree, most of both are, whoever sets the weighted references.
+ * Confirmation for a LowTrust slash: the evaluator's push, measured from the stake-weighted median evaluator's push
+ * in the same direction instead of from zero, still lies beyond the honest band with significance zLo -
+ * auditZSlack. Under a minority attack the median evaluator is honest and this changes little. When a bloc near half
+ * of the stake has captured the trust-weighted references, the honest camp is accused, but the median evaluator sits
+ * between the camps, so the accusation is not confirmed and nobody is slashed: a slash needs the accused to stand
+ * apart from the typical evaluator, not only from the references.
  */
-function audit(input: RuleInput): Uint8Array {
-  const { round, params } = input;
-  const M = round.evaluatorCount;
-  const ones = new Float64Array(M).fill(1);
-  const { score, evaluator, start } = round;
-  const seats = round.seats;
-  const wOf = (p: number): number => (seats ? seats[p] : 1) * ones[evaluator[p]];
-  let maxK = 0;
-  for (let t = 0; t < round.taskCount; t++) maxK = Math.max(maxK, start[t + 1] - start[t]);
-  const scratch: Scratch = { order: new Int32Array(maxK), vals: new Int32Array(maxK) };
-  const stat: PushStat[] = Array.from({ length: M }, zeroStat);
-  for (let t = 0; t < round.taskCount; t++) {
-    const a = start[t];
-    const b = start[t + 1];
-    if (b - a < 2) continue;
-    const n = sortEntries(score, a, b, scratch.order);
-    for (let p = a; p < b; p++) {
-      const ref = sortedWeightedMedian(score, wOf, scratch.order, n, p, scratch);
-      if (ref < 0) continue;
-      const r = clampInt(score[p] - ref, -params.residualCap, params.residualCap);
-      const st = stat[evaluator[p]];
-      st.n += 1000;
-      st.s1 += r;
-      st.s2 += r * r;
+function confirm(ev: EvidenceState[], hasEntries: Uint8Array, stakeUnits: Int32Array, params: ConsensusParams): Uint8Array {
+  const M = ev.length;
+  const centerOf = (pick: (x: EvidenceState) => PushStat): number => {
+    const v: number[] = [];
+    const w: number[] = [];
+    for (let e = 0; e < M; e++) {
+      if (!hasEntries[e]) continue;
+      const m = meanOf(pick(ev[e]), params);
+      if (m === null) continue;
+      v.push(m);
+      w.push(stakeUnits[e]);
     }
-  }
-  const means: number[] = [];
-  const w: number[] = [];
-  const meanOf = new Float64Array(M);
+    return v.length ? Math.max(0, stakeMedian(v, w)) : 0;
+  };
+  const upC = centerOf((x) => x.up);
+  const downC = centerOf((x) => x.down);
+  const z = params.zLoMilli - params.auditZSlackMilli;
+  const shifted = (s: PushStat, c: number): number => pushSignificance({ n: s.n, s1: s.s1 - mulDivFloor(c, s.n, 1000), s2: s.s2 }, params);
+  const out = new Uint8Array(M);
   for (let e = 0; e < M; e++) {
-    if (stat[e].n < params.minEvidenceMilli) continue;
-    meanOf[e] = floorDiv(stat[e].s1 * 1000, stat[e].n);
-    means.push(meanOf[e]);
-    w.push(input.stakeUnits[e]);
+    if (!hasEntries[e]) continue;
+    let t = Math.max(shifted(ev[e].up, upC), shifted(ev[e].down, downC));
+    for (const ns of ev[e].nodes.values()) t = Math.max(t, Math.max(shifted(ns.up, upC), shifted(ns.down, downC)) - params.nodeZExtraMilli);
+    if (t >= z) out[e] = 1;
   }
-  const alert = new Uint8Array(M);
-  if (!means.length) return alert;
-  const center = stakeMedian(means, w);
-  for (let e = 0; e < M; e++) {
-    const s = stat[e];
-    if (s.n < params.minEvidenceMilli) continue;
-    const variance = Math.max(0, floorDiv(s.s2 * 1000, s.n) - meanOf[e] * meanOf[e]);
-    const sd = Math.max(params.sdFloor, isqrt(variance));
-    const z = floorDiv((Math.abs(meanOf[e] - center) - params.alertBand) * isqrt(s.n * 1000), sd);
-    if (z >= params.zLoMilli) alert[e] = 1;
-  }
-  return alert;
+  return out;
 }
 
 /** Copies index-based evidence so a caller's state is never mutated. */
@@ -454,7 +446,9 @@ export function runRobustTrust(input: RuleInput): RuleOutput {
   }
   const trust = Int32Array.from(input.trust);
   const flagged = new Uint8Array(M);
+  const suspect = new Uint8Array(M);
   for (let e = 0; e < M; e++) {
+    if (finalEv.hasEntries[e] && !input.nonRevealed[e] && finalEv.pushMilli[e] >= params.zLoMilli - params.breakerZSlackMilli) suspect[e] = 1;
     if (input.nonRevealed[e]) trust[e] = emaTrust(trust[e], 0, params.etaUpPpm, params.etaDownPpm);
     else if (finalEv.hasEntries[e]) {
       trust[e] = emaTrust(trust[e], q[e], params.etaUpPpm, params.etaDownPpm);
@@ -465,7 +459,8 @@ export function runRobustTrust(input: RuleInput): RuleOutput {
     q,
     pushMilli: finalEv.pushMilli,
     flagged,
-    alert: audit(input),
+    suspect,
+    confirmed: confirm(finalEv.combined, finalEv.hasEntries, input.stakeUnits, params),
     taskMedian,
     reference: finalEv.reference,
     evidence: finalEv.combined,

@@ -14,7 +14,7 @@ export type EvidenceState = {
   up: PushStat;
   down: PushStat;
   nodes: Map<number, { up: PushStat; down: PushStat }>;
-  /** Informativeness for the payment: n = milli-seats, s1 = seat-weighted sum of peer-prediction scores (ppm), s2 = 0. */
+  /** Informativeness for the payment: n = milli-seats, s1 = seat-weighted sum of peer-prediction scores (ppm), s2 = of their squares / 1000. */
   info: PushStat;
 };
 
@@ -44,8 +44,10 @@ export type RuleDetail = {
   pushMilli: Int32Array;
   /** 1 for an evaluator whose push significance lowered its round score (q < 1). */
   flagged: Uint8Array;
-  /** 1 for an evaluator on alert in the breaker's audit (equal-seat references, this round only). */
-  alert: Uint8Array;
+  /** 1 for an evaluator whose push significance reaches zLo - breakerZSlack: the circuit breaker counts their stake. */
+  suspect: Uint8Array;
+  /** 1 for an evaluator whose push also stands apart from the stake-weighted median evaluator's (see confirm()). */
+  confirmed: Uint8Array;
   /** Per task: the weighted median of all its scores with the final weights (-1: none). */
   taskMedian: Int32Array;
   /** Per score entry: the leave-one-out reference it was measured against (-1: none). */

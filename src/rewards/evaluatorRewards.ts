@@ -14,6 +14,30 @@ export type EvaluatorWeights = {
   info: (PushStat | undefined)[];
 };
 
+/** Integer square root of a non-negative bigint (Newton). */
+function isqrtBig(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (x * x > n) x -= 1n;
+  while ((x + 1n) * (x + 1n) <= n) x += 1n;
+  return x;
+}
+
+/**
+ * Lower confidence bound of the per-seat score (ppm): mean - z * standard error, from n (milli-seats), s1 (sum of
+ * seat-weighted scores, ppm) and s2 (sum of seat-weighted squared scores / 1000, ppm^2 / 1000). Exact (bigint).
+ */
+export function lowerBound(n: number, s1: number, s2: number, zMilli: number): number {
+  if (n <= 0) return 0;
+  const N = BigInt(n);
+  const mean = (BigInt(s1) * 1000n) / N - (BigInt(s1) * 1000n < 0n && (BigInt(s1) * 1000n) % N !== 0n ? 1n : 0n);
+  // E[x^2] in ppm^2 = s2 * 1000 * 1000 / n; variance of one seat's score, then of the mean over n / 1000 seats.
+  let variance = (BigInt(s2) * 1_000_000n) / N - mean * mean;
+  if (variance < 0n) variance = 0n;
+  const se = isqrtBig((variance * 1000n) / N);
+  return Number(mean - (se * BigInt(zMilli)) / 1000n);
+}
+
 /** Agreement kernel in score units: max(0, tolerance - |s - r|). */
 const kernel = (s: number, r: number, tolerance: number): number => {
   const d = s > r ? s - r : r - s;
@@ -33,9 +57,10 @@ const kernel = (s: number, r: number, tolerance: number): number => {
  * earns by chance: a constant, last round's consensus, or a node's average quality (what a node-copier reports)
  * scores as well on another task of the same node as on its own, so their expected payment is zero; a report that
  * carries information about the output in front of it scores better on its own task. An evaluator's score is the
- * seat-weighted sum over its entries, accumulated per seat over rounds (decayed like the push evidence); its weight is
- * its seats this round x min(its score per seat, payCap x the seat-weighted median evaluator's) x trust x q (q: this
- * round's score of the rule, 1 without evidence), floored at 0.
+ * seat-weighted sum over its entries, accumulated per seat over rounds (decayed like the push evidence). What counts
+ * is the lower confidence bound of its score per seat (mean - payZ standard errors: a report that earns by chance
+ * does not clear it), capped at payCap x the seat-weighted median evaluator's bound. Its weight is its seats this
+ * round x that capped bound x trust x q^2 (q: this round's score of the rule, 1 without evidence), floored at 0.
  * Gold tasks, tasks without a consensus, and entries without a reference or without another task of the same node
  * earn nothing. Non-revealers weigh 0.
  */
@@ -51,6 +76,7 @@ export function evaluatorWeights(
   nonRevealed: Uint8Array,
   tolerance: number,
   payCapPpm: number,
+  payZMilli: number,
   infoIn: readonly (PushStat | undefined)[] = [],
   decayPpm = 0,
 ): EvaluatorWeights {
@@ -76,6 +102,7 @@ export function evaluatorWeights(
   }
   const payoffPpm = new Int32Array(round.score.length);
   const scorePpm = new Array<number>(M).fill(0);
+  const squares = new Array<number>(M).fill(0);
   for (let e = 0; e < M; e++) {
     const entries = mine[e];
     for (const p of entries) {
@@ -96,7 +123,9 @@ export function evaluatorWeights(
       const bonus = floorDiv(kernel(s, reference[p], tolerance) * PPM, tolerance);
       const penalty = floorDiv(pen * PPM, m * tolerance);
       const ca = bonus - penalty;
-      scorePpm[e] += ca * (round.seats ? round.seats[p] : 1);
+      const st = round.seats ? round.seats[p] : 1;
+      scorePpm[e] += ca * st;
+      squares[e] += st * floorDiv(ca * ca, 1000);
       payoffPpm[p] = floorDiv(trust[e] * ca, PPM);
     }
   }
@@ -107,17 +136,19 @@ export function evaluatorWeights(
   const info: (PushStat | undefined)[] = new Array(M);
   const perSeatOf = new Array<number>(M).fill(0);
   const perSeat: { v: number; w: number }[] = [];
+  const decay = (x: number): number => (x < 0 ? -mulDivFloor(-x, decayPpm, PPM) : mulDivFloor(x, decayPpm, PPM));
   for (let e = 0; e < M; e++) {
     const h = infoIn[e];
     if (seatsOf[e] === 0) {
       info[e] = h;
       continue;
     }
-    const n = (h ? mulDivFloor(h.n, decayPpm, PPM) : 0) + seatsOf[e] * 1000;
-    const s1 = (h ? (h.s1 < 0 ? -mulDivFloor(-h.s1, decayPpm, PPM) : mulDivFloor(h.s1, decayPpm, PPM)) : 0) + scorePpm[e];
-    info[e] = h || seatsOf[e] > 0 ? { n, s1, s2: 0 } : undefined;
-    if (seatsOf[e] === 0 || nonRevealed[e] || n === 0) continue;
-    perSeatOf[e] = floorDiv(s1 * 1000, n);
+    const n = (h ? decay(h.n) : 0) + seatsOf[e] * 1000;
+    const s1 = (h ? decay(h.s1) : 0) + scorePpm[e];
+    const s2 = (h ? decay(h.s2) : 0) + squares[e];
+    info[e] = { n, s1, s2 };
+    if (nonRevealed[e]) continue;
+    perSeatOf[e] = lowerBound(n, s1, s2, payZMilli);
     perSeat.push({ v: perSeatOf[e], w: seatsOf[e] });
   }
   // Cap: payCap x the seat-weighted median evaluator's score per seat. Above it, extra agreement is more likely
@@ -138,7 +169,7 @@ export function evaluatorWeights(
   const weights = new Array<bigint>(M);
   for (let e = 0; e < M; e++) {
     const capped = seatsOf[e] * Math.min(perSeatOf[e], capPerSeat);
-    weights[e] = nonRevealed[e] || capped <= 0 ? 0n : (BigInt(capped) * BigInt(trust[e]) * BigInt(q[e])) / 1_000_000n;
+    weights[e] = nonRevealed[e] || capped <= 0 ? 0n : (BigInt(capped) * BigInt(trust[e]) * BigInt(q[e]) * BigInt(q[e])) / 1_000_000_000_000n;
   }
   return { weights, payoffPpm, scorePpm, info };
 }

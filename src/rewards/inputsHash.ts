@@ -33,10 +33,10 @@ export const INPUTS_DOMAIN: Hex = keccak256(stringToBytes("PoQSettle.inputs.v2")
 export function paramsVector(p: SettlementParams): bigint[] {
   const c = p.consensus;
   return [
-    p.alphaPpm, p.betaPpm, p.agreementTolerance, p.payCapPpm, p.slashThresholdPpm, p.slashAfterRounds, p.maxSlashes, p.breakerPpm,
+    p.alphaPpm, p.betaPpm, p.agreementTolerance, p.payCapPpm, p.payZMilli, p.slashThresholdPpm, p.slashAfterRounds, p.maxSlashes, p.breakerPpm,
     c.initialTrustPpm, c.trimFractionPpm, c.publishedLambdaPpm, c.publishedMinPpm, c.publishedMaxPpm,
     c.etaUpPpm, c.etaDownPpm, c.honestBand, c.headroom, c.residualCap, c.sdFloor, c.evidenceDecayPpm, c.minEvidenceMilli,
-    c.evidencePruneMilli, c.zLoMilli, c.zHiMilli, c.nodeZExtraMilli, c.alertBand, c.passes, c.consensusTrimPpm, c.offsetShrinkMilli, c.censorWindow, c.precisionMinPpm,
+    c.evidencePruneMilli, c.zLoMilli, c.zHiMilli, c.nodeZExtraMilli, c.auditZSlackMilli, c.breakerZSlackMilli, c.passes, c.consensusTrimPpm, c.offsetShrinkMilli, c.censorWindow, c.precisionMinPpm,
     c.precisionMaxPpm, c.stakeUnitWei, c.stakeCapUnits,
   ].map((v) => BigInt(v));
 }

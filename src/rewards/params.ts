@@ -21,6 +21,8 @@ export type SettlementParams = {
    * informative reports earn their share, more agreement than the typical evaluator's earns nothing more.
    */
   payCapPpm: number;
+  /** Standard errors (milli) subtracted from an evaluator's mean peer-prediction score before it is paid. */
+  payZMilli: number;
   /** Trust (ppm) below which a round counts toward the low-trust streak. */
   slashThresholdPpm: number;
   /** K: consecutive low-trust rounds before a LowTrust slash. */
@@ -41,11 +43,12 @@ export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = Object.free
   alphaPpm: 1_000_000,
   betaPpm: 300_000,
   agreementTolerance: 3_000,
-  payCapPpm: 500_000,
+  payCapPpm: 600_000,
+  payZMilli: 1_000,
   slashThresholdPpm: 200_000,
   slashAfterRounds: 3,
   maxSlashes: 32,
-  breakerPpm: 400_000,
+  breakerPpm: 350_000,
 });
 
 /** Default parameters with overrides (consensus overrides merge into the defaults). */
@@ -69,6 +72,7 @@ export function validateSettlementParams(p: SettlementParams): SettlementParams 
   intIn("betaPpm", p.betaPpm, 0, PPM);
   intIn("agreementTolerance", p.agreementTolerance, 1, SCORE_MAX);
   intIn("payCapPpm", p.payCapPpm, 0, 100 * PPM);
+  intIn("payZMilli", p.payZMilli, 0, 100_000);
   intIn("slashThresholdPpm", p.slashThresholdPpm, 0, PPM);
   intIn("slashAfterRounds", p.slashAfterRounds, 1, 1_000_000);
   intIn("maxSlashes", p.maxSlashes, 0, 1_000_000);

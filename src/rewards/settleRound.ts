@@ -98,14 +98,16 @@ export function settleRoundCore(input: RoundCoreInput): RoundCoreOutput {
   const reference = out.detail?.reference ?? Int32Array.from(round.evaluator, (_, p) => p);
   if (!out.detail) for (let t = 0; t < round.taskCount; t++) for (let p = round.start[t]; p < round.start[t + 1]; p++) reference[p] = consensus[t];
   const taskReference = out.detail?.taskMedian ?? consensus;
-  const ev = evaluatorWeights(round, consensus, taskReference, reference, input.gold, input.taskNode, trust, out.detail?.q ?? new Int32Array(trust.length).fill(1_000_000), input.nonRevealed, params.agreementTolerance, params.payCapPpm, (out.detail?.evidence ?? []).map((x) => x?.info), params.consensus.evidenceDecayPpm);
+  const ev = evaluatorWeights(round, consensus, taskReference, reference, input.gold, input.taskNode, trust, out.detail?.q ?? new Int32Array(trust.length).fill(1_000_000), input.nonRevealed, params.agreementTolerance, params.payCapPpm, params.payZMilli, (out.detail?.evidence ?? []).map((x) => x?.info), params.consensus.evidenceDecayPpm);
   const evidence = out.detail ? out.detail.evidence.map((x, e) => (x ? { ...x, info: ev.info[e] ?? x.info } : x)) : [...input.evidence];
   const evaluatorAmounts = splitPool(input.evaluatorPool, ev.weights);
 
   const flagged = out.detail?.flagged ?? new Uint8Array(trust.length);
-  const alert = out.detail?.alert ?? new Uint8Array(trust.length);
+  const confirmed = out.detail?.confirmed ?? new Uint8Array(trust.length);
+  const suspect = out.detail?.suspect ?? flagged;
   const slashing = applySlashingPolicy({
-    alert,
+    confirmed,
+    suspect,
     trust,
     lowStreak: input.lowStreak,
     revealed: input.revealed,

@@ -21,7 +21,7 @@ export type EvidenceRecord = {
   all: StatRecord;
   up: StatRecord;
   down: StatRecord;
-  /** Informativeness for the payment: [milli-seats, seat-weighted sum of peer-prediction scores (ppm), 0]. */
+  /** Informativeness for the payment: [milli-seats, seat-weighted sum of peer-prediction scores (ppm), of their squares / 1000]. */
   info: StatRecord;
   nodes: { node: Address; up: StatRecord; down: StatRecord }[];
 };

@@ -42,6 +42,7 @@ export type AttackContext = {
   params: AttackParams;
 };
 
+/** A score of NaN means the attacker reports UNAVAILABLE (65535) for that output. */
 export type Attack = {
   name: string;
   description: string;
@@ -126,6 +127,14 @@ export const ATTACKS = {
     uninformative: false,
     firstAttackRound: first,
     score: (c) => (c.gold ? c.honest : boost(c)),
+  },
+  abstain: {
+    name: "abstain",
+    description: "reports UNAVAILABLE (65535) for every output: never a score (its seats are lost; the MAE floor of discarding them)",
+    persistent: false,
+    uninformative: true,
+    firstAttackRound: first,
+    score: () => Number.NaN,
   },
   lazy: { name: "lazy", description: "reports a constant without looking", persistent: false, uninformative: true, firstAttackRound: first, score: (c) => c.params.lazyValue },
   copycat: {

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import { SCORE_MAX } from "../consensus/fixedPoint";
+import { SCORE_MAX, UNAVAILABLE } from "../consensus/fixedPoint";
 import { weightedMedianScore } from "../consensus/weightedMedian";
 import { RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
 import { inferenceWeights } from "../rewards/inferenceRewards";
@@ -129,10 +129,11 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
             params: config.attackParams,
           });
         }
-        const score = Math.max(0, Math.min(SCORE_MAX, Math.round(s * 1000)));
+        const score = Number.isNaN(s) ? UNAVAILABLE : Math.max(0, Math.min(SCORE_MAX, Math.round(s * 1000)));
         const list = reveals.get(addresses[e]);
         if (list) list.push(score);
         else reveals.set(addresses[e], [score]);
+        if (score === UNAVAILABLE) continue;
         let seats = 0;
         for (const d of plan.draws[t]) if (d === e) seats++;
         taskScores.push(score);
@@ -144,8 +145,8 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
         num += taskScores[i] * taskSeats[i];
         den += taskSeats[i];
       }
-      baseMean[t] = num / den / 1000;
-      baseMedian[t] = weightedMedianScore(taskScores, taskSeats) / 1000;
+      baseMean[t] = den > 0 ? num / den / 1000 : 0;
+      baseMedian[t] = den > 0 ? weightedMedianScore(taskScores, taskSeats) / 1000 : 0;
     }
     const gold = new Map<number, number>();
     for (let t = 0; t < T; t++) if (plan.gold[t] >= 0) gold.set(t, plan.gold[t]);
@@ -163,16 +164,6 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
       params,
     });
     trust = out.trust;
-    if (process.env.POQ_DEBUG && r === Number(process.env.POQ_DEBUG)) {
-      for (let e = 0; e < M; e++) {
-        const rec = out.trust.get(addresses[e])!;
-        const ev = rec.evidence;
-        if (!ev) continue;
-        const f = (s: [number, number, number]) => `n${(s[0] / 1000).toFixed(0)} m${s[0] ? ((s[1] * 1000) / s[0] / 1000).toFixed(2) : "-"}`;
-        const tgt = ev.nodes.find((x) => x.node === nodeAddr[scenario.targetNode]);
-        console.log(malicious[e] ? "MAL" : "hon", rec.trustPpm, "up", f(ev.up), "down", f(ev.down), "tgt", tgt ? `${f(tgt.up)} ${f(tgt.down)}` : "-");
-      }
-    }
     cumulative = new Map(out.cumulative.map((c) => [c.account, c.cumulativeAmount]));
     if (out.breaker.tripped) breakerRounds++;
     maxFlagged = Math.max(maxFlagged, out.breaker.flaggedStakePpm);
@@ -182,8 +173,9 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     let csum = 0;
     let ccount = 0;
     const nodeSum = new Map<number, [number, number]>();
+    const excluded = new Set(out.excludedTasks);
     for (let t = 0; t < T; t++) {
-      if (plan.gold[t] >= 0) continue;
+      if (plan.gold[t] >= 0 || excluded.has(t)) continue;
       const c = out.consensus[t];
       truths.push(data.truth[plan.item[t]]);
       consensusValues.push(c / 1000);
@@ -216,10 +208,6 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     }
   }
 
-  if (process.env.POQ_DEBUG_BIAS) {
-    const sb = (xs: number[]) => xs.reduce((a, x, i) => a + x - truths[i], 0) / xs.length;
-    console.log("signed bias ours", sb(consensusValues).toFixed(3), "mean", sb(meanValues).toFixed(3), "median", sb(medianValues).toFixed(3));
-  }
   const attackers = new Set<number>();
   for (let e = 0; e < M; e++) if (malicious[e] && config.attack !== "none") attackers.add(e);
   const slashed = new Set<number>();
