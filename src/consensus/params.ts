@@ -55,6 +55,13 @@ export type ConsensusParams = {
    */
   auditZSlackMilli: number;
   /**
+   * Robust rule: confirmation quantile (ppm of stake): a slash needs the push to stand apart from the push of the
+   * evaluator at this stake quantile (at least 1 - breakerPpm, so that a camp the breaker would not catch cannot be it).
+   */
+  confirmQuantilePpm: number;
+  /** Robust rule: the band (score units) the confirmation measures beyond that evaluator's push. */
+  confirmBand: number;
+  /**
    * Circuit breaker: evaluators whose push significance reaches zLo minus this (milli-z) count as suspects; the
    * breaker trips when suspects hold more than breakerPpm of the revealed stake.
    */
@@ -96,6 +103,8 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
   zHiMilli: 4_000,
   nodeZExtraMilli: 500,
   auditZSlackMilli: 1_000,
+  confirmQuantilePpm: 650_000,
+  confirmBand: 500,
   breakerZSlackMilli: 1_000,
   passes: 2,
   consensusTrimPpm: 100_000,
@@ -131,6 +140,8 @@ export function validateConsensusParams(p: ConsensusParams): ConsensusParams {
   intIn("zHiMilli", p.zHiMilli, p.zLoMilli + 1, 100_000);
   intIn("nodeZExtraMilli", p.nodeZExtraMilli, 0, 100_000);
   intIn("auditZSlackMilli", p.auditZSlackMilli, 0, p.zLoMilli);
+  intIn("confirmQuantilePpm", p.confirmQuantilePpm, PPM / 2, PPM);
+  intIn("confirmBand", p.confirmBand, 0, SCORE_MAX);
   intIn("breakerZSlackMilli", p.breakerZSlackMilli, 0, 100_000);
   intIn("passes", p.passes, 1, 5);
   intIn("consensusTrimPpm", p.consensusTrimPpm, 0, PPM / 2);

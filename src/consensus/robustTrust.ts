@@ -1,7 +1,6 @@
 import { PPM, SCORE_MAX, clampInt, decayToward0, floorDiv, mulDivFloor, roundDiv } from "./fixedPoint";
 import { medianScore } from "./median";
 import type { ConsensusParams } from "./params";
-import type { RoundScores } from "./round";
 import type { ConsensusRule, EvidenceState, PushStat, RuleDetail, RuleInput, RuleOutput } from "./rule";
 
 /**
@@ -45,11 +44,15 @@ function addStat(a: PushStat, b: PushStat): PushStat {
 
 /** Push significance of accumulated evidence (milli-z): (mean - band) sqrt(n) / sd; NO_T below minEvidence. */
 export function pushSignificance(s: PushStat, params: ConsensusParams): number {
-  if (s.n < params.minEvidenceMilli || s.n <= 0) return NO_T;
-  const mean = floorDiv(s.s1 * 1000, s.n);
-  const variance = Math.max(0, floorDiv(s.s2 * 1000, s.n) - mean * mean);
+  return significance(s.n, s.s1, s.s2, params);
+}
+
+function significance(n: number, s1: number, s2: number, params: ConsensusParams): number {
+  if (n < params.minEvidenceMilli || n <= 0) return NO_T;
+  const mean = floorDiv(s1 * 1000, n);
+  const variance = Math.max(0, floorDiv(s2 * 1000, n) - mean * mean);
   const sd = Math.max(params.sdFloor, isqrt(variance));
-  return floorDiv((mean - params.honestBand) * isqrt(s.n * 1000), sd);
+  return floorDiv((mean - params.honestBand) * isqrt(n * 1000), sd);
 }
 
 /** Mean squared residual of accumulated evidence (score units^2), -1 without enough evidence. */
@@ -177,16 +180,21 @@ export function robustWeights(trust: Int32Array, q: Int32Array, precision: Int32
 
 /** Stake-weighted median of integer values (weights: stake units); -1 if empty. */
 function stakeMedian(values: number[], weights: number[]): number {
+  return stakeQuantile(values, weights, PPM / 2);
+}
+
+/** Weighted quantile (ppm): the smallest value whose cumulative weight reaches q of the total; -1 if empty. */
+function stakeQuantile(values: number[], weights: number[], qPpm: number): number {
   const idx = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
   let total = 0;
   for (const w of weights) total += w;
-  if (total === 0) return idx.length ? values[idx[(idx.length - 1) >> 1]] : -1;
+  if (total === 0) return idx.length ? values[idx[Math.min(idx.length - 1, floorDiv((idx.length - 1) * qPpm + PPM - 1, PPM))]] : -1;
   let cum = 0;
   for (const i of idx) {
     cum += weights[i];
-    if (2 * cum >= total) return values[i];
+    if (cum * PPM >= total * qPpm) return values[i];
   }
-  return -1;
+  return values[idx[idx.length - 1]];
 }
 
 type RoundEvidence = {
@@ -199,7 +207,11 @@ type RoundEvidence = {
 };
 
 /** One pass: leave-one-out references with the given weights, this round's residual sums, combined with history, tests. */
-function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float64Array): RoundEvidence {
+/**
+ * One pass. `decayed` is the history already decayed by one round (computed once per round); `history` is the
+ * history as carried (kept as it is by evaluators without entries). Full combined states are built only when `final`.
+ */
+function evidencePass(input: RuleInput, history: EvidenceState[], decayed: EvidenceState[], weights: Float64Array, final: boolean): RoundEvidence {
   const { round, params } = input;
   const { score, evaluator, start } = round;
   const seats = round.seats;
@@ -212,7 +224,12 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
   const upMax = SCORE_MAX - params.headroom;
   const cap = params.residualCap;
 
-  const roundStats: EvidenceState[] = Array.from({ length: M }, emptyEvidence);
+  const roundStats: { all: PushStat; up: PushStat; down: PushStat; nodes: Map<number, Float64Array> }[] = Array.from({ length: M }, () => ({
+    all: zeroStat(),
+    up: zeroStat(),
+    down: zeroStat(),
+    nodes: new Map<number, Float64Array>(),
+  }));
   const hasEntries = new Uint8Array(M);
   for (let t = 0; t < round.taskCount; t++) {
     const a = start[t];
@@ -242,22 +259,22 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
       st.all.s1 += r;
       st.all.s2 += r2;
       let ns = st.nodes.get(node);
-      if (!ns) st.nodes.set(node, (ns = { up: zeroStat(), down: zeroStat() }));
+      if (!ns) st.nodes.set(node, (ns = new Float64Array(6)));
       if (canUp) {
         st.up.n += 1000;
         st.up.s1 += r;
         st.up.s2 += r2;
-        ns.up.n += 1000;
-        ns.up.s1 += r;
-        ns.up.s2 += r2;
+        ns[0] += 1000;
+        ns[1] += r;
+        ns[2] += r2;
       }
       if (canDown) {
         st.down.n += 1000;
         st.down.s1 -= r;
         st.down.s2 += r2;
-        ns.down.n += 1000;
-        ns.down.s1 -= r;
-        ns.down.s2 += r2;
+        ns[3] += 1000;
+        ns[4] -= r;
+        ns[5] += r2;
       }
     }
   }
@@ -268,36 +285,41 @@ function evidencePass(input: RuleInput, history: EvidenceState[], weights: Float
   const ms: number[] = [];
   const msW: number[] = [];
   const msOf = new Float64Array(M).fill(-1);
-  const decay = params.evidenceDecayPpm;
   for (let e = 0; e < M; e++) {
     const h = history[e];
     if (!hasEntries[e]) {
       combined[e] = h;
       continue;
     }
+    const d = decayed[e];
     const rs = roundStats[e];
-    const c: EvidenceState = {
-      all: addStat(decayStat(h.all, decay), rs.all),
-      up: addStat(decayStat(h.up, decay), rs.up),
-      down: addStat(decayStat(h.down, decay), rs.down),
-      nodes: new Map(),
-      info: h.info,
-    };
-    const nodeKeys = new Set<number>([...h.nodes.keys(), ...rs.nodes.keys()]);
-    for (const k of [...nodeKeys].sort((x, y) => x - y)) {
-      const hn = h.nodes.get(k);
-      const rn = rs.nodes.get(k);
-      const up = addStat(hn ? decayStat(hn.up, decay) : zeroStat(), rn ? rn.up : zeroStat());
-      const down = addStat(hn ? decayStat(hn.down, decay) : zeroStat(), rn ? rn.down : zeroStat());
-      if (up.n + down.n > params.evidencePruneMilli) c.nodes.set(k, { up, down });
-    }
-    combined[e] = c;
+    const c: EvidenceState = { all: addStat(d.all, rs.all), up: addStat(d.up, rs.up), down: addStat(d.down, rs.down), nodes: d.nodes, info: h.info };
     // A fresh push shows in this round's evidence before it dominates the decayed history: the larger counts.
     let t = Math.max(pushSignificance(c.up, params), pushSignificance(c.down, params), pushSignificance(rs.up, params), pushSignificance(rs.down, params));
-    for (const ns of c.nodes.values()) {
-      const tn = Math.max(pushSignificance(ns.up, params), pushSignificance(ns.down, params));
-      if (tn > NO_T) t = Math.max(t, tn - params.nodeZExtraMilli);
+    const nodeT = (up: number, down: number): void => {
+      if (up > NO_T || down > NO_T) t = Math.max(t, Math.max(up, down) - params.nodeZExtraMilli);
+    };
+    for (const [k, dn] of d.nodes) {
+      const rn = rs.nodes.get(k);
+      nodeT(
+        significance(dn.up.n + (rn ? rn[0] : 0), dn.up.s1 + (rn ? rn[1] : 0), dn.up.s2 + (rn ? rn[2] : 0), params),
+        significance(dn.down.n + (rn ? rn[3] : 0), dn.down.s1 + (rn ? rn[4] : 0), dn.down.s2 + (rn ? rn[5] : 0), params),
+      );
     }
+    for (const [k, rn] of rs.nodes) if (!d.nodes.has(k)) nodeT(significance(rn[0], rn[1], rn[2], params), significance(rn[3], rn[4], rn[5], params));
+    if (final) {
+      const nodes = new Map<number, { up: PushStat; down: PushStat }>();
+      const keys = new Set<number>([...d.nodes.keys(), ...rs.nodes.keys()]);
+      for (const k of [...keys].sort((x, y) => x - y)) {
+        const dn = d.nodes.get(k);
+        const rn = rs.nodes.get(k);
+        const up = { n: (dn ? dn.up.n : 0) + (rn ? rn[0] : 0), s1: (dn ? dn.up.s1 : 0) + (rn ? rn[1] : 0), s2: (dn ? dn.up.s2 : 0) + (rn ? rn[2] : 0) };
+        const down = { n: (dn ? dn.down.n : 0) + (rn ? rn[3] : 0), s1: (dn ? dn.down.s1 : 0) + (rn ? rn[4] : 0), s2: (dn ? dn.down.s2 : 0) + (rn ? rn[5] : 0) };
+        if (up.n + down.n > params.evidencePruneMilli) nodes.set(k, { up, down });
+      }
+      c.nodes = nodes;
+    }
+    combined[e] = c;
     pushMilli[e] = t;
     q[e] = t > NO_T ? roundScorePpm(t, params.zLoMilli, params.zHiMilli) : PPM;
     const m = meanSquare(c.all, params);
@@ -326,12 +348,13 @@ function meanOf(s: PushStat, params: ConsensusParams): number | null {
 }
 
 /**
- * Confirmation for a LowTrust slash: the evaluator's push, measured from the stake-weighted median evaluator's push
- * in the same direction instead of from zero, still lies beyond the honest band with significance zLo -
- * auditZSlack. Under a minority attack the median evaluator is honest and this changes little. When a bloc near half
- * of the stake has captured the trust-weighted references, the honest camp is accused, but the median evaluator sits
- * between the camps, so the accusation is not confirmed and nobody is slashed: a slash needs the accused to stand
- * apart from the typical evaluator, not only from the references.
+ * Confirmation for a LowTrust slash: the evaluator's push, measured from the push of the evaluator at the
+ * confirmQuantile stake quantile (same direction) instead of from zero, still lies beyond the honest band with
+ * significance zLo - auditZSlack. Under a minority attack (less stake than 1 - confirmQuantile) that evaluator is
+ * honest and this changes little. When a bloc near half of the stake has captured the trust-weighted references, the
+ * honest camp is accused, but the evaluator at that quantile is then one of the accused honest camp, so the
+ * accusation is not confirmed and nobody is slashed: a slash needs the accused to stand apart from evaluators holding
+ * confirmQuantile of the stake, not only from the references. Trust plays no part here, so it cannot be captured.
  */
 function confirm(ev: EvidenceState[], hasEntries: Uint8Array, stakeUnits: Int32Array, params: ConsensusParams): Uint8Array {
   const M = ev.length;
@@ -345,12 +368,13 @@ function confirm(ev: EvidenceState[], hasEntries: Uint8Array, stakeUnits: Int32A
       v.push(m);
       w.push(stakeUnits[e]);
     }
-    return v.length ? Math.max(0, stakeMedian(v, w)) : 0;
+    return v.length ? Math.max(0, stakeQuantile(v, w, params.confirmQuantilePpm)) : 0;
   };
   const upC = centerOf((x) => x.up);
   const downC = centerOf((x) => x.down);
   const z = params.zLoMilli - params.auditZSlackMilli;
-  const shifted = (s: PushStat, c: number): number => pushSignificance({ n: s.n, s1: s.s1 - mulDivFloor(c, s.n, 1000), s2: s.s2 }, params);
+  const cp = { ...params, honestBand: params.confirmBand };
+  const shifted = (s: PushStat, c: number): number => pushSignificance({ n: s.n, s1: s.s1 - mulDivFloor(c, s.n, 1000), s2: s.s2 }, cp);
   const out = new Uint8Array(M);
   for (let e = 0; e < M; e++) {
     if (!hasEntries[e]) continue;
@@ -373,9 +397,15 @@ export function runRobustTrust(input: RuleInput): RuleOutput {
   const history = historyOf(input);
   let q: Int32Array = new Int32Array(M).fill(PPM);
   let precision: Int32Array = new Int32Array(M).fill(PPM);
+  const decay = params.evidenceDecayPpm;
+  const decayed: EvidenceState[] = history.map((h) => {
+    const nodes = new Map<number, { up: PushStat; down: PushStat }>();
+    for (const [k, v] of h.nodes) nodes.set(k, { up: decayStat(v.up, decay), down: decayStat(v.down, decay) });
+    return { all: decayStat(h.all, decay), up: decayStat(h.up, decay), down: decayStat(h.down, decay), nodes, info: h.info };
+  });
   let ev: RoundEvidence | null = null;
   for (let pass = 0; pass < params.passes; pass++) {
-    ev = evidencePass(input, history, robustWeights(input.trust, q, precision));
+    ev = evidencePass(input, history, decayed, robustWeights(input.trust, q, precision), pass === params.passes - 1);
     q = ev.q;
     precision = ev.precision;
   }
@@ -384,7 +414,8 @@ export function runRobustTrust(input: RuleInput): RuleOutput {
   const seats = round.seats;
   const wOf = (p: number): number => (seats ? seats[p] : 1) * w[round.evaluator[p]];
   // Steady offsets (Dawid-Skene/GLAD-style heterogeneity): each evaluator's mean residual, shrunk toward 0 with
-  // offsetShrink counts of prior weight, measured from the stake-weighted median evaluator's and bounded by the honest
+  // offsetShrink counts of prior weight, measured from the median evaluator's (weighted by stake x the round's weight)
+  // and bounded by the honest
   // band, is taken out of its scores before they are averaged. A score at a bound stays there when the correction
   // would pull it inward (it is censored: the evaluator may have meant more).
   const offsets: number[] = [];
@@ -397,7 +428,8 @@ export function runRobustTrust(input: RuleInput): RuleOutput {
     rawOff[e] = floorDiv(a.s1 * 1000, a.n + params.offsetShrinkMilli);
     hasOff[e] = 1;
     offsets.push(rawOff[e]);
-    offW.push(input.stakeUnits[e]);
+    // Weighted by stake and by the round's weight (trust, q, precision): flagged evaluators do not set the level.
+    offW.push(input.stakeUnits[e] * w[e]);
   }
   const center = offsets.length ? stakeMedian(offsets, offW) : 0;
   const corr = new Int32Array(M);

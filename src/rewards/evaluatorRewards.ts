@@ -91,6 +91,32 @@ export function evaluatorWeights(
     if (l) l.push(t);
     else nodeTasks.set(taskNode[t], [t]);
   }
+  // Per node: its paid tasks' references sorted, with prefix sums, so the sum of kernel(s, r) over a node's tasks is
+  // two binary searches: sum over r in [s - tol, s] of (tol - s + r) plus over r in (s, s + tol] of (tol + s - r).
+  const nodeSorted = new Map<number, { v: Int32Array; prefix: Float64Array }>();
+  for (const [node, ts] of nodeTasks) {
+    const v = Int32Array.from(ts, (t) => taskReference[t]).sort();
+    const prefix = new Float64Array(v.length + 1);
+    for (let i = 0; i < v.length; i++) prefix[i + 1] = prefix[i] + v[i];
+    nodeSorted.set(node, { v, prefix });
+  }
+  const lowerIndex = (v: Int32Array, x: number): number => {
+    let lo = 0;
+    let hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const kernelSum = (node: number, s: number): number => {
+    const { v, prefix } = nodeSorted.get(node)!;
+    const a = lowerIndex(v, s - tolerance + 1); // r > s - tol
+    const m = lowerIndex(v, s + 1); // r <= s
+    const b = lowerIndex(v, s + tolerance); // r < s + tol
+    return (m - a) * (tolerance - s) + (prefix[m] - prefix[a]) + (b - m) * (tolerance + s) - (prefix[b] - prefix[m]);
+  };
   // Per evaluator: its entries on paid tasks with a reference.
   const mine: number[][] = Array.from({ length: M }, () => []);
   const taskOf = new Int32Array(round.score.length);
@@ -112,8 +138,7 @@ export function evaluatorWeights(
       const m = peers.length - 1;
       if (m <= 0) continue;
       const s = round.score[p];
-      let pen = 0;
-      for (const t2 of peers) if (t2 !== t) pen += kernel(s, taskReference[t2], tolerance);
+      let pen = kernelSum(node, s) - kernel(s, taskReference[t], tolerance);
       // Where e scored t2 itself, its reference there is the leave-one-out one.
       for (const p2 of entries) {
         const t2 = taskOf[p2];

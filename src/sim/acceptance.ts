@@ -23,7 +23,16 @@ export const LOCAL_POLICY_FILE = path.join(__dirname, "..", "..", "config", "loc
 /** One honest model of the grid. */
 export type HonestSetting = { label: string; model: HonestModel; bias: number; sigmaMin: number; sigmaMax: number };
 
-export type AcceptanceCell = { file: string; honest: HonestSetting; gold: number; seed: string; mode: HonestMode };
+export type AcceptanceCell = {
+  file: string;
+  honest: HonestSetting;
+  gold: number;
+  seed: string;
+  mode: HonestMode;
+  /** Rounds and tasks per round; the grid uses 20 and the default (0 = the whole file over the rounds). */
+  rounds?: number;
+  tasksPerRound?: number;
+};
 
 export type RunRow = {
   file: string;
@@ -43,7 +52,8 @@ export type CellResult = { cell: AcceptanceCell; rows: RunRow[]; ms: number };
 
 const cfgOf = (cell: AcceptanceCell, over: Partial<ScenarioConfig>): ScenarioConfig => ({
   ...DEFAULT_SCENARIO,
-  rounds: 20,
+  rounds: cell.rounds ?? 20,
+  tasksPerRound: cell.tasksPerRound ?? 0,
   evaluators: 50,
   k: 7,
   seed: cell.seed,

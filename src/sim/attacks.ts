@@ -57,7 +57,7 @@ export type Attack = {
 
 const clamp10 = (x: number): number => (x < 0 ? 0 : x > 10 ? 10 : x);
 const boost = (c: AttackContext): number => Math.min(10, c.honest + c.params.boost);
-const first = (): number => 0;
+const first = (_p: AttackParams): number => 0;
 
 export const ATTACKS = {
   none: { name: "none", description: "no attack: malicious evaluators score honestly", persistent: false, uninformative: false, firstAttackRound: first, score: (c) => c.honest },
@@ -134,7 +134,7 @@ export const ATTACKS = {
     persistent: false,
     uninformative: true,
     firstAttackRound: first,
-    score: () => Number.NaN,
+    score: (_c: AttackContext) => Number.NaN,
   },
   lazy: { name: "lazy", description: "reports a constant without looking", persistent: false, uninformative: true, firstAttackRound: first, score: (c) => c.params.lazyValue },
   copycat: {

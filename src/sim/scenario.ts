@@ -185,6 +185,11 @@ export function buildPopulation(config: Pick<ScenarioConfig, "evaluators" | "mal
   return { addresses, stakes, malicious, fairShare: totalStake > 0n ? Number((badTotal * 1_000_000n) / totalStake) / 1e6 : 0 };
 }
 
+/** The bytes32 seed of simulated round r (0-based): what the chain records at round open. */
+export function simRoundSeed(seed: string, r: number): Hex {
+  return keccak256(stringToBytes(`poq-sim/${seed}/round/${r}`));
+}
+
 const assignmentCache = new Map<string, Int32Array[][]>();
 
 /** Round r's draws by the protocol's assignment rule (assignEvaluators) from a per-round seed; cached per population. */
@@ -196,7 +201,7 @@ function roundDraws(pop: Population, seed: string, rounds: number, T: number, k:
   const evaluators = pop.addresses.map((address, i) => ({ address, stake: pop.stakes[i] }));
   const out: Int32Array[][] = [];
   for (let r = 0; r < rounds; r++) {
-    const roundSeed: Hex = keccak256(stringToBytes(`poq-sim/${seed}/round/${r}`));
+    const roundSeed = simRoundSeed(seed, r);
     const { byTask } = assignEvaluators({ seed: roundSeed, taskCount: T, k, evaluators });
     out.push(byTask.map((row) => Int32Array.from(row, (a) => index.get(a)!)));
   }

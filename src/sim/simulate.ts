@@ -4,7 +4,7 @@ import { weightedMedianScore } from "../consensus/weightedMedian";
 import { RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
 import { inferenceWeights } from "../rewards/inferenceRewards";
 import { type SettlementParams, settlementParams } from "../rewards/params";
-import { type TrustRecord, buildSettlement } from "../rewards/settlement";
+import { type SettlementInput, type SettlementPayload, type TrustRecord, buildSettlement } from "../rewards/settlement";
 import { SlashReason } from "../rewards/slashing";
 import { getAttack } from "./attacks";
 import { cvOf, maeOf, meanOf, precisionRecall, spearmanOf, varianceOf } from "./metrics";
@@ -63,7 +63,12 @@ export type SimRoundTrace = { slashed: Address[]; breakerTripped: boolean; flagg
  * same inputs: addresses, stakes, the assignment drawn by assignEvaluators, reveals, gold tasks, the carried trust
  * state and the policy. Deterministic.
  */
-export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, overrides: Partial<SettlementParams> = {}): RuleMetrics {
+export type SimHooks = {
+  /** Called with every round's settlement input and payload (tests compare them with the relayer's path). */
+  onRound?: (round: number, input: SettlementInput, payload: SettlementPayload) => void;
+};
+
+export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, overrides: Partial<SettlementParams> = {}, hooks: SimHooks = {}): RuleMetrics {
   const { config, population } = scenario;
   const params = settlementParams({ ...overrides, rule, consensus: overrides.consensus });
   const attack = getAttack(config.attack);
@@ -150,7 +155,7 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     }
     const gold = new Map<number, number>();
     for (let t = 0; t < T; t++) if (plan.gold[t] >= 0) gold.set(t, plan.gold[t]);
-    const out = buildSettlement({
+    const settlementInput: SettlementInput = {
       roundId: BigInt(r + 1),
       tasks: Array.from(plan.item, (it, i) => ({ index: i, inferenceNode: nodeAddr[data.node[it]], costUnits: data.cost[it] })),
       assignment: { byTask: plan.draws.map((row) => Array.from(row, (e) => addresses[e])) },
@@ -162,7 +167,9 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
       inferencePool: SIM_INFERENCE_POOL,
       evaluatorPool: SIM_EVALUATOR_POOL,
       params,
-    });
+    };
+    const out = buildSettlement(settlementInput);
+    hooks.onRound?.(r, settlementInput, out);
     trust = out.trust;
     cumulative = new Map(out.cumulative.map((c) => [c.account, c.cumulativeAmount]));
     if (out.breaker.tripped) breakerRounds++;
