@@ -50,10 +50,11 @@ export type ConsensusParams = {
   /** Robust rule: extra significance (milli-z) a per-(evaluator, inference node) test needs (it is one of many). */
   nodeZExtraMilli: number;
   /**
-   * Robust rule: a LowTrust slash needs, in each round of its streak, the push confirmed from the stake-weighted
-   * median evaluator's push (not from zero) with significance zLo minus this (milli-z).
+   * Robust rule: a LowTrust slash needs, in each round of its streak, the push confirmed from the push of the
+   * evaluator at the confirmQuantile stake quantile (not from zero), beyond confirmBand, with significance zLo minus
+   * this (milli-z).
    */
-  auditZSlackMilli: number;
+  confirmZSlackMilli: number;
   /**
    * Robust rule: confirmation quantile (ppm of stake): a slash needs the push to stand apart from the push of the
    * evaluator at this stake quantile (at least 1 - breakerPpm, so that a camp the breaker would not catch cannot be it).
@@ -102,7 +103,7 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
   zLoMilli: 2_000,
   zHiMilli: 4_000,
   nodeZExtraMilli: 500,
-  auditZSlackMilli: 1_000,
+  confirmZSlackMilli: 1_000,
   confirmQuantilePpm: 650_000,
   confirmBand: 500,
   breakerZSlackMilli: 1_000,
@@ -139,7 +140,7 @@ export function validateConsensusParams(p: ConsensusParams): ConsensusParams {
   intIn("zLoMilli", p.zLoMilli, 0, 100_000);
   intIn("zHiMilli", p.zHiMilli, p.zLoMilli + 1, 100_000);
   intIn("nodeZExtraMilli", p.nodeZExtraMilli, 0, 100_000);
-  intIn("auditZSlackMilli", p.auditZSlackMilli, 0, p.zLoMilli);
+  intIn("confirmZSlackMilli", p.confirmZSlackMilli, 0, p.zLoMilli);
   intIn("confirmQuantilePpm", p.confirmQuantilePpm, PPM / 2, PPM);
   intIn("confirmBand", p.confirmBand, 0, SCORE_MAX);
   intIn("breakerZSlackMilli", p.breakerZSlackMilli, 0, 100_000);

@@ -10,23 +10,26 @@ import type { ConsensusRule, EvidenceState, PushStat, RuleDetail, RuleInput, Rul
  * 1. References. Each score is compared with the weighted median of the *other* scores of its task (weights: seats x
  *    trust^2 x q x precision), so an evaluator never judges itself and a bloc must hold the majority of a task's
  *    seats to set a reference.
- * 2. Heterogeneity. A steady offset up to `honestBand` in either direction is a scoring style, never evidence. Each
- *    evaluator's residuals are measured with its own spread (a noisy honest scorer is not a deviant) and with its own
- *    mean squared residual it gets a precision factor (GLAD-style: precise scorers weigh more, within bounds).
- * 3. Evidence: one-sided push tests. Upward: the mean residual on tasks whose reference leaves room to push up
- *    (reference <= 10000 - headroom); downward: the same on tasks with room below. The statistic is how far that mean
- *    lies beyond the honest band, in standard errors: t = (mean - band) sqrt(n) / sd, on evidence accumulated over
- *    rounds with a decay (a sustained push builds up, a fluke fades). The same tests run per (evaluator, inference
- *    node), with `nodeZExtra` more significance required, so a pump on one node is not diluted.
- * 4. Round score q = 1 below zLo, 0 above zHi, linear between; the largest of the tests counts. Steps 1-4 run
- *    `passes` times: later passes measure everyone against references the flagged evaluators no longer move.
- * 5. Consensus: per task, the weighted trimmed mean (consensusTrim of the weight cut at each end), or the weighted
- *    median where that lies within censorWindow of 0 or 10 (scores there are censored by the bound).
+ * 2. Evidence: one-sided push tests against an honest band. Upward: the mean residual on tasks with room to push up
+ *    (the task's weighted median <= 10000 - headroom); downward: the same with room below. The statistic is how far
+ *    that mean lies beyond the band, in the evaluator's own standard errors: t = (mean - band) sqrt(n) / sd, on this
+ *    round's residuals and on residuals accumulated over rounds with a decay; the larger counts. The same tests run
+ *    per (evaluator, inference node) with `nodeZExtra` more significance required, so a pump on one node is not
+ *    diluted. A steady offset inside the band is a scoring style, never evidence; identical scores (a shared
+ *    deterministic scorer) give residuals of zero and are never evidence of anything.
+ * 3. Round score q = 1 at or below zLo, 0 at or above zHi, linear between. Steps 1-3 run `passes` times: later passes
+ *    measure everyone against references the flagged evaluators no longer move.
+ * 4. Heterogeneity (Dawid-Skene/GLAD-style): each evaluator's steady offset (its accumulated mean residual, shrunk,
+ *    measured from the weighted median evaluator's, bounded by the band) is taken out of its scores before they are
+ *    aggregated, censoring-aware at the bounds; a precision factor (the typical mean squared residual over its own,
+ *    bounded) weighs precise scorers more.
+ * 5. Consensus: per task, the weighted trimmed mean of the corrected scores, or, where the task's weighted median lies
+ *    within censorWindow of 0 or 10 (scores there are censored), the weighted median.
  * 6. Trust: asymmetric EMA of q (a non-revealer gets q = 0). With q = 1 the trust after a round is at least etaUp,
- *    whatever it was, so an evaluator without significant evidence never sits below a threshold <= etaUp.
- *
- * Agreement with others is never rewarded here and identical scores are never evidence of anything: a shared
- * deterministic scorer gives residuals of zero, which are inside the band.
+ *    whatever it was before.
+ * 7. For the slashing policy: `flagged` (q < 1), `suspect` (t >= zLo - breakerZSlack: the breaker's count) and
+ *    `confirmed` (the push also stands apart from the push of the evaluator at the confirmQuantile stake quantile:
+ *    trust-free, so a bloc that captured trust cannot get the other camp slashed).
  */
 
 const NO_T = -1_000_000_000;
@@ -372,7 +375,7 @@ function confirm(ev: EvidenceState[], hasEntries: Uint8Array, stakeUnits: Int32A
   };
   const upC = centerOf((x) => x.up);
   const downC = centerOf((x) => x.down);
-  const z = params.zLoMilli - params.auditZSlackMilli;
+  const z = params.zLoMilli - params.confirmZSlackMilli;
   const cp = { ...params, honestBand: params.confirmBand };
   const shifted = (s: PushStat, c: number): number => pushSignificance({ n: s.n, s1: s.s1 - mulDivFloor(c, s.n, 1000), s2: s.s2 }, cp);
   const out = new Uint8Array(M);

@@ -46,7 +46,7 @@ export type RuleDetail = {
   flagged: Uint8Array;
   /** 1 for an evaluator whose push significance reaches zLo - breakerZSlack: the circuit breaker counts their stake. */
   suspect: Uint8Array;
-  /** 1 for an evaluator whose push also stands apart from the stake-weighted median evaluator's (see confirm()). */
+  /** 1 for an evaluator whose push also stands apart from the confirmation quantile evaluator's (see confirm()). */
   confirmed: Uint8Array;
   /** Per task: the weighted median of all its scores with the final weights (-1: none). */
   taskMedian: Int32Array;

@@ -36,7 +36,7 @@ export function paramsVector(p: SettlementParams): bigint[] {
     p.alphaPpm, p.betaPpm, p.agreementTolerance, p.payCapPpm, p.payZMilli, p.slashThresholdPpm, p.slashAfterRounds, p.maxSlashes, p.breakerPpm,
     c.initialTrustPpm, c.trimFractionPpm, c.publishedLambdaPpm, c.publishedMinPpm, c.publishedMaxPpm,
     c.etaUpPpm, c.etaDownPpm, c.honestBand, c.headroom, c.residualCap, c.sdFloor, c.evidenceDecayPpm, c.minEvidenceMilli,
-    c.evidencePruneMilli, c.zLoMilli, c.zHiMilli, c.nodeZExtraMilli, c.auditZSlackMilli, c.confirmQuantilePpm, c.confirmBand, c.breakerZSlackMilli, c.passes, c.consensusTrimPpm, c.offsetShrinkMilli, c.censorWindow, c.precisionMinPpm,
+    c.evidencePruneMilli, c.zLoMilli, c.zHiMilli, c.nodeZExtraMilli, c.confirmZSlackMilli, c.confirmQuantilePpm, c.confirmBand, c.breakerZSlackMilli, c.passes, c.consensusTrimPpm, c.offsetShrinkMilli, c.censorWindow, c.precisionMinPpm,
     c.precisionMaxPpm, c.stakeUnitWei, c.stakeCapUnits,
   ].map((v) => BigInt(v));
 }

@@ -16,7 +16,7 @@ export type SlashingInput = {
   flagged: Uint8Array;
   /** 1 for evaluators whose push significance is near the flagging level (a superset of flagged): the breaker's count. */
   suspect: Uint8Array;
-  /** 1 for evaluators whose push also stands apart from the stake-weighted median evaluator's (the rule's confirmation). */
+  /** 1 for evaluators whose push also stands apart from the evaluator's at the rule's confirmation stake quantile. */
   confirmed: Uint8Array;
   /** Stake units per evaluator (the breaker's weights; bigint so no stake overflows). */
   stake: readonly bigint[];
@@ -33,7 +33,7 @@ export type Breaker = {
   tripped: boolean;
   /** Stake of the suspect revealers (flagged, or near it) over the stake of all revealers (ppm, floored): the trigger. */
   flaggedStakePpm: number;
-  /** Stake of the flagged revealers whose push is also confirmed (stands apart from the median evaluator's), ppm. */
+  /** Stake of the flagged revealers whose push is also confirmed (see the rule's confirm()), ppm. */
   confirmedStakePpm: number;
 };
 
@@ -46,8 +46,8 @@ export type SlashingOutput = {
 
 /**
  * Slashing policy (LowTrust only). A revealer's streak grows in a round where it is flagged (its push evidence was
- * significant against the trust-weighted references), its push is confirmed (it also stands apart from the
- * stake-weighted median evaluator's push, so a bloc near half the stake that captured the references cannot get the
+ * significant against the trust-weighted references), its push is confirmed (it also stands apart from the push
+ * of the evaluator at the rule's confirmation stake quantile, so a bloc near half the stake that captured the references cannot get the
  * other camp slashed), and its trust ends below the threshold; otherwise it restarts; at afterRounds it is slashed and the
  * streak restarts, so a persistent offender is slashed at most once every afterRounds rounds. Rounds without a
  * reveal leave the streak as it is. At most maxSlashes per round, lowest trust first, then lowest address; one left

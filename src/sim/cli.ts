@@ -41,6 +41,9 @@ type SimulateOptions = {
   policy?: string;
   sensitivity?: string;
   workers: string;
+  ks?: string;
+  ratios?: string;
+  attacks?: string;
   json?: boolean;
   sweep?: boolean;
   acceptance?: boolean;
@@ -149,6 +152,9 @@ export function registerSimulate(program: Command): void {
     .option("--policy <file>", "settle with this policy file's overrides (e.g. config/local/policy.json)")
     .option("--sensitivity <b>", "with --acceptance: run the grid with honest offsets up to +-b instead (a sensitivity run)")
     .option("--workers <n>", "with --acceptance: worker processes", "2")
+    .option("--ks <list>", "with --sweep: comma-separated k values (default 3,5,7,9,11)")
+    .option("--ratios <list>", "with --sweep: comma-separated malicious ratios (default 0,0.1,...,0.5)")
+    .option("--attacks <list>", "with --sweep: comma-separated attacks (default: all)")
     .option("--json", "print one JSON object")
     .option("--sweep", "run the grid malicious ratio x k x attack x rule and write a report to --out")
     .option("--acceptance", "run the acceptance grid (issue 13) on every --data (default: both dev files), seeds --seeds (default 1-5)")
@@ -174,14 +180,19 @@ export function registerSimulate(program: Command): void {
       if (o.sweep) {
         if (!o.out) throw new InputError("--sweep needs --out DIR");
         let bar: ProgressBar | null = null;
+        const list = (raw: string | undefined, name: string): number[] | undefined =>
+          raw === undefined ? undefined : raw.split(",").map((x) => num(name, x.trim()));
         const points = runSweep(data, cfg, {
           rules: rulesFrom(o),
+          ks: list(o.ks, "ks"),
+          ratios: list(o.ratios, "ratios"),
+          attacks: o.attacks === undefined ? undefined : o.attacks.split(",").map((a) => getAttack(a.trim()).name as AttackName),
           onProgress: (done, total, label) => {
             bar ??= new ProgressBar(total);
             bar.update(done, label);
           },
         });
-        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest} --honest-bias ${cfg.honestBias} --honest-sigma ${cfg.honestSigmaMin},${cfg.honestSigmaMax}`;
+        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest} --honest-bias ${cfg.honestBias} --honest-sigma ${cfg.honestSigmaMin},${cfg.honestSigmaMax} --gold ${cfg.goldFraction}${o.rule ? ` --rule ${o.rule}` : ""}${o.ks ? ` --ks ${o.ks}` : ""}${o.ratios ? ` --ratios ${o.ratios}` : ""}${o.attacks ? ` --attacks ${o.attacks}` : ""}`;
         writeSweepReport(o.out, {
           title: `PoQ simulator sweep: ${data.name}`,
           command,
