@@ -71,6 +71,14 @@ describe("robust-trust", () => {
     expect(emaTrust(1_000_000, 1_000_000, 250_000, 250_000)).toBe(1_000_000);
   });
 
+  test("property: with q = 1 the trust after a round is at least etaUp, whatever it was (no evidence, no low trust)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), (t, up, down) => {
+        expect(emaTrust(t, 1_000_000, up, down)).toBeGreaterThanOrEqual(Math.min(up, 1_000_000) - 1);
+      }),
+    );
+  });
+
   test("behavior: round score is 1 below lo, 0 above hi, linear between", () => {
     expect(roundScorePpm(1_000, 2_000, 4_000)).toBe(1_000_000);
     expect(roundScorePpm(3_000, 2_000, 4_000)).toBe(500_000);

@@ -4,11 +4,11 @@ import type { Command } from "commander";
 import { DEFAULT_RULE, RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
 import { readLoggedOutputs } from "../data/logged";
 import { InputError } from "../errors";
-import { acceptanceMarkdown, runAcceptanceGrid } from "./acceptance";
+import { ATTACKS_30, acceptanceMarkdown, runAcceptanceGrid } from "./acceptance";
 import { ATTACK_NAMES, type AttackName, getAttack } from "./attacks";
 import { HONEST_MODES, type HonestMode } from "./honestScore";
 import { ProgressBar } from "./progress";
-import { writeSweepReport } from "./report";
+import { writeAcceptancePlots, writeSweepReport } from "./report";
 import { DEFAULT_SCENARIO, HONEST_MODELS, type HonestModel, buildScenario, prepareData, tasksPerRound, validateScenario, type ScenarioConfig, type SimData } from "./scenario";
 import { loadPolicyFile as loadPolicy } from "./policyFile";
 import { simulateRules } from "./simulate";
@@ -158,7 +158,7 @@ export function registerSimulate(program: Command): void {
     .option("--json", "print one JSON object")
     .option("--sweep", "run the grid malicious ratio x k x attack x rule and write a report to --out")
     .option("--acceptance", "run the acceptance grid (issue 13) on every --data (default: both dev files), seeds --seeds (default 1-5)")
-    .option("--out <dir>", "output folder of --sweep")
+    .option("--out <dir>", "output folder of --sweep (or of --acceptance: report.md, results.json and plots)")
     .action(async (o: SimulateOptions) => {
       const mode = honestMode(o.honest);
       const cfg = scenarioFromOptions(o);
@@ -172,6 +172,13 @@ export function registerSimulate(program: Command): void {
         const report = await runAcceptanceGrid({ files, honest: mode, seeds, sensitivity, workers: num("workers", o.workers, true), onProgress: (done, total) => process.stderr.write(`\r${done}/${total} cells`) });
         process.stderr.write(`\n`);
         report.wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+        if (o.out) {
+          fs.mkdirSync(o.out, { recursive: true });
+          const plots = writeAcceptancePlots(o.out, report.rows, ATTACKS_30, report.kFinding);
+          fs.writeFileSync(path.join(o.out, "results.json"), `${JSON.stringify(report)}\n`);
+          fs.writeFileSync(path.join(o.out, "report.md"), `${acceptanceMarkdown(report)}\n${plots.join("\n\n")}\n`);
+          process.stderr.write(`wrote ${path.join(o.out, "report.md")}\n`);
+        }
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${acceptanceMarkdown(report)}\n`);
         return;
       }
