@@ -1,7 +1,7 @@
 import { type Address, type Hex, keccak256, stringToBytes, getAddress } from "viem";
 import { assignEvaluators } from "../src/consensus/assignment";
 import { buildRoundScores, type ScoreEntry } from "../src/consensus/round";
-import { settleRoundCore } from "../src/rewards/settleRound";
+import { type RoundCoreInput, settleRoundCore } from "../src/rewards/settleRound";
 import { allProofs, standardAddressAmountTree } from "../src/rewards/merkle";
 import { buildSettlement } from "../src/rewards/settlement";
 import { settlementParams } from "../src/rewards/params";
@@ -16,9 +16,10 @@ function address(label: string): Address {
 }
 
 /**
- * Times one 10,000-task x k = 7 round (1,000 evaluators, 100 inference nodes, 20% of them malicious):
- * consensus + trust + rewards + slashing on indexes (the simulator's core), the full settlement payload (adds
- * address handling, both Merkle trees and the inputs hash), and a 10,000-account cumulative rewards tree with
+ * Times one 10,000-task x k = 7 round (1,000 evaluators, 100 inference nodes, 20% of them malicious; stake-weighted
+ * draws with replacement): consensus + trust + rewards + slashing on indexes (the core of buildSettlement), the full
+ * settlement payload (adds address handling, both Merkle trees and the inputs hash), the same two for a second round
+ * that carries the first round's trust and per-node evidence, and a 10,000-account cumulative rewards tree with
  * every proof. Milliseconds (wall and CPU), median of a few runs after a warm-up. Keys name the sizes measured.
  */
 export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): Promise<Record<string, number>> {
@@ -62,17 +63,22 @@ export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): P
   const sorted = [...evaluators.map((e) => e.address)].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
   const idx = new Map(sorted.map((a, i) => [a, i]));
   const perTask: ScoreEntry[][] = assignment.byTask.map(() => []);
-  for (const [a, ts] of assignment.byEvaluator) ts.forEach((t, i) => perTask[t].push({ evaluator: idx.get(a)!, score: reveals.get(a)![i] }));
-  const coreInput = {
+  for (const [a, ts] of assignment.byEvaluator) {
+    ts.forEach((t, i) => perTask[t].push({ evaluator: idx.get(a)!, score: reveals.get(a)![i], seats: assignment.byTask[t].filter((x) => x === a).length }));
+  }
+  const coreInput: RoundCoreInput = {
     round: buildRoundScores(EVALUATORS, perTask),
     taskNode: Int32Array.from(tasks.map((_, i) => i % NODES)),
     taskCost: tasks.map((t) => t.costUnits),
     nodeCount: NODES,
     gold: new Int32Array(TASKS).fill(-1),
+    excluded: new Uint8Array(TASKS),
     trust: new Int32Array(EVALUATORS).fill(params.consensus.initialTrustPpm),
     lowStreak: new Int32Array(EVALUATORS),
+    evidence: [],
     stakeUnits: new Int32Array(EVALUATORS).fill(1),
-    participated: new Uint8Array(EVALUATORS).fill(1),
+    stake: new Array<bigint>(EVALUATORS).fill(10n ** 18n),
+    revealed: new Uint8Array(EVALUATORS).fill(1),
     nonRevealed: new Uint8Array(EVALUATORS),
     inferencePool: input.inferencePool,
     evaluatorPool: input.evaluatorPool,
@@ -81,6 +87,12 @@ export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): P
 
   const coreT = measure(() => settleRoundCore(coreInput), 5, 1);
   const settlementT = measure(() => buildSettlement(input), 3, 1);
+  // A second round carrying the first round's state (trust and per-node evidence of every evaluator).
+  const first = buildSettlement(input);
+  const carried = { ...input, roundId: 2n, trust: first.trust, previousCumulative: new Map(first.cumulative.map((c) => [c.account, c.cumulativeAmount] as [Address, bigint])) };
+  const coreCarried: RoundCoreInput = { ...coreInput, evidence: settleRoundCore(coreInput).evidence };
+  const coreCarriedT = measure(() => settleRoundCore(coreCarried), 5, 1);
+  const carriedT = measure(() => buildSettlement(carried), 3, 1);
 
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => [address(`account-${i}`), BigInt(1 + rng.int(1e9)) * 10n ** 9n] as [Address, bigint]);
   const merkleT = measure(() => allProofs(standardAddressAmountTree(accounts)), 3, 1);
@@ -95,6 +107,8 @@ export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): P
   put(`consensus.assignment.${size}`, assignT);
   put(`consensus.consensusTrustRewards.${size}`, coreT);
   put(`consensus.fullSettlement.${size}`, settlementT);
+  put(`consensus.consensusTrustRewardsCarried.${size}`, coreCarriedT);
+  put(`consensus.fullSettlementCarried.${size}`, carriedT);
   put(`consensus.merkleTree.${ACCOUNTS}accounts`, merkleBuildT);
   put(`consensus.merkleTreeAndAllProofs.${ACCOUNTS}accounts`, merkleT);
   return out;

@@ -11,11 +11,21 @@ export type AssignEvaluatorsParameters = {
 };
 
 export type AssignEvaluatorsReturnType = {
-  /** k checksummed addresses per task, in draw order. */
+  /**
+   * k checksummed addresses per task, in draw order. Draws are with replacement: an address may appear more than
+   * once; it scores the task once and its score weighs as many seats as it was drawn.
+   */
   byTask: Address[][];
-  /** Task indexes per assigned evaluator, ascending (the order of its reveal). Evaluators with no task are absent. */
+  /** Distinct task indexes per assigned evaluator, ascending (the order of its reveal). Evaluators with no task are absent. */
   byEvaluator: Map<Address, number[]>;
 };
+
+/** Seats per distinct evaluator of one task's draws (in first-draw order). */
+export function seatsOfDraws(draws: readonly Address[]): Map<Address, number> {
+  const m = new Map<Address, number>();
+  for (const a of draws) m.set(a, (m.get(a) ?? 0) + 1);
+  return m;
+}
 
 /** Fenwick tree over bigint stakes: prefix sums, point updates and "first index whose prefix exceeds r". */
 class StakeTree {
@@ -54,25 +64,25 @@ function uint256Bytes(v: number, out: Uint8Array, offset: number): void {
 }
 
 /**
- * Stake-weighted sampling of k distinct evaluators per task, from the round seed alone, in integer arithmetic so
- * anyone can recompute it (a Solidity port is line for line). For task t and draw j:
+ * Stake-weighted draws WITH replacement, k per task, from the round seed alone, in integer arithmetic so anyone can
+ * recompute it (a Solidity port is line for line). For task t and draw j = 0..k-1:
  *
- *     r = uint256(keccak256(abi.encode(bytes32 seed, uint256 t, uint256 j))) % remainingStake
+ *     r = uint256(keccak256(abi.encode(bytes32 seed, uint256 t, uint256 j))) % totalStake
  *
- * then walk the evaluators not yet drawn for t, in ascending lowercase-address order, accumulating stake, and
- * pick the first whose cumulative stake exceeds r; it is removed for the rest of task t.
+ * then walk all evaluators in ascending lowercase-address order accumulating stake and pick the first whose
+ * cumulative stake exceeds r. An evaluator drawn s times for a task holds s seats there: it scores the task once and
+ * its score weighs s. Every draw is independent and proportional to stake, so an identity's expected seats are
+ * k x its stake share and splitting a stake across identities changes neither the expected seats nor their
+ * distribution in total (see docs/consensus.md).
  *
- * Throws InputError for k < 1, k greater than the number of evaluators (or of evaluators with positive stake),
- * duplicate or invalid addresses, negative stakes, or a seed that is not 32 bytes.
+ * Throws InputError for k < 1, no evaluator with positive stake, duplicate or invalid addresses, negative stakes,
+ * or a seed that is not 32 bytes.
  */
 export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEvaluatorsReturnType {
   const { seed, taskCount, k, evaluators } = params;
   if (!isHex(seed) || seed.length !== 66) throw new InputError(`seed must be a bytes32 hex string, got ${shown(seed)}`);
   if (!Number.isSafeInteger(taskCount) || taskCount < 0) throw new InputError(`taskCount must be a non-negative integer, got ${shown(taskCount)}`);
-  if (!Number.isInteger(k) || k < 1) throw new InputError(`k must be an integer >= 1, got ${shown(k)}`);
-  if (k > evaluators.length) {
-    throw new InputError(`k = ${k} is larger than the number of evaluators (${evaluators.length})`);
-  }
+  if (!Number.isInteger(k) || k < 1 || k > 65_535) throw new InputError(`k must be an integer in 1..65535, got ${shown(k)}`);
   const list = evaluators.map((e) => {
     let address: Address;
     try {
@@ -87,9 +97,6 @@ export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEval
   for (let i = 1; i < list.length; i++) {
     if (list[i].lower === list[i - 1].lower) throw new InputError(`evaluator ${list[i].address} listed twice`);
   }
-  const positive = list.filter((e) => e.stake > 0n).length;
-  if (k > positive) throw new InputError(`k = ${k} is larger than the number of evaluators with stake (${positive})`);
-
   const n = list.length;
   const tree = new StakeTree(n);
   let totalStake = 0n;
@@ -97,28 +104,27 @@ export function assignEvaluators(params: AssignEvaluatorsParameters): AssignEval
     tree.add(i, list[i].stake);
     totalStake += list[i].stake;
   }
+  if (totalStake === 0n) throw new InputError("no evaluator has stake");
   const buf = new Uint8Array(96);
   buf.set(hexToBytes(seed), 0);
   const byTask: Address[][] = new Array(taskCount);
   const tasksOf: number[][] = list.map(() => []);
-  const picked = new Int32Array(k);
+  const lastTask = new Int32Array(n).fill(-1);
   for (let t = 0; t < taskCount; t++) {
     buf.fill(0, 32);
     uint256Bytes(t, buf, 32);
-    let remaining = totalStake;
     const row: Address[] = new Array(k);
     for (let j = 0; j < k; j++) {
       buf.fill(0, 64);
       uint256Bytes(j, buf, 64);
-      const r = BigInt(keccak256(buf, "hex")) % remaining;
+      const r = BigInt(keccak256(buf, "hex")) % totalStake;
       const i = tree.find(r);
-      picked[j] = i;
       row[j] = list[i].address;
-      tree.add(i, -list[i].stake);
-      remaining -= list[i].stake;
-      tasksOf[i].push(t);
+      if (lastTask[i] !== t) {
+        lastTask[i] = t;
+        tasksOf[i].push(t);
+      }
     }
-    for (let j = 0; j < k; j++) tree.add(picked[j], list[picked[j]].stake);
     byTask[t] = row;
   }
   const byEvaluator = new Map<Address, number[]>();

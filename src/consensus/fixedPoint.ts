@@ -34,3 +34,34 @@ export function clampInt(x: number, lo: number, hi: number): number {
 export function isScore(x: unknown): x is number {
   return typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= SCORE_MAX;
 }
+
+/**
+ * The reserved reveal value 0xFFFF: "I could not fetch this output". Not a score: it is never used in consensus, never
+ * counted as a deviation, and a reveal made of scores and UNAVAILABLE values is a valid reveal.
+ */
+export const UNAVAILABLE = 65_535;
+
+/** True for what a reveal entry may carry: a score 0..10000 or UNAVAILABLE. */
+export function isRevealEntry(x: unknown): x is number {
+  return isScore(x) || x === UNAVAILABLE;
+}
+
+/**
+ * floor(a * b / d) for a safe non-negative integer a and integers 0 <= b, d <= 2^26, d > 0, exact even where a * b
+ * exceeds 2^53 (the product is split at 2^26).
+ */
+export function mulDivFloor(a: number, b: number, d: number): number {
+  const hi = Math.floor(a / 67_108_864);
+  const lo = a - hi * 67_108_864;
+  // a * b / d = (hi * 2^26 * b + lo * b) / d
+  const hiPart = hi * b; // < 2^53 / 2^26 * 2^26
+  const q1 = floorDiv(hiPart, d);
+  const r1 = hiPart - q1 * d;
+  // q1 * 2^26 + floor((r1 * 2^26 + lo * b) / d)
+  return q1 * 67_108_864 + floorDiv(r1 * 67_108_864 + lo * b, d);
+}
+
+/** Decays a signed integer toward zero: sign(x) * floor(|x| * ppm / 1e6). Symmetric, so decay never favours a sign. */
+export function decayToward0(x: number, ppm: number): number {
+  return x < 0 ? -mulDivFloor(-x, ppm, PPM) : mulDivFloor(x, ppm, PPM);
+}

@@ -2,13 +2,13 @@ import { InputError, shown } from "../errors";
 import { PPM, SCORE_MAX } from "./fixedPoint";
 
 /**
- * Parameters of the aggregation rules and trust updates. Integers only (ppm, score units, milli-z), so that a
- * settlement is byte-identical on every machine. See docs/consensus.md for how each value was chosen.
+ * Parameters of the aggregation rules and trust updates. Integers only (ppm, score units, milli-z, milli-counts), so
+ * that a settlement is byte-identical on every machine. docs/consensus.md says how each value was chosen.
  */
 export type ConsensusParams = {
   /** Trust of an evaluator seen for the first time (ppm). */
   initialTrustPpm: number;
-  /** Trimmed mean: fraction dropped at each end (ppm). */
+  /** Trimmed-mean baseline: fraction dropped at each end (ppm). */
   trimFractionPpm: number;
 
   /** Published rule: step size lambda (ppm) in w <- clip(w (1 + lambda (0.5 - d)), w_min, w_max). */
@@ -18,37 +18,70 @@ export type ConsensusParams = {
   /** Published rule: w_max (ppm). */
   publishedMaxPpm: number;
 
-  /** Robust rule: EMA step when the round's evidence is above the current trust (ppm); slow on purpose. */
+  /** Robust rule: EMA step when the round score q is above the current trust (ppm). */
   etaUpPpm: number;
-  /** Robust rule: EMA step when the round's evidence is below the current trust (ppm). */
+  /** Robust rule: EMA step when q is below the current trust (ppm). */
   etaDownPpm: number;
-  /** Robust rule: deviation relative to the round's median evaluator (ppm) at or below which the scatter score is 1. */
-  relLoPpm: number;
-  /** Robust rule: relative deviation (ppm) at or above which the scatter score is 0. */
-  relHiPpm: number;
-  /** Robust rule: floor of the median evaluator's deviation (milli-z) used as the yardstick. */
-  deviationFloorMilli: number;
-  /** Robust rule: dead zone (milli-z): only the part of a standardized deviation beyond it counts as a push. */
-  pushDeadZoneMilli: number;
-  /** Robust rule: floor of the median evaluator's mean push up or down (milli-z) used as the yardstick. */
-  pushFloorMilli: number;
-  /** Robust rule: push relative to the median evaluator's (ppm) at or below which the push score is 1. */
-  pushLoPpm: number;
-  /** Robust rule: relative push (ppm) at or above which the push score is 0. */
-  pushHiPpm: number;
-  /** Robust rule: cap on one standardized deviation (milli-z), so one wild score cannot dominate a round. */
-  zCapMilli: number;
-  /** Robust rule: floor of the robust spread (score units), so a round of near-identical scores is not hair-trigger. */
-  sigmaFloor: number;
-  /** Robust rule: evidence passes per round (the first uses history only, later ones re-weight with this round's scores). */
+  /**
+   * Robust rule: the honest band (score units): a steady offset up to this size, in either direction, is a scoring
+   * style, never evidence. Push tests measure how far an evaluator's mean residual lies beyond it.
+   */
+  honestBand: number;
+  /**
+   * Robust rule: headroom (score units). The upward test uses only tasks whose reference is at most
+   * 10000 - headroom (room for a push to show before the score hits 10), the downward test only tasks whose
+   * reference is at least headroom.
+   */
+  headroom: number;
+  /** Robust rule: residuals are winsorized to +-residualCap (score units), so one wild score cannot dominate. */
+  residualCap: number;
+  /** Robust rule: floor of an evaluator's residual standard deviation (score units) in its push tests. */
+  sdFloor: number;
+  /** Robust rule: per-round decay of the accumulated evidence (ppm; 0 = this round only). */
+  evidenceDecayPpm: number;
+  /** Robust rule: a push test needs at least this much (decayed) evidence (milli-counts of scores). */
+  minEvidenceMilli: number;
+  /** Robust rule: node statistics with less evidence than this (milli-counts) are dropped from the state. */
+  evidencePruneMilli: number;
+  /** Robust rule: push significance (milli-z) at or below which the round score q is 1. */
+  zLoMilli: number;
+  /** Robust rule: push significance (milli-z) at or above which q is 0. */
+  zHiMilli: number;
+  /** Robust rule: extra significance (milli-z) a per-(evaluator, inference node) test needs (it is one of many). */
+  nodeZExtraMilli: number;
+  /**
+   * Robust rule: a LowTrust slash needs, in each round of its streak, the push confirmed from the push of the
+   * evaluator at the confirmQuantile stake quantile (not from zero), beyond confirmBand, with significance zLo minus
+   * this (milli-z).
+   */
+  confirmZSlackMilli: number;
+  /**
+   * Robust rule: confirmation quantile (ppm of stake): a slash needs the push to stand apart from the push of the
+   * evaluator at this stake quantile (at least 1 - breakerPpm, so that a camp the breaker would not catch cannot be it).
+   */
+  confirmQuantilePpm: number;
+  /** Robust rule: the band (score units) the confirmation measures beyond that evaluator's push. */
+  confirmBand: number;
+  /**
+   * Circuit breaker: evaluators whose push significance reaches zLo minus this (milli-z) count as suspects; the
+   * breaker trips when suspects hold more than breakerPpm of the revealed stake.
+   */
+  breakerZSlackMilli: number;
+  /** Robust rule: evidence passes per round (later passes use references the earlier ones cleaned). */
   passes: number;
-  /** Robust rule: weight of a gold-task deviation relative to an ordinary task's (integer). */
-  goldWeight: number;
   /** Robust rule: weight fraction cut from each end of a task's scores before the weighted mean (ppm; 500000 = weighted median). */
   consensusTrimPpm: number;
-  /** Robust rule: stake (wei) that counts as one weight unit in the consensus weights. */
+  /** Robust rule: prior weight (milli-counts) shrinking an evaluator's offset estimate toward 0 before it is corrected. */
+  offsetShrinkMilli: number;
+  /** Robust rule: where a task's weighted median lies within this of 0 or 10000 (score units), it is the consensus. */
+  censorWindow: number;
+  /** Robust rule: lower bound of the precision factor (ppm of the median evaluator's precision). */
+  precisionMinPpm: number;
+  /** Robust rule: upper bound of the precision factor (ppm of the median evaluator's precision). */
+  precisionMaxPpm: number;
+  /** Stake (wei) that counts as one unit in stake-weighted yardsticks. */
   stakeUnitWei: bigint;
-  /** Robust rule: cap on an evaluator's stake units, so a whale cannot outvote the rest. */
+  /** Cap on one identity's stake units in yardsticks (an overflow guard; split-proof only for stakes below it). */
   stakeCapUnits: number;
 };
 
@@ -59,21 +92,29 @@ export const DEFAULT_CONSENSUS_PARAMS: Readonly<ConsensusParams> = Object.freeze
   publishedMinPpm: 100_000,
   publishedMaxPpm: 1_000_000,
   etaUpPpm: 250_000,
-  etaDownPpm: 250_000,
-  relLoPpm: 1_500_000,
-  relHiPpm: 3_000_000,
-  deviationFloorMilli: 250,
-  pushDeadZoneMilli: 1_000,
-  pushFloorMilli: 50,
-  pushLoPpm: 4_000_000,
-  pushHiPpm: 8_000_000,
-  zCapMilli: 6_000,
-  sigmaFloor: 500,
+  etaDownPpm: 500_000,
+  honestBand: 1_500,
+  headroom: 2_000,
+  residualCap: 6_000,
+  sdFloor: 500,
+  evidenceDecayPpm: 850_000,
+  minEvidenceMilli: 5_000,
+  evidencePruneMilli: 500,
+  zLoMilli: 2_000,
+  zHiMilli: 4_000,
+  nodeZExtraMilli: 500,
+  confirmZSlackMilli: 1_000,
+  confirmQuantilePpm: 650_000,
+  confirmBand: 500,
+  breakerZSlackMilli: 1_000,
   passes: 2,
-  goldWeight: 3,
-  consensusTrimPpm: 200_000,
+  consensusTrimPpm: 100_000,
+  offsetShrinkMilli: 10_000,
+  censorWindow: 500,
+  precisionMinPpm: 250_000,
+  precisionMaxPpm: 1_000_000,
   stakeUnitWei: 10n ** 18n,
-  stakeCapUnits: 10,
+  stakeCapUnits: 1_000_000,
 });
 
 function intIn(name: string, v: number, lo: number, hi: number): void {
@@ -89,18 +130,26 @@ export function validateConsensusParams(p: ConsensusParams): ConsensusParams {
   intIn("publishedMaxPpm", p.publishedMaxPpm, p.publishedMinPpm, PPM);
   intIn("etaUpPpm", p.etaUpPpm, 0, PPM);
   intIn("etaDownPpm", p.etaDownPpm, 0, PPM);
-  intIn("relLoPpm", p.relLoPpm, 0, 100 * PPM);
-  intIn("relHiPpm", p.relHiPpm, p.relLoPpm + 1, 100 * PPM);
-  intIn("deviationFloorMilli", p.deviationFloorMilli, 1, 100_000);
-  intIn("pushDeadZoneMilli", p.pushDeadZoneMilli, 0, 20_000);
-  intIn("pushFloorMilli", p.pushFloorMilli, 1, 20_000);
-  intIn("pushLoPpm", p.pushLoPpm, 0, 1000 * PPM);
-  intIn("pushHiPpm", p.pushHiPpm, p.pushLoPpm + 1, 1000 * PPM);
-  intIn("zCapMilli", p.zCapMilli, 1, 20_000);
-  intIn("sigmaFloor", p.sigmaFloor, 1, SCORE_MAX);
+  intIn("honestBand", p.honestBand, 0, SCORE_MAX);
+  intIn("headroom", p.headroom, 0, SCORE_MAX);
+  intIn("residualCap", p.residualCap, 1, SCORE_MAX);
+  intIn("sdFloor", p.sdFloor, 1, SCORE_MAX);
+  intIn("evidenceDecayPpm", p.evidenceDecayPpm, 0, 990_000);
+  intIn("minEvidenceMilli", p.minEvidenceMilli, 1, 1_000_000_000);
+  intIn("evidencePruneMilli", p.evidencePruneMilli, 0, 1_000_000_000);
+  intIn("zLoMilli", p.zLoMilli, 0, 100_000);
+  intIn("zHiMilli", p.zHiMilli, p.zLoMilli + 1, 100_000);
+  intIn("nodeZExtraMilli", p.nodeZExtraMilli, 0, 100_000);
+  intIn("confirmZSlackMilli", p.confirmZSlackMilli, 0, p.zLoMilli);
+  intIn("confirmQuantilePpm", p.confirmQuantilePpm, PPM / 2, PPM);
+  intIn("confirmBand", p.confirmBand, 0, SCORE_MAX);
+  intIn("breakerZSlackMilli", p.breakerZSlackMilli, 0, 100_000);
   intIn("passes", p.passes, 1, 5);
-  intIn("goldWeight", p.goldWeight, 0, 1000);
   intIn("consensusTrimPpm", p.consensusTrimPpm, 0, PPM / 2);
+  intIn("offsetShrinkMilli", p.offsetShrinkMilli, 0, 1_000_000_000);
+  intIn("censorWindow", p.censorWindow, 0, SCORE_MAX / 2);
+  intIn("precisionMinPpm", p.precisionMinPpm, 1, PPM);
+  intIn("precisionMaxPpm", p.precisionMaxPpm, PPM, 100 * PPM);
   if (typeof p.stakeUnitWei !== "bigint" || p.stakeUnitWei <= 0n) throw new InputError("consensus parameter stakeUnitWei must be a positive bigint");
   intIn("stakeCapUnits", p.stakeCapUnits, 1, 1_000_000);
   return p;

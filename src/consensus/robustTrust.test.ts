@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { roundDiv } from "./fixedPoint";
 import { DEFAULT_CONSENSUS_PARAMS } from "./params";
-import { emaTrust, isqrt, robustEvidence, roundScorePpm, runRobustTrust, weightedTrimmedMeanScore } from "./robustTrust";
+import { emaTrust, isqrt, pushSignificance, roundScorePpm, runRobustTrust, weightedTrimmedMeanScore } from "./robustTrust";
 import { weightedMedianScore } from "./weightedMedian";
 import { ruleInput } from "./testing";
 
@@ -53,18 +53,6 @@ describe("robust-trust", () => {
     expect(out.consensus[0]).toBeLessThanOrEqual(3000);
   });
 
-  test("behavior: gold tasks anchor trust to the known quality", () => {
-    // Evaluator 0 agrees with the gold value; evaluators 1 and 2 agree with each other but not with gold.
-    const tasks: [number, number][][] = [];
-    const gold: number[] = [];
-    for (let t = 0; t < 30; t++) {
-      tasks.push([[0, 2000], [1, 8000], [2, 8000]]);
-      gold.push(2000);
-    }
-    const out = runRobustTrust(ruleInput(3, tasks, { gold: Int32Array.from(gold) }));
-    expect(out.trust[0]).toBeGreaterThanOrEqual(out.trust[1]);
-  });
-
   test("behavior: a non-revealer's trust falls by etaDown", () => {
     const out = runRobustTrust(ruleInput(3, [[[0, 5000], [1, 5000]]], { nonRevealed: Uint8Array.from([0, 0, 1]) }));
     const { etaDownPpm, initialTrustPpm } = DEFAULT_CONSENSUS_PARAMS;
@@ -83,10 +71,28 @@ describe("robust-trust", () => {
     expect(emaTrust(1_000_000, 1_000_000, 250_000, 250_000)).toBe(1_000_000);
   });
 
+  test("property: with q = 1 the trust after a round is at least etaUp, whatever it was (no evidence, no low trust)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), (t, up, down) => {
+        expect(emaTrust(t, 1_000_000, up, down)).toBeGreaterThanOrEqual(Math.min(up, 1_000_000) - 1);
+      }),
+    );
+  });
+
   test("behavior: round score is 1 below lo, 0 above hi, linear between", () => {
-    expect(roundScorePpm(1_000_000, 1_250_000, 2_250_000)).toBe(1_000_000);
-    expect(roundScorePpm(1_750_000, 1_250_000, 2_250_000)).toBe(500_000);
-    expect(roundScorePpm(3_000_000, 1_250_000, 2_250_000)).toBe(0);
+    expect(roundScorePpm(1_000, 2_000, 4_000)).toBe(1_000_000);
+    expect(roundScorePpm(3_000, 2_000, 4_000)).toBe(500_000);
+    expect(roundScorePpm(5_000, 2_000, 4_000)).toBe(0);
+  });
+
+  test("behavior: push significance is (mean - band) sqrt(n) / sd, in milli-z, with the sd floored", () => {
+    const p = DEFAULT_CONSENSUS_PARAMS;
+    // 100 residuals of exactly +2500 (sd 0, floored at sdFloor): (2500 - 1500) * 10 / 500 = 20 z.
+    expect(pushSignificance({ n: 100_000, s1: 250_000, s2: 100 * 2500 * 2500 }, p)).toBe(20_000);
+    // Inside the band: negative.
+    expect(pushSignificance({ n: 100_000, s1: 100_000, s2: 100 * 1000 * 1000 }, p)).toBeLessThan(0);
+    // Too little evidence: no verdict at all.
+    expect(pushSignificance({ n: p.minEvidenceMilli - 1, s1: 1_000_000, s2: 1e9 }, p)).toBeLessThan(-1e8);
   });
 
   test("behavior: isqrt is the exact integer square root", () => {
@@ -137,7 +143,7 @@ describe("robust-trust: consensus and evidence", () => {
   });
 
   test("behavior: a boost that clamping at 10 mostly hides is caught by its upward push; honest noise at the bound is not", () => {
-    // QA-like truth: 85% of outputs at 10, 15% at 0. Honest evaluators: offset within +-0.3, noise sd 0.3..0.9,
+    // QA-like truth: 85% of outputs at 10, 15% at 0. Honest evaluators: offset within +-1.0, noise sd 0.3..1.5,
     // clamped to 0..10, so near 10 the noisier ones can only err downward. Boosters: min(10, honest + 3).
     const M = 20;
     const k = 7;
@@ -145,8 +151,8 @@ describe("robust-trust: consensus and evidence", () => {
     let s = 11;
     const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-    const offset = Array.from({ length: M }, (_, e) => ((e % 7) - 3) * 100);
-    const noise = Array.from({ length: M }, (_, e) => 300 + ((e * 5) % 7) * 100);
+    const offset = Array.from({ length: M }, (_, e) => Math.round((((e % 7) - 3) * 1000) / 3));
+    const noise = Array.from({ length: M }, (_, e) => 300 + ((e * 5) % 7) * 200);
     let trust: Int32Array = new Int32Array(M).fill(DEFAULT_CONSENSUS_PARAMS.initialTrustPpm);
     for (let r = 0; r < 8; r++) {
       const tasks: [number, number][][] = [];
@@ -171,23 +177,107 @@ describe("robust-trust: consensus and evidence", () => {
     }
   });
 
-  test("behavior: a gold task's shared scorer error does not count against the evaluators that happen to score it", () => {
-    // Every evaluator scores ordinary tasks with a small wobble; on gold tasks all of them are off the known quality
-    // by the same 1.5 to 3 points, up or down (the honest scorer's own error on that output). Only evaluators 0-4
-    // get gold tasks this round.
-    const tasks: [number, number][][] = [];
-    const gold: number[] = [];
-    for (let t = 0; t < 120; t++) {
-      const isGold = t % 12 === 0;
-      const evs = isGold ? [0, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((e) => (e + t) % 10 < 7);
-      const shared = isGold ? [-2500, 2000, -1500, 3000, -3000, 1500, 2500, -2000, 1800, -1800][t / 12] : 0;
-      tasks.push(evs.map((e) => [e, 5000 + (((e * 7 + t * 13) % 9) - 4) * 100 + shared]));
-      gold.push(isGold ? 5000 : -1);
+  test("behavior: a steady honest offset inside the band is a scoring style: never flagged, trust rises", () => {
+    // 12 evaluators with offsets from -1.0 to +1.0 points and noise sd 0.3-1.5, truth spread over 1..9, 10 rounds.
+    const M = 12;
+    let s = 5;
+    const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const offset = Array.from({ length: M }, (_, e) => -1000 + Math.round((2000 * e) / (M - 1)));
+    const noise = Array.from({ length: M }, (_, e) => 300 + ((e * 7) % 12) * 100);
+    let input = ruleInput(M, []);
+    let trust: Int32Array = input.trust;
+    let evidence = input.evidence;
+    for (let r = 0; r < 10; r++) {
+      const tasks: [number, number][][] = [];
+      for (let t = 0; t < 200; t++) {
+        const truth = 1000 + Math.floor(rand() * 8000);
+        const row: [number, number][] = [];
+        for (let j = 0; j < 7; j++) {
+          const e = (t * 5 + j) % M;
+          row.push([e, Math.max(0, Math.min(10_000, Math.round(truth + offset[e] + noise[e] * normal())))]);
+        }
+        tasks.push(row);
+      }
+      input = ruleInput(M, tasks, { trust, evidence });
+      const out = runRobustTrust(input);
+      for (let e = 0; e < M; e++) expect(out.detail!.flagged[e]).toBe(0);
+      trust = out.trust;
+      evidence = out.detail!.evidence;
     }
-    const input = ruleInput(10, tasks, { gold: Int32Array.from(gold) });
-    const ev = robustEvidence(input.round, new Int32Array(10).fill(250_000), input.gold, input.params);
-    expect(ev.sigmaGold).toBeGreaterThan(ev.sigma);
-    const out = runRobustTrust(input);
-    for (let e = 0; e < 5; e++) expect(out.trust[e]).toBe(out.trust[9]);
+    for (let e = 0; e < M; e++) expect(trust[e]).toBeGreaterThan(900_000);
+  });
+
+  test("behavior: evaluators running one deterministic scorer give identical scores, which is never evidence", () => {
+    const tasks: [number, number][][] = Array.from({ length: 100 }, (_, t) => Array.from({ length: 7 }, (_, j) => [(t + j) % 9, (t * 733) % 10_001] as [number, number]));
+    const out = runRobustTrust(ruleInput(9, tasks));
+    expect(Array.from(out.detail!.flagged)).toEqual(new Array(9).fill(0));
+    expect(Array.from(out.detail!.q)).toEqual(new Array(9).fill(1_000_000));
+    for (let t = 0; t < 100; t++) expect(out.consensus[t]).toBe((t * 733) % 10_001);
+  });
+
+  test("behavior: a pump on one inference node is measured per (evaluator, node), not diluted over all its scores", () => {
+    // Evaluator 0 adds 3 points on node 0's outputs (a fifth of its scores) and is honest elsewhere.
+    const M = 10;
+    const taskNode: number[] = [];
+    let trust: Int32Array = new Int32Array(M).fill(500_000);
+    let evidence: ReturnType<typeof runRobustTrust>["detail"] extends infer D ? (D extends { evidence: infer E } ? E : never) : never = [];
+    let flaggedAt = -1;
+    for (let r = 0; r < 8 && flaggedAt < 0; r++) {
+      const tasks: [number, number][][] = [];
+      taskNode.length = 0;
+      for (let t = 0; t < 300; t++) {
+        const node = t % 5;
+        taskNode.push(node);
+        const truth = 2000 + ((t * 37 + r * 11) % 50) * 100;
+        tasks.push(Array.from({ length: 7 }, (_, j) => {
+          const e = (t * 3 + j + r) % M;
+          const wobble = (((e * 31 + t * 17) % 9) - 4) * 100;
+          return [e, Math.min(10_000, truth + wobble + (e === 0 && node === 0 ? 3000 : 0))] as [number, number];
+        }));
+      }
+      const out = runRobustTrust(ruleInput(M, tasks, { trust, evidence, taskNode: Int32Array.from(taskNode) }));
+      if (out.detail!.flagged[0]) flaggedAt = r;
+      for (let e = 1; e < M; e++) expect(out.detail!.flagged[e]).toBe(0);
+      trust = out.trust;
+      evidence = out.detail!.evidence;
+    }
+    expect(flaggedAt).toBeGreaterThanOrEqual(0);
+  });
+
+  test("behavior: steady offsets are taken out of the consensus (the evaluator at +1 and the one at -1 cancel, a lone +1 is corrected)", () => {
+    // Truth 5000 everywhere; evaluators 0-5 honest at 0, evaluator 6 steadily +1000. After a few rounds of evidence
+    // the consensus is the truth even on tasks where evaluator 6 sits.
+    let trust: Int32Array = new Int32Array(7).fill(1_000_000);
+    let evidence: import("./rule").EvidenceState[] = [];
+    let out!: ReturnType<typeof runRobustTrust>;
+    for (let r = 0; r < 4; r++) {
+      const tasks: [number, number][][] = Array.from({ length: 60 }, (_, t) =>
+        [0, 1, 2, 6].map((e, j) => [e === 6 ? 6 : (t + j) % 6, 5000 + (e === 6 ? 1000 : 0) + ((t * 7 + j * 3) % 5) * 10] as [number, number]),
+      );
+      out = runRobustTrust(ruleInput(7, tasks, { trust, evidence, params: { ...DEFAULT_CONSENSUS_PARAMS, consensusTrimPpm: 0 } }));
+      trust = out.trust;
+      evidence = out.detail!.evidence;
+    }
+    for (const c of out.consensus) expect(Math.abs(c - 5020)).toBeLessThanOrEqual(60);
+  });
+
+  test("property: weights never overflow: any trust, any stake units up to stakeCapUnits = 1,000,000, any seats", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 65_535 }), { minLength: 3, maxLength: 3 }),
+        (trust, units, seats) => {
+          const tasks: [number, number][][] = [[[0, 1000], [1, 9000], [2, 5000]], [[1, 2000], [2, 3000], [3, 10_000]]];
+          const base = ruleInput(4, tasks, { trust: Int32Array.from(trust), stakeUnits: Int32Array.from(units), params: { ...DEFAULT_CONSENSUS_PARAMS, stakeCapUnits: 1_000_000 } });
+          base.round.seats = Int32Array.from([seats[0], seats[1], seats[2], seats[2], seats[1], seats[0]]);
+          const out = runRobustTrust(base);
+          for (const c of out.consensus) expect(c >= 0 && c <= 10_000).toBe(true);
+          for (const t of out.trust) expect(t >= 0 && t <= 1_000_000).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -12,9 +12,19 @@ export type RoundScores = {
   start: Int32Array;
   evaluator: Int32Array;
   score: Int32Array;
+  /**
+   * Seats of each entry: how many of the task's k stake-weighted draws picked its evaluator (the weight of its one
+   * score). Absent: one seat each.
+   */
+  seats?: Int32Array;
 };
 
-export type ScoreEntry = { evaluator: number; score: number };
+export type ScoreEntry = { evaluator: number; score: number; seats?: number };
+
+/** Seats of entry p (1 when the round carries none). */
+export function seatsOf(round: RoundScores, p: number): number {
+  return round.seats ? round.seats[p] : 1;
+}
 
 /** Builds a RoundScores from per-task lists of entries; checks indexes, scores and duplicate evaluators per task. */
 export function buildRoundScores(evaluatorCount: number, perTask: ScoreEntry[][]): RoundScores {
@@ -28,6 +38,7 @@ export function buildRoundScores(evaluatorCount: number, perTask: ScoreEntry[][]
   start[taskCount] = total;
   const evaluator = new Int32Array(total);
   const score = new Int32Array(total);
+  const seats = new Int32Array(total);
   let p = 0;
   for (let t = 0; t < taskCount; t++) {
     const seen = new Set<number>();
@@ -38,12 +49,15 @@ export function buildRoundScores(evaluatorCount: number, perTask: ScoreEntry[][]
       if (seen.has(e.evaluator)) throw new InputError(`task ${t}: evaluator ${e.evaluator} scored twice`);
       if (!isScore(e.score)) throw new InputError(`task ${t}: score ${e.score} is not an integer in 0..10000`);
       seen.add(e.evaluator);
+      const st = e.seats ?? 1;
+      if (!Number.isInteger(st) || st < 1 || st > 65_535) throw new InputError(`task ${t}: seats ${st} must be an integer in 1..65535`);
       evaluator[p] = e.evaluator;
       score[p] = e.score;
+      seats[p] = st;
       p++;
     }
   }
-  return { taskCount, evaluatorCount, start, evaluator, score };
+  return { taskCount, evaluatorCount, start, evaluator, score, seats };
 }
 
 /** The scores of task t (a view, no copy). */

@@ -27,7 +27,7 @@ export function runTrustPublished(input: RuleInput): RuleOutput {
     let num = 0;
     let den = 0;
     for (let i = a; i < b; i++) {
-      const we = w[round.evaluator[i]];
+      const we = w[round.evaluator[i]] * (round.seats ? round.seats[i] : 1);
       num += we * round.score[i];
       den += we;
     }

@@ -1,12 +1,15 @@
 import { type Hex, bytesToHex, keccak256 } from "viem";
-import { isScore } from "../consensus/fixedPoint";
+import { isRevealEntry } from "../consensus/fixedPoint";
 
-/** Packs scores as one big-endian uint16 each, in assignment order: the bytes an evaluator reveals on chain. */
+/**
+ * Packs scores as one big-endian uint16 each, in assignment order: the bytes an evaluator reveals on chain. A score
+ * is 0..10000; UNAVAILABLE (65535) marks an output the evaluator could not fetch.
+ */
 export function packScores(scores: readonly number[]): Uint8Array {
   const out = new Uint8Array(scores.length * 2);
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
-    if (!isScore(s)) throw new RangeError(`score ${s} is not an integer in 0..10000`);
+    if (!isRevealEntry(s)) throw new RangeError(`score ${s} is neither an integer in 0..10000 nor UNAVAILABLE (65535)`);
     out[2 * i] = s >> 8;
     out[2 * i + 1] = s & 0xff;
   }

@@ -49,7 +49,7 @@ describe("buildSettlement", () => {
     const a0 = p.cumulative.find((c) => c.account === nodes[0])!;
     expect(a0.cumulativeAmount).toBe(5n + p.rewards.find((r) => r.account === nodes[0])!.amount);
     expect(p.consensus).toHaveLength(12);
-    expect(p.paramsVersion).toBe(1);
+    expect(p.paramsVersion).toBe(2);
   });
 
   test("behavior: the rewards root proves every cumulative amount with OpenZeppelin's verifier", () => {
@@ -71,11 +71,13 @@ describe("buildSettlement", () => {
     expect(p.trustRoot).toBe(trustTree.root);
   });
 
-  test("behavior: a non-revealer earns nothing and is slashed with reason 1", () => {
+  test("behavior: a non-revealer earns nothing, is not in the slash list (it is slashed on chain), and its trust falls", () => {
     const silent = evaluators[2].address;
     const p = buildSettlement(input({}, 12, [silent]));
     expect(p.rewards.find((r) => r.account === silent)).toBeUndefined();
-    expect(p.slashes).toContainEqual({ evaluator: silent, reason: 1 });
+    expect(p.slashes.find((s) => s.evaluator === silent)).toBeUndefined();
+    expect(p.slashes.every((s) => s.reason === 2)).toBe(true);
+    expect(p.trust.get(silent)!.trustPpm).toBeLessThan(500_000);
     expect(p.evaluatorPaid).toBe(99_999_999n);
   });
 
@@ -84,23 +86,27 @@ describe("buildSettlement", () => {
     const bad = evaluators[3].address;
     base.reveals.set(bad, [1, 2]);
     const p = buildSettlement(base);
-    expect(p.slashes).toContainEqual({ evaluator: bad, reason: 1 });
+    expect(p.rewards.find((r) => r.account === bad)).toBeUndefined();
+    expect(p.slashes.find((s) => s.evaluator === bad)).toBeUndefined();
   });
 
-  test("behavior: an evaluator below the threshold for K rounds is slashed with reason 2", () => {
+  test("behavior: an evaluator flagged and below the threshold for K rounds is slashed with reason 2 (LowTrust only)", () => {
     const low = evaluators[7].address;
     const trust = new Map(evaluators.map((e) => [e.address, { trustPpm: 900_000, lowStreak: 0 }]));
     trust.set(low, { trustPpm: 50_000, lowStreak: 2 });
-    const p = buildSettlement(input({ trust }));
-    expect(p.slashes).toContainEqual({ evaluator: low, reason: 2 });
+    const p = buildSettlement(input({ trust }, 60));
+    expect(p.slashes).toEqual([{ evaluator: low, reason: 2 }]);
+    expect(p.flagged).toContain(low);
     expect(p.trust.get(low)!.trustPpm).toBeLessThan(200_000);
+    expect(p.breaker.tripped).toBe(false);
+    expect(p.flags).toBe(0);
   });
 
   test("behavior: nobody revealing leaves the evaluator pool unallocated", () => {
     const p = buildSettlement(input({}, 12, evaluators.map((e) => e.address)));
     expect(p.evaluatorPaid).toBe(0n);
     expect(p.inferencePaid).toBe(0n);
-    expect(p.slashes.every((s) => s.reason === 1)).toBe(true);
+    expect(p.slashes).toEqual([]);
   });
 
   test("behavior: byte-identical for the same input, whatever the Map insertion order or address case", () => {
@@ -125,7 +131,17 @@ describe("buildSettlement", () => {
     expect(buildSettlement(input({ roundId: 2n })).inputsHash).not.toBe(h);
     expect(buildSettlement(input({ evaluatorPool: 1n })).inputsHash).not.toBe(h);
     expect(buildSettlement(input({ gold: new Map([[0, 5000]]) })).inputsHash).not.toBe(h);
-    expect(buildSettlement(input({ params: settlementParams({ paramsVersion: 2 }) })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ params: settlementParams({ paramsVersion: 3 }) })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ params: settlementParams({ breakerPpm: 300_000 }) })).inputsHash).not.toBe(h);
+    expect(buildSettlement(input({ gold: new Map([[0, 5001]]) })).inputsHash).not.toBe(buildSettlement(input({ gold: new Map([[0, 5000]]) })).inputsHash);
+    const stakes = input().stakes;
+    stakes.set(evaluators[0].address, 2n * 10n ** 18n);
+    expect(buildSettlement(input({ stakes })).inputsHash).not.toBe(h);
+    const unavailable = input();
+    unavailable.reveals.set(first, unavailable.reveals.get(first)!.map((s, i) => (i === 0 ? 65_535 : s)));
+    expect(buildSettlement(unavailable).inputsHash).not.toBe(h);
+    const carried = buildSettlement(input()).trust;
+    expect(buildSettlement(input({ trust: carried })).inputsHash).not.toBe(h);
   });
 
   test("behavior: bad input is an InputError", () => {
@@ -135,6 +151,47 @@ describe("buildSettlement", () => {
     expect(() => buildSettlement(shifted)).toThrow(/listed by index/);
     expect(() => buildSettlement(input({ gold: new Map([[99, 1]]) }))).toThrow(/out of range/);
     expect(() => buildSettlement(input({ params: settlementParams({ rule: "nope" as never }) }))).toThrow(/unknown rule/);
+  });
+
+  test("behavior: UNAVAILABLE (65535) is not a score: never a deviation, never a non-reveal; a task most revealed seats could not fetch is excluded", () => {
+    const base = input({}, 30);
+    const [a] = base.reveals.keys();
+    const tasksOfA = base.assignment.byEvaluator!.get(a)!;
+    // a reports UNAVAILABLE for its first task; every evaluator of task tasksOfA[1] does.
+    base.reveals.set(a, base.reveals.get(a)!.map((s, i) => (i === 0 ? 65_535 : s)));
+    const dead = tasksOfA[1];
+    for (const [e, ts] of base.assignment.byEvaluator!) {
+      const i = ts.indexOf(dead);
+      if (i >= 0) base.reveals.set(e, base.reveals.get(e)!.map((s, j) => (j === i ? 65_535 : s)));
+    }
+    const p = buildSettlement(base);
+    expect(p.excludedTasks).toContain(dead);
+    // a's own UNAVAILABLE excludes its task only where a holds a majority of the revealed seats.
+    for (const t of p.excludedTasks) expect([dead, tasksOfA[0]]).toContain(t);
+    expect(p.consensus[dead]).toBe(0);
+    // A valid reveal: a is not treated as a non-revealer (whose trust would fall to 250000 from 500000).
+    expect(p.trust.get(a)!.trustPpm).toBeGreaterThan(500_000);
+    // The excluded task's inference node earns nothing for it: with every task excluded, no inference pay at all.
+    const all = input({}, 30);
+    for (const [e, s] of all.reveals) all.reveals.set(e, s.map(() => 65_535));
+    const none = buildSettlement(all);
+    expect(none.excludedTasks).toHaveLength(30);
+    expect(none.inferencePaid).toBe(0n);
+    expect(none.evaluatorPaid).toBe(0n);
+  });
+
+  test("behavior: an address drawn twice for a task scores it once and holds two seats", () => {
+    const base = input({}, 12);
+    const [t0] = [0];
+    const row = base.assignment.byTask[t0];
+    // Redraw task 0 as [x, x, y]: x scores once with weight 2.
+    base.assignment = { byTask: base.assignment.byTask.map((r, t) => (t === t0 ? [row[0], row[0], row[1]] : r)) };
+    const byEv = new Map<Address, number[]>();
+    base.assignment.byTask.forEach((r, t) => new Set(r).forEach((a) => byEv.set(a, [...(byEv.get(a) ?? []), t])));
+    base.reveals = new Map([...byEv].map(([a, ts]) => [a, ts.map((t) => (a === row[0] && t === t0 ? 9000 : 3000))]));
+    const p = buildSettlement(base);
+    // Two seats at 9000 against one at 3000: the weighted median (trim) sits at 9000.
+    expect(p.consensus[t0]).toBe(9000);
   });
 
   test("property: rewards conserve the pools exactly for any pools and reveals", () => {

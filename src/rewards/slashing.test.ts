@@ -4,51 +4,84 @@ import { SlashReason, applySlashingPolicy, type SlashingInput } from "./slashing
 const base = (n: number, over: Partial<SlashingInput> = {}): SlashingInput => ({
   trust: new Int32Array(n).fill(900_000),
   lowStreak: new Int32Array(n),
-  participated: new Uint8Array(n).fill(1),
-  nonRevealed: new Uint8Array(n),
+  revealed: new Uint8Array(n).fill(1),
+  flagged: new Uint8Array(n),
+  suspect: new Uint8Array(n),
+  confirmed: new Uint8Array(n),
+  stake: new Array<bigint>(n).fill(10n),
   usesTrust: true,
   thresholdPpm: 200_000,
   afterRounds: 3,
   maxSlashes: 10,
+  breakerPpm: 350_000,
   ...over,
 });
 
+const ones = (n: number): Uint8Array => new Uint8Array(n).fill(1);
+
 describe("applySlashingPolicy", () => {
-  test("behavior: low trust for K consecutive assigned rounds slashes (LowTrust) and restarts the streak", () => {
-    const out = applySlashingPolicy(base(3, { trust: Int32Array.from([100_000, 100_000, 900_000]), lowStreak: Int32Array.from([2, 1, 5]) }));
-    expect(out.slashes).toEqual([{ evaluator: 0, reason: SlashReason.LowTrust }]);
-    expect(Array.from(out.lowStreak)).toEqual([0, 2, 0]);
-  });
-
-  test("behavior: a non-revealer is slashed (NonReveal) at once", () => {
-    const out = applySlashingPolicy(base(2, { nonRevealed: Uint8Array.from([0, 1]) }));
-    expect(out.slashes).toEqual([{ evaluator: 1, reason: SlashReason.NonReveal }]);
-  });
-
-  test("behavior: a round without assignment leaves the streak alone", () => {
-    const out = applySlashingPolicy(base(1, { trust: Int32Array.from([0]), lowStreak: Int32Array.from([2]), participated: Uint8Array.from([0]) }));
-    expect(out.slashes).toEqual([]);
-    expect(out.lowStreak[0]).toBe(2);
-  });
-
-  test("behavior: bounded by maxSlashes: non-reveals first, then lowest trust; the rest keep their streak", () => {
+  test("behavior: K consecutive rounds flagged, confirmed and below the threshold slash (LowTrust) and restart the streak", () => {
+    const flagged = Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     const out = applySlashingPolicy(
-      base(4, {
-        trust: Int32Array.from([150_000, 50_000, 100_000, 900_000]),
-        lowStreak: Int32Array.from([5, 5, 5, 0]),
-        nonRevealed: Uint8Array.from([0, 0, 0, 1]),
+      base(10, { trust: Int32Array.from([100_000, 100_000, 100_000, ...new Array(7).fill(900_000)]), lowStreak: Int32Array.from([2, 1, 5, 0, 0, 0, 0, 0, 0, 0]), flagged, suspect: flagged, confirmed: ones(10) }),
+    );
+    expect(out.slashes).toEqual([{ evaluator: 0, reason: SlashReason.LowTrust }]);
+    // evaluator 2 has low trust but no evidence this round: its streak restarts, it is not slashed.
+    expect(Array.from(out.lowStreak).slice(0, 3)).toEqual([0, 2, 0]);
+    expect(out.breaker.tripped).toBe(false);
+  });
+
+  test("behavior: low trust without confirmation from the median evaluator never counts toward a slash", () => {
+    const out = applySlashingPolicy(base(10, { trust: new Int32Array(10), lowStreak: new Int32Array(10).fill(5), flagged: Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }));
+    expect(out.slashes).toEqual([]);
+    expect(out.lowStreak[0]).toBe(0);
+  });
+
+  test("behavior: NonReveal is never emitted; a non-revealer's streak stands still", () => {
+    const revealed = Uint8Array.from([0, 1]);
+    const out = applySlashingPolicy(base(2, { revealed, trust: Int32Array.from([0, 900_000]), lowStreak: Int32Array.from([7, 0]), flagged: ones(2), confirmed: ones(2) }));
+    expect(out.slashes).toEqual([]);
+    expect(out.lowStreak[0]).toBe(7);
+    expect(Object.values(SlashReason)).toContain(1); // reserved, unused
+  });
+
+  test("behavior: bounded by maxSlashes, lowest trust first; the rest keep their streak", () => {
+    const out = applySlashingPolicy(
+      base(10, {
+        trust: Int32Array.from([150_000, 50_000, 100_000, ...new Array(7).fill(900_000)]),
+        lowStreak: Int32Array.from([5, 5, 5, 0, 0, 0, 0, 0, 0, 0]),
+        flagged: Uint8Array.from([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]),
+        confirmed: ones(10),
         maxSlashes: 2,
       }),
     );
     expect(out.slashes).toEqual([
       { evaluator: 1, reason: SlashReason.LowTrust },
-      { evaluator: 3, reason: SlashReason.NonReveal },
+      { evaluator: 2, reason: SlashReason.LowTrust },
     ]);
     expect(out.lowStreak[0]).toBe(6);
   });
 
+  test("behavior: the circuit breaker: suspects above breakerPpm of the revealed stake freeze slashing and restart streaks", () => {
+    // 4 of 10 equal stakes suspect = 40% > 35%.
+    const suspect = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    const out = applySlashingPolicy(base(10, { trust: new Int32Array(10), lowStreak: new Int32Array(10).fill(9), flagged: suspect, suspect, confirmed: ones(10) }));
+    expect(out.breaker).toEqual({ tripped: true, flaggedStakePpm: 400_000, confirmedStakePpm: 400_000 });
+    expect(out.slashes).toEqual([]);
+    expect(Array.from(out.lowStreak)).toEqual(new Array(10).fill(0));
+  });
+
+  test("behavior: the breaker weighs stake, not identities: many small suspects below the bound do not trip it", () => {
+    // 6 suspects of 1 wei each beside 4 honest of 10 wei: 6 / 46 = 13% of the stake.
+    const suspect = Uint8Array.from([1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const out = applySlashingPolicy(base(10, { stake: [1n, 1n, 1n, 1n, 1n, 1n, 10n, 10n, 10n, 10n], flagged: suspect, suspect, confirmed: suspect, trust: new Int32Array(10), lowStreak: new Int32Array(10).fill(2) }));
+    expect(out.breaker.tripped).toBe(false);
+    expect(out.breaker.flaggedStakePpm).toBe(130_434);
+    expect(out.slashes.map((s) => s.evaluator)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   test("behavior: stateless rules never slash for low trust", () => {
-    const out = applySlashingPolicy(base(1, { usesTrust: false, trust: Int32Array.from([0]), lowStreak: Int32Array.from([9]) }));
+    const out = applySlashingPolicy(base(1, { usesTrust: false, trust: Int32Array.from([0]), lowStreak: Int32Array.from([9]), flagged: ones(1), confirmed: ones(1) }));
     expect(out.slashes).toEqual([]);
   });
 });

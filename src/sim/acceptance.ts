@@ -1,46 +1,126 @@
-import { DEFAULT_RULE, type RuleName } from "../consensus/rules";
-import type { AttackName } from "./attacks";
-import { buildScenario, type ScenarioConfig, type SimData } from "./scenario";
+import { fork } from "node:child_process";
+import path from "node:path";
+import { DEFAULT_RULE } from "../consensus/rules";
+import { readLoggedOutputs } from "../data/logged";
+import { loadPolicyFile } from "./policyFile";
+import { ATTACKS, type AttackName } from "./attacks";
+import type { HonestMode } from "./honestScore";
 import { maeOf, spearmanOf } from "./metrics";
-import { type RuleMetrics, simulateRules } from "./simulate";
+import { DEFAULT_SCENARIO, type HonestModel, type ScenarioConfig, type SimData, buildScenario, prepareData } from "./scenario";
+import { type RuleMetrics, simulateRule } from "./simulate";
 
-/** The issue's acceptance points: 30% malicious, k = 7, 50 evaluators, 20 rounds. */
-export const ACCEPTANCE_ATTACKS: readonly AttackName[] = ["boosting", "sabotage", "collusion", "intermittent"];
-export const PERSISTENT_ATTACKS: readonly AttackName[] = ["boosting", "sabotage", "collusion"];
+/** The issue's grid: every attack at 30%, sybil splits, the 50% breaker runs, no-attack runs (shipped policy too). */
+export const ATTACKS_30: readonly AttackName[] = [
+  "boosting", "sabotage", "collusion", "intermittent", "noise", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "lazy", "copycat", "node-copier", "abstain",
+];
+/** Attacks whose shift (b = 3) exceeds the honest band on every attacking score: recall >= 0.9 within 10 rounds. */
+export const DETECTION_ATTACKS: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "sleeper"];
+export const ATTACKS_50: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "copy-bloc", "lazy"];
+export const SYBIL_SHARES: readonly number[] = [0.39, 0.56];
+export const SYBIL_ATTACKS: readonly AttackName[] = ["copy-bloc", "boosting"];
+export const LOCAL_POLICY_FILE = path.join(__dirname, "..", "..", "config", "local", "policy.json");
 
-export type AcceptanceRow = {
+/** One honest model of the grid. */
+export type HonestSetting = { label: string; model: HonestModel; bias: number; sigmaMin: number; sigmaMax: number };
+
+export type AcceptanceCell = {
+  file: string;
+  honest: HonestSetting;
+  gold: number;
   seed: string;
-  data: string;
-  attack: AttackName;
-  maeDefault: number;
-  maeNoAttack: number;
-  ratio: number;
-  maeMean: number;
-  /** The mean's MAE without attackers: an attack that lowers it is one the truth's noise rewards. */
-  maeMeanNoAttack: number;
-  maePublished: number;
-  slashPrecision: number | null;
-  slashRecallAt10: number | null;
-  roundsToSlash: number | null;
-  pass: { maeRatio: boolean; beatsMean: boolean; beatsPublished: boolean; slashing: boolean | null };
+  mode: HonestMode;
+  /** Rounds and tasks per round; the grid uses 20 and the default (0 = the whole file over the rounds). */
+  rounds?: number;
+  tasksPerRound?: number;
 };
 
-export type KFindingRow = { k: number } & Pick<
-  RuleMetrics,
-  "evaluatorRewardMean" | "evaluatorRewardVar" | "agreementMean" | "agreementVar" | "trustMean" | "inferenceRewardCv"
->;
+export type RunRow = {
+  file: string;
+  data: string;
+  honest: string;
+  gold: number;
+  seed: string;
+  /** "none", an attack at 30%, "50%:<attack>", "sybil<share>:<attack>" or "policy:none". */
+  kind: "clean" | "policy" | "attack30" | "attack50" | "sybil";
+  attack: AttackName | "none";
+  ratio: number;
+  sybil: number;
+  m: RuleMetrics;
+};
 
-/** How good the honest evaluators' shared signal is on its own (before their own offsets and noise). */
+export type CellResult = { cell: AcceptanceCell; rows: RunRow[]; ms: number };
+
+const cfgOf = (cell: AcceptanceCell, over: Partial<ScenarioConfig>): ScenarioConfig => ({
+  ...DEFAULT_SCENARIO,
+  rounds: cell.rounds ?? 20,
+  tasksPerRound: cell.tasksPerRound ?? 0,
+  evaluators: 50,
+  k: 7,
+  seed: cell.seed,
+  goldFraction: cell.gold,
+  honestModel: cell.honest.model,
+  honestBias: cell.honest.bias,
+  honestSigmaMin: cell.honest.sigmaMin,
+  honestSigmaMax: cell.honest.sigmaMax,
+  ...over,
+});
+
+const dataCache = new Map<string, SimData>();
+function dataOf(file: string, mode: HonestMode): SimData {
+  const key = `${file}|${mode}`;
+  let d = dataCache.get(key);
+  if (!d) {
+    d = prepareData(readLoggedOutputs(file), mode, path.basename(file).replace(/\.jsonl$/, ""));
+    dataCache.set(key, d);
+  }
+  return d;
+}
+
+/** Every run of one cell (file x honest model x gold x seed). Deterministic. */
+export function runCell(cell: AcceptanceCell): CellResult {
+  const started = Date.now();
+  const data = dataOf(cell.file, cell.mode);
+  const rows: RunRow[] = [];
+  const base = { file: cell.file, data: data.name, honest: cell.honest.label, gold: cell.gold, seed: cell.seed };
+  const run = (kind: RunRow["kind"], attack: AttackName, ratio: number, sybil: number, policy = false): void => {
+    const scenario = buildScenario(data, cfgOf(cell, { attack, maliciousRatio: ratio, sybil }));
+    const m = simulateRule(data, scenario, DEFAULT_RULE, policy ? loadPolicyFile(LOCAL_POLICY_FILE) : {});
+    rows.push({ ...base, kind, attack, ratio, sybil, m });
+  };
+  run("clean", "none", 0, 0);
+  run("policy", "none", 0, 0, true);
+  for (const a of ATTACKS_30) run("attack30", a, 0.3, 0);
+  for (const a of SYBIL_ATTACKS) for (const s of SYBIL_SHARES) run("sybil", a, 0.3, s);
+  for (const a of ATTACKS_50) run("attack50", a, 0.5, 0);
+  return { cell, rows, ms: Date.now() - started };
+}
+
+export type KFindingRow = { k: number } & Pick<RuleMetrics, "evaluatorRewardMean" | "evaluatorRewardVar" | "trustMean" | "inferenceRewardCv">;
+export type KFinding = { data: string; seed: string; rows: KFindingRow[]; cvChange: number };
+
+/** The paper's k-finding for the default rule, no attackers, k = 3..11. */
+export function runKFinding(file: string, mode: HonestMode, seed: string): KFinding {
+  const data = dataOf(file, mode);
+  const rows = [3, 5, 7, 9, 11].map((k) => {
+    const m = simulateRule(data, buildScenario(data, { ...DEFAULT_SCENARIO, k, seed, maliciousRatio: 0, attack: "none" }), DEFAULT_RULE);
+    return { k, evaluatorRewardMean: m.evaluatorRewardMean, evaluatorRewardVar: m.evaluatorRewardVar, trustMean: m.trustMean, inferenceRewardCv: m.inferenceRewardCv };
+  });
+  const cvs = rows.map((r) => r.inferenceRewardCv);
+  return { data: data.name, seed, rows, cvChange: Math.round(((Math.max(...cvs) - Math.min(...cvs)) / Math.min(...cvs)) * 1e4) / 1e4 };
+}
+
 export type SignalQuality = { data: string; source: string; mae: number; spearman: number | null };
 
-/** The no-attack run of the default rule: its MAE, and whether anybody (necessarily honest) was slashed. */
-export type NoAttackRow = { seed: string; data: string; maeDefault: number; maeMean: number; honestSlashed: boolean };
-
 export type AcceptanceReport = {
+  seeds: string[];
+  files: string[];
+  honest: HonestSetting[];
+  sensitivity: number | null;
   signal: SignalQuality[];
-  noAttack: NoAttackRow[];
-  rows: AcceptanceRow[];
-  kFinding: { seed: string; data: string; rule: string; rows: KFindingRow[]; cvChange: number }[];
+  cells: { data: string; honest: string; gold: number; seed: string; ms: number }[];
+  rows: RunRow[];
+  kFinding: KFinding[];
+  wallSeconds?: number;
 };
 
 export function signalQuality(data: SimData): SignalQuality {
@@ -48,122 +128,173 @@ export function signalQuality(data: SimData): SignalQuality {
   return { data: data.name, source: data.source, mae: Math.round(maeOf(data.base, data.truth) * 1000) / 1000, spearman: Number.isFinite(sp) ? Math.round(sp * 1000) / 1000 : null };
 }
 
-export function runAcceptance(datasets: SimData[], base: ScenarioConfig): AcceptanceReport {
-  const cfg: ScenarioConfig = { ...base, rounds: 20, evaluators: 50, k: 7, maliciousRatio: 0.3, attackParams: { ...base.attackParams, boost: 3, p: 0.5 } };
-  const rows: AcceptanceRow[] = [];
-  const noAttack: NoAttackRow[] = [];
-  const kFinding: AcceptanceReport["kFinding"] = [];
-  for (const data of datasets) {
-    const clean = simulateRules(data, buildScenario(data, { ...cfg, maliciousRatio: 0, attack: "none" }), ["mean", DEFAULT_RULE]);
-    const none = clean[DEFAULT_RULE]!;
-    noAttack.push({ seed: cfg.seed, data: data.name, maeDefault: none.mae, maeMean: clean.mean!.mae, honestSlashed: none.slashPrecision !== null });
-    for (const attack of ACCEPTANCE_ATTACKS) {
-      const res = simulateRules(data, buildScenario(data, { ...cfg, attack }), ["mean", "trust-published", DEFAULT_RULE]);
-      const d = res[DEFAULT_RULE] as RuleMetrics;
-      const persistent = PERSISTENT_ATTACKS.includes(attack);
-      rows.push({
-        seed: cfg.seed,
-        data: data.name,
-        attack,
-        maeDefault: d.mae,
-        maeNoAttack: none.mae,
-        ratio: Math.round((d.mae / none.mae) * 1000) / 1000,
-        maeMean: res.mean!.mae,
-        maeMeanNoAttack: clean.mean!.mae,
-        maePublished: res["trust-published"]!.mae,
-        slashPrecision: d.slashPrecision,
-        slashRecallAt10: d.slashRecallAt10,
-        roundsToSlash: d.roundsToSlash,
-        pass: {
-          maeRatio: d.mae <= 1.25 * none.mae,
-          beatsMean: d.mae < res.mean!.mae,
-          beatsPublished: d.mae < res["trust-published"]!.mae,
-          slashing: persistent ? (d.slashRecallAt10 ?? 0) >= 0.9 && (d.slashPrecision ?? 0) >= 0.95 : null,
-        },
-      });
-    }
-    const ks = [3, 5, 7, 9, 11];
-    const kRules: RuleName[] = ["mean", "trust-published", DEFAULT_RULE];
-    const byK = ks.map((k) => simulateRules(data, buildScenario(data, { ...cfg, k, maliciousRatio: 0, attack: "none" }), kRules));
-    for (const rule of kRules) {
-      const kr: KFindingRow[] = ks.map((k, i) => {
-        const m = byK[i][rule]!;
-        return {
-          k,
-          evaluatorRewardMean: m.evaluatorRewardMean,
-          evaluatorRewardVar: m.evaluatorRewardVar,
-          agreementMean: m.agreementMean,
-          agreementVar: m.agreementVar,
-          trustMean: m.trustMean,
-          inferenceRewardCv: m.inferenceRewardCv,
-        };
-      });
-      const cvs = kr.map((r) => r.inferenceRewardCv);
-      kFinding.push({ seed: cfg.seed, data: data.name, rule, rows: kr, cvChange: Math.round(((Math.max(...cvs) - Math.min(...cvs)) / Math.min(...cvs)) * 1e4) / 1e4 });
-    }
-  }
-  return { signal: datasets.map(signalQuality), noAttack, rows, kFinding };
+export type GridOptions = {
+  files: string[];
+  honest: HonestMode;
+  seeds: string[];
+  /** Null: the acceptance grid (offsets up to +-1.0, noise sd 0.3-1.5, plus the shared scorer); b: offsets up to +-b. */
+  sensitivity: number | null;
+  workers: number;
+  onProgress?: (done: number, total: number) => void;
+};
+
+export function honestSettings(sensitivity: number | null): HonestSetting[] {
+  if (sensitivity !== null) return [{ label: `independent +-${sensitivity}`, model: "independent", bias: sensitivity, sigmaMin: 0.3, sigmaMax: 1.5 }];
+  return [
+    { label: "independent +-1.0", model: "independent", bias: 1.0, sigmaMin: 0.3, sigmaMax: 1.5 },
+    { label: "shared scorer", model: "shared", bias: 0, sigmaMin: 0, sigmaMax: 0 },
+  ];
 }
 
-/** The acceptance points for each seed, in one report. */
-export function runAcceptanceSeeds(datasets: SimData[], base: ScenarioConfig, seeds: readonly string[]): AcceptanceReport {
-  const out: AcceptanceReport = { signal: datasets.map(signalQuality), noAttack: [], rows: [], kFinding: [] };
-  for (const seed of seeds) {
-    const r = runAcceptance(datasets, { ...base, seed });
-    out.rows.push(...r.rows);
-    out.noAttack.push(...r.noAttack);
-    out.kFinding.push(...r.kFinding);
+/** Runs the grid's cells, in `workers` child processes (1: in this process). */
+export async function runAcceptanceGrid(o: GridOptions): Promise<AcceptanceReport> {
+  const honest = honestSettings(o.sensitivity);
+  const cells: AcceptanceCell[] = [];
+  for (const file of o.files) for (const h of honest) for (const gold of [0, 0.05]) for (const seed of o.seeds) cells.push({ file, honest: h, gold, seed, mode: o.honest });
+  const results: CellResult[] = new Array(cells.length);
+  let done = 0;
+  if (o.workers <= 1) {
+    cells.forEach((c, i) => {
+      results[i] = runCell(c);
+      o.onProgress?.(++done, cells.length);
+    });
+  } else {
+    let next = 0;
+    const worker = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const child = fork(path.join(__dirname, "acceptanceWorker.ts"), [], { execArgv: ["--require", "tsx/cjs"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const send = (): void => {
+          if (next >= cells.length) {
+            child.send({ type: "done" });
+            return;
+          }
+          const i = next++;
+          child.send({ type: "cell", i, cell: cells[i] });
+        };
+        child.on("message", (msg: { i: number; result: CellResult }) => {
+          results[msg.i] = msg.result;
+          o.onProgress?.(++done, cells.length);
+          send();
+        });
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`acceptance worker exited with ${code}`))));
+        send();
+      });
+    await Promise.all(Array.from({ length: Math.min(o.workers, cells.length) }, worker));
+  }
+  const kFinding = o.sensitivity === null ? o.files.flatMap((f) => ["1", "2", "3"].map((s) => runKFinding(f, o.honest, s))) : [];
+  return {
+    seeds: o.seeds,
+    files: o.files,
+    honest,
+    sensitivity: o.sensitivity,
+    signal: o.files.map((f) => signalQuality(dataOf(f, o.honest))),
+    cells: results.map((r) => ({ data: path.basename(r.cell.file).replace(/\.jsonl$/, ""), honest: r.cell.honest.label, gold: r.cell.gold, seed: r.cell.seed, ms: r.ms })),
+    rows: results.flatMap((r) => r.rows),
+    kFinding,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks and the report.
+
+export type Check = { target: string; pass: boolean; value: string; where: string };
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const where = (r: RunRow): string => `${r.data} ${r.honest} gold ${r.gold} seed ${r.seed}${r.sybil ? ` sybil ${r.sybil}` : ""} ${r.kind === "attack50" ? "50%" : r.ratio ? "30%" : ""} ${r.attack}`.replace(/\s+/g, " ").trim();
+
+/** Every check of the issue's "What to show", one per run and target. */
+export function checksOf(report: AcceptanceReport): Check[] {
+  const out: Check[] = [];
+  const key = (r: RunRow): string => `${r.file}|${r.honest}|${r.gold}|${r.seed}`;
+  const clean = new Map<string, RunRow>();
+  for (const r of report.rows) if (r.kind === "clean") clean.set(key(r), r);
+  const whole = new Map<string, RunRow>();
+  for (const r of report.rows) if (r.kind === "attack30") whole.set(`${key(r)}|${r.attack}`, r);
+  for (const r of report.rows) {
+    out.push({ target: "no honest evaluator slashed", pass: r.m.honestSlashed === 0, value: String(r.m.honestSlashed), where: where(r) + (r.kind === "policy" ? " (local policy)" : "") });
+    if (r.kind === "attack50") out.push({ target: "50%: breaker holds", pass: r.m.honestSlashed === 0, value: `${r.m.breakerRounds} rounds frozen`, where: where(r) });
+    if (r.kind !== "attack30" && r.kind !== "sybil") continue;
+    const c = clean.get(key(r))!;
+    const ratio = r.m.mae / c.m.mae;
+    out.push({ target: "MAE <= 1.10 x attack-free", pass: ratio <= 1.1, value: ratio.toFixed(3), where: where(r) });
+    out.push({
+      target: "MAE <= mean's and median's",
+      pass: r.m.mae <= r.m.maeMeanSameReports && r.m.mae <= r.m.maeMedianSameReports,
+      value: `${r.m.mae.toFixed(3)} vs ${r.m.maeMeanSameReports.toFixed(3)} / ${r.m.maeMedianSameReports.toFixed(3)}`,
+      where: where(r),
+    });
+    out.push({ target: "pool share <= fair + 2 points", pass: r.m.maliciousPoolShare <= r.m.fairShare + 0.02, value: `${pct(r.m.maliciousPoolShare)} vs ${pct(r.m.fairShare)}`, where: where(r) });
+    if (r.kind === "sybil") {
+      const w = whole.get(`${key(r)}|${r.attack}`);
+      if (w) out.push({ target: "sybil split gains <= 2 points", pass: r.m.maliciousPoolShare - w.m.maliciousPoolShare <= 0.02, value: `${pct(r.m.maliciousPoolShare)} vs ${pct(w.m.maliciousPoolShare)} whole`, where: where(r) });
+    }
+    if (r.kind === "attack30" && ATTACKS[r.attack].uninformative) {
+      out.push({ target: "uninformative earn <= 25% of fair share", pass: r.m.maliciousPoolShare <= 0.25 * r.m.fairShare, value: `${pct(r.m.maliciousPoolShare)} (${((r.m.maliciousPoolShare / r.m.fairShare) * 100).toFixed(0)}% of fair)`, where: where(r) });
+    }
+    if (r.kind === "attack30" && DETECTION_ATTACKS.includes(r.attack as AttackName)) {
+      out.push({ target: "detection recall >= 0.9 within 10 rounds", pass: (r.m.slashRecallAt10 ?? 0) >= 0.9, value: (r.m.slashRecallAt10 ?? 0).toFixed(2), where: where(r) });
+    }
   }
   return out;
 }
 
-/** True when every criterion of the row holds (slashing only for persistent attacks). */
-export function rowPasses(x: AcceptanceRow): boolean {
-  return x.pass.maeRatio && x.pass.beatsMean && x.pass.beatsPublished && x.pass.slashing !== false;
-}
-
 const f3 = (v: number | null): string => (v === null ? "–" : v.toFixed(3));
-const ok = (b: boolean | null): string => (b === null ? "n/a" : b ? "yes" : "NO");
 
 export function acceptanceMarkdown(r: AcceptanceReport): string {
+  const checks = checksOf(r);
   const out: string[] = [];
-  for (const q of r.signal) out.push(`Honest signal on ${q.data} (${q.source}): MAE ${q.mae.toFixed(3)}, Spearman ${f3(q.spearman)} against the truth, before each evaluator's own offset and noise.`, "");
-  out.push(
-    "| seed | data | attack | MAE default | MAE no attack | ratio (<= 1.25) | MAE mean | MAE mean, no attack | MAE published | beats both | slash precision | slash recall @10 | rounds to 90% | slashing ok |",
-  );
+  out.push(`# Acceptance grid${r.sensitivity !== null ? ` (sensitivity: honest offsets up to +-${r.sensitivity})` : ""}`, "");
+  out.push(`Files: ${r.files.map((f) => path.basename(f)).join(", ")}; seeds ${r.seeds.join(", ")}; 50 evaluators, 20 rounds, k = 7; gold 0 and 5%; honest: ${r.honest.map((h) => h.label).join("; ")}.`);
+  out.push(`Rule \`${DEFAULT_RULE}\` through buildSettlement; baselines = plain mean and median of the same reports. ${r.cells.length} cells, ${r.rows.length} runs${r.wallSeconds !== undefined ? `, wall time ${r.wallSeconds} s` : ""}.`, "");
+  out.push("Honest signal quality (before each evaluator's own offset and noise):", "");
+  for (const s of r.signal) out.push(`- ${s.data}: ${s.source}, MAE ${s.mae}, Spearman ${s.spearman}`);
+  out.push("", "## Targets", "", "| target | checks | misses | worst |", "|---|---|---|---|");
+  const targets = [...new Set(checks.map((c) => c.target))];
+  for (const t of targets) {
+    const cs = checks.filter((c) => c.target === t);
+    const miss = cs.filter((c) => !c.pass);
+    out.push(`| ${t} | ${cs.length} | ${miss.length} | ${miss.length ? `${miss[0].value} (${miss[0].where})` : "–"} |`);
+  }
+  const misses = checks.filter((c) => !c.pass);
+  out.push("", misses.length ? `## Misses (${misses.length})` : "## Misses: none", "");
+  if (misses.length) {
+    out.push("| target | value | run |", "|---|---|---|");
+    for (const m of misses) out.push(`| ${m.target} | ${m.value} | ${m.where} |`);
+    out.push("");
+  }
+  out.push("## Runs at 30% (means over seeds)", "");
+  out.push("| data | honest | gold | attack | MAE | MAE clean | MAE mean | MAE median | pool share | fair | recall@10 | honest slashed | malicious slashed | breaker rounds |");
   out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-  for (const x of r.rows) {
+  const groups = new Map<string, RunRow[]>();
+  for (const row of r.rows) {
+    const g = `${row.data}|${row.honest}|${row.gold}|${row.kind}|${row.attack}|${row.sybil}`;
+    const l = groups.get(g);
+    if (l) l.push(row);
+    else groups.set(g, [row]);
+  }
+  const avg = (rows: RunRow[], f: (x: RunRow) => number | null): number | null => {
+    const xs = rows.map(f).filter((x): x is number => x !== null);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  };
+  const cleanOf = new Map<string, number>();
+  for (const row of r.rows) if (row.kind === "clean") cleanOf.set(`${row.data}|${row.honest}|${row.gold}|${row.seed}`, row.m.mae);
+  for (const [, rows] of groups) {
+    const x = rows[0];
+    const label = x.kind === "attack50" ? `50% ${x.attack}` : x.kind === "sybil" ? `sybil ${x.sybil} ${x.attack}` : x.kind === "policy" ? "none (local policy)" : x.attack;
+    const sum = (f: (row: RunRow) => number): number => rows.reduce((s, row) => s + f(row), 0);
     out.push(
-      `| ${x.seed} | ${x.data} | ${x.attack} | ${f3(x.maeDefault)} | ${f3(x.maeNoAttack)} | ${x.ratio.toFixed(3)} ${ok(x.pass.maeRatio)} | ${f3(x.maeMean)} | ${f3(x.maeMeanNoAttack)} | ${f3(x.maePublished)} | ${ok(x.pass.beatsMean && x.pass.beatsPublished)} | ${f3(x.slashPrecision)} | ${f3(x.slashRecallAt10)} | ${x.roundsToSlash ?? "–"} | ${ok(x.pass.slashing)} |`,
+      `| ${x.data} | ${x.honest} | ${x.gold} | ${label} | ${f3(avg(rows, (y) => y.m.mae))} | ${f3(avg(rows, (y) => cleanOf.get(`${y.data}|${y.honest}|${y.gold}|${y.seed}`) ?? null))} | ${f3(avg(rows, (y) => y.m.maeMeanSameReports))} | ${f3(avg(rows, (y) => y.m.maeMedianSameReports))} | ${f3(avg(rows, (y) => y.m.maliciousPoolShare))} | ${f3(avg(rows, (y) => y.m.fairShare))} | ${f3(avg(rows, (y) => y.m.slashRecallAt10))} | ${sum((y) => y.m.honestSlashed)} | ${sum((y) => y.m.maliciousSlashed)} | ${sum((y) => y.m.breakerRounds)} |`,
     );
   }
-  const failing = r.rows.filter((x) => !rowPasses(x)).length;
-  out.push("", failing === 0 ? `All ${r.rows.length} acceptance points pass.` : `${failing} of ${r.rows.length} acceptance points fail.`, "");
-  out.push("Without attackers (the same draws): MAE of the default and the mean, and whether the default slashed anybody (every evaluator is honest).", "");
-  out.push("| seed | data | MAE default | MAE mean | honest evaluators slashed |", "|---|---|---|---|---|");
-  for (const x of r.noAttack) out.push(`| ${x.seed} | ${x.data} | ${f3(x.maeDefault)} | ${f3(x.maeMean)} | ${x.honestSlashed ? "YES" : "none"} |`);
   out.push("");
   for (const k of r.kFinding) {
-    const trend = (xs: number[], dir: 1 | -1): boolean => xs.every((x, i) => i === 0 || dir * (x - xs[i - 1]) >= 0);
-    const span = (xs: number[], digits: number): string => `${xs[0].toFixed(digits)} -> ${xs[xs.length - 1].toFixed(digits)}`;
-    const means = k.rows.map((r) => r.evaluatorRewardMean);
-    const vars = k.rows.map((r) => r.evaluatorRewardVar);
-    const ag = k.rows.map((r) => r.agreementMean);
-    const agv = k.rows.map((r) => r.agreementVar);
+    const means = k.rows.map((x) => x.evaluatorRewardMean);
+    const vars = k.rows.map((x) => x.evaluatorRewardVar);
+    const falls = means.every((x, i) => i === 0 || x <= means[i - 1]);
     out.push(
-      `k finding on ${k.data}, seed ${k.seed} (${k.rule}, no attackers): evaluator reward ${trend(means, -1) ? "falls" : "does not fall monotonically"} (${span(means, 3)}), its variance ${trend(vars, 1) ? "rises" : "does not rise monotonically"} (${span(vars, 4)}); agreement alone ${trend(ag, -1) ? "falls" : "does not fall monotonically"} (${span(ag, 3)}), its variance ${trend(agv, 1) ? "rises" : "does not rise monotonically"} (${span(agv, 4)}); inference reward CV changes by ${(k.cvChange * 100).toFixed(1)}% across k`,
+      `k finding on ${k.data}, seed ${k.seed}: per-evaluation reward ${falls ? "falls" : "does not fall monotonically"} (${means.map((x) => x.toFixed(3)).join(", ")}), its variance ${vars.map((x) => x.toFixed(4)).join(", ")}; inference reward CV changes by ${(k.cvChange * 100).toFixed(1)}% across k = 3..11`,
       "",
     );
-    out.push(
-      "| k | evaluator reward mean | evaluator reward variance | agreement mean | agreement variance | trust mean | inference reward CV |",
-      "|---|---|---|---|---|---|---|",
-    );
-    for (const row of k.rows) {
-      out.push(
-        `| ${row.k} | ${row.evaluatorRewardMean.toFixed(4)} | ${row.evaluatorRewardVar.toFixed(5)} | ${row.agreementMean.toFixed(4)} | ${row.agreementVar.toFixed(5)} | ${row.trustMean.toFixed(4)} | ${row.inferenceRewardCv.toFixed(4)} |`,
-      );
-    }
-    out.push("");
   }
   return out.join("\n");
 }

@@ -41,8 +41,31 @@ describe("attacks", () => {
     expect(ATTACKS.copycat.score(ctx({ lastConsensus: null }))).toBe(5);
   });
 
+  test("behavior: camouflage shifts every score a little; pump boosts one node only; gold-aware is honest on gold", () => {
+    expect(ATTACKS.camouflage.score(ctx())).toBe(7);
+    expect(ATTACKS.pump.score(ctx({ targetNode: true }))).toBe(9);
+    expect(ATTACKS.pump.score(ctx({ targetNode: false }))).toBe(6);
+    expect(ATTACKS["gold-aware"].score(ctx({ gold: true }))).toBe(6);
+    expect(ATTACKS["gold-aware"].score(ctx({ gold: false }))).toBe(9);
+  });
+
+  test("behavior: sleeper attacks from round sleeperRounds, pulse every period-th round", () => {
+    expect(ATTACKS.sleeper.score(ctx({ round: 4 }))).toBe(6);
+    expect(ATTACKS.sleeper.score(ctx({ round: 5 }))).toBe(9);
+    expect(ATTACKS.sleeper.firstAttackRound(DEFAULT_ATTACK_PARAMS)).toBe(5);
+    expect(ATTACKS.pulse.score(ctx({ round: 0 }))).toBe(6);
+    expect(ATTACKS.pulse.score(ctx({ round: 1 }))).toBe(9);
+  });
+
+  test("behavior: copy-bloc reports the bloc's mean, node-copier last round's node consensus, abstain UNAVAILABLE (NaN)", () => {
+    expect(ATTACKS["copy-bloc"].score(ctx({ blocMean: 4.5 }))).toBe(4.5);
+    expect(ATTACKS["node-copier"].score(ctx({ lastNodeConsensus: 8.25 }))).toBe(8.25);
+    expect(ATTACKS["node-copier"].score(ctx({ lastNodeConsensus: null }))).toBe(7.5);
+    expect(Number.isNaN(ATTACKS.abstain.score(ctx()))).toBe(true);
+  });
+
   test("behavior: every attack is listed, and an unknown one is an InputError", () => {
-    expect(ATTACK_NAMES).toEqual(["noise", "boosting", "sabotage", "intermittent", "collusion", "lazy", "copycat"]);
+    expect(ATTACK_NAMES).toEqual(["noise", "boosting", "sabotage", "intermittent", "collusion", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "abstain", "lazy", "copycat", "node-copier"]);
     expect(() => getAttack("bribery")).toThrow(InputError);
   });
 });

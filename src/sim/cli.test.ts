@@ -24,8 +24,16 @@ describe("poq simulate", () => {
     const j = JSON.parse(out);
     expect(j.default).toBe("robust-trust");
     expect(Object.keys(j.rules)).toEqual(["mean", "median", "trimmed", "trust-published", "robust-trust"]);
-    for (const key of ["mae", "spearman", "evaluatorRewardMean", "evaluatorRewardVar", "inferenceRewardCv", "slashPrecision", "slashRecall"]) {
+    for (const key of ["mae", "spearman", "honestSlashed", "maliciousSlashed", "maliciousPoolShare", "fairShare", "slashPrecision", "slashRecall"]) {
       expect(j.rules["robust-trust"]).toHaveProperty(key);
+    }
+  });
+
+  test("behavior: the new attacks, --sybil, the shared-scorer model and the shipped policy run from the command line", async () => {
+    for (const extra of [["--attack", "pump"], ["--attack", "node-copier", "--sybil", "0.5"], ["--attack", "none", "--honest-model", "shared", "--policy", "config/local/policy.json"]]) {
+      const r = await run([...base, "--rule", "robust-trust", "--json", ...extra]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).rules["robust-trust"]).toHaveProperty("fairShare");
     }
   });
 
@@ -38,7 +46,9 @@ describe("poq simulate", () => {
 
   test("behavior: bad input exits non-zero with a clear message", async () => {
     for (const [args, msg] of [
-      [["--k", "60"], /larger than the number of evaluators/],
+      [["--k", "0"], /--k must be an integer/],
+      [["--sybil", "1"], /--sybil must be a share/],
+      [["--honest-model", "x"], /--honest-model must be one of/],
       [["--malicious", "1.5"], /ratio in \[0, 1\]/],
       [["--attack", "bribe"], /unknown attack "bribe"/],
       [["--rule", "vote"], /unknown rule "vote"/],

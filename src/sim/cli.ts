@@ -1,14 +1,16 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_RULE, RULE_NAMES, type RuleName, getRule } from "../consensus/rules";
 import { readLoggedOutputs } from "../data/logged";
 import { InputError } from "../errors";
-import { acceptanceMarkdown, runAcceptanceSeeds } from "./acceptance";
+import { ATTACKS_30, acceptanceMarkdown, runAcceptanceGrid } from "./acceptance";
 import { ATTACK_NAMES, type AttackName, getAttack } from "./attacks";
 import { HONEST_MODES, type HonestMode } from "./honestScore";
 import { ProgressBar } from "./progress";
-import { writeSweepReport } from "./report";
-import { DEFAULT_SCENARIO, buildScenario, prepareData, tasksPerRound, validateScenario, type ScenarioConfig, type SimData } from "./scenario";
+import { writeAcceptancePlots, writeSweepReport } from "./report";
+import { DEFAULT_SCENARIO, HONEST_MODELS, type HonestModel, buildScenario, prepareData, tasksPerRound, validateScenario, type ScenarioConfig, type SimData } from "./scenario";
+import { loadPolicyFile as loadPolicy } from "./policyFile";
 import { simulateRules } from "./simulate";
 import { runSweep } from "./sweep";
 
@@ -31,6 +33,17 @@ type SimulateOptions = {
   lazyValue: string;
   honestBias?: string;
   honestSigma?: string;
+  honestModel: string;
+  sybil: string;
+  camouflage: string;
+  sleeperRounds: string;
+  period: string;
+  policy?: string;
+  sensitivity?: string;
+  workers: string;
+  ks?: string;
+  ratios?: string;
+  attacks?: string;
   json?: boolean;
   sweep?: boolean;
   acceptance?: boolean;
@@ -58,9 +71,19 @@ export function scenarioFromOptions(o: SimulateOptions): ScenarioConfig {
     seed: o.seed,
     tasksPerRound: num("tasks", o.tasks, true),
     goldFraction: num("gold", o.gold),
-    attackParams: { boost: num("boost", o.boost), sigma: num("sigma", o.sigma), p: num("p", o.p), lazyValue: num("lazy-value", o.lazyValue) },
+    attackParams: {
+      boost: num("boost", o.boost),
+      sigma: num("sigma", o.sigma),
+      p: num("p", o.p),
+      lazyValue: num("lazy-value", o.lazyValue),
+      camouflage: num("camouflage", o.camouflage),
+      sleeperRounds: num("sleeper-rounds", o.sleeperRounds, true),
+      period: num("period", o.period, true),
+    },
     honestBias: num("honest-bias", o.honestBias ?? String(DEFAULT_SCENARIO.honestBias)),
     ...honestSigma(o.honestSigma ?? `${DEFAULT_SCENARIO.honestSigmaMin},${DEFAULT_SCENARIO.honestSigmaMax}`),
+    honestModel: o.honestModel as HonestModel,
+    sybil: num("sybil", o.sybil),
   };
   validateScenario(cfg);
   return cfg;
@@ -90,6 +113,15 @@ function rulesFrom(o: SimulateOptions): RuleName[] {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** The two dev files in the shared folder beside the repository (../shared/data, or ../../shared/data from a worktree). */
+function defaultDevFiles(): string[] {
+  for (const dir of ["../shared/data", "../../shared/data"]) {
+    const files = ["evouna-tq-dev.jsonl", "summeval-dev.jsonl"].map((f) => path.join(dir, f));
+    if (files.every((f) => fs.existsSync(f))) return files;
+  }
+  throw new InputError("--acceptance: give the dev files with --data (../shared/data not found)");
+}
+
 export function registerSimulate(program: Command): void {
   program
     .command("simulate")
@@ -112,18 +144,41 @@ export function registerSimulate(program: Command): void {
     .option("--lazy-value <v>", "lazy attack's constant score", "5")
     .option("--honest-bias <b>", "honest evaluators' systematic offset ~ U(-b, b) (points)", String(DEFAULT_SCENARIO.honestBias))
     .option("--honest-sigma <min,max>", "honest evaluators' noise sd ~ U(min, max) (points)", `${DEFAULT_SCENARIO.honestSigmaMin},${DEFAULT_SCENARIO.honestSigmaMax}`)
+    .option("--honest-model <m>", `honest evaluators: ${HONEST_MODELS.join(" (own offset and noise), ")} (one deterministic scorer, identical scores)`, DEFAULT_SCENARIO.honestModel)
+    .option("--sybil <share>", "split the coalition's stake across identities making up this share of all identities (0: held whole)", "0")
+    .option("--camouflage <c>", "camouflage attack's shift on every score (points)", String(DEFAULT_SCENARIO.attackParams.camouflage))
+    .option("--sleeper-rounds <n>", "sleeper attack: honest rounds before boosting", String(DEFAULT_SCENARIO.attackParams.sleeperRounds))
+    .option("--period <n>", "pulse attack: boosts in every n-th round", String(DEFAULT_SCENARIO.attackParams.period))
+    .option("--policy <file>", "settle with this policy file's overrides (e.g. config/local/policy.json)")
+    .option("--sensitivity <b>", "with --acceptance: run the grid with honest offsets up to +-b instead (a sensitivity run)")
+    .option("--workers <n>", "with --acceptance: worker processes", "2")
+    .option("--ks <list>", "with --sweep: comma-separated k values (default 3,5,7,9,11)")
+    .option("--ratios <list>", "with --sweep: comma-separated malicious ratios (default 0,0.1,...,0.5)")
+    .option("--attacks <list>", "with --sweep: comma-separated attacks (default: all)")
     .option("--json", "print one JSON object")
     .option("--sweep", "run the grid malicious ratio x k x attack x rule and write a report to --out")
-    .option("--acceptance", "run the acceptance points (30% malicious, k = 7, 50 evaluators, 20 rounds) on every --data")
-    .option("--out <dir>", "output folder of --sweep")
-    .action((o: SimulateOptions) => {
+    .option("--acceptance", "run the acceptance grid (issue 13) on every --data (default: both dev files), seeds --seeds (default 1-5)")
+    .option("--out <dir>", "output folder of --sweep (or of --acceptance: report.md, results.json and plots)")
+    .action(async (o: SimulateOptions) => {
       const mode = honestMode(o.honest);
       const cfg = scenarioFromOptions(o);
       if (o.sweep && o.acceptance) throw new InputError("--sweep and --acceptance are separate runs; pick one");
       if (o.acceptance) {
-        const seeds = (o.seeds ?? cfg.seed).split(",").map((x) => x.trim());
+        const seeds = (o.seeds ?? "1,2,3,4,5").split(",").map((x) => x.trim());
         if (seeds.some((x) => x === "")) throw new InputError(`--seeds must be a comma-separated list of seeds, got "${o.seeds}"`);
-        const report = runAcceptanceSeeds(loadData(o.data, mode), cfg, seeds);
+        const files = o.data && o.data.length ? o.data : defaultDevFiles();
+        const sensitivity = o.sensitivity === undefined ? null : num("sensitivity", o.sensitivity);
+        const started = Date.now();
+        const report = await runAcceptanceGrid({ files, honest: mode, seeds, sensitivity, workers: num("workers", o.workers, true), onProgress: (done, total) => process.stderr.write(`\r${done}/${total} cells`) });
+        process.stderr.write(`\n`);
+        report.wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+        if (o.out) {
+          fs.mkdirSync(o.out, { recursive: true });
+          const plots = writeAcceptancePlots(o.out, report.rows, ATTACKS_30, report.kFinding);
+          fs.writeFileSync(path.join(o.out, "results.json"), `${JSON.stringify(report)}\n`);
+          fs.writeFileSync(path.join(o.out, "report.md"), `${acceptanceMarkdown(report)}\n${plots.join("\n\n")}\n`);
+          process.stderr.write(`wrote ${path.join(o.out, "report.md")}\n`);
+        }
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${acceptanceMarkdown(report)}\n`);
         return;
       }
@@ -132,14 +187,19 @@ export function registerSimulate(program: Command): void {
       if (o.sweep) {
         if (!o.out) throw new InputError("--sweep needs --out DIR");
         let bar: ProgressBar | null = null;
+        const list = (raw: string | undefined, name: string): number[] | undefined =>
+          raw === undefined ? undefined : raw.split(",").map((x) => num(name, x.trim()));
         const points = runSweep(data, cfg, {
           rules: rulesFrom(o),
+          ks: list(o.ks, "ks"),
+          ratios: list(o.ratios, "ratios"),
+          attacks: o.attacks === undefined ? undefined : o.attacks.split(",").map((a) => getAttack(a.trim()).name as AttackName),
           onProgress: (done, total, label) => {
             bar ??= new ProgressBar(total);
             bar.update(done, label);
           },
         });
-        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest} --honest-bias ${cfg.honestBias} --honest-sigma ${cfg.honestSigmaMin},${cfg.honestSigmaMax}`;
+        const command = `npx poq simulate --sweep --data ${o.data![0]} --out ${o.out} --rounds ${cfg.rounds} --evaluators ${cfg.evaluators} --seed ${cfg.seed} --honest ${o.honest} --honest-bias ${cfg.honestBias} --honest-sigma ${cfg.honestSigmaMin},${cfg.honestSigmaMax} --gold ${cfg.goldFraction}${o.rule ? ` --rule ${o.rule}` : ""}${o.ks ? ` --ks ${o.ks}` : ""}${o.ratios ? ` --ratios ${o.ratios}` : ""}${o.attacks ? ` --attacks ${o.attacks}` : ""}`;
         writeSweepReport(o.out, {
           title: `PoQ simulator sweep: ${data.name}`,
           command,
@@ -163,16 +223,17 @@ export function registerSimulate(program: Command): void {
         process.stderr.write(`wrote ${path.join(o.out, "report.md")}\n`);
         return;
       }
-      const rules = simulateRules(data, buildScenario(data, cfg), rulesFrom(o));
+      const overrides = o.policy ? loadPolicy(o.policy) : {};
+      const rules = simulateRules(data, buildScenario(data, cfg), rulesFrom(o), overrides);
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ default: DEFAULT_RULE, rules })}\n`);
         return;
       }
-      const keys = ["mae", "spearman", "evaluatorRewardMean", "evaluatorRewardVar", "inferenceRewardCv", "slashPrecision", "slashRecall", "roundsToSlash"] as const;
+      const keys = ["mae", "spearman", "honestSlashed", "maliciousSlashed", "maliciousPoolShare", "fairShare", "slashRecallAt10", "roundsToSlash", "breakerRounds"] as const;
       const lines = [`${data.name}: ${cfg.rounds} rounds, ${cfg.evaluators} evaluators, k = ${cfg.k}, ${cfg.maliciousRatio * 100}% ${cfg.attack}, honest signal ${data.source}`];
-      lines.push(["rule".padEnd(16), ...keys.map((k) => k.padStart(20))].join(""));
+      lines.push(["rule".padEnd(16), ...keys.map((k) => k.padStart(19))].join(""));
       for (const [name, m] of Object.entries(rules)) {
-        lines.push([`${name}${name === DEFAULT_RULE ? "*" : ""}`.padEnd(16), ...keys.map((k) => String(m![k] === null ? "–" : Number(m![k]).toFixed(4)).padStart(20))].join(""));
+        lines.push([`${name}${name === DEFAULT_RULE ? "*" : ""}`.padEnd(16), ...keys.map((k) => String(m![k] === null ? "–" : Number(m![k]).toFixed(4)).padStart(19))].join(""));
       }
       process.stdout.write(`${lines.join("\n")}\n`);
     });

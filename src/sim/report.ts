@@ -121,3 +121,69 @@ export function writeSweepReport(dir: string, ctx: ReportContext): string {
   fs.writeFileSync(path.join(dir, "results.json"), `${JSON.stringify({ settings: ctx.settings, points }, null, 1)}\n`);
   return md;
 }
+
+/**
+ * Plots of an acceptance report into `dir`: per data file, the MAE of the default rule, the plain mean and the plain
+ * median at 30% for each attack (x = the attack's position in `attacks`), with the default's attack-free MAE; the
+ * coalition's pool share per attack against its fair share; and the k-finding. Means over the grid's seeds, gold
+ * settings and honest models. Returns the markdown image lines.
+ */
+export function writeAcceptancePlots(
+  dir: string,
+  rows: { data: string; kind: string; attack: string; m: { mae: number; maeMeanSameReports: number; maeMedianSameReports: number; maliciousPoolShare: number; fairShare: number } }[],
+  attacks: readonly string[],
+  kFinding: { data: string; rows: { k: number; evaluatorRewardMean: number; evaluatorRewardVar: number; inferenceRewardCv: number }[] }[],
+): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const lines: string[] = [`Attacks by number: ${attacks.map((a, i) => `${i + 1} ${a}`).join(", ")}.`];
+  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const xs = attacks.map((_, i) => i + 1);
+  for (const data of uniq(rows.map((r) => r.data))) {
+    const of = (attack: string) => rows.filter((r) => r.data === data && r.kind === "attack30" && r.attack === attack);
+    const clean = mean(rows.filter((r) => r.data === data && r.kind === "clean").map((r) => r.m.mae));
+    lines.push(
+      writeChart(dir, `${data}-mae-by-attack`, {
+        title: `${data}: MAE at 30% by attack (numbered as listed)`,
+        xLabel: "attack",
+        yLabel: "MAE (0..10 scale)",
+        xTicks: xs,
+        series: [
+          { name: "robust-trust", points: attacks.map((a, i) => [i + 1, mean(of(a).map((r) => r.m.mae))]) },
+          { name: "mean", points: attacks.map((a, i) => [i + 1, mean(of(a).map((r) => r.m.maeMeanSameReports))]) },
+          { name: "median", points: attacks.map((a, i) => [i + 1, mean(of(a).map((r) => r.m.maeMedianSameReports))]) },
+          { name: "robust-trust, no attack x 1.10", points: attacks.map((_, i) => [i + 1, clean * 1.1]), dashed: true },
+        ],
+      }),
+      writeChart(dir, `${data}-pool-share-by-attack`, {
+        title: `${data}: coalition pool share at 30% by attack`,
+        xLabel: "attack",
+        yLabel: "share of the evaluator pool",
+        xTicks: xs,
+        series: [
+          { name: "coalition pool share", points: attacks.map((a, i) => [i + 1, mean(of(a).map((r) => r.m.maliciousPoolShare))]) },
+          { name: "fair share + 2 points", points: attacks.map((_, i) => [i + 1, 0.32]), dashed: true },
+          { name: "25% of fair share", points: attacks.map((_, i) => [i + 1, 0.075]), dashed: true },
+        ],
+      }),
+    );
+    const kr = kFinding.filter((k) => k.data === data);
+    if (kr.length) {
+      const ks = kr[0].rows.map((r) => r.k);
+      const at = (k: number, f: (r: (typeof kr)[0]["rows"][0]) => number) => mean(kr.map((x) => f(x.rows.find((r) => r.k === k)!)));
+      lines.push(
+        writeChart(dir, `${data}-k-finding`, {
+          title: `${data}: evaluator reward vs k, no attackers`,
+          xLabel: "k (draws per task)",
+          yLabel: "share of the per-task budget",
+          xTicks: ks,
+          series: [
+            { name: "reward mean", points: ks.map((k) => [k, at(k, (r) => r.evaluatorRewardMean)]) },
+            { name: "reward variance x 100", points: ks.map((k) => [k, 100 * at(k, (r) => r.evaluatorRewardVar)]) },
+            { name: "inference reward CV", points: ks.map((k) => [k, at(k, (r) => r.inferenceRewardCv)]) },
+          ],
+        }),
+      );
+    }
+  }
+  return lines;
+}
