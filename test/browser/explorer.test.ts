@@ -14,7 +14,7 @@ import { runDemo, type DemoSummary } from "../../src/agents/demo";
 import { main } from "../../src/cli";
 import { trustTree } from "../../src/rewards/merkle";
 import { ExplorerDb } from "../../src/explorer/db";
-import { groupTokens } from "../../src/explorer/format";
+import { groupTokens } from "../../src/explorer/values";
 import { openExplorer } from "../../src/explorer/run";
 import { hardhat, serveRpc } from "../../src/explorer/testing";
 
