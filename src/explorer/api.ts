@@ -424,6 +424,7 @@ function addressKnown(ctx: ExplorerContext, a: Address): boolean {
   if (ctx.db.prepare("SELECT 1 FROM log_accounts WHERE address = ? LIMIT 1").get(a)) return true;
   if (ctx.db.prepare("SELECT 1 FROM txs WHERE from_address = ? OR to_address = ? LIMIT 1").get(a, a)) return true;
   if (ctx.db.prepare("SELECT 1 FROM transfers WHERE from_address = ? OR to_address = ? LIMIT 1").get(a, a)) return true;
+  if (ctx.db.prepare("SELECT 1 FROM tasks WHERE node = ? LIMIT 1").get(a)) return true;
   return ctx.contracts.nameOf(a) !== undefined || ctx.labels.has(a);
 }
 

@@ -11,7 +11,8 @@ import { NotFoundError, tags } from "./context";
 import { AddressPageView } from "./pages/address";
 import { BlockPageView, BlocksPageView, TokenPageView, TxPageView, TxsPageView } from "./pages/chain";
 import { document, ErrorPage, type PageCtx } from "./pages/components";
-import { RoundPageView, RoundsPage, TaskPageView } from "./pages/round";
+import { RoundPageView, RoundsPage, TaskPageView, TASKS_PER_PAGE } from "./pages/round";
+import { parsePaging } from "./params";
 
 export type ServerLogger = { info: (o: object, msg?: string) => void; warn: (o: object, msg?: string) => void; debug?: (o: object, msg?: string) => void };
 
@@ -88,7 +89,12 @@ export function createApp(ctx: ExplorerContext, o: { health?: Health; logger?: S
   // Pages.
   const q = (c: Context) => ({ page: c.req.query("page"), limit: c.req.query("limit") });
   app.get("/", (c) => html(c, <RoundsPage c={pageCtx(c)} v={listRounds(ctx, q(c))} blocks={blocksFeed(ctx, { limit: "8" }).blocks} txs={txsFeed(ctx, { limit: "8" }).transactions} />));
-  app.get("/round/:id", (c) => html(c, <RoundPageView c={pageCtx(c)} p={roundPage(ctx, c.req.param("id"))} />));
+  app.get("/round/:id", (c) => {
+    const p = roundPage(ctx, c.req.param("id"));
+    const { page } = parsePaging({ page: c.req.query("tasks") });
+    if ((page - 1) * TASKS_PER_PAGE >= Math.max(1, p.tasks.length)) throw new NotFoundError(`round ${p.round.id} has ${p.tasks.length} tasks: no task page ${page}`);
+    return html(c, <RoundPageView c={pageCtx(c)} p={p} taskPage={page} />);
+  });
   app.get("/round/:id/task/:index", (c) => html(c, <TaskPageView c={pageCtx(c)} t={taskPage(ctx, c.req.param("id"), c.req.param("index"))} />));
   app.get("/address/:a", async (c) => html(c, <AddressPageView c={pageCtx(c)} p={await addressPage(ctx, c.req.param("a"))} />));
   app.get("/tx/:h", async (c) => html(c, <TxPageView c={pageCtx(c)} t={await txPage(ctx, c.req.param("h"))} />));

@@ -125,9 +125,14 @@ const ContentNote: FC<{ p: RoundPage }> = ({ p }) => {
   ) : null;
 };
 
-export const RoundPageView: FC<{ c: PageCtx; p: RoundPage }> = ({ c, p }) => {
+/** Tasks per page of the round page (the JSON API lists them all). */
+export const TASKS_PER_PAGE = 100;
+
+export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> = ({ c, p, taskPage }) => {
   const r = p.round;
   const evalCount = new Set(p.tasks.flatMap((t) => t.scores.map((s) => s.evaluator))).size;
+  const taskPages = Math.max(1, Math.ceil(p.tasks.length / TASKS_PER_PAGE));
+  const shownTasks = p.tasks.slice((taskPage - 1) * TASKS_PER_PAGE, taskPage * TASKS_PER_PAGE);
   return (
     <Layout c={c} title={`Round ${r.id}`}>
       <h1>
@@ -349,7 +354,7 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage }> = ({ c, p }) => {
                   </tr>
                 </thead>
                 <tbody>
-                  {p.tasks.map((t) => (
+                  {shownTasks.map((t) => (
                     <tr data-task={String(t.index)}>
                       <td>
                         <a href={`/round/${r.id}/task/${t.index}`}>{String(t.index)}</a>
@@ -375,7 +380,13 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage }> = ({ c, p }) => {
                 </tbody>
               </table>
             </div>
-            <p class="muted">{`${p.tasks.length} tasks, ${evalCount} evaluators with revealed scores.`}</p>
+            <p class="muted">{`Tasks ${shownTasks[0]?.index ?? 0}–${shownTasks[shownTasks.length - 1]?.index ?? 0} of ${p.tasks.length} (${evalCount} evaluators with revealed scores; every task in the JSON API).`}</p>
+            {taskPages > 1 ? (
+              <nav class="pager" id="tasks-pager">
+                {taskPage > 1 ? <a href={`/round/${r.id}?tasks=${taskPage - 1}#tasks-section`}>← previous tasks</a> : null} {`page ${taskPage} of ${taskPages}`}{" "}
+                {taskPage < taskPages ? <a href={`/round/${r.id}?tasks=${taskPage + 1}#tasks-section`}>next tasks →</a> : null}
+              </nav>
+            ) : null}
           </>
         ) : (
           <p class="muted" id="tasks">
