@@ -1,6 +1,6 @@
 import { erc20Abi, getAddress, type Address, type Hex } from "viem";
 import { PoqError } from "../errors";
-import { decodeRevert, type Json } from "./contracts";
+import { decodeRevert, txRecord, type StoredEvent, type TxRecord } from "./contracts";
 import { blockTime, indexedBlock, NotFoundError, presenter, type ExplorerContext } from "./context";
 import { parseBlockNumber, parsePaging, parseTxHash } from "./params";
 import { handlerOf } from "./protocol";
@@ -27,25 +27,7 @@ export type TxRow = {
   fee: Eth;
 };
 
-type TxDbRow = {
-  hash: Hex;
-  block_number: number;
-  tx_index: number;
-  from_address: Address;
-  to_address: Address | null;
-  value: string;
-  nonce: number;
-  input: Hex;
-  function: string | null;
-  args: string | null;
-  status: "success" | "failed";
-  gas_limit: string;
-  gas_used: string;
-  gas_price: string;
-  type: string;
-  events: string;
-  revert: string | null;
-};
+type TxDbRow = TxRecord;
 
 function txRow(ctx: ExplorerContext, p: Presenter, r: Pick<TxDbRow, "hash" | "block_number" | "from_address" | "to_address" | "function" | "status" | "value" | "gas_used" | "gas_price">): TxRow {
   return {
@@ -130,8 +112,6 @@ export type TxPage = {
   events: TxEvent[];
   rounds: number[];
 };
-
-type StoredEvent = { logIndex: number; address: Address; contract: string | null; event: string | null; args?: Record<string, Json>; topics?: Hex[]; data?: Hex };
 
 function txEvents(ctx: ExplorerContext, p: Presenter, events: StoredEvent[]): TxEvent[] {
   return events.map((e) => {
@@ -243,34 +223,8 @@ export async function txPage(ctx: ExplorerContext, text: string): Promise<TxPage
     if (/not found|could not be found/i.test(String((e as Error).message))) throw new NotFoundError(`transaction ${hash} not found on chain ${ctx.deployment.chainId}`);
     throw new PoqError(`could not read transaction ${hash} from the chain`, { retryable: true, cause: e });
   }
-  const call = ctx.contracts.decodeCall(tx.to, tx.input);
   const block = await ctx.client.getBlock({ blockNumber: rc.blockNumber }).catch(() => undefined);
-  const events: StoredEvent[] = rc.logs.map((l) => {
-    const d = ctx.contracts.decodeLog(l);
-    return d
-      ? { logIndex: l.logIndex, address: getAddress(l.address), contract: d.contract, event: d.name, args: d.args }
-      : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, event: null, topics: [...l.topics], data: l.data };
-  });
-  const row2: TxDbRow = {
-    hash,
-    block_number: Number(rc.blockNumber),
-    tx_index: rc.transactionIndex,
-    from_address: getAddress(tx.from),
-    to_address: tx.to ? getAddress(tx.to) : null,
-    value: tx.value.toString(),
-    nonce: tx.nonce,
-    input: tx.input,
-    function: call?.name ?? null,
-    args: call ? JSON.stringify(call.args) : null,
-    status: rc.status === "success" ? "success" : "failed",
-    gas_limit: tx.gas.toString(),
-    gas_used: rc.gasUsed.toString(),
-    gas_price: (rc.effectiveGasPrice ?? 0n).toString(),
-    type: tx.type,
-    events: JSON.stringify(events),
-    revert: null,
-  };
-  return txPageOf(ctx, row2, block ? Number(block.timestamp) : null, false);
+  return txPageOf(ctx, txRecord(ctx.contracts, tx, rc), block ? Number(block.timestamp) : null, false);
 }
 
 /* BLOCKS */

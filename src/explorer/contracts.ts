@@ -10,6 +10,8 @@ import {
   type AbiParameter,
   type Address,
   type Hex,
+  type Transaction,
+  type TransactionReceipt,
 } from "viem";
 import timelockArtifact from "@openzeppelin/contracts/build/contracts/TimelockController.json";
 import { poQSettlementAbi, rewardDistributorAbi, rewardVaultAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
@@ -174,6 +176,61 @@ export class Contracts {
       return undefined;
     }
   }
+}
+
+/** A receipt's event as the index stores it: decoded when it comes from a known contract, else raw. */
+export type StoredEvent = { logIndex: number; address: Address; contract: ContractName | null; event: string | null; args?: Record<string, Json>; topics?: Hex[]; data?: Hex };
+
+/** A transaction as the index stores it (one row of `txs`). */
+export type TxRecord = {
+  hash: Hex;
+  block_number: number;
+  tx_index: number;
+  from_address: Address;
+  to_address: Address | null;
+  value: string;
+  nonce: number;
+  input: Hex;
+  function: string | null;
+  args: string | null;
+  status: "success" | "failed";
+  gas_limit: string;
+  gas_used: string;
+  gas_price: string;
+  type: string;
+  events: string;
+  /** JSON `{data}` with the revert data of a failed transaction (null data: the replay did not revert). */
+  revert: string | null;
+};
+
+/** The index row of a transaction: its decoded call, status, gas, fee and every event of its receipt. */
+export function txRecord(contracts: Contracts, tx: Transaction, rc: TransactionReceipt, revert?: Hex | null): TxRecord {
+  const call = contracts.decodeCall(tx.to, tx.input);
+  const events: StoredEvent[] = rc.logs.map((l) => {
+    const dec = contracts.decodeLog(l);
+    return dec
+      ? { logIndex: l.logIndex, address: getAddress(l.address), contract: dec.contract, event: dec.name, args: dec.args }
+      : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, event: null, topics: [...l.topics], data: l.data };
+  });
+  return {
+    hash: tx.hash,
+    block_number: Number(rc.blockNumber),
+    tx_index: rc.transactionIndex,
+    from_address: getAddress(tx.from),
+    to_address: tx.to ? getAddress(tx.to) : null,
+    value: tx.value.toString(),
+    nonce: tx.nonce,
+    input: tx.input,
+    function: call?.name ?? null,
+    args: call ? JSON.stringify(call.args) : null,
+    status: rc.status === "success" ? "success" : "failed",
+    gas_limit: tx.gas.toString(),
+    gas_used: rc.gasUsed.toString(),
+    gas_price: (rc.effectiveGasPrice ?? tx.gasPrice ?? 0n).toString(),
+    type: tx.type,
+    events: JSON.stringify(events),
+    revert: revert === undefined ? null : JSON.stringify({ data: revert }),
+  };
 }
 
 /** Decodes revert data against every known contract's errors, `Error(string)` and `Panic(uint256)`. */

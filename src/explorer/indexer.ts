@@ -4,7 +4,7 @@ import { LOG_CHUNK } from "../chain/reader";
 import { sleep } from "../chain/retry";
 import type { ContentStore } from "../agents/store";
 import { ExplorerDb, SCHEMA_VERSION } from "./db";
-import { addressesIn, Contracts, roundOf, type Json } from "./contracts";
+import { addressesIn, Contracts, roundOf, txRecord, type Json } from "./contracts";
 import { deriveRound, type DeriveContext, type RoundRow } from "./derive";
 
 const TRANSFER = erc20Abi.find((x) => x.type === "event" && x.name === "Transfer")!;
@@ -185,33 +185,7 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
   async function fetchTxs(txs: Transaction[]) {
     return mapLimit(txs, 8, async (tx) => {
       const rc = await client.getTransactionReceipt({ hash: tx.hash });
-      const call = contracts.decodeCall(tx.to, tx.input);
-      const events = rc.logs.map((l) => {
-        const dec = contracts.decodeLog(l);
-        return dec
-          ? { logIndex: l.logIndex, address: getAddress(l.address), contract: dec.contract, event: dec.name, args: dec.args }
-          : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, event: null, topics: l.topics, data: l.data };
-      });
-      const revert = rc.status === "reverted" ? await revertOf(tx) : undefined;
-      return {
-        hash: tx.hash,
-        block_number: Number(rc.blockNumber),
-        tx_index: rc.transactionIndex,
-        from_address: getAddress(tx.from),
-        to_address: tx.to ? getAddress(tx.to) : null,
-        value: tx.value.toString(),
-        nonce: tx.nonce,
-        input: tx.input,
-        function: call?.name ?? null,
-        args: call ? JSON.stringify(call.args) : null,
-        status: rc.status === "success" ? "success" : "failed",
-        gas_limit: tx.gas.toString(),
-        gas_used: rc.gasUsed.toString(),
-        gas_price: (rc.effectiveGasPrice ?? tx.gasPrice ?? 0n).toString(),
-        type: tx.type,
-        events: JSON.stringify(events),
-        revert: revert === undefined ? null : JSON.stringify({ data: revert }),
-      };
+      return txRecord(contracts, tx, rc, rc.status === "reverted" ? await revertOf(tx) : undefined);
     });
   }
 

@@ -1,5 +1,6 @@
 import { getAddress, type AbiParameter, type Address, type Hex } from "viem";
 import type { Json } from "./contracts";
+import type { RoundRow } from "./derive";
 import type { Hint, Part, Presenter } from "./values";
 import { addressValue, timeValue, tokenValue } from "./values";
 
@@ -120,27 +121,28 @@ type Args = Record<string, Json>;
 
 /** A round's state while its events are folded in chain order (see derive.ts). */
 export type RoundFold = {
-  row: {
-    status: RoundStatus;
-    assignmentRoot: Hex | null;
-    commitDeadline: number | null;
-    revealDeadline: number | null;
-    settleStart: number | null;
-    challengeEnd: number | null;
-    attempt: number;
-    vetoes: number;
-    settlementHash: Hex | null;
-    commits: number;
-    reveals: number;
-    inferencePaid: string | null;
-    evaluatorPaid: string | null;
-    cumulativeTotal: string | null;
-    rewardsRoot: Hex | null;
-    slashedTotal: string | null;
-    slashCount: number;
-    finalizedBlock: number | null;
-    closedAt: number | null;
-  };
+  row: Pick<
+    RoundRow,
+    | "status"
+    | "assignmentRoot"
+    | "commitDeadline"
+    | "revealDeadline"
+    | "settleStart"
+    | "challengeEnd"
+    | "attempt"
+    | "vetoes"
+    | "settlementHash"
+    | "commits"
+    | "reveals"
+    | "inferencePaid"
+    | "evaluatorPaid"
+    | "cumulativeTotal"
+    | "rewardsRoot"
+    | "slashedTotal"
+    | "slashCount"
+    | "finalizedBlock"
+    | "closedAt"
+  >;
   reveals: Map<Address, Hex>;
   revealed: Map<Hex, Args>;
   inferencePool: bigint;

@@ -1,7 +1,8 @@
 import type { FC } from "hono/jsx";
 import type { AddressPage } from "../api";
 import { shortHex, trustText } from "../format";
-import { Addr, Amt, Badge, BlockLink, Countdown, EthAmt, Facts, Layout, Parts, Quality, RoundLink, Section, Table, Time, Trust, TxLink, YesNo, type PageCtx } from "./components";
+import { amountFacts, Hash, EventsSection, SlashesSection, Addr, Amt, Badge, Countdown, EthAmt, Facts, Layout } from "./components";
+import { Overview, Quality, RoundLink, Section, Table, TableSection, Time, Trust, TxLink, YesNo, type PageCtx } from "./components";
 import { TxsTable } from "./round";
 import { TransfersTable } from "./chain";
 
@@ -51,6 +52,11 @@ export const TrustChart: FC<{ points: { round: number; trustPpm: number }[] }> =
 
 export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) => {
   const cl = p.claimable;
+  const claimFacts = amountFacts(c, [
+    ["Claimable now", cl.claimable, "claimable"],
+    ["Cumulative amount in the current root", cl.cumulative, "cumulative"],
+    ["Claimed so far", cl.claimed, "claimed"],
+  ]);
   const b = p.balances;
   return (
     <Layout c={c} title={`Address ${p.address}`}>
@@ -58,64 +64,75 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
         {"Address "}
         {p.nameTag ? <span class="tag">{p.nameTag}</span> : null} <span class="mono">{shortHex(p.address, 10, 8)}</span>
       </h1>
-      <Section title="Overview" id="overview-section">
-        <Facts
-          id="overview"
-          items={[
-            [
-              "Address",
-              <code class="hash" id="address">
-                {p.address}
-              </code>,
-            ],
-            ["Name tag", p.nameTag ? <span class="tag" id="name-tag">{p.nameTag}</span> : <span class="muted">none</span>],
-            ["Roles", p.tags.length ? <>{p.tags.map((r) => <Badge text={r} kind="role" />)}</> : <span class="muted">none</span>],
-            ...(p.contract ? ([["Contract", p.contract.label]] as [string, string][]) : []),
-            [
-              "ETH balance",
-              b.eth ? (
-                <>
-                  <EthAmt a={b.eth} field="eth-balance" /> <span class="muted">{`at block ${b.block}`}</span>
-                </>
-              ) : (
-                <span class="muted">{b.note ?? "unknown"}</span>
-              ),
-            ],
-            [
-              `${c.status.token.symbol} balance`,
-              b.token ? (
-                <>
-                  <Amt a={b.token} c={c} field="token-balance" /> <span class="muted">{`at block ${b.block}`}</span>
-                </>
-              ) : (
-                <>
-                  <Amt a={b.tokenFromTransfers} c={c} field="token-balance-transfers" /> <span class="muted">(from the indexed transfers)</span>
-                </>
-              ),
-            ],
-            ["Total rewards", <Amt a={p.totalRewards} c={c} field="total-rewards" />],
-          ]}
-        />
-      </Section>
-      <Section title="Stake and unbonding" id="stakes-section">
-        <Table
-          id="stakes"
-          head={["Role", "Active", "Unbonding", "Withdrawable", "Slashed", "Staked in total", "Withdrawn"]}
-          empty="No stake."
-          rows={p.stakes.map((s) => {
-            const u = p.unlocks.find((x) => x.role === s.role);
-            return [
-              <span data-role={s.role}>{s.role}</span>,
-              <Amt a={s.active} c={c} field="stake-active" />,
-              <Amt a={s.queued} c={c} field="stake-queued" />,
-              s.unlockTime === null ? "—" : s.withdrawable ? <Badge text="now" kind="ok" /> : <Countdown d={u} />,
-              <Amt a={s.slashed} c={c} field="stake-slashed" />,
-              <Amt a={s.staked} c={c} />,
-              <Amt a={s.withdrawn} c={c} />,
-            ];
-          })}
-        />
-      </Section>
+      <Overview
+        items={[
+          ["Address", <Hash h={p.address} id="address" />],
+          [
+            "Name tag",
+            p.nameTag ? (
+              <span class="tag" id="name-tag">
+                {p.nameTag}
+              </span>
+            ) : (
+              <span class="muted">none</span>
+            ),
+          ],
+          [
+            "Roles",
+            p.tags.length ? (
+              <>
+                {p.tags.map((r) => (
+                  <Badge text={r} kind="role" />
+                ))}
+              </>
+            ) : (
+              <span class="muted">none</span>
+            ),
+          ],
+          ...(p.contract ? ([["Contract", p.contract.label]] as [string, string][]) : []),
+          [
+            "ETH balance",
+            b.eth ? (
+              <>
+                <EthAmt a={b.eth} field="eth-balance" /> <span class="muted">{`at block ${b.block}`}</span>
+              </>
+            ) : (
+              <span class="muted">{b.note ?? "unknown"}</span>
+            ),
+          ],
+          [
+            `${c.status.token.symbol} balance`,
+            b.token ? (
+              <>
+                <Amt a={b.token} c={c} field="token-balance" /> <span class="muted">{`at block ${b.block}`}</span>
+              </>
+            ) : (
+              <>
+                <Amt a={b.tokenFromTransfers} c={c} field="token-balance-transfers" /> <span class="muted">(from the indexed transfers)</span>
+              </>
+            ),
+          ],
+          ["Total rewards", <Amt a={p.totalRewards} c={c} field="total-rewards" />],
+        ]}
+      />
+      <TableSection
+        name="stakes"
+        title="Stake and unbonding"
+        head={["Role", "Active", "Unbonding", "Withdrawable", "Slashed", "Staked in total", "Withdrawn"]}
+        empty="No stake."
+        rows={p.stakes.map((s) => {
+          const u = p.unlocks.find((x) => x.role === s.role);
+          return [
+            <span data-role={s.role}>{s.role}</span>,
+            <Amt a={s.active} c={c} field="stake-active" />,
+            <Amt a={s.queued} c={c} field="stake-queued" />,
+            s.unlockTime === null ? "—" : s.withdrawable ? <Badge text="now" kind="ok" /> : <Countdown d={u} />,
+            <Amt a={s.slashed} c={c} field="stake-slashed" />,
+            <Amt a={s.staked} c={c} />,
+            <Amt a={s.withdrawn} c={c} />,
+          ];
+        })}
+      />
       <Section title="Claimable balance" id="claimable-section">
         {cl.claimable === null ? (
           <p class="note" id="claimable">
@@ -124,15 +141,7 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
           </p>
         ) : (
           <>
-            <Facts
-              id="claimable"
-              items={[
-                ["Claimable now", <Amt a={cl.claimable} c={c} field="claimable" />],
-                ["Cumulative amount in the current root", <Amt a={cl.cumulative} c={c} field="cumulative" />],
-                ["Claimed so far", <Amt a={cl.claimed} c={c} field="claimed" />],
-                ["Root installed by round", cl.rootRound === null ? "—" : <RoundLink id={cl.rootRound} />],
-              ]}
-            />
+            <Facts id="claimable" items={[...claimFacts, ["Root installed by round", cl.rootRound === null ? "—" : <RoundLink id={cl.rootRound} />]]} />
             {cl.proof && cl.proof.length ? (
               <details class="proof" open>
                 <summary>
@@ -158,7 +167,12 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
       </Section>
       <Section title="Trust over rounds" id="trust-section">
         <TrustChart points={p.trust} />
-        <Table id="trust" head={["Round", "Trust after the round", "Rounds below threshold in a row"]} empty="No trust recorded." rows={p.trust.map((t) => [<RoundLink id={t.round} />, <Trust ppm={t.trustPpm} />, String(t.lowStreak)])} />
+        <Table
+          id="trust"
+          head={["Round", "Trust after the round", "Rounds below threshold in a row"]}
+          empty="No trust recorded."
+          rows={p.trust.map((t) => [<RoundLink id={t.round} />, <Trust ppm={t.trustPpm} />, String(t.lowStreak)])}
+        />
       </Section>
       <Section title="Rewards per round" id="rewards-section">
         <Table id="rewards" head={["Round", "Reward"]} empty="No rewards." rows={p.rewards.map((r) => [<RoundLink id={r.round} />, <Amt a={r.amount} c={c} field="reward" />])} />
@@ -168,39 +182,36 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
           id="claims"
           head={["Root of round", "Paid", "Cumulative", "Claimed by", "Time", "Transaction"]}
           empty="No claims."
-          rows={p.claims.map((x) => [<RoundLink id={x.rootRound} />, <Amt a={x.amount} c={c} field="claim-amount" />, <Amt a={x.cumulative} c={c} />, <Addr a={x.caller} c={c} />, <Time ts={x.time} />, <TxLink h={x.tx} />])}
-        />
-      </Section>
-      <Section title="Slashes" id="slashes-section">
-        <Table
-          id="slashes"
-          head={["Round", "Role", "Reason", "Amount", "Recipient", "Time", "Transaction"]}
-          empty="Never slashed."
-          rows={p.slashes.map((x) => [
-            <span data-round={String(x.round)}>
-              <RoundLink id={x.round} />
-            </span>,
-            x.role,
-            <span class="reason">{x.reasonText}</span>,
-            <Amt a={x.amount} c={c} field="slash-amount" />,
-            <Addr a={x.recipient} c={c} />,
+          rows={p.claims.map((x) => [
+            <RoundLink id={x.rootRound} />,
+            <Amt a={x.amount} c={c} field="claim-amount" />,
+            <Amt a={x.cumulative} c={c} />,
+            <Addr a={x.caller} c={c} />,
             <Time ts={x.time} />,
             <TxLink h={x.tx} />,
           ])}
         />
+      </Section>
+      <SlashesSection c={c} by="round" empty="Never slashed." slashes={p.slashes}>
         {p.skippedSlashes.length ? (
           <>
             <h3>Slashes skipped (the chain contradicted the settlement)</h3>
             <Table id="skipped-slashes" head={["Round", "Reason", "Transaction"]} rows={p.skippedSlashes.map((x) => [<RoundLink id={x.round} />, x.reasonText, <TxLink h={x.tx} />])} />
           </>
         ) : null}
-      </Section>
+      </SlashesSection>
       {p.votes.length ? (
         <Section title="Evaluations" id="votes-section">
           <Table
             id="votes"
             head={["Round", "Tasks assigned", "Committed", "Revealed", "Mean score (0–10)"]}
-            rows={p.votes.map((v) => [<RoundLink id={v.round} />, v.assignedTasks === null ? "—" : String(v.assignedTasks), <YesNo b={v.committed} />, <YesNo b={v.revealed} />, <Quality q={v.meanScore} />])}
+            rows={p.votes.map((v) => [
+              <RoundLink id={v.round} />,
+              v.assignedTasks === null ? "—" : String(v.assignedTasks),
+              <YesNo b={v.committed} />,
+              <YesNo b={v.revealed} />,
+              <Quality q={v.meanScore} />,
+            ])}
           />
         </Section>
       ) : null}
@@ -215,13 +226,7 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
       <Section title={`${c.status.token.symbol} transfers`} id="transfers-section">
         <TransfersTable c={c} rows={p.tokenTransfers} id="token-transfers" />
       </Section>
-      <Section title="Events" id="events-section">
-        <Table
-          id="events"
-          head={["Block", "Time", "Contract", "Event", "Details", "Transaction"]}
-          rows={p.events.map((e) => [<BlockLink n={e.block} />, <Time ts={e.time} />, e.contract, <span class="event">{e.event}</span>, <Parts parts={e.summary} c={c} />, <TxLink h={e.tx} />])}
-        />
-      </Section>
+      <EventsSection c={c} events={p.events} />
     </Layout>
   );
 };

@@ -1,7 +1,7 @@
 import type { Child, FC } from "hono/jsx";
 import type { BlockPage, BlocksFeed, TokenPage, TransferRow, TxPage, TxsFeed } from "../chainApi";
 import { groupTokens } from "../values";
-import { Addr, Amt, Args, BlockLink, EthAmt, Facts, Hash, Layout, Pager, Parts, RoundLink, Section, StatusBadge, Table, Time, TxLink, Val, type PageCtx } from "./components";
+import { Addr, Amt, Args, BlockLink, EthAmt, Hash, Layout, Overview, Pager, Parts, RoundLink, Section, StatusBadge, Table, Time, TxLink, Val, type PageCtx } from "./components";
 import { BlocksTable, TxsTable } from "./round";
 
 export const TransfersTable: FC<{ c: PageCtx; rows: TransferRow[]; id: string }> = ({ c, rows, id }) => (
@@ -28,69 +28,72 @@ export const TxPageView: FC<{ c: PageCtx; t: TxPage }> = ({ c, t }) => (
       {"Transaction "}
       <StatusBadge status={t.status} />
     </h1>
-    <Section title="Overview" id="overview-section">
-      <Facts
-        id="overview"
-        items={[
-          [
-            "Hash",
-            <code class="hash" id="tx-hash">
-              {t.hash}
-            </code>,
-          ],
-          [
-            "Status",
-            <span id="tx-status" data-status={t.status}>
-              <StatusBadge status={t.status} />
-            </span>,
-          ],
-          ...(t.revert
-            ? ([
-                [
-                  "Failed with",
-                  <span class="reason" id="revert-reason">
-                    {t.revert.text}
-                  </span>,
-                ],
-              ] as [string, Child][])
-            : []),
-          [
-            "Block",
+    <Overview
+      items={[
+        ["Hash", <Hash h={t.hash} id="tx-hash" />],
+        [
+          "Status",
+          <span id="tx-status" data-status={t.status}>
+            <StatusBadge status={t.status} />
+          </span>,
+        ],
+        ...(t.revert
+          ? ([
+              [
+                "Failed with",
+                <span class="reason" id="revert-reason">
+                  {t.revert.text}
+                </span>,
+              ],
+            ] as [string, Child][])
+          : []),
+        [
+          "Block",
+          <>
+            <BlockLink n={t.block} /> · <Time ts={t.time} />
+            {` · position ${t.txIndex}`}
+          </>,
+        ],
+        ["From", <Val v={t.from} c={c} />],
+        ["To", t.to ? <Val v={t.to} c={c} /> : <span class="muted">contract creation</span>],
+        ["Value", <EthAmt a={t.value} field="value" />],
+        [
+          "Transaction fee",
+          <>
+            <EthAmt a={t.fee} field="fee" /> <span class="muted" data-field="fee-gwei">{`(${groupTokens(t.fee.gwei)} gwei)`}</span>
+          </>,
+        ],
+        [
+          "Gas price",
+          <span data-field="gas-price" data-wei={t.gasPrice.wei}>
+            {`${t.gasPrice.gwei} gwei`}
+          </span>,
+        ],
+        [
+          "Gas used / limit",
+          <>
+            <span data-field="gas-used">{t.gasUsed}</span>
+            {" of "}
+            <span data-field="gas-limit">{t.gasLimit}</span>
+            {` (${t.gasUsedPercent}%)`}
+          </>,
+        ],
+        ["Nonce · type", `${t.nonce} · ${t.type}`],
+        [
+          "Rounds",
+          t.rounds.length ? (
             <>
-              <BlockLink n={t.block} /> · <Time ts={t.time} />
-              {` · position ${t.txIndex}`}
-            </>,
-          ],
-          ["From", <Val v={t.from} c={c} />],
-          ["To", t.to ? <Val v={t.to} c={c} /> : <span class="muted">contract creation</span>],
-          ["Value", <EthAmt a={t.value} field="value" />],
-          [
-            "Transaction fee",
-            <>
-              <EthAmt a={t.fee} field="fee" /> <span class="muted" data-field="fee-gwei">{`(${groupTokens(t.fee.gwei)} gwei)`}</span>
-            </>,
-          ],
-          [
-            "Gas price",
-            <span data-field="gas-price" data-wei={t.gasPrice.wei}>
-              {`${t.gasPrice.gwei} gwei`}
-            </span>,
-          ],
-          [
-            "Gas used / limit",
-            <>
-              <span data-field="gas-used">{t.gasUsed}</span>
-              {" of "}
-              <span data-field="gas-limit">{t.gasLimit}</span>
-              {` (${t.gasUsedPercent}%)`}
-            </>,
-          ],
-          ["Nonce · type", `${t.nonce} · ${t.type}`],
-          ["Rounds", t.rounds.length ? <>{t.rounds.map((r) => <RoundLink id={r} />)}</> : "—"],
-          ...(t.indexed ? [] : ([["Index", <span class="muted">not indexed (no call to a project contract, no project event); read from the chain</span>]] as [string, Child][])),
-        ]}
-      />
-    </Section>
+              {t.rounds.map((r) => (
+                <RoundLink id={r} />
+              ))}
+            </>
+          ) : (
+            "—"
+          ),
+        ],
+        ...(t.indexed ? [] : ([["Index", <span class="muted">not indexed (no call to a project contract, no project event); read from the chain</span>]] as [string, Child][])),
+      ]}
+    />
     <Section title="Decoded call" id="call-section">
       {t.call ? (
         <>
@@ -172,19 +175,16 @@ export const BlockPageView: FC<{ c: PageCtx; p: BlockPage }> = ({ c, p }) => {
       <nav class="pager">
         {p.previous !== null ? <a href={`/block/${p.previous}`}>← block {String(p.previous)}</a> : null} {p.next !== null ? <a href={`/block/${p.next}`}>block {String(p.next)} →</a> : null}
       </nav>
-      <Section title="Overview" id="overview-section">
-        <Facts
-          id="overview"
-          items={[
-            ["Hash", <Hash h={b.hash} />],
-            ["Time", <Time ts={b.time} />],
-            ["Transactions", `${b.transactions} in the block, ${b.projectTransactions} to or from the project's contracts`],
-            ["Gas used / limit", `${b.gasUsed} of ${b.gasLimit}`],
-            ["Base fee", b.baseFee ? `${b.baseFee.gwei} gwei` : "—"],
-            ["Fee recipient", <Val v={b.miner} c={c} />],
-          ]}
-        />
-      </Section>
+      <Overview
+        items={[
+          ["Hash", <Hash h={b.hash} />],
+          ["Time", <Time ts={b.time} />],
+          ["Transactions", `${b.transactions} in the block, ${b.projectTransactions} to or from the project's contracts`],
+          ["Gas used / limit", `${b.gasUsed} of ${b.gasLimit}`],
+          ["Base fee", b.baseFee ? `${b.baseFee.gwei} gwei` : "—"],
+          ["Fee recipient", <Val v={b.miner} c={c} />],
+        ]}
+      />
       <Section title="Project transactions" id="transactions-section">
         <TxsTable c={c} txs={p.transactions} id="transactions" />
       </Section>
@@ -209,35 +209,32 @@ export const TokenPageView: FC<{ c: PageCtx; t: TokenPage }> = ({ c, t }) => (
       {"Token "}
       <span id="token-name">{t.name}</span> <span class="muted" id="token-symbol">{`(${t.symbol})`}</span>
     </h1>
-    <Section title="Overview" id="overview-section">
-      <Facts
-        id="overview"
-        items={[
-          ["Contract", <Addr a={t.address} c={c} full />],
-          ["Name", t.name],
-          ["Symbol", t.symbol],
-          ["Decimals", <span data-field="decimals">{String(t.decimals)}</span>],
-          [
-            "Total supply",
-            t.totalSupply ? (
-              <>
-                <Amt a={t.totalSupply} c={c} field="total-supply" /> <span class="muted">{`at block ${t.asOf.block}`}</span>
-              </>
-            ) : (
-              <span class="muted">not read</span>
-            ),
-          ],
-          [
-            "Supply from transfers",
+    <Overview
+      items={[
+        ["Contract", <Addr a={t.address} c={c} full />],
+        ["Name", t.name],
+        ["Symbol", t.symbol],
+        ["Decimals", <span data-field="decimals">{String(t.decimals)}</span>],
+        [
+          "Total supply",
+          t.totalSupply ? (
             <>
-              <Amt a={t.supplyFromTransfers} c={c} field="supply-transfers" /> <span class="muted">(minted minus burned, from the indexed Transfer events)</span>
-            </>,
-          ],
-          ["Holders", <span data-field="holders">{String(t.holdersCount)}</span>],
-          ["Transfers", <span data-field="transfers">{String(t.transfersCount)}</span>],
-        ]}
-      />
-    </Section>
+              <Amt a={t.totalSupply} c={c} field="total-supply" /> <span class="muted">{`at block ${t.asOf.block}`}</span>
+            </>
+          ) : (
+            <span class="muted">not read</span>
+          ),
+        ],
+        [
+          "Supply from transfers",
+          <>
+            <Amt a={t.supplyFromTransfers} c={c} field="supply-transfers" /> <span class="muted">(minted minus burned, from the indexed Transfer events)</span>
+          </>,
+        ],
+        ["Holders", <span data-field="holders">{String(t.holdersCount)}</span>],
+        ["Transfers", <span data-field="transfers">{String(t.transfersCount)}</span>],
+      ]}
+    />
     <Section title="Holders" id="holders-section">
       <Table
         id="holders"

@@ -1,7 +1,7 @@
 import type { Child, FC } from "hono/jsx";
 import type { Address } from "viem";
 import type { StatusView } from "../api";
-import type { Countdown as CountdownView, Tags } from "../context";
+import type { Countdown as CountdownView, EventView, Tags } from "../context";
 import { qualityText, shortHex, timeReadable, timeText, trustText } from "../format";
 import { groupTokens, type Amount, type Eth, type Field, type Part, type Value } from "../values";
 
@@ -90,9 +90,23 @@ export const TxLink: FC<{ h: string | null | undefined; full?: boolean }> = ({ h
 
 export const RoundLink: FC<{ id: number | string }> = ({ id }) => <a href={`/round/${id}`}>{`#${id}`}</a>;
 
-export const BlockLink: FC<{ n: number | null | undefined }> = ({ n }) => (n === null || n === undefined ? <span class="muted">—</span> : <a class="block" href={`/block/${n}`}>{String(n)}</a>);
+export const BlockLink: FC<{ n: number | null | undefined }> = ({ n }) =>
+  n === null || n === undefined ? (
+    <span class="muted">—</span>
+  ) : (
+    <a class="block" href={`/block/${n}`}>
+      {String(n)}
+    </a>
+  );
 
-export const Hash: FC<{ h: string | null | undefined }> = ({ h }) => (h ? <code class="hash" title={h}>{h}</code> : <span class="muted">—</span>);
+export const Hash: FC<{ h: string | null | undefined; id?: string }> = ({ h, id }) =>
+  h ? (
+    <code class="hash" id={id} title={h}>
+      {h}
+    </code>
+  ) : (
+    <span class="muted">—</span>
+  );
 
 export const Time: FC<{ ts: number | null | undefined }> = ({ ts }) => (ts === null || ts === undefined ? <span class="muted">—</span> : <time datetime={timeText(ts)}>{timeReadable(ts)}</time>);
 
@@ -100,9 +114,7 @@ export const Time: FC<{ ts: number | null | undefined }> = ({ ts }) => (ts === n
 export const Amt: FC<{ a: Amount | null | undefined; c: PageCtx; field?: string }> = ({ a, c, field }) =>
   a ? (
     <span class="amount" data-field={field} data-wei={a.wei} title={`${a.wei} base units`}>
-      {groupTokens(a.tokens)}
-      {" "}
-      <span class="unit">{c.status.token.symbol}</span>
+      {groupTokens(a.tokens)} <span class="unit">{c.status.token.symbol}</span>
     </span>
   ) : (
     <span class="muted" data-field={field}>
@@ -119,11 +131,22 @@ export const EthAmt: FC<{ a: Eth | null | undefined; field?: string }> = ({ a, f
     <span class="muted">—</span>
   );
 
+/** A dash for a missing value, else the value rendered. */
+const orDash = <T,>(v: T | null | undefined, render: (v: T) => Child) => (v === null || v === undefined ? <span class="muted">—</span> : render(v));
+
 export const Quality: FC<{ q: number | null | undefined }> = ({ q }) =>
-  q === null || q === undefined ? <span class="muted">—</span> : <span class="score" data-quality={String(q)}>{qualityText(q)}</span>;
+  orDash(q, (x) => (
+    <span class="score" data-quality={String(x)}>
+      {qualityText(x)}
+    </span>
+  ));
 
 export const Trust: FC<{ ppm: number | null | undefined }> = ({ ppm }) =>
-  ppm === null || ppm === undefined ? <span class="muted">—</span> : <span class="trust" data-ppm={String(ppm)}>{trustText(ppm)}</span>;
+  orDash(ppm, (x) => (
+    <span class="trust" data-ppm={String(x)}>
+      {trustText(x)}
+    </span>
+  ));
 
 export const Badge: FC<{ text: string; kind?: string }> = ({ text, kind }) => <span class={`badge badge-${(kind ?? text).replace(/[^a-z0-9-]/gi, "-")}`}>{text}</span>;
 
@@ -255,6 +278,71 @@ export const Section: FC<{ title: string; id?: string; children?: Child }> = ({ 
     <h2>{title}</h2>
     {children}
   </section>
+);
+
+/** Facts that are token amounts: label, amount, and the `data-field` that tests and scripts find it by. */
+export function amountFacts(c: PageCtx, rows: [string, Amount | null | undefined, string][]): [string, Child][] {
+  return rows.map(([label, a, field]) => [label, <Amt a={a} c={c} field={field} />]);
+}
+
+/** The overview of a page: a section of facts. */
+export const Overview: FC<{ items: [string, Child][] }> = ({ items }) => (
+  <Section title="Overview" id="overview-section">
+    <Facts id="overview" items={items} />
+  </Section>
+);
+
+/** A section holding one table (id `name`, the section `name-section`) and whatever follows it. */
+export const TableSection: FC<{ name: string; title: string; head: string[]; rows: Child[][]; empty?: string; children?: Child }> = (p) => (
+  <Section title={p.title} id={`${p.name}-section`}>
+    <Table id={p.name} head={p.head} rows={p.rows} empty={p.empty} />
+    {p.children}
+  </Section>
+);
+
+/** The events of a round or an address, one sentence each. */
+export const EventsSection: FC<{ c: PageCtx; events: EventView[] }> = ({ c, events }) => (
+  <TableSection
+    name="events"
+    title="Events"
+    head={["Block", "Time", "Contract", "Event", "Details", "Transaction"]}
+    rows={events.map((e) => [<BlockLink n={e.block} />, <Time ts={e.time} />, e.contract, <span class="event">{e.event}</span>, <Parts parts={e.summary} c={c} />, <TxLink h={e.tx} />])}
+  />
+);
+
+/** Executed slashes, first by round (an address page) or by evaluator (a round page), then role, reason, amount, recipient, block, transaction. */
+export const SlashesSection: FC<{
+  c: PageCtx;
+  by: "round" | "evaluator";
+  empty: string;
+  slashes: { round?: number; evaluator?: string; role: string; reasonText: string; amount: Amount; recipient: string; block: number; tx: string }[];
+  children?: Child;
+}> = ({ c, by, empty, slashes, children }) => (
+  <TableSection
+    name="slashes"
+    title="Slashes"
+    head={[by === "round" ? "Round" : "Evaluator", "Role", "Reason", "Amount", "Recipient", "Block", "Transaction"]}
+    empty={empty}
+    rows={slashes.map((x) => [
+      by === "round" ? (
+        <span data-round={String(x.round)}>
+          <RoundLink id={x.round ?? 0} />
+        </span>
+      ) : (
+        <span data-account={x.evaluator}>
+          <Addr a={x.evaluator} c={c} full />
+        </span>
+      ),
+      x.role,
+      <span class="reason">{x.reasonText}</span>,
+      <Amt a={x.amount} c={c} field="slash-amount" />,
+      <Addr a={x.recipient} c={c} />,
+      <BlockLink n={x.block} />,
+      <TxLink h={x.tx} />,
+    ])}
+  >
+    {children}
+  </TableSection>
 );
 
 export const Pager: FC<{ base: string; page: number; pages: number }> = ({ base, page, pages }) =>

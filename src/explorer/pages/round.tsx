@@ -2,7 +2,8 @@ import type { Child, FC } from "hono/jsx";
 import type { RoundPage, RoundsView, TaskPage } from "../api";
 import type { BlockRow, TxRow } from "../chainApi";
 import { qualityText, shortHex } from "../format";
-import { Addr, Amt, Badge, BlockLink, Countdown, Facts, Hash, Layout, Pager, Parts, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, YesNo, type PageCtx } from "./components";
+import { amountFacts, EventsSection, SlashesSection, Addr, Amt, Badge, TableSection, Overview, BlockLink, Countdown, Facts, Hash, Layout } from "./components";
+import { Pager, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, YesNo, type PageCtx } from "./components";
 
 /** The home page: every round, and the latest blocks and transactions. */
 export const RoundsPage: FC<{ c: PageCtx; v: RoundsView; blocks: BlockRow[]; txs: TxRow[] }> = ({ c, v, blocks, txs }) => (
@@ -88,7 +89,13 @@ export const TxsTable: FC<{ c: PageCtx; txs: TxRow[]; id: string; compact?: bool
     empty="No transactions indexed yet."
     rows={txs.map((t) =>
       compact
-        ? [<TxLink h={t.hash} />, <code class="fn">{t.function ?? "—"}</code>, t.from.kind === "address" ? <Addr a={t.from.address} c={c} /> : "", <StatusBadge status={t.status} />, <BlockLink n={t.block} />]
+        ? [
+            <TxLink h={t.hash} />,
+            <code class="fn">{t.function ?? "—"}</code>,
+            t.from.kind === "address" ? <Addr a={t.from.address} c={c} /> : "",
+            <StatusBadge status={t.status} />,
+            <BlockLink n={t.block} />,
+          ]
         : [
             <span data-tx={t.hash}>
               <TxLink h={t.hash} />
@@ -111,7 +118,8 @@ const ContentNote: FC<{ p: RoundPage }> = ({ p }) => {
   if (!c.storeConfigured)
     return (
       <p class="note" id="content-note">
-        No content store configured (<code>--store</code>): per-task consensus, trust, rewards and claim proofs come from the relayers' published settlement payload and are not shown. Scores, totals and slashes below come from the chain alone.
+        No content store configured (<code>--store</code>): per-task consensus, trust, rewards and claim proofs come from the relayers' published settlement payload and are not shown. Scores, totals
+        and slashes below come from the chain alone.
       </p>
     );
   const parts: string[] = [];
@@ -130,6 +138,14 @@ export const TASKS_PER_PAGE = 100;
 
 export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> = ({ c, p, taskPage }) => {
   const r = p.round;
+  const totals = amountFacts(c, [
+    ["Inference pool", r.inferencePool, "inference-pool"],
+    ["Evaluator pool", r.evaluatorPool, "evaluator-pool"],
+    ["Inference paid", r.inferencePaid, "inference-paid"],
+    ["Evaluator paid", r.evaluatorPaid, "evaluator-paid"],
+    ["Cumulative total (all rounds)", r.cumulativeTotal, "cumulative-total"],
+    ["Slashed", r.slashedTotal, "slashed-total"],
+  ]);
   const evalCount = new Set(p.tasks.flatMap((t) => t.scores.map((s) => s.evaluator))).size;
   const taskPages = Math.max(1, Math.ceil(p.tasks.length / TASKS_PER_PAGE));
   const shownTasks = p.tasks.slice((taskPage - 1) * TASKS_PER_PAGE, taskPage * TASKS_PER_PAGE);
@@ -145,48 +161,45 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
         </p>
       ) : null}
       <ContentNote p={p} />
-      <Section title="Overview" id="overview-section">
-        <Facts
-          id="overview"
-          items={[
-            [
-              "Phase",
-              <>
-                <PhaseBadge phase={r.phase} /> <span class="muted">{`as of block ${r.asOf.block ?? "—"}, `}</span>
-                <Time ts={r.asOf.time} />
-              </>,
-            ],
-            [
-              "Tasks",
-              <>
-                <span data-field="tasks">{String(r.tasks)}</span>
-                {` (k = ${r.k} evaluators per task)`}
-              </>,
-            ],
-            [
-              "Registered",
-              <>
-                block <BlockLink n={r.registeredBlock} /> · <Time ts={r.registeredAt} /> · by <Addr a={r.relayer} c={c} /> · <TxLink h={r.registeredTx} />
-              </>,
-            ],
-            ["Settlement attempt", `${r.attempt}${r.vetoes ? ` · ${r.vetoes} veto${r.vetoes === 1 ? "" : "es"}` : ""}`],
-            ["Parameter version", String(r.paramsVersion)],
-            ["Task root", <Hash h={r.taskRoot} />],
-            ["Seed", <Hash h={r.seed} />],
-            [
-              "Assignment root",
-              <>
-                <Hash h={r.assignmentRoot} />
-                {r.assignment === "verified" ? <Badge text="recomputed and verified" kind="ok" /> : r.assignment === "mismatch" ? <Badge text="recomputation differs" kind="warn" /> : null}
-              </>,
-            ],
-            ["Accepted settlement", <Hash h={r.settlementHash} />],
-            ["Rewards root", <Hash h={r.rewardsRoot} />],
-            ["Trust root", <Hash h={r.trustRoot} />],
-            ["Inputs hash", <Hash h={r.inputsHash} />],
-          ]}
-        />
-      </Section>
+      <Overview
+        items={[
+          [
+            "Phase",
+            <>
+              <PhaseBadge phase={r.phase} /> <span class="muted">{`as of block ${r.asOf.block ?? "—"}, `}</span>
+              <Time ts={r.asOf.time} />
+            </>,
+          ],
+          [
+            "Tasks",
+            <>
+              <span data-field="tasks">{String(r.tasks)}</span>
+              {` (k = ${r.k} evaluators per task)`}
+            </>,
+          ],
+          [
+            "Registered",
+            <>
+              block <BlockLink n={r.registeredBlock} /> · <Time ts={r.registeredAt} /> · by <Addr a={r.relayer} c={c} /> · <TxLink h={r.registeredTx} />
+            </>,
+          ],
+          ["Settlement attempt", `${r.attempt}${r.vetoes ? ` · ${r.vetoes} veto${r.vetoes === 1 ? "" : "es"}` : ""}`],
+          ["Parameter version", String(r.paramsVersion)],
+          ["Task root", <Hash h={r.taskRoot} />],
+          ["Seed", <Hash h={r.seed} />],
+          [
+            "Assignment root",
+            <>
+              <Hash h={r.assignmentRoot} />
+              {r.assignment === "verified" ? <Badge text="recomputed and verified" kind="ok" /> : r.assignment === "mismatch" ? <Badge text="recomputation differs" kind="warn" /> : null}
+            </>,
+          ],
+          ["Accepted settlement", <Hash h={r.settlementHash} />],
+          ["Rewards root", <Hash h={r.rewardsRoot} />],
+          ["Trust root", <Hash h={r.trustRoot} />],
+          ["Inputs hash", <Hash h={r.inputsHash} />],
+        ]}
+      />
       <Section title="Timeline" id="timeline-section">
         <Table
           id="timeline"
@@ -212,12 +225,7 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
         <Facts
           id="totals"
           items={[
-            ["Inference pool", <Amt a={r.inferencePool} c={c} field="inference-pool" />],
-            ["Evaluator pool", <Amt a={r.evaluatorPool} c={c} field="evaluator-pool" />],
-            ["Inference paid", <Amt a={r.inferencePaid} c={c} field="inference-paid" />],
-            ["Evaluator paid", <Amt a={r.evaluatorPaid} c={c} field="evaluator-paid" />],
-            ["Cumulative total (all rounds)", <Amt a={r.cumulativeTotal} c={c} field="cumulative-total" />],
-            ["Slashed", <Amt a={r.slashedTotal} c={c} field="slashed-total" />],
+            ...totals,
             [
               "Mean consensus quality (0–10)",
               <span data-field="mean-quality">
@@ -227,38 +235,36 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
           ]}
         />
       </Section>
-      <Section title="Funding" id="funding-section">
-        <Table
-          id="funding"
-          head={["Funder", "Inference", "Evaluator", "Block", "Transaction"]}
-          empty="Not funded."
-          rows={p.funding.map((f) => [<Addr a={f.funder} c={c} />, <Amt a={f.inference} c={c} />, <Amt a={f.evaluator} c={c} />, <BlockLink n={f.block} />, <TxLink h={f.tx} />])}
-        />
-      </Section>
-      <Section title="Settlement hashes per relayer" id="settlements-section">
-        <Table
-          id="settlements"
-          head={["Relayer", "Attempt", "Commitment", "Revealed settlement hash", "Status", "Commit", "Reveal"]}
-          empty="No settlement committed yet."
-          rows={p.settlements.map((x) => [
-            <Addr a={x.relayer} c={c} />,
-            String(x.attempt),
-            <code class="hash" title={x.commitment}>
-              {shortHex(x.commitment, 10, 6)}
-            </code>,
-            x.settlementHash ? (
-              <code class="hash" data-field="settlement-hash">
-                {x.settlementHash}
-              </code>
-            ) : (
-              <span class="muted">not revealed</span>
-            ),
-            x.final ? <Badge text="finalized" kind="ok" /> : x.accepted ? <Badge text="accepted" kind="ok" /> : x.settlementHash ? <Badge text="revealed" /> : <Badge text="committed" />,
-            <TxLink h={x.commitTx} />,
-            <TxLink h={x.revealTx} />,
-          ])}
-        />
-      </Section>
+      <TableSection
+        name="funding"
+        title="Funding"
+        head={["Funder", "Inference", "Evaluator", "Block", "Transaction"]}
+        empty="Not funded."
+        rows={p.funding.map((f) => [<Addr a={f.funder} c={c} />, <Amt a={f.inference} c={c} />, <Amt a={f.evaluator} c={c} />, <BlockLink n={f.block} />, <TxLink h={f.tx} />])}
+      />
+      <TableSection
+        name="settlements"
+        title="Settlement hashes per relayer"
+        head={["Relayer", "Attempt", "Commitment", "Revealed settlement hash", "Status", "Commit", "Reveal"]}
+        empty="No settlement committed yet."
+        rows={p.settlements.map((x) => [
+          <Addr a={x.relayer} c={c} />,
+          String(x.attempt),
+          <code class="hash" title={x.commitment}>
+            {shortHex(x.commitment, 10, 6)}
+          </code>,
+          x.settlementHash ? (
+            <code class="hash" data-field="settlement-hash">
+              {x.settlementHash}
+            </code>
+          ) : (
+            <span class="muted">not revealed</span>
+          ),
+          x.final ? <Badge text="finalized" kind="ok" /> : x.accepted ? <Badge text="accepted" kind="ok" /> : x.settlementHash ? <Badge text="revealed" /> : <Badge text="committed" />,
+          <TxLink h={x.commitTx} />,
+          <TxLink h={x.revealTx} />,
+        ])}
+      />
       {p.vetoes.length ? (
         <Section title="Vetoes" id="vetoes-section">
           <Table
@@ -314,30 +320,14 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
           ])}
         />
       </Section>
-      <Section title="Slashes" id="slashes-section">
-        <Table
-          id="slashes"
-          head={["Evaluator", "Role", "Reason", "Amount", "Recipient", "Block", "Transaction"]}
-          empty="No slashes executed."
-          rows={p.slashes.map((x) => [
-            <span data-account={x.evaluator}>
-              <Addr a={x.evaluator} c={c} full />
-            </span>,
-            x.role,
-            <span class="reason">{x.reasonText}</span>,
-            <Amt a={x.amount} c={c} field="slash-amount" />,
-            <Addr a={x.recipient} c={c} />,
-            <BlockLink n={x.block} />,
-            <TxLink h={x.tx} />,
-          ])}
-        />
+      <SlashesSection c={c} by="evaluator" empty="No slashes executed." slashes={p.slashes}>
         {p.proposedSlashes.length ? (
           <>
             <h3>Slash list of the accepted settlement</h3>
             <Table id="proposed-slashes" head={["Evaluator", "Reason", "Outcome"]} rows={p.proposedSlashes.map((x) => [<Addr a={x.evaluator} c={c} full />, x.reasonText, x.outcome])} />
           </>
         ) : null}
-      </Section>
+      </SlashesSection>
       <Section title="Tasks: consensus and evaluator scores (quality 0–10)" id="tasks-section">
         {p.tasks.length ? (
           <>
@@ -396,13 +386,7 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
           </p>
         )}
       </Section>
-      <Section title="Events" id="events-section">
-        <Table
-          id="events"
-          head={["Block", "Time", "Contract", "Event", "Details", "Transaction"]}
-          rows={p.events.map((e) => [<BlockLink n={e.block} />, <Time ts={e.time} />, e.contract, <span class="event">{e.event}</span>, <Parts parts={e.summary} c={c} />, <TxLink h={e.tx} />])}
-        />
-      </Section>
+      <EventsSection c={c} events={p.events} />
     </Layout>
   );
 };
@@ -453,4 +437,3 @@ export const TaskPageView: FC<{ c: PageCtx; t: TaskPage }> = ({ c, t }) => (
     </Section>
   </Layout>
 );
-
