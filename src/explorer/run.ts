@@ -82,10 +82,9 @@ export function resolveExplorerConfig(flags: ExplorerFlags, env: NodeJS.ProcessE
 }
 
 /** The labels file: a JSON object of address → name tag (1 to 64 characters). */
-const labelsFile = z.record(
-  z.string().refine((a) => isAddress(a, { strict: false }), { message: "is not an address" }),
-  z.string().min(1, "is empty").max(64, "is longer than 64 characters"),
-);
+const labelsFile = z.record(z.string(), z.string().min(1, "is empty").max(64, "is longer than 64 characters")).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) if (!isAddress(key, { strict: false })) ctx.addIssue({ code: "custom", path: [key], message: "is not an address" });
+});
 
 export function loadLabels(file: string): Map<Address, string> {
   let raw: unknown;
