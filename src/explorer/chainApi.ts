@@ -176,7 +176,10 @@ function txPageOf(ctx: ExplorerContext, r: TxDbRow, time: number | null, indexed
   const p = presenter(ctx);
   const stored = JSON.parse(r.events) as StoredEvent[];
   const events = txEvents(ctx, p, stored);
-  const rounds = [...new Set(stored.map((e) => e.args?.roundId).filter((x): x is string => typeof x === "string").map(Number))].sort((x, y) => x - y);
+  // The rounds its events name, and the round its call names (a failed call emits nothing).
+  const callRound = r.args ? (JSON.parse(r.args) as Record<string, unknown>).roundId : undefined;
+  const named = [...stored.map((e) => e.args?.roundId), callRound].filter((x): x is string => typeof x === "string" && /^\d+$/.test(x));
+  const rounds = [...new Set(named.map(Number))].sort((x, y) => x - y);
   const used = BigInt(r.gas_used);
   const price = BigInt(r.gas_price);
   const fee = used * price;

@@ -520,6 +520,15 @@ describe("explorer in a browser", () => {
     expect(addr.out).toContain(`Address ${booster}`);
     expect(addr.out).toContain(`low trust  ${shown(100n * 10n ** 18n)}`);
     expect(tx.out).toContain("finalize(roundId, settlement)");
+    // Readable: status, fee in ETH and gwei, gas, enums by name, amounts in tokens with name tags.
+    const rc = await client().getTransactionReceipt({ hash: finalizeTx });
+    expect(tx.out).toMatch(/status\s+success/);
+    expect(tx.out).toContain(`fee               ${groupTokens(formatUnits(rc.gasUsed * rc.effectiveGasPrice, 18))} ETH (${groupTokens(formatUnits(rc.gasUsed * rc.effectiveGasPrice, 9))} gwei)`);
+    expect(tx.out).toMatch(new RegExp(`gas used / limit\\s+${rc.gasUsed} of \\d+`));
+    expect(tx.out).toMatch(/reason: (non-reveal|low trust)/);
+    expect(tx.out).not.toMatch(/reason: \d|role: \d/);
+    const failed = await inProcess(["inspect", "tx", failedTx, ...common("inspect-address.sqlite")]);
+    expect(failed.out).toMatch(/status\s+FAILED: WrongPhase\(roundId: 1, expected: commit, actual: finalized\)/);
     expect([bad.code, bad.out]).toEqual([2, expect.stringContaining('malformed round number "two"')]);
     expect([missing.code, missing.out]).toEqual([2, expect.stringContaining("round 99 not found")]);
   }, 60_000);
