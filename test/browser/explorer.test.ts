@@ -382,6 +382,13 @@ describe("explorer in a browser", () => {
       expect([n, api.block.hash, api.block.transactions, api.block.gasUsed]).toEqual([n, b.hash, b.transactions.length, b.gasUsed.toString()]);
     }
     await shot("blocks");
+    // A block page: reached from the feed, it lists the block's project transactions (the failed one's block here).
+    const failedBlock = Number((await client().getTransactionReceipt({ hash: failedTx })).blockNumber);
+    await page.goto(`${url}/block/${failedBlock}`);
+    expect(nbsp(await page.locator("h1").textContent())).toBe(`Block ${failedBlock}`);
+    expect(nbsp(await page.locator("#overview .hash").first().textContent())).toBe((await client().getBlock({ blockNumber: BigInt(failedBlock) })).hash);
+    expect(await page.locator("#transactions [data-tx]").evaluateAll((els) => els.map((e) => e.getAttribute("data-tx")))).toEqual([failedTx]);
+    await shot("block");
     // Every transaction to a project contract, and every one that emitted a project event, is in the feed.
     const watched = new Set([d().settlement, d().vault, d().distributor].map((a) => a.toLowerCase()));
     const want = new Set<string>();
