@@ -1,60 +1,33 @@
-import { getAddress, isAddress, type Address, type Hex, type PublicClient } from "viem";
-import type { Deployment } from "../chain/deployment";
-import { InputError, PoqError } from "../errors";
-import type { ExplorerDb } from "./db";
-import { CONTRACT_LABELS, CONTRACT_NAMES, Contracts, type ContractName, type Json } from "./decode";
-import { blockTime, settlementOf, type LogRow, type RoundRow } from "./derive";
-import { amount, phaseAt, PHASES, roleText, slashReasonText, type Amount, type PhaseName } from "./format";
-import type { TokenInfo } from "./indexer";
+import { type Address, type Hex } from "viem";
+import { z } from "zod";
+import { InputError } from "../errors";
+import { type Json } from "./contracts";
+import { balances, blockTime, countdown, eventView, indexedTime, NotFoundError, presenter, tags, type Balances, type Countdown, type EventView, type ExplorerContext, type LogRow } from "./context";
+import { settlementOf, type RoundRow } from "./derive";
+import { quality } from "./format";
+import { parseAddress, parseBlockNumber, parsePaging, parseRoundId, parseTaskIndex, parseTxHash } from "./params";
+import { phaseAt, phaseDeadline, roleText, slashReasonText, type PhaseName } from "./protocol";
+import { tokenAmount, type Amount } from "./values";
+import { transferRows, txRows, type TransferRow, type TxRow } from "./chainApi";
 
-/** Something well-formed that the index does not hold: HTTP 404. Malformed input is an InputError: HTTP 400. */
-export class NotFoundError extends PoqError {
-  override name = "NotFoundError";
-}
+export { NotFoundError, type ExplorerContext };
+export { parseAddress, parseRoundId, parseTxHash };
 
-export type ExplorerContext = {
-  db: ExplorerDb;
-  deployment: Deployment;
-  token: TokenInfo;
-  storeConfigured: boolean;
-  confirmations: number;
-  /** When set, a transaction the index does not hold is looked up on the chain (for calls without PoQ events). */
-  client?: PublicClient;
-};
-
-/* INPUT */
-
-export function parseRoundId(text: string): number {
-  const t = text.trim().replace(/^#/, "");
-  if (!/^\d{1,15}$/.test(t)) throw new InputError(`malformed round number "${clip(text)}": expected a positive integer`);
-  return Number(t);
-}
-
-export function parseAddress(text: string): Address {
-  const t = text.trim();
-  if (!/^0x[0-9a-fA-F]{40}$/.test(t) || !isAddress(t, { strict: false })) throw new InputError(`malformed address "${clip(text)}": expected 0x and 40 hex digits`);
-  return getAddress(t);
-}
-
-export function parseTxHash(text: string): Hex {
-  const t = text.trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(t)) throw new InputError(`malformed transaction hash "${clip(text)}": expected 0x and 64 hex digits`);
-  return t.toLowerCase() as Hex;
-}
-
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-/** Where a search box query leads: a round number, an address or a transaction hash. */
-export function search(ctx: ExplorerContext, q: string): { kind: "round" | "address" | "tx"; id: string; path: string } {
+/** Where a search box query leads: a round number, a block, an address or a transaction hash. */
+export function search(ctx: ExplorerContext, q: string): { kind: "round" | "block" | "address" | "tx"; id: string; path: string } {
   const t = q.trim();
-  if (t === "") throw new InputError("empty search: enter a round number, an address or a transaction hash");
+  if (t === "") throw new InputError("empty search: enter a round number, a block number, an address or a transaction hash");
   const round = /^(?:round\s*)?#?(\d{1,15})$/i.exec(t);
   if (round) {
     const id = parseRoundId(round[1]);
     roundRow(ctx, id);
     return { kind: "round", id: String(id), path: `/round/${id}` };
+  }
+  const block = /^block\s*#?(\d{1,15})$/i.exec(t);
+  if (block) {
+    const n = parseBlockNumber(block[1]);
+    if (!ctx.db.prepare("SELECT 1 FROM blocks WHERE number = ?").get(n)) throw new NotFoundError(`block ${n} is not in the index`);
+    return { kind: "block", id: String(n), path: `/block/${n}` };
   }
   if (/^0x[0-9a-fA-F]{40}$/.test(t)) {
     const a = parseAddress(t);
@@ -66,18 +39,21 @@ export function search(ctx: ExplorerContext, q: string): { kind: "round" | "addr
     if (!ctx.db.prepare("SELECT 1 FROM txs WHERE hash = ?").get(h)) throw new NotFoundError(`transaction ${h} not found in the index`);
     return { kind: "tx", id: h, path: `/tx/${h}` };
   }
-  throw new InputError(`cannot read "${clip(t)}": enter a round number, an address (0x + 40 hex digits) or a transaction hash (0x + 64 hex digits)`);
+  throw new InputError(`cannot read "${t.length > 80 ? `${t.slice(0, 77)}...` : t}": enter a round number, "block N", an address (0x + 40 hex digits) or a transaction hash (0x + 64 hex digits)`);
 }
 
 /* STATUS */
 
 export type StatusView = {
   chainId: number;
-  contracts: { name: ContractName; label: string; address: Address }[];
-  token: TokenInfo & { address: Address };
+  contracts: { name: string; label: string; address: Address }[];
+  token: ExplorerContext["token"];
+  /** The last block the index holds (pages show the chain as of this block). */
   indexedBlock: number | null;
   indexedAt: number | null;
+  /** The newest block of the chain at the last poll. */
   headBlock: number | null;
+  /** Blocks that must follow a block before it is indexed. */
   confirmations: number;
   storeConfigured: boolean;
   rounds: number;
@@ -85,13 +61,11 @@ export type StatusView = {
 
 export function status(ctx: ExplorerContext): StatusView {
   const s = ctx.db.getSync();
-  const d = ctx.deployment;
-  const contracts = new Contracts(d);
   const rounds = (ctx.db.prepare("SELECT COUNT(*) AS n FROM rounds").get() as { n: number }).n;
   return {
-    chainId: d.chainId,
-    contracts: CONTRACT_NAMES.map((name) => ({ name, label: CONTRACT_LABELS[name], address: contracts.address(name) })),
-    token: { ...ctx.token, address: d.token },
+    chainId: ctx.deployment.chainId,
+    contracts: ctx.contracts.list(),
+    token: ctx.token,
     indexedBlock: s?.blockNumber ?? null,
     indexedAt: s?.blockTimestamp ?? null,
     headBlock: s?.headNumber ?? null,
@@ -120,14 +94,15 @@ export type RoundSummary = {
   slashedTotal: Amount | null;
   slashCount: number;
   vetoes: number;
+  /** Mean consensus quality of the round's tasks, 0..10 (on chain and in the payload: ×1000). */
   meanConsensus: number | null;
   settlementHash: Hex | null;
+  /** When the open phase ends (commit, reveal, challenge), as a countdown from the chain's estimated time. */
+  deadline: Countdown | null;
 };
 
-/** Chain time of the index: the phase of every round is read at the last indexed block. */
-function now(ctx: ExplorerContext): number {
-  return ctx.db.getSync()?.blockTimestamp ?? 0;
-}
+const amount = tokenAmount;
+const now = indexedTime;
 
 function summary(ctx: ExplorerContext, r: RoundRow): RoundSummary {
   const dec = ctx.token.decimals;
@@ -149,24 +124,24 @@ function summary(ctx: ExplorerContext, r: RoundRow): RoundSummary {
     slashedTotal: opt(r.slashedTotal),
     slashCount: r.slashCount,
     vetoes: r.vetoes,
-    meanConsensus: r.meanConsensus,
+    meanConsensus: r.meanConsensus === null ? null : quality(r.meanConsensus),
     settlementHash: r.settlementHash,
+    deadline: deadlineOf(ctx, r),
   };
+}
+
+function deadlineOf(ctx: ExplorerContext, r: RoundRow): Countdown | null {
+  const d = phaseDeadline(phaseAt(r, now(ctx)), r);
+  return d ? countdown(ctx, d.what, d.at) : null;
 }
 
 export type RoundsView = { rounds: RoundSummary[]; total: number; page: number; pages: number; limit: number };
 
 export function listRounds(ctx: ExplorerContext, p: { page?: string | number; limit?: string | number } = {}): RoundsView {
-  const page = p.page === undefined ? 1 : parseIntIn(String(p.page), "page", 1, 1e9);
-  const limit = p.limit === undefined ? 50 : parseIntIn(String(p.limit), "limit", 1, 500);
+  const { page, limit, offset } = parsePaging(p);
   const total = (ctx.db.prepare("SELECT COUNT(*) AS n FROM rounds").get() as { n: number }).n;
-  const rows = ctx.db.prepare("SELECT data FROM rounds ORDER BY id DESC LIMIT ? OFFSET ?").all(limit, (page - 1) * limit) as { data: string }[];
+  const rows = ctx.db.prepare("SELECT data FROM rounds ORDER BY id DESC LIMIT ? OFFSET ?").all(limit, offset) as { data: string }[];
   return { rounds: rows.map((x) => summary(ctx, JSON.parse(x.data))), total, page, pages: Math.max(1, Math.ceil(total / limit)), limit };
-}
-
-function parseIntIn(text: string, name: string, min: number, max: number): number {
-  if (!/^\d{1,10}$/.test(text) || Number(text) < min || Number(text) > max) throw new InputError(`malformed ${name} "${clip(text)}": expected an integer from ${min} to ${max}`);
-  return Number(text);
 }
 
 function roundRow(ctx: ExplorerContext, id: number): RoundRow {
@@ -175,18 +150,11 @@ function roundRow(ctx: ExplorerContext, id: number): RoundRow {
   return JSON.parse(r.data) as RoundRow;
 }
 
-export type EventView = {
-  block: number;
-  logIndex: number;
-  time: number;
-  tx: Hex;
-  contract: string;
-  event: string;
-  args: Record<string, Json>;
-};
+/** An event with its raw arguments, for the round and address projections. */
+type RawEvent = { block: number; logIndex: number; time: number; tx: Hex; contract: string; event: string; args: Record<string, Json> };
 
 /** The fields of a `Slashed` event that every page shows. */
-function slashOf(e: EventView, dec: number) {
+function slashOf(e: RawEvent, dec: number) {
   return {
     role: roleText(Number(e.args.role)),
     reason: Number(e.args.reason),
@@ -198,9 +166,9 @@ function slashOf(e: EventView, dec: number) {
   };
 }
 
-function eventView(db: ExplorerDb, l: LogRow, times: Map<number, number>): EventView {
+function rawEvent(ctx: ExplorerContext, l: LogRow, times: Map<number, number>): RawEvent {
   let t = times.get(l.block_number);
-  if (t === undefined) times.set(l.block_number, (t = blockTime(db, l.block_number)));
+  if (t === undefined) times.set(l.block_number, (t = blockTime(ctx.db, l.block_number)));
   return { block: l.block_number, logIndex: l.log_index, time: t, tx: l.tx_hash, contract: l.contract, event: l.event, args: JSON.parse(l.args) };
 }
 
@@ -247,6 +215,7 @@ export type RoundPage = {
   rewards: { account: Address; role: string; amount: Amount }[];
   slashes: { evaluator: Address; role: string; reason: number; reasonText: string; amount: Amount; recipient: Address; block: number; tx: Hex }[];
   proposedSlashes: { evaluator: Address; reason: number; reasonText: string; outcome: "executed" | "skipped" | "pending" | "nothing to slash" }[];
+  /** Per task: consensus and each evaluator's score as quality 0..10. */
   tasks: { index: number; node: Address | null; model: string | null; costUnits: string | null; contentHash: Hex | null; consensus: number | null; bad: string | null; scores: { evaluator: Address; score: number }[] }[];
 };
 
@@ -257,10 +226,11 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
   const dec = ctx.token.decimals;
   const times = new Map<number, number>();
   const logs = db.prepare("SELECT * FROM logs WHERE round_id = ? AND event != 'Claimed' ORDER BY block_number, log_index").all(id) as LogRow[];
-  const events = logs.map((l) => eventView(db, l, times));
+  const events = logs.map((l) => rawEvent(ctx, l, times));
   const by = (name: string) => events.filter((e) => e.event === name);
   const s = summary(ctx, r);
   const sync = db.getSync();
+  const p = presenter(ctx);
 
   // Timeline of phases.
   const timeline: PhaseStep[] = [];
@@ -372,11 +342,11 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
     if (taskJson === null) continue;
     const taskIndexes = JSON.parse(taskJson) as number[];
     const scores = JSON.parse(scoreJson) as number[];
-    taskIndexes.forEach((t, i) => scoresByTask[t]?.push({ evaluator, score: scores[i] }));
+    taskIndexes.forEach((t, i) => scoresByTask[t]?.push({ evaluator, score: quality(scores[i]) }));
     mapped = true;
   }
   const tasks: RoundPage["tasks"] = taskRows.length
-    ? taskRows.map(([index, node, model, contentHash, costUnits, consensus, bad]) => ({ index, node, model, costUnits, contentHash, consensus, bad, scores: scoresByTask[index] ?? [] }))
+    ? taskRows.map(([index, node, model, contentHash, costUnits, consensus, bad]) => ({ index, node, model, costUnits, contentHash, consensus: consensus === null ? null : quality(consensus), bad, scores: scoresByTask[index] ?? [] }))
     : mapped
       ? scoresByTask.map((scores, index) => ({ index, node: null, model: null, costUnits: null, contentHash: null, consensus: null, bad: null, scores }))
       : [];
@@ -392,7 +362,7 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
       assignedTasks: r.assigned ? (r.assigned[a] ?? 0) : null,
       committed: committed.has(a),
       revealed: revealed.has(a),
-      meanScore: meanOf.get(a) ?? null,
+      meanScore: meanOf.has(a) ? quality(meanOf.get(a)!) : null,
       trustPpm: t?.trust_ppm ?? null,
       lowStreak: t?.low_streak ?? null,
       reward: rw === undefined ? (r.payload === "loaded" ? amount(0n, dec) : null) : amount(rw, dec),
@@ -430,7 +400,7 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
     },
     content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, note: r.contentNote },
     timeline,
-    events,
+    events: logs.map((l) => eventView(ctx, p, l)),
     funding,
     settlements,
     vetoes,
@@ -452,15 +422,22 @@ function byAddress(a: string, b: string): number {
 
 function addressKnown(ctx: ExplorerContext, a: Address): boolean {
   if (ctx.db.prepare("SELECT 1 FROM log_accounts WHERE address = ? LIMIT 1").get(a)) return true;
-  if (ctx.db.prepare("SELECT 1 FROM txs WHERE from_address = ? LIMIT 1").get(a)) return true;
-  return new Contracts(ctx.deployment).nameOf(a) !== undefined;
+  if (ctx.db.prepare("SELECT 1 FROM txs WHERE from_address = ? OR to_address = ? LIMIT 1").get(a, a)) return true;
+  if (ctx.db.prepare("SELECT 1 FROM transfers WHERE from_address = ? OR to_address = ? LIMIT 1").get(a, a)) return true;
+  if (ctx.db.prepare("SELECT 1 FROM tasks WHERE node = ? LIMIT 1").get(a)) return true;
+  return ctx.contracts.nameOf(a) !== undefined || ctx.labels.has(a);
 }
 
 export type StakeView = { role: string; active: Amount; queued: Amount; unlockTime: number | null; withdrawable: boolean; slashed: Amount; staked: Amount; withdrawn: Amount };
 
 export type AddressPage = {
   address: Address;
-  contract: { name: ContractName; label: string } | null;
+  /** The name tag (labels file, contract, or the first role) and every role the contracts' events give. */
+  nameTag: string | null;
+  tags: string[];
+  contract: { name: string; label: string } | null;
+  /** ETH and token balance at the indexed block (read live, cached per block), and the token balance the indexed transfers give. */
+  balances: Balances;
   roles: string[];
   stakes: StakeView[];
   trust: { round: number; trustPpm: number; lowStreak: number }[];
@@ -477,29 +454,31 @@ export type AddressPage = {
     note: string | null;
   };
   slashes: { round: number; role: string; reason: number; reasonText: string; amount: Amount; recipient: Address; block: number; time: number; tx: Hex }[];
+  /** When queued stake becomes withdrawable, per role with a queue. */
+  unlocks: (Countdown & { role: string })[];
   skippedSlashes: { round: number; reason: number; reasonText: string; block: number; tx: Hex }[];
   votes: { round: number; assignedTasks: number | null; committed: boolean; revealed: boolean; meanScore: number | null }[];
   served: { round: number; tasks: number; meanConsensus: number | null }[];
-  transactions: { hash: Hex; block: number; time: number; to: Address | null; function: string | null }[];
+  transactions: TxRow[];
+  tokenTransfers: TransferRow[];
   events: EventView[];
   asOf: { block: number | null; time: number | null };
 };
 
-type AccountLog = LogRow;
-
-export function addressPage(ctx: ExplorerContext, text: string): AddressPage {
+export async function addressPage(ctx: ExplorerContext, text: string): Promise<AddressPage> {
   const a = parseAddress(text);
   if (!addressKnown(ctx, a)) throw new NotFoundError(`no activity found for address ${a}`);
   const { db } = ctx;
   const dec = ctx.token.decimals;
-  const contracts = new Contracts(ctx.deployment);
-  const cname = contracts.nameOf(a);
+  const cname = ctx.contracts.nameOf(a);
   const times = new Map<number, number>();
   const logs = db.db
     .prepare("SELECT l.* FROM log_accounts x JOIN logs l ON l.block_number = x.block_number AND l.log_index = x.log_index WHERE x.address = ? ORDER BY l.block_number, l.log_index")
-    .all(a) as AccountLog[];
-  const ev = logs.map((l) => eventView(db, l, times));
-  const mine = (e: EventView, key: string) => e.args[key] === a;
+    .all(a) as LogRow[];
+  const ev = logs.map((l) => rawEvent(ctx, l, times));
+  const pr = presenter(ctx);
+  const t0 = tags(ctx);
+  const mine = (e: RawEvent, key: string) => e.args[key] === a;
 
   // Stake per role, replayed like the vault's storage: Slashed takes from active first, then from the queue.
   type S = { active: bigint; queued: bigint; unlock: number | null; slashed: bigint; staked: bigint; withdrawn: bigint };
@@ -634,22 +613,20 @@ export function addressPage(ctx: ExplorerContext, text: string): AddressPage {
     const assigned = rr?.assigned ? (JSON.parse(rr.assigned) as Record<string, number>) : null;
     v.assignedTasks = assigned ? (assigned[a] ?? 0) : null;
     const m = db.prepare("SELECT mean_score FROM scores WHERE round_id = ? AND evaluator = ?").get(v.round, a) as { mean_score: number } | undefined;
-    v.meanScore = m?.mean_score ?? null;
+    v.meanScore = m ? quality(m.mean_score) : null;
   }
   const votes = [...voteRounds.values()].sort((x, y) => x.round - y.round);
 
-  const transactions = (
-    db.prepare("SELECT hash, block_number, to_address, function FROM txs WHERE from_address = ? ORDER BY block_number DESC, tx_index DESC LIMIT 100").all(a) as {
-      hash: Hex;
-      block_number: number;
-      to_address: Address | null;
-      function: string | null;
-    }[]
-  ).map((x) => ({ hash: x.hash, block: x.block_number, time: blockTime(db, x.block_number), to: x.to_address, function: x.function }));
+  const transactions = txRows(ctx, "WHERE from_address = ? OR to_address = ?", [a, a], 100, 0);
+  const tokenTransfers = transferRows(ctx, "WHERE from_address = ? OR to_address = ?", [a, a], 50, 0);
+  const unlocks = stakes.filter((x) => x.unlockTime !== null).map((x) => ({ role: x.role, ...countdown(ctx, `${x.role} stake withdrawable`, x.unlockTime!) }));
   const sync = db.getSync();
   return {
     address: a,
-    contract: cname ? { name: cname, label: CONTRACT_LABELS[cname] } : null,
+    nameTag: t0.tagOf(a),
+    tags: t0.rolesOf(a),
+    contract: cname ? { name: cname, label: ctx.contracts.list().find((x) => x.name === cname)!.label } : null,
+    balances: await balances(ctx, a),
     roles: [...roles].sort(),
     stakes,
     trust,
@@ -660,105 +637,86 @@ export function addressPage(ctx: ExplorerContext, text: string): AddressPage {
     slashes,
     skippedSlashes,
     votes,
-    served: served.map((x) => ({ round: x.round_id, tasks: x.n, meanConsensus: x.mean })),
+    unlocks,
+    served: served.map((x) => ({ round: x.round_id, tasks: x.n, meanConsensus: x.mean === null ? null : quality(x.mean) })),
     transactions,
-    events: ev.slice(-200).reverse(),
+    tokenTransfers,
+    events: logs.slice(-200).reverse().map((l) => eventView(ctx, pr, l)),
     asOf: { block: sync?.blockNumber ?? null, time: sync?.blockTimestamp ?? null },
   };
 }
 
-/* TRANSACTIONS */
+/* TASKS */
 
-export type TxEvent = { logIndex: number; address: Address; contract: string | null; contractLabel: string | null; event: string | null; args?: Record<string, Json>; topics?: Hex[]; data?: Hex };
+const outputRecord = z.object({
+  node: z.string(),
+  model: z.string(),
+  task: z.string().optional(),
+  query: z.string(),
+  context: z.string().optional(),
+  output: z.string(),
+  tokens: z.number().optional(),
+  latencyMs: z.number().optional(),
+});
 
-export type TxPage = {
-  hash: Hex;
-  indexed: boolean;
-  block: number;
-  time: number | null;
-  txIndex: number;
-  from: Address;
-  to: Address | null;
-  toLabel: string | null;
-  value: string;
-  nonce: number;
-  status: string;
-  gasUsed: string;
-  gasPrice: string;
-  call: { function: string; args: Record<string, Json> } | null;
-  input: Hex;
-  events: TxEvent[];
-  rounds: number[];
+export type TaskPage = {
+  round: number;
+  index: number;
+  tasks: number;
+  node: Address | null;
+  model: string | null;
+  costUnits: string | null;
+  contentHash: Hex | null;
+  /** Consensus quality 0..10. */
+  consensus: number | null;
+  bad: string | null;
+  /** Each evaluator's score, quality 0..10. */
+  scores: { evaluator: Address; score: number }[];
+  /** The output from the content store, checked against its content hash (null: not available, see `note`). */
+  output: z.infer<typeof outputRecord> | null;
+  note: string | null;
 };
 
-export async function txPage(ctx: ExplorerContext, text: string): Promise<TxPage> {
-  const hash = parseTxHash(text);
-  const contracts = new Contracts(ctx.deployment);
-  const label = (addr: string | null) => {
-    const n = contracts.nameOf(addr);
-    return n ? CONTRACT_LABELS[n] : null;
-  };
-  const row = ctx.db.prepare("SELECT * FROM txs WHERE hash = ?").get(hash) as
-    | { hash: Hex; block_number: number; tx_index: number; from_address: Address; to_address: Address | null; value: string; nonce: number; input: Hex; function: string | null; args: string | null; status: string; gas_used: string; gas_price: string; events: string }
+/** One task of a round: who served it, with which model, its output (from the content store), consensus and scores. */
+export function taskPage(ctx: ExplorerContext, roundText: string, indexText: string): TaskPage {
+  const id = parseRoundId(roundText);
+  const index = parseTaskIndex(indexText);
+  const r = roundRow(ctx, id);
+  if (index >= r.taskCount) throw new NotFoundError(`round ${id} has ${r.taskCount} tasks (0 to ${r.taskCount - 1}); no task ${index}`);
+  const t = ctx.db.prepare("SELECT node, model, content_hash, cost_units, consensus, bad FROM tasks WHERE round_id = ? AND task_index = ?").get(id, index) as
+    | { node: Address | null; model: string | null; content_hash: Hex | null; cost_units: string | null; consensus: number | null; bad: string | null }
     | undefined;
-  if (row) {
-    const events = (JSON.parse(row.events) as TxEvent[]).map((e) => ({ ...e, contractLabel: label(e.address) }));
-    const rounds = [...new Set(events.map((e) => e.args?.roundId).filter((x): x is string => typeof x === "string").map(Number))].sort((x, y) => x - y);
-    return {
-      hash,
-      indexed: true,
-      block: row.block_number,
-      time: blockTime(ctx.db, row.block_number) || null,
-      txIndex: row.tx_index,
-      from: row.from_address,
-      to: row.to_address,
-      toLabel: label(row.to_address),
-      value: row.value,
-      nonce: row.nonce,
-      status: row.status,
-      gasUsed: row.gas_used,
-      gasPrice: row.gas_price,
-      call: row.function ? { function: row.function, args: JSON.parse(row.args ?? "{}") } : null,
-      input: row.input,
-      events,
-      rounds,
-    };
+  const scores: TaskPage["scores"] = [];
+  for (const row of ctx.db.prepare("SELECT evaluator, task_indexes, scores FROM scores WHERE round_id = ? ORDER BY evaluator").all(id) as { evaluator: Address; task_indexes: string | null; scores: string }[]) {
+    if (!row.task_indexes) continue;
+    const at = (JSON.parse(row.task_indexes) as number[]).indexOf(index);
+    if (at >= 0) scores.push({ evaluator: row.evaluator, score: quality((JSON.parse(row.scores) as number[])[at]) });
   }
-  if (!ctx.client) throw new NotFoundError(`transaction ${hash} not found in the index`);
-  // Not a PoQ event emitter: look it up on the chain (an approve, a mint, a failed call).
-  let tx, rc;
-  try {
-    [tx, rc] = await Promise.all([ctx.client.getTransaction({ hash }), ctx.client.getTransactionReceipt({ hash })]);
-  } catch (e) {
-    if (/not found|could not be found/i.test(String((e as Error).message))) throw new NotFoundError(`transaction ${hash} not found on chain ${ctx.deployment.chainId}`);
-    throw new PoqError(`could not read transaction ${hash} from the chain`, { retryable: true, cause: e });
+  let output: TaskPage["output"] = null;
+  let note: string | null = null;
+  if (!t?.content_hash) note = ctx.storeConfigured ? "the batch manifest is not in the content store" : "no content store configured (--store): outputs are in the relayers' content store";
+  else if (!ctx.store) note = "no content store configured (--store)";
+  else {
+    try {
+      const parsed = outputRecord.safeParse(ctx.store.getJson(t.content_hash));
+      if (parsed.success) output = parsed.data;
+      else note = `the stored output is malformed: ${parsed.error.issues[0]?.path.join(".") || "record"} ${parsed.error.issues[0]?.message ?? ""}`.trim();
+    } catch (e) {
+      note = (e as Error).message.split("\n")[0];
+    }
   }
-  const call = contracts.decodeCall(tx.to, tx.input);
-  const block = await ctx.client.getBlock({ blockNumber: rc.blockNumber }).catch(() => undefined);
   return {
-    hash,
-    indexed: false,
-    block: Number(rc.blockNumber),
-    time: block ? Number(block.timestamp) : null,
-    txIndex: rc.transactionIndex,
-    from: getAddress(tx.from),
-    to: tx.to ? getAddress(tx.to) : null,
-    toLabel: label(tx.to ?? null),
-    value: tx.value.toString(),
-    nonce: tx.nonce,
-    status: rc.status,
-    gasUsed: rc.gasUsed.toString(),
-    gasPrice: (rc.effectiveGasPrice ?? 0n).toString(),
-    call: call ?? null,
-    input: tx.input,
-    events: rc.logs.map((l) => {
-      const d = contracts.decodeLog(l);
-      return d
-        ? { logIndex: l.logIndex, address: getAddress(l.address), contract: d.contract, contractLabel: label(l.address), event: d.event, args: d.args }
-        : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, contractLabel: null, event: null, topics: [...l.topics], data: l.data };
-    }),
-    rounds: [],
+    round: id,
+    index,
+    tasks: r.taskCount,
+    node: t?.node ?? null,
+    model: t?.model ?? null,
+    costUnits: t?.cost_units ?? null,
+    contentHash: t?.content_hash ?? null,
+    consensus: t?.consensus === null || t?.consensus === undefined ? null : quality(t.consensus),
+    bad: t?.bad ?? null,
+    scores,
+    output,
+    note,
   };
 }
-
-export { PHASES };

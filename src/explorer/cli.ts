@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { createLogger, errorLine, shutdownSignal } from "../agents/daemon";
 import { InputError } from "../errors";
-import { addressPage, parseAddress, parseRoundId, parseTxHash, roundPage, txPage } from "./api";
+import { addressPage, parseAddress, parseRoundId, parseTxHash, roundPage } from "./api";
+import { txPage } from "./chainApi";
 import { renderAddress, renderRound, renderTx } from "./inspect";
 import { openExplorer, resolveExplorerConfig, type ExplorerFlags } from "./run";
 import { createExplorerServer } from "./server";
@@ -13,16 +14,17 @@ function chainOptions(c: Command): Command {
     .option("--deployment <file>", "deployment addresses (POQ_DEPLOYMENT; default deploy/deployments/chain-<id>/deployed_addresses.json)")
     .option("--store <dir>", "content store with the relayers' payloads (POQ_STORE; default .poq/store when it exists)")
     .option("--db <file>", "SQLite index (POQ_EXPLORER_DB; default .poq/data/explorer-<chainId>.sqlite)")
+    .option("--labels <file>", "name tags: a JSON object of address to label (POQ_EXPLORER_LABELS)")
     .option("--confirmations <n>", "index blocks once this many blocks follow them (POQ_CONFIRMATIONS; default 1)")
     .option("--from-block <n>", "first block to index (default: the deployment block from the Ignition journal, else 0)");
 }
 
 function flagsOf(o: Record<string, string | undefined>): ExplorerFlags {
-  return { rpc: o.rpc, deployment: o.deployment, store: o.store, db: o.db, confirmations: o.confirmations, fromBlock: o.fromBlock, port: o.port, host: o.host, pollMs: o.pollMs, logLevel: o.logLevel };
+  return { rpc: o.rpc, deployment: o.deployment, store: o.store, db: o.db, labels: o.labels, confirmations: o.confirmations, fromBlock: o.fromBlock, port: o.port, host: o.host, pollMs: o.pollMs, logLevel: o.logLevel };
 }
 
 export function registerExplorer(program: Command): void {
-  chainOptions(program.command("explorer").description("index the PoQ contracts' events into SQLite and serve the explorer: rounds, addresses, transactions, JSON API"))
+  chainOptions(program.command("explorer").description("index the PoQ contracts' blocks, transactions and events into SQLite and serve the explorer: rounds, addresses, transactions, blocks, token, JSON API"))
     .option("--port <n>", "HTTP port (POQ_EXPLORER_PORT; default 8080; 0 picks a free port)")
     .option("--host <addr>", "interface to listen on (default 127.0.0.1)")
     .option("--poll-ms <n>", "polling interval (POQ_POLL_MS; default 1000)")
@@ -95,10 +97,10 @@ export function registerExplorer(program: Command): void {
     return json ? JSON.stringify(p) : renderRound(p, sym(x));
   });
   sub("address", "address", "an address: roles, stake, trust, rewards, claims, claimable balance with proof, slashes", parseAddress, async (x, v, json) => {
-    const p = addressPage(x.ctx, v);
+    const p = await addressPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderAddress(p, sym(x));
   });
-  sub("tx", "hash", "a transaction: decoded call and events", parseTxHash, async (x, v, json) => {
+  sub("tx", "hash", "a transaction: status, fee, gas, value, decoded call, token transfers and events", parseTxHash, async (x, v, json) => {
     const p = await txPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderTx(p);
   });

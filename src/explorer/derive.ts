@@ -7,8 +7,11 @@ import { allProofs, rewardsTree, trustTree, ZERO_ROOT } from "../rewards/merkle"
 import { loadBatch, loadPayload, settlementFromFile, type BatchManifest, type SettlementPayloadFile } from "../agents/roundData";
 import type { ContentStore } from "../agents/store";
 import type { ExplorerDb } from "./db";
-import type { Json } from "./decode";
-import type { RoundStatus } from "./format";
+import type { Json } from "./contracts";
+import { handlerOf, type RoundFold, type RoundStatus } from "./protocol";
+import { blockTime, type LogRow } from "./context";
+
+export { blockTime, type LogRow };
 import { shown } from "../errors";
 
 /** What the store gave for a round's batch manifest or settlement payload. */
@@ -61,17 +64,6 @@ export type RoundRow = {
   meanConsensus: number | null;
 };
 
-export type LogRow = {
-  block_number: number;
-  log_index: number;
-  tx_hash: Hex;
-  tx_index: number;
-  contract: string;
-  event: string;
-  round_id: number | null;
-  args: string;
-};
-
 export type DeriveContext = {
   db: ExplorerDb;
   client: PublicClient;
@@ -103,10 +95,6 @@ export function settlementOf(args: Args): Settlement {
 
 export function roundLogs(db: ExplorerDb, roundId: number): LogRow[] {
   return db.prepare("SELECT * FROM logs WHERE round_id = ? ORDER BY block_number, log_index").all(roundId) as LogRow[];
-}
-
-export function blockTime(db: ExplorerDb, block: number): number {
-  return (db.prepare("SELECT timestamp FROM blocks WHERE number = ?").get(block) as { timestamp: number } | undefined)?.timestamp ?? 0;
 }
 
 /** The fields a round has from its registration alone. */
@@ -157,7 +145,7 @@ export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { ro
     id: roundId,
     relayer: getAddress(str(a0, "relayer")),
     registeredBlock: reg.block_number,
-    registeredTx: reg.tx_hash,
+    registeredTx: reg.tx_hash as Hex,
     registeredAt: blockTime(db, reg.block_number),
     taskRoot: str(a0, "taskRoot") as Hex,
     taskCount: num(a0, "taskCount"),
@@ -165,72 +153,16 @@ export function foldRound(db: ExplorerDb, roundId: number, logs: LogRow[]): { ro
     k: num(a0, "k"),
     paramsVersion: num(a0, "paramsVersion"),
   });
-  const reveals = new Map<Address, Hex>();
-  const revealed = new Map<Hex, Settlement>();
-  let inferencePool = 0n;
-  let evaluatorPool = 0n;
+  const f: RoundFold = { row, reveals: new Map(), revealed: new Map(), inferencePool: 0n, evaluatorPool: 0n, time: 0, block: 0 };
   for (const l of logs) {
-    const a = JSON.parse(l.args) as Args;
-    const key = `${l.contract}:${l.event}`;
-    switch (key) {
-      case "settlement:AssignmentAccepted":
-        row.status = "active";
-        row.assignmentRoot = str(a, "assignmentRoot") as Hex;
-        row.commitDeadline = num(a, "commitDeadline");
-        row.revealDeadline = num(a, "revealDeadline");
-        row.settleStart = row.revealDeadline;
-        break;
-      case "settlement:ScoresCommitted":
-        row.commits++;
-        break;
-      case "settlement:ScoresRevealed":
-        row.reveals++;
-        reveals.set(getAddress(str(a, "evaluator")), str(a, "scores") as Hex);
-        break;
-      case "settlement:SettlementRevealed":
-        revealed.set(str(a, "settlementHash") as Hex, settlementOf(a));
-        break;
-      case "settlement:SettlementAccepted":
-        row.status = "accepted";
-        row.settlementHash = str(a, "settlementHash") as Hex;
-        row.challengeEnd = num(a, "challengeEnd");
-        break;
-      case "settlement:SettlementVetoed":
-        // A veto of an accepted settlement counts; a reset of an attempt without quorum does not.
-        if (str(a, "settlementHash") !== ZERO_ROOT) row.vetoes++;
-        row.status = "active";
-        row.attempt = num(a, "newAttempt");
-        row.settleStart = blockTime(db, l.block_number);
-        row.settlementHash = null;
-        row.challengeEnd = null;
-        break;
-      case "settlement:RoundFinalized":
-        row.status = "finalized";
-        row.settlementHash = str(a, "settlementHash") as Hex;
-        row.slashedTotal = str(a, "slashedTotal");
-        row.finalizedBlock = l.block_number;
-        row.closedAt = blockTime(db, l.block_number);
-        break;
-      case "settlement:RoundCancelled":
-        row.status = "cancelled";
-        row.finalizedBlock = l.block_number;
-        row.closedAt = blockTime(db, l.block_number);
-        break;
-      case "distributor:RoundFunded":
-        inferencePool += BigInt(str(a, "inferenceAmount"));
-        evaluatorPool += BigInt(str(a, "evaluatorAmount"));
-        break;
-      case "distributor:RootUpdated":
-        row.inferencePaid = str(a, "inferencePaid");
-        row.evaluatorPaid = str(a, "evaluatorPaid");
-        row.cumulativeTotal = str(a, "cumulativeTotal");
-        row.rewardsRoot = str(a, "root") as Hex;
-        break;
-      case "vault:Slashed":
-        row.slashCount++;
-        break;
-    }
+    const fold = handlerOf(l.contract, l.event)?.fold;
+    if (!fold) continue;
+    f.time = blockTime(db, l.block_number);
+    f.block = l.block_number;
+    fold(f, JSON.parse(l.args) as Args);
   }
+  const { reveals, inferencePool, evaluatorPool } = f;
+  const revealed = new Map([...f.revealed.entries()].map(([h, a]) => [h, settlementOf(a)]));
   row.inferencePool = inferencePool.toString();
   row.evaluatorPool = evaluatorPool.toString();
   const accepted = row.settlementHash ? revealed.get(row.settlementHash) : undefined;

@@ -1,29 +1,21 @@
-import { formatUnits } from "viem";
-
-/** An amount of the reward token: exact base units and the same value in token units (never rounded). */
-export type Amount = { wei: string; tokens: string };
-
-export function amount(wei: bigint | string, decimals: number): Amount {
-  const v = BigInt(wei);
-  return { wei: v.toString(), tokens: formatUnits(v, decimals) };
-}
-
-/** Token units with thousands separators, every significant decimal kept: 1234.5 -> "1,234.5". */
-export function groupTokens(tokens: string): string {
-  const neg = tokens.startsWith("-");
-  const [i, f] = (neg ? tokens.slice(1) : tokens).split(".");
-  const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${neg ? "-" : ""}${grouped}${f ? `.${f}` : ""}`;
-}
+/** Plain-text formats shared by the pages, the API and `poq inspect`. */
 
 /** Trust in parts per million as a decimal in [0, 1] with 6 digits: 812345 -> "0.812345". */
 export function trustText(ppm: number): string {
   return (ppm / 1e6).toFixed(6);
 }
 
-/** An on-chain score (quality 0..10 scaled by 1000) as quality with 3 decimals: 7250 -> "7.250". */
-export function scoreText(score: number): string {
-  return (score / 1000).toFixed(3);
+/** On-chain scores are quality 0..10 scaled by 1000; the explorer shows and serves quality 0..10. */
+export const SCORE_SCALE = 1000;
+
+/** An on-chain score (or a mean of them) as quality 0..10, rounded to 3 decimals: 7250 -> 7.25. */
+export function quality(onChain: number): number {
+  return Math.round(onChain) / SCORE_SCALE;
+}
+
+/** Quality 0..10 with 3 decimals: 7.25 -> "7.250". */
+export function qualityText(q: number): string {
+  return q.toFixed(3);
 }
 
 /** A block timestamp (seconds) as ISO 8601 in UTC, without milliseconds. */
@@ -33,46 +25,32 @@ export function timeText(ts: number | null | undefined): string {
   return new Date(ts * 1000).toISOString().replace(".000Z", "Z");
 }
 
+/** A block timestamp as people read it: "2026-12-05 10:12:48 UTC". */
+export function timeReadable(ts: number): string {
+  return timeText(ts).replace("T", " ").replace("Z", " UTC");
+}
+
+/** A duration in seconds, in the two largest units: 90061 -> "1 d 1 h", 61 -> "1 min 1 s", 0 -> "0 s". */
+export function durationText(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const units: [number, string][] = [
+    [86_400, "d"],
+    [3_600, "h"],
+    [60, "min"],
+    [1, "s"],
+  ];
+  const parts: string[] = [];
+  let rest = s;
+  for (const [size, name] of units) {
+    if (rest >= size || (parts.length === 0 && size === 1)) {
+      parts.push(`${Math.floor(rest / size)} ${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
 export function shortHex(h: string, head = 6, tail = 4): string {
   return h.length <= head + tail + 1 ? h : `${h.slice(0, head)}…${h.slice(-tail)}`;
-}
-
-export const SLASH_REASONS: Record<number, string> = { 1: "non-reveal", 2: "low trust" };
-
-export function slashReasonText(reason: number): string {
-  return SLASH_REASONS[reason] ?? `reason ${reason}`;
-}
-
-export const ROLE_NAMES: Record<number, string> = { 1: "inference", 2: "evaluator" };
-
-export function roleText(role: number): string {
-  return ROLE_NAMES[role] ?? `role ${role}`;
-}
-
-/** Phase names of `IPoQSettlement.Phase`, lower case. */
-export const PHASES = ["none", "assigning", "commit", "reveal", "settle", "challenge", "finalizable", "finalized", "cancelled"] as const;
-export type PhaseName = (typeof PHASES)[number];
-
-/** Stored round status, as the events set it. */
-export type RoundStatus = "registered" | "active" | "accepted" | "finalized" | "cancelled";
-
-/** The round's phase at block time `now`, exactly as `PoQSettlement._phase` derives it. */
-export function phaseAt(
-  r: { status: RoundStatus; commitDeadline: number | null; revealDeadline: number | null; challengeEnd: number | null },
-  now: number,
-): PhaseName {
-  switch (r.status) {
-    case "active":
-      if (now < (r.commitDeadline ?? 0)) return "commit";
-      if (now < (r.revealDeadline ?? 0)) return "reveal";
-      return "settle";
-    case "accepted":
-      return now < (r.challengeEnd ?? 0) ? "challenge" : "finalizable";
-    case "registered":
-      return "assigning";
-    case "finalized":
-      return "finalized";
-    case "cancelled":
-      return "cancelled";
-  }
 }

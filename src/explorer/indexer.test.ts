@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { createTestClient, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
+import { createTestClient, encodeFunctionData, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { walletFor, type Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
@@ -11,7 +11,9 @@ import { readRound } from "../chain/reader";
 import { devKey } from "../agents/accounts";
 import { assignmentProof, computeAssignment } from "../agents/roundData";
 import { toAbi } from "../agents/relayer";
-import { addressPage, listRounds, roundPage, status, txPage, type ExplorerContext } from "./api";
+import { addressPage, listRounds, roundPage, status } from "./api";
+import { blocksFeed, tokenPage, txPage } from "./chainApi";
+import { makeContext, tags, type ExplorerContext } from "./context";
 import { ExplorerDb } from "./db";
 import { createIndexer, type Indexer } from "./indexer";
 import { deployLocal } from "./testing";
@@ -71,7 +73,8 @@ async function settle(roundId: bigint, s: Settlement) {
 }
 
 const newIndexer = (db: ExplorerDb, confirmations = 0) => createIndexer({ client: clients.publicClient, deployment: d, db, confirmations, fromBlock: 0n });
-const ctxOf = (ix: Indexer): ExplorerContext => ({ db: ix.db, deployment: ix.deployment, token: ix.token(), storeConfigured: false, confirmations: ix.confirmations, client: clients.publicClient });
+const ctxOf = (ix: Indexer): ExplorerContext =>
+  makeContext({ db: ix.db, deployment: ix.deployment, contracts: ix.contracts, token: ix.token(), storeConfigured: false, confirmations: ix.confirmations, client: clients.publicClient });
 
 describe("indexer on the in-process Hardhat chain", () => {
   const hashes: { veto?: Hex; final?: Hex; finalizeTx?: Hex } = {};
@@ -133,14 +136,15 @@ describe("indexer on the in-process Hardhat chain", () => {
     // Every revealed score sits under its task: 4 tasks, k = 2, one of the assigned evaluators silent.
     const scored = p.tasks.flatMap((t) => t.scores);
     expect(scored.length).toBeGreaterThan(0);
-    for (const s of scored) expect(s.score % 100).toBe(EVALUATORS.find((e) => addrOf(e) === s.evaluator));
+    // Scores are served as quality 0..10 (on chain ×1000).
+    for (const s of scored) expect(Math.round(s.score * 1000) % 100).toBe(EVALUATORS.find((e) => addrOf(e) === s.evaluator));
     const silent = (hashes as Record<string, unknown>).silent as Address;
     expect(p.slashes).toEqual([expect.objectContaining({ evaluator: silent, reason: 1, reasonText: "non-reveal", amount: { wei: tokens(50).toString(), tokens: "50" } })]);
     expect(p.proposedSlashes).toEqual([{ evaluator: silent, reason: 1, reasonText: "non-reveal", outcome: "executed" }]);
     expect(p.content.payload).toBe("no-store");
 
     // The silent evaluator's page: the stake the vault holds, the slash and its reason.
-    const a = addressPage(ctx, silent.toLowerCase());
+    const a = await addressPage(ctx, silent.toLowerCase());
     const onChain = await clients.publicClient.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [silent, 2] });
     expect(a.stakes).toEqual([expect.objectContaining({ role: "evaluator", active: expect.objectContaining({ wei: onChain.active.toString() }), queued: expect.objectContaining({ wei: onChain.queued.toString() }) })]);
     expect(a.slashes.map((s) => [s.round, s.reasonText, s.amount.tokens])).toEqual([[1, "non-reveal", "50"]]);
@@ -151,16 +155,58 @@ describe("indexer on the in-process Hardhat chain", () => {
     const rewardVault = await clients.publicClient.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" });
     expect(status(ctx).contracts).toContainEqual({ name: "rewardVault", label: "RewardVault", address: rewardVault });
 
-    // The finalize transaction, decoded.
+    // The finalize transaction, decoded: status, gas and fee as the receipt has them, enums by name.
     const t = await txPage(ctx, hashes.finalizeTx!);
+    const rc = await clients.publicClient.getTransactionReceipt({ hash: hashes.finalizeTx! });
     expect(t.call?.function).toBe("finalize");
     expect(t.events.map((e) => e.event)).toEqual(["RootUpdated", "Slashed", "Transfer", "RoundFinalized"]);
+    expect([t.status, t.gasUsed, t.fee.wei]).toEqual(["success", rc.gasUsed.toString(), (rc.gasUsed * rc.effectiveGasPrice).toString()]);
+    const slashed = t.events.find((e) => e.event === "Slashed")!;
+    expect(slashed.args.find((x) => x.name === "reason")!.value).toEqual({ kind: "enum", type: "SlashReason", value: 1, name: "non-reveal" });
+    expect(slashed.args.find((x) => x.name === "role")!.value).toMatchObject({ kind: "enum", type: "Role", name: "evaluator" });
+    expect(t.tokenTransfers.map((x) => x.amount)).toEqual([expect.objectContaining({ kind: "token", tokens: "50" })]);
     // A transaction without PoQ events (a token approval) is read from the chain.
     const approvals = await clients.publicClient.getContractEvents({ address: d.token, abi: erc20Abi, eventName: "Approval", fromBlock: 0n });
     const approve = await txPage(ctx, approvals[0].transactionHash);
     expect(approve.indexed).toBe(false);
     expect(approve.call?.function).toBe("approve");
     expect(approve.events.map((e) => e.event)).toEqual(["Approval"]);
+
+    // Name tags from the deployment and the role events.
+    const tg = tags(ctx);
+    expect(tg.tagOf(addrOf(RELAYERS[0]))).toBe("Relayer 1");
+    expect(tg.tagOf(addrOf(RELAYERS[1]))).toBe("Relayer 2");
+    expect(tg.rolesOf(addrOf(OWNER))).toEqual(["Owner", "Guardian"]);
+    expect(tg.tagOf(d.settlement)).toBe("PoQSettlement");
+    // Holders from the Transfer events equal the token's balances.
+    const token = await tokenPage(ctx, { limit: "200" });
+    expect(token.holdersCount).toBeGreaterThan(0);
+    for (const h of token.holders) {
+      const a = (h.address as { address: Address }).address;
+      expect([a, h.balance.wei]).toEqual([a, (await clients.publicClient.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] })).toString()]);
+    }
+    expect(token.totalSupply?.wei).toBe(token.supplyFromTransfers.wei);
+    expect(blocksFeed(ctx).total).toBe(Number(await clients.publicClient.getBlockNumber()) + 1);
+  });
+
+  test("behavior: a failed transaction to a project contract is indexed, shown failed, with its decoded reason", async () => {
+    // An evaluator commits to round 1, which is finalized: the call reverts with WrongPhase(1, Commit, Finalized).
+    const w = walletFor(clients, devKey(EVALUATORS[0]));
+    const data = encodeFunctionData({ abi: poQSettlementAbi, functionName: "commitScores", args: [1n, keccak256(toHex("late"))] });
+    const fees = await clients.publicClient.estimateFeesPerGas();
+    const nonce = await clients.publicClient.getTransactionCount({ address: w.account.address });
+    const signed = await w.signTransaction({ to: d.settlement, data, gas: 200_000n, nonce, type: "eip1559", maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } as never);
+    const hash = keccak256(signed);
+    await clients.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined); // the node reports the revert; the transaction is mined
+    const rc = await clients.publicClient.waitForTransactionReceipt({ hash });
+    expect(rc.status).toBe("reverted");
+    const ix = await newIndexer(new ExplorerDb(":memory:"));
+    await ix.sync();
+    const t = await txPage(ctxOf(ix), hash);
+    expect(t.indexed).toBe(true);
+    expect(t.status).toBe("failed");
+    expect(t.revert?.text).toBe("WrongPhase(roundId: 1, expected: commit, actual: finalized)");
+    expect([t.gasLimit, t.gasUsed, t.fee.wei]).toEqual(["200000", rc.gasUsed.toString(), (rc.gasUsed * rc.effectiveGasPrice).toString()]);
   });
 
   test("behavior: a reverted snapshot drops the reverted events and re-indexes the new branch", async () => {

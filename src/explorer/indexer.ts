@@ -1,11 +1,13 @@
-import { erc20Abi, getAddress, type Address, type Hex, type Log, type PublicClient } from "viem";
+import { erc20Abi, getAddress, type Address, type Block, type Hex, type Log, type PublicClient, type Transaction } from "viem";
 import type { Deployment } from "../chain/deployment";
 import { LOG_CHUNK } from "../chain/reader";
 import { sleep } from "../chain/retry";
 import type { ContentStore } from "../agents/store";
 import { ExplorerDb, SCHEMA_VERSION } from "./db";
-import { addressesIn, Contracts, roundOf, type Json } from "./decode";
+import { addressesIn, Contracts, roundOf, txRecord, type Json } from "./contracts";
 import { deriveRound, type DeriveContext, type RoundRow } from "./derive";
+
+const TRANSFER = erc20Abi.find((x) => x.type === "event" && x.name === "Transfer")!;
 
 export type IndexerLogger = { info: (o: object, msg?: string) => void; warn: (o: object, msg?: string) => void };
 
@@ -21,6 +23,8 @@ export type IndexerOptions = {
   fromBlock: bigint;
   /** Largest block span per eth_getLogs request. */
   chunk?: bigint;
+  /** The governance timelock, when the deployment names one: its transactions and events are indexed too. */
+  timelock?: Address;
   logger?: IndexerLogger;
 };
 
@@ -33,10 +37,12 @@ export type SyncResult = {
   reorg?: { forkBlock: number; droppedFrom: number };
 };
 
-export type TokenInfo = { symbol: string; decimals: number };
+/** The reward token as its contract describes itself (read once, when the index is created). */
+export type TokenInfo = { address: Address; name: string; symbol: string; decimals: number };
 
 export type Indexer = {
   readonly db: ExplorerDb;
+  readonly timelock?: Address;
   readonly deployment: Deployment;
   readonly contracts: Contracts;
   readonly storeConfigured: boolean;
@@ -49,8 +55,17 @@ export type Indexer = {
 };
 
 /** Rebuilds the index when it belongs to another chain, deployment, start block or schema. */
-function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, logger?: IndexerLogger) {
-  const identity = JSON.stringify({ schema: SCHEMA_VERSION, chainId: d.chainId, settlement: d.settlement, vault: d.vault, distributor: d.distributor, token: d.token, fromBlock: fromBlock.toString() });
+function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, timelock: Address | undefined, logger?: IndexerLogger) {
+  const identity = JSON.stringify({
+    schema: SCHEMA_VERSION,
+    chainId: d.chainId,
+    settlement: d.settlement,
+    vault: d.vault,
+    distributor: d.distributor,
+    token: d.token,
+    timelock: timelock ?? null,
+    fromBlock: fromBlock.toString(),
+  });
   const was = db.getMeta("identity");
   if (was !== identity) {
     if (was) logger?.warn({ db: db.file }, "index belongs to another chain, deployment or start block: rebuilding it");
@@ -68,20 +83,18 @@ function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, logger?
 export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
   const { client, db, store } = o;
   const d: Deployment = { ...o.deployment, fromBlock: o.fromBlock };
-  const contracts = new Contracts(d);
+  const contracts = new Contracts(d, o.timelock);
+  const watched = contracts.watched();
   const chunk = o.chunk ?? LOG_CHUNK;
   const logger = o.logger;
-  checkIdentity(db, d, o.fromBlock, logger);
+  checkIdentity(db, d, o.fromBlock, o.timelock, logger);
 
-  if (!db.getMeta("token_decimals")) {
-    const [decimals, symbol] = await Promise.all([
-      client.readContract({ address: d.token, abi: erc20Abi, functionName: "decimals" }).catch(() => 18),
-      client.readContract({ address: d.token, abi: erc20Abi, functionName: "symbol" }).catch(() => "tokens"),
-    ]);
-    db.setMeta("token_decimals", String(decimals));
-    db.setMeta("token_symbol", String(symbol));
+  if (!db.getMeta("token")) {
+    const read = <T>(functionName: "decimals" | "symbol" | "name", fallback: T) => client.readContract({ address: d.token, abi: erc20Abi, functionName }).catch(() => fallback);
+    const [decimals, symbol, name] = await Promise.all([read("decimals", 18), read("symbol", "tokens"), read("name", "")]);
+    db.setMeta("token", JSON.stringify({ address: d.token, name: String(name), symbol: String(symbol), decimals: Number(decimals) }));
   }
-  const token: TokenInfo = { decimals: Number(db.getMeta("token_decimals")), symbol: db.getMeta("token_symbol") ?? "tokens" };
+  const token = JSON.parse(db.getMeta("token")!) as TokenInfo;
 
   const ctx: DeriveContext = { db, client, deployment: d, store, assignmentCache: new Map(), log: logger ? (x, m) => logger.info(x, m) : undefined };
   const first = Number(o.fromBlock);
@@ -118,7 +131,7 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     return best >= 0 ? rows[best] : undefined;
   }
 
-  async function checkReorg(headNumber: number): Promise<SyncResult["reorg"]> {
+  async function checkReorg(headNumber: number, head: { timestamp: number; observedAt: number }): Promise<SyncResult["reorg"]> {
     const s = db.getSync();
     if (!s) return undefined;
     const b = await hashAt(s.blockNumber);
@@ -128,72 +141,77 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     db.tx(() => {
       db.markDirty(db.roundsAbove(forkBlock));
       db.deleteAbove(forkBlock);
-      if (fork) db.setSync({ blockNumber: fork.number, blockHash: fork.hash, blockTimestamp: fork.timestamp, headNumber });
+      if (fork) db.setSync({ blockNumber: fork.number, blockHash: fork.hash, blockTimestamp: fork.timestamp, headNumber, headTimestamp: head.timestamp, observedAt: head.observedAt });
       else db.clearSync();
     });
     logger?.warn({ fork_block: forkBlock, dropped_from: forkBlock + 1, checkpoint: s.blockNumber }, "reorganization: dropped rows above the fork point, re-indexing");
     return { forkBlock, droppedFrom: forkBlock + 1 };
   }
 
-  /** Transactions of the new logs: the decoded call and every event of the receipt. */
-  async function fetchTxs(hashes: Hex[]) {
-    const out: Record<string, unknown>[] = [];
-    for (let i = 0; i < hashes.length; i += 8) {
-      const part = await Promise.all(
-        hashes.slice(i, i + 8).map(async (hash) => {
-          const [tx, rc] = await Promise.all([client.getTransaction({ hash }), client.getTransactionReceipt({ hash })]);
-          const call = contracts.decodeCall(tx.to, tx.input);
-          const events = rc.logs.map((l) => {
-            const dec = contracts.decodeLog(l);
-            return dec
-              ? { logIndex: l.logIndex, address: getAddress(l.address), contract: dec.contract, event: dec.event, args: dec.args }
-              : { logIndex: l.logIndex, address: getAddress(l.address), contract: null, event: null, topics: l.topics, data: l.data };
-          });
-          return {
-            hash,
-            block_number: Number(rc.blockNumber),
-            tx_index: rc.transactionIndex,
-            from_address: getAddress(tx.from),
-            to_address: tx.to ? getAddress(tx.to) : null,
-            value: tx.value.toString(),
-            nonce: tx.nonce,
-            input: tx.input,
-            function: call?.function ?? null,
-            args: call ? JSON.stringify(call.args) : null,
-            status: rc.status,
-            gas_used: rc.gasUsed.toString(),
-            gas_price: (rc.effectiveGasPrice ?? 0n).toString(),
-            events: JSON.stringify(events),
-          };
-        }),
-      );
-      out.push(...part);
-    }
+  /** Runs `fn` over `items`, at most `limit` at a time, keeping the order. */
+  async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+    const out: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     return out;
   }
 
-  async function indexRange(from: number, to: number, headNumber: number): Promise<number> {
-    const checkpoint = await hashAt(to); // before the logs: a reorg after this read is caught at the next poll
-    if (!checkpoint) throw new Error(`block ${to} not found`);
-    const logs = (await client.getLogs({ address: contracts.indexed(), fromBlock: BigInt(from), toBlock: BigInt(to) })) as Log<bigint, number, false>[];
-    const blockHashes = new Map<number, Hex>();
-    for (const l of logs) {
-      const n = Number(l.blockNumber);
-      const h = blockHashes.get(n);
-      if (h && h !== l.blockHash) throw new Error(`logs of block ${n} come from two different blocks (reorganization in progress)`);
-      blockHashes.set(n, l.blockHash!);
+  /**
+   * The revert data of a failed transaction, by replaying its call on the state before its block (the chain keeps
+   * no revert reason). Null when the replay does not revert (the state differed) or the node cannot replay it.
+   */
+  async function revertOf(tx: Transaction): Promise<Hex | null> {
+    try {
+      await client.call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: tx.blockNumber! - 1n });
+      return null;
+    } catch (e) {
+      for (let c: unknown = e; c && typeof c === "object"; c = (c as { cause?: unknown }).cause) {
+        const data = (c as { data?: unknown }).data;
+        if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data)) return data as Hex;
+        const inner = (data as { data?: unknown } | undefined)?.data;
+        if (typeof inner === "string" && /^0x[0-9a-fA-F]*$/.test(inner)) return inner as Hex;
+      }
+      return "0x";
     }
-    const blocks = await Promise.all(
-      [...blockHashes.entries()].map(async ([n, hash]) => {
-        const b = await client.getBlock({ blockHash: hash });
-        return { number: n, hash, timestamp: Number(b.timestamp) };
-      }),
-    );
-    const txs = await fetchTxs([...new Set(logs.map((l) => l.transactionHash!))]);
+  }
+
+  /** Index rows of transactions: the decoded call, the receipt (status, gas, fee, every event) and the revert data. */
+  async function fetchTxs(txs: Transaction[]) {
+    return mapLimit(txs, 8, async (tx) => {
+      const rc = await client.getTransactionReceipt({ hash: tx.hash });
+      return txRecord(contracts, tx, rc, rc.status === "reverted" ? await revertOf(tx) : undefined);
+    });
+  }
+
+  async function indexRange(from: number, to: number, headNumber: number, head: { timestamp: number; observedAt: number }): Promise<number> {
+    // Every block, with its transactions: the checkpoint, the blocks feed, and the transactions sent to the project's
+    // contracts (failed ones emit no event). Read before the logs: a reorganization after this read shows as a log
+    // from another block (refused below) or is caught at the next poll.
+    const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const blocks = (await mapLimit(numbers, 8, (n) => client.getBlock({ blockNumber: BigInt(n), includeTransactions: true }))) as Block<bigint, true>[];
+    const hashOf = new Map(blocks.map((b) => [Number(b.number), b.hash!]));
+    const checkpoint = blocks[blocks.length - 1];
+    const range = { fromBlock: BigInt(from), toBlock: BigInt(to) };
+    const [logs, transferLogs] = await Promise.all([
+      client.getLogs({ address: contracts.indexed(), ...range }) as Promise<Log<bigint, number, false>[]>,
+      client.getLogs({ address: d.token, event: TRANSFER, ...range }) as Promise<Log<bigint, number, false>[]>,
+    ]);
+    for (const l of [...logs, ...transferLogs]) {
+      if (hashOf.get(Number(l.blockNumber)) !== l.blockHash) throw new Error(`logs of block ${l.blockNumber} come from another block (reorganization in progress)`);
+    }
+    const emitting = new Set(logs.map((l) => l.transactionHash));
+    const selected = blocks.flatMap((b) => b.transactions.filter((t) => (t.to && watched.has(t.to.toLowerCase())) || emitting.has(t.hash)));
+    const txs = await fetchTxs(selected);
     const dirty = new Set<number>();
     db.tx(() => {
-      const insBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)");
-      for (const b of blocks) insBlock.run(b.number, b.hash, b.timestamp);
+      const insBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash, timestamp, tx_count, gas_used, gas_limit, base_fee, miner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const b of blocks) insBlock.run(Number(b.number), b.hash, Number(b.timestamp), b.transactions.length, b.gasUsed.toString(), b.gasLimit.toString(), b.baseFeePerGas?.toString() ?? null, getAddress(b.miner));
       const insLog = db.prepare("INSERT OR REPLACE INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       const insAcc = db.prepare("INSERT OR IGNORE INTO log_accounts (address, block_number, log_index) VALUES (?, ?, ?)");
       // A claim pays under the root of the last RootUpdated before it (logs are inserted in chain order).
@@ -203,21 +221,29 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
       for (const l of logs) {
         const dec = contracts.decodeLog(l);
         const args: Record<string, Json> = dec?.args ?? { topics: [...l.topics], data: l.data };
-        if (dec?.contract === "distributor" && dec.event === "Claimed") {
+        if (dec?.contract === "distributor" && dec.name === "Claimed") {
           const r = rootBefore.get(Number(l.blockNumber), Number(l.blockNumber), l.logIndex) as { round_id: number } | undefined;
           if (r) args.roundId = String(r.round_id);
         }
         const round = dec ? roundOf(args) : null;
-        insLog.run(Number(l.blockNumber), l.logIndex, l.transactionHash, l.transactionIndex, dec?.contract ?? contracts.nameOf(l.address) ?? "unknown", dec?.event ?? "Unknown", round, JSON.stringify(args));
+        insLog.run(Number(l.blockNumber), l.logIndex, l.transactionHash, l.transactionIndex, dec?.contract ?? contracts.nameOf(l.address) ?? "unknown", dec?.name ?? "Unknown", round, JSON.stringify(args));
         for (const a of addressesIn(args)) insAcc.run(a, Number(l.blockNumber), l.logIndex);
         if (round !== null) dirty.add(round);
       }
+      const insTransfer = db.prepare("INSERT OR REPLACE INTO transfers (block_number, log_index, tx_hash, from_address, to_address, value) VALUES (?, ?, ?, ?, ?, ?)");
+      for (const l of transferLogs) {
+        const dec = contracts.decodeLog(l);
+        if (!dec || dec.name !== "Transfer") continue;
+        const [from, to, value] = [String(dec.args.from), String(dec.args.to), BigInt(String(dec.args.value))];
+        insTransfer.run(Number(l.blockNumber), l.logIndex, l.transactionHash, from, to, value.toString());
+        db.applyTransfer(from, to, value);
+      }
       const insTx = db.prepare(
-        "INSERT OR REPLACE INTO txs (hash, block_number, tx_index, from_address, to_address, value, nonce, input, function, args, status, gas_used, gas_price, events) VALUES (@hash, @block_number, @tx_index, @from_address, @to_address, @value, @nonce, @input, @function, @args, @status, @gas_used, @gas_price, @events)",
+        "INSERT OR REPLACE INTO txs (hash, block_number, tx_index, from_address, to_address, value, nonce, input, function, args, status, gas_limit, gas_used, gas_price, type, events, revert) VALUES (@hash, @block_number, @tx_index, @from_address, @to_address, @value, @nonce, @input, @function, @args, @status, @gas_limit, @gas_used, @gas_price, @type, @events, @revert)",
       );
       for (const t of txs) insTx.run(t);
       db.markDirty(dirty);
-      db.setSync({ blockNumber: to, blockHash: checkpoint.hash, blockTimestamp: checkpoint.timestamp, headNumber });
+      db.setSync({ blockNumber: to, blockHash: checkpoint.hash!, blockTimestamp: Number(checkpoint.timestamp), headNumber, headTimestamp: head.timestamp, observedAt: head.observedAt });
     });
     return logs.length;
   }
@@ -241,20 +267,22 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
   }
 
   async function sync(): Promise<SyncResult> {
-    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
-    const reorg = await checkReorg(head);
+    const latest = await client.getBlock({ blockTag: "latest" });
+    const head = Number(latest.number);
+    const seen = { timestamp: Number(latest.timestamp), observedAt: Date.now() };
+    const reorg = await checkReorg(head, seen);
     const target = head - o.confirmations;
     let newLogs = 0;
     const s = db.getSync();
     let from = s ? s.blockNumber + 1 : first;
     while (from <= target) {
       const to = Math.min(from + Number(chunk) - 1, target);
-      newLogs += await indexRange(from, to, head);
+      newLogs += await indexRange(from, to, head, seen);
       await deriveDirty();
       from = to + 1;
     }
     const now = db.getSync();
-    if (now && now.headNumber !== head) db.setSync({ ...now, headNumber: head });
+    if (now) db.setSync({ ...now, headNumber: head, headTimestamp: seen.timestamp, observedAt: seen.observedAt });
     waitingForContent();
     await deriveDirty();
     if (newLogs > 0) logger?.info({ block: now?.blockNumber, head, new_logs: newLogs }, "indexed");
@@ -277,7 +305,7 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     }
   }
 
-  return { db, deployment: d, contracts, storeConfigured: !!store, confirmations: o.confirmations, sync, run, token: () => token };
+  return { db, deployment: d, timelock: o.timelock, contracts, storeConfigured: !!store, confirmations: o.confirmations, sync, run, token: () => token };
 }
 
 export type { Address };

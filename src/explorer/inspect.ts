@@ -1,6 +1,7 @@
-import type { AddressPage, RoundPage, TxPage } from "./api";
-import type { Json } from "./decode";
-import { groupTokens, scoreText, shortHex, timeText, trustText, type Amount } from "./format";
+import type { AddressPage, RoundPage } from "./api";
+import type { TxPage } from "./chainApi";
+import { durationText, qualityText, shortHex, timeText, trustText } from "./format";
+import { groupTokens, partsText, valueText, type Amount, type Field, type Value } from "./values";
 
 /** Terminal tables for `poq inspect`: the same objects as the JSON API, as aligned text. */
 
@@ -16,7 +17,7 @@ function tok(a: Amount | null | undefined, symbol: string): string {
 }
 
 const t = (ts: number | null | undefined) => (ts === null || ts === undefined ? "-" : timeText(ts));
-const s = (v: number | null | undefined) => (v === null || v === undefined ? "-" : scoreText(Math.round(v)));
+const s = (v: number | null | undefined) => (v === null || v === undefined ? "-" : qualityText(v));
 const tr = (v: number | null | undefined) => (v === null || v === undefined ? "-" : trustText(v));
 const short = (a: string | null | undefined) => (a ? shortHex(a, 8, 6) : "-");
 
@@ -29,6 +30,7 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
   const r = p.round;
   const out: string[] = [];
   out.push(`Round ${r.id}: ${r.phase} (as of block ${r.asOf.block ?? "-"}, ${t(r.asOf.time)})`);
+  if (r.deadline) out.push(`  ${r.deadline.what} ${r.deadline.text} (at ${t(r.deadline.at.kind === "time" ? r.deadline.at.unix : null)})`);
   out.push(
     kv([
       ["tasks", `${r.tasks} (k = ${r.k})`],
@@ -37,7 +39,7 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
       ["inference pool / paid", `${tok(r.inferencePool, symbol)} / ${tok(r.inferencePaid, symbol)}`],
       ["evaluator pool / paid", `${tok(r.evaluatorPool, symbol)} / ${tok(r.evaluatorPaid, symbol)}`],
       ["slashed", `${tok(r.slashedTotal, symbol)} (${r.slashCount} slash${r.slashCount === 1 ? "" : "es"})`],
-      ["mean consensus", s(r.meanConsensus)],
+      ["mean consensus (0-10)", s(r.meanConsensus)],
       ["settlement", r.settlementHash ?? "-"],
       ["rewards root", r.rewardsRoot ?? "-"],
       ["trust root", r.trustRoot ?? "-"],
@@ -85,7 +87,7 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
     out.push(
       renderTable(
         ["task", "node", "model", "consensus", "scores"],
-        shown.map((x) => [String(x.index), short(x.node), x.model ?? "-", s(x.consensus), x.scores.map((y) => `${y.evaluator.slice(0, 6)}:${scoreText(y.score)}`).join(" ")]),
+        shown.map((x) => [String(x.index), short(x.node), x.model ?? "-", s(x.consensus), x.scores.map((y) => `${y.evaluator.slice(0, 6)}:${qualityText(y.score)}`).join(" ")]),
       ),
     );
   }
@@ -94,13 +96,24 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
 
 export function renderAddress(p: AddressPage, symbol: string): string {
   const out: string[] = [];
-  out.push(`Address ${p.address}${p.contract ? ` (${p.contract.label})` : ""}`);
-  out.push(kv([["roles", p.roles.join(", ") || "-"], ["total rewards", tok(p.totalRewards, symbol)]]));
+  out.push(`Address ${p.address}${p.nameTag ? ` (${p.nameTag})` : ""}`);
+  const b = p.balances;
+  out.push(
+    kv([
+      ["roles", p.tags.join(", ") || p.roles.join(", ") || "-"],
+      ["ETH balance", b.eth ? `${groupTokens(b.eth.ether)} ETH (block ${b.block})` : (b.note ?? "-")],
+      [`${symbol} balance`, b.token ? `${tok(b.token, symbol)} (block ${b.block})` : `${tok(b.tokenFromTransfers, symbol)} (from the indexed transfers)`],
+      ["total rewards", tok(p.totalRewards, symbol)],
+    ]),
+  );
   out.push("", "Stake");
   out.push(
     renderTable(
       ["role", "active", "unbonding", "unlocks", "slashed"],
-      p.stakes.map((x) => [x.role, tok(x.active, symbol), tok(x.queued, symbol), x.unlockTime === null ? "-" : `${t(x.unlockTime)}${x.withdrawable ? " (withdrawable)" : ""}`, tok(x.slashed, symbol)]),
+      p.stakes.map((x) => {
+        const u = p.unlocks.find((y) => y.role === x.role);
+        return [x.role, tok(x.active, symbol), tok(x.queued, symbol), x.unlockTime === null ? "-" : `${t(x.unlockTime)}${x.withdrawable ? " (withdrawable)" : u ? ` (in ${durationText(u.secondsLeft)})` : ""}`, tok(x.slashed, symbol)];
+      }),
     ),
   );
   const c = p.claimable;
@@ -129,31 +142,47 @@ export function renderAddress(p: AddressPage, symbol: string): string {
   return out.join("\n");
 }
 
-function flat(v: Json): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `[${v.map(flat).join(", ")}]`;
-  if (typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${k}: ${flat(x)}`).join(", ")}}`;
-  return String(v);
+/** Arguments as indented "name: value" lines; structs and lists one level deeper. */
+function fieldLines(fields: Field[], indent: string): string[] {
+  const out: string[] = [];
+  for (const f of fields) {
+    const v: Value = f.value;
+    if (v.kind === "struct") out.push(`${indent}${f.name}:`, ...fieldLines(v.fields, `${indent}  `));
+    else if (v.kind === "list" && v.items.some((x) => x.kind === "struct")) {
+      out.push(`${indent}${f.name}: (${v.items.length})`);
+      v.items.forEach((x, i) => out.push(...fieldLines(x.kind === "struct" ? x.fields : [{ name: String(i), value: x }], `${indent}  `)));
+    } else out.push(`${indent}${f.name}: ${valueText(v)}`);
+  }
+  return out;
 }
 
+/** A transaction as an explorer shows it: status, fee, gas, value, the decoded call, token transfers and events. */
 export function renderTx(p: TxPage): string {
   const out: string[] = [];
   out.push(`Transaction ${p.hash}${p.indexed ? "" : " (not indexed: read from the chain)"}`);
   out.push(
     kv([
-      ["status", p.status],
+      ["status", p.status === "success" ? "success" : `FAILED${p.revert ? `: ${p.revert.text}` : ""}`],
       ["block", `${p.block} (${t(p.time)}), position ${p.txIndex}`],
-      ["from", p.from],
-      ["to", `${p.to ?? "-"}${p.toLabel ? ` (${p.toLabel})` : ""}`],
-      ["gas used", p.gasUsed],
-      ["call", p.call ? `${p.call.function}(${Object.keys(p.call.args).join(", ")})` : "-"],
+      ["from", valueText(p.from)],
+      ["to", p.to ? valueText(p.to) : "(contract creation)"],
+      ["value", `${groupTokens(p.value.ether)} ETH`],
+      ["fee", `${groupTokens(p.fee.ether)} ETH (${groupTokens(p.fee.gwei)} gwei)`],
+      ["gas price", `${p.gasPrice.gwei} gwei`],
+      ["gas used / limit", `${p.gasUsed} of ${p.gasLimit} (${p.gasUsedPercent}%)`],
+      ["nonce", String(p.nonce)],
+      ["call", p.call ? `${p.call.function}(${p.call.args.map((a) => a.name).join(", ")})` : "-"],
     ]),
   );
-  if (p.call && Object.keys(p.call.args).length) out.push(renderTable(["argument", "value"], Object.entries(p.call.args).map(([k, v]) => [k, flat(v)])));
+  if (p.call?.args.length) out.push(...fieldLines(p.call.args, "    "));
+  if (p.tokenTransfers.length) {
+    out.push("", `Token transfers (${p.tokenTransfers.length})`);
+    out.push(renderTable(["from", "to", "amount"], p.tokenTransfers.map((x) => [valueText(x.from, false), valueText(x.to, false), valueText(x.amount)])));
+  }
   out.push("", `Events (${p.events.length})`);
   for (const e of p.events) {
-    out.push(`  #${e.logIndex} ${e.event ?? "unknown"} on ${e.contractLabel ?? e.address}`);
-    for (const [k, v] of Object.entries(e.args ?? {})) out.push(`      ${k}: ${flat(v)}`);
+    out.push(`  #${e.logIndex} ${e.event ?? "unknown event"} on ${valueText(e.address, false)}${e.summary.length ? `: ${partsText(e.summary)}` : ""}`);
+    out.push(...fieldLines(e.args, "      "));
   }
   return out.join("\n");
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, test, vi } from "vitest";
 import { InputError } from "../errors";
 import { main } from "../cli";
-import { resolveExplorerConfig } from "./run";
+import { loadLabels, resolveExplorerConfig } from "./run";
 
 describe("explorer configuration", () => {
   test("behavior: flags win over the environment, which wins over defaults", () => {
@@ -12,6 +12,29 @@ describe("explorer configuration", () => {
     const env = { POQ_RPC_URL: "http://env:8545", POQ_CONFIRMATIONS: "3", POQ_STORE: store };
     expect(resolveExplorerConfig({}, env)).toMatchObject({ rpcUrl: "http://env:8545", confirmations: 3, storeDir: store, port: 8080, host: "127.0.0.1", pollMs: 1000 });
     expect(resolveExplorerConfig({ rpc: "http://flag:1", confirmations: "0", port: "0", fromBlock: "12" }, env)).toMatchObject({ rpcUrl: "http://flag:1", confirmations: 0, port: 0, fromBlock: 12n });
+  });
+
+  test("behavior: an empty flag or environment variable counts as unset, so the next source or the default applies", () => {
+    const cwd = process.cwd();
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "poq-cwd-"));
+    process.chdir(empty); // no .poq/store here
+    try {
+      const cfg = resolveExplorerConfig({ rpc: "", store: "", port: "" }, { POQ_RPC_URL: "", POQ_STORE: "", POQ_CONFIRMATIONS: "", POQ_EXPLORER_PORT: "9090", POQ_EXPLORER_LABELS: "" });
+      expect(cfg).toMatchObject({ rpcUrl: "http://127.0.0.1:8545", storeDir: undefined, confirmations: 1, port: 9090, labelsFile: undefined });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test("behavior: a labels file is read into name tags, and a malformed one is refused naming the entry", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-labels-"));
+    const file = (name: string, body: string) => (fs.writeFileSync(path.join(dir, name), body), path.join(dir, name));
+    const a = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+    expect([...loadLabels(file("ok.json", JSON.stringify({ [a]: "Treasury" })))]).toEqual([["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "Treasury"]]);
+    expect(() => loadLabels(file("bad-address.json", JSON.stringify({ "0x12": "x" })))).toThrow(/"0x12" is not an address/);
+    expect(() => loadLabels(file("empty.json", JSON.stringify({ [a]: "" })))).toThrow(/is empty/);
+    expect(() => loadLabels(file("not-json.json", "{"))).toThrow(/not valid JSON/);
+    expect(() => loadLabels(path.join(dir, "missing.json"))).toThrow(/not found/);
   });
 
   test.each([

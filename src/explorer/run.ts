@@ -1,59 +1,119 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { PublicClient } from "viem";
+import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { z } from "zod";
 import { connect, type Clients } from "../chain/client";
 import { DEFAULT_DEPLOYMENTS_DIR, loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
-import { InputError, PoqError } from "../errors";
+import { InputError, PoqError, shown } from "../errors";
 import { ContentStore } from "../agents/store";
-import type { ExplorerContext } from "./api";
+import { makeContext, type ExplorerContext } from "./context";
 import { ExplorerDb } from "./db";
 import { createIndexer, type Indexer, type IndexerLogger } from "./indexer";
 
-/** The explorer's one typed configuration: flags, then environment (POQ_*), then defaults. */
-export type ExplorerConfig = {
-  rpcUrl: string;
-  deploymentFile?: string;
-  /** Content store folder; undefined: none (the pages say what they cannot show). */
-  storeDir?: string;
-  /** SQLite file; undefined: .poq/data/explorer-<chainId>.sqlite. */
-  dbFile?: string;
-  confirmations: number;
-  /** First block to index; undefined: the deployment block from the Ignition journal, else 0. */
-  fromBlock?: bigint;
-  port: number;
-  host: string;
-  pollMs: number;
-  logLevel: string;
-};
+/** An optional setting: absent or empty ("") leaves it unset, so the default applies. */
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
+/** An integer setting given as text, within bounds; the message names the flag. */
+const intIn = (flag: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, { error: (iss) => `${flag} must be an integer from ${min} to ${max}, got "${String(iss.input)}"` })
+    .transform(Number);
 
-export type ExplorerFlags = Partial<Record<"rpc" | "deployment" | "store" | "db" | "confirmations" | "fromBlock" | "port" | "host" | "pollMs" | "logLevel", string>>;
+/** The explorer's one typed configuration, as a zod schema: flags, then environment (POQ_*), then defaults. */
+const explorerConfig = z.object({
+  rpcUrl: optional(z.string()).transform((v) => v ?? "http://127.0.0.1:8545"),
+  deploymentFile: optional(z.string()),
+  /** Content store folder; unset: .poq/store when it exists, else none (the pages say what they cannot show). */
+  storeDir: optional(z.string()),
+  /** SQLite file; unset: .poq/data/explorer-<chainId>.sqlite. */
+  dbFile: optional(z.string()),
+  /** Name tags for addresses: a JSON object of address → label. */
+  labelsFile: optional(z.string()),
+  confirmations: optional(intIn("--confirmations", 0, 10_000)).transform((v) => v ?? 1),
+  /** First block to index; unset: the deployment block from the Ignition journal, else 0. */
+  fromBlock: optional(intIn("--from-block", 0, Number.MAX_SAFE_INTEGER)).transform((v) => (v === undefined ? undefined : BigInt(v))),
+  port: optional(intIn("--port", 0, 65_535)).transform((v) => v ?? 8080),
+  host: optional(z.string()).transform((v) => v ?? "127.0.0.1"),
+  pollMs: optional(intIn("--poll-ms", 50, 3_600_000)).transform((v) => v ?? 1000),
+  logLevel: optional(z.string()).transform((v) => v ?? "info"),
+});
 
-function intIn(v: string, name: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) throw new InputError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-  return Number(v);
-}
+export type ExplorerConfig = z.infer<typeof explorerConfig>;
+
+export type ExplorerFlags = Partial<Record<"rpc" | "deployment" | "store" | "db" | "labels" | "confirmations" | "fromBlock" | "port" | "host" | "pollMs" | "logLevel", string>>;
 
 export const DEFAULT_STORE = ".poq/store";
 
+/**
+ * Resolves the configuration. A flag wins over its environment variable; an empty flag or variable counts as unset
+ * (the next source or the default applies), so `POQ_STORE= poq explorer` runs without a content store only when
+ * .poq/store does not exist.
+ */
 export function resolveExplorerConfig(flags: ExplorerFlags, env: NodeJS.ProcessEnv = process.env): ExplorerConfig {
-  const pick = (flag: keyof ExplorerFlags, envName?: string) => flags[flag] ?? (envName ? env[envName] : undefined);
-  let storeDir = pick("store", "POQ_STORE");
-  if (storeDir !== undefined) {
-    if (!fs.existsSync(storeDir) || !fs.statSync(storeDir).isDirectory()) throw new InputError(`content store folder "${storeDir}" does not exist`);
-  } else if (fs.existsSync(DEFAULT_STORE)) storeDir = DEFAULT_STORE;
-  const fromBlock = pick("fromBlock");
-  return {
-    rpcUrl: pick("rpc", "POQ_RPC_URL") ?? "http://127.0.0.1:8545",
-    deploymentFile: pick("deployment", "POQ_DEPLOYMENT"),
-    storeDir,
-    dbFile: pick("db", "POQ_EXPLORER_DB"),
-    confirmations: intIn(pick("confirmations", "POQ_CONFIRMATIONS") ?? "1", "--confirmations", 0, 10_000),
-    fromBlock: fromBlock === undefined ? undefined : BigInt(intIn(fromBlock, "--from-block", 0, Number.MAX_SAFE_INTEGER)),
-    port: intIn(pick("port", "POQ_EXPLORER_PORT") ?? "8080", "--port", 0, 65_535),
-    host: pick("host") ?? "127.0.0.1",
-    pollMs: intIn(pick("pollMs", "POQ_POLL_MS") ?? "1000", "--poll-ms", 50, 3_600_000),
-    logLevel: pick("logLevel", "POQ_LOG_LEVEL") ?? "info",
+  const pick = (flag: keyof ExplorerFlags, envName?: string) => {
+    const f = flags[flag];
+    if (f !== undefined && f !== "") return f;
+    const e = envName ? env[envName] : undefined;
+    return e === "" ? undefined : e;
   };
+  const r = explorerConfig.safeParse({
+    rpcUrl: pick("rpc", "POQ_RPC_URL"),
+    deploymentFile: pick("deployment", "POQ_DEPLOYMENT"),
+    storeDir: pick("store", "POQ_STORE"),
+    dbFile: pick("db", "POQ_EXPLORER_DB"),
+    labelsFile: pick("labels", "POQ_EXPLORER_LABELS"),
+    confirmations: pick("confirmations", "POQ_CONFIRMATIONS"),
+    fromBlock: pick("fromBlock"),
+    port: pick("port", "POQ_EXPLORER_PORT"),
+    host: pick("host"),
+    pollMs: pick("pollMs", "POQ_POLL_MS"),
+    logLevel: pick("logLevel", "POQ_LOG_LEVEL"),
+  });
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(issue.message.startsWith("--") ? issue.message : `${String(issue.path[0])}: ${issue.message}`);
+  }
+  const cfg = r.data;
+  if (cfg.storeDir !== undefined) {
+    if (!fs.existsSync(cfg.storeDir) || !fs.statSync(cfg.storeDir).isDirectory()) throw new InputError(`content store folder "${cfg.storeDir}" does not exist`);
+  } else if (fs.existsSync(DEFAULT_STORE)) cfg.storeDir = DEFAULT_STORE;
+  return cfg;
+}
+
+/** The labels file: a JSON object of address → name tag (1 to 64 characters). */
+const labelsFile = z.record(z.string(), z.string().min(1, "is empty").max(64, "is longer than 64 characters")).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) if (!isAddress(key, { strict: false })) ctx.addIssue({ code: "custom", path: [key], message: "is not an address" });
+});
+
+export function loadLabels(file: string): Map<Address, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new InputError(`labels file ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : "not valid JSON"}`);
+  }
+  const r = labelsFile.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(`labels file ${file}: ${issue.path.length ? `${shown(issue.path[0])} ` : ""}${issue.message}`, { details: 'expected {"0x…address": "label", …}' });
+  }
+  return new Map(Object.entries(r.data).map(([a, l]) => [getAddress(a), l]));
+}
+
+/**
+ * The governance timelock the deployment file names, if any: `timelock` in a plain file, or Ignition's
+ * `<module>#TimelockController` / `<module>#Timelock`.
+ */
+export function timelockOf(file: string | undefined): Address | undefined {
+  if (!file || !fs.existsSync(file)) return undefined;
+  const r = z.record(z.string(), z.unknown()).safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+  if (!r.success) return undefined;
+  const key = Object.keys(r.data).find((k) => k === "timelock" || /#Timelock(Controller)?$/.test(k));
+  const v = key ? r.data[key] : undefined;
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !isAddress(v, { strict: false })) throw new InputError(`${file}: malformed address for ${key}`);
+  return getAddress(v);
 }
 
 /**
@@ -86,8 +146,8 @@ export type OpenedExplorer = { clients: Clients; indexer: Indexer; ctx: Explorer
 
 /** Connects, checks the deployment, opens the index and the store: what `poq explorer` and `poq inspect` share. */
 export async function openExplorer(
-  cfg: Pick<ExplorerConfig, "rpcUrl" | "deploymentFile" | "storeDir" | "dbFile" | "confirmations" | "fromBlock">,
-  o: { clients?: Clients; deployment?: Deployment; logger?: IndexerLogger } = {},
+  cfg: { rpcUrl: string; deploymentFile?: string; storeDir?: string; dbFile?: string; labelsFile?: string; confirmations: number; fromBlock?: bigint },
+  o: { clients?: Clients; deployment?: Deployment; timelock?: Address; logger?: IndexerLogger } = {},
 ): Promise<OpenedExplorer> {
   let clients = o.clients;
   if (!clients) {
@@ -109,9 +169,21 @@ export async function openExplorer(
   const fromBlock = cfg.fromBlock ?? deployment.fromBlock ?? (o.deployment ? 0n : await deploymentStartBlock(client, deployment, deploymentFile));
   const db = new ExplorerDb(cfg.dbFile ?? path.join(".poq", "data", `explorer-${clients.chain.id}.sqlite`));
   const store = cfg.storeDir ? new ContentStore(cfg.storeDir) : undefined;
+  const labels = cfg.labelsFile ? loadLabels(cfg.labelsFile) : undefined;
+  const timelock = o.timelock ?? (o.deployment ? undefined : timelockOf(deploymentFile));
   try {
-    const indexer = await createIndexer({ client, deployment, db, store, confirmations: cfg.confirmations, fromBlock, logger: o.logger });
-    const ctx: ExplorerContext = { db, deployment: indexer.deployment, token: indexer.token(), storeConfigured: !!store, confirmations: cfg.confirmations, client };
+    const indexer = await createIndexer({ client, deployment, db, store, confirmations: cfg.confirmations, fromBlock, timelock, logger: o.logger });
+    const ctx: ExplorerContext = makeContext({
+      db,
+      deployment: indexer.deployment,
+      contracts: indexer.contracts,
+      token: indexer.token(),
+      storeConfigured: !!store,
+      store,
+      confirmations: cfg.confirmations,
+      client,
+      labels,
+    });
     return { clients, indexer, ctx, db, close: () => db.close() };
   } catch (e) {
     db.close();

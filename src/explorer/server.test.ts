@@ -1,16 +1,25 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Address } from "viem";
-import type { ExplorerContext } from "./api";
+import { makeContext, type ExplorerContext } from "./context";
+import { Contracts } from "./contracts";
 import { ExplorerDb } from "./db";
 import { registeredRound } from "./derive";
-import { esc, trustChart } from "./html";
-import { createExplorerServer, handle } from "./server";
+import { TrustChart } from "./pages/address";
+import { createApp, createExplorerServer } from "./server";
+
+/** One request through the Hono app, as the server answers it. */
+async function handle(c: ExplorerContext, method: string, url: string, health?: () => { ok: boolean }) {
+  const r = await createApp(c, { health }).request(url, { method, redirect: "manual" });
+  return { status: r.status, type: r.headers.get("content-type") ?? "", body: await r.text(), headers: { location: r.headers.get("location") ?? undefined } };
+}
 
 const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
 
 function ctx(): ExplorerContext {
   const db = new ExplorerDb(":memory:");
-  db.setSync({ blockNumber: 10, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: 1_700_000_000, headNumber: 11 });
+  db.setSync({ blockNumber: 10, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: 1_700_000_000, headNumber: 11, headTimestamp: 1_700_000_001, observedAt: Date.now() });
   const row = {
     ...registeredRound({
       id: 1,
@@ -28,18 +37,20 @@ function ctx(): ExplorerContext {
     manifest: "no-store" as const,
   };
   db.db.prepare("INSERT INTO rounds (id, data) VALUES (1, ?)").run(JSON.stringify(row));
-  db.db.prepare("INSERT INTO blocks (number, hash, timestamp) VALUES (5, ?, 1699999000)").run(`0x${"44".repeat(32)}`);
+  db.db.prepare("INSERT INTO blocks (number, hash, timestamp, tx_count, gas_used, gas_limit, base_fee, miner) VALUES (5, ?, 1699999000, 1, '21000', '30000000', '1000000000', ?)").run(`0x${"44".repeat(32)}`, A(0xf));
   db.db
     .prepare("INSERT INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (5, 0, ?, 0, 'settlement', 'TasksRegistered', 1, ?)")
     .run(row.registeredTx, JSON.stringify({ roundId: "1", relayer: A(1), taskRoot: row.taskRoot, taskCount: "2", seed: row.seed, k: "1", paramsVersion: "1" }));
   db.db.prepare("INSERT INTO log_accounts (address, block_number, log_index) VALUES (?, 5, 0)").run(A(1));
-  return {
+  const deployment = { chainId: 31337, token: A(0xa), vault: A(0xb), distributor: A(0xc), settlement: A(0xd) };
+  return makeContext({
     db,
-    deployment: { chainId: 31337, token: A(0xa), vault: A(0xb), distributor: A(0xc), settlement: A(0xd) },
-    token: { symbol: "POQ", decimals: 18 },
+    deployment,
+    contracts: new Contracts(deployment),
+    token: { address: A(0xa), name: "PoQ", symbol: "POQ", decimals: 18 },
     storeConfigured: false,
     confirmations: 1,
-  };
+  });
 }
 
 describe("explorer HTTP handler", () => {
@@ -64,6 +75,12 @@ describe("explorer HTTP handler", () => {
     ["/round/%E0%A4%A", 400, /malformed URL/],
     ["/?page=0", 400, /malformed page/],
     ["/?limit=100000", 400, /malformed limit/],
+    ["/block/x", 400, /malformed block number/],
+    ["/block/99", 404, /block 99 is not in the index \(indexed up to block 10\)/],
+    ["/round/1/task/x", 400, /malformed task index/],
+    ["/round/1/task/2", 404, /round 1 has 2 tasks/],
+    ["/blocks?page=0", 400, /malformed page/],
+    ["/txs?limit=x", 400, /malformed limit/],
   ])("behavior: %s answers %i with a clear message", async (url, status, message) => {
     const page = await handle(c, "GET", url);
     expect(page.status).toBe(status);
@@ -82,6 +99,7 @@ describe("explorer HTTP handler", () => {
       ["1", "/round/1"],
       ["#1", "/round/1"],
       ["round 1", "/round/1"],
+      ["block 5", "/block/5"],
       [` ${A(1).toUpperCase().replace("0X", "0x")} `, `/address/${A(1)}`],
     ]) {
       const r = await handle(c, "GET", `/search?q=${encodeURIComponent(q)}`);
@@ -96,16 +114,29 @@ describe("explorer HTTP handler", () => {
     expect(r.status).toBe(400);
     expect(String(r.body)).not.toContain("<script>alert");
     expect(String(r.body)).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(esc(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    // In the search box's value attribute too.
+    expect(String(r.body)).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+  });
+
+  test("behavior: the pages use no raw-HTML escape hatch", () => {
+    const dir = path.join(__dirname, "pages");
+    for (const f of fs.readdirSync(dir)) {
+      const src = fs.readFileSync(path.join(dir, f), "utf8");
+      expect([f, /dangerouslySetInnerHTML|\braw\(|hono\/html/.test(src)]).toEqual([f, false]);
+    }
   });
 
   test("behavior: pages, JSON twins, static files and health", async () => {
     const list = await handle(c, "GET", "/");
     expect(list.status).toBe(200);
     expect(String(list.body)).toContain('data-wei="1500000000000000000"');
-    expect(String(list.body)).toContain("1.5&nbsp;<span class=\"unit\">POQ</span>");
+    expect(String(list.body)).toContain('1.5 <span class="unit">POQ</span>');
+    expect(String(list.body)).toMatch(/^<!doctype html>/);
     const api = JSON.parse(String((await handle(c, "GET", "/api/rounds")).body));
     expect(api.rounds[0]).toMatchObject({ id: 1, phase: "assigning", inferencePool: { wei: "1500000000000000000", tokens: "1.5" } });
+    for (const page of ["/blocks", "/txs", "/token", "/block/5", "/round/1/task/0", "/api/blocks", "/api/txs", "/api/token", "/api/block/5"]) expect([page, (await handle(c, "GET", page)).status]).toEqual([page, 200]);
+    const blocks = JSON.parse((await handle(c, "GET", "/api/blocks")).body);
+    expect(blocks.blocks[0]).toMatchObject({ number: 5, transactions: 1, projectTransactions: 0, baseFee: { wei: "1000000000", gwei: "1" } });
     expect((await handle(c, "GET", "/round/1")).status).toBe(200);
     expect((await handle(c, "GET", `/address/${A(1)}`)).status).toBe(200);
     const css = await handle(c, "GET", "/static/style.css");
@@ -133,13 +164,17 @@ describe("explorer HTTP handler", () => {
   });
 
   test("behavior: the trust chart is an inline SVG with one point per round", () => {
-    const svg = trustChart([
-      { round: 1, trustPpm: 500_000 },
-      { round: 2, trustPpm: 250_000 },
-      { round: 3, trustPpm: 1_000_000 },
-    ]);
+    const svg = String(
+      TrustChart({
+        points: [
+          { round: 1, trustPpm: 500_000 },
+          { round: 2, trustPpm: 250_000 },
+          { round: 3, trustPpm: 1_000_000 },
+        ],
+      }),
+    );
     expect(svg).toContain("<svg");
     expect([...svg.matchAll(/data-ppm="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([500_000, 250_000, 1_000_000]);
-    expect(trustChart([])).toContain("No trust recorded");
+    expect(String(TrustChart({ points: [] }))).toContain("No trust recorded");
   });
 });

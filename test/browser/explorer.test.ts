@@ -6,22 +6,27 @@ import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { erc20Abi, formatUnits, getAddress, parseEventLogs, type Address, type Hex } from "viem";
+import { encodeFunctionData, erc20Abi, formatUnits, getAddress, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "../../src/chain/abis";
-import type { Clients } from "../../src/chain/client";
+import { walletFor, type Clients } from "../../src/chain/client";
 import type { Deployment } from "../../src/chain/deployment";
+import { buildTaskTree } from "../../src/chain/encoding";
+import { readRound } from "../../src/chain/reader";
+import { devKey, DEV_ROLES } from "../../src/agents/accounts";
+import { computeAssignment } from "../../src/agents/roundData";
 import { runDemo, type DemoSummary } from "../../src/agents/demo";
 import { main } from "../../src/cli";
 import { trustTree } from "../../src/rewards/merkle";
 import { ExplorerDb } from "../../src/explorer/db";
-import { groupTokens } from "../../src/explorer/format";
+import { groupTokens } from "../../src/explorer/values";
 import { openExplorer } from "../../src/explorer/run";
 import { hardhat, serveRpc } from "../../src/explorer/testing";
 
 /**
  * The explorer in a real headless Chromium (Debian's /usr/bin/chromium through playwright-core), against the real
- * `poq explorer` process, after a 3-round demo on the in-process Hardhat chain served over JSON-RPC. Every number
- * the pages show is compared with what the chain says. Screenshots go to test-artifacts/explorer/.
+ * `poq explorer` process, after a 3-round demo on the in-process Hardhat chain served over JSON-RPC, a failed
+ * transaction and a fourth round left open in its commit window. Every number the pages show is compared with what
+ * the chain says. Screenshots go to test-artifacts/explorer/.
  */
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -88,6 +93,8 @@ describe("explorer in a browser", () => {
   let page: Page;
   let dir: string;
   let deploymentFile: string;
+  let failedTx: Hex;
+  let labelsFile: string;
   const foreignRequests: string[] = [];
   const trustByRound = new Map<number, Map<Address, number>>();
   let symbol = "";
@@ -111,7 +118,55 @@ describe("explorer in a browser", () => {
     rpc = await serveRpc(hre.network.provider);
     deploymentFile = path.join(dir, "deployment.json");
     fs.writeFileSync(deploymentFile, JSON.stringify({ token: d().token, vault: d().vault, distributor: d().distributor, settlement: d().settlement }));
-    explorer = poq(["explorer", "--rpc", rpc.url, "--deployment", deploymentFile, "--store", summary.storeDir, "--db", path.join(dir, "explorer.sqlite"), "--confirmations", "0", "--port", "0", "--poll-ms", "200"]);
+    labelsFile = path.join(dir, "labels.json");
+    fs.writeFileSync(labelsFile, JSON.stringify({ [walletFor(chain.clients, devKey(DEV_ROLES.owner)).account.address.toLowerCase()]: "Treasury" }));
+
+    // A failed transaction: an evaluator commits to round 1, which is finalized (WrongPhase). Sent signed with a
+    // fixed gas limit, so that it is mined although it reverts.
+    const w = walletFor(chain.clients, devKey(DEV_ROLES.evaluators[0]));
+    const fees = await client().estimateFeesPerGas();
+    const signed = await w.signTransaction({
+      to: d().settlement,
+      data: encodeFunctionData({ abi: poQSettlementAbi, functionName: "commitScores", args: [1n, keccak256(toHex("too late"))] }),
+      gas: 150_000n,
+      nonce: await client().getTransactionCount({ address: w.account.address }),
+      type: "eip1559",
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    } as never);
+    failedTx = keccak256(signed);
+    await client().sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined);
+    expect((await client().waitForTransactionReceipt({ hash: failedTx })).status).toBe("reverted");
+
+    // Round 4, left open: registered, its assignment accepted by both relayers, so its commit window is running.
+    const relayers = DEV_ROLES.relayers.map((i) => walletFor(chain.clients, devKey(i)));
+    const tasks = Array.from({ length: 4 }, (_, i) => ({ index: i, node: relayers[0].account.address, modelId: keccak256(toHex("m")), contentHash: keccak256(toHex(`open/${i}`)), costUnits: 100n }));
+    const send = async (wallet: (typeof relayers)[number], functionName: "registerTasks" | "proposeAssignment", args: readonly unknown[]) =>
+      client().waitForTransactionReceipt({ hash: await wallet.writeContract({ address: d().settlement, abi: poQSettlementAbi, functionName, args } as never) });
+    await send(relayers[0], "registerTasks", [buildTaskTree(tasks).root, 4n]);
+    const open = await readRound(client(), { ...d(), fromBlock: 0n }, 4n);
+    const assignment = await computeAssignment(client(), { ...d(), fromBlock: 0n }, open);
+    for (const r of relayers) await send(r, "proposeAssignment", [4n, assignment.tree.root]);
+
+    explorer = poq([
+      "explorer",
+      "--rpc",
+      rpc.url,
+      "--deployment",
+      deploymentFile,
+      "--store",
+      summary.storeDir,
+      "--labels",
+      labelsFile,
+      "--db",
+      path.join(dir, "explorer.sqlite"),
+      "--confirmations",
+      "0",
+      "--port",
+      "0",
+      "--poll-ms",
+      "200",
+    ]);
     url = JSON.parse(await explorer.waitFor(/"msg":"listening"/, 60_000)).url;
     await explorer.waitFor(/"msg":"synced"/, 60_000);
     browser = await chromium.launchPersistentContext(path.join(dir, "chromium-profile"), { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, viewport: { width: 1360, height: 900 } });
@@ -129,14 +184,38 @@ describe("explorer in a browser", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test("behavior: an open round counts down to its deadline, rendered by the server and refreshed by the script", async () => {
+    const round = await client().readContract({ address: d().settlement, abi: poQSettlementAbi, functionName: "getRound", args: [4n] });
+    // Without JavaScript: the sentence is in the HTML.
+    const noJs = await browser.browser()!.newContext({ javaScriptEnabled: false });
+    try {
+      const plain = await noJs.newPage();
+      await plain.goto(`${url}/round/4`);
+      const phase = nbsp(await plain.locator("h1 .badge").textContent());
+      expect(["commit", "reveal"]).toContain(phase);
+      const deadline = plain.locator("#deadline .countdown");
+      expect(Number(await deadline.getAttribute("data-deadline"))).toBe(Number(phase === "commit" ? round.commitDeadline : round.revealDeadline));
+      expect(nbsp(await deadline.textContent())).toMatch(phase === "commit" ? /^Commit window closes in \d+ (min|s)/ : /^Reveal window closes in \d+ (min|s)/);
+    } finally {
+      await noJs.close();
+    }
+    // With JavaScript the remaining time moves on.
+    await page.goto(`${url}/round/4`);
+    const left = page.locator("#deadline .countdown .left");
+    const first = await left.textContent();
+    await expect.poll(() => left.textContent(), { timeout: 5_000, interval: 250 }).not.toBe(first);
+    await shot("round-open-countdown");
+  });
+
   test("behavior: the rounds list shows each round's payments and slashes as the chain has them", async () => {
     const res = await page.goto(`${url}/`);
     expect(res?.status()).toBe(200);
     const rows = page.locator("#rounds tbody tr");
-    expect(await rows.count()).toBe(3);
+    expect(await rows.count()).toBe(4);
+    expect(nbsp(await rows.nth(0).locator("[data-field=round]").textContent())).toBe("#4");
     const roots = await events(rewardDistributorAbi, d().distributor, "RootUpdated");
     const finals = await events(poQSettlementAbi, d().settlement, "RoundFinalized");
-    for (let i = 0; i < 3; i++) {
+    for (let i = 1; i < 4; i++) {
       const row = rows.nth(i);
       const id = Number(nbsp(await row.locator("[data-field=round]").textContent()).replace("#", ""));
       const root = roots.find((r) => r.args.roundId === BigInt(id))!;
@@ -151,6 +230,11 @@ describe("explorer in a browser", () => {
         expect(nbsp(await cell.textContent())).toBe(shown(wei));
       }
       expect(nbsp(await row.locator(".badge").textContent())).toBe("finalized");
+      // Mean quality: the page and the API say the same number (quality 0..10).
+      const api = (await (await fetch(`${url}/api/round/${id}`)).json()) as { round: { meanConsensus: number } };
+      expect(api.round.meanConsensus).toBeGreaterThan(0);
+      expect(api.round.meanConsensus).toBeLessThanOrEqual(10);
+      expect(nbsp(await row.locator("[data-field=mean-quality]").textContent())).toBe(api.round.meanConsensus.toFixed(3));
     }
     await shot("rounds");
   });
@@ -245,10 +329,151 @@ describe("explorer in a browser", () => {
     const receipt = await client().getTransactionReceipt({ hash });
     const expected = parseEventLogs({ abi: [...poQSettlementAbi, ...stakeVaultAbi, ...rewardDistributorAbi, ...erc20Abi], logs: receipt.logs }).map((l) => l.eventName);
     expect(await page.locator(".log").evaluateAll((ls) => ls.map((l) => l.getAttribute("data-event")))).toEqual(expected);
-    const slashAmounts = await page.locator('.log[data-event="Slashed"] [data-wei]').evaluateAll((els) => els.map((e) => e.getAttribute("data-wei")));
+    const slashAmounts = await page.locator('.log[data-event="Slashed"] table.args [data-wei]').evaluateAll((els) => els.map((e) => e.getAttribute("data-wei")));
     const onChain = (await events(stakeVaultAbi, d().vault, "Slashed")).filter((s) => s.transactionHash === hash).map((s) => (s.args.amount as bigint).toString());
     expect(slashAmounts).toEqual(onChain);
+    // Status, gas and fee as the receipt has them; the fee in ETH and gwei.
+    const tx = await client().getTransaction({ hash });
+    expect(await page.locator("#tx-status").getAttribute("data-status")).toBe("success");
+    expect(nbsp(await page.locator("[data-field=gas-used]").textContent())).toBe(receipt.gasUsed.toString());
+    expect(nbsp(await page.locator("[data-field=gas-limit]").textContent())).toBe(tx.gas.toString());
+    const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+    expect(await page.locator("[data-field=fee]").getAttribute("data-wei")).toBe(fee.toString());
+    expect(nbsp(await page.locator("[data-field=fee]").textContent())).toBe(`${groupTokens(formatUnits(fee, 18))} ETH`);
+    expect(nbsp(await page.locator("[data-field=fee-gwei]").textContent())).toBe(`(${groupTokens(formatUnits(fee, 9))} gwei)`);
+    expect(await page.locator("[data-field=value]").getAttribute("data-wei")).toBe(tx.value.toString());
+    // Token transfers: the receipt's Transfer events, in tokens.
+    const transfers = parseEventLogs({ abi: erc20Abi, logs: receipt.logs, eventName: "Transfer" });
+    expect(await page.locator("#token-transfers [data-field=transfer-amount] [data-wei]").evaluateAll((els) => els.map((e) => e.getAttribute("data-wei")))).toEqual(
+      transfers.map((t) => t.args.value.toString()),
+    );
+    // Enums by name: no "reason 1" or "role: 2".
+    const text = await page.locator("#events-section").textContent();
+    expect(text).not.toMatch(/reason \d|role: ?\d/);
+    expect(await page.locator('.log[data-event="Slashed"] .enum[data-enum="Role"]').first().textContent()).toBe("evaluator");
     await shot("tx-finalize");
+  });
+
+  test("behavior: a failed transaction is listed and shown as failed, with its decoded reason, gas and fee", async () => {
+    const receipt = await client().getTransactionReceipt({ hash: failedTx });
+    const tx = await client().getTransaction({ hash: failedTx });
+    await page.goto(`${url}/txs`);
+    const row = page.locator(`#txs tbody tr:has([data-tx="${failedTx}"])`);
+    expect(nbsp(await row.locator(".badge").textContent())).toBe("failed");
+    await Promise.all([page.waitForURL(`${url}/tx/${failedTx}`), row.locator(`a[href="/tx/${failedTx}"]`).click()]);
+    expect(await page.locator("#tx-status").getAttribute("data-status")).toBe("failed");
+    expect(nbsp(await page.locator("#revert-reason").textContent())).toBe("WrongPhase(roundId: 1, expected: commit, actual: finalized)");
+    expect(nbsp(await page.locator("#call-function").textContent())).toBe("commitScores(roundId, commitment)");
+    expect(nbsp(await page.locator("[data-field=gas-limit]").textContent())).toBe(tx.gas.toString());
+    expect(nbsp(await page.locator("[data-field=gas-used]").textContent())).toBe(receipt.gasUsed.toString());
+    expect(await page.locator("[data-field=fee]").getAttribute("data-wei")).toBe((receipt.gasUsed * receipt.effectiveGasPrice).toString());
+    expect(await page.locator(".log").count()).toBe(0);
+    await shot("tx-failed");
+  });
+
+  test("behavior: the blocks and transactions feeds list what the chain has, newest first", async () => {
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { indexedBlock: number };
+    await page.goto(`${url}/blocks`);
+    const shown = await page.locator("#blocks [data-block]").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-block"))));
+    expect(shown.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => status.indexedBlock - i));
+    for (const n of shown.slice(0, 5)) {
+      const b = await client().getBlock({ blockNumber: BigInt(n) });
+      const api = (await (await fetch(`${url}/api/block/${n}`)).json()) as { block: { hash: Hex; transactions: number; gasUsed: string } };
+      expect([n, api.block.hash, api.block.transactions, api.block.gasUsed]).toEqual([n, b.hash, b.transactions.length, b.gasUsed.toString()]);
+    }
+    await shot("blocks");
+    // A block page: reached from the feed, it lists the block's project transactions (the failed one's block here).
+    const failedBlock = Number((await client().getTransactionReceipt({ hash: failedTx })).blockNumber);
+    await page.goto(`${url}/block/${failedBlock}`);
+    expect(nbsp(await page.locator("h1").textContent())).toBe(`Block ${failedBlock}`);
+    expect(nbsp(await page.locator("#overview .hash").first().textContent())).toBe((await client().getBlock({ blockNumber: BigInt(failedBlock) })).hash);
+    expect(await page.locator("#transactions [data-tx]").evaluateAll((els) => els.map((e) => e.getAttribute("data-tx")))).toEqual([failedTx]);
+    await shot("block");
+    // Every transaction to a project contract, and every one that emitted a project event, is in the feed.
+    const watched = new Set([d().settlement, d().vault, d().distributor].map((a) => a.toLowerCase()));
+    const want = new Set<string>();
+    for (let n = 0; n <= status.indexedBlock; n++) {
+      const b = await client().getBlock({ blockNumber: BigInt(n), includeTransactions: true });
+      for (const t of b.transactions) if (t.to && watched.has(t.to.toLowerCase())) want.add(t.hash);
+    }
+    for (const l of await client().getLogs({ address: [d().settlement, d().vault, d().distributor], fromBlock: 0n })) want.add(l.transactionHash!);
+    const feed = (await (await fetch(`${url}/api/txs?limit=200`)).json()) as { total: number; transactions: { hash: string }[] };
+    const all = [...feed.transactions.map((t) => t.hash)];
+    for (let p = 2; all.length < feed.total; p++) all.push(...((await (await fetch(`${url}/api/txs?limit=200&page=${p}`)).json()) as typeof feed).transactions.map((t) => t.hash));
+    expect(new Set(all)).toEqual(want);
+    expect(all).toContain(failedTx);
+    await page.goto(`${url}/txs`);
+    expect(await page.locator("#txs tbody tr").count()).toBe(Math.min(25, feed.total));
+    await shot("txs");
+    // The home page shows the latest of both.
+    await page.goto(`${url}/`);
+    expect(await page.locator("#latest-blocks-table tbody tr").count()).toBe(8);
+    expect(await page.locator("#latest-txs-table tbody tr").count()).toBe(8);
+  });
+
+  test("behavior: the token page shows name, decimals, supply, holders and transfers as the chain has them", async () => {
+    await page.goto(`${url}/token`);
+    const [name, decimals, supply] = await Promise.all(
+      (["name", "decimals", "totalSupply"] as const).map((functionName) => client().readContract({ address: d().token, abi: erc20Abi, functionName })),
+    );
+    expect(nbsp(await page.locator("#token-name").textContent())).toBe(name);
+    expect(nbsp(await page.locator("#token-symbol").textContent())).toBe(`(${symbol})`);
+    expect(nbsp(await page.locator("[data-field=decimals]").textContent())).toBe(String(decimals));
+    expect(await page.locator("[data-field=total-supply]").getAttribute("data-wei")).toBe(String(supply));
+    expect(await page.locator("[data-field=supply-transfers]").getAttribute("data-wei")).toBe(String(supply));
+    const transfers = await client().getContractEvents({ address: d().token, abi: erc20Abi, eventName: "Transfer", fromBlock: 0n });
+    expect(nbsp(await page.locator("[data-field=transfers]").textContent())).toBe(String(transfers.length));
+    // Every holder: its balance equals balanceOf, ordered by balance; together they hold the supply.
+    const api = (await (await fetch(`${url}/api/token?limit=200`)).json()) as { holdersCount: number; holders: { address: { address: Address }; balance: { wei: string } }[] };
+    expect(api.holders.length).toBe(api.holdersCount);
+    let total = 0n;
+    for (const h of api.holders) {
+      const onChain = await client().readContract({ address: d().token, abi: erc20Abi, functionName: "balanceOf", args: [h.address.address] });
+      expect([h.address.address, h.balance.wei]).toEqual([h.address.address, onChain.toString()]);
+      total += onChain;
+    }
+    expect(total).toBe(supply);
+    const balances = api.holders.map((h) => BigInt(h.balance.wei));
+    expect(balances).toEqual([...balances].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+    const firstRow = await page.locator("#holders [data-holder]").first().getAttribute("data-holder");
+    expect(firstRow).toBe(api.holders[0].address.address);
+    await shot("token");
+  });
+
+  test("behavior: name tags come from the deployment, the role events and the labels file; balances from the chain", async () => {
+    const owner = walletFor(chain.clients, devKey(DEV_ROLES.owner)).account.address;
+    const relayer = walletFor(chain.clients, devKey(DEV_ROLES.relayers[0])).account.address;
+    await page.goto(`${url}/address/${owner}`);
+    expect(nbsp(await page.locator("#name-tag").textContent())).toBe("Treasury");
+    const roles = await page.locator("#overview .badge-role").allTextContents();
+    expect(roles).toEqual(expect.arrayContaining(["Owner", "Guardian", "Funder"]));
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { indexedBlock: number };
+    const block = BigInt(status.indexedBlock);
+    const [ethWei, tok] = await Promise.all([
+      client().getBalance({ address: owner, blockNumber: block }),
+      client().readContract({ address: d().token, abi: erc20Abi, functionName: "balanceOf", args: [owner], blockNumber: block }),
+    ]);
+    expect(await page.locator("[data-field=eth-balance]").getAttribute("data-wei")).toBe(ethWei.toString());
+    expect(await page.locator("[data-field=token-balance]").getAttribute("data-wei")).toBe(tok.toString());
+    await shot("address-owner");
+    // Relayers are tagged where they appear: on the round page, in the settlement table.
+    await page.goto(`${url}/round/1`);
+    expect(await page.locator(`#settlements a[href="/address/${relayer}"] .tag`).first().textContent()).toBe("Relayer 1");
+    await page.goto(`${url}/address/${relayer}`);
+    expect(nbsp(await page.locator("#name-tag").textContent())).toBe("Relayer 1");
+    const relayerEth = await client().getBalance({ address: relayer, blockNumber: block });
+    expect(await page.locator("[data-field=eth-balance]").getAttribute("data-wei")).toBe(relayerEth.toString());
+  });
+
+  test("behavior: a task page shows the output from the content store, its model, consensus and every score", async () => {
+    const api = (await (await fetch(`${url}/api/round/2`)).json()) as { tasks: { index: number; model: string; consensus: number; scores: { evaluator: string; score: number }[] }[] };
+    const t = api.tasks[3];
+    await page.goto(`${url}/round/2`);
+    await Promise.all([page.waitForURL(`${url}/round/2/task/3`), page.locator('#tasks tr[data-task="3"] td:first-child a').click()]);
+    expect(nbsp(await page.locator("#task .model").textContent())).toBe(t.model);
+    expect((await page.locator("#output").textContent())!.length).toBeGreaterThan(0);
+    expect(await page.locator("#task-scores tbody tr").count()).toBe(t.scores.length);
+    await shot("task");
   });
 
   test("behavior: the search box takes a round number, an address or a transaction hash", async () => {
@@ -288,7 +513,7 @@ describe("explorer in a browser", () => {
   });
 
   test("behavior: poq inspect prints the same data as the API, as tables or JSON", async () => {
-    const common = (db: string) => ["--rpc", rpc.url, "--deployment", deploymentFile, "--store", summary.storeDir, "--db", path.join(dir, db), "--confirmations", "0"];
+    const common = (db: string) => ["--rpc", rpc.url, "--deployment", deploymentFile, "--store", summary.storeDir, "--labels", labelsFile, "--db", path.join(dir, db), "--confirmations", "0"];
     const booster = summary.accounts.find((a) => a.behavior === "boosting")!.address;
     const finalizeTx = (await events(poQSettlementAbi, d().settlement, "RoundFinalized"))[1].transactionHash;
     // Two real processes, and the rest through the same entry point in this process (faster).
@@ -302,6 +527,15 @@ describe("explorer in a browser", () => {
     expect(addr.out).toContain(`Address ${booster}`);
     expect(addr.out).toContain(`low trust  ${shown(100n * 10n ** 18n)}`);
     expect(tx.out).toContain("finalize(roundId, settlement)");
+    // Readable: status, fee in ETH and gwei, gas, enums by name, amounts in tokens with name tags.
+    const rc = await client().getTransactionReceipt({ hash: finalizeTx });
+    expect(tx.out).toMatch(/status\s+success/);
+    expect(tx.out).toContain(`fee               ${groupTokens(formatUnits(rc.gasUsed * rc.effectiveGasPrice, 18))} ETH (${groupTokens(formatUnits(rc.gasUsed * rc.effectiveGasPrice, 9))} gwei)`);
+    expect(tx.out).toMatch(new RegExp(`gas used / limit\\s+${rc.gasUsed} of \\d+`));
+    expect(tx.out).toMatch(/reason: (non-reveal|low trust)/);
+    expect(tx.out).not.toMatch(/reason: \d|role: \d/);
+    const failed = await inProcess(["inspect", "tx", failedTx, ...common("inspect-address.sqlite")]);
+    expect(failed.out).toMatch(/status\s+FAILED: WrongPhase\(roundId: 1, expected: commit, actual: finalized\)/);
     expect([bad.code, bad.out]).toEqual([2, expect.stringContaining('malformed round number "two"')]);
     expect([missing.code, missing.out]).toEqual([2, expect.stringContaining("round 99 not found")]);
   }, 60_000);
