@@ -11,6 +11,9 @@ export const EXPORTED = [
   ["StakeVault", "contracts/StakeVault.sol"],
   ["RewardDistributor", "contracts/RewardDistributor.sol"],
   ["RewardVault", "contracts/RewardVault.sol"],
+  ["SettlementConfig", "contracts/SettlementConfig.sol"],
+  ["SettlementChallenges", "contracts/SettlementChallenges.sol"],
+  ["PoQTimelock", "contracts/governance/PoQTimelock.sol"],
   ["TestToken", "contracts/test/TestToken.sol"],
 ] as const;
 

@@ -4,8 +4,8 @@ export const poQSettlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "owner_",
+        "internalType": "contract ISettlementConfig",
+        "name": "config_",
         "type": "address"
       },
       {
@@ -17,83 +17,6 @@ export const poQSettlementAbi = [
         "internalType": "contract IRewardDistributor",
         "name": "distributor_",
         "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "guardian_",
-        "type": "address"
-      },
-      {
-        "internalType": "address[]",
-        "name": "relayers_",
-        "type": "address[]"
-      },
-      {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "commitDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "revealDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "settleDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "challengeDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "maxTasks",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxSlashes",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "nonRevealSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "lowTrustSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint8",
-            "name": "k",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "quorum",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "maxVetoes",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "policyHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IPoQSettlement.Params",
-        "name": "params_",
-        "type": "tuple"
       }
     ],
     "stateMutability": "nonpayable",
@@ -103,315 +26,11 @@ export const poQSettlementAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "evaluator",
-        "type": "address"
-      }
-    ],
-    "name": "AlreadyCommitted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "evaluator",
-        "type": "address"
-      }
-    ],
-    "name": "AlreadyRevealed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "relayer",
-        "type": "address"
-      }
-    ],
-    "name": "AssignmentAlreadyProposed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "expected",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "given",
-        "type": "uint256"
-      }
-    ],
-    "name": "CumulativeTotalMismatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "index",
-        "type": "uint256"
-      }
-    ],
-    "name": "InvalidRevealSignature",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "index",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "reason",
-        "type": "uint8"
-      }
-    ],
-    "name": "InvalidSlashReason",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "taskCount",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "maxTasks",
-        "type": "uint256"
-      }
-    ],
-    "name": "InvalidTaskCount",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
         "name": "length",
         "type": "uint256"
       }
     ],
-    "name": "MalformedScores",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "evaluator",
-        "type": "address"
-      },
-      {
-        "internalType": "uint256",
-        "name": "scoreCount",
-        "type": "uint256"
-      }
-    ],
-    "name": "NotAssigned",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "evaluator",
-        "type": "address"
-      }
-    ],
-    "name": "NotCommitted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "caller",
-        "type": "address"
-      }
-    ],
-    "name": "NotGuardian",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "caller",
-        "type": "address"
-      }
-    ],
-    "name": "NotRelayer",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "owner",
-        "type": "address"
-      }
-    ],
-    "name": "OwnableInvalidOwner",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "OwnableUnauthorizedAccount",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "string",
-        "name": "name",
-        "type": "string"
-      },
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "min",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "max",
-        "type": "uint256"
-      }
-    ],
-    "name": "ParamOutOfBounds",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "ParamsUnchanged",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "expected",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "given",
-        "type": "uint256"
-      }
-    ],
-    "name": "ParamsVersionMismatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "previousRoundId",
-        "type": "uint256"
-      }
-    ],
-    "name": "PreviousRoundOpen",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "quorum",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "relayers",
-        "type": "uint256"
-      }
-    ],
-    "name": "QuorumAboveRelayers",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "relayer",
-        "type": "address"
-      },
-      {
-        "internalType": "bool",
-        "name": "enabled",
-        "type": "bool"
-      }
-    ],
-    "name": "RelayerUnchanged",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "address",
-        "name": "evaluator",
-        "type": "address"
-      }
-    ],
-    "name": "RevealMismatch",
+    "name": "ScoresMalformed",
     "type": "error"
   },
   {
@@ -427,7 +46,7 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "ScoreOutOfRange",
+    "name": "ScoresOutOfRange",
     "type": "error"
   },
   {
@@ -439,7 +58,7 @@ export const poQSettlementAbi = [
       },
       {
         "internalType": "address",
-        "name": "relayer",
+        "name": "evaluator",
         "type": "address"
       }
     ],
@@ -455,7 +74,7 @@ export const poQSettlementAbi = [
       },
       {
         "internalType": "address",
-        "name": "relayer",
+        "name": "evaluator",
         "type": "address"
       }
     ],
@@ -468,9 +87,104 @@ export const poQSettlementAbi = [
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementAlreadyVoted",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "SettlementAlreadyWired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "flags",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "slashes",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementBadFlags",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "bond",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "minimum",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementBondTooLow",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementCidTooLong",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
       }
     ],
     "name": "SettlementCommitsClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "given",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementCumulativeTotalMismatch",
     "type": "error"
   },
   {
@@ -492,6 +206,49 @@ export const poQSettlementAbi = [
       }
     ],
     "name": "SettlementExceedsFunding",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementGoldMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementInvalidRevealSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "taskCount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxTasks",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementInvalidTaskCount",
     "type": "error"
   },
   {
@@ -526,9 +283,14 @@ export const poQSettlementAbi = [
         "internalType": "address",
         "name": "relayer",
         "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
       }
     ],
-    "name": "SettlementNotCommitted",
+    "name": "SettlementNoVote",
     "type": "error"
   },
   {
@@ -540,7 +302,120 @@ export const poQSettlementAbi = [
       },
       {
         "internalType": "address",
-        "name": "relayer",
+        "name": "evaluator",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "scoreCount",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementNotAssigned",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "SettlementNotChallenges",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "evaluator",
+        "type": "address"
+      }
+    ],
+    "name": "SettlementNotCommitted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "SettlementNotDeployer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "SettlementNotGuardian",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "SettlementNotRelayer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "given",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementParamsVersionMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "lastClosedRound",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementPreviousRoundOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "evaluator",
         "type": "address"
       }
     ],
@@ -556,16 +431,43 @@ export const poQSettlementAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "commits",
+        "name": "revealDeadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementRevealOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
-        "name": "quorum",
+        "name": "attempt",
         "type": "uint256"
       }
     ],
-    "name": "SettlementRevealsNotOpen",
+    "name": "SettlementRevealsClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "seedBlock",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementSeedNotReady",
     "type": "error"
   },
   {
@@ -576,7 +478,23 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "SlashesNotSorted",
+    "name": "SettlementSlashesNotSorted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "open",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementTooManyOpenRounds",
     "type": "error"
   },
   {
@@ -592,23 +510,7 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "TooManySlashes",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "unbondingPeriod",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "roundTail",
-        "type": "uint256"
-      }
-    ],
-    "name": "UnbondingTooShort",
+    "name": "SettlementTooManySlashes",
     "type": "error"
   },
   {
@@ -619,7 +521,7 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "UnknownRound",
+    "name": "SettlementUnknownRound",
     "type": "error"
   },
   {
@@ -635,7 +537,7 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VetoLimitReached",
+    "name": "SettlementVetoLimitReached",
     "type": "error"
   },
   {
@@ -646,12 +548,12 @@ export const poQSettlementAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "enum IPoQSettlement.Phase",
-        "name": "phase",
-        "type": "uint8"
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
       }
     ],
-    "name": "VetoNotAllowed",
+    "name": "SettlementVoteMismatch",
     "type": "error"
   },
   {
@@ -672,12 +574,12 @@ export const poQSettlementAbi = [
         "type": "uint8"
       }
     ],
-    "name": "WrongPhase",
+    "name": "SettlementWrongPhase",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "ZeroAddress",
+    "name": "SettlementZeroAddress",
     "type": "error"
   },
   {
@@ -688,7 +590,7 @@ export const poQSettlementAbi = [
         "type": "string"
       }
     ],
-    "name": "ZeroValue",
+    "name": "SettlementZeroValue",
     "type": "error"
   },
   {
@@ -699,12 +601,6 @@ export const poQSettlementAbi = [
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "relayer",
-        "type": "address"
       },
       {
         "indexed": false,
@@ -765,155 +661,11 @@ export const poQSettlementAbi = [
       {
         "indexed": true,
         "internalType": "address",
-        "name": "guardian",
+        "name": "challenges",
         "type": "address"
       }
     ],
-    "name": "GuardianSet",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "previousOwner",
-        "type": "address"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "newOwner",
-        "type": "address"
-      }
-    ],
-    "name": "OwnershipTransferStarted",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "previousOwner",
-        "type": "address"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "newOwner",
-        "type": "address"
-      }
-    ],
-    "name": "OwnershipTransferred",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "version",
-        "type": "uint256"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "owner",
-        "type": "address"
-      },
-      {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "commitDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "revealDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "settleDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "challengeDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "maxTasks",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxSlashes",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "nonRevealSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "lowTrustSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint8",
-            "name": "k",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "quorum",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "maxVetoes",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "policyHash",
-            "type": "bytes32"
-          }
-        ],
-        "indexed": false,
-        "internalType": "struct IPoQSettlement.Params",
-        "name": "params",
-        "type": "tuple"
-      }
-    ],
-    "name": "ParamsSet",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "relayer",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "bool",
-        "name": "enabled",
-        "type": "bool"
-      }
-    ],
-    "name": "RelayerSet",
+    "name": "ChallengesSet",
     "type": "event"
   },
   {
@@ -928,8 +680,45 @@ export const poQSettlementAbi = [
       {
         "indexed": true,
         "internalType": "address",
-        "name": "guardian",
+        "name": "relayer",
         "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "enum IPoQSettlement.ContentKind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "cid",
+        "type": "bytes"
+      }
+    ],
+    "name": "ContentAnnounced",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum IPoQSettlement.Phase",
+        "name": "phase",
+        "type": "uint8"
       }
     ],
     "name": "RoundCancelled",
@@ -1028,8 +817,33 @@ export const poQSettlementAbi = [
       {
         "indexed": true,
         "internalType": "address",
-        "name": "relayer",
+        "name": "caller",
         "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "seed",
+        "type": "bytes32"
+      }
+    ],
+    "name": "SeedDrawn",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
       },
       {
         "indexed": false,
@@ -1073,9 +887,64 @@ export const poQSettlementAbi = [
         "internalType": "bytes32",
         "name": "commitment",
         "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "commitsClose",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "revealsClose",
+        "type": "uint256"
       }
     ],
     "name": "SettlementCommitted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "settlementHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "seized",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "reward",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "expiresAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementRejected",
     "type": "event"
   },
   {
@@ -1138,32 +1007,46 @@ export const poQSettlementAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint32",
             "name": "paramsVersion",
             "type": "uint32"
           },
           {
-            "components": [
-              {
-                "internalType": "address",
-                "name": "evaluator",
-                "type": "address"
-              },
-              {
-                "internalType": "uint8",
-                "name": "reason",
-                "type": "uint8"
-              }
-            ],
-            "internalType": "struct IPoQSettlement.SlashEntry[]",
-            "name": "slashes",
-            "type": "tuple[]"
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
           }
         ],
         "indexed": false,
         "internalType": "struct IPoQSettlement.Settlement",
         "name": "settlement",
         "type": "tuple"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "payloadCid",
+        "type": "bytes"
       }
     ],
     "name": "SettlementRevealed",
@@ -1193,7 +1076,7 @@ export const poQSettlementAbi = [
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "newAttempt",
+        "name": "expiresAt",
         "type": "uint256"
       }
     ],
@@ -1237,7 +1120,7 @@ export const poQSettlementAbi = [
       {
         "indexed": true,
         "internalType": "address",
-        "name": "relayer",
+        "name": "registrar",
         "type": "address"
       },
       {
@@ -1255,13 +1138,13 @@ export const poQSettlementAbi = [
       {
         "indexed": false,
         "internalType": "bytes32",
-        "name": "seed",
+        "name": "goldCommitment",
         "type": "bytes32"
       },
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "k",
+        "name": "seedBlock",
         "type": "uint256"
       },
       {
@@ -1269,6 +1152,12 @@ export const poQSettlementAbi = [
         "internalType": "uint256",
         "name": "paramsVersion",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "manifestCid",
+        "type": "bytes"
       }
     ],
     "name": "TasksRegistered",
@@ -1276,7 +1165,7 @@ export const poQSettlementAbi = [
   },
   {
     "inputs": [],
-    "name": "MAX_DURATION",
+    "name": "ADVANCE_STEPS",
     "outputs": [
       {
         "internalType": "uint256",
@@ -1289,7 +1178,7 @@ export const poQSettlementAbi = [
   },
   {
     "inputs": [],
-    "name": "MAX_K",
+    "name": "MAX_CID_LENGTH",
     "outputs": [
       {
         "internalType": "uint256",
@@ -1301,8 +1190,14 @@ export const poQSettlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "MAX_QUORUM",
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "maxSteps",
+        "type": "uint256"
+      }
+    ],
+    "name": "advanceClosed",
     "outputs": [
       {
         "internalType": "uint256",
@@ -1310,77 +1205,28 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
-    "stateMutability": "view",
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "MAX_SLASHES_BOUND",
-    "outputs": [
+    "inputs": [
       {
         "internalType": "uint256",
-        "name": "",
+        "name": "roundId",
         "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "MAX_SLASH_BPS",
-    "outputs": [
+      },
       {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "MAX_TASKS_BOUND",
-    "outputs": [
+        "internalType": "enum IPoQSettlement.ContentKind",
+        "name": "kind",
+        "type": "uint8"
+      },
       {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
+        "internalType": "bytes",
+        "name": "cid",
+        "type": "bytes"
       }
     ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "MAX_VETOES_BOUND",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "MIN_DURATION",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "acceptOwnership",
+    "name": "announce",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1396,6 +1242,19 @@ export const poQSettlementAbi = [
     "name": "cancelRound",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "challenges",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1436,6 +1295,19 @@ export const poQSettlementAbi = [
   },
   {
     "inputs": [],
+    "name": "config",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "distributor",
     "outputs": [
       {
@@ -1445,6 +1317,25 @@ export const poQSettlementAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "drawSeed",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "seed",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1487,36 +1378,68 @@ export const poQSettlementAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint32",
             "name": "paramsVersion",
             "type": "uint32"
           },
           {
-            "components": [
-              {
-                "internalType": "address",
-                "name": "evaluator",
-                "type": "address"
-              },
-              {
-                "internalType": "uint8",
-                "name": "reason",
-                "type": "uint8"
-              }
-            ],
-            "internalType": "struct IPoQSettlement.SlashEntry[]",
-            "name": "slashes",
-            "type": "tuple[]"
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
           }
         ],
         "internalType": "struct IPoQSettlement.Settlement",
-        "name": "settlement",
+        "name": "s",
         "type": "tuple"
       }
     ],
     "name": "finalize",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "fundingWindow",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "open",
+        "type": "bool"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1537,9 +1460,9 @@ export const poQSettlementAbi = [
             "type": "uint8"
           },
           {
-            "internalType": "uint8",
-            "name": "k",
-            "type": "uint8"
+            "internalType": "uint16",
+            "name": "attempt",
+            "type": "uint16"
           },
           {
             "internalType": "uint8",
@@ -1548,22 +1471,17 @@ export const poQSettlementAbi = [
           },
           {
             "internalType": "uint8",
-            "name": "settleCommits",
+            "name": "extensions",
             "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "settleReveals",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint16",
-            "name": "attempt",
-            "type": "uint16"
           },
           {
             "internalType": "uint32",
             "name": "taskCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
             "type": "uint32"
           },
           {
@@ -1578,7 +1496,22 @@ export const poQSettlementAbi = [
           },
           {
             "internalType": "uint40",
-            "name": "settleStart",
+            "name": "attemptStart",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "registeredAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "assignDeadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "expiresAt",
             "type": "uint40"
           },
           {
@@ -1587,18 +1520,23 @@ export const poQSettlementAbi = [
             "type": "uint40"
           },
           {
-            "internalType": "uint32",
-            "name": "paramsVersion",
-            "type": "uint32"
+            "internalType": "uint64",
+            "name": "seedBlock",
+            "type": "uint64"
           },
           {
-            "internalType": "uint64",
-            "name": "registeredBlock",
-            "type": "uint64"
+            "internalType": "address",
+            "name": "registrar",
+            "type": "address"
           },
           {
             "internalType": "bytes32",
             "name": "taskRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldCommitment",
             "type": "bytes32"
           },
           {
@@ -1615,24 +1553,16 @@ export const poQSettlementAbi = [
             "internalType": "bytes32",
             "name": "settlementHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "acceptedVoters",
+            "type": "uint256"
           }
         ],
         "internalType": "struct IPoQSettlement.Round",
         "name": "",
         "type": "tuple"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "guardian",
-    "outputs": [
-      {
-        "internalType": "address",
-        "name": "",
-        "type": "address"
       }
     ],
     "stateMutability": "view",
@@ -1673,26 +1603,34 @@ export const poQSettlementAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint32",
             "name": "paramsVersion",
             "type": "uint32"
           },
           {
-            "components": [
-              {
-                "internalType": "address",
-                "name": "evaluator",
-                "type": "address"
-              },
-              {
-                "internalType": "uint8",
-                "name": "reason",
-                "type": "uint8"
-              }
-            ],
-            "internalType": "struct IPoQSettlement.SlashEntry[]",
-            "name": "slashes",
-            "type": "tuple[]"
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
           }
         ],
         "internalType": "struct IPoQSettlement.Settlement",
@@ -1712,25 +1650,6 @@ export const poQSettlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "isRelayer",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "lastClosedRound",
     "outputs": [
@@ -1745,113 +1664,12 @@ export const poQSettlementAbi = [
   },
   {
     "inputs": [],
-    "name": "owner",
-    "outputs": [
-      {
-        "internalType": "address",
-        "name": "",
-        "type": "address"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "params",
-    "outputs": [
-      {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "commitDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "revealDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "settleDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "challengeDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "maxTasks",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxSlashes",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "nonRevealSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "lowTrustSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint8",
-            "name": "k",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "quorum",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "maxVetoes",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "policyHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IPoQSettlement.Params",
-        "name": "",
-        "type": "tuple"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "paramsVersion",
+    "name": "maxRoundLifetime",
     "outputs": [
       {
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "pendingOwner",
-    "outputs": [
-      {
-        "internalType": "address",
-        "name": "",
-        "type": "address"
       }
     ],
     "stateMutability": "view",
@@ -1897,14 +1715,31 @@ export const poQSettlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "bytes32",
-        "name": "taskRoot",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint256",
-        "name": "taskCount",
-        "type": "uint256"
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "taskRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "taskCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldCommitment",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes",
+            "name": "manifestCid",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Registration",
+        "name": "reg",
+        "type": "tuple"
       }
     ],
     "name": "registerTasks",
@@ -1919,21 +1754,24 @@ export const poQSettlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "relayerCount",
-    "outputs": [
+    "inputs": [
       {
         "internalType": "uint256",
-        "name": "",
+        "name": "roundId",
         "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "settlementHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
       }
     ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "renounceOwnership",
+    "name": "rejectSettlement",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2096,36 +1934,49 @@ export const poQSettlementAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint32",
             "name": "paramsVersion",
             "type": "uint32"
           },
           {
-            "components": [
-              {
-                "internalType": "address",
-                "name": "evaluator",
-                "type": "address"
-              },
-              {
-                "internalType": "uint8",
-                "name": "reason",
-                "type": "uint8"
-              }
-            ],
-            "internalType": "struct IPoQSettlement.SlashEntry[]",
-            "name": "slashes",
-            "type": "tuple[]"
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
           }
         ],
         "internalType": "struct IPoQSettlement.Settlement",
-        "name": "settlement",
+        "name": "s",
         "type": "tuple"
       },
       {
         "internalType": "bytes32",
         "name": "salt",
         "type": "bytes32"
+      },
+      {
+        "internalType": "bytes",
+        "name": "payloadCid",
+        "type": "bytes"
       }
     ],
     "name": "revealSettlement",
@@ -2136,19 +1987,6 @@ export const poQSettlementAbi = [
   {
     "inputs": [],
     "name": "roundCount",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "roundTail",
     "outputs": [
       {
         "internalType": "uint256",
@@ -2217,6 +2055,11 @@ export const poQSettlementAbi = [
         "internalType": "bool",
         "name": "revealed",
         "type": "bool"
+      },
+      {
+        "internalType": "bool",
+        "name": "slashed",
+        "type": "bool"
       }
     ],
     "stateMutability": "view",
@@ -2226,104 +2069,11 @@ export const poQSettlementAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "guardian_",
+        "name": "challenges_",
         "type": "address"
       }
     ],
-    "name": "setGuardian",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "commitDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "revealDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "settleDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "challengeDuration",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "maxTasks",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxSlashes",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "nonRevealSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "lowTrustSlashBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint8",
-            "name": "k",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "quorum",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "maxVetoes",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "policyHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IPoQSettlement.Params",
-        "name": "params_",
-        "type": "tuple"
-      }
-    ],
-    "name": "setParams",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "relayer",
-        "type": "address"
-      },
-      {
-        "internalType": "bool",
-        "name": "enabled",
-        "type": "bool"
-      }
-    ],
-    "name": "setRelayer",
+    "name": "setChallenges",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2333,6 +2083,40 @@ export const poQSettlementAbi = [
       {
         "internalType": "uint256",
         "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "settlementAttempt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "commitsClose",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "revealsClose",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "attempt",
         "type": "uint256"
       },
       {
@@ -2365,13 +2149,24 @@ export const poQSettlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
         "internalType": "address",
-        "name": "newOwner",
+        "name": "evaluator",
         "type": "address"
       }
     ],
-    "name": "transferOwnership",
-    "outputs": [],
+    "name": "slashNonRevealer",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -2400,6 +2195,25 @@ export const poQSettlementAbi = [
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "withdrawalLocked",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   }
 ] as const;
 
@@ -2408,7 +2222,7 @@ export const stakeVaultAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "owner_",
+        "name": "timelock",
         "type": "address"
       },
       {
@@ -2432,18 +2246,29 @@ export const stakeVaultAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint256",
-        "name": "minInferenceStake",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "minEvaluatorStake",
-        "type": "uint256"
+        "internalType": "uint256[3]",
+        "name": "minimums",
+        "type": "uint256[3]"
       }
     ],
     "stateMutability": "nonpayable",
     "type": "constructor"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "required",
+        "type": "uint256"
+      }
+    ],
+    "name": "GovernanceDelayTooShort",
+    "type": "error"
   },
   {
     "inputs": [
@@ -2486,27 +2311,6 @@ export const stakeVaultAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      },
-      {
-        "internalType": "uint8",
-        "name": "role",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
-      }
-    ],
-    "name": "VaultAlreadySlashed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint8",
         "name": "role",
         "type": "uint8"
@@ -2522,7 +2326,7 @@ export const stakeVaultAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VaultBelowMinimum",
+    "name": "StakeVaultBelowMinimum",
     "type": "error"
   },
   {
@@ -2548,7 +2352,7 @@ export const stakeVaultAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VaultInsufficientStake",
+    "name": "StakeVaultInsufficientStake",
     "type": "error"
   },
   {
@@ -2559,7 +2363,7 @@ export const stakeVaultAbi = [
         "type": "uint8"
       }
     ],
-    "name": "VaultInvalidRole",
+    "name": "StakeVaultInvalidRole",
     "type": "error"
   },
   {
@@ -2570,7 +2374,18 @@ export const stakeVaultAbi = [
         "type": "address"
       }
     ],
-    "name": "VaultNotSettlement",
+    "name": "StakeVaultNotDeployer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "StakeVaultNotSettlement",
     "type": "error"
   },
   {
@@ -2586,7 +2401,7 @@ export const stakeVaultAbi = [
         "type": "uint8"
       }
     ],
-    "name": "VaultNothingQueued",
+    "name": "StakeVaultNothingUnlocked",
     "type": "error"
   },
   {
@@ -2612,7 +2427,7 @@ export const stakeVaultAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VaultParamOutOfBounds",
+    "name": "StakeVaultParamOutOfBounds",
     "type": "error"
   },
   {
@@ -2623,7 +2438,23 @@ export const stakeVaultAbi = [
         "type": "string"
       }
     ],
-    "name": "VaultParamUnchanged",
+    "name": "StakeVaultParamUnchanged",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint8",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "StakeVaultQueueFull",
     "type": "error"
   },
   {
@@ -2634,7 +2465,7 @@ export const stakeVaultAbi = [
         "type": "address"
       }
     ],
-    "name": "VaultSettlementAlreadySet",
+    "name": "StakeVaultSettlementAlreadySet",
     "type": "error"
   },
   {
@@ -2650,7 +2481,7 @@ export const stakeVaultAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VaultSlashAboveCap",
+    "name": "StakeVaultSlashAboveCap",
     "type": "error"
   },
   {
@@ -2661,7 +2492,7 @@ export const stakeVaultAbi = [
         "type": "uint256"
       }
     ],
-    "name": "VaultStakeOverflow",
+    "name": "StakeVaultStakeOverflow",
     "type": "error"
   },
   {
@@ -2670,45 +2501,19 @@ export const stakeVaultAbi = [
         "internalType": "address",
         "name": "account",
         "type": "address"
-      },
-      {
-        "internalType": "uint8",
-        "name": "role",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "unlockTime",
-        "type": "uint256"
       }
     ],
-    "name": "VaultStillUnbonding",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "unbondingPeriod",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "roundTail",
-        "type": "uint256"
-      }
-    ],
-    "name": "VaultUnbondingTooShort",
+    "name": "StakeVaultWithdrawalLocked",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "VaultZeroAddress",
+    "name": "StakeVaultZeroAddress",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "VaultZeroAmount",
+    "name": "StakeVaultZeroAmount",
     "type": "error"
   },
   {
@@ -2958,6 +2763,19 @@ export const stakeVaultAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_QUEUE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_SLASH_BPS_BOUND",
     "outputs": [
       {
@@ -3106,6 +2924,82 @@ export const stakeVaultAbi = [
     ],
     "name": "requestUnstake",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "requiredGovernanceDelay",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "enum IStakeVault.Role",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "roleTotals",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "active",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "queued",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "rewardBps",
+        "type": "uint256"
+      }
+    ],
+    "name": "seizeBond",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "seized",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "reward",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -3288,16 +3182,6 @@ export const stakeVaultAbi = [
             "internalType": "uint128",
             "name": "queued",
             "type": "uint128"
-          },
-          {
-            "internalType": "uint64",
-            "name": "unlockTime",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "lastSlashedRound",
-            "type": "uint64"
           }
         ],
         "internalType": "struct IStakeVault.Stake",
@@ -3368,13 +3252,55 @@ export const stakeVaultAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IStakeVault.Role",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "unbondingQueue",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint128",
+            "name": "amount",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint64",
+            "name": "unlockTime",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct IStakeVault.Unbonding[]",
+        "name": "pending",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "enum IStakeVault.Role",
         "name": "role",
         "type": "uint8"
       }
     ],
     "name": "withdraw",
-    "outputs": [],
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   }
@@ -3384,11 +3310,6 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "owner_",
-        "type": "address"
-      },
-      {
         "internalType": "contract IERC20",
         "name": "token_",
         "type": "address"
@@ -3396,6 +3317,27 @@ export const rewardDistributorAbi = [
     ],
     "stateMutability": "nonpayable",
     "type": "constructor"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "pools",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      }
+    ],
+    "name": "DistributorAboveCap",
+    "type": "error"
   },
   {
     "inputs": [
@@ -3427,17 +3369,6 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "to",
-        "type": "address"
-      }
-    ],
-    "name": "DistributorBadRecipient",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
@@ -3459,6 +3390,17 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "DistributorFundingClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
@@ -3475,12 +3417,12 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "roundId",
-        "type": "uint256"
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
       }
     ],
-    "name": "DistributorInvalidRound",
+    "name": "DistributorNotDeployer",
     "type": "error"
   },
   {
@@ -3521,9 +3463,25 @@ export const rewardDistributorAbi = [
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "funder",
+        "type": "address"
       }
     ],
-    "name": "DistributorRoundSettled",
+    "name": "DistributorNothingToRefund",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "DistributorRoundClosed",
     "type": "error"
   },
   {
@@ -3535,22 +3493,6 @@ export const rewardDistributorAbi = [
       }
     ],
     "name": "DistributorSettlementAlreadySet",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requested",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "available",
-        "type": "uint256"
-      }
-    ],
-    "name": "DistributorSweepTooLarge",
     "type": "error"
   },
   {
@@ -3577,28 +3519,6 @@ export const rewardDistributorAbi = [
   {
     "inputs": [],
     "name": "DistributorZeroAmount",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "owner",
-        "type": "address"
-      }
-    ],
-    "name": "OwnableInvalidOwner",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "OwnableUnauthorizedAccount",
     "type": "error"
   },
   {
@@ -3631,6 +3551,33 @@ export const rewardDistributorAbi = [
       }
     ],
     "name": "SafeERC20FailedOperation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "depth",
+        "type": "uint256"
+      }
+    ],
+    "name": "SumTreeIndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "SumTreeMalformedProof",
     "type": "error"
   },
   {
@@ -3669,37 +3616,24 @@ export const rewardDistributorAbi = [
     "inputs": [
       {
         "indexed": true,
-        "internalType": "address",
-        "name": "previousOwner",
-        "type": "address"
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
       },
       {
         "indexed": true,
         "internalType": "address",
-        "name": "newOwner",
-        "type": "address"
-      }
-    ],
-    "name": "OwnershipTransferStarted",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "previousOwner",
+        "name": "funder",
         "type": "address"
       },
       {
-        "indexed": true,
-        "internalType": "address",
-        "name": "newOwner",
-        "type": "address"
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
       }
     ],
-    "name": "OwnershipTransferred",
+    "name": "Refunded",
     "type": "event"
   },
   {
@@ -3753,6 +3687,19 @@ export const rewardDistributorAbi = [
         "internalType": "uint256",
         "name": "roundId",
         "type": "uint256"
+      }
+    ],
+    "name": "RoundCancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
       },
       {
         "indexed": true,
@@ -3790,32 +3737,6 @@ export const rewardDistributorAbi = [
     "type": "event"
   },
   {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "to",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      }
-    ],
-    "name": "Swept",
-    "type": "event"
-  },
-  {
-    "inputs": [],
-    "name": "acceptOwnership",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -3851,6 +3772,19 @@ export const rewardDistributorAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "cancelRound",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
@@ -3858,6 +3792,11 @@ export const rewardDistributorAbi = [
       {
         "internalType": "uint256",
         "name": "cumulativeAmount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
         "type": "uint256"
       },
       {
@@ -3904,6 +3843,47 @@ export const rewardDistributorAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "address",
+        "name": "funder",
+        "type": "address"
+      }
+    ],
+    "name": "contribution",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint128",
+            "name": "inference",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "evaluator",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bool",
+            "name": "refunded",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct IRewardDistributor.Contribution",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
         "internalType": "uint256",
         "name": "inferenceAmount",
         "type": "uint256"
@@ -3920,41 +3900,69 @@ export const rewardDistributorAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "owner",
-    "outputs": [
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
       {
         "internalType": "address",
-        "name": "",
+        "name": "funder",
         "type": "address"
       }
     ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "pendingOwner",
+    "name": "refund",
     "outputs": [
       {
-        "internalType": "address",
-        "name": "",
-        "type": "address"
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
       }
     ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "renounceOwnership",
-    "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "funder",
+        "type": "address"
+      }
+    ],
+    "name": "refundable",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
     "inputs": [],
     "name": "root",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "rootCommitment",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -4002,13 +4010,18 @@ export const rewardDistributorAbi = [
           },
           {
             "internalType": "uint128",
-            "name": "allocated",
+            "name": "inferencePaid",
             "type": "uint128"
           },
           {
-            "internalType": "bool",
-            "name": "settled",
-            "type": "bool"
+            "internalType": "uint128",
+            "name": "evaluatorPaid",
+            "type": "uint128"
+          },
+          {
+            "internalType": "enum IRewardDistributor.RoundState",
+            "name": "state",
+            "type": "uint8"
           }
         ],
         "internalType": "struct IRewardDistributor.RoundFunds",
@@ -4046,37 +4059,6 @@ export const rewardDistributorAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "to",
-        "type": "address"
-      },
-      {
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      }
-    ],
-    "name": "sweep",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "sweepable",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "token",
     "outputs": [
@@ -4105,24 +4087,11 @@ export const rewardDistributorAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "swept",
+        "name": "refunded",
         "type": "uint256"
       }
     ],
     "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "newOwner",
-        "type": "address"
-      }
-    ],
-    "name": "transferOwnership",
-    "outputs": [],
-    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -4133,6 +4102,40 @@ export const rewardDistributorAbi = [
         "internalType": "address",
         "name": "",
         "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cumulativeAmount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "proof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "verifyLeaf",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
       }
     ],
     "stateMutability": "view",
@@ -4156,22 +4159,22 @@ export const rewardVaultAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "token",
+        "name": "caller",
         "type": "address"
       }
     ],
-    "name": "SafeERC20FailedOperation",
+    "name": "RewardVaultNotDistributor",
     "type": "error"
   },
   {
     "inputs": [
       {
         "internalType": "address",
-        "name": "caller",
+        "name": "token",
         "type": "address"
       }
     ],
-    "name": "VaultNotDistributor",
+    "name": "SafeERC20FailedOperation",
     "type": "error"
   },
   {
@@ -4217,6 +4220,3559 @@ export const rewardVaultAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  }
+] as const;
+
+export const settlementConfigAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "timelock",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "guardian_",
+        "type": "address"
+      },
+      {
+        "internalType": "address[]",
+        "name": "relayers_",
+        "type": "address[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "assignDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "commitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleCommitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleRevealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengeDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "responseDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxTasks",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "seedDelay",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "k",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "quorum",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxVetoes",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxExtensions",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxOpenRounds",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "nonRevealSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "lowTrustSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxLowTrustSlashes",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "challengeRewardBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "failedChallengeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "maxRoundPools",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minRelayerBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minChallengeBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldPoolRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldPoolSize",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct ISettlementConfig.Params",
+        "name": "params_",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "ConfigNotDeployer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "name",
+        "type": "string"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "min",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "ConfigParamOutOfBounds",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "quorum",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "relayers",
+        "type": "uint256"
+      }
+    ],
+    "name": "ConfigQuorumAboveRelayers",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ConfigRelayerIdsExhausted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "enabled",
+        "type": "bool"
+      }
+    ],
+    "name": "ConfigRelayerUnchanged",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ConfigUnchanged",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ConfigZeroAddress",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "required",
+        "type": "uint256"
+      }
+    ],
+    "name": "GovernanceDelayTooShort",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "owner",
+        "type": "address"
+      }
+    ],
+    "name": "OwnableInvalidOwner",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "OwnableUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "GuardianSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "previousOwner",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newOwner",
+        "type": "address"
+      }
+    ],
+    "name": "OwnershipTransferStarted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "previousOwner",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newOwner",
+        "type": "address"
+      }
+    ],
+    "name": "OwnershipTransferred",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "version",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "assignDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "commitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleCommitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleRevealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengeDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "responseDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxTasks",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "seedDelay",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "k",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "quorum",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxVetoes",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxExtensions",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxOpenRounds",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "nonRevealSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "lowTrustSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxLowTrustSlashes",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "challengeRewardBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "failedChallengeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "maxRoundPools",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minRelayerBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minChallengeBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldPoolRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldPoolSize",
+            "type": "uint32"
+          }
+        ],
+        "indexed": false,
+        "internalType": "struct ISettlementConfig.Params",
+        "name": "params",
+        "type": "tuple"
+      }
+    ],
+    "name": "ParamsSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "enabled",
+        "type": "bool"
+      }
+    ],
+    "name": "RelayerSet",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_DURATION",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_EXTENSIONS_BOUND",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_K",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_LOW_TRUST_SLASHES_BOUND",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_OPEN_ROUNDS_BOUND",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_QUORUM",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_RELAYERS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_RELAYER_IDS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_SEED_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_SLASH_BPS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_TASKS_BOUND",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_VETOES_BOUND",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_DURATION",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "acceptOwnership",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "voters",
+        "type": "uint256"
+      }
+    ],
+    "name": "countCurrent",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "guardian",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "isRelayer",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "maxRoundLifetime",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "owner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "params",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "assignDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "commitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleCommitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleRevealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengeDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "responseDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxTasks",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "seedDelay",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "k",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "quorum",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxVetoes",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxExtensions",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxOpenRounds",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "nonRevealSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "lowTrustSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxLowTrustSlashes",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "challengeRewardBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "failedChallengeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "maxRoundPools",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minRelayerBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minChallengeBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldPoolRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldPoolSize",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct ISettlementConfig.Params",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "version",
+        "type": "uint256"
+      }
+    ],
+    "name": "paramsAt",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "assignDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "commitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleCommitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleRevealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengeDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "responseDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxTasks",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "seedDelay",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "k",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "quorum",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxVetoes",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxExtensions",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxOpenRounds",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "nonRevealSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "lowTrustSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxLowTrustSlashes",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "challengeRewardBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "failedChallengeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "maxRoundPools",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minRelayerBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minChallengeBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldPoolRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldPoolSize",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct ISettlementConfig.Params",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "paramsVersion",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingOwner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "relayerById",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "relayerCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      }
+    ],
+    "name": "relayerId",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bool",
+        "name": "current",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "renounceOwnership",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "requiredGovernanceDelay",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "guardian_",
+        "type": "address"
+      }
+    ],
+    "name": "setGuardian",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "assignDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "commitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleCommitDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "settleRevealDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengeDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "responseDuration",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxTasks",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "seedDelay",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "k",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "quorum",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxVetoes",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxExtensions",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "maxOpenRounds",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "nonRevealSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "lowTrustSlashBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxLowTrustSlashes",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "challengeRewardBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "failedChallengeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint128",
+            "name": "maxRoundPools",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minRelayerBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "minChallengeBond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldPoolRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldPoolSize",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct ISettlementConfig.Params",
+        "name": "params_",
+        "type": "tuple"
+      }
+    ],
+    "name": "setParams",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "relayer",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "enabled",
+        "type": "bool"
+      }
+    ],
+    "name": "setRelayer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "vault_",
+        "type": "address"
+      }
+    ],
+    "name": "setVault",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "newOwner",
+        "type": "address"
+      }
+    ],
+    "name": "transferOwnership",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "vault",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  }
+] as const;
+
+export const settlementChallengesAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "contract IPoQSettlement",
+        "name": "settlement_",
+        "type": "address"
+      },
+      {
+        "internalType": "contract IRewardDistributor",
+        "name": "distributor_",
+        "type": "address"
+      },
+      {
+        "internalType": "contract IERC20",
+        "name": "token_",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeBadAnswer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeBadEarlierLeaf",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "taskIndex",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "poolIndex",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeBadGoldItem",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeDuplicate",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ChallengeNoViolation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeNotChallengeable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeNotOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "sent",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "received",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeTransferShortfall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeWindow",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ReentrancyGuardReentrantCall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "SafeERC20FailedOperation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "depth",
+        "type": "uint256"
+      }
+    ],
+    "name": "SumTreeIndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "SumTreeMalformedProof",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "responder",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "toResponder",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "toChallenger",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeAnswered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeMoot",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum ISettlementChallenges.Kind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "settlementHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "minAmount",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "bond",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChallengeOpened",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      }
+    ],
+    "name": "ChallengeUpheld",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "challenger",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "settlementHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "string",
+        "name": "violation",
+        "type": "string"
+      }
+    ],
+    "name": "ViolationProven",
+    "type": "event"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "proof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "answerAccount",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "item",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "poolProof",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "index",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "modelId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "costUnits",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.TaskLeaf",
+        "name": "task",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "taskProof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "answerGoldItem",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rewardsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cumulativeTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "inferencePaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "evaluatorPaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "trustRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputsHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Settlement",
+        "name": "s",
+        "type": "tuple"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "proof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "challengeAccount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "challengeCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rewardsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cumulativeTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "inferencePaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "evaluatorPaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "trustRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputsHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Settlement",
+        "name": "s",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "item",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "itemProof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "challengeGoldItem",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "getChallenge",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint64",
+            "name": "roundId",
+            "type": "uint64"
+          },
+          {
+            "internalType": "enum ISettlementChallenges.Kind",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "enum ISettlementChallenges.Status",
+            "name": "status",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "address",
+            "name": "challenger",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "bond",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "settlementHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "anchor",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "address",
+            "name": "account",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "minAmount",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.Challenge",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "item",
+        "type": "tuple"
+      }
+    ],
+    "name": "goldItemLeaf",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "settlementHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "openCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rewardsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cumulativeTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "inferencePaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "evaluatorPaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "trustRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputsHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Settlement",
+        "name": "s",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "item",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "itemProof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "proveGoldOutOfRange",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rewardsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cumulativeTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "inferencePaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "evaluatorPaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "trustRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputsHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Settlement",
+        "name": "s",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "first",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "firstProof",
+        "type": "bytes32[]"
+      },
+      {
+        "internalType": "uint256",
+        "name": "earlierRound",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rewardsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cumulativeTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "inferencePaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "evaluatorPaid",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "trustRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "inputsHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "goldSalt",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "goldCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "paramsVersion",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "flags",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address[]",
+            "name": "lowTrustSlashes",
+            "type": "address[]"
+          }
+        ],
+        "internalType": "struct IPoQSettlement.Settlement",
+        "name": "earlier",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "taskIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "poolIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "contentHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "quality",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ISettlementChallenges.GoldItem",
+        "name": "second",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "secondProof",
+        "type": "bytes32[]"
+      }
+    ],
+    "name": "proveGoldReuse",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "challengeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "resolve",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlement",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  }
+] as const;
+
+export const poQTimelockAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "minDelay",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address[]",
+        "name": "proposers",
+        "type": "address[]"
+      },
+      {
+        "internalType": "address[]",
+        "name": "executors",
+        "type": "address[]"
+      },
+      {
+        "internalType": "address",
+        "name": "admin",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "neededRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AccessControlUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "FailedCall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "minDelay",
+        "type": "uint256"
+      }
+    ],
+    "name": "TimelockInsufficientDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "targets",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "payloads",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "values",
+        "type": "uint256"
+      }
+    ],
+    "name": "TimelockInvalidOperationLength",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "TimelockUnauthorizedCaller",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "predecessorId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "TimelockUnexecutedPredecessor",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "operationId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "expectedStates",
+        "type": "bytes32"
+      }
+    ],
+    "name": "TimelockUnexpectedOperationState",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "data",
+        "type": "bytes"
+      }
+    ],
+    "name": "CallExecuted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "CallSalt",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "data",
+        "type": "bytes"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "CallScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "Cancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "oldDuration",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "newDuration",
+        "type": "uint256"
+      }
+    ],
+    "name": "MinDelayChange",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "previousAdminRole",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "newAdminRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RoleAdminChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleGranted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleRevoked",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "CANCELLER_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ADMIN_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "EXECUTOR_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "PROPOSER_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "cancel",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "payload",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "execute",
+    "outputs": [],
+    "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address[]",
+        "name": "targets",
+        "type": "address[]"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "values",
+        "type": "uint256[]"
+      },
+      {
+        "internalType": "bytes[]",
+        "name": "payloads",
+        "type": "bytes[]"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "executeBatch",
+    "outputs": [],
+    "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "getMinDelay",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getOperationState",
+    "outputs": [
+      {
+        "internalType": "enum TimelockController.OperationState",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getRoleAdmin",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getTimestamp",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "grantRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "hasRole",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "data",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "hashOperation",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address[]",
+        "name": "targets",
+        "type": "address[]"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "values",
+        "type": "uint256[]"
+      },
+      {
+        "internalType": "bytes[]",
+        "name": "payloads",
+        "type": "bytes[]"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "hashOperationBatch",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isOperation",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isOperationDone",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isOperationPending",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isOperationReady",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "",
+        "type": "uint256[]"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "",
+        "type": "uint256[]"
+      },
+      {
+        "internalType": "bytes",
+        "name": "",
+        "type": "bytes"
+      }
+    ],
+    "name": "onERC1155BatchReceived",
+    "outputs": [
+      {
+        "internalType": "bytes4",
+        "name": "",
+        "type": "bytes4"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "",
+        "type": "bytes"
+      }
+    ],
+    "name": "onERC1155Received",
+    "outputs": [
+      {
+        "internalType": "bytes4",
+        "name": "",
+        "type": "bytes4"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "",
+        "type": "bytes"
+      }
+    ],
+    "name": "onERC721Received",
+    "outputs": [
+      {
+        "internalType": "bytes4",
+        "name": "",
+        "type": "bytes4"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "callerConfirmation",
+        "type": "address"
+      }
+    ],
+    "name": "renounceRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "revokeRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "data",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "schedule",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address[]",
+        "name": "targets",
+        "type": "address[]"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "values",
+        "type": "uint256[]"
+      },
+      {
+        "internalType": "bytes[]",
+        "name": "payloads",
+        "type": "bytes[]"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "predecessor",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "scheduleBatch",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes4",
+        "name": "interfaceId",
+        "type": "bytes4"
+      }
+    ],
+    "name": "supportsInterface",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "newDelay",
+        "type": "uint256"
+      }
+    ],
+    "name": "updateDelay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "stateMutability": "payable",
+    "type": "receive"
   }
 ] as const;
 

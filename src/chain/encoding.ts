@@ -13,20 +13,27 @@ import {
   type Hex,
 } from "viem";
 import { InputError } from "../errors";
+import { buildSumTree, sumTreeIndexOf, sumTreeProof, type SumTree } from "../rewards/sumTree";
+
+export { buildSumTree, type SumTree };
 
 /**
  * The encodings shared with the contracts: packed scores, commitments, settlement hashes and the Merkle trees
- * (task batch, assignment, cumulative rewards, trust). Each function mirrors one piece of Solidity; tests check
+ * (task batch, assignment, gold pool and gold tasks, trust; the cumulative rewards sum tree is in src/rewards/sumTree.ts). Each function mirrors one piece of Solidity; tests check
  * them against the deployed contracts.
  */
 
 /** Highest on-chain score: quality 10 scaled by 1000. */
 export const MAX_SCORE = 10_000;
+/** The reserved packed score of an output the evaluator could not fetch (`ScoresLib.UNAVAILABLE`). */
+export const UNAVAILABLE = 0xffff;
 
-export const SlashReason = { NonReveal: 1, LowTrust: 2 } as const;
+/** Slash reason codes of the vault's `Slashed` event (3: a relayer bond seized after a challenge held). */
+export const SlashReason = { NonReveal: 1, LowTrust: 2, Bond: 3 } as const;
 export type SlashReasonCode = (typeof SlashReason)[keyof typeof SlashReason];
 
-export type SlashEntry = { evaluator: Address; reason: SlashReasonCode };
+/** Settlement flag bit 0: low-trust slashing frozen by the circuit breaker. */
+export const SETTLEMENT_FLAG_BREAKER = 1;
 
 /** The settlement struct of `IPoQSettlement`, field for field. */
 export type Settlement = {
@@ -36,8 +43,12 @@ export type Settlement = {
   evaluatorPaid: bigint;
   trustRoot: Hex;
   inputsHash: Hex;
+  goldRoot: Hex;
+  goldSalt: Hex;
+  goldCount: number;
   paramsVersion: number;
-  slashes: SlashEntry[];
+  flags: number;
+  lowTrustSlashes: Address[];
 };
 
 /** ABI of the settlement tuple, as `abi.encode(settlement)` sees it. */
@@ -51,15 +62,12 @@ export const SETTLEMENT_ABI = [
       { name: "evaluatorPaid", type: "uint256" },
       { name: "trustRoot", type: "bytes32" },
       { name: "inputsHash", type: "bytes32" },
+      { name: "goldRoot", type: "bytes32" },
+      { name: "goldSalt", type: "bytes32" },
+      { name: "goldCount", type: "uint32" },
       { name: "paramsVersion", type: "uint32" },
-      {
-        name: "slashes",
-        type: "tuple[]",
-        components: [
-          { name: "evaluator", type: "address" },
-          { name: "reason", type: "uint8" },
-        ],
-      },
+      { name: "flags", type: "uint32" },
+      { name: "lowTrustSlashes", type: "address[]" },
     ],
   },
 ] as const;
@@ -70,13 +78,15 @@ export function toOnchainScore(quality: number): number {
   return Math.min(MAX_SCORE, Math.max(0, Math.round(quality * 1000)));
 }
 
-/** Packs integer scores in [0, 10000] as big-endian uint16s, in assignment order. */
+const isPackable = (s: number): boolean => Number.isInteger(s) && ((s >= 0 && s <= MAX_SCORE) || s === UNAVAILABLE);
+
+/** Packs integer scores in [0, 10000] (or {@link UNAVAILABLE}) as big-endian uint16s, in assignment order. */
 export function packScores(scores: readonly number[]): Hex {
   if (scores.length === 0) throw new InputError("no scores to pack");
   const bytes = new Uint8Array(scores.length * 2);
   scores.forEach((s, i) => {
-    if (!Number.isInteger(s) || s < 0 || s > MAX_SCORE) {
-      throw new InputError(`score ${s} at index ${i} is out of range (integers 0..${MAX_SCORE})`);
+    if (!isPackable(s)) {
+      throw new InputError(`score ${s} at index ${i} is out of range (integers 0..${MAX_SCORE}, or ${UNAVAILABLE} for unavailable)`);
     }
     bytes[2 * i] = s >> 8;
     bytes[2 * i + 1] = s & 0xff;
@@ -84,7 +94,7 @@ export function packScores(scores: readonly number[]): Hex {
   return toHex(bytes);
 }
 
-/** Inverse of {@link packScores}; rejects odd lengths and values above 10000, like the contract. */
+/** Inverse of {@link packScores}; rejects odd lengths and values above 10000 other than UNAVAILABLE, like the contract. */
 export function unpackScores(packed: Hex): number[] {
   const hex = packed.slice(2);
   if (hex.length === 0 || hex.length % 4 !== 0) {
@@ -93,7 +103,7 @@ export function unpackScores(packed: Hex): number[] {
   const out: number[] = [];
   for (let i = 0; i < hex.length; i += 4) {
     const v = parseInt(hex.slice(i, i + 4), 16);
-    if (v > MAX_SCORE) throw new InputError(`packed score ${v} at index ${i / 4} is above ${MAX_SCORE}`);
+    if (!isPackable(v)) throw new InputError(`packed score ${v} at index ${i / 4} is above ${MAX_SCORE} and not ${UNAVAILABLE} (unavailable)`);
     out.push(v);
   }
   return out;
@@ -116,12 +126,12 @@ export function hashSettlement(s: Settlement): Hex {
   return keccak256(encodeAbiParameters(SETTLEMENT_ABI, [normalizeSettlement(s)]));
 }
 
-/** `keccak256(abi.encode(chainId, contract, roundId, relayer, settlementHash, salt))`. */
-export function settlementCommitment(d: CommitmentDomain & { relayer: Address; settlementHash: Hex; salt: Hex }): Hex {
+/** `keccak256(abi.encode(chainId, contract, roundId, attempt, relayer, settlementHash, salt))`. */
+export function settlementCommitment(d: CommitmentDomain & { attempt: number | bigint; relayer: Address; settlementHash: Hex; salt: Hex }): Hex {
   return keccak256(
     encodeAbiParameters(
-      [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "bytes32" }],
-      [BigInt(d.chainId), d.contract, BigInt(d.roundId), d.relayer, d.settlementHash, d.salt],
+      [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "bytes32" }],
+      [BigInt(d.chainId), d.contract, BigInt(d.roundId), BigInt(d.attempt), d.relayer, d.settlementHash, d.salt],
     ),
   );
 }
@@ -129,7 +139,7 @@ export function settlementCommitment(d: CommitmentDomain & { relayer: Address; s
 /* SIGNED REVEALS (EIP-712) */
 
 /** The EIP-712 domain name and version of `PoQSettlement`. */
-export const REVEAL_DOMAIN = { name: "PoQSettlement", version: "1" } as const;
+export const REVEAL_DOMAIN = { name: "PoQSettlement", version: "2" } as const;
 
 /** The EIP-712 types of a signed reveal: `Reveal(uint256 roundId,bytes scores,bytes32 salt)`. */
 export const REVEAL_TYPES = {
@@ -202,8 +212,9 @@ export type TaskLeaf = { index: number; node: Address; modelId: Hex; contentHash
 
 export const TASK_LEAF_TYPES = ["uint256", "address", "bytes32", "bytes32", "uint256"];
 export const ASSIGNMENT_LEAF_TYPES = ["address", "uint256", "bytes32"];
-export const REWARD_LEAF_TYPES = ["address", "uint256"];
 export const TRUST_LEAF_TYPES = ["address", "uint256"];
+export const GOLD_ITEM_LEAF_TYPES = ["uint256", "uint256", "bytes32", "uint256"];
+export const GOLD_POOL_LEAF_TYPES = ["uint256", "bytes32", "uint256"];
 
 /** Merkle tree over the round's task batch. */
 export function buildTaskTree(tasks: readonly TaskLeaf[]): StandardMerkleTree<[number, Address, Hex, Hex, bigint]> {
@@ -226,32 +237,43 @@ export function buildAssignmentTree(
   return StandardMerkleTree.of(values, ASSIGNMENT_LEAF_TYPES);
 }
 
-/** Cumulative rewards tree: leaves `(account, cumulativeAmount)`, sorted by address for a canonical root. */
-export function buildRewardsTree(
-  entries: readonly { account: Address; cumulativeAmount: bigint }[],
-): StandardMerkleTree<[Address, bigint]> {
-  const values = entries
-    .map((e) => [getAddress(e.account), e.cumulativeAmount] as [Address, bigint])
-    .sort((a, b) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1));
-  if (values.length === 0) throw new InputError("a rewards tree needs at least one account");
-  return StandardMerkleTree.of(values, REWARD_LEAF_TYPES);
+/* GOLD TASKS */
+
+/** One gold task of a round (`ISettlementChallenges.GoldItem`): its task, its pool item, content hash and quality. */
+export type GoldItem = { taskIndex: number; poolIndex: number; contentHash: Hex; quality: number };
+/** One item of the committed gold pool: its position, the output's content hash and its known quality 0..10000. */
+export type GoldPoolItem = { poolIndex: number; contentHash: Hex; quality: number };
+
+/** The gold pool tree (OpenZeppelin standard leaves `(uint256 poolIndex, bytes32 contentHash, uint256 quality)`). */
+export function buildGoldPoolTree(items: readonly GoldPoolItem[]): StandardMerkleTree<[number, Hex, number]> {
+  if (items.length === 0) throw new InputError("a gold pool needs at least one item");
+  items.forEach((it, i) => {
+    if (it.poolIndex !== i) throw new InputError(`gold pool items must be listed by index 0..${items.length - 1}; position ${i} has ${it.poolIndex}`);
+  });
+  return StandardMerkleTree.of(items.map((it) => [it.poolIndex, it.contentHash, it.quality] as [number, Hex, number]), GOLD_POOL_LEAF_TYPES);
 }
 
-/** Finds `account`'s leaf and proof in a rewards tree, or undefined. */
-export function rewardProof(
-  tree: StandardMerkleTree<[Address, bigint]>,
-  account: Address,
-): { cumulativeAmount: bigint; proof: Hex[] } | undefined {
-  const want = account.toLowerCase();
-  for (const [i, v] of tree.entries()) {
-    if (v[0].toLowerCase() === want) return { cumulativeAmount: BigInt(v[1]), proof: tree.getProof(i) as Hex[] };
-  }
-  return undefined;
+/** A round's gold tree (standard leaves `(uint256 taskIndex, uint256 poolIndex, bytes32 contentHash, uint256 quality)`). */
+export function buildGoldTree(items: readonly GoldItem[]): StandardMerkleTree<[number, number, Hex, number]> {
+  if (items.length === 0) throw new InputError("a gold tree needs at least one item");
+  return StandardMerkleTree.of(
+    items.map((it) => [it.taskIndex, it.poolIndex, it.contentHash, it.quality] as [number, number, Hex, number]),
+    GOLD_ITEM_LEAF_TYPES,
+  );
+}
+
+/** `keccak256(abi.encode(goldRoot, goldCount, goldSalt))`: what a registration commits to (zero: no gold). */
+export function goldCommitment(goldRoot: Hex, goldCount: number, goldSalt: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint32" }, { type: "bytes32" }], [goldRoot, goldCount, goldSalt]));
+}
+
+/** The sum-tree proof of `account` in a rewards tree, or undefined when it has no leaf. */
+export function rewardProof(tree: SumTree, account: Address): { cumulativeAmount: bigint; index: number; proof: Hex[] } | undefined {
+  const index = sumTreeIndexOf(tree, account);
+  if (index < 0) return undefined;
+  return { cumulativeAmount: tree.leaves[index].amount, index, proof: sumTreeProof(tree, index) };
 }
 
 function normalizeSettlement(s: Settlement) {
-  return {
-    ...s,
-    slashes: s.slashes.map((x) => ({ evaluator: getAddress(x.evaluator), reason: x.reason })),
-  };
+  return { ...s, lowTrustSlashes: s.lowTrustSlashes.map((a) => getAddress(a)) };
 }

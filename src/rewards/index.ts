@@ -7,5 +7,6 @@ export * from "./settleRound";
 export * from "./packedBytes";
 export * from "./scoresHash";
 export * from "./merkle";
+export * from "./sumTree";
 export * from "./inputsHash";
 export * from "./settlement";

@@ -74,15 +74,6 @@ export function allProofs(tree: StandardMerkleTree<[string, bigint]>): Hex[][] {
   });
 }
 
-/**
- * Cumulative rewards tree: OpenZeppelin standard (double-hashed) leaves of [account, cumulativeAmount] with leaf
- * encoding ["address", "uint256"], as RewardDistributor.claim verifies. Null for an empty list (root = zero).
- */
-export function rewardsTree(cumulative: readonly { account: Address; cumulativeAmount: bigint }[]): StandardMerkleTree<[string, bigint]> | null {
-  if (cumulative.length === 0) return null;
-  return standardAddressAmountTree(cumulative.map((c) => [c.account, c.cumulativeAmount]));
-}
-
 /** Trust tree: leaves [evaluator, trustPpm] with encoding ["address", "uint256"]. Null for no evaluators. */
 export function trustTree(trust: readonly { evaluator: Address; trustPpm: number }[]): StandardMerkleTree<[string, bigint]> | null {
   if (trust.length === 0) return null;

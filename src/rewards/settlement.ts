@@ -1,11 +1,11 @@
-import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { type Address, type Hex, getAddress } from "viem";
 import { PPM, SCORE_MAX, UNAVAILABLE, isRevealEntry, isScore } from "../consensus/fixedPoint";
 import { buildRoundScores, type ScoreEntry } from "../consensus/round";
 import type { EvidenceState, PushStat } from "../consensus/rule";
 import { InputError } from "../errors";
 import { computeInputsHash, type CanonicalInputs } from "./inputsHash";
-import { ZERO_ROOT, rewardsTree, trustTree } from "./merkle";
+import { ZERO_ROOT, trustTree } from "./merkle";
+import { buildSumTree, type SumTree } from "./sumTree";
 import { validateSettlementParams, type SettlementParams } from "./params";
 import { settleRoundCore } from "./settleRound";
 import type { Breaker, SlashReason } from "./slashing";
@@ -89,8 +89,8 @@ export type SettlementPayload = {
   inputsHash: Hex;
   paramsVersion: number;
   // --- Struct-shaped fields (trees and roots): see the block at the end of buildSettlement. ---
-  /** Null when no account was ever paid (then rewardsRoot is the zero hash). */
-  rewardsTree: StandardMerkleTree<[string, bigint]> | null;
+  /** The cumulative rewards sum tree (empty, with the zero root, when no account was ever paid). */
+  rewardsTree: SumTree;
   rewardsRoot: Hex;
   cumulativeTotal: bigint;
   trustRoot: Hex;
@@ -368,10 +368,8 @@ export function buildSettlement(input: SettlementInput): SettlementPayload {
   };
   const flagged = evaluators.filter((_, e) => core.flagged[e] === 1);
 
-  // --- Struct-shaped fields: the rewards tree, its root and total, the trust root. The tree format is the protocol
-  // engineer's (src/rewards/merkle.ts); everything above is independent of it. ---
-  const tree = rewardsTree(cumulative);
-  const cumulativeTotal = cumulative.reduce((s, c) => s + c.cumulativeAmount, 0n);
+  // The cumulative rewards sum tree (src/rewards/sumTree.ts) and the trust tree.
+  const tree = buildSumTree(cumulative.map((c) => ({ account: c.account, amount: c.cumulativeAmount })));
   const tTree = trustTree(evaluators.map((a, e) => ({ evaluator: a, trustPpm: core.trust[e] })));
 
   return {
@@ -391,8 +389,8 @@ export function buildSettlement(input: SettlementInput): SettlementPayload {
     inputsHash: computeInputsHash(canonical),
     paramsVersion: params.paramsVersion,
     rewardsTree: tree,
-    rewardsRoot: tree ? (tree.root as Hex) : ZERO_ROOT,
-    cumulativeTotal,
+    rewardsRoot: tree.root,
+    cumulativeTotal: tree.total,
     trustRoot: tTree ? (tTree.root as Hex) : ZERO_ROOT,
   };
 }
