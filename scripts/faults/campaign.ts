@@ -18,7 +18,7 @@ import { devKey } from "../../src/agents/accounts";
 import { claimRewards } from "../../src/agents/claim";
 import { LOCAL_POLICY } from "../../src/agents/demo";
 import { computeAssignment, loadBatch } from "../../src/agents/roundData";
-import { ContentStore } from "../../src/agents/store";
+import { ContentStore } from "../../src/protocol/store";
 import { deploy, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
 import { mulberry32 } from "../../src/scoring/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";

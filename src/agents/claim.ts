@@ -5,8 +5,8 @@ import type { Deployment } from "../chain/deployment";
 import { readRound } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import { InputError } from "../errors";
-import { loadPayload } from "./roundData";
-import type { ContentStore } from "./store";
+import { loadPayload } from "../protocol/payload";
+import type { ContentStore } from "../protocol/store";
 
 export type ClaimResult = { account: Address; cumulativeAmount: bigint; paid: bigint; txHash?: string };
 
@@ -29,7 +29,9 @@ export async function claimRewards(p: {
   const payload = loadPayload(p.store, r.settlementHash);
   if (!payload) throw new InputError(`the store has no payload for settlement ${r.settlementHash} of round ${rootRound}`);
   const wanted = p.accounts?.map((a) => getAddress(a));
-  const leaves = wanted ? wanted.map((a) => payload.claims.find((c) => getAddress(c.account) === a) ?? { account: a, cumulativeAmount: "0", proof: [] }) : payload.claims;
+  const leaves = wanted
+    ? wanted.map((a) => payload.claims.find((c) => getAddress(c.account) === a) ?? { account: a, cumulativeAmount: "0", index: 0, proof: [] })
+    : payload.claims;
   const out: ClaimResult[] = [];
   for (const c of leaves) {
     const account = getAddress(c.account);
@@ -39,7 +41,7 @@ export async function claimRewards(p: {
       out.push({ account, cumulativeAmount: cumulative, paid: 0n });
       continue;
     }
-    const receipt = await p.sender.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [account, cumulative, c.proof] });
+    const receipt = await p.sender.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [account, cumulative, BigInt(c.index), c.proof] });
     out.push({ account, cumulativeAmount: cumulative, paid: cumulative - already, txHash: receipt.transactionHash });
   }
   return out;

@@ -10,7 +10,7 @@ import { createLogger, type Common } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
 import { Metrics } from "./metrics";
 import { runAgents } from "./run";
-import { ContentStore } from "./store";
+import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 
 const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join(__dirname, "..", "..", "data", "samples", f));
@@ -64,6 +64,7 @@ function flagsOf(o: Record<string, unknown>) {
     useReferences: o.useReferences,
     profileFile: o.profile,
     policyFile: o.policy,
+    goldPoolFile: o.goldPool,
     maxTasksPerRound: o.maxTasks,
     minTasks: o.minTasks,
     maxRounds: o.maxRounds,
@@ -110,6 +111,7 @@ export function registerAgents(program: Command): void {
     c
       .option("--registrar", "form task batches from pending outputs and open rounds")
       .option("--policy <file>", "settlement policy overrides (JSON), e.g. config/local/policy.json")
+      .option("--gold-pool <file>", "registrar: the gold pool to mix hidden gold tasks from, e.g. data/gold/local-pool.json")
       .option("--max-tasks <n>", "tasks per round at most")
       .option("--min-tasks <n>", "open a round only when this many outputs wait")
       .option("--max-rounds <n>", "stop opening rounds after this many exist (0: no limit)"),

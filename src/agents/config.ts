@@ -31,6 +31,8 @@ export type DaemonConfig = {
   profileFile?: string;
   /** Relayer policy overrides (JSON); default: the built-in policy. */
   policyFile?: string;
+  /** Registrar: the gold pool file it mixes hidden gold tasks from (scripts/gold-pool.ts). */
+  goldPoolFile?: string;
   replay: string[];
   window: number;
   maxTasksPerRound: number;
@@ -89,7 +91,7 @@ export const ENV_KEYS: Record<string, string> = {
 };
 
 /** Keys a config file may hold at the top level, and in each entry of `agents`. */
-const FILE_KEYS = [...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "behavior", "models", "registrar", "agents"];
+const FILE_KEYS = [...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "goldPoolFile", "behavior", "models", "registrar", "agents"];
 const AGENT_KEYS = ["type", "key", "devAccount", "behavior", "models", "registrar", "inferencePool", "evaluatorPool", "mint"];
 
 function num(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -207,6 +209,7 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     useReferences: bool("useReferences", m.useReferences),
     profileFile: given(m.profileFile) ? rel("profileFile", m.profileFile) : undefined,
     policyFile: given(m.policyFile) ? rel("policyFile", m.policyFile) : undefined,
+    goldPoolFile: given(m.goldPoolFile) ? rel("goldPoolFile", m.goldPoolFile) : undefined,
     replay,
     window: num("window", m.window, 1),
     maxTasksPerRound: num("maxTasksPerRound", m.maxTasksPerRound, 1),

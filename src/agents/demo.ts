@@ -5,7 +5,7 @@ import { createTestClient, erc20Abi, formatUnits, getAddress, parseUnits, type A
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
-import { chainTime, Phase, readRound, rewardBooks, type RoundView } from "../chain/reader";
+import { chainTime, Phase, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import { metricFor, metricValue } from "../scoring/metrics";
@@ -21,9 +21,12 @@ import { createInference, replaySource } from "./inference";
 import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
-import { loadBatch, loadOutputs, loadPayload } from "./roundData";
+import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
+import { loadBatch, loadOutputs } from "../protocol/manifest";
+import { loadPayload } from "../protocol/payload";
+import { createAllotmentWatcher } from "./watcher";
 import { Status } from "./status";
-import { ContentStore } from "./store";
+import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 
 export type DemoOptions = {
@@ -92,19 +95,36 @@ const DECIMALS = 18;
 export const LOCAL_POLICY = path.join(__dirname, "..", "..", "config", "local", "policy.json");
 /** The local evaluators' quality profile, calibrated without references (scripts/local-profile.ts). */
 export const LOCAL_PROFILE = path.join(__dirname, "..", "..", "config", "local", "profile.json");
+/** The local gold pool: labelled outputs kept apart from everything the demo replays (scripts/gold-pool.ts). */
+export const LOCAL_GOLD_POOL = path.join(__dirname, "..", "..", "data", "gold", "local-pool.json");
 const tokens = (n: number) => parseUnits(String(n), DECIMALS);
 const POOLS = { inference: tokens(1_000), evaluator: tokens(400) };
 const BEHAVIORS: Behavior[] = ["honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "honest", "boosting", "sabotage", "never-reveal"];
 
+/** Round parameters of the demo's embedded chain (seconds; time moves as fast as the agents act). */
+const DEMO_PARAMS = {
+  assignDuration: 120,
+  commitDuration: 60,
+  revealDuration: 60,
+  settleWindow: 600,
+  settleCommitDuration: 20,
+  settleRevealDuration: 20,
+  challengeDuration: 30,
+  responseDuration: 30,
+  k: 5,
+  quorum: 2,
+  maxLowTrustSlashes: 64,
+};
+
 /** Deploys the contracts on the embedded Hardhat network (in this process) and returns the provider and addresses. */
-async function embeddedChain(): Promise<{ provider: EIP1193Provider; deployment: Deployment }> {
+async function embeddedChain(pool: GoldPoolFile): Promise<{ provider: EIP1193Provider; deployment: Deployment }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat");
   await hre.run("compile", { quiet: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require("../../deploy/modules/PoQLocal").default;
   const deployed = await hre.ignition.deploy(mod, {
-    parameters: { PoQLocal: { commitDuration: 60, revealDuration: 60, settleDuration: 600, challengeDuration: 30, k: 5, quorum: 2, maxSlashes: 64 } },
+    parameters: { PoQLocal: { ...DEMO_PARAMS, goldPoolRoot: pool.root, goldPoolSize: pool.items.length } },
     displayUi: false,
   });
   const provider = hre.network.provider as EIP1193Provider;
@@ -117,6 +137,9 @@ async function embeddedChain(): Promise<{ provider: EIP1193Provider; deployment:
       vault: getAddress(await deployed.vault.getAddress()),
       distributor: getAddress(await deployed.distributor.getAddress()),
       settlement: getAddress(await deployed.settlement.getAddress()),
+      config: getAddress(await deployed.config.getAddress()),
+      challenges: getAddress(await deployed.challenges.getAddress()),
+      timelock: getAddress(await deployed.timelock.getAddress()),
     },
   };
 }
@@ -176,6 +199,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const ac = new AbortController();
   const common: Common = { logger: createLogger("demo", { destination: logFile }), metrics: new Metrics(), signal: ac.signal };
 
+  const goldPool = checkGoldPool(JSON.parse(fs.readFileSync(LOCAL_GOLD_POOL, "utf8")) as GoldPoolFile);
   say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");
   let clients: Clients;
   let d: Deployment;
@@ -184,7 +208,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     d = loadDeployment({ chainId: clients.chain.id, file: o.deploymentFile });
     await verifyDeployment(clients.publicClient, d);
   } else {
-    const chain = await embeddedChain();
+    const chain = await embeddedChain(goldPool);
     clients = await connect({ provider: chain.provider }, 50);
     d = chain.deployment;
   }
@@ -204,9 +228,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const stakeAmount = tokens(1_000);
   const nodeSenders = nodeKeys.map((k) => senderFor(clients, k, common));
   const evalSenders = evalKeys.map((k) => senderFor(clients, k, common));
-  for (const s of [...nodeSenders, ...evalSenders]) {
+  const relayerSenders = relayerKeys.map((k) => senderFor(clients, k, common));
+  const needs: [TxSenderLike, bigint][] = [
+    ...[...nodeSenders, ...evalSenders].map((s) => [s, stakeAmount * 2n] as [TxSenderLike, bigint]),
+    ...relayerSenders.map((s) => [s, tokens(6_000)] as [TxSenderLike, bigint]),
+  ];
+  for (const [s, want] of needs) {
     const bal = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [s.account] });
-    if (bal < stakeAmount * 2n) await owner.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [s.account, stakeAmount * 2n] });
+    if (bal < want) await owner.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [s.account, want - bal] });
   }
 
   const models = modelsPerNode(items, nodeKeys.length);
@@ -226,13 +255,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       clients,
       deployment: d,
       store,
-      sender: senderFor(clients, key, common),
+      sender: relayerSenders[i],
       privateKey: key,
       policy,
       checkpoint: memory(),
-      config: { registrar: i === 0, maxTasksPerRound: o.tasksPerRound, minTasks: 1, maxRounds: o.rounds, maxOpenRounds: 2 },
+      config: { registrar: i === 0, maxTasksPerRound: o.tasksPerRound, minTasks: 1, maxRounds: o.rounds, maxOpenRounds: 2, goldPool: i === 0 ? goldPool : undefined },
     }),
   );
+
+  // Every staker watches its own allotment in each accepted settlement.
+  const watchers = [...nodeSenders, ...evalSenders].map((sender) => createAllotmentWatcher({ common, clients, deployment: d, store, sender }));
 
   // The treasury funds each round once it is registered.
   const funder = createFunder({ common, clients, deployment: d, sender: owner, config: { inferencePool: POOLS.inference, evaluatorPool: POOLS.evaluator, mint: true } });
@@ -245,12 +277,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     for (const a of inference) await a.tick();
     for (const e of evaluators) await e.tick();
     for (const r of relayers) await r.tick();
+    for (const w of watchers) await w.tick();
     await funder.tick();
     const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
     const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
     const open: RoundView[] = [];
     for (let id = lastClosed + 1n; id <= count; id++) open.push(await readRound(client, d, id));
-    const line = `[${((Date.now() - started) / 1000).toFixed(1)}s] rounds closed ${lastClosed}/${o.rounds}` + open.map((r) => `  round ${r.id}: ${PHASE_LABEL[r.phase]}`).join("");
+    const line = `[${((Date.now() - started) / 1000).toFixed(1)}s] rounds closed ${lastClosed}/${o.rounds}` + open.map((r) => `  round ${r.id}: ${PHASE_NAMES[r.phase].toLowerCase()}`).join("");
     if (line.replace(/^\[[^\]]*\] /, "") !== lastLine) {
       say(line);
       lastLine = line.replace(/^\[[^\]]*\] /, "");
@@ -260,9 +293,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     if (after === before) {
       // Nothing left to do until a deadline: move time (on a Hardhat chain) or wait for it.
       const now = await chainTime(client);
-      const next = open
-        .flatMap((r) => [r.commitDeadline, r.revealDeadline, r.challengeEnd].filter((t) => t > now))
-        .reduce<bigint | undefined>((m, t) => (m === undefined || t < m ? t : m), undefined);
+      const windows = await Promise.all(
+        open.map(async (r) => {
+          const [, commitsClose, revealsClose] = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "settlementAttempt", args: [r.id] });
+          return [r.commitDeadline, r.revealDeadline, r.challengeEnd, r.assignDeadline, r.expiresAt, commitsClose, revealsClose];
+        }),
+      );
+      const next = windows.flat().filter((t) => t > now).reduce<bigint | undefined>((m, t) => (m === undefined || t < m ? t : m), undefined);
       if (next !== undefined && test) {
         await test.increaseTime({ seconds: Number(next - now) });
         await test.mine({ blocks: 1 });
@@ -280,8 +317,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   for (const c of payload?.claims ?? []) {
     const already = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [c.account] });
     if (already >= BigInt(c.cumulativeAmount)) continue;
-    await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [c.account, BigInt(c.cumulativeAmount), c.proof] });
+    await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [c.account, BigInt(c.cumulativeAmount), BigInt(c.index), c.proof] });
     claimsPaid += BigInt(c.cumulativeAmount) - already;
+  }
+  // The treasury takes back what the rounds left unallocated.
+  for (let id = 1n; id <= BigInt(o.rounds); id++) {
+    const due = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refundable", args: [id, owner.account] });
+    if (due > 0n) await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refund", args: [id, owner.account] });
   }
 
   const labels = new Map(items.filter((it) => it.label !== undefined).map((it) => [it.id, it.label!]));
@@ -295,16 +337,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   return { ...summary, storeDir };
 }
 
-const PHASE_LABEL: Record<number, string> = {
-  [Phase.Assigning]: "assigning",
-  [Phase.Commit]: "commit",
-  [Phase.Reveal]: "reveal",
-  [Phase.Settle]: "settle",
-  [Phase.Challenge]: "challenge",
-  [Phase.Finalizable]: "finalizable",
-  [Phase.Finalized]: "finalized",
-  [Phase.Cancelled]: "cancelled",
-};
+type TxSenderLike = { account: Address };
 
 type Cast = { nodes: Address[]; evaluators: { address: Address; behavior: string }[]; relayers: Address[]; owner: Address };
 
@@ -329,8 +362,8 @@ async function summarize(
     const slashed = slashLogs.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.account));
     if (p) {
       lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
-      // Outputs the relayers refused (missing, tampered, empty) earn consensus 0 without a quality score: left out.
-      const refused = new Set(p.badOutputs.map((b) => b.index));
+      // Tasks the round excluded (unavailable to most evaluators) have no consensus; gold tasks are not replayed outputs.
+      const refused = new Set([...p.excludedTasks, ...p.gold.map((g) => g.taskIndex)]);
       const { items: served } = loadOutputs(store, loadBatch(store, r.taskRoot, r.taskCount));
       served.forEach((it, i) => {
         const label = it && labels.get(it.id);
@@ -360,14 +393,14 @@ async function summarize(
     read(d.vault, stakeVaultAbi, "totalStaked") as Promise<readonly [bigint, bigint]>,
     rewardBooks(client, d),
   ]);
-  const holders = [...new Set<Address>([cast.owner, ...cast.relayers, ...cast.nodes, ...cast.evaluators.map((e) => e.address)])];
+  const holders = [...new Set<Address>([cast.owner, ...cast.relayers, ...cast.nodes, ...cast.evaluators.map((e) => e.address), d.challenges])];
   let held = 0n;
   for (const h of holders) held += await bal(h);
-  const { funded, allocated, swept, claimed } = books;
+  const { funded, allocated, refunded, claimed } = books;
   const checks = {
     supplyAccountedFor: held + vaultBal + books.rewardVaultBalance + books.distributorBalance === supply,
     vaultHoldsStakes: vaultBal === staked[0] + staked[1],
-    rewardVaultHoldsUnallocated: books.rewardVaultBalance === funded - allocated - swept,
+    rewardVaultHoldsUnallocated: books.rewardVaultBalance === funded - allocated - refunded,
     distributorHoldsUnclaimed: books.distributorBalance === allocated - claimed,
     allAllocatedClaimed: claimed === allocated,
     claimsPaidEqualsClaimed: claimsPaid === claimed,

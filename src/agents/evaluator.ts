@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { compactSignature, deriveSalt, packScores, revealTypedData, scoreCommitment, toOnchainScore } from "../chain/encoding";
+import { compactSignature, deriveSalt, packScores, revealTypedData, scoreCommitment, toOnchainScore, UNAVAILABLE } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
 import { chainTime, Phase, readRound, Role, roundCount, type RoundView } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
@@ -15,8 +15,9 @@ import { applyBehavior, type Behavior } from "./behavior";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
-import { assignmentProof, computeAssignment, loadBatch, loadOutputs } from "./roundData";
-import type { ContentStore } from "./store";
+import { loadBatch, loadOutputs } from "../protocol/manifest";
+import type { ContentStore } from "../protocol/store";
+import { assignmentProof, computeAssignment } from "./roundData";
 
 export type EvaluatorConfig = {
   behavior: Behavior;
@@ -55,7 +56,7 @@ type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
  * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process: scoring is a pure function of
  * the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
  */
-const batchQualityCache = new Map<string, { quality: number[]; bad: { index: number; reason: string }[]; nodes: string[] }>();
+const batchQualityCache = new Map<string, { quality: number[]; unavailable: Set<number>; bad: { index: number; reason: string }[]; nodes: string[] }>();
 const CACHE_LIMIT = 4;
 
 function batchQuality(store: ContentStore, r: RoundView, profile: QualityProfile, useReferences: boolean) {
@@ -63,12 +64,12 @@ function batchQuality(store: ContentStore, r: RoundView, profile: QualityProfile
   const hit = batchQualityCache.get(key);
   if (hit) return hit;
   const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-  const { items, bad } = loadOutputs(store, manifest);
+  const { items, bad, unavailable } = loadOutputs(store, manifest);
   const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
   const scored = scoreOutputs(valid.map((x) => x.it), profile, { useReferences });
   const quality = new Array<number>(items.length).fill(0);
   valid.forEach((x, j) => (quality[x.i] = scored[j].composite * 10));
-  const value = { quality, bad, nodes: manifest.tasks.map((t) => t.node) };
+  const value = { quality, unavailable: new Set(unavailable), bad, nodes: manifest.tasks.map((t) => t.node) };
   if (batchQualityCache.size >= CACHE_LIMIT) batchQualityCache.delete(batchQualityCache.keys().next().value!);
   batchQualityCache.set(key, value);
   return value;
@@ -119,15 +120,25 @@ export function createEvaluator(deps: EvaluatorDeps) {
       return null;
     }
     if (a.tree.root !== r.assignmentRoot) {
-      logger.warn({ round_id: Number(r.id), ours: a.tree.root, chain: r.assignmentRoot }, "assignment root differs from the accepted one");
+      // A commitment obliges a reveal, and a reveal needs a proof under the accepted root: never commit to an
+      // assignment this evaluator cannot recompute.
+      logger.error({ round_id: Number(r.id), ours: a.tree.root, chain: r.assignmentRoot }, "accepted assignment root differs from the recomputed one: not committing");
+      metrics.inc("evaluator_assignment_mismatch_total", "Rounds skipped because the accepted assignment could not be recomputed");
+      prepared.set(r.id, null);
+      return null;
     }
     const key = `scores:${r.id}`;
     let scores = checkpoint.get(key) as Hex | undefined;
     if (!scores) {
-      const { quality, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
+      const { quality, unavailable, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
-        metrics.inc("evaluator_bad_outputs_total", "Outputs that failed their hash or format check");
+        metrics.inc("evaluator_bad_outputs_total", "Outputs that arrived but are not valid outputs of their task");
+      }
+      const missing = mine.tasks.filter((t) => unavailable.has(t));
+      if (missing.length > 0) {
+        logger.warn({ round_id: Number(r.id), tasks: missing }, "outputs unavailable: reported as such");
+        metrics.inc("evaluator_unavailable_outputs_total", "Assigned outputs that could not be fetched", {}, missing.length);
       }
       const honest = mine.tasks.map((t) => quality[t]);
       const reported = applyBehavior(config.behavior, honest, {
@@ -136,7 +147,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         nodes: mine.tasks.map((t) => nodes[t]),
         target: config.colludeWith,
       });
-      scores = packScores(reported.map(toOnchainScore));
+      scores = packScores(reported.map((q, i) => (unavailable.has(mine.tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
       checkpoint.set(key, scores);
     }
     const out = { scores, tasksHash: mine.tasksHash, proof: mine.proof };
@@ -181,7 +192,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       metrics.inc("evaluator_reveals_total", "Score reveals sent");
       logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "revealed");
     } catch (e) {
-      if (e instanceof RevertError && e.errorName === "AlreadyRevealed") return;
+      if (e instanceof RevertError && e.errorName === "SettlementAlreadyRevealed") return;
       throw e;
     }
   }

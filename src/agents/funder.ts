@@ -13,8 +13,8 @@ export type FunderConfig = {
 };
 
 /**
- * The treasury: funds every registered round that has no funds yet, once, with fixed pools. Rounds are funded
- * before their settlement (relayers read the pools when they settle).
+ * The treasury: funds every registered round that has no funds yet, once, with fixed pools, while the round takes
+ * funding (until its reveal deadline; relayers then settle the frozen pools).
  */
 export function createFunder(p: { common: Common; clients: Clients; deployment: Deployment; sender: TxSender; config: FunderConfig }) {
   const { clients, deployment: d, sender, config, common } = p;
@@ -24,8 +24,12 @@ export function createFunder(p: { common: Common; clients: Clients; deployment: 
   async function tick() {
     const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
     for (let id = checkedUpTo + 1n; id <= count; id++) {
-      const f = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [id] });
-      if (f.inferencePool + f.evaluatorPool === 0n && !f.settled) {
+      const [f, [open]] = await Promise.all([
+        client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [id] }),
+        client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "fundingWindow", args: [id] }),
+      ]);
+      // Pools freeze at the round's reveal deadline: a round found later stays as it is.
+      if (open && f.inferencePool + f.evaluatorPool === 0n) {
         const total = config.inferencePool + config.evaluatorPool;
         const balance = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [sender.account] });
         if (balance < total && config.mint) {

@@ -9,8 +9,8 @@ import type { LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
-import type { OutputRecord } from "./roundData";
-import type { ContentStore } from "./store";
+import { outputRecordOf } from "../protocol/manifest";
+import type { ContentStore } from "../protocol/store";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
@@ -72,9 +72,7 @@ export function createInference(deps: InferenceDeps) {
     while (waiting + served < config.window) {
       const it = source.next();
       if (!it) break;
-      const { label: _l, labelDetail: _d, ...rest } = it;
-      const rec: OutputRecord = { ...rest, node: me };
-      const hash = store.putJson(rec);
+      const hash = store.putJson(outputRecordOf(it));
       store.addPending(me, hash);
       served++;
     }

@@ -1,19 +1,44 @@
-import { formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
-import { poQSettlementAbi } from "../chain/abis";
+import { createHmac } from "node:crypto";
+import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { deriveSalt, settlementCommitment, type Settlement } from "../chain/encoding";
+import { buildTaskTree, deriveSalt, goldItemLeaf, hashSettlement, settlementCommitment, type Settlement } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
-import { chainTime, evaluatorStakesBefore, Phase, readRound, revealedSettlements, roundCount, type RoundView } from "../chain/reader";
+import {
+  chainTime,
+  evaluatorStakesBefore,
+  expectedSeed,
+  Phase,
+  readParams,
+  readRound,
+  revealedSettlementsWithPayloads,
+  Role,
+  roundCount,
+  roundVotes,
+  type RoundView,
+} from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import { PoqError } from "../errors";
+import {
+  attributeGold,
+  goldChoiceCommitment,
+  goldRootOf,
+  poolProofs,
+  selectGold,
+  type GoldOpening,
+  type GoldPoolFile,
+} from "../protocol/gold";
+import { loadBatch, modelId, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
+import { canonicalJson, type ContentStore } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
-import { computeAssignment, costUnitsOf, loadPayload, publishBatch, settlementFromFile, type BatchManifest, type OutputRecord } from "./roundData";
+import { costUnitsOf } from "../protocol/pricing";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
-import { computeRoundSettlement, type SettleContext } from "./settle";
-import { canonicalJson, type ContentStore } from "./store";
+import { computeAssignment } from "./roundData";
+import { computeRoundSettlement, GOLD_INDEX, type SettleContext } from "./settle";
 
 export type RelayerConfig = {
   /** Whether this relayer forms task batches and opens rounds (one registrar per network is enough). */
@@ -23,7 +48,7 @@ export type RelayerConfig = {
   minTasks: number;
   /** Stop opening rounds after this many exist (0: no limit). */
   maxRounds: number;
-  /** Rounds opened but not yet closed, at most. */
+  /** Rounds opened but not yet closed, at most (the contract's own bound may be lower). */
   maxOpenRounds: number;
   /**
    * Submitting evaluators' signed reveals (published to the content store) in `revealScoresBatch` transactions:
@@ -31,6 +56,10 @@ export type RelayerConfig = {
    * relayer did not submit), "off" never. Default: "now" for the registrar, "backup" for the others.
    */
   relayReveals?: "now" | "backup" | "off";
+  /** Registrar: the gold pool it draws hidden gold tasks from (its root must be the round's `goldPoolRoot`). */
+  goldPool?: GoldPoolFile;
+  /** Registrar: share of each batch that is gold (ppm of the ordinary tasks; default 5%). */
+  goldRatePpm?: number;
 };
 
 export type RelayerDeps = {
@@ -45,6 +74,9 @@ export type RelayerDeps = {
   config: RelayerConfig;
 };
 
+const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
+const DEFAULT_GOLD_RATE_PPM = 50_000;
+
 /** keccak256 of the policy's canonical JSON (without its version): what `Params.policyHash` pins on chain. */
 export function policyHash(policy: SettlementParams): Hex {
   const { paramsVersion: _v, ...rest } = policy;
@@ -54,7 +86,9 @@ export function policyHash(policy: SettlementParams): Hex {
 /**
  * The relayer: watches the chain and drives every phase of every open round. Each tick reads the chain and takes
  * the next step, so a restart (even after SIGKILL) resumes where the chain says the round is: nothing is committed,
- * revealed or finalized twice, because each step first checks whether it already happened on chain.
+ * revealed or finalized twice, because each step first checks whether it already happened on chain, and the steps
+ * two relayers may race for (drawing the seed, voting after acceptance, finalizing, cancelling an expired round,
+ * slashing a non-revealer) are no-ops on chain the second time.
  */
 export function createRelayer(deps: RelayerDeps) {
   const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
@@ -63,9 +97,12 @@ export function createRelayer(deps: RelayerDeps) {
   const me = getAddress(sender.account);
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
+  const slashedRounds = new Set<bigint>();
+  const watchedSettlements = new Set<Hex>();
   let scannedRoots = false;
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
+  const challengesBase = { address: d.challenges, abi: settlementChallengesAbi } as const;
 
   async function myVotes(r: RoundView) {
     const args = { roundId: r.id, relayer: me };
@@ -82,40 +119,63 @@ export function createRelayer(deps: RelayerDeps) {
     };
   }
 
-  async function settleContext(): Promise<SettleContext> {
-    const p = await client.readContract({ ...base, functionName: "params" });
-    const onchain = p.policyHash as Hex;
-    if (onchain !== `0x${"00".repeat(32)}` && onchain !== policyHash(deps.policy)) {
-      throw new PoqError(`policy mismatch: the contract pins policy ${onchain}, this relayer runs ${policyHash(deps.policy)}; refusing to settle`);
+  function settleContext(r: RoundView): SettleContext {
+    const pinned = r.params.policyHash;
+    if (pinned !== ZERO_HASH && pinned !== policyHash(deps.policy)) {
+      throw new PoqError(`policy mismatch: round ${r.id} pins policy ${pinned}, this relayer runs ${policyHash(deps.policy)}; refusing to settle`);
     }
-    return { client, deployment: d, store, policy: deps.policy, chainMaxSlashes: Number(p.maxSlashes) };
+    return { client, deployment: d, store, policy: deps.policy };
   }
 
   /** Sends a step's transaction; a revert that says the step is already done (by us or another relayer) is fine. */
-  async function send(label: string, r: RoundView, fn: () => Promise<unknown>, doneErrors: string[]) {
+  async function send(label: string, r: { id: bigint }, fn: () => Promise<unknown>, doneErrors: string[] = []) {
     try {
       const receipt = (await fn()) as { transactionHash: Hex };
       metrics.inc("relayer_tx_total", "Relayer transactions", { step: label });
       logger.info({ round_id: Number(r.id), step: label, tx_hash: receipt.transactionHash }, `round ${r.id}: ${label}`);
+      return true;
     } catch (e) {
       if (e instanceof RevertError && e.errorName && doneErrors.includes(e.errorName)) {
         logger.info({ round_id: Number(r.id), step: label, reason: e.errorName }, "step already done");
-        return;
+        return false;
       }
       throw e;
     }
   }
 
+  /* BOND */
+
+  let bonded = false;
+  /** Holds the round's minimum relayer bond in the vault (staked from this relayer's own tokens). */
+  async function ensureBond(): Promise<boolean> {
+    if (bonded) return true;
+    const p = await readParams(client, d);
+    const s = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Relayer] });
+    if (s.active >= p.minRelayerBond) return (bonded = true);
+    const need = p.minRelayerBond - s.active;
+    const balance = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [me] });
+    if (balance < need) {
+      logger.warn({ relayer: me, need: formatUnits(need, 18), balance: formatUnits(balance, 18) }, "not enough tokens for the relayer bond: idle");
+      return false;
+    }
+    await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+    await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Relayer, need] });
+    logger.info({ relayer: me, amount: formatUnits(need, 18) }, "relayer bond staked");
+    return (bonded = true);
+  }
+
+  /* ASSIGNMENT */
+
   async function stepAssign(r: RoundView) {
     const votes = await myVotes(r);
     if (votes.proposed) return;
-    const a = await computeAssignment(client, d, r);
-    const root = a.tree.root as Hex;
-    await send("proposeAssignment", r, () => sender.write({ ...base, functionName: "proposeAssignment", args: [r.id, root] }), [
-      "AssignmentAlreadyProposed",
-      "WrongPhase",
-    ]);
+    const seed = await expectedSeed(client, r);
+    if (!seed) return; // the seed block is not mined yet
+    const a = await computeAssignment(client, d, r, seed);
+    await send("proposeAssignment", r, () => sender.write({ ...base, functionName: "proposeAssignment", args: [r.id, a.tree.root as Hex] }));
   }
+
+  /* REVEALS */
 
   /** Published reveals (by content hash) found invalid, per round: checked once, never submitted. */
   const badReveals = new Map<bigint, Set<Hex>>();
@@ -159,7 +219,7 @@ export function createRelayer(deps: RelayerDeps) {
     }
     for (const batch of planRevealBatches(ready)) {
       logger.info({ round_id: Number(r.id), reveals: batch.length }, "relaying signed reveals");
-      await send("revealScoresBatch", r, () => sender.write({ ...base, functionName: "revealScoresBatch", args: [r.id, batch.map((b) => b.reveal)] }), ["WrongPhase"]);
+      await send("revealScoresBatch", r, () => sender.write({ ...base, functionName: "revealScoresBatch", args: [r.id, batch.map((b) => b.reveal)] }));
       metrics.inc("relayer_reveals_relayed_total", "Signed reveals submitted in batches", {}, batch.length);
     }
   }
@@ -181,80 +241,214 @@ export function createRelayer(deps: RelayerDeps) {
     return (await checkPublishedReveal(f, { ...domain, evaluator, commitment, assignmentRoot: r.assignmentRoot })) ?? f;
   }
 
-  async function stepSettle(r: RoundView, quorum: number) {
+  /** Slashes every committed evaluator that did not reveal by the deadline (anyone may; the relayers do it). */
+  async function stepSlashNonRevealers(r: RoundView) {
+    if (slashedRounds.has(r.id)) return;
+    const votes = await roundVotes(client, d, r);
+    for (const e of votes.committed) {
+      if (votes.revealed.has(e)) continue;
+      const [, revealed, slashed] = await client.readContract({ ...base, functionName: "scoreRecord", args: [r.id, e] });
+      if (revealed || slashed) continue;
+      await send("slashNonRevealer", r, () => sender.write({ ...base, functionName: "slashNonRevealer", args: [r.id, e] }));
+      metrics.inc("relayer_nonreveal_slashes_total", "Non-revealers slashed");
+    }
+    slashedRounds.add(r.id);
+  }
+
+  /* SETTLEMENT */
+
+  async function stepSettle(r: RoundView) {
+    if (!(await ensureBond())) return;
+    const [attempt, commitsClose, revealsClose] = (await client.readContract({ ...base, functionName: "settlementAttempt", args: [r.id] })).map(Number);
+    const now = Number(await chainTime(client));
+    const running = commitsClose !== 0 && now < revealsClose;
     const votes = await myVotes(r);
-    const key = `settlement:${r.id}:${r.attempt}`;
-    const salt = deriveSalt(deps.privateKey, { chainId: clients.chain.id, contract: d.settlement, roundId: r.id, purpose: "settlement", attempt: r.attempt });
-    if (!votes.committed.has(r.attempt)) {
-      if (r.settleReveals > 0) return; // this attempt's commits are closed; wait for acceptance or a reset
-      const computed = await computeRoundSettlement(await settleContext(), r);
-      checkpoint.set(key, computed.hash); // before sending: a crash after the commit still knows what it committed
-      const commitment = settlementCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, relayer: me, settlementHash: computed.hash, salt });
+    if (!running || (now < commitsClose && !votes.committed.has(attempt))) {
+      // A commit now joins the running attempt, or starts the next one.
+      const target = running ? attempt : attempt + 1;
+      if (votes.committed.has(target)) return;
+      const computed = await computeRoundSettlement(settleContext(r), r);
+      checkpoint.set(`settlement:${r.id}:${target}`, computed.hash); // before sending: a crash after the commit still knows it
+      const commitment = settlementCommitment({
+        chainId: clients.chain.id,
+        contract: d.settlement,
+        roundId: r.id,
+        attempt: target,
+        relayer: me,
+        settlementHash: computed.hash,
+        salt: salt(r, target),
+      });
       metrics.set("relayer_round_inference_paid", "Inference pool paid by the last computed settlement", Number(formatUnits(computed.settlement.inferencePaid, 18)));
-      await send("commitSettlement", r, () => sender.write({ ...base, functionName: "commitSettlement", args: [r.id, commitment] }), [
-        "SettlementAlreadyCommitted",
-        "SettlementCommitsClosed",
-        "WrongPhase",
-      ]);
+      await send("commitSettlement", r, () => sender.write({ ...base, functionName: "commitSettlement", args: [r.id, commitment] }));
       return;
     }
-    if (votes.revealed.has(r.attempt) || r.settleCommits < quorum) return;
-    let hash = checkpoint.get(key) as Hex | undefined;
+    if (now < commitsClose || !votes.committed.has(attempt) || votes.revealed.has(attempt)) return;
+    let hash = checkpoint.get(`settlement:${r.id}:${attempt}`) as Hex | undefined;
     let file = hash ? loadPayload(store, hash) : undefined;
     if (!file) {
       // Checkpoint or store lost: recompute; the contract rejects it if the inputs changed since the commit.
-      const computed = await computeRoundSettlement(await settleContext(), r);
+      const computed = await computeRoundSettlement(settleContext(r), r);
       hash = computed.hash;
       file = computed.file;
     }
-    const settlement = settlementFromFile(file);
-    await send("revealSettlement", r, () => sender.write({ ...base, functionName: "revealSettlement", args: [r.id, toAbi(settlement), salt] }), [
-      "SettlementAlreadyRevealed",
-      "WrongPhase",
-    ]);
+    const payloadCid = store.getIndex("settlement", hash!) as Hex;
+    await send("revealSettlement", r, () => sender.write({ ...base, functionName: "revealSettlement", args: [r.id, settlementFromFile(file!), salt(r, attempt), payloadCid] }));
+  }
+
+  function salt(r: RoundView, attempt: number): Hex {
+    return deriveSalt(deps.privateKey, { chainId: clients.chain.id, contract: d.settlement, roundId: r.id, purpose: "settlement", attempt });
+  }
+
+  /** The accepted settlement of a round and its payload, from this relayer's store or the events. */
+  async function accepted(r: RoundView): Promise<{ settlement: Settlement; file?: SettlementPayloadFile }> {
+    const file = loadPayload(store, r.settlementHash);
+    if (file) return { settlement: settlementFromFile(file), file };
+    const entry = (await revealedSettlementsWithPayloads(client, d, r)).get(r.settlementHash);
+    if (!entry) throw new PoqError(`round ${r.id}: accepted settlement ${r.settlementHash} not found in events or store`, { retryable: true });
+    for (const cid of entry.payloadCids) {
+      try {
+        const f = store.getJson<SettlementPayloadFile>(cid);
+        if (f.settlementHash === r.settlementHash) return { settlement: entry.settlement, file: f };
+      } catch {
+        // not in this relayer's store
+      }
+    }
+    return { settlement: entry.settlement };
   }
 
   async function stepFinalize(r: RoundView) {
-    let settlement: Settlement | undefined;
-    const file = loadPayload(store, r.settlementHash);
-    if (file) settlement = settlementFromFile(file);
-    else settlement = (await revealedSettlements(client, d, r)).get(r.settlementHash);
-    if (!settlement) throw new PoqError(`round ${r.id}: accepted settlement ${r.settlementHash} not found in events or store`, { retryable: true });
-    await send("finalize", r, () => sender.write({ ...base, functionName: "finalize", args: [r.id, toAbi(settlement)] }), ["WrongPhase"]);
+    const { settlement } = await accepted(r);
+    if (hashSettlement(settlement) !== r.settlementHash) throw new PoqError(`round ${r.id}: settlement found does not hash to the accepted one`);
+    await send("finalize", r, () => sender.write({ ...base, functionName: "finalize", args: [r.id, settlement] }));
     metrics.inc("relayer_rounds_finalized_total", "Rounds this relayer finalized");
   }
 
-  async function maybeRegister(count: bigint, lastClosed: bigint, open: RoundView[], k: number) {
+  async function stepCancel(r: RoundView) {
+    await send("cancelRound", r, () => sender.write({ ...base, functionName: "cancelRound", args: [r.id] }));
+    metrics.inc("relayer_rounds_cancelled_total", "Expired rounds this relayer cancelled");
+  }
+
+  /* CHALLENGES */
+
+  /**
+   * During the challenge window: answers every open challenge against the accepted settlement that this relayer can
+   * refute (it computed the same settlement), and, when the accepted settlement is not the one it computed, checks
+   * that no account of the previous root lost anything and challenges the first one that did.
+   */
+  async function stepWatch(r: RoundView) {
+    const mine = loadPayload(store, r.settlementHash);
+    await answerChallenges(r, mine);
+    if (watchedSettlements.has(r.settlementHash)) return;
+    watchedSettlements.add(r.settlementHash);
+    if (mine) return; // the accepted settlement is the one this relayer computed
+    metrics.inc("relayer_foreign_settlements_total", "Accepted settlements that differ from this relayer's");
+    const ours = await computeRoundSettlement(settleContext(r), r).catch(() => undefined);
+    logger.error({ round_id: Number(r.id), accepted: r.settlementHash, ours: ours?.hash }, "accepted settlement differs from this relayer's: checking earlier allotments");
+    const { file } = await accepted(r);
+    const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
+    if (rootRound === 0n) return;
+    const prev = loadPayload(store, (await readRound(client, d, rootRound)).settlementHash);
+    if (!prev) return;
+    const now = new Map((file?.claims ?? []).map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)]));
+    const lowered = prev.claims.filter((c) => (now.get(getAddress(c.account)) ?? -1n) < BigInt(c.cumulativeAmount));
+    if (lowered.length === 0) return;
+    const victim = lowered.sort((a, b) => (BigInt(b.cumulativeAmount) > BigInt(a.cumulativeAmount) ? 1 : -1))[0];
+    const { settlement } = await accepted(r);
+    await ensureAllowance(d.challenges, r.params.minChallengeBond);
+    await send("challengeAccount", r, () =>
+      sender.write({ ...challengesBase, functionName: "challengeAccount", args: [r.id, settlement, getAddress(victim.account), BigInt(victim.cumulativeAmount), BigInt(victim.index), victim.proof] }),
+    );
+    metrics.inc("relayer_challenges_opened_total", "Challenges this relayer opened");
+  }
+
+  async function ensureAllowance(spender: Address, amount: bigint) {
+    const allowance = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "allowance", args: [me, spender] });
+    if (allowance < amount) await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [spender, amount] });
+  }
+
+  async function answerChallenges(r: RoundView, mine: SettlementPayloadFile | undefined) {
+    const opened = await client.getContractEvents({ ...challengesBase, strict: true, eventName: "ChallengeOpened", args: { roundId: r.id }, fromBlock: r.registeredBlock, toBlock: "latest" });
+    for (const l of opened) {
+      if (l.args.settlementHash !== r.settlementHash) continue;
+      const c = await client.readContract({ ...challengesBase, functionName: "getChallenge", args: [l.args.challengeId] });
+      if (Number(c.status) !== 1) continue;
+      if (Number(c.kind) === 1 && mine) {
+        const leaf = mine.claims.find((x) => getAddress(x.account) === getAddress(c.account));
+        if (!leaf || BigInt(leaf.cumulativeAmount) < c.minAmount) continue;
+        await send("answerAccount", r, () => sender.write({ ...challengesBase, functionName: "answerAccount", args: [l.args.challengeId, BigInt(leaf.cumulativeAmount), BigInt(leaf.index), leaf.proof] }));
+      } else if (Number(c.kind) === 2) {
+        await answerGold(r, l.args.challengeId, c.anchor);
+      }
+    }
+  }
+
+  async function answerGold(r: RoundView, challengeId: bigint, anchor: Hex) {
+    const cid = store.getIndex(GOLD_INDEX, r.taskRoot);
+    if (!cid) return;
+    const opening = store.getJson<GoldOpening>(cid as Hex);
+    const item = opening.items.find((it) => goldItemLeaf(it) === anchor);
+    if (!item) return;
+    const manifest = loadBatch(store, r.taskRoot, r.taskCount);
+    const tree = buildTaskTree(taskLeaves(manifest));
+    const task = taskLeaves(manifest)[item.taskIndex];
+    const goldItem = { taskIndex: BigInt(item.taskIndex), poolIndex: BigInt(item.poolIndex), contentHash: item.contentHash, quality: BigInt(item.quality) };
+    const taskLeaf = { index: BigInt(task.index), node: task.node, modelId: task.modelId, contentHash: task.contentHash, costUnits: task.costUnits };
+    await send("answerGoldItem", r, () =>
+      sender.write({ ...challengesBase, functionName: "answerGoldItem", args: [challengeId, goldItem, item.poolProof, taskLeaf, tree.getProof(item.taskIndex) as Hex[]] }),
+    );
+  }
+
+  /* REGISTRATION */
+
+  async function maybeRegister(count: bigint, lastClosed: bigint, open: RoundView[]) {
     if (!config.registrar) return;
     if (config.maxRounds > 0 && count >= BigInt(config.maxRounds)) return;
-    if (open.some((r) => r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal)) return;
-    if (count - lastClosed >= BigInt(config.maxOpenRounds)) return;
+    if (open.some((r) => r.phase === Phase.Seeding || r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal)) return;
+    const p = await readParams(client, d);
+    if (count - lastClosed >= BigInt(Math.min(config.maxOpenRounds, p.maxOpenRounds))) return;
+    if (!(await ensureBond())) return;
     const latest = await client.getBlockNumber();
     const eligible = (await evaluatorStakesBefore(client, d, latest + 1n)).size;
-    if (eligible < k) {
-      logger.info({ eligible, k }, "not enough eligible evaluators to open a round");
+    if (eligible === 0) {
+      logger.info({ eligible }, "no eligible evaluator: not opening a round");
       return;
     }
-    const manifest = formBatch();
-    if (!manifest) return;
-    const root = publishBatch(store, manifest);
+    const batch = formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
+    if (!batch) return;
+    const { root, cid } = publishBatch(store, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
-    const r = { id: count + 1n } as RoundView;
-    await send("registerTasks", r, () => sender.write({ ...base, functionName: "registerTasks", args: [root, BigInt(manifest.tasks.length)] }), []);
+    // The gold choice is kept before the registration, so a crash right after it can still open the commitment.
+    checkpoint.set(`gold:${root}`, JSON.stringify(batch.gold));
+    const registration = { taskRoot: root, taskCount: batch.manifest.tasks.length, goldCommitment: batch.commitment, manifestCid: cid };
+    await send("registerTasks", { id: count + 1n }, () => sender.write({ ...base, functionName: "registerTasks", args: [registration] }));
     knownRoots.add(root);
+    markGoldUsed(batch.gold.items.map((g) => g.poolIndex));
     consumeRegistered();
     metrics.inc("relayer_rounds_registered_total", "Rounds this relayer opened");
   }
 
-  /** Forms the next batch from pending outputs: whole query groups, in (queryId, node) order, up to the limit. */
-  function formBatch(): BatchManifest | undefined {
+  function usedGold(): Set<number> {
+    return new Set<number>(JSON.parse(checkpoint.get("gold_used") ?? "[]"));
+  }
+
+  function markGoldUsed(indexes: number[]) {
+    if (indexes.length === 0) return;
+    const used = usedGold();
+    for (const i of indexes) used.add(i);
+    checkpoint.set("gold_used", JSON.stringify([...used].sort((a, b) => a - b)));
+  }
+
+  /**
+   * Forms the next batch from pending outputs (whole query groups, in (queryId, node) order, up to the limit) and, when
+   * this registrar holds the round's gold pool, mixes in unused pool items (whole query groups, attributed to the
+   * batch's own nodes), ordered with the rest by query id so nothing marks them out.
+   */
+  function formBatch(poolRoot: Hex, poolSize: number, roundId: bigint) {
     const entries: { node: Address; hash: Hex; rec: OutputRecord }[] = [];
     for (const [node, hashes] of store.listPending()) {
       for (const hash of hashes) {
         try {
-          const rec = store.getJson<OutputRecord>(hash);
-          if (getAddress(rec.node) !== getAddress(node)) throw new PoqError(`pending output ${hash} names node ${rec.node}, filed under ${node}`);
-          entries.push({ node: getAddress(node), hash, rec });
+          entries.push({ node: getAddress(node), hash, rec: store.getJson<OutputRecord>(hash) });
         } catch (e) {
           logger.warn({ content_hash: hash, err: (e as Error).message.split("\n")[0] }, "skipping bad pending output");
           metrics.inc("relayer_bad_outputs_total", "Pending outputs skipped as bad");
@@ -263,30 +457,55 @@ export function createRelayer(deps: RelayerDeps) {
       }
     }
     if (entries.length < Math.max(1, config.minTasks)) return undefined;
-    entries.sort((a, b) => (a.rec.queryId === b.rec.queryId ? (a.node.toLowerCase() < b.node.toLowerCase() ? -1 : 1) : a.rec.queryId < b.rec.queryId ? -1 : 1));
+    const byQuery = (a: { node: Address; rec: OutputRecord }, b: { node: Address; rec: OutputRecord }) =>
+      a.rec.queryId === b.rec.queryId ? (a.node.toLowerCase() < b.node.toLowerCase() ? -1 : 1) : a.rec.queryId < b.rec.queryId ? -1 : 1;
+    entries.sort(byQuery);
+    const pool = config.goldPool && config.goldPool.root === poolRoot && config.goldPool.items.length === poolSize ? config.goldPool : undefined;
+    if (config.goldPool && !pool) logger.warn({ pool_root: config.goldPool.root, chain_root: poolRoot }, "gold pool does not match the chain's goldPoolRoot: no gold tasks");
+    const goldWanted = pool ? Math.max(1, Math.round((config.maxTasksPerRound * (config.goldRatePpm ?? DEFAULT_GOLD_RATE_PPM)) / 1e6)) : 0;
     const picked: typeof entries = [];
     let i = 0;
     while (i < entries.length) {
       let j = i;
       while (j < entries.length && entries[j].rec.queryId === entries[i].rec.queryId) j++;
-      if (picked.length + (j - i) > config.maxTasksPerRound) {
-        if (picked.length === 0) picked.push(...entries.slice(i, i + config.maxTasksPerRound));
+      if (picked.length + (j - i) > config.maxTasksPerRound - goldWanted) {
+        if (picked.length === 0) picked.push(...entries.slice(i, i + config.maxTasksPerRound - goldWanted));
         break;
       }
       picked.push(...entries.slice(i, j));
       i = j;
     }
-    return {
-      version: 1,
-      tasks: picked.map((e, index) => ({
-        index,
-        node: e.node,
-        model: e.rec.model,
-        modelId: keccak256(toBytes(e.rec.model)),
-        contentHash: e.hash,
-        costUnits: costUnitsOf(e.rec).toString(),
-      })),
+    const nodes = [...new Set(picked.map((e) => e.node))].sort();
+    const rank = (poolIndex: number) => createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold/v1/${d.settlement}/${roundId}/${poolIndex}`).digest("hex");
+    const chosen = pool ? selectGold(pool, usedGold(), goldWanted, rank) : [];
+    const goldEntries = chosen.map((g, n) => {
+      const hash = store.putJson(g.record);
+      return { node: attributeGold(nodes, Number(BigInt(`0x${rank(g.poolIndex).slice(0, 8)}`) % BigInt(nodes.length)) + n), hash, rec: g.record, gold: g };
+    });
+    const all = [...picked.map((e) => ({ ...e, gold: undefined as (typeof chosen)[number] | undefined })), ...goldEntries].sort(byQuery);
+    const manifest: BatchManifest = {
+      version: 2,
+      tasks: all.map((e, index) => ({ index, node: e.node, model: e.rec.model, modelId: modelId(e.rec.model), contentHash: e.hash, costUnits: costUnitsOf(e.rec).toString() })),
     };
+    const proofs = pool ? poolProofs(pool, chosen) : [];
+    const items = all.flatMap((e, taskIndex) => (e.gold ? [{ taskIndex, poolIndex: e.gold.poolIndex, contentHash: e.gold.contentHash, quality: e.gold.quality, poolProof: proofs[chosen.indexOf(e.gold)] }] : []));
+    const goldSalt = keccak256(toBytes(createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold-salt/v1/${d.settlement}/${roundId}`).digest("hex")));
+    return { manifest, commitment: goldChoiceCommitment(items, goldSalt), gold: { salt: goldSalt, items } };
+  }
+
+  /** Registrar, after the evaluators' reveal deadline: publishes the round's gold opening and points to it on chain. */
+  async function stepOpenGold(r: RoundView) {
+    if (r.goldCommitment === ZERO_HASH || getAddress(r.registrar) !== me || store.getIndex(GOLD_INDEX, r.taskRoot)) return;
+    const saved = checkpoint.get(`gold:${r.taskRoot}`);
+    if (!saved) {
+      logger.error({ round_id: Number(r.id) }, "gold choice of this round is lost: the round cannot settle and will expire");
+      return;
+    }
+    const choice = JSON.parse(saved) as { salt: Hex; items: GoldOpening["items"] };
+    const opening: GoldOpening = { version: 1, roundId: r.id.toString(), taskRoot: r.taskRoot, goldRoot: goldRootOf(choice.items), goldCount: choice.items.length, salt: choice.salt, items: choice.items };
+    const cid = store.putJson(opening);
+    await send("announce", r, () => sender.write({ ...base, functionName: "announce", args: [r.id, 2, cid] }));
+    store.setIndex(GOLD_INDEX, r.taskRoot, cid);
   }
 
   function consumePending(m: BatchManifest) {
@@ -316,11 +535,9 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   async function tick() {
-    const [count, lastClosed, p] = await Promise.all([
-      roundCount(client, d),
-      client.readContract({ ...base, functionName: "lastClosedRound" }),
-      client.readContract({ ...base, functionName: "params" }),
-    ]);
+    // Every relayer step needs the bond (registration, votes, settlement); without it the relayer only watches.
+    if (!(await ensureBond())) return;
+    const [count, lastClosed] = await Promise.all([roundCount(client, d), client.readContract({ ...base, functionName: "lastClosedRound" })]);
     await scanRoots(count);
     metrics.set("relayer_round_count", "Rounds opened on chain", Number(count));
     metrics.set("relayer_last_closed_round", "Latest closed round", Number(lastClosed));
@@ -328,21 +545,21 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
-      if (r.phase === Phase.Assigning) await stepAssign(r);
+      const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
+      if (afterReveal) {
+        await stepOpenGold(r);
+        await stepSlashNonRevealers(r);
+      }
+      if (r.phase === Phase.Seeding || r.phase === Phase.Assigning) await stepAssign(r);
       else if (r.phase === Phase.Reveal) await stepRelayReveals(r);
-      else if (r.phase === Phase.Settle && id === lastClosed + 1n) await stepSettle(r, Number(p.quorum));
-      else if (r.phase === Phase.Finalizable && id === lastClosed + 1n) await stepFinalize(r);
-      // A round that just finalized lets the next one settle in the same tick.
-      if (r.phase === Phase.Finalizable && id === lastClosed + 1n) return;
+      else if (r.phase === Phase.Settle && id === lastClosed + 1n) await stepSettle(r);
+      else if (r.phase === Phase.Challenge) await stepWatch(r);
+      else if (r.phase === Phase.Finalizable) await stepFinalize(r);
+      else if (r.phase === Phase.Expired) await stepCancel(r);
     }
-    await maybeRegister(count, lastClosed, open, Number(p.k));
+    await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
   }
 
-  return { tick };
-}
-
-/** The viem argument shape of the settlement tuple. */
-export function toAbi(s: Settlement) {
-  return { ...s, slashes: s.slashes.map((x) => ({ evaluator: x.evaluator, reason: x.reason })) };
+  return { tick, ensureBond };
 }

@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import path from "node:path";
+import { InputError } from "../errors";
 import { getAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { connect } from "../chain/client";
@@ -15,7 +17,9 @@ import { createInference, replaySource } from "./inference";
 import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
-import { ContentStore } from "./store";
+import { ContentStore } from "../protocol/store";
+import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
+import { createAllotmentWatcher } from "./watcher";
 import { senderFor } from "./system";
 
 /**
@@ -41,6 +45,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
   const items = cfg.replay.flatMap((f) => readLoggedOutputs(f, { requireLabel: false }));
   const profile = cfg.profileFile ? loadProfile(cfg.profileFile) : defaultProfile();
   const policy = loadPolicy(cfg.policyFile);
+  const goldPool = cfg.goldPoolFile ? checkGoldPool(readJsonFile<GoldPoolFile>(cfg.goldPoolFile, "gold pool")) : undefined;
 
   const ticks: { label: string; tick: () => Promise<void> }[] = [];
   for (const spec of cfg.agents) {
@@ -56,7 +61,14 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         privateKey: spec.key,
         policy,
         checkpoint: checkpointFor("relayer", spec.key),
-        config: { registrar: spec.registrar, maxTasksPerRound: cfg.maxTasksPerRound, minTasks: cfg.minTasks, maxRounds: cfg.maxRounds, maxOpenRounds: cfg.maxOpenRounds },
+        config: {
+          registrar: spec.registrar,
+          maxTasksPerRound: cfg.maxTasksPerRound,
+          minTasks: cfg.minTasks,
+          maxRounds: cfg.maxRounds,
+          maxOpenRounds: cfg.maxOpenRounds,
+          goldPool: spec.registrar ? goldPool : undefined,
+        },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
       common.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
@@ -73,6 +85,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common, clients, deployment, store, sender }).tick });
     } else if (spec.type === "funder") {
       const f = createFunder({ common, clients, deployment, sender, config: spec });
       ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
@@ -88,6 +101,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         config: { stake: cfg.stake, window: cfg.window },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common, clients, deployment, store, sender }).tick });
     }
   }
   logger.info({ chain_id: clients.chain.id, settlement: deployment.settlement, agents: ticks.length }, "agents ready");
@@ -120,6 +134,14 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
     onStop: () => checkpoints.forEach((c) => c.close()),
   });
   await daemon.run();
+}
+
+function readJsonFile<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch (e) {
+    throw new InputError(`${what} ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : "malformed JSON"}`);
+  }
 }
 
 function senderAccount(key: Hex) {

@@ -1,13 +1,17 @@
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 import type { Deployment } from "../chain/deployment";
-import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hashSettlement, type Settlement } from "../chain/encoding";
 import { readRound, roundPools, roundVotes, type RoundView } from "../chain/reader";
-import { buildSettlement, type TrustRecord } from "../rewards/settlement";
+import { PoqError } from "../errors";
+import { checkGoldOpening, type GoldOpening } from "../protocol/gold";
+import { loadBatch } from "../protocol/manifest";
+import { loadPayload, publishPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
+import { ContentError, type ContentStore } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
+import { buildSettlement, type TrustRecord } from "../rewards/settlement";
+import { sumTreeClaims } from "../rewards/sumTree";
 import { Status } from "./status";
-import { computeAssignment, loadBatch, loadOutputs, loadPayload, type SettlementPayloadFile } from "./roundData";
-import { ContentError, type ContentStore } from "./store";
+import { computeAssignment } from "./roundData";
 
 export type SettleContext = {
   client: PublicClient;
@@ -15,17 +19,21 @@ export type SettleContext = {
   store: ContentStore;
   /** The off-chain policy (consensus, reward and slashing parameters); its version comes from the round. */
   policy: SettlementParams;
-  /** The contract's slash-list bound (`params().maxSlashes`). */
-  chainMaxSlashes: number;
 };
 
-export type ComputedSettlement = { settlement: Settlement; hash: Hex; file: SettlementPayloadFile };
+export type ComputedSettlement = { settlement: Settlement; hash: Hex; file: SettlementPayloadFile; payloadCid: Hex };
 
 type PriorState = { trust: Map<Address, TrustRecord>; cumulative: Map<Address, bigint> };
 
+const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
+
+/** Store index of gold openings, keyed by task root. */
+export const GOLD_INDEX = "gold";
+
 /**
- * State after the last finalized round before `roundId`: trust and cumulative rewards, from its published payload,
- * or, when the store lacks it, by recomputing that round from chain data (and checking the hash the chain accepted).
+ * State after the last finalized round before `roundId`: trust (with its carried evidence) and cumulative rewards,
+ * from its published payload, or, when the store lacks it, by recomputing that round from chain data (and checking
+ * the hash the chain accepted).
  */
 export async function priorState(ctx: SettleContext, roundId: bigint): Promise<PriorState> {
   for (let id = roundId - 1n; id >= 1n; id--) {
@@ -41,32 +49,38 @@ export async function priorState(ctx: SettleContext, roundId: bigint): Promise<P
       file = again.file;
     }
     return {
-      trust: new Map(file.trust.map((t) => [getAddress(t.evaluator), { trustPpm: t.trustPpm, lowStreak: t.lowStreak }])),
+      trust: new Map(file.trust.map(({ evaluator, ...t }) => [getAddress(evaluator), t])),
       cumulative: new Map(file.claims.map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)])),
     };
   }
   return { trust: new Map(), cumulative: new Map() };
 }
 
+/** The registrar's gold opening for a round, checked; an empty list for a round without gold. */
+export function roundGold(store: ContentStore, r: RoundView, manifest: ReturnType<typeof loadBatch>): { opening?: GoldOpening; gold: Map<number, number> } {
+  if (r.goldCommitment === ZERO_HASH) return { gold: new Map() };
+  const cid = store.getIndex(GOLD_INDEX, r.taskRoot);
+  if (!cid) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
+  const opening = store.getJson<GoldOpening>(cid as Hex);
+  const gold = checkGoldOpening(opening, { id: r.id, taskRoot: r.taskRoot, goldCommitment: r.goldCommitment, poolRoot: r.params.goldPoolRoot, poolSize: r.params.goldPoolSize }, manifest);
+  return { opening, gold };
+}
+
 /**
- * Computes a round's settlement from chain data and the content store alone, and publishes its payload (all
- * leaves and proofs) to the store. Deterministic: every honest relayer gets the same hash.
+ * Computes a round's settlement from chain data and the content store alone (the batch manifest and the gold
+ * opening), and publishes its payload (every leaf and proof) to the store. Deterministic: every honest relayer gets
+ * the same hash.
  */
 export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): Promise<ComputedSettlement> {
   const { client, deployment: d, store } = ctx;
   const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-  const { bad } = loadOutputs(store, manifest);
-  const [prior, assignment, votes, pools] = await Promise.all([
-    priorState(ctx, r.id),
-    computeAssignment(client, d, r),
-    roundVotes(client, d, r),
-    roundPools(client, d, r.id),
-  ]);
+  const { opening, gold } = roundGold(store, r, manifest);
+  const [prior, assignment, votes, pools] = await Promise.all([priorState(ctx, r.id), computeAssignment(client, d, r), roundVotes(client, d, r), roundPools(client, d, r.id)]);
   const committedNotRevealed = [...votes.committed].filter((a) => !votes.revealed.has(a));
   const params: SettlementParams = {
     ...ctx.policy,
     paramsVersion: r.paramsVersion,
-    maxSlashes: Math.min(ctx.policy.maxSlashes, ctx.chainMaxSlashes),
+    maxSlashes: Math.min(ctx.policy.maxSlashes, r.params.maxLowTrustSlashes),
   };
   const p = buildSettlement({
     roundId: r.id,
@@ -77,6 +91,7 @@ export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): 
     trust: prior.trust,
     stakes: assignment.stakes,
     previousCumulative: prior.cumulative,
+    gold,
     inferencePool: pools.inferencePool,
     evaluatorPool: pools.evaluatorPool,
     params,
@@ -88,36 +103,27 @@ export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): 
     evaluatorPaid: p.evaluatorPaid,
     trustRoot: p.trustRoot,
     inputsHash: p.inputsHash,
+    goldRoot: opening?.goldRoot ?? ZERO_HASH,
+    goldSalt: opening?.salt ?? ZERO_HASH,
+    goldCount: opening?.goldCount ?? 0,
     paramsVersion: p.paramsVersion,
-    slashes: p.slashes.map((s) => ({ evaluator: s.evaluator, reason: s.reason as 1 | 2 })),
+    flags: p.flags,
+    lowTrustSlashes: p.slashes.map((s) => s.evaluator),
   };
   const hash = hashSettlement(settlement);
   const file: SettlementPayloadFile = {
-    version: 1,
+    version: 2,
     roundId: r.id.toString(),
     settlementHash: hash,
-    settlement: {
-      ...settlement,
-      cumulativeTotal: settlement.cumulativeTotal.toString(),
-      inferencePaid: settlement.inferencePaid.toString(),
-      evaluatorPaid: settlement.evaluatorPaid.toString(),
-    },
+    settlement: settlementToJson(settlement),
     consensus: p.consensus,
-    trust: [...p.trust.entries()].map(([evaluator, t]) => ({ evaluator, trustPpm: t.trustPpm, lowStreak: t.lowStreak })),
+    excludedTasks: p.excludedTasks,
+    breaker: p.breaker,
+    trust: [...p.trust.entries()].map(([evaluator, t]) => ({ evaluator, ...t })),
     rewards: p.rewards.map((x) => ({ account: x.account, amount: x.amount.toString() })),
-    claims: claimsOf(p.rewardsTree),
-    badOutputs: bad,
+    claims: sumTreeClaims(p.rewardsTree).map((c) => ({ ...c, cumulativeAmount: c.cumulativeAmount.toString() })),
+    gold: (opening?.items ?? []).map((g) => ({ taskIndex: g.taskIndex, poolIndex: g.poolIndex, quality: g.quality })),
   };
-  store.setIndex("settlement", hash, store.putJson(file));
-  return { settlement, hash, file };
-}
-
-/** Every leaf of the cumulative rewards tree with its proof, in tree order. */
-function claimsOf(tree: StandardMerkleTree<[string, bigint]> | null): SettlementPayloadFile["claims"] {
-  if (!tree) return [];
-  const out: SettlementPayloadFile["claims"] = [];
-  for (const [i, v] of tree.entries()) {
-    out.push({ account: getAddress(v[0]), cumulativeAmount: BigInt(v[1]).toString(), proof: tree.getProof(i) as Hex[] });
-  }
-  return out.sort((a, b) => (a.account.toLowerCase() < b.account.toLowerCase() ? -1 : 1));
+  const payloadCid = publishPayload(store, file);
+  return { settlement, hash, file, payloadCid };
 }

@@ -11,6 +11,10 @@ export type Deployment = {
   vault: Address;
   distributor: Address;
   settlement: Address;
+  config: Address;
+  challenges: Address;
+  /** The governance timelock that owns the configuration and the stake vault. */
+  timelock: Address;
   fromBlock?: bigint;
 };
 
@@ -18,7 +22,7 @@ export const DEFAULT_DEPLOYMENTS_DIR = path.join(__dirname, "..", "..", "deploy"
 
 /**
  * Reads the addresses Ignition wrote (`deploy/deployments/chain-<id>/deployed_addresses.json`) for the PoQLocal
- * or PoQ module, or a plain JSON file `{token, vault, distributor, settlement}`.
+ * or PoQ module, or a plain JSON file `{token, vault, distributor, settlement, config, challenges, timelock}`.
  */
 export function loadDeployment(p: { chainId: number; dir?: string; file?: string }): Deployment {
   const file = p.file ?? path.join(p.dir ?? DEFAULT_DEPLOYMENTS_DIR, `chain-${p.chainId}`, "deployed_addresses.json");
@@ -32,7 +36,15 @@ export function loadDeployment(p: { chainId: number; dir?: string; file?: string
     );
   }
   const pick = (name: string, plain: string) => raw[`PoQLocal#${name}`] ?? raw[`PoQ#${name}`] ?? raw[plain];
-  const fields = { token: pick("TestToken", "token") ?? pick("IERC20", "token"), vault: pick("StakeVault", "vault"), distributor: pick("RewardDistributor", "distributor"), settlement: pick("PoQSettlement", "settlement") };
+  const fields = {
+    token: pick("TestToken", "token") ?? pick("IERC20", "token"),
+    vault: pick("StakeVault", "vault"),
+    distributor: pick("RewardDistributor", "distributor"),
+    settlement: pick("PoQSettlement", "settlement"),
+    config: pick("SettlementConfig", "config"),
+    challenges: pick("SettlementChallenges", "challenges"),
+    timelock: pick("PoQTimelock", "timelock"),
+  };
   for (const [k, v] of Object.entries(fields)) {
     if (!v || !isAddress(v)) throw new InputError(`${file}: missing or malformed address for ${k}`);
   }
@@ -42,23 +54,29 @@ export function loadDeployment(p: { chainId: number; dir?: string; file?: string
     vault: getAddress(fields.vault!),
     distributor: getAddress(fields.distributor!),
     settlement: getAddress(fields.settlement!),
+    config: getAddress(fields.config!),
+    challenges: getAddress(fields.challenges!),
+    timelock: getAddress(fields.timelock!),
   };
 }
 
-/** Checks that the settlement address holds the PoQ settlement contract wired to the given vault and distributor. */
+/**
+ * Checks that the settlement address holds the PoQ settlement contract wired to the given vault, distributor,
+ * configuration and challenge contract.
+ */
 export async function verifyDeployment(client: PublicClient, d: Deployment): Promise<void> {
   const code = await client.getCode({ address: d.settlement });
   if (!code || code === "0x") throw new InputError(`wrong contract address: no contract at settlement address ${d.settlement}`);
-  let vault: Address, distributor: Address;
+  let wired: Address[];
   try {
-    [vault, distributor] = await Promise.all([
-      client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "vault" }),
-      client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "distributor" }),
-    ]);
+    wired = await Promise.all(
+      (["vault", "distributor", "config", "challenges"] as const).map((functionName) => client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName })),
+    );
   } catch {
     throw new InputError(`wrong contract address: ${d.settlement} is not a PoQ settlement contract`);
   }
-  if (getAddress(vault) !== d.vault || getAddress(distributor) !== d.distributor) {
-    throw new InputError(`wrong contract address: settlement ${d.settlement} is wired to vault ${vault} and distributor ${distributor}`);
+  const expected = [d.vault, d.distributor, d.config, d.challenges];
+  if (wired.some((a, i) => getAddress(a) !== expected[i])) {
+    throw new InputError(`wrong contract address: settlement ${d.settlement} is wired to vault ${wired[0]}, distributor ${wired[1]}, config ${wired[2]} and challenges ${wired[3]}`);
   }
 }

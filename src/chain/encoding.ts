@@ -262,6 +262,15 @@ export function buildGoldTree(items: readonly GoldItem[]): StandardMerkleTree<[n
   );
 }
 
+/** A gold item's leaf hash, as `SettlementChallenges.goldItemLeaf` computes it. */
+export function goldItemLeaf(it: GoldItem): Hex {
+  const enc = encodeAbiParameters(
+    [{ type: "uint256" }, { type: "uint256" }, { type: "bytes32" }, { type: "uint256" }],
+    [BigInt(it.taskIndex), BigInt(it.poolIndex), it.contentHash, BigInt(it.quality)],
+  );
+  return keccak256(keccak256(enc));
+}
+
 /** `keccak256(abi.encode(goldRoot, goldCount, goldSalt))`: what a registration commits to (zero: no gold). */
 export function goldCommitment(goldRoot: Hex, goldCount: number, goldSalt: Hex): Hex {
   return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint32" }, { type: "bytes32" }], [goldRoot, goldCount, goldSalt]));

@@ -1,46 +1,113 @@
-import { erc20Abi, getAddress, type Address, type Hex, type PublicClient } from "viem";
+import { encodeAbiParameters, erc20Abi, getAddress, keccak256, type Address, type Hex, type PublicClient } from "viem";
 import { InputError } from "../errors";
-import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "./abis";
+import { poQSettlementAbi, rewardDistributorAbi, settlementConfigAbi, stakeVaultAbi } from "./abis";
 import type { Deployment } from "./deployment";
 import { unpackScores, type Settlement } from "./encoding";
+
+const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
 
 /** On-chain phases, as `IPoQSettlement.Phase`. */
 export const Phase = {
   None: 0,
-  Assigning: 1,
-  Commit: 2,
-  Reveal: 3,
-  Settle: 4,
-  Challenge: 5,
-  Finalizable: 6,
-  Finalized: 7,
-  Cancelled: 8,
+  Seeding: 1,
+  Assigning: 2,
+  Commit: 3,
+  Reveal: 4,
+  Settle: 5,
+  Challenge: 6,
+  Finalizable: 7,
+  Finalized: 8,
+  Cancelled: 9,
+  Expired: 10,
 } as const;
 export const PHASE_NAMES = Object.keys(Phase) as (keyof typeof Phase)[];
 
-export const Role = { Inference: 1, Evaluator: 2 } as const;
+/** Stake roles, as `IStakeVault.Role`. */
+export const Role = { Inference: 1, Evaluator: 2, Relayer: 3 } as const;
+
+/** The governance-set parameters of one version (`ISettlementConfig.Params`). */
+export type RoundParams = {
+  assignDuration: number;
+  commitDuration: number;
+  revealDuration: number;
+  settleWindow: number;
+  settleCommitDuration: number;
+  settleRevealDuration: number;
+  challengeDuration: number;
+  responseDuration: number;
+  maxTasks: number;
+  seedDelay: number;
+  k: number;
+  quorum: number;
+  maxVetoes: number;
+  maxExtensions: number;
+  maxOpenRounds: number;
+  nonRevealSlashBps: number;
+  lowTrustSlashBps: number;
+  maxLowTrustSlashes: number;
+  challengeRewardBps: number;
+  failedChallengeBps: number;
+  maxRoundPools: bigint;
+  minRelayerBond: bigint;
+  minChallengeBond: bigint;
+  policyHash: Hex;
+  goldPoolRoot: Hex;
+  goldPoolSize: number;
+};
 
 export type RoundView = {
   id: bigint;
   phase: number;
   status: number;
-  k: number;
-  vetoes: number;
-  settleCommits: number;
-  settleReveals: number;
   attempt: number;
+  vetoes: number;
+  extensions: number;
   taskCount: number;
+  paramsVersion: number;
   commitDeadline: bigint;
   revealDeadline: bigint;
-  settleStart: bigint;
+  attemptStart: bigint;
+  registeredAt: bigint;
+  assignDeadline: bigint;
+  expiresAt: bigint;
   challengeEnd: bigint;
-  paramsVersion: number;
+  seedBlock: bigint;
+  /** The block of the registration (seedBlock − seedDelay): eligibility is the vault's state before it. */
   registeredBlock: bigint;
+  registrar: Address;
   taskRoot: Hex;
+  goldCommitment: Hex;
   seed: Hex;
   assignmentRoot: Hex;
   settlementHash: Hex;
+  acceptedVoters: bigint;
+  /** The parameters the round was registered under. */
+  params: RoundParams;
 };
+
+/** Parameters are immutable per version: read each version once per process. */
+const paramsCache = new Map<string, Promise<RoundParams>>();
+
+/** The parameters of `version` (the current version when omitted). */
+export async function readParams(client: PublicClient, d: Deployment, version?: number): Promise<RoundParams> {
+  if (version === undefined) {
+    version = Number(await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "paramsVersion" }));
+  }
+  const key = `${d.config}:${version}`;
+  let hit = paramsCache.get(key);
+  if (!hit) {
+    hit = client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "paramsAt", args: [BigInt(version)] }).then(toParams);
+    hit.catch(() => paramsCache.delete(key));
+    paramsCache.set(key, hit);
+  }
+  return hit;
+}
+
+function toParams(p: Record<string, unknown>): RoundParams {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) out[k] = typeof v === "bigint" && !["maxRoundPools", "minRelayerBond", "minChallengeBond"].includes(k) ? Number(v) : v;
+  return out as RoundParams;
+}
 
 /** Reads a round and its phase; throws a clear error for an unknown round. */
 export async function readRound(client: PublicClient, d: Deployment, roundId: bigint): Promise<RoundView> {
@@ -51,27 +118,46 @@ export async function readRound(client: PublicClient, d: Deployment, roundId: bi
     client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "phaseOf", args: [roundId], blockNumber }),
   ]);
   if (r.status === 0) throw new InputError(`unknown round ${roundId}`);
+  const params = await readParams(client, d, Number(r.paramsVersion));
   return {
     id: roundId,
     phase: Number(phase),
     status: Number(r.status),
-    k: Number(r.k),
-    vetoes: Number(r.vetoes),
-    settleCommits: Number(r.settleCommits),
-    settleReveals: Number(r.settleReveals),
     attempt: Number(r.attempt),
+    vetoes: Number(r.vetoes),
+    extensions: Number(r.extensions),
     taskCount: Number(r.taskCount),
+    paramsVersion: Number(r.paramsVersion),
     commitDeadline: BigInt(r.commitDeadline),
     revealDeadline: BigInt(r.revealDeadline),
-    settleStart: BigInt(r.settleStart),
+    attemptStart: BigInt(r.attemptStart),
+    registeredAt: BigInt(r.registeredAt),
+    assignDeadline: BigInt(r.assignDeadline),
+    expiresAt: BigInt(r.expiresAt),
     challengeEnd: BigInt(r.challengeEnd),
-    paramsVersion: Number(r.paramsVersion),
-    registeredBlock: BigInt(r.registeredBlock),
+    seedBlock: BigInt(r.seedBlock),
+    registeredBlock: BigInt(r.seedBlock) - BigInt(params.seedDelay),
+    registrar: getAddress(r.registrar),
     taskRoot: r.taskRoot,
+    goldCommitment: r.goldCommitment,
     seed: r.seed,
     assignmentRoot: r.assignmentRoot,
     settlementHash: r.settlementHash,
+    acceptedVoters: BigInt(r.acceptedVoters),
+    params,
   };
+}
+
+/**
+ * The seed a round will record: `keccak256(abi.encode(blockhash(seedBlock), roundId, taskRoot))`, computable by
+ * anyone once the seed block is mined (undefined before).
+ */
+export async function expectedSeed(client: PublicClient, r: RoundView): Promise<Hex | undefined> {
+  if (r.seed !== ZERO_HASH) return r.seed;
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
+  if (latest <= r.seedBlock) return undefined;
+  const block = await client.getBlock({ blockNumber: r.seedBlock });
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }], [block.hash!, r.id, r.taskRoot]));
 }
 
 export async function roundCount(client: PublicClient, d: Deployment): Promise<bigint> {
@@ -161,8 +247,16 @@ export async function roundVotes(client: PublicClient, d: Deployment, r: RoundVi
   return { committed, revealed };
 }
 
-/** The settlements relayers revealed for the round, by hash. */
+/** The settlements relayers revealed for the round, by hash, with the payload CIDs each revealer pointed to. */
 export async function revealedSettlements(client: PublicClient, d: Deployment, r: RoundView): Promise<Map<Hex, Settlement>> {
+  return new Map([...(await revealedSettlementsWithPayloads(client, d, r))].map(([h, v]) => [h, v.settlement]));
+}
+
+export async function revealedSettlementsWithPayloads(
+  client: PublicClient,
+  d: Deployment,
+  r: RoundView,
+): Promise<Map<Hex, { settlement: Settlement; payloadCids: Hex[] }>> {
   const logs = await client.getContractEvents({
     address: d.settlement,
     abi: poQSettlementAbi,
@@ -171,35 +265,44 @@ export async function revealedSettlements(client: PublicClient, d: Deployment, r
     args: { roundId: r.id },
     ...roundRange(r),
   });
-  const out = new Map<Hex, Settlement>();
+  const out = new Map<Hex, { settlement: Settlement; payloadCids: Hex[] }>();
   for (const l of logs) {
     const s = l.args.settlement;
-    out.set(l.args.settlementHash, {
+    const prev = out.get(l.args.settlementHash);
+    if (prev) {
+      if (!prev.payloadCids.includes(l.args.payloadCid)) prev.payloadCids.push(l.args.payloadCid);
+      continue;
+    }
+    out.set(l.args.settlementHash, { payloadCids: [l.args.payloadCid], settlement: {
       rewardsRoot: s.rewardsRoot,
       cumulativeTotal: s.cumulativeTotal,
       inferencePaid: s.inferencePaid,
       evaluatorPaid: s.evaluatorPaid,
       trustRoot: s.trustRoot,
       inputsHash: s.inputsHash,
+      goldRoot: s.goldRoot,
+      goldSalt: s.goldSalt,
+      goldCount: Number(s.goldCount),
       paramsVersion: Number(s.paramsVersion),
-      slashes: s.slashes.map((x) => ({ evaluator: getAddress(x.evaluator), reason: Number(x.reason) as 1 | 2 })),
-    });
+      flags: Number(s.flags),
+      lowTrustSlashes: s.lowTrustSlashes.map((a) => getAddress(a)),
+    } });
   }
   return out;
 }
 
 export async function roundPools(client: PublicClient, d: Deployment, roundId: bigint) {
   const f = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [roundId] });
-  return { inferencePool: BigInt(f.inferencePool), evaluatorPool: BigInt(f.evaluatorPool), settled: f.settled };
+  return { inferencePool: BigInt(f.inferencePool), evaluatorPool: BigInt(f.evaluatorPool), state: Number(f.state) };
 }
 
 /** The reward contracts' books, for conservation checks: the totals, the two balances and the claims (summed from
  * `Claimed` events, independently of the balances). With a standard token, `rewardVaultBalance` =
- * funded − allocated − swept and `distributorBalance` = allocated − claimed. */
+ * funded − allocated − refunded and `distributorBalance` = allocated − claimed. */
 export type RewardBooks = {
   funded: bigint;
   allocated: bigint;
-  swept: bigint;
+  refunded: bigint;
   claimed: bigint;
   rewardVault: Address;
   rewardVaultBalance: bigint;
@@ -208,7 +311,7 @@ export type RewardBooks = {
 
 export async function rewardBooks(client: PublicClient, d: Deployment): Promise<RewardBooks> {
   const to = await client.getBlockNumber({ cacheTime: 0 });
-  const [[funded, allocated, swept], rewardVault] = await Promise.all([
+  const [[funded, allocated, refunded], rewardVault] = await Promise.all([
     client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "totals", blockNumber: to }),
     client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" }),
   ]);
@@ -219,7 +322,7 @@ export async function rewardBooks(client: PublicClient, d: Deployment): Promise<
     chunked(d.fromBlock ?? 0n, to, (a, b) => client.getContractEvents({ address: d.distributor, abi: rewardDistributorAbi, eventName: "Claimed", fromBlock: a, toBlock: b, strict: true })),
   ]);
   const claimed = claims.reduce((s, l) => s + l.args.amount, 0n);
-  return { funded, allocated, swept, claimed, rewardVault: getAddress(rewardVault), rewardVaultBalance, distributorBalance };
+  return { funded, allocated, refunded, claimed, rewardVault: getAddress(rewardVault), rewardVaultBalance, distributorBalance };
 }
 
 /** The latest block's timestamp: phases follow block time, not the local clock. */

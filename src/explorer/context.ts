@@ -1,6 +1,6 @@
 import { erc20Abi, getAddress, type Address, type Hex, type PublicClient } from "viem";
 import type { Deployment } from "../chain/deployment";
-import type { ContentStore } from "../agents/store";
+import type { ContentStore } from "../protocol/store";
 import { PoqError } from "../errors";
 import type { Contracts, Json } from "./contracts";
 import type { ExplorerDb } from "./db";

@@ -5,7 +5,7 @@ import { stakeVaultAbi } from "../chain/abis";
 import { assignEvaluators } from "../consensus/assignment";
 import { allProofs, rewardsTree, trustTree, ZERO_ROOT } from "../rewards/merkle";
 import { loadBatch, loadPayload, settlementFromFile, type BatchManifest, type SettlementPayloadFile } from "../agents/roundData";
-import type { ContentStore } from "../agents/store";
+import type { ContentStore } from "../protocol/store";
 import type { ExplorerDb } from "./db";
 import type { Json } from "./contracts";
 import { handlerOf, type RoundFold, type RoundStatus } from "./protocol";

@@ -2,7 +2,7 @@ import { erc20Abi, getAddress, type Address, type Block, type Hex, type Log, typ
 import type { Deployment } from "../chain/deployment";
 import { LOG_CHUNK } from "../chain/reader";
 import { sleep } from "../chain/retry";
-import type { ContentStore } from "../agents/store";
+import type { ContentStore } from "../protocol/store";
 import { ExplorerDb, SCHEMA_VERSION } from "./db";
 import { addressesIn, Contracts, roundOf, txRecord, type Json } from "./contracts";
 import { deriveRound, type DeriveContext, type RoundRow } from "./derive";

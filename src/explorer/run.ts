@@ -5,7 +5,7 @@ import { z } from "zod";
 import { connect, type Clients } from "../chain/client";
 import { DEFAULT_DEPLOYMENTS_DIR, loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
 import { InputError, PoqError, shown } from "../errors";
-import { ContentStore } from "../agents/store";
+import { ContentStore } from "../protocol/store";
 import { makeContext, type ExplorerContext } from "./context";
 import { ExplorerDb } from "./db";
 import { createIndexer, type Indexer, type IndexerLogger } from "./indexer";

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { runs } from "../../test/helpers/fastcheck";
 import { type Address, getAddress, keccak256, stringToBytes } from "viem";
 import { describe, expect, test } from "vitest";
-import { allProofs, rewardsTree, standardAddressAmountTree } from "./merkle";
+import { allProofs, standardAddressAmountTree, trustTree } from "./merkle";
 
 const addr = (i: number): Address => getAddress(`0x${keccak256(stringToBytes(`acct${i}`)).slice(26)}`);
 
@@ -30,7 +30,7 @@ describe("standardAddressAmountTree", () => {
     values.forEach((v, i) => expect(StandardMerkleTree.verify(tree.root, ["address", "uint256"], v, proofs[i])).toBe(true));
   });
 
-  test("behavior: an empty cumulative list has no tree", () => {
-    expect(rewardsTree([])).toBeNull();
+  test("behavior: an empty trust list has no tree", () => {
+    expect(trustTree([])).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { type Address, type Hex, getAddress, keccak256, stringToBytes } from "vi
 import { describe, expect, test } from "vitest";
 import { assignEvaluators } from "../consensus/assignment";
 import { InputError } from "../errors";
-import { allProofs } from "./merkle";
+import { sumTreeClaims, sumTreeComputeRoot } from "./sumTree";
 import { settlementParams } from "./params";
 import { type SettlementInput, buildSettlement } from "./settlement";
 
@@ -52,13 +52,13 @@ describe("buildSettlement", () => {
     expect(p.paramsVersion).toBe(2);
   });
 
-  test("behavior: the rewards root proves every cumulative amount with OpenZeppelin's verifier", () => {
+  test("behavior: the rewards sum tree proves every cumulative amount, and its root sum is the cumulative total", () => {
     const p = buildSettlement(input());
-    expect(p.rewardsTree).not.toBeNull();
-    const proofs = allProofs(p.rewardsTree!);
-    const values = p.rewardsTree!.dump().values.map((v) => v.value);
-    values.forEach((v, i) => expect(StandardMerkleTree.verify(p.rewardsRoot, ["address", "uint256"], v, proofs[i])).toBe(true));
-    expect(values.map((v) => v[0])).toEqual(p.cumulative.map((c) => c.account));
+    expect(p.rewardsTree.total).toBe(p.cumulativeTotal);
+    expect(p.rewardsTree.leaves.map((l) => l.account)).toEqual(p.cumulative.map((c) => c.account));
+    for (const c of sumTreeClaims(p.rewardsTree)) {
+      expect(sumTreeComputeRoot(c.account, c.cumulativeAmount, c.index, c.proof)).toEqual({ root: p.rewardsRoot, total: p.cumulativeTotal });
+    }
   });
 
   test("behavior: lists are sorted by address and the trust root covers every evaluator", () => {

@@ -9,7 +9,7 @@ import { walletFor, type Clients } from "../../src/chain/client";
 import type { Deployment } from "../../src/chain/deployment";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
 import { modelId, publishBatch, type BatchManifest } from "../../src/agents/roundData";
-import { ContentStore } from "../../src/agents/store";
+import { ContentStore } from "../../src/protocol/store";
 import { openExplorer, type OpenedExplorer } from "../../src/explorer/run";
 import { createExplorerServer, type ExplorerServer } from "../../src/explorer/server";
 import { deployLocal } from "../../src/explorer/testing";

@@ -3,7 +3,7 @@ import { getAddress, type Address } from "viem";
 import { poQSettlementAbi } from "../../src/chain/abis";
 import { Phase, readRound } from "../../src/chain/reader";
 import { computeRoundSettlement } from "../../src/agents/settle";
-import { ContentStore } from "../../src/agents/store";
+import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
 import { agentsConfig, cleanup, E2E_PARAMS, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";

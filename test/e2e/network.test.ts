@@ -7,7 +7,7 @@ import { readRound, rewardBooks } from "../../src/chain/reader";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
 import { computeRoundSettlement } from "../../src/agents/settle";
 import { loadPayload } from "../../src/agents/roundData";
-import { ContentStore } from "../../src/agents/store";
+import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
 import { agentsConfig, balanceOf, cleanup, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";

@@ -12,7 +12,7 @@ import { PoqError } from "../../src/errors";
 import { parseLoggedOutputs } from "../../src/data/logged";
 import { resolveConfig } from "../../src/agents/config";
 import { loadPolicy } from "../../src/agents/policy";
-import { ContentStore } from "../../src/agents/store";
+import { ContentStore } from "../../src/protocol/store";
 import { loadBatch, loadPayload } from "../../src/agents/roundData";
 import { packScores, unpackScores } from "../../src/chain/encoding";
 import { validateProfile } from "../../src/scoring/profile";

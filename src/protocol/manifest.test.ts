@@ -4,7 +4,8 @@ import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { getAddress } from "viem";
 import { buildTaskTree } from "../chain/encoding";
-import { costUnitsOf, loadBatch, loadOutputs, modelId, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "./roundData";
+import { costUnitsOf } from "./pricing";
+import { loadBatch, loadOutputs, modelId, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "./manifest";
 import { ContentStore } from "./store";
 
 const NODE_A = getAddress("0x00000000000000000000000000000000000000aa");
@@ -13,13 +14,14 @@ const NODE_B = getAddress("0x00000000000000000000000000000000000000bb");
 function setup() {
   const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-rd-")));
   const recs: OutputRecord[] = [
-    { id: "q1:a", task: "qa", queryId: "q1", query: "Capital of France?", output: "Paris", model: "gpt4", node: NODE_A },
-    { id: "q1:b", task: "qa", queryId: "q1", query: "Capital of France?", output: "Lyon", model: "fid", node: NODE_B },
+    { id: "q1:a", task: "qa", queryId: "q1", query: "Capital of France?", output: "Paris", model: "gpt4" },
+    { id: "q1:b", task: "qa", queryId: "q1", query: "Capital of France?", output: "Lyon", model: "fid" },
   ];
   const hashes = recs.map((r) => store.putJson(r));
+  const nodes = [NODE_A, NODE_B];
   const manifest: BatchManifest = {
-    version: 1,
-    tasks: recs.map((r, index) => ({ index, node: r.node, model: r.model, modelId: modelId(r.model), contentHash: hashes[index], costUnits: costUnitsOf(r).toString() })),
+    version: 2,
+    tasks: recs.map((r, index) => ({ index, node: nodes[index], model: r.model, modelId: modelId(r.model), contentHash: hashes[index], costUnits: costUnitsOf(r).toString() })),
   };
   return { store, recs, hashes, manifest };
 }
@@ -27,37 +29,45 @@ function setup() {
 describe("batches and outputs", () => {
   test("behavior: a published batch loads back by its task root, which matches the task tree", () => {
     const { store, manifest } = setup();
-    const root = publishBatch(store, manifest);
+    const { root, cid } = publishBatch(store, manifest);
     expect(root).toBe(buildTaskTree(taskLeaves(manifest)).root);
+    expect(store.getJson(cid)).toEqual(manifest);
     expect(loadBatch(store, root, 2)).toEqual(manifest);
   });
 
   test("behavior: a manifest that does not rebuild the root or the count is refused", () => {
     const { store, manifest } = setup();
-    const root = publishBatch(store, manifest);
+    const { root } = publishBatch(store, manifest);
     expect(() => loadBatch(store, root, 3)).toThrow(/manifest lists 2 tasks, chain says 3/);
     const forged = { ...manifest, tasks: manifest.tasks.map((t) => ({ ...t, costUnits: "1" })) };
     store.setIndex("batch", root, store.putJson(forged));
     expect(() => loadBatch(store, root, 2)).toThrow(/rebuilds root/);
     expect(() => loadBatch(store, `0x${"12".repeat(32)}`, 2)).toThrow(/no batch manifest/);
+    store.setIndex("batch", root, store.putJson({ ...manifest, version: 1 }));
+    expect(() => loadBatch(store, root, 2)).toThrow(/malformed manifest/);
   });
 
-  test("behavior: bad outputs are reported and skipped, good ones parsed", () => {
+  test("behavior: missing or altered content is unavailable; a wrong model or a malformed record is bad", () => {
     const { store, manifest, hashes } = setup();
     fs.writeFileSync(path.join(store.dir, "objects", hashes[1]), '{"tampered":true}');
-    const { items, bad } = loadOutputs(store, manifest);
+    const { items, bad, unavailable } = loadOutputs(store, manifest);
     expect(items[0]?.output).toBe("Paris");
     expect(items[1]).toBeUndefined();
-    expect(bad).toEqual([{ index: 1, reason: expect.stringMatching(/does not match its hash/) }]);
-  });
+    expect(unavailable).toEqual([1]);
+    expect(bad).toEqual([]);
+    fs.rmSync(path.join(store.dir, "objects", hashes[1]));
+    expect(loadOutputs(store, manifest).unavailable).toEqual([1]);
 
-  test("behavior: an output filed under another node or model is rejected", () => {
-    const { store, manifest } = setup();
-    const swapped = { ...manifest, tasks: [{ ...manifest.tasks[0], node: NODE_B }, { ...manifest.tasks[1], model: "gpt4", modelId: modelId("gpt4") }] };
-    const { bad } = loadOutputs(store, swapped);
-    expect(bad.map((b) => b.index)).toEqual([0, 1]);
-    expect(bad[0].reason).toMatch(/served by/);
-    expect(bad[1].reason).toMatch(/model fid does not match/);
+    const malformed = store.putJson({ id: 1 });
+    const swapped: BatchManifest = {
+      ...manifest,
+      tasks: [{ ...manifest.tasks[0], model: "fid", modelId: modelId("fid") }, { ...manifest.tasks[1], contentHash: malformed }],
+    };
+    const r = loadOutputs(store, swapped);
+    expect(r.unavailable).toEqual([]);
+    expect(r.bad.map((b) => b.index)).toEqual([0, 1]);
+    expect(r.bad[0].reason).toMatch(/model gpt4 does not match/);
+    expect(r.bad[1].reason).toMatch(/field "id" must be a string/);
   });
 
   test("behavior: cost units grow with length and model price, at least 1", () => {
