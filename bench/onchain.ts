@@ -5,10 +5,11 @@
  */
 import { getAddress, keccak256, stringToBytes, toHex, type Abi, type Address, type EIP1193Provider, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../src/chain/abis";
+import { encodeFunctionData, zeroHash } from "viem";
+import { poQSettlementAbi, poQTimelockAbi, rewardDistributorAbi, settlementConfigAbi, stakeVaultAbi, testTokenAbi } from "../src/chain/abis";
 import {
   buildAssignmentTree,
-  buildRewardsTree,
+  buildSumTree,
   buildTaskTree,
   compactSignature,
   hashSettlement,
@@ -95,7 +96,9 @@ export type OnchainResult = {
 const TOKEN = 10n ** 18n;
 const INFERENCE_POOL = 1_000n * TOKEN;
 const EVALUATOR_POOL = 400n * TOKEN;
-const Role = { Inference: 1, Evaluator: 2 } as const;
+const Role = { Inference: 1, Evaluator: 2, Relayer: 3 } as const;
+const BOND = 5_000n * TOKEN;
+const TIMELOCK_DELAY = 40n * 24n * 3600n;
 
 type Hre = {
   run: (task: string, args?: Record<string, unknown>) => Promise<unknown>;
@@ -118,6 +121,7 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
   const chain = new BenchChain(hre.network.provider as EIP1193Provider);
   const accounts = (await (hre.network.provider as EIP1193Provider).request({ method: "eth_accounts" })) as Address[];
   const [owner, relayer0, relayer1, guardian, funder, treasury] = accounts.map((a) => getAddress(a));
+  const zeroAddress = "0x0000000000000000000000000000000000000000";
 
   async function deploy(name: string, args: readonly unknown[]): Promise<Address> {
     const art = hre.artifacts.readArtifactSync(name);
@@ -136,25 +140,58 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
   /* SYSTEM */
   o.progress("deploying the contracts and the naive baseline");
   const baseParams = {
+    assignDuration: 600,
     commitDuration: 600,
     revealDuration: 600,
-    settleDuration: 600,
+    settleWindow: 3_600,
+    settleCommitDuration: 300,
+    settleRevealDuration: 300,
     challengeDuration: 600,
+    responseDuration: 600,
     maxTasks: 100_000,
-    maxSlashes: 16,
-    nonRevealSlashBps: 1_000,
-    lowTrustSlashBps: 500,
+    seedDelay: 1,
     k: o.baseK,
     quorum: 2,
     maxVetoes: 2,
+    maxExtensions: 3,
+    maxOpenRounds: 8,
+    nonRevealSlashBps: 1_000,
+    lowTrustSlashBps: 500,
+    maxLowTrustSlashes: 16,
+    challengeRewardBps: 5_000,
+    failedChallengeBps: 5_000,
+    maxRoundPools: 10_000n * TOKEN,
+    minRelayerBond: BOND,
+    minChallengeBond: 100n * TOKEN,
     policyHash: label("policy"),
+    goldPoolRoot: zeroHash,
+    goldPoolSize: 0,
   };
   const token = await deploy("TestToken", [owner]);
-  const vault = await deploy("StakeVault", [owner, token, treasury, 7 * 24 * 3600, 2_000, 100n * TOKEN, 100n * TOKEN]);
-  const distributor = await deploy("RewardDistributor", [owner, token]);
-  const settlement = await deploy("PoQSettlement", [owner, vault, distributor, guardian, [relayer0, relayer1], baseParams]);
+  const timelock = await deploy("PoQTimelock", [TIMELOCK_DELAY, [owner], [owner], zeroAddress]);
+  const config = await deploy("SettlementConfig", [timelock, guardian, [relayer0, relayer1], baseParams]);
+  const vault = await deploy("StakeVault", [timelock, token, treasury, 7 * 24 * 3600, 2_000, [100n * TOKEN, 100n * TOKEN, BOND]]);
+  const distributor = await deploy("RewardDistributor", [token]);
+  const settlement = await deploy("PoQSettlement", [config, vault, distributor]);
+  const challenges = await deploy("SettlementChallenges", [settlement, distributor, token]);
   await chain.write(owner, vault, stakeVaultAbi, "setSettlement", [settlement]);
   await chain.write(owner, distributor, rewardDistributorAbi, "setSettlement", [settlement]);
+  await chain.write(owner, settlement, poQSettlementAbi, "setChallenges", [challenges]);
+  await chain.write(owner, config, settlementConfigAbi, "setVault", [vault]);
+  for (const r of [relayer0, relayer1]) {
+    await chain.write(owner, token, testTokenAbi, "mint", [r, BOND]);
+    await chain.write(r, token, testTokenAbi, "approve", [vault, BOND]);
+    await chain.write(r, vault, stakeVaultAbi, "stake", [Role.Relayer, BOND]);
+  }
+
+  /** A parameter change goes through the timelock: scheduled, then executed after its delay. */
+  async function setParams(params: typeof baseParams) {
+    const data = encodeFunctionData({ abi: settlementConfigAbi, functionName: "setParams", args: [params] });
+    await chain.write(owner, timelock, poQTimelockAbi, "schedule", [config, 0n, data, zeroHash, zeroHash, TIMELOCK_DELAY]);
+    const now = (await chain.read(timelock, poQTimelockAbi, "getTimestamp", [await chain.read(timelock, poQTimelockAbi, "hashOperation", [config, 0n, data, zeroHash, zeroHash])])) as bigint;
+    await chain.timeTo(now);
+    await chain.write(owner, timelock, poQTimelockAbi, "execute", [config, 0n, data, zeroHash, zeroHash]);
+  }
   const naiveArt = hre.artifacts.readArtifactSync("NaiveSettlement");
   const naiveAbi = naiveArt.abi;
   const naive = await deploy("NaiveSettlement", [token, relayer0]);
@@ -203,19 +240,22 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
     const batchSizes: number[] = [];
     const rec = (key: string, tx: Tx) => (txs[key] ??= []).push(tx);
     if (k !== currentK) {
-      await chain.write(owner, settlement, poQSettlementAbi, "setParams", [{ ...baseParams, k }]);
+      await setParams({ ...baseParams, k });
       currentK = k;
     }
     const leaves = makeTasks(tasks, tag);
     const taskRoot = buildTaskTree(leaves).root as Hex;
-    rec("registerTasks", await chain.write(relayer0, settlement, poQSettlementAbi, "registerTasks", [taskRoot, BigInt(tasks)]));
+    const registration = { taskRoot, taskCount: tasks, goldCommitment: zeroHash, manifestCid: label(`manifest/${tag}`) };
+    rec("registerTasks", await chain.write(relayer0, settlement, poQSettlementAbi, "registerTasks", [registration]));
     const roundId = await chain.read(settlement, poQSettlementAbi, "roundCount", []);
+    await chain.write(funder, distributor, rewardDistributorAbi, "fundRound", [roundId, INFERENCE_POOL, EVALUATOR_POOL]);
+    // The seed block is mined (the funding above); the first vote records the seed.
+    rec("drawSeed", await chain.write(relayer1, settlement, poQSettlementAbi, "drawSeed", [roundId]));
     const r0 = await chain.read(settlement, poQSettlementAbi, "getRound", [roundId]);
     const { byEvaluator } = assignEvaluators({ seed: r0.seed, taskCount: tasks, k, evaluators: pool });
     const tree = buildAssignmentTree(byEvaluator);
     rec("proposeAssignment", await chain.write(relayer0, settlement, poQSettlementAbi, "proposeAssignment", [roundId, tree.root as Hex]));
     rec("proposeAssignmentQuorum", await chain.write(relayer1, settlement, poQSettlementAbi, "proposeAssignment", [roundId, tree.root as Hex]));
-    await chain.write(funder, distributor, rewardDistributorAbi, "fundRound", [roundId, INFERENCE_POOL, EVALUATOR_POOL]);
 
     // Evaluators commit (one transaction each).
     const proofOf = new Map<Address, { tasksHash: Hex; proof: Hex[] }>();
@@ -270,26 +310,32 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
     split(INFERENCE_POOL, served);
     split(EVALUATOR_POOL, new Map(prepared.map((p) => [p.evaluator, byEvaluator.get(p.evaluator)!.length])));
     for (const [a, v] of rewards) cumulative.set(a, (cumulative.get(a) ?? 0n) + v);
-    const rewardsTree = buildRewardsTree([...cumulative.entries()].map(([account, cumulativeAmount]) => ({ account, cumulativeAmount })));
-    const total = [...cumulative.values()].reduce((s, v) => s + v, 0n);
+    const rewardsTree = buildSumTree([...cumulative.entries()].map(([account, amount]) => ({ account, amount })));
     const s: Settlement = {
-      rewardsRoot: rewardsTree.root as Hex,
-      cumulativeTotal: total,
+      rewardsRoot: rewardsTree.root,
+      cumulativeTotal: rewardsTree.total,
       inferencePaid: INFERENCE_POOL,
       evaluatorPaid: EVALUATOR_POOL,
       trustRoot: label(`trust/${tag}`),
       inputsHash: label(`inputs/${tag}`),
+      goldRoot: zeroHash,
+      goldSalt: zeroHash,
+      goldCount: 0,
       paramsVersion: Number(r0.paramsVersion),
-      slashes: [],
+      flags: 0,
+      lowTrustSlashes: [],
     };
     const hash = hashSettlement(s);
     const salts = [relayer0, relayer1].map((r) => label(`settle/${tag}/${r}`));
     for (const [i, r] of [relayer0, relayer1].entries()) {
-      const commitment = settlementCommitment({ chainId, contract: settlement, roundId, relayer: r, settlementHash: hash, salt: salts[i] });
+      const commitment = settlementCommitment({ chainId, contract: settlement, roundId, attempt: 1, relayer: r, settlementHash: hash, salt: salts[i] });
       rec("commitSettlement", await chain.write(r, settlement, poQSettlementAbi, "commitSettlement", [roundId, commitment]));
     }
-    rec("revealSettlement", await chain.write(relayer0, settlement, poQSettlementAbi, "revealSettlement", [roundId, s, salts[0]]));
-    rec("revealSettlementQuorum", await chain.write(relayer1, settlement, poQSettlementAbi, "revealSettlement", [roundId, s, salts[1]]));
+    const [, commitsClose] = await chain.read(settlement, poQSettlementAbi, "settlementAttempt", [roundId]);
+    await chain.timeTo(commitsClose);
+    const cid = label(`payload/${tag}`);
+    rec("revealSettlement", await chain.write(relayer0, settlement, poQSettlementAbi, "revealSettlement", [roundId, s, salts[0], cid]));
+    rec("revealSettlementQuorum", await chain.write(relayer1, settlement, poQSettlementAbi, "revealSettlement", [roundId, s, salts[1], cid]));
     await chain.timeTo(BigInt((await chain.read(settlement, poQSettlementAbi, "getRound", [roundId])).challengeEnd));
     rec("finalize", await chain.write(relayer0, settlement, poQSettlementAbi, "finalize", [roundId, s]));
 
@@ -297,7 +343,7 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
     for (const a of rewards.keys()) {
       const p = rewardProof(rewardsTree, a)!;
       const key = claimedSoFar.has(a) ? "claimRepeat" : "claimFirst";
-      rec(key, await chain.write(a, distributor, rewardDistributorAbi, "claim", [a, p.cumulativeAmount, p.proof]));
+      rec(key, await chain.write(a, distributor, rewardDistributorAbi, "claim", [a, p.cumulativeAmount, BigInt(p.index), p.proof]));
     }
     claimedSoFar = new Map(cumulative);
 
@@ -309,7 +355,7 @@ export async function runOnchain(hre: Hre, o: OnchainOptions): Promise<OnchainRe
       mode,
       pairs: tasks * k,
       evaluators: prepared.length,
-      registerTasks: g("registerTasks"),
+      registerTasks: g("registerTasks") + g("drawSeed"),
       proposeAssignment: g("proposeAssignment") + g("proposeAssignmentQuorum"),
       commits: g("commitScores"),
       reveals: g(revealKey),

@@ -10,16 +10,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { erc20Abi, getAddress, keccak256, parseEther, toBytes, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { poQSettlementAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
+import { poQSettlementAbi, settlementConfigAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
+import { executeCall, governanceCall, scheduleCall } from "../../src/chain/governance";
 import { connect, walletFor } from "../../src/chain/client";
 import { readRound, rewardBooks } from "../../src/chain/reader";
 import { createTxSender } from "../../src/chain/tx";
 import { devKey } from "../../src/agents/accounts";
 import { claimRewards } from "../../src/agents/claim";
-import { LOCAL_POLICY } from "../../src/agents/demo";
-import { computeAssignment, loadBatch } from "../../src/agents/roundData";
+import { LOCAL_GOLD_POOL, LOCAL_POLICY } from "../../src/agents/demo";
+import { computeAssignment } from "../../src/agents/roundData";
+import { loadBatch } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
-import { deploy, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
+import { deploy, E2E_PARAMS, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
 import { mulberry32 } from "../../src/scoring/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";
 
@@ -40,13 +42,21 @@ async function main() {
   const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);
   const port = await freePort();
   const node = await startNode(port, dir);
-  const { deployment: d, file: deploymentFile } = deploy(node.url, `campaign-${port}`, dir, { commitDuration: 20, revealDuration: 20, settleDuration: 60, challengeDuration: 3, k: 5, quorum: 2 });
+  const guardian = "0x000000000000000000000000000000000000dEaD";
+  const { deployment: d, file: deploymentFile } = deploy(node.url, `campaign-${port}`, dir, { ...E2E_PARAMS, commitDuration: 20, revealDuration: 20, guardian });
   const clients = await connect({ rpcUrl: node.url }, 200);
   const client = clients.publicClient;
   const ownerSender = createTxSender({ publicClient: client, walletClient: walletFor(clients, devKey(0)) });
+  // The third relayer joins through governance: scheduled on the timelock, executed after its delay.
   const third = privateKeyToAccount(devKey(19)).address;
-  await ownerSender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "setRelayer", args: [third, true] });
+  const call = governanceCall({ target: d.config, abi: settlementConfigAbi, functionName: "setRelayer", args: [third, true] });
+  const { readyAt } = await scheduleCall(client, d, ownerSender, call);
+  const now = (await client.getBlock()).timestamp;
+  await client.request({ method: "evm_increaseTime", params: [Number(readyAt - now)] } as never);
+  await client.request({ method: "evm_mine", params: [] } as never);
+  await executeCall(d, ownerSender, call);
   await mintForStakers(clients, d, parseEther("2000"));
+  await ownerSender.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [third, parseEther("6000")] });
   const evalAddrs: Address[] = [];
   for (let i = 0; i < EVALUATORS; i++) {
     const a = privateKeyToAccount(evaluatorKey(i)).address;
@@ -78,7 +88,7 @@ async function main() {
   const evalConfigs = Array.from({ length: EVALUATORS / PER_PROCESS }, (_, p) =>
     cfg(`evaluators-${p}`, Array.from({ length: PER_PROCESS }, (_, j) => ({ type: "evaluator", key: evaluatorKey(p * PER_PROCESS + j), behavior: behaviorOf(p * PER_PROCESS + j) }))),
   );
-  const relayerArgs = (dev: number, extra: string[] = []) => ["relayer", "--rpc", proxy.url, "--deployment", deploymentFile, "--store", storeDir, "--data-dir", dataDir, "--dev-account", String(dev), "--poll-ms", "500", "--policy", LOCAL_POLICY, ...extra];
+  const relayerArgs = (dev: number, extra: string[] = []) => ["relayer", "--rpc", proxy.url, "--deployment", deploymentFile, "--store", storeDir, "--data-dir", dataDir, "--dev-account", String(dev), "--poll-ms", "500", "--policy", LOCAL_POLICY, "--gold-pool", LOCAL_GOLD_POOL, ...extra];
 
   type Slot = { name: string; args: string[]; proc: Proc; restarts: number };
   const slots: Slot[] = [];
@@ -162,7 +172,7 @@ async function main() {
   const [active, queued] = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "totalStaked" });
   const bal = (a: Address) => client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
   let held = 0n;
-  for (const a of [...Array.from({ length: 20 }, (_, i) => privateKeyToAccount(devKey(i)).address), ...evalAddrs]) held += await bal(a);
+  for (const a of [...Array.from({ length: 20 }, (_, i) => privateKeyToAccount(devKey(i)).address), ...evalAddrs, d.challenges]) held += await bal(a);
   const supply = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "totalSupply" });
   const slashes = await client.getContractEvents({ address: d.vault, abi: stakeVaultAbi, eventName: "Slashed", fromBlock: 0n, strict: true });
   let absent = 0;
@@ -181,7 +191,7 @@ async function main() {
     noLostReveal: lost.length === 0,
     nothingPaidTwice: second.every((c) => c.paid === 0n) && books.claimed === books.allocated,
     vaultBalanced: (await bal(d.vault)) === active + queued,
-    rewardVaultBalanced: books.rewardVaultBalance === books.funded - books.allocated - books.swept,
+    rewardVaultBalanced: books.rewardVaultBalance === books.funded - books.allocated - books.refunded,
     distributorBalanced: books.distributorBalance === books.allocated - books.claimed,
     supplyAccountedFor: held + (await bal(d.vault)) + books.rewardVaultBalance + books.distributorBalance === supply,
   };

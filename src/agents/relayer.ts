@@ -521,6 +521,9 @@ export function createRelayer(deps: RelayerDeps) {
       if (consumedRoots.has(root)) continue;
       const hash = store.getIndex("batch", root);
       if (hash) consumePending(store.getJson<BatchManifest>(hash as Hex));
+      // A registrar killed between registering and recording its gold as used still never reuses it.
+      const gold = checkpoint.get(`gold:${root}`);
+      if (gold) markGoldUsed((JSON.parse(gold) as { items: { poolIndex: number }[] }).items.map((g) => g.poolIndex));
       consumedRoots.add(root);
     }
   }

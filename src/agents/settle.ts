@@ -56,13 +56,42 @@ export async function priorState(ctx: SettleContext, roundId: bigint): Promise<P
   return { trust: new Map(), cumulative: new Map() };
 }
 
-/** The registrar's gold opening for a round, checked; an empty list for a round without gold. */
-export function roundGold(store: ContentStore, r: RoundView, manifest: ReturnType<typeof loadBatch>): { opening?: GoldOpening; gold: Map<number, number> } {
+/** Pool items each finalized round used, by settlement hash (immutable once finalized). */
+const usedGoldCache = new Map<Hex, number[]>();
+
+/**
+ * Pool items that finalized rounds before `r` used: from each one's payload, or its registrar's gold opening. A
+ * relayer must refuse a settlement whose gold reuses one (anyone can prove the reuse on chain and take the bonds of
+ * the relayers that revealed it), so a round it cannot check is not settled yet.
+ */
+async function goldUsedBefore(ctx: SettleContext, r: RoundView): Promise<Set<number>> {
+  const used = new Set<number>();
+  for (let id = 1n; id < r.id; id++) {
+    const e = await readRound(ctx.client, ctx.deployment, id);
+    if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
+    let items = usedGoldCache.get(e.settlementHash);
+    if (!items) {
+      const payload = loadPayload(ctx.store, e.settlementHash);
+      const cid = ctx.store.getIndex(GOLD_INDEX, e.taskRoot);
+      items = payload ? payload.gold.map((g) => g.poolIndex) : cid ? ctx.store.getJson<GoldOpening>(cid as Hex).items.map((g) => g.poolIndex) : undefined;
+      if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold is not in the store`, { retryable: true });
+      usedGoldCache.set(e.settlementHash, items);
+    }
+    for (const i of items) used.add(i);
+  }
+  return used;
+}
+
+/** The registrar's gold opening for a round, checked (reuse of earlier rounds' items included); none without gold. */
+export async function roundGold(ctx: SettleContext, r: RoundView, manifest: ReturnType<typeof loadBatch>): Promise<{ opening?: GoldOpening; gold: Map<number, number> }> {
   if (r.goldCommitment === ZERO_HASH) return { gold: new Map() };
-  const cid = store.getIndex(GOLD_INDEX, r.taskRoot);
+  const cid = ctx.store.getIndex(GOLD_INDEX, r.taskRoot);
   if (!cid) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
-  const opening = store.getJson<GoldOpening>(cid as Hex);
+  const opening = ctx.store.getJson<GoldOpening>(cid as Hex);
   const gold = checkGoldOpening(opening, { id: r.id, taskRoot: r.taskRoot, goldCommitment: r.goldCommitment, poolRoot: r.params.goldPoolRoot, poolSize: r.params.goldPoolSize }, manifest);
+  const used = await goldUsedBefore(ctx, r);
+  const reused = opening.items.find((it) => used.has(it.poolIndex));
+  if (reused) throw new PoqError(`round ${r.id}: the gold opening reuses pool item ${reused.poolIndex}; refusing to settle it`);
   return { opening, gold };
 }
 
@@ -74,7 +103,7 @@ export function roundGold(store: ContentStore, r: RoundView, manifest: ReturnTyp
 export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): Promise<ComputedSettlement> {
   const { client, deployment: d, store } = ctx;
   const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-  const { opening, gold } = roundGold(store, r, manifest);
+  const { opening, gold } = await roundGold(ctx, r, manifest);
   const [prior, assignment, votes, pools] = await Promise.all([priorState(ctx, r.id), computeAssignment(client, d, r), roundVotes(client, d, r), roundPools(client, d, r.id)]);
   const committedNotRevealed = [...votes.committed].filter((a) => !votes.revealed.has(a));
   const params: SettlementParams = {

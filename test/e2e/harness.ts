@@ -9,7 +9,7 @@ import { testTokenAbi } from "../../src/chain/abis";
 import { connect, walletFor, type Clients } from "../../src/chain/client";
 import { loadDeployment, type Deployment } from "../../src/chain/deployment";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
-import { LOCAL_POLICY } from "../../src/agents/demo";
+import { LOCAL_GOLD_POOL, LOCAL_POLICY } from "../../src/agents/demo";
 
 export const ROOT = path.join(__dirname, "..", "..");
 const POQ_BIN = path.join(ROOT, "bin", "poq.js");
@@ -68,7 +68,20 @@ export async function startNode(port: number, logDir: string): Promise<Proc & { 
   return p;
 }
 
-export const E2E_PARAMS = { commitDuration: 10, revealDuration: 10, settleDuration: 60, challengeDuration: 3, k: 5, quorum: 2 };
+/** Round parameters of the end-to-end networks (seconds), with the local gold pool of deploy/parameters/localhost.json. */
+export const E2E_PARAMS: Record<string, unknown> = {
+  ...JSON.parse(fs.readFileSync(path.join(ROOT, "deploy", "parameters", "localhost.json"), "utf8")).PoQLocal,
+  assignDuration: 60,
+  commitDuration: 10,
+  revealDuration: 10,
+  settleWindow: 120,
+  settleCommitDuration: 6,
+  settleRevealDuration: 6,
+  challengeDuration: 3,
+  responseDuration: 5,
+  k: 5,
+  quorum: 2,
+};
 
 /** Deploys with the Ignition module into deploy/deployments/<id>/ and returns the deployment. */
 export function deploy(url: string, id: string, logDir: string, params = E2E_PARAMS): { deployment: Deployment; file: string } {
@@ -87,9 +100,14 @@ export function deploy(url: string, id: string, logDir: string, params = E2E_PAR
   return { deployment: loadDeployment({ chainId: 31337, file }), file };
 }
 
-/** Mints test tokens to every development account that stakes (inference nodes and evaluators). */
+/** Mints test tokens to every development account that stakes (relayers for their bonds, inference nodes, evaluators). */
 export async function mintForStakers(clients: Clients, d: Deployment, amount: bigint) {
   const owner = walletFor(clients, devKey(DEV_ROLES.owner));
+  for (const i of DEV_ROLES.relayers) {
+    const to = walletFor(clients, devKey(i)).account.address;
+    const hash = await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [to, 6_000n * 10n ** 18n] });
+    await clients.publicClient.waitForTransactionReceipt({ hash });
+  }
   for (const i of [...DEV_ROLES.inference, ...DEV_ROLES.evaluators]) {
     const to = walletFor(clients, devKey(i)).account.address;
     const hash = await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [to, amount] });
@@ -128,13 +146,13 @@ export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {
   const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
   const file = path.join(s.dir, "agents.json");
   const local = (r: string) => path.resolve(ROOT, "config", "local", r);
-  const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile) };
+  const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile), goldPoolFile: local(cfg.goldPoolFile) };
   fs.writeFileSync(file, JSON.stringify({ ...cfg, ...paths, rpcUrl: s.node.url, deploymentFile: s.deploymentFile, storeDir: s.storeDir, dataDir: path.join(s.dir, "data"), pollMs: 300, ...extra }));
   return file;
 }
 
 export function relayerArgs(s: NetworkSetup, devAccount: number, extra: string[] = []): string[] {
-  return ["relayer", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--store", s.storeDir, "--data-dir", path.join(s.dir, "data"), "--dev-account", String(devAccount), "--poll-ms", "300", "--policy", LOCAL_POLICY, ...extra];
+  return ["relayer", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--store", s.storeDir, "--data-dir", path.join(s.dir, "data"), "--dev-account", String(devAccount), "--poll-ms", "300", "--policy", LOCAL_POLICY, "--gold-pool", LOCAL_GOLD_POOL, ...extra];
 }
 
 export function cleanup(s: NetworkSetup, id: string) {
