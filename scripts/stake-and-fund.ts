@@ -1,7 +1,8 @@
 /**
- * Example: after `npm run deploy:local`, mint test tokens to the local development accounts, stake the four
- * inference nodes (accounts 3-6) and twelve evaluators (accounts 7-18) used by config/local/agents.json, and fund
- * the next round's pools.
+ * Example: after `npm run deploy:local`, mint test tokens to the local development accounts, stake the two relayers'
+ * bonds (accounts 1-2), the four inference nodes (accounts 3-6) and twelve evaluators (accounts 7-18) used by
+ * config/local/agents.json, and fund the next round's pools. Fails if the node has fewer than the 20 accounts the
+ * local setup uses (anvil: start it with `--accounts 20`).
  *
  *   npx hardhat run scripts/stake-and-fund.ts --network localhost
  */
@@ -9,7 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ethers, network } from "hardhat";
 
-const Role = { Inference: 1, Evaluator: 2 } as const;
+const Role = { Inference: 1, Evaluator: 2, Relayer: 3 } as const;
+const ROLE_NAMES = ["", "inference", "evaluator", "relayer"];
 
 async function main() {
   const { chainId } = await ethers.provider.getNetwork();
@@ -19,20 +21,31 @@ async function main() {
   const pick = (name: string) => addresses[`PoQLocal#${name}`] ?? addresses[`PoQ#${name}`];
 
   const signers = await ethers.getSigners();
+  if (signers.length < 20) {
+    throw new Error(`the node has ${signers.length} funded accounts; the local setup uses 20 (accounts 0-19): start anvil with --accounts 20`);
+  }
   const deployer = signers[0];
   const token = await ethers.getContractAt("TestToken", pick("TestToken"));
   const vault = await ethers.getContractAt("StakeVault", pick("StakeVault"));
   const settlement = await ethers.getContractAt("PoQSettlement", pick("PoQSettlement"));
+  const config = await ethers.getContractAt("SettlementConfig", pick("SettlementConfig"));
+  const bond = (await config.params()).minRelayerBond;
   const distributor = await ethers.getContractAt("RewardDistributor", pick("RewardDistributor"));
   const stake = ethers.parseEther("1000");
 
+  const relayers = signers.slice(1, 3);
   const nodes = signers.slice(3, 7);
   const evaluators = signers.slice(7, 19);
-  for (const [signer, role] of [...nodes.map((s) => [s, Role.Inference] as const), ...evaluators.map((s) => [s, Role.Evaluator] as const)]) {
-    await (await token.connect(deployer).mint(signer.address, stake)).wait();
-    await (await token.connect(signer).approve(await vault.getAddress(), stake)).wait();
-    await (await vault.connect(signer).stake(role, stake)).wait();
-    console.log(`staked ${ethers.formatEther(stake)} for ${role === Role.Inference ? "inference" : "evaluator"} ${signer.address}`);
+  const plan = [
+    ...relayers.map((s) => [s, Role.Relayer, bond] as const),
+    ...nodes.map((s) => [s, Role.Inference, stake] as const),
+    ...evaluators.map((s) => [s, Role.Evaluator, stake] as const),
+  ];
+  for (const [signer, role, amount] of plan) {
+    await (await token.connect(deployer).mint(signer.address, amount)).wait();
+    await (await token.connect(signer).approve(await vault.getAddress(), amount)).wait();
+    await (await vault.connect(signer).stake(role, amount)).wait();
+    console.log(`staked ${ethers.formatEther(amount)} for ${ROLE_NAMES[role]} ${signer.address}`);
   }
 
   const nextRound = (await settlement.roundCount()) + 1n;

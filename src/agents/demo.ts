@@ -5,7 +5,7 @@ import { createTestClient, erc20Abi, formatUnits, getAddress, parseUnits, type A
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
-import { chainTime, Phase, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
+import { chainTime, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
 import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import { metricFor, metricValue } from "../scoring/metrics";
