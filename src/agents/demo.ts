@@ -70,6 +70,9 @@ export type DemoRound = {
   id: number;
   finalized: boolean;
   tasks: number;
+  /** Hidden gold tasks the registrar mixed in, and tasks excluded as unavailable. */
+  gold: number;
+  excluded: number;
   meanConsensus: number;
   inferencePaid: string;
   evaluatorPaid: string;
@@ -374,6 +377,8 @@ async function summarize(
       id: Number(id),
       finalized: r.status === Status.Finalized,
       tasks: r.taskCount,
+      gold: p?.gold.length ?? 0,
+      excluded: p?.excludedTasks.length ?? 0,
       meanConsensus: p ? p.consensus.reduce((s, c) => s + c, 0) / p.consensus.length / 1000 : 0,
       inferencePaid: p?.settlement.inferencePaid ?? "0",
       evaluatorPaid: p?.settlement.evaluatorPaid ?? "0",
