@@ -27,6 +27,11 @@ export type ReadOptions = {
   signal?: AbortSignal;
 };
 
+export type PutOptions = {
+  /** Also pin the content (see `pin`): what a role publishes and must keep available. */
+  pin?: boolean;
+};
+
 export type ContentKind = "helia" | "kubo" | "folder";
 
 export type ContentInfo = {
@@ -43,11 +48,11 @@ export interface Content {
   readonly kind: ContentKind;
 
   /** Stores an output as one raw block named by its keccak256: returns the CID and the on-chain `contentHash`. */
-  putOutput(content: Uint8Array | string): Promise<{ cid: Cid; hash: Hex }>;
+  putOutput(content: Uint8Array | string, options?: PutOptions): Promise<{ cid: Cid; hash: Hex }>;
   /** Stores bytes (a string as UTF-8) as a UnixFS file with deterministic chunking; the same bytes give the same CID everywhere. */
-  put(content: Uint8Array | string): Promise<Cid>;
+  put(content: Uint8Array | string, options?: PutOptions): Promise<Cid>;
   /** `put` of a JSON value in canonical form (sorted keys, bigints as decimal strings). */
-  putJson(value: unknown): Promise<Cid>;
+  putJson(value: unknown, options?: PutOptions): Promise<Cid>;
 
   /** Reads content, locally or from peers, every block checked by hash. */
   get(cid: Cid, options?: ReadOptions): Promise<Uint8Array>;
@@ -145,8 +150,8 @@ export function deadline(cid: string, options: ReadOptions | undefined, defaultT
 /** Shared `getText`/`getJson`/`putJson` in terms of `get`/`put`. */
 export abstract class ContentBase implements Content {
   abstract readonly kind: ContentKind;
-  abstract putOutput(content: Uint8Array | string): Promise<{ cid: Cid; hash: Hex }>;
-  abstract put(content: Uint8Array | string): Promise<Cid>;
+  abstract putOutput(content: Uint8Array | string, options?: PutOptions): Promise<{ cid: Cid; hash: Hex }>;
+  abstract put(content: Uint8Array | string, options?: PutOptions): Promise<Cid>;
   abstract get(cid: Cid, options?: ReadOptions): Promise<Uint8Array>;
   abstract has(cid: Cid): Promise<boolean>;
   abstract pin(cid: Cid, options?: ReadOptions): Promise<void>;
@@ -155,8 +160,8 @@ export abstract class ContentBase implements Content {
   abstract info(): Promise<ContentInfo>;
   abstract close(): Promise<void>;
 
-  putJson(value: unknown): Promise<Cid> {
-    return this.put(jsonBytes(value));
+  putJson(value: unknown, options?: PutOptions): Promise<Cid> {
+    return this.put(jsonBytes(value), options);
   }
 
   async getText(cid: Cid, options?: ReadOptions): Promise<string> {

@@ -59,7 +59,7 @@ export const loadDagModules = once(async () => {
 /** Helia, libp2p and their stores. */
 export const loadHeliaModules = once(async () => {
   installPolyfills();
-  const [helia, heliaLibp2p, bitswap, tcp, noise, yamux, identify, blockstoreFs, datastoreFs, multiaddr, hasher, cid] = await Promise.all([
+  const [helia, heliaLibp2p, bitswap, tcp, noise, yamux, identify, blockstoreFs, datastoreFs, multiaddr, hasher, cid, base32, digest] = await Promise.all([
     import("helia"),
     import("@helia/libp2p"),
     import("@helia/bitswap"),
@@ -72,6 +72,8 @@ export const loadHeliaModules = once(async () => {
     import("@multiformats/multiaddr"),
     import("multiformats/hashes/hasher"),
     import("multiformats/cid"),
+    import("multiformats/bases/base32"),
+    import("multiformats/hashes/digest"),
   ]);
   return {
     createHeliaLight: helia.createHeliaLight,
@@ -86,6 +88,8 @@ export const loadHeliaModules = once(async () => {
     multiaddr: multiaddr.multiaddr,
     hasherFrom: hasher.from,
     CID: cid.CID,
+    base32upper: base32.base32upper,
+    decodeDigest: digest.decode,
   };
 });
 
