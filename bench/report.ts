@@ -2,6 +2,7 @@
  * Turns the measurements into the machine-readable result (`--json`) and docs/performance.md. Every number in the
  * report comes from the run; the prose around them is chosen by comparing the numbers, never typed in.
  */
+import { renderIpfsTable, type IpfsBenchResult } from "./ipfs";
 import type { NodeRunResult } from "./node";
 import type { OffchainResult } from "./offchain";
 import type { NaiveGas, OnchainResult, RoundGas } from "./onchain";
@@ -40,7 +41,7 @@ export type BenchResult = {
   meta: Meta & { evaluators?: number; nodes?: number; hardfork?: string; relayerWallTime?: NodeRunResult };
   plots: Record<string, Plot>;
   /** Raw rows for the report (not printed with --json). */
-  detail?: { onchain?: OnchainResult; offchain?: OffchainResult };
+  detail?: { onchain?: OnchainResult; offchain?: OffchainResult; ipfs?: IpfsBenchResult };
 };
 
 const n = (x: bigint | number): number => Number(x);
@@ -65,8 +66,8 @@ function baseOf(rounds: RoundGas[]): { tasks: number; k: number } {
   return { tasks: t, k };
 }
 
-export function buildResult(input: { onchain?: OnchainResult; offchain?: OffchainResult; node?: NodeRunResult; meta: Meta }): BenchResult {
-  const { onchain, offchain, node, meta } = input;
+export function buildResult(input: { onchain?: OnchainResult; offchain?: OffchainResult; node?: NodeRunResult; ipfs?: IpfsBenchResult; meta: Meta }): BenchResult {
+  const { onchain, offchain, node, ipfs, meta } = input;
   const res: BenchResult = {
     gas: {},
     gasPerScoredPair: {},
@@ -81,7 +82,7 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
     targets: [],
     meta: { ...meta },
     plots: {},
-    detail: { onchain, offchain },
+    detail: { onchain, offchain, ipfs },
   };
 
   if (onchain) {
@@ -218,6 +219,18 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
       const mk = time(m[`consensus.merkleTreeAndAllProofs.${s.accounts}accounts.cpuMs`], m[`consensus.merkleTreeAndAllProofs.${s.accounts}accounts.ms`], 2_000);
       res.targets.push({ name: `Merkle tree and every proof, ${fmt(s.accounts)} accounts`, target: "≤ 2 s", ...mk });
     }
+  }
+
+  if (ipfs) {
+    const at = `ipfs.${ipfs.outputs}outputs`;
+    for (const [store, f] of [["helia", ipfs.helia], ["folder", ipfs.folder]] as const) {
+      res.offchain[`${at}.${store}.publish.ms`] = f.publishMs;
+      res.offchain[`${at}.${store}.fetch.ms`] = f.fetchMs;
+      res.offchain[`${at}.${store}.cpuMs`] = f.cpuMs;
+      res.offchain[`${at}.${store}.fetchedPerS`] = f.fetchPerS;
+    }
+    res.offchain[`${at}.ratioToFolder`] = ipfs.ratio.total;
+    res.offchain["ipfs.payload1MB.fetch.ms"] = ipfs.payload.fetchMs;
   }
 
   if (node) {
@@ -440,6 +453,21 @@ export function renderReport(res: BenchResult, plotDir: string): string {
       `new score slot, calldata, the event), ${fmt(nb.pushRewards)} to push ${nb.accounts} rewards; ${fmt(res.naiveGasPerScoredPair[bk])} gas per scored pair, ${res.naiveRatio[bk]}x PoQ's`,
       `${fmt(res.gasPerScoredPair[bk])}. With PoQ's claims counted too (every account claiming every round, like the naive push),`,
       `the ratio is ${(res.naiveGasPerScoredPair[bk] / res.gasPerScoredPairWithClaims[bk]).toFixed(1)}x.`,
+      "",
+    );
+  }
+
+  if (res.detail?.ipfs) {
+    out.push(
+      "## Content on IPFS",
+      "",
+      "Outputs published on one embedded Helia node and fetched by another over loopback (TCP, noise, yamux, bitswap; each",
+      "node with its own blockstore folder, every block checked against its keccak-256 CID), against today's folder store",
+      "measured in the same run (one agent writes, another reads the same folder). `bench/ipfs.ts` runs it alone.",
+      "",
+      renderIpfsTable(res.detail.ipfs),
+      "",
+      "A whole round end to end with IPFS against the folder store is measured once the agents use the content interface.",
       "",
     );
   }

@@ -8,7 +8,7 @@
  *
  * Options: --out FILE (report path; with --smoke nothing is written unless given), --data DIR (default
  * ../shared/data, else data/samples), --naive-full (send every naive score transaction instead of a sample above
- * 6,000 per round), --skip-node, --skip-offchain, --skip-onchain.
+ * 6,000 per round), --skip-node, --skip-offchain, --skip-onchain, --skip-ipfs.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -16,6 +16,7 @@ import path from "node:path";
 import { renderLineChart, svgToPng } from "../src/sim/svgPlot";
 import { runNodeRound, type NodeRunResult } from "./node";
 import { runOffchain, type OffchainResult } from "./offchain";
+import { runIpfsBench, type IpfsBenchResult } from "./ipfs";
 import { runOnchain, type OnchainOptions, type OnchainResult } from "./onchain";
 import { buildResult, renderReport, type BenchResult } from "./report";
 
@@ -30,6 +31,7 @@ type Args = {
   skipNode: boolean;
   skipOffchain: boolean;
   skipOnchain: boolean;
+  skipIpfs: boolean;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -38,7 +40,7 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(f);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const known = new Set(["--json", "--smoke", "--out", "--data", "--naive-full", "--skip-node", "--skip-offchain", "--skip-onchain"]);
+  const known = new Set(["--json", "--smoke", "--out", "--data", "--naive-full", "--skip-node", "--skip-offchain", "--skip-onchain", "--skip-ipfs"]);
   for (let i = 0; i < argv.length; i++) {
     if (!known.has(argv[i])) throw new Error(`unknown option ${argv[i]} (see bench/run.ts)`);
     if (argv[i] === "--out" || argv[i] === "--data") i++;
@@ -55,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     skipNode: has("--skip-node") || smoke,
     skipOffchain: has("--skip-offchain"),
     skipOnchain: has("--skip-onchain"),
+    skipIpfs: has("--skip-ipfs"),
   };
 }
 
@@ -129,6 +132,8 @@ async function main() {
       progress,
     });
   }
+  let ipfs: IpfsBenchResult | undefined;
+  if (!args.skipIpfs) ipfs = await runIpfsBench({ outputs: args.smoke ? 200 : 1_000, repeats: args.smoke ? 1 : 3, progress });
   let node: NodeRunResult | undefined;
   if (!args.skipNode) node = await runNodeRound({ tasks: 1_000, dataFiles: demoData(args.data), progress });
   clearInterval(timer);
@@ -138,6 +143,7 @@ async function main() {
     onchain,
     offchain,
     node,
+    ipfs,
     meta: {
       smoke: args.smoke,
       date: new Date().toISOString(),

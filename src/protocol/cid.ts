@@ -11,7 +11,8 @@
  *   (`cidToBytes`, `cidFromBytes`; at most `MAX_CID_BYTES`).
  */
 import { createHash } from "node:crypto";
-import { keccak256, type Hex } from "viem";
+import { keccak_256 } from "js-sha3";
+import type { Hex } from "viem";
 import { ContentError } from "./store";
 
 /** A CIDv1 in its canonical base32 string form. Built only by the helpers here, so a `Cid` is always well formed. */
@@ -189,10 +190,18 @@ export function keccakOfCid(cid: Cid | string): Hex {
   return toHex(d.digest);
 }
 
+/**
+ * keccak-256 of `bytes` (the on-chain keccak256). js-sha3 rather than viem's: outputs are hashed on every write and
+ * every read, and it is about three times faster on 1 KB.
+ */
+export function keccakDigest(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(keccak_256.arrayBuffer(bytes));
+}
+
 /** The CID of an output's bytes (raw, keccak-256), and its keccak256 hash. */
 export function outputCidOf(bytes: Uint8Array): { cid: Cid; hash: Hex } {
-  const hash = keccak256(bytes);
-  return { cid: cidOfKeccak(hash), hash };
+  const digest = keccakDigest(bytes);
+  return { cid: makeCid(CODEC_RAW, HASH_KECCAK_256, digest), hash: toHex(digest) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -200,7 +209,7 @@ export function outputCidOf(bytes: Uint8Array): { cid: Cid; hash: Hex } {
 
 /** The multihash digest of `bytes` under `hashCode`; undefined for a hash function we do not accept. */
 export function digestOf(hashCode: number, bytes: Uint8Array): Uint8Array | undefined {
-  if (hashCode === HASH_KECCAK_256) return Buffer.from(keccak256(bytes).slice(2), "hex");
+  if (hashCode === HASH_KECCAK_256) return keccakDigest(bytes);
   if (hashCode === HASH_SHA2_256) return createHash("sha256").update(bytes).digest();
   return undefined;
 }

@@ -17,7 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
 import { InputError } from "../errors";
-import { HASH_KECCAK_256, isKeccakCid, outputCidOf, parseCid, type Cid } from "./cid";
+import { HASH_KECCAK_256, isKeccakCid, keccakDigest, outputCidOf, parseCid, type Cid } from "./cid";
 import {
   ContentBase,
   ContentMalformed,
@@ -33,7 +33,6 @@ import {
 } from "./content";
 import { chunk, readDag } from "./dag";
 import { loadHeliaModules } from "./esm";
-import { keccak256 } from "viem";
 import type { Helia } from "helia";
 import type { Libp2p } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
@@ -162,7 +161,7 @@ export class HeliaContent extends ContentBase {
     let node: Node | undefined;
     let blocks: InstanceType<Modules["FsBlockstore"]>;
     try {
-      const keccak = M.hasherFrom({ name: "keccak-256", code: HASH_KECCAK_256, encode: (b: Uint8Array) => Buffer.from(keccak256(b).slice(2), "hex") });
+      const keccak = M.hasherFrom({ name: "keccak-256", code: HASH_KECCAK_256, encode: keccakDigest });
       blocks = new M.FsBlockstore(path.join(dir, "blocks"), { shardingStrategy: blockFileLayout(M) });
       const helia = M.createHeliaLight({
         blockstore: blocks,
