@@ -5,7 +5,7 @@ import { type RoundCoreInput, settleRoundCore } from "../src/rewards/settleRound
 import { allProofs, standardAddressAmountTree } from "../src/rewards/merkle";
 import { buildSettlement } from "../src/rewards/settlement";
 import { settlementParams } from "../src/rewards/params";
-import { Rng } from "../src/sim/prng";
+import { Rng } from "../src/math/prng";
 import { measure, round1, type Timing } from "./timing";
 
 export type ConsensusSizes = { tasks: number; k: number; evaluators: number; nodes: number; accounts: number };

@@ -8,7 +8,7 @@ import { ngramCounts, rougeL, rougeN } from "../src/scoring/overlap";
 import { defaultProfile } from "../src/scoring/profile";
 import { scoreOutputs } from "../src/scoring/score";
 import { Vocabulary } from "../src/scoring/text";
-import { Rng } from "../src/sim/prng";
+import { Rng } from "../src/math/prng";
 import { benchAudit, benchFiles } from "./audit";
 import { benchConsensus, CONSENSUS_SIZES, type ConsensusSizes } from "./consensus";
 import { measure, round1, type Timing } from "./timing";

@@ -22,7 +22,7 @@ import { computeAssignment } from "../../src/agents/roundData";
 import { loadBatch } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
 import { deploy, E2E_PARAMS, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
-import { mulberry32 } from "../../src/scoring/prng";
+import { Rng } from "../../src/math/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";
 
 const SEED = Number(process.env.POQ_FAULT_SEED ?? 7);
@@ -36,7 +36,8 @@ const evaluatorKey = (i: number): Hex => keccak256(toBytes(`poq-campaign/evaluat
 const behaviorOf = (i: number) => (i >= 98 ? "never-reveal" : i >= 95 ? "sabotage" : i >= 90 ? "boosting" : "honest");
 
 async function main() {
-  const rng = mulberry32(SEED);
+  const stream = Rng.of(SEED, "faults");
+  const rng = () => stream.next();
   const started = Date.now();
   const dir = tmpDir("poq-campaign-");
   const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);

@@ -14,11 +14,10 @@ import { loadProfile } from "../scoring/cli/files";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
-import { createLogger, type Common } from "./daemon";
+import { createCommon } from "./daemon";
 import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
-import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
@@ -200,7 +199,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const store = new ContentStore(storeDir);
   const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
   const ac = new AbortController();
-  const common: Common = { logger: createLogger("demo", { destination: logFile }), metrics: new Metrics(), signal: ac.signal };
+  const common = createCommon("demo", { destination: logFile, signal: ac.signal });
 
   const goldPool = checkGoldPool(JSON.parse(fs.readFileSync(LOCAL_GOLD_POOL, "utf8")) as GoldPoolFile);
   say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createLogger, errorLine, shutdownSignal } from "../agents/daemon";
+import { createLogger, errorLine, shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
 import { addressPage, parseAddress, parseRoundId, parseTxHash, roundPage } from "./api";
 import { txPage } from "./chainApi";

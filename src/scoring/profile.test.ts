@@ -24,8 +24,13 @@ describe("quality profile", () => {
     a.forEach((s, i) => expect(b[i].composite).toBeCloseTo(s.composite, 4));
   });
 
-  test("behaviour: the default profile validates", () => {
-    expect(validateProfile(JSON.parse(JSON.stringify(defaultProfile())))).toBeTruthy();
+  test("behaviour: the default profile validates, and a broken copy of it does not", () => {
+    const copy = JSON.parse(JSON.stringify(defaultProfile()));
+    expect(() => validateProfile(copy)).not.toThrow();
+    expect(validateProfile(copy).tasks.qa?.weights).toEqual(defaultProfile().tasks.qa?.weights);
+    const broken = JSON.parse(JSON.stringify(defaultProfile()));
+    broken.tasks.qa.weights.structure = "heavy";
+    expect(() => validateProfile(broken)).toThrow(FileFormatError);
   });
 
   test("behaviour: invalid profiles are refused with a clear message", () => {

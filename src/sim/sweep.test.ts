@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { readLoggedOutputs } from "../data/logged";
-import { writeSweepReport } from "./report";
+import { writeSweepReport } from "./cli/report";
 import { DEFAULT_SCENARIO, prepareData } from "./scenario";
 import { renderLineChart } from "./svgPlot";
 import { runSweep } from "./sweep";

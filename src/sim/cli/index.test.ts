@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { main } from "../cli";
+import { main } from "../../cli";
 
 function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
