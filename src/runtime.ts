@@ -1,8 +1,12 @@
+import type { Command } from "commander";
 import pino, { type Logger } from "pino";
+import { PoqError } from "./errors";
 
 /**
- * What every long-running command shares, whatever its layer (daemons, explorer): a JSON logger (pino, snake_case
- * keys), one-line error text, and a shutdown signal on SIGINT/SIGTERM with a grace period.
+ * What every command shares, whatever its layer (the `poq` CLI, the daemons, the explorer, scripts and benchmarks):
+ * a JSON logger (pino, snake_case keys), one-line error text, a shutdown signal on SIGINT/SIGTERM with a grace
+ * period, and one way to run a commander program: bad input prints a clear message and exits with code 2, never a
+ * stack trace.
  */
 
 export function createLogger(name: string, options: { level?: string; destination?: string | number } = {}): Logger {
@@ -33,4 +37,42 @@ export function shutdownSignal(logger?: Logger, ac = new AbortController(), grac
   process.on("SIGINT", () => handler("SIGINT"));
   process.on("SIGTERM", () => handler("SIGTERM"));
   return ac;
+}
+
+/** Prints a PoqError as a clear message (no stack trace) and returns the exit code: 2 for bad input, 1 otherwise. */
+export function reportError(e: unknown): number {
+  if (e instanceof PoqError) {
+    process.stderr.write(`error: ${e.shortMessage}\n${e.details ? `  ${e.details}\n` : ""}`);
+    return 2;
+  }
+  const err = e as { code?: string; message?: string };
+  // commander has printed its own usage error already
+  if (typeof err?.code === "string" && err.code.startsWith("commander.")) return 2;
+  process.stderr.write(`error: unexpected failure: ${errorLine(e)}\n`);
+  if (process.env.POQ_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+  return 1;
+}
+
+/**
+ * Parses `argv` with `program` and runs its action; returns the exit code (0, 2 for bad input, 1 for a failure).
+ * Call `program.exitOverride()` before adding subcommands so that they inherit it.
+ */
+export async function runProgram(program: Command, argv: readonly string[] = process.argv): Promise<number> {
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    const code = (e as { code?: string })?.code;
+    if (code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help") return 0;
+    return reportError(e);
+  }
+}
+
+/**
+ * Runs a script's program and exits once it is done (scripts and benchmarks end here, so open handles such as an
+ * in-process chain do not keep them alive): with the program's error code, else with the exit code its action set.
+ */
+export function runScript(program: Command): void {
+  runProgram(program).then((code) => process.exit(code !== 0 ? code : Number(process.exitCode ?? 0)));
 }
