@@ -81,7 +81,7 @@ describe("poq audit", () => {
     ["a bad fold count", () => ["--cv", "x", "--eval", QA_SAMPLE], /--cv must be an integer >= 2/],
     ["too few queries for the folds", () => ["--cv", "5", "--eval", SUMMARIZATION_SAMPLE], /only 3 distinct queries/],
     ["a cascade without a training set", () => ["--cv", "4", "--eval", QA_SAMPLE, "--cascade"], /--cascade needs --train/],
-    ["a negative CPU price", () => ["--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--cascade", "--cpu-price", "-1"], /--cpu-price must be a non-negative number/],
+    ["a negative CPU price", () => ["--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--cascade", "--cpu-price", "-1"], /--cpu-price must be a number >= 0, got -1/],
     ["malformed judge weights", () => ["--train", QA_SAMPLE, "--eval", QA_SAMPLE, "--judge-weights", write("w.json", "{ no")], /w\.json: malformed JSON/],
   ];
   for (const [what, args, message] of errors) {
