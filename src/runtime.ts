@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import pino, { type Logger } from "pino";
-import { PoqError } from "./errors";
+import { errorLine, PoqError } from "./errors";
+
+export { errorLine };
 
 /**
  * What every command shares, whatever its layer (the `poq` CLI, the daemons, the explorer, scripts and benchmarks):
@@ -18,11 +20,6 @@ export function createLogger(name: string, options: { level?: string; destinatio
   );
 }
 
-/** First line of an error's message (viem errors are long). */
-export function errorLine(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string };
-  return (err?.shortMessage ?? err?.message ?? String(e)).split("\n")[0];
-}
 
 /** An AbortController that aborts on SIGINT or SIGTERM; a second signal exits at once. */
 export function shutdownSignal(logger?: Logger, ac = new AbortController(), graceMs = 10_000): AbortController {
