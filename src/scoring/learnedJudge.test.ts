@@ -59,7 +59,7 @@ describe("learned judge", () => {
     const text = fs.readFileSync(WEIGHTS, "utf8");
     const weights = parseJudgeWeights(text, WEIGHTS);
     expect(serializeJudgeWeights(weights)).toBe(text);
-    expect(judgeWeightsHash(weights)).toMatchInlineSnapshot(`"0xb75a5eaa83bd6f40852408b8965ca6065e4d65557c9928e32538f3f71dd60296"`);
+    expect(judgeWeightsHash(weights)).toMatchInlineSnapshot(`"0x68028579e073ac75f6c085da3b8599f47badceb79f7ddcbb484e404e8e2d5dca"`);
     expect(text.length).toBeLessThan(3e6);
   });
 
