@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { runScript } from "../src/runtime";
-import { readLoggedOutputs } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { auditCrossValidated } from "../src/scoring/audit";
 import { measure, type Timing } from "./timing";
 

@@ -3,7 +3,8 @@
  * ROUGE-L), the median of consensus, and consensus + rewards + Merkle trees for a 10,000-task round.
  */
 import { medianScore } from "../src/consensus/median";
-import { readLoggedOutputs, type LoggedOutput } from "../src/data/logged";
+import { type LoggedOutput } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { ngramCounts, rougeL, rougeN } from "../src/scoring/overlap";
 import { defaultProfile } from "../src/scoring/profile";
 import { scoreOutputs } from "../src/scoring/score";

@@ -9,11 +9,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { readLoggedOutputs } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { InputError } from "../src/errors";
 import { runScript } from "../src/runtime";
 import { calibrate } from "../src/scoring";
-import { saveProfile } from "../src/scoring/cli/files";
+import { saveProfile } from "../src/data/scoringFiles";
 
 const ROOT = path.join(__dirname, "..");
 const SAMPLES = path.join(ROOT, "data", "samples");

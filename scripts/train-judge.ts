@@ -15,7 +15,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { readLoggedOutputs, type LoggedOutput, type TaskType } from "../src/data/logged";
+import { type LoggedOutput, type TaskType } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { InputError } from "../src/errors";
 import { outOfFoldModelPrior } from "../src/scoring/calibrate";
 import { presentDimensions } from "../src/scoring/dimensions";

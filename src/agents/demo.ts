@@ -6,11 +6,12 @@ import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } f
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
 import { chainTime, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
-import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
+import { type LoggedOutput } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { InputError } from "../errors";
 import { metricFor, metricValue } from "../scoring/metrics";
 import { defaultProfile, type Metric } from "../scoring/profile";
-import { loadProfile } from "../scoring/cli/files";
+import { loadProfile } from "../data/scoringFiles";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";

@@ -11,7 +11,7 @@ import {
 import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
 import type { BatchManifest, OutputRecord } from "./manifest";
-import { canonicalJson } from "./store";
+import { canonicalJson } from "./canonical";
 
 /**
  * Gold tasks: outputs of known quality that the registrar mixes into batches so the consensus is anchored to

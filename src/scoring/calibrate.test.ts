@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { calibrate, calibrateTask } from "./calibrate";
 import { Rng } from "../math/prng";
 import { serializeProfile } from "./profile";

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
-import { loadJudgeWeights } from "./cli/files";
+import { readLoggedOutputs } from "../data/read";
+import { loadJudgeWeights } from "../data/scoringFiles";
 import {
   BINS,
   JUDGE_INPUTS,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { calibrate } from "./calibrate";
 import { DIMENSIONS } from "./dimensions";
 import { defaultProfile } from "./profile";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { computeDimensions } from "./score";
 import { pairedBootstrap, shiftSplits } from "./shift";
 import { calibrators, runShiftSplits } from "./shiftAudit";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { groundTruth } from "./groundTruth";
 import { applyMonotone, compositeSignal, crossFitCalibration, honestSignal, isotonicMedianFit, matchMoments, queryFolds } from "./honestScore";
 import { Rng } from "../math/prng";

@@ -1,7 +1,7 @@
 
 import { describe, expect, test } from "vitest";
 import { assignEvaluators } from "../consensus/assignment";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { settlementParams } from "../rewards/params";
 import { type SettlementInput, type SettlementPayload, buildSettlement } from "../rewards/settlement";
 import { DEFAULT_SCENARIO, buildScenario, prepareData, simRoundSeed } from "./scenario";

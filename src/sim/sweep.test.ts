@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { writeSweepReport } from "./cli/report";
 import { DEFAULT_SCENARIO, prepareData } from "./scenario";
 import { renderLineChart } from "./svgPlot";

@@ -7,7 +7,7 @@
  * With --write, replaces the text between `<!-- cascade:begin -->` and `<!-- cascade:end -->`.
  */
 import path from "node:path";
-import { readLoggedOutputs } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { auditTrainEval } from "../audit";
 import { groupFolds } from "../folds";
 import { measureStageCosts } from "./timing";

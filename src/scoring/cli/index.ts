@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
+import { type LoggedOutput } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
 import { int, number, option } from "../../schema";
 import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "../audit";
@@ -7,7 +8,7 @@ import { calibrate } from "../calibrate";
 import { renderCascade, renderJson, renderTable } from "../format";
 import { measureStageCosts } from "./timing";
 import { judgeOutputs, resolveJudgeConfig } from "./llmJudge";
-import { loadJudgeWeights, loadProfile, saveJudgeWeights, saveProfile } from "./files";
+import { loadJudgeWeights, loadProfile, saveJudgeWeights, saveProfile } from "../../data/scoringFiles";
 
 /** Options of `poq audit` as commander parses them. */
 export type AuditCommandOptions = {

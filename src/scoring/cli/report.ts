@@ -9,7 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
 import { auditCrossValidated, type TaskAuditResult } from "../audit";
 import { ALL_DIMENSIONS } from "../dimensions";

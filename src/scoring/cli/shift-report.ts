@@ -6,7 +6,8 @@
  * Prints Markdown; with --write, replaces the text between `<!-- shift:begin -->` and `<!-- shift:end -->`.
  */
 import path from "node:path";
-import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
+import { type LoggedOutput } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { computeDimensions, computeDimensionsAndFeatures } from "../score";
 import { shiftSplits } from "../shift";
 import { calibrators, runShiftSplits, type ShiftResult } from "../shiftAudit";

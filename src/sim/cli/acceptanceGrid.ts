@@ -2,7 +2,7 @@ import { fork } from "node:child_process";
 import path from "node:path";
 import { loadPolicy } from "../../agents/policy";
 import { DEFAULT_RULE } from "../../consensus/rules";
-import { readLoggedOutputs } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import type { AttackName } from "../../adversary/attacks";
 import type { HonestMode } from "../honestScore";
 import { ATTACKS_30, ATTACKS_50, cfgOf, honestSettings, signalQuality, SYBIL_ATTACKS, SYBIL_SHARES, type AcceptanceCell, type AcceptanceReport, type CellResult, type KFinding, type RunRow } from "../acceptance";

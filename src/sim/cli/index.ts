@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_RULE, RULE_NAMES, type RuleName, getRule } from "../../consensus/rules";
-import { readLoggedOutputs } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
 import { ATTACKS_30, acceptanceMarkdown } from "../acceptance";
 import { runAcceptanceGrid } from "./acceptanceGrid";

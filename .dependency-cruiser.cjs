@@ -1,0 +1,95 @@
+/**
+ * The layer rules of src/, checked by `npm run lint` (dependency-cruiser; its test: test/offchain/boundaries.test.ts).
+ *
+ * - Pure modules (scoring, consensus, rewards, sim, math, adversary, the protocol formats, the shared error and
+ *   schema helpers) import no I/O: no Node built-in, no I/O package, and no local module that does I/O. Their
+ *   command layers (`cli.ts`, `cli/`) and tests may.
+ * - src/chain never imports src/agents; the explorer never imports src/agents; the agents never import the simulator
+ *   (their adversarial behaviours use src/adversary).
+ * - Libraries never import a command layer (src/cli.ts, any cli.ts or cli/ folder).
+ */
+
+/** Pure modules, as path regexes (tests and test helpers excluded). */
+const PURE = [
+  "^src/(scoring|consensus|rewards|sim|math|adversary)/",
+  "^src/protocol/(pricing|gold|manifest|payload|canonical)\\.ts$",
+  "^src/chain/encoding\\.ts$",
+  "^src/data/logged\\.ts$",
+  "^src/(errors|schema)\\.ts$",
+];
+const NOT_PURE = ["(^|/)cli(\\.ts$|/)", "\\.test\\.tsx?$", "(^|/)testing\\.ts$"];
+const CLI = "^src/cli\\.ts$|^src/[^/]+/cli\\.ts$|^src/[^/]+/cli/";
+
+/** Packages that open files, sockets or processes, serve HTTP, log, or drive a browser. */
+const IO_PACKAGES = "node_modules/(@types/)?(better-sqlite3|pino|hono|@hono/node-server|prom-client|playwright-core|commander|@resvg/resvg-js|tsx|hardhat)(/|$)";
+
+module.exports = {
+  forbidden: [
+    {
+      name: "pure-no-node-io",
+      comment: "A pure module (scoring, consensus, rewards, sim, math, adversary, protocol formats) imports no Node built-in: files, network, processes and clocks belong to the command layer (cli/) or the agents.",
+      severity: "error",
+      from: { path: PURE, pathNot: NOT_PURE },
+      // node:crypto's hashes and HMACs are deterministic computation, not I/O
+      to: { dependencyTypes: ["core"], pathNot: "^crypto$" },
+    },
+    {
+      name: "pure-no-io-package",
+      comment: "A pure module imports no I/O package (SQLite, logging, HTTP servers, metrics, browsers, command-line parsing).",
+      severity: "error",
+      from: { path: PURE, pathNot: NOT_PURE },
+      to: { path: IO_PACKAGES },
+    },
+    {
+      name: "pure-imports-pure",
+      comment: "A pure module imports only pure modules of src/ (not chain clients, agents, the explorer, the content store, file readers or the runtime).",
+      severity: "error",
+      from: { path: PURE, pathNot: NOT_PURE },
+      // a type-only import (a parameter's type) brings in no code
+      to: { path: "^src/", pathNot: PURE, dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "pure-not-cli",
+      comment: "A pure module never imports a command layer.",
+      severity: "error",
+      from: { path: PURE, pathNot: NOT_PURE },
+      to: { path: CLI },
+    },
+    {
+      name: "chain-not-agents",
+      comment: "src/chain (clients, encodings, transactions) is below the agents: it never imports them.",
+      severity: "error",
+      from: { path: "^src/chain/", pathNot: "\\.test\\.tsx?$" },
+      to: { path: "^src/agents/" },
+    },
+    {
+      name: "explorer-not-agents",
+      comment: "The explorer reads the chain and the protocol formats (src/protocol), never the agents.",
+      severity: "error",
+      from: { path: "^src/explorer/", pathNot: "\\.test\\.tsx?$|(^|/)testing\\.ts$" },
+      to: { path: "^src/agents/" },
+    },
+    {
+      name: "agents-not-sim",
+      comment: "The agents (and their adversarial behaviours) never reach into the simulator: attack models live in src/adversary.",
+      severity: "error",
+      from: { path: "^src/agents/", pathNot: "\\.test\\.tsx?$" },
+      to: { path: "^src/sim/" },
+    },
+    {
+      name: "library-not-cli",
+      comment: "Libraries never import a command layer (src/cli.ts, */cli.ts, */cli/): the CLI imports libraries, not the reverse.",
+      severity: "error",
+      from: { path: "^src/", pathNot: [CLI, "\\.test\\.tsx?$"] },
+      to: { path: CLI },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^(artifacts|cache|typechain-types|coverage|dist)/" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
