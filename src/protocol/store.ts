@@ -4,7 +4,7 @@ import { keccak256, toBytes, type Hex } from "viem";
 
 // The content error and the canonical JSON are pure (src/protocol/canonical.ts), so the formats use them too.
 export { canonicalJson, ContentError } from "./canonical";
-import { ContentError } from "./canonical";
+import { canonicalJson, ContentError } from "./canonical";
 
 /**
  * Content-addressed store: a local folder by default (shared by the agents of one machine; on several machines a
