@@ -1,8 +1,11 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { formatUnits, isAddress, type Address } from "viem";
+import { formatUnits, isAddress, type Address, type EIP1193Provider } from "viem";
 import { connect } from "../chain/client";
-import { checkTokenDecimals, loadDeployment, TOKEN_DECIMALS, verifyDeployment } from "../chain/deployment";
+import { checkTokenDecimals, loadDeployment, TOKEN_DECIMALS, verifyDeployment, type Deployment } from "../chain/deployment";
+import { serveRpc } from "../chain/devnet";
+import { shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
 import { int, option, tokenAmount } from "../schema";
 import { claimRewards, fundRound } from "./claim";
@@ -68,10 +71,33 @@ export function registerAgents(program: Command): void {
     .option("--store <dir>", "content store folder (default: a new temporary folder)")
     .option("--profile <file>", 'the evaluators\' quality profile (default: config/local/profile.json): a file from poq audit --save-profile, or "default" for the uncalibrated one')
     .option("--json", "print a machine-readable summary")
+    .option("--serve <port>", "then keep the embedded chain and serve it over JSON-RPC on 127.0.0.1:<port> (0: a free port) until SIGINT or SIGTERM, for poq explorer --rpc; writes the addresses to <store>/deployment.json", option(int(0, 65_535), "--serve"))
     .action(async (o) => {
-      const summary = await runDemo({ rounds: o.rounds, tasksPerRound: o.tasks, dataFiles: o.data, rpcUrl: o.rpc, storeDir: o.store, progress: process.stderr, profile: o.profile });
+      if (o.serve !== undefined && o.rpc) throw new InputError("--serve serves the embedded chain; leave out --rpc");
+      let deployment: Deployment | undefined;
+      const summary = await runDemo({
+        rounds: o.rounds,
+        tasksPerRound: o.tasks,
+        dataFiles: o.data,
+        rpcUrl: o.rpc,
+        storeDir: o.store,
+        progress: process.stderr,
+        profile: o.profile,
+        onChain: (c) => void (deployment = c.deployment),
+      });
       process.stdout.write(o.json ? `${demoJson(summary)}\n` : `${renderDemo(summary)}\n`);
       if (!summary.conserved) process.exitCode = 1;
+      if (o.serve === undefined || !deployment) return;
+      const deploymentFile = path.join(summary.storeDir, "deployment.json");
+      const { token, vault, distributor, settlement, config, challenges, timelock } = deployment;
+      fs.writeFileSync(deploymentFile, `${JSON.stringify({ token, vault, distributor, settlement, config, challenges, timelock }, null, 2)}\n`);
+      // The embedded chain is this process's Hardhat network.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const rpc = await serveRpc((require("hardhat") as { network: { provider: EIP1193Provider } }).network.provider, o.serve);
+      process.stderr.write(`serving the chain on ${rpc.url} (deployment: ${deploymentFile}); stop with Ctrl-C\n`);
+      const signal = shutdownSignal().signal;
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+      await rpc.close();
     });
 
   daemonCommand(program, "relayer", "watch the chain and drive every round: register batches, assign, settle, finalize", (c) =>

@@ -14,13 +14,13 @@ import { buildTaskTree } from "../../src/chain/encoding";
 import { readRound } from "../../src/chain/reader";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
 import { computeAssignment } from "../../src/agents/roundData";
-import { runDemo, type DemoSummary } from "../../src/agents/demo";
+import type { DemoSummary } from "../../src/agents/demo";
+import { sharedDemo } from "../helpers/demo";
 import { main } from "../../src/cli";
 import { trustTree } from "../../src/rewards/merkle";
 import { ExplorerDb } from "../../src/explorer/db";
 import { groupTokens } from "../../src/explorer/values";
 import { openExplorer } from "../../src/explorer/run";
-import { hardhat, serveRpc } from "../../src/explorer/testing";
 
 /**
  * The explorer in a real headless Chromium (Debian's /usr/bin/chromium through playwright-core), against the real
@@ -31,7 +31,6 @@ import { hardhat, serveRpc } from "../../src/explorer/testing";
 
 const ROOT = path.join(__dirname, "..", "..");
 const ART = path.join(ROOT, "test-artifacts", "explorer");
-const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join(ROOT, "data", "samples", f));
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 type Proc = { lines: string[]; exited: Promise<number | null>; kill: (s?: NodeJS.Signals) => void; waitFor: (re: RegExp, ms: number) => Promise<string> };
@@ -112,10 +111,12 @@ describe("explorer in a browser", () => {
   beforeAll(async () => {
     fs.mkdirSync(ART, { recursive: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-explorer-browser-"));
-    const hre = hardhat();
-    summary = await runDemo({ rounds: 3, tasksPerRound: 40, dataFiles: SAMPLES, progress: null, storeDir: path.join(dir, "store"), onChain: (c) => void (chain = c) });
+    // The demo the e2e and browser projects share (test/setup/demo.ts), its chain served over JSON-RPC.
+    const demo = await sharedDemo();
+    summary = demo.summary;
+    chain = { clients: demo.clients, deployment: { ...demo.deployment, fromBlock: 0n } };
     symbol = await client().readContract({ address: d().token, abi: erc20Abi, functionName: "symbol" });
-    rpc = await serveRpc(hre.network.provider);
+    rpc = { url: demo.rpcUrl, close: async () => undefined };
     deploymentFile = path.join(dir, "deployment.json");
     fs.writeFileSync(deploymentFile, JSON.stringify({ token: d().token, vault: d().vault, distributor: d().distributor, settlement: d().settlement }));
     labelsFile = path.join(dir, "labels.json");
