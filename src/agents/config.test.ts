@@ -109,6 +109,15 @@ describe("resolveConfig", () => {
     expect(c.replay.length).toBeGreaterThan(0);
   });
 
+  test("behavior: a bad value is named as its source spells it: the file's key, the environment variable or the flag", () => {
+    const f = file({ pollMs: 5, agents: [{ type: "relayer", devAccount: 1 }] });
+    expect(() => resolveConfig({ file: f, env: {} })).toThrow(new RegExp(`^config ${f}: pollMs must be an integer in \\[10, 600000\\], got 5$`));
+    expect(() => resolveConfig({ env: { POQ_PORT: "http" }, flags: { devAccount: "1" }, single: "relayer" })).toThrow(/^environment POQ_PORT must be an integer in \[0, 65535\], got "http"$/);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", maxOpenRounds: "99" }, single: "relayer" })).toThrow(/^--max-open-rounds must be an integer in \[1, 16\], got 99$/);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", behavior: "evil" }, single: "evaluator" })).toThrow(/^--behavior must be a known evaluator behavior: honest, never-reveal, /);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", stake: "1.0000000000000000001" }, single: "evaluator" })).toThrow(/^--stake must be a token amount .*at most 18 decimals/);
+  });
+
   test("behavior: token amounts parse exactly", () => {
     const c = resolveConfig({ env: {}, flags: { devAccount: "1", stake: "2.5" }, single: "evaluator" });
     expect(c.stake).toBe(2_500_000_000_000_000_000n);
