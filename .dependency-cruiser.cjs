@@ -23,38 +23,26 @@ const CLI = "^src/cli\\.ts$|^src/[^/]+/cli\\.ts$|^src/[^/]+/cli/";
 /** Packages that open files, sockets or processes, serve HTTP, log, or drive a browser. */
 const IO_PACKAGES = "node_modules/(@types/)?(better-sqlite3|pino|hono|@hono/node-server|prom-client|playwright-core|commander|@resvg/resvg-js|tsx|hardhat)(/|$)";
 
+/** A rule on what pure modules (tests and command layers excluded) may not import. */
+function pure(name, what, to) {
+  return { name, comment: `A pure module (scoring, consensus, rewards, sim, math, adversary, protocol formats) ${what}.`, severity: "error", from: { path: PURE, pathNot: NOT_PURE }, to };
+}
+
 module.exports = {
   forbidden: [
-    {
-      name: "pure-no-node-io",
-      comment: "A pure module (scoring, consensus, rewards, sim, math, adversary, protocol formats) imports no Node built-in: files, network, processes and clocks belong to the command layer (cli/) or the agents.",
-      severity: "error",
-      from: { path: PURE, pathNot: NOT_PURE },
+    pure("pure-no-node-io", "imports no Node built-in: files, network, processes and clocks belong to the command layer (cli/) or the agents", {
       // node:crypto's hashes and HMACs are deterministic computation, not I/O
-      to: { dependencyTypes: ["core"], pathNot: "^crypto$" },
-    },
-    {
-      name: "pure-no-io-package",
-      comment: "A pure module imports no I/O package (SQLite, logging, HTTP servers, metrics, browsers, command-line parsing).",
-      severity: "error",
-      from: { path: PURE, pathNot: NOT_PURE },
-      to: { path: IO_PACKAGES },
-    },
-    {
-      name: "pure-imports-pure",
-      comment: "A pure module imports only pure modules of src/ (not chain clients, agents, the explorer, the content store, file readers or the runtime).",
-      severity: "error",
-      from: { path: PURE, pathNot: NOT_PURE },
+      dependencyTypes: ["core"],
+      pathNot: "^crypto$",
+    }),
+    pure("pure-no-io-package", "imports no I/O package (SQLite, logging, HTTP servers, metrics, browsers, command-line parsing)", { path: IO_PACKAGES }),
+    pure("pure-imports-pure", "imports only pure modules of src/ (not chain clients, agents, the explorer, the content store, file readers or the runtime)", {
       // a type-only import (a parameter's type) brings in no code
-      to: { path: "^src/", pathNot: PURE, dependencyTypesNot: ["type-only"] },
-    },
-    {
-      name: "pure-not-cli",
-      comment: "A pure module never imports a command layer.",
-      severity: "error",
-      from: { path: PURE, pathNot: NOT_PURE },
-      to: { path: CLI },
-    },
+      path: "^src/",
+      pathNot: PURE,
+      dependencyTypesNot: ["type-only"],
+    }),
+    pure("pure-not-cli", "never imports a command layer", { path: CLI }),
     {
       name: "chain-not-agents",
       comment: "src/chain (clients, encodings, transactions) is below the agents: it never imports them.",

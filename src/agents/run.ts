@@ -53,13 +53,11 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
     const agentLogger = logger.child({ agent: spec.type, account: senderAccount(spec.key) });
     const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
     const sender = senderFor(clients, spec.key, agentCommon, cfg.confirmations);
+    /** What every agent of this key is built from. */
+    const base = { common: agentCommon, clients, deployment, store, sender };
     if (spec.type === "relayer") {
       const r = createRelayer({
-        common: agentCommon,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         privateKey: spec.key,
         policy,
         checkpoint: checkpointFor("relayer", spec.key),
@@ -76,34 +74,26 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
       agentCommon.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
     } else if (spec.type === "evaluator") {
       const e = createEvaluator({
-        common: agentCommon,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         privateKey: spec.key,
         profile,
         checkpoint: checkpointFor("evaluator", spec.key),
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
-      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common: agentCommon, clients, deployment, store, sender }).tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
     } else if (spec.type === "funder") {
       const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
       ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
     } else {
       const n = createInference({
-        common: agentCommon,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         source: replaySource(items, spec.models),
         checkpoint: checkpointFor("inference", spec.key),
         config: { stake: cfg.stake, window: cfg.window },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
-      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common: agentCommon, clients, deployment, store, sender }).tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
     }
   }
   logger.info({ chain_id: clients.chain.id, settlement: deployment.settlement, agents: ticks.length }, "agents ready");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPublicClient, createWalletClient, custom, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { closedPort, deployTestToken, fakeRpc, inProcessChain } from "../../test/helpers/inProcessChain";
+import { closedPort, deployTestToken, fakeRpc, inProcessChain, withFakeRpc } from "../../test/helpers/inProcessChain";
 import { devKey } from "../agents/accounts";
 import { PoqError } from "../errors";
 import { testTokenAbi } from "./abis";
@@ -40,39 +40,29 @@ describe("isRetryable, on errors viem really throws", () => {
   });
 
   test("behavior: an overloaded node (HTTP 503, JSON-RPC -32005 limit) is retryable", async () => {
-    const rpc = await fakeRpc((n, b) => (n === 0 ? { status: 503, body: "busy" } : { status: 200, body: { jsonrpc: "2.0", id: b.id, error: { code: -32005, message: "limit exceeded" } } }));
-    try {
-      const busy = await errorOf(() => clientOn(rpc.url).getBlockNumber());
-      expect((busy as Error).name).toBe("HttpRequestError");
-      expect(isRetryable(busy)).toBe(true);
-      const limited = await errorOf(() => clientOn(rpc.url).getChainId());
-      expect((limited as Error).name).toBe("LimitExceededRpcError");
-      expect(isRetryable(limited)).toBe(true);
-    } finally {
-      await rpc.close();
-    }
+    await withFakeRpc(
+      (n, b) => (n === 0 ? { status: 503, body: "busy" } : { status: 200, body: { jsonrpc: "2.0", id: b.id, error: { code: -32005, message: "limit exceeded" } } }),
+      async (rpc) => {
+        const busy = await errorOf(() => clientOn(rpc.url).getBlockNumber());
+        expect((busy as Error).name).toBe("HttpRequestError");
+        expect(isRetryable(busy)).toBe(true);
+        const limited = await errorOf(() => clientOn(rpc.url).getChainId());
+        expect((limited as Error).name).toBe("LimitExceededRpcError");
+        expect(isRetryable(limited)).toBe(true);
+      },
+    );
   });
 
   test("behavior: a node that does not answer in time is retryable", async () => {
-    const rpc = await fakeRpc(() => "hang");
-    try {
-      const e = await errorOf(() => clientOn(rpc.url, 100).getBlockNumber());
-      expect((e as Error).name).toBe("TimeoutError");
-      expect(isRetryable(e)).toBe(true);
-    } finally {
-      await rpc.close();
-    }
+    const e = await withFakeRpc(() => "hang", (rpc) => errorOf(() => clientOn(rpc.url, 100).getBlockNumber()));
+    expect((e as Error).name).toBe("TimeoutError");
+    expect(isRetryable(e)).toBe(true);
   });
 
   test("behavior: a request the node refuses as invalid is not retried", async () => {
-    const rpc = await fakeRpc((_n, b) => ({ status: 200, body: { jsonrpc: "2.0", id: b.id, error: { code: -32602, message: "invalid params" } } }));
-    try {
-      const e = await errorOf(() => clientOn(rpc.url).getBlockNumber());
-      expect((e as Error).name).toBe("InvalidParamsRpcError");
-      expect(isRetryable(e)).toBe(false);
-    } finally {
-      await rpc.close();
-    }
+    const e = await withFakeRpc((_n, b) => ({ status: 200, body: { jsonrpc: "2.0", id: b.id, error: { code: -32602, message: "invalid params" } } }), (rpc) => errorOf(() => clientOn(rpc.url).getBlockNumber()));
+    expect((e as Error).name).toBe("InvalidParamsRpcError");
+    expect(isRetryable(e)).toBe(false);
   });
 
   test("behavior: a contract revert is never retryable, and is named with its custom error", async () => {
@@ -155,14 +145,14 @@ describe("withRetry", () => {
   });
 
   test("behavior: the transport's own retries absorb a short outage of one request", async () => {
-    const flaky = await fakeRpc((n, b) => (n < 2 ? { status: 503, body: "busy" } : ok(b.id, "0x7")));
-    try {
-      const client = createPublicClient({ transport: http(flaky.url, { retryCount: 3, retryDelay: 1 }) });
-      expect(await client.getBlockNumber()).toBe(7n);
-      expect(flaky.requests()).toBe(3);
-    } finally {
-      await flaky.close();
-    }
+    await withFakeRpc(
+      (n, b) => (n < 2 ? { status: 503, body: "busy" } : ok(b.id, "0x7")),
+      async (flaky) => {
+        const client = createPublicClient({ transport: http(flaky.url, { retryCount: 3, retryDelay: 1 }) });
+        expect(await client.getBlockNumber()).toBe(7n);
+        expect(flaky.requests()).toBe(3);
+      },
+    );
   });
 
   test("behavior: an in-process provider error passes through unchanged", async () => {

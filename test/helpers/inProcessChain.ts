@@ -60,6 +60,16 @@ export async function fakeRpc(respond: (n: number, body: { id: number; method: s
   };
 }
 
+/** Runs `fn` against a {@link fakeRpc} endpoint and closes it afterwards. */
+export async function withFakeRpc<T>(respond: Parameters<typeof fakeRpc>[0], fn: (rpc: Awaited<ReturnType<typeof fakeRpc>>) => Promise<T>): Promise<T> {
+  const rpc = await fakeRpc(respond);
+  try {
+    return await fn(rpc);
+  } finally {
+    await rpc.close();
+  }
+}
+
 /** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
 export async function closedPort(): Promise<string> {
   const server = http.createServer();
