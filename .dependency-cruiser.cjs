@@ -17,7 +17,8 @@ const PURE = [
   "^src/data/logged\\.ts$",
   "^src/(errors|schema)\\.ts$",
 ];
-const NOT_PURE = ["(^|/)cli(\\.ts$|/)", "\\.test\\.tsx?$", "(^|/)testing\\.ts$"];
+const TESTS = "\\.test\\.tsx?$|(^|/)testing\\.ts$";
+const NOT_PURE = ["(^|/)cli(\\.ts$|/)", TESTS];
 const CLI = "^src/cli\\.ts$|^src/[^/]+/cli\\.ts$|^src/[^/]+/cli/";
 
 /** Packages that open files, sockets or processes, serve HTTP, log, or drive a browser. */
@@ -26,6 +27,11 @@ const IO_PACKAGES = "node_modules/(@types/)?(better-sqlite3|pino|hono|@hono/node
 /** A rule on what pure modules (tests and command layers excluded) may not import. */
 function pure(name, what, to) {
   return { name, comment: `A pure module (scoring, consensus, rewards, sim, math, adversary, protocol formats) ${what}.`, severity: "error", from: { path: PURE, pathNot: NOT_PURE }, to };
+}
+
+/** A rule: modules under `from` (tests, test helpers and `fromNot` excluded) never import modules under `to`. */
+function rule(name, comment, from, to, fromNot) {
+  return { name, comment, severity: "error", from: { path: from, pathNot: [TESTS, ...(fromNot ? [fromNot] : [])] }, to: { path: to } };
 }
 
 module.exports = {
@@ -43,34 +49,10 @@ module.exports = {
       dependencyTypesNot: ["type-only"],
     }),
     pure("pure-not-cli", "never imports a command layer", { path: CLI }),
-    {
-      name: "chain-not-agents",
-      comment: "src/chain (clients, encodings, transactions) is below the agents: it never imports them.",
-      severity: "error",
-      from: { path: "^src/chain/", pathNot: "\\.test\\.tsx?$" },
-      to: { path: "^src/agents/" },
-    },
-    {
-      name: "explorer-not-agents",
-      comment: "The explorer reads the chain and the protocol formats (src/protocol), never the agents.",
-      severity: "error",
-      from: { path: "^src/explorer/", pathNot: "\\.test\\.tsx?$|(^|/)testing\\.ts$" },
-      to: { path: "^src/agents/" },
-    },
-    {
-      name: "agents-not-sim",
-      comment: "The agents (and their adversarial behaviours) never reach into the simulator: attack models live in src/adversary.",
-      severity: "error",
-      from: { path: "^src/agents/", pathNot: "\\.test\\.tsx?$" },
-      to: { path: "^src/sim/" },
-    },
-    {
-      name: "library-not-cli",
-      comment: "Libraries never import a command layer (src/cli.ts, */cli.ts, */cli/): the CLI imports libraries, not the reverse.",
-      severity: "error",
-      from: { path: "^src/", pathNot: [CLI, "\\.test\\.tsx?$"] },
-      to: { path: CLI },
-    },
+    rule("chain-not-agents", "src/chain (clients, encodings, transactions) is below the agents: it never imports them.", "^src/chain/", "^src/agents/"),
+    rule("explorer-not-agents", "The explorer reads the chain and the protocol formats (src/protocol), never the agents.", "^src/explorer/", "^src/agents/"),
+    rule("agents-not-sim", "The agents (and their adversarial behaviours) never reach into the simulator: attack models live in src/adversary.", "^src/agents/", "^src/sim/"),
+    rule("library-not-cli", "Libraries never import a command layer (src/cli.ts, */cli.ts, */cli/): the CLI imports libraries, not the reverse.", "^src/", CLI, CLI),
   ],
   options: {
     doNotFollow: { path: "node_modules" },
