@@ -25,7 +25,7 @@ import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { loadBatch, loadOutputs } from "../protocol/manifest";
 import { loadPayload } from "../protocol/payload";
 import { createAllotmentWatcher } from "./watcher";
-import { Status } from "./status";
+import { Status } from "../chain/reader";
 import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 

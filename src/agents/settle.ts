@@ -10,7 +10,7 @@ import { ContentError, type ContentStore } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";
-import { Status } from "./status";
+import { Status } from "../chain/reader";
 import { computeAssignment } from "./roundData";
 
 export type SettleContext = {

@@ -14,7 +14,8 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { InputError } from "../errors";
+import { errorLine, InputError } from "../errors";
+import { RpcError } from "./errors";
 
 export type Connection = {
   /** JSON-RPC URL, e.g. http://127.0.0.1:8545. */
@@ -45,7 +46,12 @@ function transportOf(c: Connection): Transport {
 export async function connect(c: Connection, pollingInterval = 250): Promise<Clients> {
   const transport = transportOf(c);
   const probe = createPublicClient({ transport });
-  const id = await probe.getChainId();
+  let id: number;
+  try {
+    id = await probe.getChainId();
+  } catch (e) {
+    throw new RpcError(`cannot reach the JSON-RPC node at ${c.rpcUrl ?? "the in-process provider"}`, { details: errorLine(e), cause: e, retryable: true });
+  }
   const chain = defineChain({
     id,
     name: `chain-${id}`,

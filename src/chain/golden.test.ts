@@ -74,7 +74,7 @@ describe("golden vectors: encodings", () => {
       assignmentTreeRoot: buildAssignmentTree(byEvaluator).root,
       goldItemLeaf: goldItemLeaf(gold[0]),
       goldTreeRoot: buildGoldTree(gold).root,
-      goldCommitment: goldCommitment(buildGoldTree(gold).root, gold.length, h("gold-salt")),
+      goldCommitment: goldCommitment(buildGoldTree(gold).root as Hex, gold.length, h("gold-salt")),
       goldPoolRoot: buildGoldPoolTree(pool).root,
     });
   });
