@@ -1,4 +1,4 @@
-import { parseUnits } from "viem";
+import { getAddress, isAddress, parseUnits, type Address } from "viem";
 import { z } from "zod";
 import { InputError, shown } from "./errors";
 
@@ -73,6 +73,13 @@ export const tokenAmount = (decimals: number) =>
     }
     return parseUnits(s, decimals);
   });
+
+/** An account address (0x and 40 hex digits, any case; a mixed-case one must carry a valid checksum), checksummed. */
+export const address = () =>
+  z
+    .string({ error: "must be an address (0x and 40 hex digits)" })
+    .refine((v) => /^0x[0-9a-fA-F]{40}$/.test(v) && isAddress(v), { error: "must be an address (0x and 40 hex digits)" })
+    .transform((v) => getAddress(v) as Address);
 
 /** An object that refuses unknown keys, naming them and listing the known ones. */
 export function strict<T extends z.ZodRawShape>(shape: T, what = "key") {

@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { formatUnits, isAddress, type Address, type EIP1193Provider } from "viem";
+import { formatUnits, type Address, type EIP1193Provider } from "viem";
 import { connect } from "../chain/client";
 import { checkTokenDecimals, loadDeployment, TOKEN_DECIMALS, verifyDeployment, type Deployment } from "../chain/deployment";
 import { serveRpc } from "../chain/devnet";
 import { shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
-import { int, option, tokenAmount } from "../schema";
+import { address, int, option, tokenAmount } from "../schema";
 import { claimRewards, fundRound } from "./claim";
 import { FLAGS, resolveConfig, type AgentSpec } from "./config";
 import { createCommon } from "./daemon";
@@ -127,9 +127,8 @@ export function registerAgents(program: Command): void {
   daemonCommand(program, "agents", "run several agents from a config file's \"agents\" list in one process", (c) => c);
 
   daemonOptions(program.command("claim").description("claim rewards with the proofs published by the relayers (for any account)"))
-    .option("--account <address...>", "accounts to claim for (default: every account owed something)")
+    .option("--account <address...>", "accounts to claim for (default: every account owed something)", (v: string, previous: Address[] = []) => [...previous, option(address(), "--account")(v)])
     .action(async (o) => {
-      for (const a of o.account ?? []) if (!isAddress(a)) throw new InputError(`malformed address "${a}"`);
       const { cfg, clients, deployment, sender } = await oneShot(o);
       const results = await claimRewards({ clients, deployment, store: new ContentStore(cfg.storeDir), sender, accounts: o.account as Address[] | undefined });
       for (const r of results) {

@@ -86,7 +86,7 @@ export function buildSumTree(entries: readonly { account: Address | string; amou
   for (let i = 0; i < width; i++) base[i] = i < leaves.length ? { hash: sumTreeLeafHash(leaves[i].account, leaves[i].amount), sum: leaves[i].amount } : EMPTY;
   const levels = [base];
   // The padding is a run of empty subtrees: one node per level stands for all of them.
-  let empty = EMPTY;
+  let empty: { hash: Uint8Array; sum: bigint } = EMPTY;
   for (let d = 0; d < depth; d++) {
     const below = levels[d];
     const above = new Array<{ hash: Uint8Array; sum: bigint }>(below.length / 2);
