@@ -50,7 +50,7 @@ export async function connect(c: Connection, pollingInterval = 250): Promise<Cli
   try {
     id = await probe.getChainId();
   } catch (e) {
-    throw new RpcError(`cannot reach the JSON-RPC node at ${c.rpcUrl ?? "the in-process provider"}`, { details: errorLine(e), cause: e, retryable: true });
+    throw new RpcError(`cannot reach the JSON-RPC endpoint ${c.rpcUrl ?? "(in-process provider)"} (is the node running? set --rpc or POQ_RPC_URL)`, { details: errorLine(e), cause: e, retryable: true });
   }
   const chain = defineChain({
     id,
