@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects, run one after the other (`sequence.groupOrder`) so that real-time end-to-end windows never share
  * the 2 cores with CPU-heavy unit tests:
- * - unit: everything beside the code (src/) and test/offchain, in parallel;
+ * - unit: everything beside the code (src/) and test/offchain, on cores - 1 workers (one on 2 cores: the shared demo
+ *   runs on the other);
  * - e2e: real `hardhat node` networks and the demo, one file at a time;
  * - browser: the explorer in headless Chromium, one file at a time.
  * The e2e and browser projects share one demo run (test/setup/demo.ts), started at the beginning of the run while
