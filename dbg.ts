@@ -1,0 +1,25 @@
+import fs from "node:fs";
+import path from "node:path";
+import { runDemo } from "./src/agents/demo";
+import type { Clients } from "./src/chain/client";
+import type { Deployment } from "./src/chain/deployment";
+import { openExplorer } from "./src/explorer/run";
+import { roundPage, addressPage } from "./src/explorer/api";
+import { governancePage, challengesPage } from "./src/explorer/governance";
+import { renderRound, renderGovernance } from "./src/explorer/inspect";
+(async () => {
+  const dir = "/tmp/dbg/" + Date.now();
+  let chain!: { clients: Clients; deployment: Deployment };
+  const s = await runDemo({ rounds: 2, tasksPerRound: 30, dataFiles: ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join("data/samples", f)), progress: null, storeDir: path.join(dir, "store"), onChain: (c) => void (chain = c) });
+  const o = await openExplorer({ rpcUrl: "", storeDir: s.storeDir, dbFile: path.join(dir, "e.sqlite"), confirmations: 0 }, chain);
+  await o.indexer.sync();
+  const p = await roundPage(o.ctx, "2");
+  console.log(renderRound(p, "POQ", 5));
+  console.log(JSON.stringify({ content: p.content, gold: p.gold, breaker: p.breaker, excl: p.excludedTasks }, null, 1));
+  console.log(renderGovernance(await governancePage(o.ctx), "POQ"));
+  const a = await addressPage(o.ctx, p.round.registrar);
+  console.log(JSON.stringify({ relayer: a.relayer, unbonding: a.unbonding, locked: a.withdrawalLocked, tags: a.tags, name: a.nameTag }));
+  console.log(JSON.stringify(challengesPage(o.ctx)).slice(0, 300));
+  fs.writeFileSync("/tmp/dbg/round.json", JSON.stringify(p, null, 1));
+  process.exit(0);
+})();
