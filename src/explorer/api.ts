@@ -832,9 +832,19 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
       tx: e.tx,
     }));
   const claimedWei = claims.reduce((m, c) => (BigInt(c.cumulative.wei) > m ? BigInt(c.cumulative.wei) : m), 0n);
-  const root = db.prepare("SELECT round_id FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
-    | { round_id: number }
+  const rootLog = db.prepare("SELECT round_id, args FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
+    | { round_id: number; args: string }
     | undefined;
+  // The leaves of the current root: from the payload of the round that installed it or, when that round left the
+  // tree unchanged (it paid nothing new), of the latest round whose checked payload has the same root.
+  let root: { round_id: number; installed: number } | undefined = rootLog && { round_id: rootLog.round_id, installed: rootLog.round_id };
+  if (rootLog) {
+    const hash = String((JSON.parse(rootLog.args) as Record<string, Json>).root);
+    const same = db.db
+      .prepare("SELECT id FROM rounds WHERE json_extract(data, '$.rewardsRoot') = ? AND json_extract(data, '$.payload') = 'loaded' ORDER BY id DESC LIMIT 1")
+      .get(hash) as { id: number } | undefined;
+    if (same) root = { round_id: same.id, installed: rootLog.round_id };
+  }
   let claimable: AddressPage["claimable"] = { rootRound: null, cumulative: null, claimed: amount(claimedWei, dec), claimable: null, index: null, proof: null, note: "no rewards root has been installed yet" };
   if (root) {
     const rr = JSON.parse((db.prepare("SELECT data FROM rounds WHERE id = ?").get(root.round_id) as { data: string } | undefined)?.data ?? "null") as RoundRow | null;
@@ -844,7 +854,7 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
     if (leaf) {
       const cum = BigInt(leaf.cumulative);
       claimable = {
-        rootRound: root.round_id,
+        rootRound: root.installed,
         cumulative: amount(cum, dec),
         claimed: amount(claimedWei, dec),
         claimable: amount(cum > claimedWei ? cum - claimedWei : 0n, dec),
@@ -853,10 +863,10 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
         note: null,
       };
     } else if (rr?.payload === "loaded") {
-      claimable = { rootRound: root.round_id, cumulative: amount(0n, dec), claimed: amount(claimedWei, dec), claimable: amount(0n, dec), index: null, proof: [], note: "no leaf for this account in the current rewards tree" };
+      claimable = { rootRound: root.installed, cumulative: amount(0n, dec), claimed: amount(claimedWei, dec), claimable: amount(0n, dec), index: null, proof: [], note: "no leaf for this account in the current rewards tree" };
     } else {
       claimable = {
-        rootRound: root.round_id,
+        rootRound: root.installed,
         cumulative: null,
         claimed: amount(claimedWei, dec),
         claimable: null,
@@ -964,8 +974,9 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
 
 /* TASKS */
 
+/** An output record as the content store holds it (the serving node is named by the task leaf, not the record). */
 const outputRecord = z.object({
-  node: z.string(),
+  node: z.string().optional(),
   model: z.string(),
   task: z.string().optional(),
   query: z.string(),

@@ -240,7 +240,7 @@ export async function governancePage(ctx: ExplorerContext): Promise<GovernancePa
       const dec = ctx.contracts.decodeCall(target, data);
       let paramsDiff: ParamDiff[] | null = null;
       if (dec?.contract === "config" && dec.name === "setParams") {
-        const proposed = dec.args.params as Record<string, Json>;
+        const proposed = dec.args[dec.inputs[0]?.name ?? ""] as Record<string, Json>;
         paramsDiff = comps.map((c) => {
           const name = c.name ?? "";
           const cur = current?.[name];

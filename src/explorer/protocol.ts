@@ -494,7 +494,7 @@ export function handlerOf(contract: string, event: string): EventHandler | undef
 }
 
 /** Tag priority: the first of an address's tags is its name tag; the rest are listed on its page. */
-export const TAG_ORDER = ["Owner", "Guardian", "Relayer", "Funder", "Slash recipient", "Challenger", "Evaluator", "Inference node"];
+export const TAG_ORDER = ["Owner", "Guardian", "Relayer", "Funder", "Slash recipient", "Evaluator", "Inference node", "Challenger"];
 
 /**
  * A content identifier (manifest, payload, gold opening): bytes anyone may write. Shown as its hex, and as text when
