@@ -234,7 +234,6 @@ export type EventHandler = {
 
 const str = (a: Args, k: string) => String(a[k]);
 const num = (a: Args, k: string) => Number(a[k]);
-const ZERO32 = /^0x0{64}$/;
 const enumValue = (type: string, v: number): Value => ({ kind: "enum", type, value: v, name: enumName(type, v) });
 const hexValue = (h: string): Value => ({ kind: "hex", hex: h });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { encodeErrorResult, encodeFunctionData, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
-import { poQSettlementAbi, poQTimelockAbi, testTokenAbi } from "../../src/chain/abis";
+import { poQSettlementAbi, poQTimelockAbi } from "../../src/chain/abis";
 import { walletFor, type Clients } from "../../src/chain/client";
 import type { Deployment } from "../../src/chain/deployment";
 import { modelId, publishBatch, type BatchManifest } from "../../src/protocol/manifest";
