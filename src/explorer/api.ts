@@ -357,7 +357,7 @@ export async function roundPage(ctx: ExplorerContext, idText: string): Promise<R
 
   // Timeline of phases.
   const timeline: PhaseStep[] = [];
-  const firstAfter = (t: number) => (db.prepare("SELECT number FROM blocks WHERE timestamp >= ? ORDER BY number LIMIT 1").get(t) as { number: number } | undefined)?.number ?? null;
+  const firstAfter = (t: number) => (db.prepare("SELECT number FROM blocks WHERE timestamp >= ? ORDER BY timestamp, number LIMIT 1").get(t) as { number: number } | undefined)?.number ?? null;
   const reg = by("TasksRegistered")[0];
   const step = (x: PhaseStep) => {
     const last = timeline[timeline.length - 1];

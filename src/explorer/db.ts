@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS blocks (
   base_fee TEXT,
   miner TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS blocks_time ON blocks (timestamp, number);
 CREATE TABLE IF NOT EXISTS logs (
   block_number INTEGER NOT NULL,
   log_index INTEGER NOT NULL,
