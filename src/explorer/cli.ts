@@ -77,7 +77,7 @@ export function registerExplorer(program: Command): void {
       logger.info("stopped");
     });
 
-  const inspect = program.command("inspect").description("show a round, an address or a transaction in the terminal (catches the index up first)");
+  const inspect = program.command("inspect").description("show a round, an address, a transaction, governance or the challenges in the terminal (catches the index up first)");
   const sub = (name: string, arg: string | null, description: string, parse: (v: string) => unknown, show: (opened: Awaited<ReturnType<typeof openExplorer>>, v: string, json: boolean) => Promise<string>) =>
     chainOptions(inspect.command(arg ? `${name} <${arg}>` : name).description(description))
       .option("--json", "print the JSON the API serves")
@@ -94,11 +94,11 @@ export function registerExplorer(program: Command): void {
         }
       });
   const sym = (x: Awaited<ReturnType<typeof openExplorer>>) => x.ctx.token.symbol;
-  sub("round", "n", "a round: phases, totals, settlements per relayer, evaluators, rewards, slashes, tasks", parseRoundId, async (x, v, json) => {
+  sub("round", "n", "a round: phase and every open deadline, seed, gold, breaker, excluded tasks, settlement attempts, vetoes, challenges, evaluators, rewards, slashes, refunds, tasks", parseRoundId, async (x, v, json) => {
     const p = await roundPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderRound(p, sym(x));
   });
-  sub("address", "address", "an address: roles, stake, trust, rewards, claims, claimable balance with proof, slashes", parseAddress, async (x, v, json) => {
+  sub("address", "address", "an address: roles, stake and relayer bond, unbonding queue, withdrawal lock, trust, rewards, claims, claimable balance with proof, challenges, refunds, slashes", parseAddress, async (x, v, json) => {
     const p = await addressPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderAddress(p, sym(x));
   });
