@@ -1,3 +1,4 @@
+import { UNAVAILABLE } from "../chain/encoding";
 import { type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "../chain/abis";
 import { z } from "zod";
@@ -339,7 +340,6 @@ export type RoundPage = {
   }[];
 };
 
-const UNAVAILABLE = 0xffff;
 
 export async function roundPage(ctx: ExplorerContext, idText: string): Promise<RoundPage> {
   const id = parseRoundId(idText);
@@ -1021,7 +1021,7 @@ export function taskPage(ctx: ExplorerContext, roundText: string, indexText: str
     if (!row.task_indexes) continue;
     const at = (JSON.parse(row.task_indexes) as number[]).indexOf(index);
     const v = (JSON.parse(row.scores) as number[])[at];
-    if (at >= 0) scores.push({ evaluator: row.evaluator, score: v === 0xffff ? null : quality(v) });
+    if (at >= 0) scores.push({ evaluator: row.evaluator, score: v === UNAVAILABLE ? null : quality(v) });
   }
   let output: TaskPage["output"] = null;
   let note: string | null = null;

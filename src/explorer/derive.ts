@@ -1,3 +1,4 @@
+import { GOLD_INDEX } from "../protocol/gold";
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 import type { Deployment } from "../chain/deployment";
 import { buildAssignmentTree, buildTaskTree, hashSettlement, unpackScores, type Settlement } from "../chain/encoding";
@@ -431,7 +432,7 @@ function payloadOf(store: ContentStore, hash: Hex, cids: string[]): SettlementPa
 }
 
 /** The store's index of gold openings (by task root), kept by the registrar beside the announced CID. */
-const GOLD_OPENINGS = "gold";
+
 
 /**
  * Rebuilds every derived row of a round from its indexed events, the recomputed assignment and, when a content store
@@ -479,7 +480,7 @@ export async function deriveRound(ctx: DeriveContext, roundId: number): Promise<
     }
     if (hasGold) {
       const announced = logs.filter((l) => l.event === "ContentAnnounced" && Number((JSON.parse(l.args) as Args).kind) === 2).map((l) => str(JSON.parse(l.args) as Args, "cid"));
-      const cids = [...announced, store.getIndex(GOLD_OPENINGS, row.taskRoot) ?? ""].map((c) => storeHash(store, c)).filter((c): c is Hex => !!c);
+      const cids = [...announced, store.getIndex(GOLD_INDEX, row.taskRoot) ?? ""].map((c) => storeHash(store, c)).filter((c): c is Hex => !!c);
       if (!cids.length) row.goldOpening = "missing";
       else if (!manifest || !params) {
         row.goldOpening = "missing";
