@@ -309,9 +309,11 @@ export async function now(): Promise<bigint> {
   return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 }
 
-async function increaseTo(t: bigint) {
+/** Moves time forward to `t` (no-op if it has passed). */
+export async function advanceTo(t: bigint) {
   if ((await now()) < t) await time.increaseTo(t);
 }
+const increaseTo = advanceTo;
 
 export async function toReveal(sys: System, roundId: bigint) {
   await increaseTo((await sys.settlement.getRound(roundId)).commitDeadline);
