@@ -314,7 +314,7 @@ describe("RewardDistributor", function () {
       const t = tree([[acc.nodes[0].address, 100n], [filler(2), 0n]]);
       await stub.applySettlement(1, t.root, t.total, 100n, 0);
       const i = indexOf(t, acc.nodes[0].address);
-      const args = [acc.nodes[0].address, 100n, i, sumTreeProof(t, i)] as const;
+      const args: [string, bigint, number, string[]] = [acc.nodes[0].address, 100n, i, sumTreeProof(t, i)];
       await (token as HookToken).setHook(await d.getAddress(), d.interface.encodeFunctionData("claim", args));
       await expect(d.claim(...args)).to.be.revertedWithCustomError(d, "DistributorNothingToClaim").withArgs(acc.nodes[0].address, 100n, 100n);
       await (token as HookToken).setHook(ethers.ZeroAddress, "0x");
