@@ -26,7 +26,6 @@ import { signerFor } from "./helpers/impersonate";
 import {
   PAYLOAD_CID,
   ZERO32,
-  addToLedger,
   addr,
   assign,
   assignmentProof,
@@ -42,6 +41,7 @@ import {
   mineToSeed,
   now,
   openRound,
+  pinNextTimestamp,
   registerRound,
   reveal,
   scoresFor,
@@ -340,8 +340,8 @@ describe("PoQSettlement", function () {
         .to.emit(sys.settlement, "AssignmentProposed")
         .withArgs(ctx.roundId, r0.address, tree.root, 1)
         .and.not.to.emit(sys.settlement, "AssignmentAccepted");
+      const t = await pinNextTimestamp();
       const tx = sys.settlement.connect(r1).proposeAssignment(ctx.roundId, tree.root);
-      const t = (await now()) + 1n;
       const commitDeadline = t + BigInt(DEFAULT_PARAMS.commitDuration);
       const revealDeadline = commitDeadline + BigInt(DEFAULT_PARAMS.revealDuration);
       await expect(tx)
@@ -712,7 +712,7 @@ describe("PoQSettlement", function () {
       const [r0, r1] = sys.relayers;
       const c0 = await makeSettlementCommit(sys, r0.address, ctx.roundId, built.settlement);
       expect(c0.attempt).to.equal(1n);
-      const start = (await now()) + 1n;
+      const start = await pinNextTimestamp();
       const c = BigInt(DEFAULT_PARAMS.settleCommitDuration);
       const r = BigInt(DEFAULT_PARAMS.settleRevealDuration);
       await expect(sys.settlement.connect(r0).commitSettlement(ctx.roundId, c0.commitment))
@@ -799,8 +799,8 @@ describe("PoQSettlement", function () {
         .to.emit(sys.settlement, "SettlementRevealed")
         .withArgs(ctx.roundId, r0.address, 1, built.hash, anyValue, ethers.hexlify(PAYLOAD_CID))
         .and.not.to.emit(sys.settlement, "SettlementAccepted");
+      const challengeEnd = (await pinNextTimestamp()) + BigInt(DEFAULT_PARAMS.challengeDuration);
       const tx = sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt, PAYLOAD_CID);
-      const challengeEnd = (await now()) + 1n + BigInt(DEFAULT_PARAMS.challengeDuration);
       await expect(tx).to.emit(sys.settlement, "SettlementAccepted").withArgs(ctx.roundId, 1, built.hash, challengeEnd);
       const r = await sys.settlement.getRound(ctx.roundId);
       expect([r.status, r.settlementHash, r.challengeEnd, r.acceptedVoters]).to.deep.equal([BigInt(Status.Accepted), built.hash, challengeEnd, 0b110n]);

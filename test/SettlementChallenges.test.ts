@@ -33,6 +33,7 @@ import {
   honestPayout,
   makeGold,
   openRound,
+  pinNextTimestamp,
   revealAll,
   settle,
   toChallengeEnd,
@@ -137,8 +138,8 @@ describe("SettlementChallenges", function () {
       const p = claimProof(r1.built, n0);
       const c = sys.acc.challenger;
       const before = await sys.token.balanceOf(c.address);
+      const deadline = (await pinNextTimestamp()) + BigInt(DEFAULT_PARAMS.responseDuration);
       const tx = sys.challenges.connect(c).challengeAccount(ctx.roundId, built.settlement, n0, p.cumulativeAmount, p.index, p.proof);
-      const deadline = (await time.latest()) + 1 + DEFAULT_PARAMS.responseDuration;
       await expect(tx)
         .to.emit(sys.challenges, "ChallengeOpened")
         .withArgs(1, ctx.roundId, c.address, ChallengeKind.Account, built.hash, n0, p.cumulativeAmount, BOND, deadline);
@@ -149,7 +150,7 @@ describe("SettlementChallenges", function () {
         ctx.roundId,
         BigInt(ChallengeKind.Account),
         BigInt(ChallengeStatus.Open),
-        BigInt(deadline),
+        deadline,
         1n,
         c.address,
         BOND,
@@ -265,8 +266,8 @@ describe("SettlementChallenges", function () {
     it("opens a bonded challenge on a gold item of the settlement and emits ChallengeOpened", async function () {
       const { sys, ctx, built, gold2 } = await loadFixture(challengeFixture);
       const item = gold2.items[0];
+      const deadline = (await pinNextTimestamp()) + BigInt(DEFAULT_PARAMS.responseDuration);
       const tx = sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, item, goldProof(gold2, 0));
-      const deadline = (await time.latest()) + 1 + DEFAULT_PARAMS.responseDuration;
       await expect(tx)
         .to.emit(sys.challenges, "ChallengeOpened")
         .withArgs(1, ctx.roundId, sys.acc.challenger.address, ChallengeKind.GoldItem, built.hash, ethers.ZeroAddress, 0, BOND, deadline);

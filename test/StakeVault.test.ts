@@ -20,7 +20,7 @@ import {
 } from "./helpers/fixtures";
 import { call, govern, schedule } from "./helpers/governance";
 import { signerFor } from "./helpers/impersonate";
-import { commitAll, now, openRound } from "./helpers/round";
+import { commitAll, now, openRound, pinNextTimestamp } from "./helpers/round";
 
 async function deployedFixture() {
   return deploySystem();
@@ -148,8 +148,8 @@ describe("StakeVault", function () {
     it("moves stake from active into a queued request with its own unlock time", async function () {
       const sys = await loadFixture(stakedFixture);
       const e = e0(sys);
+      const unlock = (await pinNextTimestamp()) + BigInt(UNBONDING);
       const tx = sys.vault.connect(e).requestUnstake(Role.Evaluator, 100n * TOKEN);
-      const unlock = (await now()) + 1n + BigInt(UNBONDING);
       await expect(tx).to.emit(sys.vault, "UnstakeRequested").withArgs(e.address, Role.Evaluator, 100n * TOKEN, 100n * TOKEN, unlock);
       expect(await sys.vault.stakeOf(e.address, Role.Evaluator)).to.deep.equal([900n * TOKEN, 100n * TOKEN]);
       expect(await sys.vault.unbondingQueue(e.address, Role.Evaluator)).to.deep.equal([[100n * TOKEN, unlock]]);

@@ -6,7 +6,7 @@ import type { Address, Hex } from "viem";
 import { buildAssignmentTree, tasksHash } from "../../src/chain/encoding";
 import type { SumTree } from "../../src/rewards/sumTree";
 import type { InvariantProbe } from "../../typechain-types";
-import { Role, Status, TOKEN, deploySystem, lifetimeOf, paramsWith, type Params, type System } from "./fixtures";
+import { Role, Status, TOKEN, deploySystem, lifetimeOf, paramsWith, type Params } from "./fixtures";
 import { call } from "./governance";
 import { PAYLOAD_CID, addr, buildSettlement, claimProof, fullRound, makeCommit, makeSettlementCommit, sortAddresses, type Built, type Commit } from "./round";
 

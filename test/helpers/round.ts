@@ -309,6 +309,16 @@ export async function now(): Promise<bigint> {
   return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 }
 
+/**
+ * Pins the next block's timestamp to one second after the latest and returns it: automined blocks otherwise follow
+ * the wall clock, so a prediction of "the next block" would drift on a loaded machine.
+ */
+export async function pinNextTimestamp(): Promise<bigint> {
+  const t = (await now()) + 1n;
+  await time.setNextBlockTimestamp(t);
+  return t;
+}
+
 /** Moves time forward to `t` (no-op if it has passed). */
 export async function advanceTo(t: bigint) {
   if ((await now()) < t) await time.increaseTo(t);
@@ -405,7 +415,7 @@ export async function settlementSalt(sys: System, relayer: string, roundId: bigi
 /** The attempt a settlement commit sent in the next block would join (or start). */
 export async function nextAttempt(sys: System, roundId: bigint): Promise<bigint> {
   const [attempt, , revealsClose] = await sys.settlement.settlementAttempt(roundId);
-  const t = (await now()) + 1n;
+  const t = (await now()) + 1n; // the attempt only changes at a window's end, minutes away: no pinning needed
   return revealsClose === 0n || t >= revealsClose ? attempt + 1n : attempt;
 }
 
