@@ -26,7 +26,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import { FUZZ_SEED } from "./helpers/fastcheck";
 import { Role, TOKEN } from "./helpers/fixtures";
-import { HOSTILE_OPS, buildWorld, campaignFixture, type World } from "./helpers/invariantWorld";
+import { CAMPAIGN_UNBONDING, HOSTILE_OPS, buildWorld, campaignFixture, type World } from "./helpers/invariantWorld";
 import { addr } from "./helpers/round";
 
 const UNDER_COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
@@ -74,6 +74,7 @@ const action = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant("stake" as const), a: idx, amount: fc.constantFrom(1n, 5n * TOKEN, 30n * TOKEN, 500n * TOKEN) }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant("unstake" as const), a: idx, amount: fc.constantFrom(0n, 1n, 5n * TOKEN, 20n * TOKEN, 150n * TOKEN, 500n * TOKEN) }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant("withdraw" as const), a: idx, wait: fc.boolean() }), weight: 3 },
+  { arbitrary: fc.record({ t: fc.constant("exit" as const), a: idx }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant("hostileSchedule" as const), op: fc.constantFrom(...HOSTILE_OPS) }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant("hostileExecute" as const), o: idx, wait: fc.boolean() }), weight: 2 },
   {
@@ -242,6 +243,15 @@ async function run(w: World, a: Action) {
       const [s, role] = staker(w, a.a);
       const head = w.stakeOf(s.address, role).queue[0];
       if (a.wait && head) await w.nextAt(head.unlock);
+      return w.withdraw(s, role);
+    }
+    case "exit": {
+      // A staker leaves: queues all its active stake, waits out the unbonding period and withdraws (refused while a
+      // round it committed in is open or a commitment of its is unrevealed).
+      const [s, role] = staker(w, a.a);
+      const active = w.stakeOf(s.address, role).active;
+      if (active > 0n) await w.unstake(s, role, active);
+      await w.advance(BigInt(CAMPAIGN_UNBONDING));
       return w.withdraw(s, role);
     }
     case "hostileSchedule":

@@ -921,6 +921,22 @@ describe("Security", function () {
       expect((await sys.settlement.getRound(r.ctx.roundId)).status).to.equal(Status.Accepted);
     });
 
+    it("residual: one bonded relayer can fill every open-round slot with junk rounds; honest registrations wait until they expire (one assignment window per wave)", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const junk = sys.relayers[2];
+      for (let i = 0; i < DEFAULT_PARAMS.maxOpenRounds; i++) await registerRound(sys, { n: 1, relayer: junk, salt: `junk-${i}` });
+      const reg = { taskRoot: ethers.id("honest"), taskCount: 4, goldCommitment: ethers.ZeroHash, manifestCid: "0x" };
+      await expect(sys.settlement.connect(sys.relayers[0]).registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementTooManyOpenRounds")
+        .withArgs(DEFAULT_PARAMS.maxOpenRounds, DEFAULT_PARAMS.maxOpenRounds);
+      // The wave expires at its assignment deadline; anyone clears it and the honest batch goes in. Nothing was paid,
+      // slashed or locked, and the junk relayer could start another wave: only governance (timelocked) removes it.
+      await toAssignDeadline(sys, BigInt(DEFAULT_PARAMS.maxOpenRounds));
+      for (let id = 1n; id <= BigInt(DEFAULT_PARAMS.maxOpenRounds); id++) await sys.settlement.connect(sys.acc.outsider).cancelRound(id);
+      await expect(sys.settlement.connect(sys.relayers[0]).registerTasks(reg)).to.emit(sys.settlement, "TasksRegistered");
+      expect((await sys.vault.stakeOf(junk.address, Role.Relayer)).active).to.equal(RELAYER_BOND);
+    });
+
     it("residual: a round waiting on a vetoed predecessor can expire; it is cancelled with full refunds and nobody is slashed", async function () {
       // A round's expiry counts from its own registration, not from its predecessor's close: the guardian's vetoes
       // of round a (four here) delay round b, honest and evaluated, past its own expiry.
