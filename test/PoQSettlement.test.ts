@@ -467,6 +467,25 @@ describe("PoQSettlement", function () {
       await expect(reveal(sys, ctx, e, c)).to.emit(sys.settlement, "ScoresRevealed");
     });
 
+    it("a commitment in an earlier round keeps the later round as the withdrawal horizon", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const e = sys.acc.evaluators[0];
+      const a = await openRound(sys, { n: 1, assignment: new Map([[addr(e.address), [0]]]) });
+      const b = await openRound(sys, { n: 1, assignment: new Map([[addr(e.address), [0]]]) });
+      const cb = await commit(sys, b, e, [1]);
+      const ca = await commit(sys, a, e, [2]);
+      await toReveal(sys, b.roundId);
+      await reveal(sys, a, e, ca);
+      await reveal(sys, b, e, cb);
+      await toSettle(sys, b.roundId);
+      const s = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n });
+      await settleAndFinalize(sys, a.roundId, s.settlement);
+      // Round a is closed, round b is not: the account is still held by b.
+      expect(await sys.settlement.withdrawalLocked(e.address)).to.equal(true);
+      await settleAndFinalize(sys, b.roundId, s.settlement);
+      expect(await sys.settlement.withdrawalLocked(e.address)).to.equal(false);
+    });
+
     it("is open only in the commit window", async function () {
       const { sys, ctx } = await loadFixture(seedingFixture);
       const e = sys.acc.evaluators[0];

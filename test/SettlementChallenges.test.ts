@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Address, Hex } from "viem";
+import type { HookToken } from "../typechain-types";
 import { buildGoldPoolTree, type GoldItem, type GoldPoolItem } from "../src/chain/encoding";
 import {
   ChallengeKind,
@@ -465,6 +466,58 @@ describe("SettlementChallenges", function () {
     });
   });
 
+  describe("bond split edge cases", function () {
+    for (const [bps, who] of [
+      [0, "the challenger gets its whole bond back"],
+      [10_000, "the responder gets the whole bond"],
+    ] as const) {
+      it(`failedChallengeBps ${bps}: ${who}`, async function () {
+        const sys = await deploySystem({ params: { failedChallengeBps: bps } });
+        await stakeAllFor(sys);
+        const r1 = await fullRound(sys, new Map());
+        const { ctx, built } = await acceptedRound(sys, r1.built.ledger);
+        const n0 = sys.acc.nodes[0].address;
+        const { id } = await openAccountChallenge(sys, ctx, built, r1.built, n0);
+        const a = claimProof(built, n0);
+        const toResponder = (BOND * BigInt(bps)) / 10_000n;
+        await expect(sys.challenges.connect(sys.relayers[2]).answerAccount(id, a.cumulativeAmount, a.index, a.proof))
+          .to.emit(sys.challenges, "ChallengeAnswered")
+          .withArgs(id, sys.relayers[2].address, toResponder, BOND - toResponder);
+        expect(await sys.token.balanceOf(await sys.challenges.getAddress())).to.equal(0n);
+      });
+    }
+  });
+
+  describe("reentrancy", function () {
+    it("no entry point can be re-entered from a token callback during a bond transfer", async function () {
+      const sys = await deploySystem({ token: "hook" });
+      await stakeAllFor(sys);
+      const hook = sys.token as unknown as HookToken;
+      const gold = makeGold([{ taskIndex: 0, poolIndex: 4 }], GOLD_POOL, "hook");
+      const { ctx, built } = await acceptedRound(sys, new Map(), { gold, n: 2 });
+      const s = built.settlement;
+      const it0 = gold.items[0];
+      const calls = [
+        sys.challenges.interface.encodeFunctionData("challengeAccount", [ctx.roundId, s, sys.acc.nodes[0].address, 1, 0, []]),
+        sys.challenges.interface.encodeFunctionData("answerAccount", [1, 1, 0, []]),
+        sys.challenges.interface.encodeFunctionData("challengeGoldItem", [ctx.roundId, s, it0, []]),
+        sys.challenges.interface.encodeFunctionData("answerGoldItem", [1, it0, [], ctx.tasks[0], []]),
+        sys.challenges.interface.encodeFunctionData("resolve", [1]),
+        sys.challenges.interface.encodeFunctionData("proveGoldReuse", [ctx.roundId, s, it0, [], 0, s, it0, []]),
+        sys.challenges.interface.encodeFunctionData("proveGoldOutOfRange", [ctx.roundId, s, it0, []]),
+      ];
+      for (const data of calls) {
+        await hook.setHook(await sys.challenges.getAddress(), data);
+        await expect(sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, s, it0, goldProof(gold, 0))).to.be.revertedWithCustomError(
+          sys.challenges,
+          "ReentrancyGuardReentrantCall",
+        );
+      }
+      await hook.setHook(ethers.ZeroAddress, "0x");
+      await expect(sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, s, it0, goldProof(gold, 0))).to.emit(sys.challenges, "ChallengeOpened");
+    });
+  });
+
   describe("bond token", function () {
     it("refuses a bond token that delivers less than the bond", async function () {
       const sys = await deploySystem({ token: "fee" });
@@ -482,6 +535,13 @@ describe("SettlementChallenges", function () {
     });
   });
 });
+
+/** Stakes every role of a fresh deployment (the hook token has no owner-only mint: anyone mints). */
+async function stakeAllFor(sys: System) {
+  for (const r of sys.relayers) await sys.vault.connect(r).stake(Role.Relayer, RELAYER_BOND);
+  for (const [i, n] of sys.acc.nodes.entries()) await sys.vault.connect(n).stake(Role.Inference, 100n * TOKEN + BigInt(i) * TOKEN);
+  for (const [i, e] of sys.acc.evaluators.entries()) await sys.vault.connect(e).stake(Role.Evaluator, BigInt(1_000 + 200 * i) * TOKEN);
+}
 
 /** The expiry a reopening of `roundId` would leave (one more extension, if any is left). */
 async function reopenedExpiry(sys: System, roundId: bigint): Promise<bigint> {

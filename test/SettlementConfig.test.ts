@@ -192,6 +192,9 @@ describe("SettlementConfig", function () {
       await expect(govern(sys, await call(sys.config, "setRelayer", [r2.address, false])))
         .to.be.revertedWithCustomError(sys.config, "ConfigQuorumAboveRelayers")
         .withArgs(2, 1);
+      await expect(sys.config.connect(sys.acc.proposer).setRelayer(sys.acc.outsider.address, true))
+        .to.be.revertedWithCustomError(sys.config, "OwnableUnauthorizedAccount")
+        .withArgs(sys.acc.proposer.address);
     });
 
     it("holds at most MAX_RELAYERS current relayers and MAX_RELAYER_IDS over its life", async function () {

@@ -350,6 +350,22 @@ describe("StakeVault", function () {
     });
   });
 
+  describe("slash and seizeBond under a hostile token", function () {
+    it("cannot be re-entered from a token callback", async function () {
+      const sys = await loadFixture(hookFixture);
+      const hook = sys.token as unknown as import("../typechain-types").HookToken;
+      const e = e0(sys);
+      await sys.vault.connect(e).stake(Role.Evaluator, 500n * TOKEN);
+      await sys.vault.connect(sys.relayers[0]).stake(Role.Relayer, RELAYER_BOND);
+      const settler = await signerFor(await sys.settlement.getAddress());
+      await hook.setHook(await sys.vault.getAddress(), sys.vault.interface.encodeFunctionData("slash", [e.address, Role.Evaluator, 1, 1, Reason.NonReveal]));
+      await expect(sys.vault.connect(settler).slash(e.address, Role.Evaluator, 1, 100, Reason.NonReveal)).to.be.revertedWithCustomError(sys.vault, "ReentrancyGuardReentrantCall");
+      await hook.setHook(await sys.vault.getAddress(), sys.vault.interface.encodeFunctionData("seizeBond", [sys.relayers[0].address, 1, e.address, 0]));
+      await expect(sys.vault.connect(settler).seizeBond(sys.relayers[0].address, 1, e.address, 5_000)).to.be.revertedWithCustomError(sys.vault, "ReentrancyGuardReentrantCall");
+      expect((await sys.vault.stakeOf(e.address, Role.Evaluator)).active).to.equal(500n * TOKEN);
+    });
+  });
+
   describe("seizeBond", function () {
     it("takes the whole relayer bond, active and queued, paying the challenger its share (rounded down)", async function () {
       const sys = await loadFixture(stakedFixture);
@@ -451,6 +467,9 @@ describe("StakeVault", function () {
       await expect(govern(sys, await call(sys.vault, "setUnbondingPeriod", [3 * 24 * 3600])))
         .to.be.revertedWithCustomError(sys.vault, "StakeVaultParamUnchanged")
         .withArgs("unbondingPeriod");
+      await expect(sys.vault.connect(sys.acc.proposer).setUnbondingPeriod(4 * 24 * 3600))
+        .to.be.revertedWithCustomError(sys.vault, "OwnableUnauthorizedAccount")
+        .withArgs(sys.acc.proposer.address);
     });
 
     it("refuses a period the timelock's delay no longer covers with the longest round", async function () {
@@ -489,6 +508,9 @@ describe("StakeVault", function () {
       await expect(govern(sys, await call(sys.vault, "setSlashRecipient", [to])))
         .to.be.revertedWithCustomError(sys.vault, "StakeVaultParamUnchanged")
         .withArgs("slashRecipient");
+      await expect(sys.vault.connect(sys.acc.treasury).setSlashRecipient(sys.acc.treasury.address))
+        .to.be.revertedWithCustomError(sys.vault, "OwnableUnauthorizedAccount")
+        .withArgs(sys.acc.treasury.address);
     });
   });
 
