@@ -98,6 +98,11 @@ export function createRelayer(deps: RelayerDeps) {
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
   const slashedRounds = new Set<bigint>();
+  /**
+   * Settlements computed after their round's reveal deadline, by round: every input is then fixed (reveals, frozen
+   * pools, the closed previous round), so an attempt can be joined at once instead of recomputed.
+   */
+  const computedSettlements = new Map<bigint, Awaited<ReturnType<typeof computeRoundSettlement>>>();
   const watchedSettlements = new Set<Hex>();
   let scannedRoots = false;
 
@@ -267,7 +272,8 @@ export function createRelayer(deps: RelayerDeps) {
       // A commit now joins the running attempt, or starts the next one.
       const target = running ? attempt : attempt + 1;
       if (votes.committed.has(target)) return;
-      const computed = await computeRoundSettlement(settleContext(r), r);
+      let computed = computedSettlements.get(r.id);
+      if (!computed) computedSettlements.set(r.id, (computed = await computeRoundSettlement(settleContext(r), r)));
       checkpoint.set(`settlement:${r.id}:${target}`, computed.hash); // before sending: a crash after the commit still knows it
       const commitment = settlementCommitment({
         chainId: clients.chain.id,
@@ -562,6 +568,7 @@ export function createRelayer(deps: RelayerDeps) {
     }
     await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
+    for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
   }
 
   return { tick, ensureBond };

@@ -26,6 +26,9 @@ import { canonicalJson } from "./canonical";
  * attacks everything else); only the items already used become public.
  */
 
+/** Content-store index of gold openings, keyed by task root. */
+export const GOLD_INDEX = "gold";
+
 /** One pool item with its content: the output record, whose keccak256 (canonical JSON) is `contentHash`. */
 export type GoldPoolEntry = GoldPoolItem & { record: OutputRecord };
 
