@@ -6,7 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs } from "../src/data/logged";
+import { Command } from "commander";
+import { runScript } from "../src/runtime";
+import { readLoggedOutputs } from "../src/data/read";
 import { auditCrossValidated } from "../src/scoring/audit";
 import { measure, type Timing } from "./timing";
 
@@ -44,7 +46,13 @@ export function benchAudit(
 }
 
 if (require.main === module) {
-  const dir = process.argv[2] ?? path.join(__dirname, "..", "..", "shared", "data");
-  process.stdout.write(`${JSON.stringify({ name: "audit (learned judge)", ...benchAudit(dir) })}\n`);
-  process.stdout.write(`${JSON.stringify({ name: "audit (no learned judge)", ...benchAudit(dir, { learnedJudge: false }) })}\n`);
+  runScript(
+    new Command("bench-audit")
+      .description("time the cross-validated audit of both dev files, with and without the learned judge")
+      .argument("[dir]", "folder of summeval-dev.jsonl and evouna-tq-dev.jsonl", path.join(__dirname, "..", "..", "shared", "data"))
+      .action((dir: string) => {
+        process.stdout.write(`${JSON.stringify({ name: "audit (learned judge)", ...benchAudit(dir) })}\n`);
+        process.stdout.write(`${JSON.stringify({ name: "audit (no learned judge)", ...benchAudit(dir, { learnedJudge: false }) })}\n`);
+      }),
+  );
 }

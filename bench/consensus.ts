@@ -2,10 +2,10 @@ import { type Address, type Hex, keccak256, stringToBytes, getAddress } from "vi
 import { assignEvaluators } from "../src/consensus/assignment";
 import { buildRoundScores, type ScoreEntry } from "../src/consensus/round";
 import { type RoundCoreInput, settleRoundCore } from "../src/rewards/settleRound";
-import { allProofs, standardAddressAmountTree } from "../src/rewards/merkle";
+import { buildSumTree, sumTreeClaims } from "../src/rewards/sumTree";
 import { buildSettlement } from "../src/rewards/settlement";
 import { settlementParams } from "../src/rewards/params";
-import { Rng } from "../src/sim/prng";
+import { Rng } from "../src/math/prng";
 import { measure, round1, type Timing } from "./timing";
 
 export type ConsensusSizes = { tasks: number; k: number; evaluators: number; nodes: number; accounts: number };
@@ -95,8 +95,10 @@ export async function benchConsensus(sizes: ConsensusSizes = CONSENSUS_SIZES): P
   const carriedT = measure(() => buildSettlement(carried), 3, 1);
 
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => [address(`account-${i}`), BigInt(1 + rng.int(1e9)) * 10n ** 9n] as [Address, bigint]);
-  const merkleT = measure(() => allProofs(standardAddressAmountTree(accounts)), 3, 1);
-  const merkleBuildT = measure(() => standardAddressAmountTree(accounts), 3);
+  // The rewards tree the relayers publish and the contracts check: the sum tree, and every account's proof.
+  const entries = accounts.map(([account, amount]) => ({ account, amount }));
+  const merkleT = measure(() => sumTreeClaims(buildSumTree(entries)), 3, 1);
+  const merkleBuildT = measure(() => buildSumTree(entries), 3);
 
   const size = `${TASKS}x${K}`;
   const out: Record<string, number> = {};

@@ -12,7 +12,7 @@ import { createExplorerServer } from "../src/explorer/server";
  * evaluators, k = 5), the explorer indexes it (with the content store: consensus, trust, rewards, proofs), and every
  * page and its JSON twin is timed over loopback: rounds, the round, a task, an evaluator's and a relayer's address
  * pages (live balances, cached per block), the finalize transaction, its block, the blocks and transactions feeds,
- * and the token page. The target is a median of at most 50 ms per page.
+ * the token page, the governance page and the challenges page. The target is a median of at most 50 ms per page.
  *
  *     npx tsx bench/explorer.ts [tasks]
  */
@@ -70,7 +70,7 @@ export async function benchExplorer(o: { tasks?: number; dataFiles?: string[]; r
   const server = createExplorerServer({ ctx: opened.ctx });
   const { url } = await server.listen(0);
   try {
-    type Round = { round: { tasks: number; relayer: string }; evaluators: { address: string }[]; tasks: { scores: unknown[] }[]; events: { event: string; tx: string; block: number }[] };
+    type Round = { round: { tasks: number; registrar: string }; evaluators: { address: string }[]; tasks: { scores: unknown[] }[]; events: { event: string; tx: string; block: number }[] };
     const round = (await (await fetch(`${url}/api/round/1`)).json()) as Round;
     const finalize = round.events.find((e) => e.event === "RoundFinalized")!;
     const targets: [string, string][] = [
@@ -79,17 +79,19 @@ export async function benchExplorer(o: { tasks?: number; dataFiles?: string[]; r
       [`/round/1?tasks=${Math.ceil(round.round.tasks / 100)}`, "/api/round/1"],
       ["/round/1/task/0", "/api/round/1/task/0"],
       [`/address/${round.evaluators[0].address}`, `/api/address/${round.evaluators[0].address}`],
-      [`/address/${round.round.relayer}`, `/api/address/${round.round.relayer}`],
+      [`/address/${round.round.registrar}`, `/api/address/${round.round.registrar}`],
       [`/tx/${finalize.tx}`, `/api/tx/${finalize.tx}`],
       [`/block/${finalize.block}`, `/api/block/${finalize.block}`],
       ["/blocks", "/api/blocks"],
       ["/txs", "/api/txs"],
       ["/token", "/api/token"],
+      ["/governance", "/api/governance"],
+      ["/challenges", "/api/challenges"],
     ];
     const n = o.requests ?? 30;
     const pages: BenchExplorerResult["pages"] = {};
     for (const [page, api] of targets) {
-      const key = page.replace(/0x[0-9a-fA-F]{64}/, "TX").replace(round.evaluators[0].address, "EVALUATOR").replace(round.round.relayer, "RELAYER").replace(/\/block\/\d+/, "/block/N").replace(/tasks=\d+/, "tasks=LAST");
+      const key = page.replace(/0x[0-9a-fA-F]{64}/, "TX").replace(round.evaluators[0].address, "EVALUATOR").replace(round.round.registrar, "RELAYER").replace(/\/block\/\d+/, "/block/N").replace(/tasks=\d+/, "tasks=LAST");
       pages[key] = { html: await time(`${url}${page}`, n), api: await time(`${url}${api}`, n) };
     }
     return {

@@ -3,12 +3,13 @@
  * ROUGE-L), the median of consensus, and consensus + rewards + Merkle trees for a 10,000-task round.
  */
 import { medianScore } from "../src/consensus/median";
-import { readLoggedOutputs, type LoggedOutput } from "../src/data/logged";
+import { type LoggedOutput } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { ngramCounts, rougeL, rougeN } from "../src/scoring/overlap";
 import { defaultProfile } from "../src/scoring/profile";
 import { scoreOutputs } from "../src/scoring/score";
 import { Vocabulary } from "../src/scoring/text";
-import { Rng } from "../src/sim/prng";
+import { Rng } from "../src/math/prng";
 import { benchAudit, benchFiles } from "./audit";
 import { benchConsensus, CONSENSUS_SIZES, type ConsensusSizes } from "./consensus";
 import { measure, round1, type Timing } from "./timing";

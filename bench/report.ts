@@ -217,7 +217,7 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
       const core = time(m[`consensus.consensusTrustRewards.${size}.cpuMs`], m[`consensus.consensusTrustRewards.${size}.ms`], 1_000);
       res.targets.push({ name: `consensus, trust and rewards, ${fmt(s.tasks)} tasks x k = ${s.k}`, target: "≤ 1 s", ...core });
       const mk = time(m[`consensus.merkleTreeAndAllProofs.${s.accounts}accounts.cpuMs`], m[`consensus.merkleTreeAndAllProofs.${s.accounts}accounts.ms`], 2_000);
-      res.targets.push({ name: `Merkle tree and every proof, ${fmt(s.accounts)} accounts`, target: "≤ 2 s", ...mk });
+      res.targets.push({ name: `rewards sum tree and every proof, ${fmt(s.accounts)} accounts`, target: "≤ 2 s", ...mk });
     }
   }
 
@@ -506,8 +506,8 @@ export function renderReport(res: BenchResult, plotDir: string): string {
           [`scoring only: every dimension and the composite (${fmt(off.scoring.outputs)} outputs)`, fmt(m["scoring.ms"], 1), fmt(m["scoring.cpuMs"], 1), `${fmt(m["scoring.outputsPerSecond"])} outputs/s`],
           row(`consensus, trust, rewards and slashing (${fmt(s.tasks)} tasks x k = ${s.k}, ${fmt(s.evaluators)} evaluators)`, `consensus.consensusTrustRewards.${size}`),
           row("full settlement payload: + addresses, rewards and trust trees, inputs hash", `consensus.fullSettlement.${size}`),
-          row(`Merkle tree of ${fmt(s.accounts)} accounts`, `consensus.merkleTree.${s.accounts}accounts`),
-          row(`Merkle tree of ${fmt(s.accounts)} accounts and every proof`, `consensus.merkleTreeAndAllProofs.${s.accounts}accounts`),
+          row(`Rewards sum tree of ${fmt(s.accounts)} accounts`, `consensus.merkleTree.${s.accounts}accounts`),
+          row(`Rewards sum tree of ${fmt(s.accounts)} accounts and every proof`, `consensus.merkleTreeAndAllProofs.${s.accounts}accounts`),
           row(`stake-weighted assignment (${fmt(s.tasks * s.k)} draws; relayers and evaluators, not settlement)`, `consensus.assignment.${size}`),
         ],
       ),

@@ -13,6 +13,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Command } from "commander";
+import { InputError } from "../src/errors";
+import { runScript } from "../src/runtime";
 import { renderLineChart, svgToPng } from "../src/sim/svgPlot";
 import { runNodeRound, type NodeRunResult } from "./node";
 import { runOffchain, type OffchainResult } from "./offchain";
@@ -34,30 +37,24 @@ type Args = {
   skipIpfs: boolean;
 };
 
-function parseArgs(argv: string[]): Args {
-  const has = (f: string) => argv.includes(f);
-  const value = (f: string) => {
-    const i = argv.indexOf(f);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const known = new Set(["--json", "--smoke", "--out", "--data", "--naive-full", "--skip-node", "--skip-offchain", "--skip-onchain", "--skip-ipfs"]);
-  for (let i = 0; i < argv.length; i++) {
-    if (!known.has(argv[i])) throw new Error(`unknown option ${argv[i]} (see bench/run.ts)`);
-    if (argv[i] === "--out" || argv[i] === "--data") i++;
-  }
-  const smoke = has("--smoke");
+type Flags = { json?: boolean; smoke?: boolean; out?: string; data?: string; naiveFull?: boolean; skipNode?: boolean; skipOffchain?: boolean; skipOnchain?: boolean; skipIpfs?: boolean };
+
+/** Defaults that depend on other flags: the data folder, the report path, the node run (never in smoke mode). */
+function argsOf(o: Flags): Args {
+  const smoke = o.smoke ?? false;
   const shared = path.join(ROOT, "..", "shared", "data");
-  const data = value("--data") ?? (fs.existsSync(path.join(shared, "evouna-tq-dev.jsonl")) ? shared : path.join(ROOT, "data", "samples"));
+  const data = o.data ?? (fs.existsSync(path.join(shared, "evouna-tq-dev.jsonl")) ? shared : path.join(ROOT, "data", "samples"));
+  if (!fs.existsSync(data)) throw new InputError(`--data ${data} does not exist`);
   return {
-    json: has("--json"),
+    json: o.json ?? false,
     smoke,
-    out: value("--out") ?? (smoke ? undefined : path.join(ROOT, "docs", "performance.md")),
+    out: o.out ?? (smoke ? undefined : path.join(ROOT, "docs", "performance.md")),
     data,
-    naiveFull: has("--naive-full"),
-    skipNode: has("--skip-node") || smoke,
-    skipOffchain: has("--skip-offchain"),
-    skipOnchain: has("--skip-onchain"),
-    skipIpfs: has("--skip-ipfs"),
+    naiveFull: o.naiveFull ?? false,
+    skipNode: (o.skipNode ?? false) || smoke,
+    skipOffchain: o.skipOffchain ?? false,
+    skipOnchain: o.skipOnchain ?? false,
+    skipIpfs: o.skipIpfs ?? false,
   };
 }
 
@@ -105,8 +102,8 @@ function writePlots(result: BenchResult, dir: string): string[] {
   return files;
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
+async function main(flags: Flags) {
+  const args = argsOf(flags);
   const progress = (l: string) => process.stderr.write(`${l}\n`);
   const started = Date.now();
   const load: number[] = [];
@@ -168,10 +165,17 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
+runScript(
+  new Command("bench")
+    .description("gas and throughput benchmarks, written to docs/performance.md")
+    .option("--json", "also print the machine-readable result on stdout")
+    .option("--smoke", "small sizes, under a minute, writes nothing unless --out is given")
+    .option("--out <file>", "report path (default docs/performance.md; none with --smoke)")
+    .option("--data <dir>", "logged outputs (default ../shared/data, else data/samples)")
+    .option("--naive-full", "send every naive score transaction instead of a sample above 6,000 per round")
+    .option("--skip-node", "skip the node round")
+    .option("--skip-offchain", "skip the off-chain measures")
+    .option("--skip-onchain", "skip the on-chain gas runs")
+    .option("--skip-ipfs", "skip the IPFS publish-and-fetch run")
+    .action(main),
 );

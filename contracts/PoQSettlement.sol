@@ -268,7 +268,10 @@ contract PoQSettlement is IPoQSettlement {
 
     /// @inheritdoc IPoQSettlement
     function revealSettlement(uint256 roundId, Settlement calldata s, bytes32 salt, bytes calldata payloadCid) external {
-        Round storage r = _roundIn(roundId, Phase.Settle);
+        Round storage r = _knownRound(roundId);
+        // Racing relayers: a reveal of the accepted settlement after the quorum's changes nothing.
+        if (r.status == Status.Accepted && keccak256(abi.encode(s)) == r.settlementHash) return;
+        _roundIn(roundId, Phase.Settle);
         ISettlementConfig.Params memory p = _config.paramsAt(r.paramsVersion);
         require(payloadCid.length <= MAX_CID_LENGTH, SettlementCidTooLong(payloadCid.length));
         (uint256 attempt, bytes32 settlementHash, uint256 bit) = _spendVote(roundId, r, p, s, salt);
@@ -345,10 +348,10 @@ contract PoQSettlement is IPoQSettlement {
         Phase phase = _phase(roundId, r);
         if (phase != Phase.Expired) {
             require(msg.sender == _config.guardian(), SettlementNotGuardian(msg.sender));
-            require(
-                phase == Phase.Seeding || phase == Phase.Assigning,
-                SettlementWrongPhase(roundId, Phase.Expired, phase)
-            );
+            require(phase == Phase.Seeding, SettlementWrongPhase(roundId, Phase.Expired, phase));
+            // Once the seed block is mined the seed is fixed (if not yet drawn): a cancellation then would let the
+            // guardian re-roll an assignment it dislikes by having the batch registered again.
+            require(block.number <= r.seedBlock, SettlementSeedFixed(roundId, r.seedBlock));
         }
         r.status = Status.Cancelled;
         emit RoundCancelled(roundId, msg.sender, phase);
@@ -536,7 +539,7 @@ contract PoQSettlement is IPoQSettlement {
         if (s == Status.Accepted) {
             if (block.timestamp < r.challengeEnd) return Phase.Challenge;
             ISettlementChallenges c = _challenges;
-            bool waiting = address(c) != address(0) && c.openCount(roundId, r.settlementHash) > 0;
+            bool waiting = address(c) != address(0) && c.openCount(roundId, r.attempt) > 0;
             return waiting ? Phase.Challenge : Phase.Finalizable;
         }
         if (s == Status.Registered) {

@@ -27,8 +27,11 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
 
     uint256 private _count;
     mapping(uint256 challengeId => Challenge) private _challenges;
-    mapping(uint256 roundId => mapping(bytes32 settlementHash => uint256)) private _openCounts;
-    /// @dev The open challenge with the same round, settlement, kind and subject, so none is asked twice.
+    /// @dev Open challenges per acceptance. A round's accepted settlement is identified by the attempt that accepted it
+    /// (a vetoed or rejected settlement accepted again comes with a new attempt), so a moot challenge never counts, or
+    /// holds, against a later acceptance of the same settlement.
+    mapping(uint256 roundId => mapping(uint256 attempt => uint256)) private _openCounts;
+    /// @dev The open challenge with the same acceptance, kind and subject, so none is asked twice.
     mapping(bytes32 key => uint256 challengeId) private _openByKey;
 
     /// @param settlement_ The settlement contract.
@@ -52,10 +55,10 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         uint256 index,
         bytes32[] calldata proof
     ) external nonReentrant returns (uint256 challengeId) {
-        (bytes32 settlementHash, ISettlementConfig.Params memory p) = _challengeable(roundId, s);
+        (bytes32 settlementHash, ISettlementConfig.Params memory p, uint256 attempt) = _challengeable(roundId, s);
         require(amount > 0 && _distributor.verifyLeaf(account, amount, index, proof), ChallengeBadEarlierLeaf(account, amount));
         bytes32 anchor = SumTreeLib.commit(s.rewardsRoot, s.cumulativeTotal);
-        challengeId = _open(roundId, settlementHash, Kind.Account, anchor, account, amount, p);
+        challengeId = _open(roundId, settlementHash, attempt, Kind.Account, anchor, account, amount, p);
     }
 
     /// @inheritdoc ISettlementChallenges
@@ -76,12 +79,12 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         GoldItem calldata item,
         bytes32[] calldata itemProof
     ) external nonReentrant returns (uint256 challengeId) {
-        (bytes32 settlementHash, ISettlementConfig.Params memory p) = _challengeable(roundId, s);
+        (bytes32 settlementHash, ISettlementConfig.Params memory p, uint256 attempt) = _challengeable(roundId, s);
         bytes32 leaf = _goldLeaf(item);
         require(
             MerkleProof.verifyCalldata(itemProof, s.goldRoot, leaf), ChallengeBadGoldItem(item.taskIndex, item.poolIndex)
         );
-        challengeId = _open(roundId, settlementHash, Kind.GoldItem, leaf, address(0), 0, p);
+        challengeId = _open(roundId, settlementHash, attempt, Kind.GoldItem, leaf, address(0), 0, p);
     }
 
     /// @inheritdoc ISettlementChallenges
@@ -119,7 +122,10 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         uint256 roundId = c.roundId;
         bytes32 settlementHash = c.settlementHash;
         IPoQSettlement.Round memory r = _settlement.getRound(roundId);
-        bool current = r.status == IPoQSettlement.Status.Accepted && r.settlementHash == settlementHash;
+        // Current only for the acceptance it was opened against: after a veto or a rejection the same settlement may be
+        // accepted again in a later attempt, and a challenge nobody had to answer meanwhile must not hold against it.
+        bool current = r.status == IPoQSettlement.Status.Accepted && r.settlementHash == settlementHash
+            && r.attempt == c.attempt;
         if (current) require(block.timestamp >= c.deadline, ChallengeWindow(challengeId, c.deadline));
 
         _close(c, current ? Status.Upheld : Status.Moot);
@@ -142,24 +148,13 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         GoldItem calldata second,
         bytes32[] calldata secondProof
     ) external nonReentrant {
-        (bytes32 settlementHash,) = _challengeable(roundId, s);
+        (bytes32 settlementHash, ISettlementConfig.Params memory p,) = _challengeable(roundId, s);
+        bytes32 otherRoot = _otherGoldRoot(roundId, s.goldRoot, p.goldPoolRoot, earlierRound, earlier);
         bytes32 firstLeaf = _goldLeaf(first);
-        bytes32 secondLeaf = _goldLeaf(second);
-        bytes32 otherRoot = s.goldRoot;
-        if (earlierRound == 0) {
-            require(firstLeaf != secondLeaf, ChallengeNoViolation());
-        } else {
-            IPoQSettlement.Round memory e = _settlement.getRound(earlierRound);
-            require(
-                earlierRound < roundId && e.status == IPoQSettlement.Status.Finalized
-                    && keccak256(abi.encode(earlier)) == e.settlementHash,
-                ChallengeNoViolation()
-            );
-            otherRoot = earlier.goldRoot;
-        }
+        if (earlierRound == 0) require(firstLeaf != _goldLeaf(second), ChallengeNoViolation());
         require(
             first.poolIndex == second.poolIndex && MerkleProof.verifyCalldata(firstProof, s.goldRoot, firstLeaf)
-                && MerkleProof.verifyCalldata(secondProof, otherRoot, secondLeaf),
+                && MerkleProof.verifyCalldata(secondProof, otherRoot, _goldLeaf(second)),
             ChallengeNoViolation()
         );
         emit ViolationProven(roundId, msg.sender, settlementHash, "gold item reused");
@@ -173,7 +168,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         GoldItem calldata item,
         bytes32[] calldata itemProof
     ) external nonReentrant {
-        (bytes32 settlementHash, ISettlementConfig.Params memory p) = _challengeable(roundId, s);
+        (bytes32 settlementHash, ISettlementConfig.Params memory p,) = _challengeable(roundId, s);
         uint256 taskCount = _settlement.getRound(roundId).taskCount;
         require(
             MerkleProof.verifyCalldata(itemProof, s.goldRoot, _goldLeaf(item))
@@ -187,8 +182,8 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
     /* VIEWS */
 
     /// @inheritdoc ISettlementChallenges
-    function openCount(uint256 roundId, bytes32 settlementHash) external view returns (uint256) {
-        return _openCounts[roundId][settlementHash];
+    function openCount(uint256 roundId, uint256 attempt) external view returns (uint256) {
+        return _openCounts[roundId][attempt];
     }
 
     /// @inheritdoc ISettlementChallenges
@@ -218,7 +213,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
     function _challengeable(uint256 roundId, IPoQSettlement.Settlement calldata s)
         private
         view
-        returns (bytes32 settlementHash, ISettlementConfig.Params memory p)
+        returns (bytes32 settlementHash, ISettlementConfig.Params memory p, uint256 attempt)
     {
         IPoQSettlement.Round memory r = _settlement.getRound(roundId);
         settlementHash = keccak256(abi.encode(s));
@@ -228,18 +223,20 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
             ChallengeNotChallengeable(roundId)
         );
         p = _config.paramsAt(r.paramsVersion);
+        attempt = r.attempt;
     }
 
     function _open(
         uint256 roundId,
         bytes32 settlementHash,
+        uint256 attempt,
         Kind kind,
         bytes32 anchor,
         address account,
         uint256 minAmount,
         ISettlementConfig.Params memory p
     ) private returns (uint256 challengeId) {
-        bytes32 key = keccak256(abi.encode(roundId, settlementHash, kind, anchor, account));
+        bytes32 key = keccak256(abi.encode(roundId, attempt, kind, anchor, account));
         uint256 existing = _openByKey[key];
         require(existing == 0 || _challenges[existing].status != Status.Open, ChallengeDuplicate(existing));
 
@@ -250,6 +247,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
             kind: kind,
             status: Status.Open,
             deadline: uint40(deadline),
+            attempt: uint16(attempt),
             challenger: msg.sender,
             bond: p.minChallengeBond,
             settlementHash: settlementHash,
@@ -258,7 +256,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
             minAmount: minAmount
         });
         _openByKey[key] = challengeId;
-        _openCounts[roundId][settlementHash] += 1;
+        _openCounts[roundId][attempt] += 1;
         emit ChallengeOpened(
             challengeId, roundId, msg.sender, kind, settlementHash, account, minAmount, p.minChallengeBond, deadline
         );
@@ -288,7 +286,28 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
 
     function _close(Challenge storage c, Status status) private {
         c.status = status;
-        _openCounts[c.roundId][c.settlementHash] -= 1;
+        _openCounts[c.roundId][c.attempt] -= 1;
+    }
+
+    /// @dev The gold root `second` of {proveGoldReuse} is proven under: the round's own, or that of the finalized
+    /// settlement `earlier` of an earlier round drawn from the same pool. A pool index names an item only within one
+    /// pool: after a pool refresh (a new pool root), index i is another item and reusing the number is no violation.
+    function _otherGoldRoot(
+        uint256 roundId,
+        bytes32 goldRoot,
+        bytes32 poolRoot,
+        uint256 earlierRound,
+        IPoQSettlement.Settlement calldata earlier
+    ) private view returns (bytes32) {
+        if (earlierRound == 0) return goldRoot;
+        IPoQSettlement.Round memory e = _settlement.getRound(earlierRound);
+        require(
+            earlierRound < roundId && e.status == IPoQSettlement.Status.Finalized
+                && keccak256(abi.encode(earlier)) == e.settlementHash
+                && _config.paramsAt(e.paramsVersion).goldPoolRoot == poolRoot,
+            ChallengeNoViolation()
+        );
+        return earlier.goldRoot;
     }
 
     function _goldLeaf(GoldItem calldata item) private pure returns (bytes32) {

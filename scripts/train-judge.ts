@@ -14,7 +14,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs, type LoggedOutput, type TaskType } from "../src/data/logged";
+import { Command } from "commander";
+import { type LoggedOutput, type TaskType } from "../src/data/logged";
+import { readLoggedOutputs } from "../src/data/read";
 import { InputError } from "../src/errors";
 import { outOfFoldModelPrior } from "../src/scoring/calibrate";
 import { presentDimensions } from "../src/scoring/dimensions";
@@ -25,21 +27,14 @@ import { computeDimensionsAndFeatures } from "../src/scoring/score";
 import { pairedBootstrap, shiftSplits } from "../src/scoring/shift";
 import { calibrators, runShiftSplits } from "../src/scoring/shiftAudit";
 import { computeDimensions } from "../src/scoring/score";
+import { runScript } from "../src/runtime";
 
 const ROOT = path.join(__dirname, "..");
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) throw new InputError(`missing ${name}`);
-  return v;
-}
-
-function main(): void {
+function main({ dataDir, out }: { dataDir: string; out: string }): void {
   const t0 = process.cpuUsage();
   const w0 = performance.now();
-  const dataDir = arg("--data-dir");
-  const out = arg("--out", path.join(ROOT, "config", "judge", "weights.json"));
+  if (!fs.existsSync(dataDir)) throw new InputError(`--data-dir ${dataDir} does not exist`);
   const files = fs.readdirSync(dataDir).filter((f) => f.endsWith(".jsonl")).sort();
   if (files.length === 0) throw new InputError(`${dataDir}: no .jsonl files`);
   const items: LoggedOutput[] = files.flatMap((f) => readLoggedOutputs(path.join(dataDir, f)));
@@ -111,11 +106,10 @@ function main(): void {
   );
 }
 
-try {
-  main();
-} catch (e) {
-  if (e instanceof InputError) {
-    process.stderr.write(`error: ${e.shortMessage}\n`);
-    process.exitCode = 2;
-  } else throw e;
-}
+runScript(
+  new Command("train-judge")
+    .description("train the learned reference-free judge and write its weights file")
+    .requiredOption("--data-dir <dir>", "labelled logged outputs (.jsonl), e.g. ../shared/data")
+    .option("--out <file>", "weights file to write", path.join(ROOT, "config", "judge", "weights.json"))
+    .action(main),
+);

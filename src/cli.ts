@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { PoqError } from "./errors";
+import { runProgram } from "./runtime";
 import { registerAudit } from "./scoring/cli";
 import { registerSimulate } from "./sim/cli";
 import { registerAgents } from "./agents/cli";
@@ -20,29 +20,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Prints a PoqError as a clear message (no stack trace) and sets a non-zero exit code. */
-export function reportError(e: unknown): number {
-  if (e instanceof PoqError) {
-    process.stderr.write(`error: ${e.shortMessage}\n${e.details ? `  ${e.details}\n` : ""}`);
-    return 2;
-  }
-  const err = e as { code?: string; message?: string };
-  if (typeof err?.code === "string" && err.code.startsWith("commander.")) return 2;
-  process.stderr.write(`error: unexpected failure: ${err?.message ?? String(e)}\n`);
-  if (process.env.POQ_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
-  return 1;
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-    return 0;
-  } catch (e) {
-    const err = e as { code?: string; exitCode?: number };
-    if (err?.code === "commander.helpDisplayed" || err?.code === "commander.version") return 0;
-    return reportError(e);
-  }
+  return runProgram(buildProgram(), argv);
 }
 
 if (require.main === module) {

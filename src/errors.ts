@@ -66,3 +66,9 @@ export function refuseUnknownKeys(obj: object, known: Iterable<string>, where: s
   const bad = Object.keys(obj).filter((k) => !allowed.has(k));
   if (bad.length) throw new InputError(`${where}: unknown ${what} ${bad.map((k) => shown(k)).join(", ")}`, { details: `known: ${[...allowed].join(", ")}` });
 }
+
+/** First line of an error's message: viem's `shortMessage` where there is one (its full message is long). */
+export function errorLine(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string } | null | undefined;
+  return (err?.shortMessage ?? err?.message ?? String(e)).split("\n")[0];
+}

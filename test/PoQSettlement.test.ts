@@ -1,1362 +1,1275 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import type { Hex } from "viem";
-import { buildAssignmentTree, hashSettlement, packScores, scoreCommitment } from "../src/chain/encoding";
+import type { Address, Hex } from "viem";
+import { UNAVAILABLE, buildAssignmentTree, hashSettlement, packScores, revealDigest, tasksHash } from "../src/chain/encoding";
 import {
+  ContentKind,
   DEFAULT_PARAMS,
+  EVALUATOR_STAKES,
   Phase,
+  RELAYER_BOND,
   Reason,
   Role,
   Status,
   TOKEN,
-  UNBONDING,
   deploySystem,
-  paramsOf,
+  lifetimeOf,
   paramsWith,
   stakeAll,
   stakedFixture,
-  type Params,
   type System,
 } from "./helpers/fixtures";
+import { call, govern, schedule } from "./helpers/governance";
+import { signerFor } from "./helpers/impersonate";
 import {
-  acceptAssignment,
+  PAYLOAD_CID,
+  ZERO32,
   addr,
-  allocated,
+  assign,
   assignmentProof,
   buildSettlement,
   commit,
+  commitSettlement,
+  drawSeed,
   fund,
+  honestPayout,
+  makeCommit,
+  makeGold,
+  makeSettlementCommit,
+  mineToSeed,
+  now,
   openRound,
+  pinNextTimestamp,
   registerRound,
   reveal,
   scoresFor,
   settle,
   settleAndFinalize,
-  settlementCommit,
-  toFinalizable,
+  signedReveal,
+  toAssignDeadline,
+  toAttemptEnd,
+  toChallengeEnd,
+  toExpiry,
   toReveal,
   toSettle,
+  toSettleReveals,
+  type Built,
   type Commit,
   type RoundCtx,
 } from "./helpers/round";
 
-/* FIXTURES: one round driven to each phase */
+/* FIXTURES: one round driven to each phase, with a fixed assignment (evaluator 4 is never assigned) */
 
-const INFERENCE_POOL = 1_000n * TOKEN;
-const EVALUATOR_POOL = 500n * TOKEN;
-const score = (t: number) => 5_000 + 100 * t;
+const N = 6;
+const INFERENCE_POOL = 600n * TOKEN;
+const EVALUATOR_POOL = 300n * TOKEN;
+const score = (t: number) => 3_000 + 500 * t;
 
-async function assigningFixture() {
+function fixedAssignment(sys: System): Map<Address, number[]> {
+  const [e0, e1, e2, e3] = sys.acc.evaluators;
+  return new Map([
+    [addr(e0.address), [0, 1, 2]],
+    [addr(e1.address), [0, 1, 2, 3, 4, 5]],
+    [addr(e2.address), [3, 4, 5]],
+    [addr(e3.address), [0, 1, 2, 3, 4, 5]],
+  ]);
+}
+
+async function seedingFixture() {
   const sys = await stakedFixture();
-  const reg = await registerRound(sys, 10);
-  return { sys, reg };
+  const ctx = await registerRound(sys, { n: N });
+  return { sys, ctx };
 }
 
 async function commitFixture() {
   const sys = await stakedFixture();
-  const ctx = await openRound(sys, 10);
+  const ctx = await openRound(sys, { n: N, assignment: fixedAssignment(sys) });
   return { sys, ctx };
 }
 
-/** Every assigned evaluator committed; the round is funded; phase Reveal. */
+/** Evaluators 0..3 committed; the round is funded; phase Reveal. */
 async function revealFixture() {
   const { sys, ctx } = await commitFixture();
   const commits = new Map<string, Commit>();
-  for (const e of sys.acc.evaluators) {
-    commits.set(e.address, await commit(sys, ctx.roundId, e, scoresFor(ctx, e.address, score)));
-  }
+  for (const e of sys.acc.evaluators.slice(0, 4)) commits.set(e.address, await commit(sys, ctx, e, scoresFor(ctx, e.address, score)));
   await fund(sys, ctx.roundId, INFERENCE_POOL, EVALUATOR_POOL);
   await toReveal(sys, ctx.roundId);
   return { sys, ctx, commits };
 }
 
-/** Evaluators 0..3 revealed, evaluator 4 did not; phase Settle; `built` is a valid settlement. */
+/** Evaluators 0..2 revealed, 3 did not; phase Settle; `built` is the honest settlement (low-trust list: 2 and 3). */
 async function settleFixture() {
   const r = await revealFixture();
   const { sys, ctx, commits } = r;
-  for (const e of sys.acc.evaluators.slice(0, 4)) await reveal(sys, ctx, e, commits.get(e.address)!);
+  for (const e of sys.acc.evaluators.slice(0, 3)) await reveal(sys, ctx, e, commits.get(e.address)!);
   await toSettle(sys, ctx.roundId);
-  const built = standardSettlement(sys);
-  return { ...r, built };
+  return { ...r, built: standardSettlement(sys, ctx) };
 }
 
-/** The settlement accepted by both relayers; phase Challenge. */
+function standardSettlement(sys: System, ctx: RoundCtx, tag = "standard"): Built {
+  const [e0, e1, e2, e3] = sys.acc.evaluators;
+  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, INFERENCE_POOL, EVALUATOR_POOL, [e0.address, e1.address, e2.address]);
+  return buildSettlement({ ledger: pay, inferencePaid, evaluatorPaid, lowTrustSlashes: [e2.address, e3.address], tag });
+}
+
+/** As {settleFixture}, with a settlement window long enough for a dozen attempts. */
+async function longSettleFixture() {
+  const sys = await deploySystem({ params: { settleWindow: 20_000 } });
+  await stakeAll(sys);
+  const ctx = await openRound(sys, { n: N, assignment: fixedAssignment(sys) });
+  const commits = new Map<string, Commit>();
+  for (const e of sys.acc.evaluators.slice(0, 4)) commits.set(e.address, await commit(sys, ctx, e, scoresFor(ctx, e.address, score)));
+  await fund(sys, ctx.roundId, INFERENCE_POOL, EVALUATOR_POOL);
+  await toReveal(sys, ctx.roundId);
+  for (const e of sys.acc.evaluators.slice(0, 3)) await reveal(sys, ctx, e, commits.get(e.address)!);
+  await toSettle(sys, ctx.roundId);
+  return { sys, ctx, commits, built: standardSettlement(sys, ctx) };
+}
+
+/** The standard settlement accepted by relayers 0 and 1; phase Challenge. */
 async function challengeFixture() {
   const r = await settleFixture();
   await settle(r.sys, r.ctx.roundId, r.built.settlement);
   return r;
 }
 
-/** Pays each node 300, evaluators 0..3 100 each, and slashes evaluator 4 for not revealing. */
-function standardSettlement(sys: System, tag = "standard") {
-  const cumulative = new Map<string, bigint>();
-  for (const n of sys.acc.nodes) cumulative.set(n.address, 300n * TOKEN);
-  for (const e of sys.acc.evaluators.slice(0, 4)) cumulative.set(e.address, 100n * TOKEN);
-  return buildSettlement({
-    cumulative,
-    inferencePaid: 900n * TOKEN,
-    evaluatorPaid: 400n * TOKEN,
-    slashes: [{ evaluator: addr(sys.acc.evaluators[4].address), reason: Reason.NonReveal }],
-    tag,
-  });
-}
-
-/** A third relayer (quorum stays 2). */
-async function withThirdRelayer(sys: System) {
-  const r3 = sys.acc.spare[0];
-  await sys.settlement.connect(sys.acc.owner).setRelayer(r3.address, true);
-  return r3;
-}
-
-const hexScores = (values: number[]) =>
-  ("0x" + values.map((v) => v.toString(16).padStart(4, "0")).join("")) as Hex;
+const hexScores = (values: number[]) => ("0x" + values.map((v) => v.toString(16).padStart(4, "0")).join("")) as Hex;
+const commitWord = (c: string) => ethers.toBeHex(BigInt(c) & ~3n, 32);
 
 describe("PoQSettlement", function () {
   describe("constructor", function () {
-    it("stores vault, distributor, guardian, relayers and parameters (version 1)", async function () {
-      const { settlement, vault, distributor, acc } = await loadFixture(stakedFixture);
-      expect(await settlement.vault()).to.equal(await vault.getAddress());
-      expect(await settlement.distributor()).to.equal(await distributor.getAddress());
-      expect(await settlement.guardian()).to.equal(acc.guardian.address);
-      expect(await settlement.isRelayer(acc.relayers[0].address)).to.equal(true);
-      expect(await settlement.isRelayer(acc.relayers[1].address)).to.equal(true);
-      expect(await settlement.isRelayer(acc.outsider.address)).to.equal(false);
-      expect(await settlement.relayerCount()).to.equal(2n);
-      expect(paramsOf(await settlement.params())).to.deep.equal(DEFAULT_PARAMS);
-      expect(await settlement.paramsVersion()).to.equal(1n);
-      expect(await settlement.roundCount()).to.equal(0n);
-      expect(await settlement.lastClosedRound()).to.equal(0n);
-      expect(await settlement.roundTail()).to.equal(2_400n);
+    it("stores config, vault and distributor; no round yet", async function () {
+      const sys = await loadFixture(stakedFixture);
+      expect(await sys.settlement.config()).to.equal(await sys.config.getAddress());
+      expect(await sys.settlement.vault()).to.equal(await sys.vault.getAddress());
+      expect(await sys.settlement.distributor()).to.equal(await sys.distributor.getAddress());
+      expect(await sys.settlement.challenges()).to.equal(await sys.challenges.getAddress());
+      expect(await sys.settlement.roundCount()).to.equal(0);
+      expect(await sys.settlement.lastClosedRound()).to.equal(0);
+      expect(await sys.settlement.phaseOf(1)).to.equal(Phase.None);
+      expect(await sys.settlement.maxRoundLifetime()).to.equal(lifetimeOf(DEFAULT_PARAMS));
     });
 
-    it("emits GuardianSet, RelayerSet and ParamsSet", async function () {
-      const { vault, distributor, acc, settlement } = await loadFixture(stakedFixture);
+    it("rejects a zero config, vault or distributor", async function () {
+      const sys = await loadFixture(stakedFixture);
       const F = await ethers.getContractFactory("PoQSettlement");
-      const c = await F.deploy(
-        acc.owner.address,
-        await vault.getAddress(),
-        await distributor.getAddress(),
-        acc.guardian.address,
-        [acc.relayers[0].address, acc.relayers[1].address],
-        DEFAULT_PARAMS,
-      );
-      const tx = c.deploymentTransaction()!;
-      await expect(tx).to.emit(c, "GuardianSet").withArgs(acc.guardian.address);
-      await expect(tx).to.emit(c, "RelayerSet").withArgs(acc.relayers[1].address, true);
-      await expect(tx).to.emit(c, "ParamsSet").withArgs(1, acc.owner.address, anyValue);
-      expect(await settlement.paramsVersion()).to.equal(1n);
-    });
-
-    it("fails for a zero vault, distributor, guardian or relayer", async function () {
-      const { vault, distributor, acc, settlement } = await loadFixture(stakedFixture);
-      const F = await ethers.getContractFactory("PoQSettlement");
-      const v = await vault.getAddress();
-      const d = await distributor.getAddress();
-      const rs = acc.relayers.map((r) => r.address);
-      const Z = ethers.ZeroAddress;
+      const [c, v, d] = [await sys.config.getAddress(), await sys.vault.getAddress(), await sys.distributor.getAddress()];
       for (const args of [
-        [Z, d, acc.guardian.address, rs],
-        [v, Z, acc.guardian.address, rs],
-        [v, d, Z, rs],
-        [v, d, acc.guardian.address, [rs[0], Z]],
-      ] as const) {
-        await expect(
-          F.deploy(acc.owner.address, args[0], args[1], args[2], [...args[3]], DEFAULT_PARAMS),
-        ).to.be.revertedWithCustomError(settlement, "ZeroAddress");
+        [ethers.ZeroAddress, v, d],
+        [c, ethers.ZeroAddress, d],
+        [c, v, ethers.ZeroAddress],
+      ]) {
+        await expect(F.deploy(args[0], args[1], args[2])).to.be.revertedWithCustomError(F, "SettlementZeroAddress");
       }
     });
+  });
 
-    it("fails for a duplicate relayer, a quorum above the relayers, bad bounds or a tail beyond unbonding", async function () {
-      const { vault, distributor, acc, settlement } = await loadFixture(stakedFixture);
-      const F = await ethers.getContractFactory("PoQSettlement");
-      const deploy = (relayers: string[], p: Params) =>
-        F.deploy(acc.owner.address, vault, distributor, acc.guardian.address, relayers, p);
-      const r = acc.relayers[0].address;
-      await expect(deploy([r, r], DEFAULT_PARAMS))
-        .to.be.revertedWithCustomError(settlement, "RelayerUnchanged")
-        .withArgs(r, true);
-      await expect(deploy([r], DEFAULT_PARAMS))
-        .to.be.revertedWithCustomError(settlement, "QuorumAboveRelayers")
-        .withArgs(2, 1);
-      await expect(deploy([r], paramsWith({ quorum: 1, k: 0 })))
-        .to.be.revertedWithCustomError(settlement, "ParamOutOfBounds")
-        .withArgs("k", 0, 1, 32);
-      const long = 3 * 24 * 3600;
-      await expect(
-        deploy([r], paramsWith({ quorum: 1, commitDuration: long, revealDuration: long, settleDuration: long })),
-      )
-        .to.be.revertedWithCustomError(settlement, "UnbondingTooShort")
-        .withArgs(UNBONDING, 3 * long + DEFAULT_PARAMS.challengeDuration);
+  describe("setChallenges", function () {
+    it("wires the challenge contract once, by the deployer, and emits ChallengesSet", async function () {
+      const sys = await deploySystem({ noWiring: true });
+      const c = await sys.challenges.getAddress();
+      await expect(sys.settlement.connect(sys.acc.outsider).setChallenges(c))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotDeployer")
+        .withArgs(sys.acc.outsider.address);
+      await expect(sys.settlement.setChallenges(ethers.ZeroAddress)).to.be.revertedWithCustomError(sys.settlement, "SettlementZeroAddress");
+      await expect(sys.settlement.setChallenges(c)).to.emit(sys.settlement, "ChallengesSet").withArgs(c);
+      await expect(sys.settlement.setChallenges(c)).to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyWired");
     });
   });
 
   describe("registerTasks", function () {
-    it("opens a round with a seed from prevrandao and emits TasksRegistered", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      const root = ethers.id("tasks");
-      const tx = await settlement.connect(acc.relayers[1]).registerTasks(root, 7);
-      // After the merge, a block's mixHash is its prevrandao.
-      const block = await ethers.provider.send("eth_getBlockByNumber", [ethers.toQuantity(tx.blockNumber!), false]);
-      const seed = ethers.keccak256(
-        ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256", "bytes32"], [block.mixHash, 1, root]),
-      );
-      await expect(tx)
-        .to.emit(settlement, "TasksRegistered")
-        .withArgs(1, acc.relayers[1].address, root, 7, seed, DEFAULT_PARAMS.k, 1);
-      const r = await settlement.getRound(1);
+    it("opens a round with its deadlines, seed block and parameter version, and emits TasksRegistered", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const r0 = sys.relayers[0];
+      const root = ethers.id("tasks") as Hex;
+      const gold = ethers.id("gold-commitment") as Hex;
+      const cid = ethers.toUtf8Bytes("bafy-manifest-1");
+      const block = (await ethers.provider.getBlockNumber()) + 1;
+      await expect(sys.settlement.connect(r0).registerTasks({ taskRoot: root, taskCount: 12, goldCommitment: gold, manifestCid: cid }))
+        .to.emit(sys.settlement, "TasksRegistered")
+        .withArgs(1, r0.address, root, 12, gold, block + DEFAULT_PARAMS.seedDelay, 1, ethers.hexlify(cid));
+      const r = await sys.settlement.getRound(1);
+      const t = await now();
       expect(r.status).to.equal(Status.Registered);
-      expect(r.k).to.equal(DEFAULT_PARAMS.k);
-      expect(r.attempt).to.equal(1n);
-      expect(r.taskCount).to.equal(7n);
-      expect(r.paramsVersion).to.equal(1n);
-      expect(r.registeredBlock).to.equal(BigInt(tx.blockNumber!));
+      expect(r.taskCount).to.equal(12);
+      expect(r.paramsVersion).to.equal(1);
+      expect(r.registeredAt).to.equal(t);
+      expect(r.assignDeadline).to.equal(t + BigInt(DEFAULT_PARAMS.assignDuration));
+      const p = DEFAULT_PARAMS;
+      expect(r.expiresAt).to.equal(r.assignDeadline + BigInt(p.commitDuration + p.revealDuration + p.settleWindow));
+      expect(r.seedBlock).to.equal(block + p.seedDelay);
+      expect(r.registrar).to.equal(r0.address);
       expect(r.taskRoot).to.equal(root);
-      expect(r.seed).to.equal(seed);
-      expect(await settlement.roundCount()).to.equal(1n);
-      expect(await settlement.phaseOf(1)).to.equal(Phase.Assigning);
-      expect(await settlement.connect(acc.relayers[0]).registerTasks.staticCall(root, 1)).to.equal(2n);
+      expect(r.goldCommitment).to.equal(gold);
+      expect(r.seed).to.equal(ZERO32);
+      expect(await sys.settlement.roundCount()).to.equal(1);
+      expect(await sys.settlement.phaseOf(1)).to.equal(Phase.Seeding);
     });
 
-    it("accepts a batch of exactly maxTasks", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.relayers[0]).registerTasks(ethers.id("t"), DEFAULT_PARAMS.maxTasks)).to.emit(
-        settlement,
-        "TasksRegistered",
-      );
+    it("is only for a current relayer holding the minimum bond", async function () {
+      const sys = await deploySystem();
+      const reg = { taskRoot: ethers.id("t"), taskCount: 1, goldCommitment: ZERO32, manifestCid: "0x" };
+      await expect(sys.settlement.connect(sys.acc.outsider).registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(sys.acc.outsider.address);
+      const r0 = sys.relayers[0];
+      await expect(sys.settlement.connect(r0).registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementBondTooLow")
+        .withArgs(r0.address, 0, RELAYER_BOND);
+      await sys.vault.connect(r0).stake(Role.Relayer, RELAYER_BOND - 1n);
+      await expect(sys.settlement.connect(r0).registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementBondTooLow")
+        .withArgs(r0.address, RELAYER_BOND - 1n, RELAYER_BOND);
+      await sys.vault.connect(r0).stake(Role.Relayer, 1n);
+      await expect(sys.settlement.connect(r0).registerTasks(reg)).to.emit(sys.settlement, "TasksRegistered");
+      // Queued bond does not count.
+      await sys.vault.connect(r0).requestUnstake(Role.Relayer, 1n);
+      await expect(sys.settlement.connect(r0).registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementBondTooLow")
+        .withArgs(r0.address, RELAYER_BOND - 1n, RELAYER_BOND);
     });
 
-    it("fails if the caller is not a relayer", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.outsider).registerTasks(ethers.id("t"), 1))
-        .to.be.revertedWithCustomError(settlement, "NotRelayer")
-        .withArgs(acc.outsider.address);
+    it("rejects a zero task root, a task count of 0 or above the limit, and a manifest CID above 128 bytes", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const r0 = sys.settlement.connect(sys.relayers[0]);
+      const reg = { taskRoot: ethers.id("t"), taskCount: 1, goldCommitment: ZERO32, manifestCid: "0x" };
+      await expect(r0.registerTasks({ ...reg, taskRoot: ZERO32 })).to.be.revertedWithCustomError(sys.settlement, "SettlementZeroValue").withArgs("taskRoot");
+      await expect(r0.registerTasks({ ...reg, taskCount: 0 }))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementInvalidTaskCount")
+        .withArgs(0, DEFAULT_PARAMS.maxTasks);
+      await expect(r0.registerTasks({ ...reg, taskCount: DEFAULT_PARAMS.maxTasks + 1 }))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementInvalidTaskCount")
+        .withArgs(DEFAULT_PARAMS.maxTasks + 1, DEFAULT_PARAMS.maxTasks);
+      await expect(r0.registerTasks({ ...reg, manifestCid: new Uint8Array(129) }))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementCidTooLong")
+        .withArgs(129);
+      await expect(r0.registerTasks({ ...reg, manifestCid: new Uint8Array(128) })).to.emit(sys.settlement, "TasksRegistered");
     });
 
-    it("fails for a zero task root", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.relayers[0]).registerTasks(ethers.ZeroHash, 1))
-        .to.be.revertedWithCustomError(settlement, "ZeroValue")
-        .withArgs("taskRoot");
+    it("holds at most maxOpenRounds open rounds; a closed round frees its place", async function () {
+      const sys = await loadFixture(stakedFixture);
+      for (let i = 0; i < DEFAULT_PARAMS.maxOpenRounds; i++) await registerRound(sys, { n: 2 });
+      const reg = { taskRoot: ethers.id("t"), taskCount: 1, goldCommitment: ZERO32, manifestCid: "0x" };
+      const r0 = sys.settlement.connect(sys.relayers[0]);
+      await expect(r0.registerTasks(reg))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementTooManyOpenRounds")
+        .withArgs(DEFAULT_PARAMS.maxOpenRounds, DEFAULT_PARAMS.maxOpenRounds);
+      await sys.settlement.connect(sys.acc.guardian).cancelRound(4); // still before its seed block
+      // Round 4 is closed but round 1 is not: the pointer counts from the first open round.
+      await expect(r0.registerTasks(reg)).to.be.revertedWithCustomError(sys.settlement, "SettlementTooManyOpenRounds").withArgs(4, 4);
+      await toAssignDeadline(sys, 1n);
+      await sys.settlement.cancelRound(1);
+      expect(await sys.settlement.lastClosedRound()).to.equal(1);
+      await expect(r0.registerTasks(reg)).to.emit(sys.settlement, "TasksRegistered");
     });
 
-    it("fails for zero tasks or more than maxTasks", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      const max = DEFAULT_PARAMS.maxTasks;
-      await expect(settlement.connect(acc.relayers[0]).registerTasks(ethers.id("t"), 0))
-        .to.be.revertedWithCustomError(settlement, "InvalidTaskCount")
-        .withArgs(0, max);
-      await expect(settlement.connect(acc.relayers[0]).registerTasks(ethers.id("t"), max + 1))
-        .to.be.revertedWithCustomError(settlement, "InvalidTaskCount")
-        .withArgs(max + 1, max);
+    it("pins the parameter version in force at registration", async function () {
+      const sys = await loadFixture(stakedFixture);
+      await govern(sys, await call(sys.config, "setParams", [paramsWith({ challengeDuration: 400 })]));
+      const ctx = await registerRound(sys, { n: 2 });
+      expect((await sys.settlement.getRound(ctx.roundId)).paramsVersion).to.equal(2);
+    });
+  });
+
+  describe("drawSeed", function () {
+    it("records keccak256(blockhash(seedBlock), roundId, taskRoot) once the seed block is mined, and emits SeedDrawn", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await expect(sys.settlement.drawSeed(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementSeedNotReady")
+        .withArgs(ctx.roundId, ctx.seedBlock);
+      await mineToSeed(sys, ctx);
+      // The transaction runs in the block after the seed block.
+      const hash = (await ethers.provider.getBlock(Number(ctx.seedBlock)))!.hash!;
+      const expected = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "bytes32"], [hash, ctx.roundId, ctx.taskTree.root]));
+      await expect(sys.settlement.connect(sys.acc.outsider).drawSeed(ctx.roundId))
+        .to.emit(sys.settlement, "SeedDrawn")
+        .withArgs(ctx.roundId, sys.acc.outsider.address, expected);
+      expect((await sys.settlement.getRound(ctx.roundId)).seed).to.equal(expected);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Assigning);
+    });
+
+    it("is the same value whoever draws it and whenever: a second call is a no-op", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await mineToSeed(sys, ctx);
+      await mine(100);
+      const seed = await sys.settlement.drawSeed.staticCall(ctx.roundId);
+      await sys.settlement.connect(sys.relayers[1]).drawSeed(ctx.roundId);
+      await mine(10);
+      await expect(sys.settlement.connect(sys.acc.guardian).drawSeed(ctx.roundId)).not.to.emit(sys.settlement, "SeedDrawn");
+      expect(await sys.settlement.drawSeed.staticCall(ctx.roundId)).to.equal(seed);
+      expect((await sys.settlement.getRound(ctx.roundId)).seed).to.equal(seed);
+    });
+
+    it("works up to 256 blocks after the seed block; after that the round has expired", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await mineToSeed(sys, ctx);
+      await mine(255); // the next transaction runs at seedBlock + 256
+      await expect(sys.settlement.drawSeed(ctx.roundId)).to.emit(sys.settlement, "SeedDrawn");
+      const ctx2 = await registerRound(sys, { n: 2 });
+      await mineToSeed(sys, ctx2);
+      await mine(256);
+      // Calls run on the latest block: seedBlock + 256 is still drawable, one more block is not.
+      expect(await sys.settlement.phaseOf(ctx2.roundId)).to.equal(Phase.Seeding);
+      await mine(1);
+      expect(await sys.settlement.phaseOf(ctx2.roundId)).to.equal(Phase.Expired);
+      await expect(sys.settlement.drawSeed(ctx2.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx2.roundId, Phase.Seeding, Phase.Expired);
+    });
+
+    it("rejects an unknown or cancelled round", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await expect(sys.settlement.drawSeed(9)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(9);
+      await sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId);
+      await mineToSeed(sys, ctx);
+      await expect(sys.settlement.drawSeed(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Seeding, Phase.Cancelled);
     });
   });
 
   describe("proposeAssignment", function () {
-    it("counts votes and opens the commit window at quorum", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      const { settlement, acc } = sys;
-      const root = ethers.id("assignment");
-      await expect(settlement.connect(acc.relayers[0]).proposeAssignment(reg.roundId, root))
-        .to.emit(settlement, "AssignmentProposed")
-        .withArgs(reg.roundId, acc.relayers[0].address, root, 1)
-        .and.not.to.emit(settlement, "AssignmentAccepted");
-      expect(await settlement.phaseOf(reg.roundId)).to.equal(Phase.Assigning);
-      const tx = await settlement.connect(acc.relayers[1]).proposeAssignment(reg.roundId, root);
-      const now = BigInt(await time.latest());
-      const commitDeadline = now + BigInt(DEFAULT_PARAMS.commitDuration);
-      const revealDeadline = commitDeadline + BigInt(DEFAULT_PARAMS.revealDuration);
-      await expect(tx).to.emit(settlement, "AssignmentProposed").withArgs(reg.roundId, acc.relayers[1].address, root, 2);
-      await expect(tx)
-        .to.emit(settlement, "AssignmentAccepted")
-        .withArgs(reg.roundId, acc.relayers[1].address, root, commitDeadline, revealDeadline);
-      const r = await settlement.getRound(reg.roundId);
-      expect(r.status).to.equal(Status.Active);
-      expect(r.assignmentRoot).to.equal(root);
-      expect(r.commitDeadline).to.equal(commitDeadline);
-      expect(r.revealDeadline).to.equal(revealDeadline);
-      expect(r.settleStart).to.equal(revealDeadline);
-      expect(await settlement.phaseOf(reg.roundId)).to.equal(Phase.Commit);
-    });
-
-    it("does not accept split votes", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      await sys.settlement.connect(sys.acc.relayers[0]).proposeAssignment(reg.roundId, ethers.id("a"));
-      await expect(sys.settlement.connect(sys.acc.relayers[1]).proposeAssignment(reg.roundId, ethers.id("b")))
+    it("counts votes of current relayers per root; at quorum opens the commit window and emits AssignmentAccepted", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await drawSeed(sys, ctx);
+      const tree = buildAssignmentTree(fixedAssignment(sys));
+      const [r0, r1] = sys.relayers;
+      await expect(sys.settlement.connect(r0).proposeAssignment(ctx.roundId, tree.root))
         .to.emit(sys.settlement, "AssignmentProposed")
-        .withArgs(reg.roundId, sys.acc.relayers[1].address, ethers.id("b"), 1)
+        .withArgs(ctx.roundId, r0.address, tree.root, 1)
         .and.not.to.emit(sys.settlement, "AssignmentAccepted");
-      expect(await sys.settlement.phaseOf(reg.roundId)).to.equal(Phase.Assigning);
+      const t = await pinNextTimestamp();
+      const tx = sys.settlement.connect(r1).proposeAssignment(ctx.roundId, tree.root);
+      const commitDeadline = t + BigInt(DEFAULT_PARAMS.commitDuration);
+      const revealDeadline = commitDeadline + BigInt(DEFAULT_PARAMS.revealDuration);
+      await expect(tx)
+        .to.emit(sys.settlement, "AssignmentAccepted")
+        .withArgs(ctx.roundId, tree.root, commitDeadline, revealDeadline);
+      const r = await sys.settlement.getRound(ctx.roundId);
+      expect([r.status, r.assignmentRoot, r.commitDeadline, r.revealDeadline]).to.deep.equal([BigInt(Status.Active), tree.root, commitDeadline, revealDeadline]);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Commit);
     });
 
-    it("accepts on the next vote after the owner lowers the quorum mid-round", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      const { settlement, acc } = sys;
-      const r3 = await withThirdRelayer(sys);
-      await settlement.connect(acc.owner).setParams(paramsWith({ quorum: 3 }));
-      await settlement.connect(acc.relayers[0]).proposeAssignment(reg.roundId, ethers.id("a"));
-      await settlement.connect(acc.relayers[1]).proposeAssignment(reg.roundId, ethers.id("a"));
-      await settlement.connect(acc.owner).setParams(paramsWith({ quorum: 1 }));
-      // Three votes for a quorum of one: accepted all the same.
-      await expect(settlement.connect(r3).proposeAssignment(reg.roundId, ethers.id("a"))).to.emit(
-        settlement,
-        "AssignmentAccepted",
-      );
+    it("draws the seed itself when needed, and refuses before the seed block is mined", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      const root = ethers.id("assignment");
+      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, root))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementSeedNotReady")
+        .withArgs(ctx.roundId, ctx.seedBlock);
+      await mineToSeed(sys, ctx);
+      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, root))
+        .to.emit(sys.settlement, "SeedDrawn")
+        .withArgs(ctx.roundId, sys.relayers[0].address, anyValue)
+        .and.to.emit(sys.settlement, "AssignmentProposed");
     });
 
-    it("fails if the caller is not a relayer", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      await expect(sys.settlement.connect(sys.acc.outsider).proposeAssignment(reg.roundId, ethers.id("a")))
-        .to.be.revertedWithCustomError(sys.settlement, "NotRelayer")
-        .withArgs(sys.acc.outsider.address);
+    it("does not add up votes for different roots; a relayer's second vote is a no-op", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await drawSeed(sys, ctx);
+      const [r0, r1, r2] = sys.relayers;
+      const [a, b] = [ethers.id("a"), ethers.id("b")];
+      await sys.settlement.connect(r0).proposeAssignment(ctx.roundId, a);
+      await expect(sys.settlement.connect(r1).proposeAssignment(ctx.roundId, b)).to.emit(sys.settlement, "AssignmentProposed").withArgs(ctx.roundId, r1.address, b, 1);
+      await expect(sys.settlement.connect(r0).proposeAssignment(ctx.roundId, b)).not.to.emit(sys.settlement, "AssignmentProposed");
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Assigning);
+      await expect(sys.settlement.connect(r2).proposeAssignment(ctx.roundId, b)).to.emit(sys.settlement, "AssignmentAccepted");
+      expect((await sys.settlement.getRound(ctx.roundId)).assignmentRoot).to.equal(b);
     });
 
-    it("fails for an unknown round", async function () {
-      const { sys } = await loadFixture(assigningFixture);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).proposeAssignment(2, ethers.id("a")))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(2);
-    });
-
-    it("fails once the assignment is accepted (wrong phase)", async function () {
+    it("is a no-op after acceptance, for anyone (racing relayers mine no revert)", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).proposeAssignment(ctx.roundId, ctx.tree.root))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Assigning, Phase.Commit);
+      await expect(sys.settlement.connect(sys.relayers[2]).proposeAssignment(ctx.roundId, ethers.id("late"))).not.to.emit(sys.settlement, "AssignmentProposed");
+      await expect(sys.settlement.connect(sys.acc.outsider).proposeAssignment(ctx.roundId, ZERO32)).not.to.be.reverted;
+      expect((await sys.settlement.getRound(ctx.roundId)).assignmentRoot).to.equal(ctx.tree!.root);
     });
 
-    it("fails for a zero root", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).proposeAssignment(reg.roundId, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(sys.settlement, "ZeroValue")
+    it("counts only current relayers: a removed relayer's earlier vote stops counting", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      const [r0, r1, r2] = sys.relayers;
+      const op = await schedule(sys, await call(sys.config, "setRelayer", [r0.address, false]));
+      await time.increaseTo(op.readyAt - 300n);
+      // A fresh round (the fixture's expired while the removal waited).
+      const fresh = await registerRound(sys, { n: 2 });
+      await drawSeed(sys, fresh);
+      const root = ethers.id("x");
+      await sys.settlement.connect(r0).proposeAssignment(fresh.roundId, root);
+      await time.increaseTo(op.readyAt);
+      await op.execute();
+      await expect(sys.settlement.connect(r1).proposeAssignment(fresh.roundId, root))
+        .to.emit(sys.settlement, "AssignmentProposed")
+        .withArgs(fresh.roundId, r1.address, root, 1)
+        .and.not.to.emit(sys.settlement, "AssignmentAccepted");
+      await expect(sys.settlement.connect(r0).proposeAssignment(fresh.roundId, root))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(r0.address);
+      await expect(sys.settlement.connect(r2).proposeAssignment(fresh.roundId, root)).to.emit(sys.settlement, "AssignmentAccepted");
+      void ctx;
+    });
+
+    it("rejects a non-relayer, an unbonded relayer, a zero root, an unknown round and an expired round", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await drawSeed(sys, ctx);
+      const root = ethers.id("r");
+      await expect(sys.settlement.connect(sys.acc.outsider).proposeAssignment(ctx.roundId, root))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(sys.acc.outsider.address);
+      const r2 = sys.relayers[2];
+      await sys.vault.connect(r2).requestUnstake(Role.Relayer, 1n);
+      await expect(sys.settlement.connect(r2).proposeAssignment(ctx.roundId, root))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementBondTooLow")
+        .withArgs(r2.address, RELAYER_BOND - 1n, RELAYER_BOND);
+      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, ZERO32))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementZeroValue")
         .withArgs("assignmentRoot");
-    });
-
-    it("fails on a second vote by the same relayer", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      const r = sys.acc.relayers[0];
-      await sys.settlement.connect(r).proposeAssignment(reg.roundId, ethers.id("a"));
-      await expect(sys.settlement.connect(r).proposeAssignment(reg.roundId, ethers.id("b")))
-        .to.be.revertedWithCustomError(sys.settlement, "AssignmentAlreadyProposed")
-        .withArgs(reg.roundId, r.address);
+      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(7, root)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(7);
+      await toAssignDeadline(sys, ctx.roundId);
+      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, root))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Assigning, Phase.Expired);
     });
   });
 
   describe("commitScores", function () {
-    it("stores the commitment and emits ScoresCommitted", async function () {
+    it("stores the commitment with its two low bits cleared and emits ScoresCommitted", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
       const e = sys.acc.evaluators[0];
-      const c = ethers.id("commitment");
-      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c))
-        .to.emit(sys.settlement, "ScoresCommitted")
-        .withArgs(ctx.roundId, e.address, c);
-      const [digest, revealed] = await sys.settlement.scoreRecord(ctx.roundId, e.address);
-      // Stored with the low bit cleared (the bit marks a reveal).
-      expect(digest).to.equal(ethers.toBeHex(BigInt(c) & ~1n, 32));
-      expect(revealed).to.equal(false);
+      const c = await makeCommit(sys, ctx.roundId, e.address, scoresFor(ctx, e.address, score));
+      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c.commitment)).to.emit(sys.settlement, "ScoresCommitted").withArgs(ctx.roundId, e.address, c.commitment);
+      expect(await sys.settlement.scoreRecord(ctx.roundId, e.address)).to.deep.equal([commitWord(c.commitment), false, false]);
+      expect(await sys.settlement.withdrawalLocked(e.address)).to.equal(true);
     });
 
-    it("accepts a commitment until just before the commit deadline", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      const r = await sys.settlement.getRound(ctx.roundId);
-      await time.setNextBlockTimestamp(r.commitDeadline - 1n);
-      await expect(sys.settlement.connect(sys.acc.evaluators[0]).commitScores(ctx.roundId, ethers.id("c"))).to.emit(
-        sys.settlement,
-        "ScoresCommitted",
-      );
-    });
-
-    it("fails for an unknown round", async function () {
-      const { sys } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.evaluators[0]).commitScores(9, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(9);
-    });
-
-    it("fails before the assignment is accepted and after the commit deadline", async function () {
-      const { sys, reg } = await loadFixture(assigningFixture);
-      await expect(sys.settlement.connect(sys.acc.evaluators[0]).commitScores(reg.roundId, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(reg.roundId, Phase.Commit, Phase.Assigning);
-      const { sys: s2, ctx } = await loadFixture(commitFixture);
-      await toReveal(s2, ctx.roundId);
-      await expect(s2.settlement.connect(s2.acc.evaluators[0]).commitScores(ctx.roundId, ethers.id("c")))
-        .to.be.revertedWithCustomError(s2.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Commit, Phase.Reveal);
-    });
-
-    it("fails for a zero commitment", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.evaluators[0]).commitScores(ctx.roundId, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(sys.settlement, "ZeroValue")
-        .withArgs("commitment");
-    });
-
-    it("fails on a second commitment by the same evaluator", async function () {
+    it("refuses 0x…00 to 0x…03 (zero once the flag bits are cleared) and a second commitment, whatever its low bits", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
       const e = sys.acc.evaluators[0];
-      await sys.settlement.connect(e).commitScores(ctx.roundId, ethers.id("a"));
-      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, ethers.id("b")))
-        .to.be.revertedWithCustomError(sys.settlement, "AlreadyCommitted")
-        .withArgs(ctx.roundId, e.address);
-    });
-  });
-
-  describe("revealScores", function () {
-    it("checks the commitment and the assignment, stores the scores hash and emits ScoresRevealed", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const e = sys.acc.evaluators[0];
-      const c = commits.get(e.address)!;
-      await expect(reveal(sys, ctx, e, c))
-        .to.emit(sys.settlement, "ScoresRevealed")
-        .withArgs(ctx.roundId, e.address, c.packed);
-      const [digest, revealed] = await sys.settlement.scoreRecord(ctx.roundId, e.address);
-      expect(digest).to.equal(ethers.toBeHex(BigInt(ethers.keccak256(c.packed)) & ~1n, 32));
-      expect(revealed).to.equal(true);
+      for (const v of [0n, 1n, 2n, 3n]) {
+        await expect(sys.settlement.connect(e).commitScores(ctx.roundId, ethers.toBeHex(v, 32)))
+          .to.be.revertedWithCustomError(sys.settlement, "SettlementZeroValue")
+          .withArgs("commitment");
+      }
+      const c = await makeCommit(sys, ctx.roundId, e.address, scoresFor(ctx, e.address, score));
+      await sys.settlement.connect(e).commitScores(ctx.roundId, c.commitment);
+      for (const bits of [1n, 2n, 3n]) {
+        await expect(sys.settlement.connect(e).commitScores(ctx.roundId, ethers.toBeHex(BigInt(c.commitment) ^ bits, 32)))
+          .to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyCommitted")
+          .withArgs(ctx.roundId, e.address);
+      }
     });
 
-    it("accepts the extreme scores 0 and 10000", async function () {
+    it("binds 254 bits: a commitment posted with its low bits set still reveals", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
-      const e = sys.acc.evaluators[1];
-      const c = await commit(sys, ctx.roundId, e, scoresFor(ctx, e.address, (t) => (t % 2 ? 10_000 : 0)));
+      const e = sys.acc.evaluators[0];
+      const c = await makeCommit(sys, ctx.roundId, e.address, scoresFor(ctx, e.address, score));
+      await sys.settlement.connect(e).commitScores(ctx.roundId, ethers.toBeHex(BigInt(c.commitment) | 3n, 32));
       await toReveal(sys, ctx.roundId);
       await expect(reveal(sys, ctx, e, c)).to.emit(sys.settlement, "ScoresRevealed");
     });
 
-    it("fails for an unknown round", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const c = commits.get(sys.acc.evaluators[0].address)!;
-      await expect(sys.settlement.connect(sys.acc.evaluators[0]).revealScores(7, c.packed, c.salt, ethers.ZeroHash, []))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(7);
-      expect(ctx.roundId).to.equal(1n);
+    it("a commitment in an earlier round keeps the later round as the withdrawal horizon", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const e = sys.acc.evaluators[0];
+      const a = await openRound(sys, { n: 1, assignment: new Map([[addr(e.address), [0]]]) });
+      const b = await openRound(sys, { n: 1, assignment: new Map([[addr(e.address), [0]]]) });
+      const cb = await commit(sys, b, e, [1]);
+      const ca = await commit(sys, a, e, [2]);
+      await toReveal(sys, b.roundId);
+      await reveal(sys, a, e, ca);
+      await reveal(sys, b, e, cb);
+      await toSettle(sys, b.roundId);
+      const s = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n });
+      await settleAndFinalize(sys, a.roundId, s.settlement);
+      // Round a is closed, round b is not: the account is still held by b.
+      expect(await sys.settlement.withdrawalLocked(e.address)).to.equal(true);
+      await settleAndFinalize(sys, b.roundId, s.settlement);
+      expect(await sys.settlement.withdrawalLocked(e.address)).to.equal(false);
     });
 
-    it("fails during the commit window and after the reveal deadline", async function () {
+    it("is open only in the commit window", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      const e = sys.acc.evaluators[0];
+      const c = ethers.id("c");
+      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Commit, Phase.Seeding);
+      await expect(sys.settlement.connect(e).commitScores(5, c)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(5);
+      await assign(sys, ctx, { assignment: fixedAssignment(sys) });
+      await toReveal(sys, ctx.roundId);
+      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Commit, Phase.Reveal);
+    });
+  });
+
+  describe("revealScores", function () {
+    it("stores the scores' hash with the revealed flag and emits the scores", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      const e = sys.acc.evaluators[0];
+      const c = commits.get(e.address)!;
+      await expect(reveal(sys, ctx, e, c)).to.emit(sys.settlement, "ScoresRevealed").withArgs(ctx.roundId, e.address, c.packed);
+      const word = ethers.toBeHex((BigInt(ethers.keccak256(c.packed)) & ~3n) | 1n, 32);
+      const rec = await sys.settlement.scoreRecord(ctx.roundId, e.address);
+      expect(rec).to.deep.equal([commitWord(word), true, false]);
+      await expect(reveal(sys, ctx, e, c)).to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyRevealed").withArgs(ctx.roundId, e.address);
+    });
+
+    it("accepts 0, 10000 and UNAVAILABLE (0xFFFF), and names the first score above 10000", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
-      const e = sys.acc.evaluators[0];
-      const c = await commit(sys, ctx.roundId, e, scoresFor(ctx, e.address, score));
-      await expect(reveal(sys, ctx, e, c))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Reveal, Phase.Commit);
-      await toSettle(sys, ctx.roundId);
-      await expect(reveal(sys, ctx, e, c))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Reveal, Phase.Settle);
-    });
-
-    it("fails if the caller did not commit (unknown evaluator)", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const c = commits.get(sys.acc.evaluators[0].address)!;
-      const p = assignmentProof(ctx, sys.acc.evaluators[0].address);
-      await expect(sys.settlement.connect(sys.acc.outsider).revealScores(ctx.roundId, c.packed, c.salt, p.tasksHash, p.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "NotCommitted")
-        .withArgs(ctx.roundId, sys.acc.outsider.address);
-    });
-
-    it("fails on a second reveal", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const e = sys.acc.evaluators[0];
-      await reveal(sys, ctx, e, commits.get(e.address)!);
-      await expect(reveal(sys, ctx, e, commits.get(e.address)!))
-        .to.be.revertedWithCustomError(sys.settlement, "AlreadyRevealed")
-        .withArgs(ctx.roundId, e.address);
-    });
-
-    it("fails for empty or odd-length score bytes", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const e = sys.acc.evaluators[0];
-      const c = commits.get(e.address)!;
+      const e = sys.acc.evaluators[0]; // three tasks
+      const good = await commit(sys, ctx, e, [0, 10_000, UNAVAILABLE]);
+      await toReveal(sys, ctx.roundId);
       const p = assignmentProof(ctx, e.address);
-      for (const [bytes, len] of [
-        ["0x", 0],
-        ["0x00", 1],
-        ["0x001388", 3],
-        [c.packed + "00", (c.packed.length - 2) / 2 + 1],
+      for (const [bad, index, value] of [
+        [hexScores([0, 10_000, 10_001]), 2, 10_001],
+        [hexScores([0xfffe, 0, 0]), 0, 0xfffe],
       ] as const) {
-        await expect(sys.settlement.connect(e).revealScores(ctx.roundId, bytes, c.salt, p.tasksHash, p.proof))
-          .to.be.revertedWithCustomError(sys.settlement, "MalformedScores")
-          .withArgs(len);
-      }
-    });
-
-    it("fails for a score above 10000, naming its index and value", async function () {
-      const { sys, ctx, commits } = await loadFixture(revealFixture);
-      const e = sys.acc.evaluators[0];
-      const c = commits.get(e.address)!;
-      const p = assignmentProof(ctx, e.address);
-      const cases: [number[], number, number][] = [
-        [[10_001], 0, 10_001],
-        [[0, 10_000, 65_535], 2, 65_535],
-        // Index 17 sits in the second 32-byte word; index 15 is the last lane of the first.
-        [[...Array(17).fill(1), 10_001, 3], 17, 10_001],
-        [[...Array(15).fill(10_000), 20_000, 1], 15, 20_000],
-        [[...Array(32).fill(0), 10_001], 32, 10_001],
-      ];
-      for (const [values, index, value] of cases) {
-        await expect(sys.settlement.connect(e).revealScores(ctx.roundId, hexScores(values), c.salt, p.tasksHash, p.proof))
-          .to.be.revertedWithCustomError(sys.settlement, "ScoreOutOfRange")
+        await expect(sys.settlement.connect(e).revealScores(ctx.roundId, bad, good.salt, p.tasksHash, p.proof))
+          .to.be.revertedWithCustomError(sys.settlement, "ScoresOutOfRange")
           .withArgs(index, value);
       }
+      for (const bad of ["0x", "0x0001ff"]) {
+        await expect(sys.settlement.connect(e).revealScores(ctx.roundId, bad, good.salt, p.tasksHash, p.proof))
+          .to.be.revertedWithCustomError(sys.settlement, "ScoresMalformed")
+          .withArgs((bad.length - 2) / 2);
+      }
+      await expect(reveal(sys, ctx, e, good)).to.emit(sys.settlement, "ScoresRevealed").withArgs(ctx.roundId, e.address, packScores([0, 10_000, UNAVAILABLE]));
     });
 
-    it("fails if the scores or the salt differ from the commitment", async function () {
+    it("refuses scores or salt that do not open the commitment", async function () {
       const { sys, ctx, commits } = await loadFixture(revealFixture);
       const e = sys.acc.evaluators[0];
       const c = commits.get(e.address)!;
       const p = assignmentProof(ctx, e.address);
-      const other = packScores(c.scores.map((s) => s + 1));
-      await expect(sys.settlement.connect(e).revealScores(ctx.roundId, other, c.salt, p.tasksHash, p.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "RevealMismatch")
+      await expect(sys.settlement.connect(e).revealScores(ctx.roundId, packScores([1, 2, 3]), c.salt, p.tasksHash, p.proof))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealMismatch")
         .withArgs(ctx.roundId, e.address);
-      await expect(sys.settlement.connect(e).revealScores(ctx.roundId, c.packed, ethers.id("salt"), p.tasksHash, p.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "RevealMismatch")
+      await expect(sys.settlement.connect(e).revealScores(ctx.roundId, c.packed, ethers.id("other salt"), p.tasksHash, p.proof))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealMismatch")
         .withArgs(ctx.roundId, e.address);
     });
 
-    describe("replay", function () {
-      it("fails for a commitment copied by another evaluator", async function () {
-        const { sys, ctx } = await loadFixture(commitFixture);
-        const [e0, e1] = sys.acc.evaluators;
-        const c0 = await commit(sys, ctx.roundId, e0, scoresFor(ctx, e0.address, score));
-        await sys.settlement.connect(e1).commitScores(ctx.roundId, c0.commitment);
-        await toReveal(sys, ctx.roundId);
-        const p0 = assignmentProof(ctx, e0.address);
-        await expect(sys.settlement.connect(e1).revealScores(ctx.roundId, c0.packed, c0.salt, p0.tasksHash, p0.proof))
-          .to.be.revertedWithCustomError(sys.settlement, "RevealMismatch")
-          .withArgs(ctx.roundId, e1.address);
-        await expect(reveal(sys, ctx, e0, c0)).to.emit(sys.settlement, "ScoresRevealed");
-      });
-
-      it("fails for a commitment reused in another round", async function () {
-        const { sys, ctx } = await loadFixture(commitFixture);
-        const e = sys.acc.evaluators[0];
-        const c1 = await commit(sys, ctx.roundId, e, scoresFor(ctx, e.address, score));
-        const ctx2 = await openRound(sys, 10, { salt: "second" });
-        await sys.settlement.connect(e).commitScores(ctx2.roundId, c1.commitment);
-        await toReveal(sys, ctx2.roundId);
-        const p = assignmentProof(ctx2, e.address);
-        await expect(sys.settlement.connect(e).revealScores(ctx2.roundId, c1.packed, c1.salt, p.tasksHash, p.proof))
-          .to.be.revertedWithCustomError(sys.settlement, "RevealMismatch")
-          .withArgs(ctx2.roundId, e.address);
-      });
-
-      it("fails for a commitment reused on another deployment", async function () {
-        const { sys, ctx } = await loadFixture(commitFixture);
-        const e = sys.acc.evaluators[0];
-        const c = await commit(sys, ctx.roundId, e, scoresFor(ctx, e.address, score));
-        const other = await deploySystem();
-        await stakeAll(other);
-        const ctxB = await openRound(other, 10);
-        expect(ctxB.roundId).to.equal(ctx.roundId);
-        await other.settlement.connect(e).commitScores(ctxB.roundId, c.commitment);
-        await toReveal(other, ctxB.roundId);
-        const p = assignmentProof(ctxB, e.address);
-        await expect(other.settlement.connect(e).revealScores(ctxB.roundId, c.packed, c.salt, p.tasksHash, p.proof))
-          .to.be.revertedWithCustomError(other.settlement, "RevealMismatch")
-          .withArgs(ctxB.roundId, e.address);
-      });
-    });
-
-    it("fails for an evaluator that is not assigned", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      const o = sys.acc.outsider;
-      const c = await commit(sys, ctx.roundId, o, [5_000, 6_000]);
-      await toReveal(sys, ctx.roundId);
-      const p = assignmentProof(ctx, sys.acc.evaluators[0].address);
-      await expect(sys.settlement.connect(o).revealScores(ctx.roundId, c.packed, c.salt, p.tasksHash, p.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "NotAssigned")
-        .withArgs(ctx.roundId, o.address, 2);
-    });
-
-    it("fails for a wrong score count or a wrong task list", async function () {
+    it("refuses a reveal whose (evaluator, score count, tasks) leaf is not in the assignment", async function () {
       const { sys, ctx } = await loadFixture(commitFixture);
       const [e0, e1] = sys.acc.evaluators;
-      const extra = [...scoresFor(ctx, e0.address, score), 7_000];
-      const c0 = await commit(sys, ctx.roundId, e0, extra);
-      const c1 = await commit(sys, ctx.roundId, e1, scoresFor(ctx, e1.address, score));
+      const e4 = sys.acc.evaluators[4]; // not assigned
+      // e0 has three tasks: four scores do not fit its leaf.
+      const four = await commit(sys, ctx, e0, [1, 2, 3, 4]);
+      const c4 = await commit(sys, ctx, e4, [5, 5, 5]);
       await toReveal(sys, ctx.roundId);
       const p0 = assignmentProof(ctx, e0.address);
-      await expect(sys.settlement.connect(e0).revealScores(ctx.roundId, c0.packed, c0.salt, p0.tasksHash, p0.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "NotAssigned")
-        .withArgs(ctx.roundId, e0.address, extra.length);
+      await expect(sys.settlement.connect(e0).revealScores(ctx.roundId, four.packed, four.salt, p0.tasksHash, p0.proof))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotAssigned")
+        .withArgs(ctx.roundId, e0.address, 4);
+      // e4 borrows e0's leaf data: the leaf binds the evaluator.
+      await expect(sys.settlement.connect(e4).revealScores(ctx.roundId, c4.packed, c4.salt, p0.tasksHash, p0.proof))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotAssigned")
+        .withArgs(ctx.roundId, e4.address, 3);
+      // A wrong tasks hash fails too.
       const p1 = assignmentProof(ctx, e1.address);
-      await expect(sys.settlement.connect(e1).revealScores(ctx.roundId, c1.packed, c1.salt, ethers.id("tasks"), p1.proof))
-        .to.be.revertedWithCustomError(sys.settlement, "NotAssigned")
-        .withArgs(ctx.roundId, e1.address, c1.scores.length);
+      await expect(sys.settlement.connect(e0).revealScores(ctx.roundId, four.packed, four.salt, tasksHash([0, 1, 2, 3]), p1.proof))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotAssigned")
+        .withArgs(ctx.roundId, e0.address, 4);
+    });
+
+    it("needs a commitment and the reveal window", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      const e4 = sys.acc.evaluators[4];
+      await expect(sys.settlement.connect(e4).revealScores(ctx.roundId, packScores([1]), ZERO32, ZERO32, []))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotCommitted")
+        .withArgs(ctx.roundId, e4.address);
+      await toSettle(sys, ctx.roundId);
+      const e = sys.acc.evaluators[0];
+      await expect(reveal(sys, ctx, e, commits.get(e.address)!))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Reveal, Phase.Settle);
+    });
+  });
+
+  describe("revealScoresBatch", function () {
+    it("stores every signed reveal, whoever submits, and returns how many it stored", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      const es = sys.acc.evaluators.slice(0, 3);
+      const batch = await Promise.all(es.map((e) => signedReveal(sys, ctx, e, commits.get(e.address)!)));
+      expect(await sys.settlement.connect(sys.relayers[2]).revealScoresBatch.staticCall(ctx.roundId, batch)).to.equal(3);
+      const tx = sys.settlement.connect(sys.relayers[2]).revealScoresBatch(ctx.roundId, batch);
+      for (const e of es) await expect(tx).to.emit(sys.settlement, "ScoresRevealed").withArgs(ctx.roundId, e.address, commits.get(e.address)!.packed);
+      for (const e of es) expect((await sys.settlement.scoreRecord(ctx.roundId, e.address))[1]).to.equal(true);
+    });
+
+    it("skips an evaluator that already revealed (racing a direct reveal or an earlier batch)", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      const [e0, e1] = sys.acc.evaluators;
+      await reveal(sys, ctx, e0, commits.get(e0.address)!);
+      const batch = [await signedReveal(sys, ctx, e0, commits.get(e0.address)!), await signedReveal(sys, ctx, e1, commits.get(e1.address)!)];
+      expect(await sys.settlement.connect(sys.acc.outsider).revealScoresBatch.staticCall(ctx.roundId, batch)).to.equal(1);
+      await expect(sys.settlement.connect(sys.acc.outsider).revealScoresBatch(ctx.roundId, batch))
+        .to.emit(sys.settlement, "ScoresRevealed")
+        .withArgs(ctx.roundId, e1.address, commits.get(e1.address)!.packed);
+      expect(await sys.settlement.connect(sys.acc.outsider).revealScoresBatch.staticCall(ctx.roundId, batch)).to.equal(0);
+    });
+
+    it("binds each entry to its signer: a malformed signature, another signer or altered scores fail", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      const [e0, e1] = sys.acc.evaluators;
+      const c0 = commits.get(e0.address)!;
+      const good = await signedReveal(sys, ctx, e0, c0);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [good, { ...good, r: ZERO32 }]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementInvalidRevealSignature")
+        .withArgs(ctx.roundId, 1);
+      // Signed by the outsider: the entry is the outsider's, which never committed.
+      const forged = await signedReveal(sys, ctx, e0, c0, sys.acc.outsider);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [forged]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotCommitted")
+        .withArgs(ctx.roundId, sys.acc.outsider.address);
+      // Signed by e1 for e0's scores: e1's commitment does not open.
+      const crossed = await signedReveal(sys, ctx, e0, c0, e1);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [crossed]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealMismatch")
+        .withArgs(ctx.roundId, e1.address);
+      // Altered scores recover some other address.
+      const altered = { ...good, scores: packScores([9, 9, 9]) };
+      const digest = revealDigest({ chainId: sys.chainId, contract: addr(await sys.settlement.getAddress()), roundId: ctx.roundId, scores: altered.scores, salt: good.salt });
+      const recovered = ethers.recoverAddress(digest, ethers.Signature.from({ r: good.r, yParityAndS: good.vs }));
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [altered]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotCommitted")
+        .withArgs(ctx.roundId, recovered);
+      // A wrong assignment proof fails as in a direct reveal.
+      const p1 = assignmentProof(ctx, e1.address);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [{ ...good, assignmentProof: p1.proof }]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotAssigned")
+        .withArgs(ctx.roundId, e0.address, 3);
+    });
+
+    it("rejects an empty batch, out-of-range scores and the wrong phase", async function () {
+      const { sys, ctx, commits } = await loadFixture(revealFixture);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [])).to.be.revertedWithCustomError(sys.settlement, "SettlementZeroValue").withArgs("reveals");
+      const e0 = sys.acc.evaluators[0];
+      const good = await signedReveal(sys, ctx, e0, commits.get(e0.address)!);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [{ ...good, scores: hexScores([1, 20_000, 3]) }]))
+        .to.be.revertedWithCustomError(sys.settlement, "ScoresOutOfRange")
+        .withArgs(1, 20_000);
+      await toSettle(sys, ctx.roundId);
+      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [good]))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Reveal, Phase.Settle);
+    });
+  });
+
+  describe("slashNonRevealer", function () {
+    it("after the reveal deadline, anyone slashes a committed non-revealer nonRevealSlashBps of its stake", async function () {
+      const { sys, ctx } = await loadFixture(settleFixture);
+      const e3 = sys.acc.evaluators[3];
+      const amount = (EVALUATOR_STAKES[3] * BigInt(DEFAULT_PARAMS.nonRevealSlashBps) + 9_999n) / 10_000n;
+      expect(await sys.settlement.connect(sys.acc.outsider).slashNonRevealer.staticCall(ctx.roundId, e3.address)).to.equal(amount);
+      await expect(sys.settlement.connect(sys.acc.outsider).slashNonRevealer(ctx.roundId, e3.address))
+        .to.emit(sys.vault, "Slashed")
+        .withArgs(ctx.roundId, e3.address, Role.Evaluator, Reason.NonReveal, amount, sys.acc.treasury.address);
+      expect((await sys.vault.stakeOf(e3.address, Role.Evaluator)).active).to.equal(EVALUATOR_STAKES[3] - amount);
+      expect((await sys.settlement.scoreRecord(ctx.roundId, e3.address))[2]).to.equal(true);
+    });
+
+    it("a second slash of the same non-reveal is a no-op", async function () {
+      const { sys, ctx } = await loadFixture(settleFixture);
+      const e3 = sys.acc.evaluators[3];
+      await sys.settlement.slashNonRevealer(ctx.roundId, e3.address);
+      const stake = await sys.vault.stakeOf(e3.address, Role.Evaluator);
+      expect(await sys.settlement.slashNonRevealer.staticCall(ctx.roundId, e3.address)).to.equal(0);
+      await expect(sys.settlement.slashNonRevealer(ctx.roundId, e3.address)).not.to.emit(sys.vault, "Slashed");
+      expect(await sys.vault.stakeOf(e3.address, Role.Evaluator)).to.deep.equal(stake);
+    });
+
+    it("needs the reveal deadline passed, a commitment and no reveal", async function () {
+      const { sys, ctx } = await loadFixture(revealFixture);
+      const [e0, , , e3, e4] = sys.acc.evaluators;
+      const r = await sys.settlement.getRound(ctx.roundId);
+      await expect(sys.settlement.slashNonRevealer(ctx.roundId, e3.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealOpen")
+        .withArgs(ctx.roundId, r.revealDeadline);
+      await reveal(sys, ctx, e0, (await loadFixture(revealFixture)).commits.get(e0.address)!);
+      await toSettle(sys, ctx.roundId);
+      await expect(sys.settlement.slashNonRevealer(ctx.roundId, e4.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotCommitted")
+        .withArgs(ctx.roundId, e4.address);
+      await expect(sys.settlement.slashNonRevealer(ctx.roundId, e0.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyRevealed")
+        .withArgs(ctx.roundId, e0.address);
+      await expect(sys.settlement.slashNonRevealer(99, e3.address)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(99);
+      const ctx2 = await registerRound(sys, { n: 2 });
+      await expect(sys.settlement.slashNonRevealer(ctx2.roundId, e3.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealOpen")
+        .withArgs(ctx2.roundId, 0);
+    });
+
+    it("is capped by the vault's per-round cap", async function () {
+      const sys = await deploySystem({ vaultMaxSlashBps: 300 });
+      await stakeAll(sys);
+      const ctx = await openRound(sys, { n: N, assignment: fixedAssignment(sys) });
+      const e = sys.acc.evaluators[0];
+      await commit(sys, ctx, e, scoresFor(ctx, e.address, score));
+      await toSettle(sys, ctx.roundId);
+      await expect(sys.settlement.slashNonRevealer(ctx.roundId, e.address))
+        .to.emit(sys.vault, "Slashed")
+        .withArgs(ctx.roundId, e.address, Role.Evaluator, Reason.NonReveal, (EVALUATOR_STAKES[0] * 300n) / 10_000n, sys.acc.treasury.address);
+    });
+
+    it("releases the withdrawal lock of the commitment (once the round closes)", async function () {
+      const { sys, ctx } = await loadFixture(settleFixture);
+      const e3 = sys.acc.evaluators[3];
+      expect(await sys.settlement.withdrawalLocked(e3.address)).to.equal(true);
+      await sys.settlement.slashNonRevealer(ctx.roundId, e3.address);
+      expect(await sys.settlement.withdrawalLocked(e3.address)).to.equal(true); // the round is still open
+      await toExpiry(sys, ctx.roundId);
+      await sys.settlement.cancelRound(ctx.roundId);
+      expect(await sys.settlement.withdrawalLocked(e3.address)).to.equal(false);
     });
   });
 
   describe("commitSettlement", function () {
-    it("records the commitment for the current attempt and emits SettlementCommitted", async function () {
+    it("the first commit starts attempt 1 with fixed windows; later commits join it; emits SettlementCommitted", async function () {
       const { sys, ctx, built } = await loadFixture(settleFixture);
-      const r = sys.acc.relayers[0];
-      const { commitment } = await settlementCommit(sys, r.address, ctx.roundId, built.settlement);
-      await expect(sys.settlement.connect(r).commitSettlement(ctx.roundId, commitment))
+      const [r0, r1] = sys.relayers;
+      const c0 = await makeSettlementCommit(sys, r0.address, ctx.roundId, built.settlement);
+      expect(c0.attempt).to.equal(1n);
+      const start = await pinNextTimestamp();
+      const c = BigInt(DEFAULT_PARAMS.settleCommitDuration);
+      const r = BigInt(DEFAULT_PARAMS.settleRevealDuration);
+      await expect(sys.settlement.connect(r0).commitSettlement(ctx.roundId, c0.commitment))
         .to.emit(sys.settlement, "SettlementCommitted")
-        .withArgs(ctx.roundId, r.address, 1, commitment);
-      expect((await sys.settlement.getRound(ctx.roundId)).settleCommits).to.equal(1n);
+        .withArgs(ctx.roundId, r0.address, 1, c0.commitment, start + c, start + c + r);
+      expect(await sys.settlement.settlementAttempt(ctx.roundId)).to.deep.equal([1n, start + c, start + c + r]);
+      await time.increase(50);
+      const c1 = await makeSettlementCommit(sys, r1.address, ctx.roundId, built.settlement);
+      await expect(sys.settlement.connect(r1).commitSettlement(ctx.roundId, c1.commitment))
+        .to.emit(sys.settlement, "SettlementCommitted")
+        .withArgs(ctx.roundId, r1.address, 1, c1.commitment, start + c, start + c + r);
+      expect(await sys.settlement.withdrawalLocked(r1.address)).to.equal(true);
     });
 
-    it("fails if the caller is not a relayer", async function () {
-      const { sys, ctx } = await loadFixture(settleFixture);
-      await expect(sys.settlement.connect(sys.acc.outsider).commitSettlement(ctx.roundId, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "NotRelayer")
-        .withArgs(sys.acc.outsider.address);
+    it("closes commits at a fixed time, not at the first reveal; after the attempt's windows the next commit starts a new attempt", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const [r0, r1, r2] = sys.relayers;
+      const c0 = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      await toSettleReveals(sys, ctx.roundId);
+      await sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, PAYLOAD_CID);
+      const late = await makeSettlementCommit(sys, r1.address, ctx.roundId, built.settlement, 1n);
+      await expect(sys.settlement.connect(r1).commitSettlement(ctx.roundId, late.commitment))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementCommitsClosed")
+        .withArgs(ctx.roundId, 1);
+      await toAttemptEnd(sys, ctx.roundId);
+      const c2 = await makeSettlementCommit(sys, r2.address, ctx.roundId, built.settlement);
+      expect(c2.attempt).to.equal(2n);
+      await expect(sys.settlement.connect(r2).commitSettlement(ctx.roundId, c2.commitment)).to.emit(sys.settlement, "SettlementCommitted").withArgs(ctx.roundId, r2.address, 2, c2.commitment, anyValue, anyValue);
+      expect((await sys.settlement.getRound(ctx.roundId)).attempt).to.equal(2);
     });
 
-    it("fails for an unknown round and before the reveal deadline", async function () {
+    it("one commitment per relayer and attempt", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const r0 = sys.relayers[0];
+      await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      await expect(sys.settlement.connect(r0).commitSettlement(ctx.roundId, ethers.id("again")))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyVoted")
+        .withArgs(ctx.roundId, r0.address, 1);
+    });
+
+    it("rejects a non-relayer, an unbonded relayer, a zero commitment and the wrong phase", async function () {
       const { sys, ctx } = await loadFixture(revealFixture);
-      const r = sys.acc.relayers[0];
-      await expect(sys.settlement.connect(r).commitSettlement(2, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(2);
-      await expect(sys.settlement.connect(r).commitSettlement(ctx.roundId, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
+      const commitment = ethers.id("c");
+      await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(ctx.roundId, commitment))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
         .withArgs(ctx.roundId, Phase.Settle, Phase.Reveal);
-    });
-
-    it("fails while the previous round is open", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      const ctx2 = await openRound(sys, 4, { salt: "second" });
-      await toSettle(sys, ctx2.roundId);
-      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Settle);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).commitSettlement(ctx2.roundId, ethers.id("c")))
-        .to.be.revertedWithCustomError(sys.settlement, "PreviousRoundOpen")
-        .withArgs(ctx2.roundId, ctx.roundId);
-    });
-
-    it("fails for a zero commitment", async function () {
-      const { sys, ctx } = await loadFixture(settleFixture);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).commitSettlement(ctx.roundId, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(sys.settlement, "ZeroValue")
+      await toSettle(sys, ctx.roundId);
+      await expect(sys.settlement.connect(sys.acc.outsider).commitSettlement(ctx.roundId, commitment))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(sys.acc.outsider.address);
+      const r2 = sys.relayers[2];
+      await sys.vault.connect(r2).requestUnstake(Role.Relayer, RELAYER_BOND);
+      await expect(sys.settlement.connect(r2).commitSettlement(ctx.roundId, commitment))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementBondTooLow")
+        .withArgs(r2.address, 0, RELAYER_BOND);
+      await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(ctx.roundId, ZERO32))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementZeroValue")
         .withArgs("commitment");
     });
 
-    it("fails on a second commitment in the same attempt", async function () {
-      const { sys, ctx } = await loadFixture(settleFixture);
-      const r = sys.acc.relayers[0];
-      await sys.settlement.connect(r).commitSettlement(ctx.roundId, ethers.id("a"));
-      await expect(sys.settlement.connect(r).commitSettlement(ctx.roundId, ethers.id("b")))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyCommitted")
-        .withArgs(ctx.roundId, r.address);
-    });
-
-    it("fails once a settlement was revealed in the attempt", async function () {
-      const { sys, ctx, built } = await loadFixture(settleFixture);
-      const [r1, r2] = sys.acc.relayers;
-      const c1 = await settlementCommit(sys, r1.address, ctx.roundId, built.settlement);
-      const c2 = await settlementCommit(sys, r2.address, ctx.roundId, built.settlement);
-      await sys.settlement.connect(r1).commitSettlement(ctx.roundId, c1.commitment);
-      await sys.settlement.connect(r2).commitSettlement(ctx.roundId, c2.commitment);
-      await sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt);
-      const r3 = await withThirdRelayer(sys);
-      await expect(sys.settlement.connect(r3).commitSettlement(ctx.roundId, ethers.id("late")))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementCommitsClosed")
-        .withArgs(ctx.roundId);
+    it("waits for every earlier round to close", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const a = await openRound(sys, { n: 2, assignment: new Map([[addr(sys.acc.evaluators[0].address), [0, 1]]]) });
+      const b = await openRound(sys, { n: 2, assignment: new Map([[addr(sys.acc.evaluators[1].address), [0, 1]]]) });
+      await toSettle(sys, b.roundId);
+      const s = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n });
+      await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(b.roundId, ethers.id("x")))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementPreviousRoundOpen")
+        .withArgs(b.roundId, 0);
+      await settleAndFinalize(sys, a.roundId, s.settlement);
+      const c = await makeSettlementCommit(sys, sys.relayers[0].address, b.roundId, s.settlement);
+      await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(b.roundId, c.commitment)).to.emit(sys.settlement, "SettlementCommitted");
     });
   });
 
   describe("revealSettlement", function () {
-    async function committedFixture() {
-      const r = await settleFixture();
-      const commits = [];
-      for (const rel of r.sys.acc.relayers) {
-        const c = await settlementCommit(r.sys, rel.address, r.ctx.roundId, r.built.settlement);
-        await r.sys.settlement.connect(rel).commitSettlement(r.ctx.roundId, c.commitment);
-        commits.push(c);
-      }
-      return { ...r, commits };
-    }
-
-    /** Commits `s` for relayer 0 (after the standard commit of relayer 1) and tries to reveal it. */
-    async function revealOwn(r: Awaited<ReturnType<typeof settleFixture>>, s: typeof r.built.settlement) {
-      const [r1, r2] = r.sys.acc.relayers;
-      const c1 = await settlementCommit(r.sys, r1.address, r.ctx.roundId, s);
-      await r.sys.settlement.connect(r1).commitSettlement(r.ctx.roundId, c1.commitment);
-      await r.sys.settlement.connect(r2).commitSettlement(r.ctx.roundId, ethers.id("r2"));
-      return r.sys.settlement.connect(r1).revealSettlement(r.ctx.roundId, s, c1.salt);
-    }
-
-    it("counts matching reveals and accepts at quorum, opening the challenge window", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(committedFixture);
-      const [r1, r2] = sys.acc.relayers;
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, commits[0].salt))
+    it("counts identical reveals of current relayers; at quorum accepts and opens the challenge window", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const [r0, r1] = sys.relayers;
+      const c0 = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      const c1 = await commitSettlement(sys, r1, ctx.roundId, built.settlement);
+      await toSettleReveals(sys, ctx.roundId);
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, PAYLOAD_CID))
         .to.emit(sys.settlement, "SettlementRevealed")
-        .withArgs(ctx.roundId, r1.address, 1, built.hash, anyValue)
+        .withArgs(ctx.roundId, r0.address, 1, built.hash, anyValue, ethers.hexlify(PAYLOAD_CID))
         .and.not.to.emit(sys.settlement, "SettlementAccepted");
-      const tx = await sys.settlement.connect(r2).revealSettlement(ctx.roundId, built.settlement, commits[1].salt);
-      const challengeEnd = BigInt(await time.latest()) + BigInt(DEFAULT_PARAMS.challengeDuration);
-      await expect(tx)
-        .to.emit(sys.settlement, "SettlementAccepted")
-        .withArgs(ctx.roundId, r2.address, built.hash, challengeEnd);
+      const challengeEnd = (await pinNextTimestamp()) + BigInt(DEFAULT_PARAMS.challengeDuration);
+      const tx = sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt, PAYLOAD_CID);
+      await expect(tx).to.emit(sys.settlement, "SettlementAccepted").withArgs(ctx.roundId, 1, built.hash, challengeEnd);
       const r = await sys.settlement.getRound(ctx.roundId);
-      expect(r.status).to.equal(Status.Accepted);
-      expect(r.settlementHash).to.equal(built.hash);
-      expect(r.challengeEnd).to.equal(challengeEnd);
-      expect(r.settleReveals).to.equal(2n);
+      expect([r.status, r.settlementHash, r.challengeEnd, r.acceptedVoters]).to.deep.equal([BigInt(Status.Accepted), built.hash, challengeEnd, 0b110n]);
       expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Challenge);
     });
 
-    it("does not accept divergent settlements", async function () {
+    it("a reveal of the accepted settlement after acceptance is a no-op (a third relayer racing the quorum mines no revert)", async function () {
       const { sys, ctx, built } = await loadFixture(settleFixture);
-      const [r1, r2] = sys.acc.relayers;
-      const other = standardSettlement(sys, "other");
-      const c1 = await settlementCommit(sys, r1.address, ctx.roundId, built.settlement);
-      const c2 = await settlementCommit(sys, r2.address, ctx.roundId, other.settlement);
-      await sys.settlement.connect(r1).commitSettlement(ctx.roundId, c1.commitment);
-      await sys.settlement.connect(r2).commitSettlement(ctx.roundId, c2.commitment);
-      await sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt);
-      await expect(sys.settlement.connect(r2).revealSettlement(ctx.roundId, other.settlement, c2.salt)).not.to.emit(
-        sys.settlement,
-        "SettlementAccepted",
-      );
-      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Settle);
-    });
-
-    it("accepts on the next matching reveal after the owner lowers the quorum mid-attempt", async function () {
-      const { sys, ctx, built } = await loadFixture(settleFixture);
-      const [r1, r2] = sys.acc.relayers;
-      const r3 = await withThirdRelayer(sys);
-      await sys.settlement.connect(sys.acc.owner).setParams(paramsWith({ quorum: 3 }));
-      const other = standardSettlement(sys, "other");
       const cs = [];
-      for (const [rel, s] of [
-        [r1, built.settlement],
-        [r2, built.settlement],
-        [r3, other.settlement],
-      ] as const) {
-        const c = await settlementCommit(sys, rel.address, ctx.roundId, s);
-        await sys.settlement.connect(rel).commitSettlement(ctx.roundId, c.commitment);
-        cs.push(c);
-      }
-      await sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, cs[0].salt);
-      await sys.settlement.connect(r3).revealSettlement(ctx.roundId, other.settlement, cs[2].salt);
-      await sys.settlement.connect(sys.acc.owner).setParams(paramsWith({ quorum: 1 }));
-      await expect(sys.settlement.connect(r2).revealSettlement(ctx.roundId, built.settlement, cs[1].salt))
-        .to.emit(sys.settlement, "SettlementAccepted")
-        .withArgs(ctx.roundId, r2.address, built.hash, anyValue);
-    });
-
-    it("fails if the caller is not a relayer", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(committedFixture);
-      await expect(sys.settlement.connect(sys.acc.outsider).revealSettlement(ctx.roundId, built.settlement, commits[0].salt))
-        .to.be.revertedWithCustomError(sys.settlement, "NotRelayer")
-        .withArgs(sys.acc.outsider.address);
-    });
-
-    it("fails for an unknown round and outside phase Settle", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(challengeFixture);
-      const r1 = sys.acc.relayers[0];
-      await expect(sys.settlement.connect(r1).revealSettlement(3, built.settlement, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(3);
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
+      for (const r of sys.relayers) cs.push(await commitSettlement(sys, r, ctx.roundId, built.settlement));
+      await toSettleReveals(sys, ctx.roundId);
+      for (const i of [0, 1]) await sys.settlement.connect(sys.relayers[i]).revealSettlement(ctx.roundId, built.settlement, cs[i].salt, PAYLOAD_CID);
+      await expect(sys.settlement.connect(sys.relayers[2]).revealSettlement(ctx.roundId, built.settlement, cs[2].salt, PAYLOAD_CID)).not.to.emit(
+        sys.settlement,
+        "SettlementRevealed",
+      );
+      expect((await sys.settlement.getRound(ctx.roundId)).acceptedVoters).to.equal(0b110n);
+      // Anything else in the challenge window is refused as before.
+      const other = standardSettlement(sys, ctx, "other").settlement;
+      await expect(sys.settlement.connect(sys.relayers[2]).revealSettlement(ctx.roundId, other, cs[2].salt, PAYLOAD_CID))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
         .withArgs(ctx.roundId, Phase.Settle, Phase.Challenge);
-      expect(commits.size).to.be.greaterThan(0);
     });
 
-    it("fails before quorum relayers have committed", async function () {
+    it("is open only in the current attempt's reveal window", async function () {
       const { sys, ctx, built } = await loadFixture(settleFixture);
-      const r1 = sys.acc.relayers[0];
-      const c = await settlementCommit(sys, r1.address, ctx.roundId, built.settlement);
-      await sys.settlement.connect(r1).commitSettlement(ctx.roundId, c.commitment);
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c.salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealsNotOpen")
-        .withArgs(ctx.roundId, 1, 2);
+      const r0 = sys.relayers[0];
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, ZERO32, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealsClosed")
+        .withArgs(ctx.roundId, 0);
+      const c0 = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealsClosed")
+        .withArgs(ctx.roundId, 1);
+      await toAttemptEnd(sys, ctx.roundId);
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealsClosed")
+        .withArgs(ctx.roundId, 1);
     });
 
-    it("fails for a relayer that did not commit in this attempt", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(committedFixture);
-      const r3 = await withThirdRelayer(sys);
-      await expect(sys.settlement.connect(r3).revealSettlement(ctx.roundId, built.settlement, commits[0].salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotCommitted")
-        .withArgs(ctx.roundId, r3.address);
-    });
-
-    it("fails on a second reveal by the same relayer", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(committedFixture);
-      const r1 = sys.acc.relayers[0];
-      await sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, commits[0].salt);
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, commits[0].salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyRevealed")
+    it("needs the caller's commitment in this attempt, once, opened by the same settlement and salt", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const [r0, r1, r2] = sys.relayers;
+      const c0 = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      const c1 = await commitSettlement(sys, r1, ctx.roundId, built.settlement);
+      await toSettleReveals(sys, ctx.roundId);
+      await expect(sys.settlement.connect(r2).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNoVote")
+        .withArgs(ctx.roundId, r2.address, 1);
+      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementVoteMismatch")
         .withArgs(ctx.roundId, r1.address);
+      const other = standardSettlement(sys, ctx, "other").settlement;
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, other, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementVoteMismatch")
+        .withArgs(ctx.roundId, r0.address);
+      await sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x");
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNoVote")
+        .withArgs(ctx.roundId, r0.address, 1);
+      await expect(sys.settlement.connect(sys.acc.outsider).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(sys.acc.outsider.address);
+      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt, new Uint8Array(129)))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementCidTooLong")
+        .withArgs(129);
     });
 
-    it("fails if the settlement or salt differ from the commitment (no copying another relayer)", async function () {
-      const { sys, ctx, built, commits } = await loadFixture(committedFixture);
-      const [r1, r2] = sys.acc.relayers;
-      const other = standardSettlement(sys, "other");
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, other.settlement, commits[0].salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealMismatch")
-        .withArgs(ctx.roundId, r1.address);
-      // Relayer 2 replaying relayer 1's salt: its commitment binds its own address.
-      await expect(sys.settlement.connect(r2).revealSettlement(ctx.roundId, built.settlement, commits[0].salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealMismatch")
-        .withArgs(ctx.roundId, r2.address);
+    it("a commitment made in one attempt does not open in the next", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const [r0, r1] = sys.relayers;
+      const first = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      await toAttemptEnd(sys, ctx.roundId);
+      // Attempt 2: r0 posts its attempt-1 commitment again; it binds attempt 1, so it cannot open now.
+      await sys.settlement.connect(r0).commitSettlement(ctx.roundId, first.commitment);
+      await commitSettlement(sys, r1, ctx.roundId, built.settlement);
+      await toSettleReveals(sys, ctx.roundId);
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, first.salt, "0x"))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementVoteMismatch")
+        .withArgs(ctx.roundId, r0.address);
     });
 
-    it("fails for a settlement under another parameter version", async function () {
-      const r = await loadFixture(settleFixture);
-      const s = { ...r.built.settlement, paramsVersion: 2 };
-      await expect(revealOwn(r, s)).to.be.revertedWithCustomError(r.sys.settlement, "ParamsVersionMismatch").withArgs(1, 2);
-    });
-
-    it("fails for a round registered before a parameter change, settled with the new version", async function () {
-      const r = await loadFixture(settleFixture);
-      await r.sys.settlement.connect(r.sys.acc.owner).setParams(paramsWith({ maxVetoes: 1 }));
-      expect(await r.sys.settlement.paramsVersion()).to.equal(2n);
-      const s = { ...r.built.settlement, paramsVersion: 2 };
-      await expect(revealOwn(r, s)).to.be.revertedWithCustomError(r.sys.settlement, "ParamsVersionMismatch").withArgs(1, 2);
-    });
-
-    it("fails for a slash list longer than maxSlashes", async function () {
-      const r = await loadFixture(settleFixture);
-      await r.sys.settlement.connect(r.sys.acc.owner).setParams(paramsWith({ maxSlashes: 1 }));
-      const slashes = r.sys.acc.evaluators.slice(3).map((e) => ({ evaluator: addr(e.address), reason: Reason.NonReveal }));
-      const s = { ...r.built.settlement, slashes: slashes.sort((a, b) => (BigInt(a.evaluator) < BigInt(b.evaluator) ? -1 : 1)) };
-      await expect(revealOwn(r, s)).to.be.revertedWithCustomError(r.sys.settlement, "TooManySlashes").withArgs(2, 1);
-    });
-
-    it("fails for a slash list not strictly ascending", async function () {
-      const r = await loadFixture(settleFixture);
-      const [a, b] = [r.sys.acc.evaluators[3].address, r.sys.acc.evaluators[4].address]
-        .map((x) => addr(x))
-        .sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-      const desc = { ...r.built.settlement, slashes: [{ evaluator: b, reason: 1 }, { evaluator: a, reason: 2 }] };
-      await expect(revealOwn(r, desc as never)).to.be.revertedWithCustomError(r.sys.settlement, "SlashesNotSorted").withArgs(1);
-    });
-
-    it("fails for a duplicate slash entry", async function () {
-      const r = await loadFixture(settleFixture);
-      const e = addr(r.sys.acc.evaluators[4].address);
-      const dup = { ...r.built.settlement, slashes: [{ evaluator: e, reason: 1 }, { evaluator: e, reason: 2 }] };
-      await expect(revealOwn(r, dup as never)).to.be.revertedWithCustomError(r.sys.settlement, "SlashesNotSorted").withArgs(1);
-    });
-
-    it("fails for an unknown slash reason", async function () {
-      for (const reason of [0, 3]) {
-        const r = await loadFixture(settleFixture);
-        const e = addr(r.sys.acc.evaluators[4].address);
-        const s = { ...r.built.settlement, slashes: [{ evaluator: e, reason }] };
-        await expect(revealOwn(r, s as never))
-          .to.be.revertedWithCustomError(r.sys.settlement, "InvalidSlashReason")
-          .withArgs(0, reason);
+    it("checks the settlement: parameter version, flags, low-trust list, gold opening, funding and cumulative total", async function () {
+      const { sys, ctx, built } = await loadFixture(longSettleFixture);
+      const [r0] = sys.relayers;
+      const s = built.settlement;
+      const [e0, e1, e2] = sys.acc.evaluators;
+      const many = Array.from({ length: DEFAULT_PARAMS.maxLowTrustSlashes + 1 }, (_, i) => addr(ethers.toBeHex(i + 1, 20)));
+      const unsorted = [e0.address, e1.address, e2.address].map(addr).sort((a, b) => (BigInt(a) > BigInt(b) ? -1 : 1));
+      const gold = makeGold([{ taskIndex: 0, poolIndex: 0 }]);
+      const cases: [typeof s, string, unknown[]][] = [
+        [{ ...s, paramsVersion: 2 }, "SettlementParamsVersionMismatch", [1, 2]],
+        [{ ...s, flags: 2 }, "SettlementBadFlags", [2, 2]],
+        [{ ...s, flags: 1 }, "SettlementBadFlags", [1, 2]],
+        [{ ...s, lowTrustSlashes: many }, "SettlementTooManySlashes", [many.length, DEFAULT_PARAMS.maxLowTrustSlashes]],
+        [{ ...s, lowTrustSlashes: unsorted }, "SettlementSlashesNotSorted", [1]],
+        [{ ...s, lowTrustSlashes: [unsorted[2], unsorted[2]] }, "SettlementSlashesNotSorted", [1]],
+        [{ ...s, goldRoot: gold.root, goldSalt: gold.salt, goldCount: 1 }, "SettlementGoldMismatch", [ctx.roundId]],
+        [{ ...s, goldCount: 1 }, "SettlementGoldMismatch", [ctx.roundId]],
+        [{ ...s, inferencePaid: INFERENCE_POOL + 1n }, "SettlementExceedsFunding", [ctx.roundId, INFERENCE_POOL + 1n, INFERENCE_POOL]],
+        [{ ...s, evaluatorPaid: EVALUATOR_POOL + 1n }, "SettlementExceedsFunding", [ctx.roundId, EVALUATOR_POOL + 1n, EVALUATOR_POOL]],
+        [{ ...s, cumulativeTotal: s.cumulativeTotal - 1n }, "SettlementCumulativeTotalMismatch", [s.cumulativeTotal, s.cumulativeTotal - 1n]],
+      ];
+      for (const [bad, error, args] of cases) {
+        const c = await commitSettlement(sys, r0, ctx.roundId, bad);
+        await toSettleReveals(sys, ctx.roundId);
+        await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, bad, c.salt, "0x"))
+          .to.be.revertedWithCustomError(sys.settlement, error)
+          .withArgs(...args);
+        await toAttemptEnd(sys, ctx.roundId);
       }
+      // The breaker flag with an empty list is fine.
+      const breaker = { ...s, flags: 1, lowTrustSlashes: [] };
+      const c = await commitSettlement(sys, r0, ctx.roundId, breaker);
+      await toSettleReveals(sys, ctx.roundId);
+      await expect(sys.settlement.connect(r0).revealSettlement(ctx.roundId, breaker, c.salt, "0x")).to.emit(sys.settlement, "SettlementRevealed");
     });
 
-    it("fails if a pool pays more than was funded", async function () {
-      const r = await loadFixture(settleFixture);
-      const tooMuchInference = { ...r.built.settlement, inferencePaid: INFERENCE_POOL + 1n };
-      await expect(revealOwn(r, tooMuchInference))
-        .to.be.revertedWithCustomError(r.sys.settlement, "SettlementExceedsFunding")
-        .withArgs(r.ctx.roundId, INFERENCE_POOL + 1n, INFERENCE_POOL);
-      const r2 = await loadFixture(settleFixture);
-      const tooMuchEvaluator = { ...r2.built.settlement, evaluatorPaid: EVALUATOR_POOL + 1n };
-      await expect(revealOwn(r2, tooMuchEvaluator))
-        .to.be.revertedWithCustomError(r2.sys.settlement, "SettlementExceedsFunding")
-        .withArgs(r2.ctx.roundId, EVALUATOR_POOL + 1n, EVALUATOR_POOL);
+    it("with a gold commitment, needs the settlement to open it", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const gold = makeGold([{ taskIndex: 1, poolIndex: 3 }], undefined, "open-me");
+      const ctx = await openRound(sys, { n: 4, gold, assignment: new Map([[addr(sys.acc.evaluators[0].address), [0, 1, 2, 3]]]) });
+      await toSettle(sys, ctx.roundId);
+      const right = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n, gold });
+      const wrongSalt = { ...right.settlement, goldSalt: ethers.id("guess") as Hex };
+      const noGold = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n }).settlement;
+      for (const bad of [wrongSalt, noGold, { ...right.settlement, goldCount: 2 }]) {
+        const c = await commitSettlement(sys, sys.relayers[0], ctx.roundId, bad);
+        await toSettleReveals(sys, ctx.roundId);
+        await expect(sys.settlement.connect(sys.relayers[0]).revealSettlement(ctx.roundId, bad, c.salt, "0x"))
+          .to.be.revertedWithCustomError(sys.settlement, "SettlementGoldMismatch")
+          .withArgs(ctx.roundId);
+        await toAttemptEnd(sys, ctx.roundId);
+      }
+      await settle(sys, ctx.roundId, right.settlement);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Challenge);
     });
 
-    it("fails if the cumulative total is not the allocation plus this round's payments", async function () {
-      const r = await loadFixture(settleFixture);
-      const expected = 1_300n * TOKEN;
-      const s = { ...r.built.settlement, cumulativeTotal: expected + 1n };
-      await expect(revealOwn(r, s))
-        .to.be.revertedWithCustomError(r.sys.settlement, "CumulativeTotalMismatch")
-        .withArgs(expected, expected + 1n);
+    it("split reveals accept nothing; a later attempt can", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      const [r0, r1] = sys.relayers;
+      const other = standardSettlement(sys, ctx, "other").settlement;
+      const c0 = await commitSettlement(sys, r0, ctx.roundId, built.settlement);
+      const c1 = await commitSettlement(sys, r1, ctx.roundId, other);
+      await toSettleReveals(sys, ctx.roundId);
+      await sys.settlement.connect(r0).revealSettlement(ctx.roundId, built.settlement, c0.salt, "0x");
+      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, other, c1.salt, "0x")).not.to.emit(sys.settlement, "SettlementAccepted");
+      await toAttemptEnd(sys, ctx.roundId);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Settle);
+      await settle(sys, ctx.roundId, built.settlement);
+      const r = await sys.settlement.getRound(ctx.roundId);
+      expect([r.status, r.attempt]).to.deep.equal([BigInt(Status.Accepted), 2n]);
+    });
+  });
+
+  describe("announce", function () {
+    it("lets a relayer point to a round's content and emits ContentAnnounced", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      const cid = ethers.toUtf8Bytes("bafy-gold-opening");
+      await expect(sys.settlement.connect(sys.relayers[1]).announce(ctx.roundId, ContentKind.GoldOpening, cid))
+        .to.emit(sys.settlement, "ContentAnnounced")
+        .withArgs(ctx.roundId, sys.relayers[1].address, ContentKind.GoldOpening, ethers.hexlify(cid));
+      await expect(sys.settlement.connect(sys.acc.outsider).announce(ctx.roundId, ContentKind.Payload, cid))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
+        .withArgs(sys.acc.outsider.address);
+      await expect(sys.settlement.connect(sys.relayers[1]).announce(42, ContentKind.Payload, cid)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(42);
+      await expect(sys.settlement.connect(sys.relayers[1]).announce(ctx.roundId, ContentKind.Payload, new Uint8Array(129)))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementCidTooLong")
+        .withArgs(129);
     });
   });
 
   describe("vetoSettlement", function () {
-    it("vetoes an accepted settlement in the challenge window and reopens settlement", async function () {
+    it("reopens settlement inside the challenge window, extends the expiry by one attempt, challenge and answer window, and emits SettlementVetoed", async function () {
       const { sys, ctx, built } = await loadFixture(challengeFixture);
+      const before = await sys.settlement.getRound(ctx.roundId);
+      const p = DEFAULT_PARAMS;
+      const expiresAt = before.expiresAt + BigInt(p.settleCommitDuration + p.settleRevealDuration + p.challengeDuration + p.responseDuration);
       await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
         .to.emit(sys.settlement, "SettlementVetoed")
-        .withArgs(ctx.roundId, sys.acc.guardian.address, built.hash, 2);
+        .withArgs(ctx.roundId, sys.acc.guardian.address, built.hash, expiresAt);
       const r = await sys.settlement.getRound(ctx.roundId);
-      expect(r.status).to.equal(Status.Active);
-      expect(r.vetoes).to.equal(1n);
-      expect(r.attempt).to.equal(2n);
-      expect(r.settlementHash).to.equal(ethers.ZeroHash);
-      expect(r.challengeEnd).to.equal(0n);
-      expect(r.settleCommits).to.equal(0n);
-      expect(r.settleReveals).to.equal(0n);
-      expect(r.settleStart).to.equal(BigInt(await time.latest()));
+      expect([r.status, r.vetoes, r.extensions, r.settlementHash, r.challengeEnd, r.acceptedVoters, r.attemptStart]).to.deep.equal([
+        BigInt(Status.Active),
+        1n,
+        1n,
+        ZERO32,
+        0n,
+        0n,
+        0n,
+      ]);
+      expect(r.expiresAt).to.equal(expiresAt);
       expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Settle);
+      expect(await sys.settlement.settlementAttempt(ctx.roundId)).to.deep.equal([1n, 0n, 0n]);
     });
 
-    it("resets an attempt without quorum once settleDuration has passed, without counting a veto", async function () {
-      const { sys, ctx, built } = await loadFixture(settleFixture);
-      const [r1, r2] = sys.acc.relayers;
-      const other = standardSettlement(sys, "other");
-      const c1 = await settlementCommit(sys, r1.address, ctx.roundId, built.settlement);
-      const c2 = await settlementCommit(sys, r2.address, ctx.roundId, other.settlement);
-      await sys.settlement.connect(r1).commitSettlement(ctx.roundId, c1.commitment);
-      await sys.settlement.connect(r2).commitSettlement(ctx.roundId, c2.commitment);
-      await sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt);
-      await sys.settlement.connect(r2).revealSettlement(ctx.roundId, other.settlement, c2.salt);
-      const settleStart = (await sys.settlement.getRound(ctx.roundId)).settleStart;
-      await time.setNextBlockTimestamp(settleStart + BigInt(DEFAULT_PARAMS.settleDuration) - 1n);
-      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx.roundId, Phase.Settle);
-      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
-        .to.emit(sys.settlement, "SettlementVetoed")
-        .withArgs(ctx.roundId, sys.acc.guardian.address, ethers.ZeroHash, 2);
-      const r = await sys.settlement.getRound(ctx.roundId);
-      expect([r.vetoes, r.attempt, r.settleCommits, r.settleReveals]).to.deep.equal([0n, 2n, 0n, 0n]);
-      // Commitments of attempt 1 are void.
-      await expect(sys.settlement.connect(r1).revealSettlement(ctx.roundId, built.settlement, c1.salt))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementRevealsNotOpen")
-        .withArgs(ctx.roundId, 0, 2);
-      // Attempt 2 settles normally.
-      await settle(sys, ctx.roundId, built.settlement);
-      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Challenge);
-    });
-
-    it("fails if the caller is not the guardian", async function () {
-      const { sys, ctx } = await loadFixture(challengeFixture);
-      await expect(sys.settlement.connect(sys.acc.owner).vetoSettlement(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "NotGuardian")
-        .withArgs(sys.acc.owner.address);
-    });
-
-    it("fails for an unknown round", async function () {
-      const { sys } = await loadFixture(challengeFixture);
-      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(5))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(5);
-    });
-
-    it("fails outside the challenge window and the stuck-settlement reset", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx.roundId, Phase.Commit);
-      const c = await loadFixture(challengeFixture);
-      await toFinalizable(c.sys, c.ctx.roundId);
-      await expect(c.sys.settlement.connect(c.sys.acc.guardian).vetoSettlement(c.ctx.roundId))
-        .to.be.revertedWithCustomError(c.sys.settlement, "VetoNotAllowed")
-        .withArgs(c.ctx.roundId, Phase.Finalizable);
-    });
-
-    it("fails after maxVetoes vetoes", async function () {
+    it("at most maxVetoes times per round", async function () {
       const { sys, ctx, built } = await loadFixture(challengeFixture);
-      const g = sys.acc.guardian;
-      await sys.settlement.connect(g).vetoSettlement(ctx.roundId);
+      for (let i = 0; i < DEFAULT_PARAMS.maxVetoes; i++) {
+        if (i > 0) await settle(sys, ctx.roundId, built.settlement);
+        await sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId);
+      }
       await settle(sys, ctx.roundId, built.settlement);
-      await sys.settlement.connect(g).vetoSettlement(ctx.roundId);
-      await settle(sys, ctx.roundId, built.settlement);
-      await expect(sys.settlement.connect(g).vetoSettlement(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoLimitReached")
+      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementVetoLimitReached")
         .withArgs(ctx.roundId, DEFAULT_PARAMS.maxVetoes);
+    });
+
+    it("is only for the guardian, only inside the challenge window", async function () {
+      const { sys, ctx } = await loadFixture(challengeFixture);
+      await expect(sys.settlement.connect(sys.acc.outsider).vetoSettlement(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotGuardian")
+        .withArgs(sys.acc.outsider.address);
+      await toChallengeEnd(sys, ctx.roundId);
+      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Challenge, Phase.Finalizable);
+      const { sys: s2, ctx: c2 } = await loadFixture(settleFixture);
+      await expect(s2.settlement.connect(s2.acc.guardian).vetoSettlement(c2.roundId))
+        .to.be.revertedWithCustomError(s2.settlement, "SettlementWrongPhase")
+        .withArgs(c2.roundId, Phase.Challenge, Phase.Settle);
+      await expect(s2.settlement.connect(s2.acc.guardian).vetoSettlement(77)).to.be.revertedWithCustomError(s2.settlement, "SettlementUnknownRound").withArgs(77);
+    });
+  });
+
+  describe("rejectSettlement", function () {
+    it("is only for the challenge contract, against the accepted settlement", async function () {
+      const { sys, ctx, built } = await loadFixture(challengeFixture);
+      await expect(sys.settlement.connect(sys.acc.outsider).rejectSettlement(ctx.roundId, built.hash, sys.acc.outsider.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotChallenges")
+        .withArgs(sys.acc.outsider.address);
+      const asChallenges = await signerFor(await sys.challenges.getAddress());
+      await expect(sys.settlement.connect(asChallenges).rejectSettlement(ctx.roundId, ZERO32, sys.acc.outsider.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementMismatch")
+        .withArgs(ctx.roundId, built.hash, ZERO32);
+      await expect(sys.settlement.connect(asChallenges).rejectSettlement(55, ZERO32, sys.acc.outsider.address))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound")
+        .withArgs(55);
+    });
+
+    it("seizes the whole bond of every relayer that revealed it, pays the challenger its share, reopens and emits SettlementRejected", async function () {
+      const { sys, ctx, built } = await loadFixture(challengeFixture);
+      const asChallenges = await signerFor(await sys.challenges.getAddress());
+      const c = sys.acc.challenger;
+      const before = await sys.token.balanceOf(c.address);
+      const seized = 2n * RELAYER_BOND;
+      const reward = 2n * ((RELAYER_BOND * BigInt(DEFAULT_PARAMS.challengeRewardBps)) / 10_000n);
+      const p = DEFAULT_PARAMS;
+      const expiresAt = (await sys.settlement.getRound(ctx.roundId)).expiresAt + BigInt(p.settleCommitDuration + p.settleRevealDuration + p.challengeDuration + p.responseDuration);
+      const tx = sys.settlement.connect(asChallenges).rejectSettlement(ctx.roundId, built.hash, c.address);
+      await expect(tx).to.emit(sys.settlement, "SettlementRejected").withArgs(ctx.roundId, c.address, built.hash, seized, reward, expiresAt);
+      for (const r of sys.relayers.slice(0, 2)) {
+        await expect(tx).to.emit(sys.vault, "Slashed").withArgs(ctx.roundId, r.address, Role.Relayer, Reason.Bond, RELAYER_BOND, sys.acc.treasury.address);
+        expect(await sys.vault.stakeOf(r.address, Role.Relayer)).to.deep.equal([0n, 0n]);
+      }
+      expect((await sys.vault.stakeOf(sys.relayers[2].address, Role.Relayer)).active).to.equal(RELAYER_BOND);
+      expect((await sys.token.balanceOf(c.address)) - before).to.equal(reward);
+      const r = await sys.settlement.getRound(ctx.roundId);
+      expect([r.status, r.vetoes, r.extensions]).to.deep.equal([BigInt(Status.Active), 0n, 1n]);
+    });
+
+    it("stops extending the expiry after maxExtensions reopenings", async function () {
+      const { sys, ctx, built } = await loadFixture(challengeFixture);
+      const asChallenges = await signerFor(await sys.challenges.getAddress());
+      for (let i = 0; i < DEFAULT_PARAMS.maxExtensions; i++) {
+        if (i > 0) {
+          // Re-bond the relayers (their bonds were seized) and settle again.
+          for (const r of sys.relayers.slice(0, 2)) await sys.vault.connect(r).stake(Role.Relayer, RELAYER_BOND);
+          await settle(sys, ctx.roundId, built.settlement);
+        }
+        await sys.settlement.connect(asChallenges).rejectSettlement(ctx.roundId, built.hash, sys.acc.challenger.address);
+      }
+      const r = await sys.settlement.getRound(ctx.roundId);
+      expect(r.extensions).to.equal(DEFAULT_PARAMS.maxExtensions);
+      for (const x of sys.relayers.slice(0, 2)) await sys.vault.connect(x).stake(Role.Relayer, RELAYER_BOND);
+      await settle(sys, ctx.roundId, built.settlement);
+      await sys.settlement.connect(asChallenges).rejectSettlement(ctx.roundId, built.hash, sys.acc.challenger.address);
+      const after = await sys.settlement.getRound(ctx.roundId);
+      expect([after.extensions, after.expiresAt]).to.deep.equal([r.extensions, r.expiresAt]);
     });
   });
 
   describe("cancelRound", function () {
-    for (const [phase, fixture] of [
-      ["Assigning", assigningFixture],
-      ["Commit", commitFixture],
-      ["Reveal", revealFixture],
-      ["Settle", settleFixture],
-    ] as const) {
-      it(`cancels a round in phase ${phase}, settling it in the distributor with nothing paid`, async function () {
-        const { sys } = await loadFixture(fixture as () => Promise<{ sys: System }>);
-        const before = await sys.distributor.root();
-        const funds = await sys.distributor.roundFunds(1);
-        await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(1))
-          .to.emit(sys.settlement, "RoundCancelled")
-          .withArgs(1, sys.acc.guardian.address);
-        expect(await sys.settlement.phaseOf(1)).to.equal(Phase.Cancelled);
-        expect(await sys.settlement.lastClosedRound()).to.equal(1n);
-        const f = await sys.distributor.roundFunds(1);
-        expect([f.settled, f.allocated]).to.deep.equal([true, 0n]);
-        expect(await sys.distributor.root()).to.equal(before);
-        expect(await sys.distributor.sweepable()).to.equal(f.inferencePool + f.evaluatorPool);
-        expect(f.inferencePool).to.equal(funds.inferencePool);
-      });
-    }
-
-    it("fails if the caller is not the guardian", async function () {
-      const { sys } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.relayers[0]).cancelRound(1))
-        .to.be.revertedWithCustomError(sys.settlement, "NotGuardian")
-        .withArgs(sys.acc.relayers[0].address);
+    it("lets the guardian cancel a round before its seed block is mined; its funders can take their funds back", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await fund(sys, ctx.roundId, 10n, 5n);
+      const tx = sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId);
+      await expect(tx).to.emit(sys.settlement, "RoundCancelled").withArgs(ctx.roundId, sys.acc.guardian.address, Phase.Seeding);
+      await expect(tx).to.emit(sys.distributor, "RoundCancelled").withArgs(ctx.roundId);
+      expect((await sys.settlement.getRound(ctx.roundId)).status).to.equal(Status.Cancelled);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Cancelled);
+      expect(await sys.settlement.lastClosedRound()).to.equal(1);
+      await expect(sys.distributor.refund(ctx.roundId, sys.acc.funder.address)).to.emit(sys.distributor, "Refunded").withArgs(ctx.roundId, sys.acc.funder.address, 15n);
     });
 
-    it("fails for an unknown round", async function () {
-      const { sys } = await loadFixture(commitFixture);
-      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(2))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(2);
+    it("refuses the guardian once the seed is fixed, and in any later phase", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await mineToSeed(sys, ctx); // the next block is past the seed block
+      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementSeedFixed")
+        .withArgs(ctx.roundId, ctx.seedBlock);
+      await drawSeed(sys, ctx);
+      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Expired, Phase.Assigning);
+      await assign(sys, ctx, { assignment: fixedAssignment(sys) });
+      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Expired, Phase.Commit);
     });
 
-    it("fails once a settlement is accepted, finalized or the round cancelled", async function () {
-      const { sys, ctx, built } = await loadFixture(challengeFixture);
-      const g = sys.acc.guardian;
-      await expect(sys.settlement.connect(g).cancelRound(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx.roundId, Phase.Challenge);
-      await toFinalizable(sys, ctx.roundId);
-      await expect(sys.settlement.connect(g).cancelRound(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx.roundId, Phase.Finalizable);
-      await sys.settlement.finalize(ctx.roundId, built.settlement);
-      await expect(sys.settlement.connect(g).cancelRound(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx.roundId, Phase.Finalized);
-      const ctx2 = await openRound(sys, 2, { salt: "2" });
-      await sys.settlement.connect(g).cancelRound(ctx2.roundId);
-      await expect(sys.settlement.connect(g).cancelRound(ctx2.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "VetoNotAllowed")
-        .withArgs(ctx2.roundId, Phase.Cancelled);
+    it("refuses anyone else before the round expires", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
+      await expect(sys.settlement.connect(sys.acc.outsider).cancelRound(ctx.roundId))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotGuardian")
+        .withArgs(sys.acc.outsider.address);
+      await expect(sys.settlement.cancelRound(3)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(3);
     });
 
-    it("lets the next round settle and finalize; rounds close in order", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      const ctx2 = await openRound(sys, 4, { salt: "second" });
-      const ctx3 = await openRound(sys, 4, { salt: "third" });
-      await fund(sys, ctx2.roundId, 100n * TOKEN, 0n);
-      await toSettle(sys, ctx3.roundId);
-      // Cancelling round 3 first closes it, but the pointer waits for rounds 1 and 2.
-      await sys.settlement.connect(sys.acc.guardian).cancelRound(ctx3.roundId);
-      expect(await sys.settlement.lastClosedRound()).to.equal(0n);
-      const s2 = buildSettlement({
-        cumulative: new Map([[sys.acc.nodes[0].address, 100n * TOKEN]]),
-        inferencePaid: 100n * TOKEN,
-        evaluatorPaid: 0n,
-      }).settlement;
-      await expect(settle(sys, ctx2.roundId, s2))
-        .to.be.revertedWithCustomError(sys.settlement, "PreviousRoundOpen")
-        .withArgs(ctx2.roundId, ctx.roundId);
+    it("lets anyone cancel once the round expired: assignment deadline, undrawable seed, settlement expiry", async function () {
+      const sys = await loadFixture(stakedFixture);
+      const a = await registerRound(sys, { n: 2 });
+      await drawSeed(sys, a);
+      await toAssignDeadline(sys, a.roundId);
+      await expect(sys.settlement.connect(sys.acc.outsider).cancelRound(a.roundId)).to.emit(sys.settlement, "RoundCancelled").withArgs(a.roundId, sys.acc.outsider.address, Phase.Expired);
+      const b = await registerRound(sys, { n: 2 });
+      await mineToSeed(sys, b);
+      await mine(257);
+      await expect(sys.settlement.connect(sys.acc.outsider).cancelRound(b.roundId)).to.emit(sys.settlement, "RoundCancelled");
+      const c = await openRound(sys, { n: 2, assignment: new Map([[addr(sys.acc.evaluators[0].address), [0, 1]]]) });
+      await toExpiry(sys, c.roundId);
+      expect(await sys.settlement.phaseOf(c.roundId)).to.equal(Phase.Expired);
+      await expect(sys.settlement.connect(sys.acc.outsider).cancelRound(c.roundId)).to.emit(sys.settlement, "RoundCancelled");
+      expect(await sys.settlement.lastClosedRound()).to.equal(3);
+    });
+
+    it("a second cancellation is a no-op, whoever calls", async function () {
+      const { sys, ctx } = await loadFixture(seedingFixture);
       await sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId);
-      expect(await sys.settlement.lastClosedRound()).to.equal(1n);
-      await settleAndFinalize(sys, ctx2.roundId, s2);
-      expect(await sys.settlement.lastClosedRound()).to.equal(3n);
-      expect(await allocated(sys)).to.equal(100n * TOKEN);
+      await expect(sys.settlement.connect(sys.acc.outsider).cancelRound(ctx.roundId)).not.to.emit(sys.settlement, "RoundCancelled");
     });
   });
 
   describe("finalize", function () {
-    it("installs the root, executes the slashes and emits RoundFinalized", async function () {
+    it("installs the root, slashes the low-trust revealers (skipping non-revealers), closes the round and emits RoundFinalized", async function () {
       const { sys, ctx, built } = await loadFixture(challengeFixture);
-      await toFinalizable(sys, ctx.roundId);
-      const e4 = sys.acc.evaluators[4];
-      const stake = (await sys.vault.stakeOf(e4.address, Role.Evaluator)).active;
-      const slashed = (stake * BigInt(DEFAULT_PARAMS.nonRevealSlashBps) + 9_999n) / 10_000n;
-      const tx = await sys.settlement.connect(sys.acc.outsider).finalize(ctx.roundId, built.settlement);
-      await expect(tx)
-        .to.emit(sys.settlement, "RoundFinalized")
-        .withArgs(ctx.roundId, sys.acc.outsider.address, built.hash, slashed);
+      await toChallengeEnd(sys, ctx.roundId);
+      const [, , e2, e3] = sys.acc.evaluators;
+      const slashed = (EVALUATOR_STAKES[2] * BigInt(DEFAULT_PARAMS.lowTrustSlashBps) + 9_999n) / 10_000n;
+      const tx = sys.settlement.connect(sys.acc.outsider).finalize(ctx.roundId, built.settlement);
+      await expect(tx).to.emit(sys.settlement, "RoundFinalized").withArgs(ctx.roundId, sys.acc.outsider.address, built.hash, slashed);
       await expect(tx)
         .to.emit(sys.distributor, "RootUpdated")
-        .withArgs(ctx.roundId, await sys.settlement.getAddress(), built.settlement.rewardsRoot, 1_300n * TOKEN, 900n * TOKEN, 400n * TOKEN);
-      await expect(tx)
-        .to.emit(sys.vault, "Slashed")
-        .withArgs(ctx.roundId, e4.address, Role.Evaluator, Reason.NonReveal, slashed, sys.acc.treasury.address);
-      await expect(tx).to.changeTokenBalances(sys.token, [sys.vault, sys.acc.treasury], [-slashed, slashed]);
-      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Finalized);
+        .withArgs(ctx.roundId, await sys.settlement.getAddress(), built.settlement.rewardsRoot, built.settlement.cumulativeTotal, built.settlement.inferencePaid, built.settlement.evaluatorPaid);
+      await expect(tx).to.emit(sys.vault, "Slashed").withArgs(ctx.roundId, e2.address, Role.Evaluator, Reason.LowTrust, slashed, sys.acc.treasury.address);
+      await expect(tx).to.emit(sys.settlement, "SlashSkipped").withArgs(ctx.roundId, e3.address, Reason.LowTrust);
+      expect((await sys.vault.stakeOf(e3.address, Role.Evaluator)).active).to.equal(EVALUATOR_STAKES[3]);
       expect((await sys.settlement.getRound(ctx.roundId)).status).to.equal(Status.Finalized);
-      expect(await sys.settlement.lastClosedRound()).to.equal(1n);
-      expect(await sys.distributor.root()).to.equal(built.settlement.rewardsRoot);
-      expect((await sys.vault.stakeOf(e4.address, Role.Evaluator)).active).to.equal(stake - slashed);
+      expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Finalized);
+      expect(await sys.settlement.lastClosedRound()).to.equal(ctx.roundId);
+      expect(await sys.distributor.rootRound()).to.equal(ctx.roundId);
     });
 
-    it("skips a NonReveal slash of an evaluator that revealed, and executes LowTrust slashes", async function () {
-      const { sys, ctx } = await loadFixture(settleFixture);
-      const [e0, e1] = sys.acc.evaluators;
-      const s = standardSettlement(sys, "slashes").settlement;
-      s.slashes = [
-        { evaluator: addr(e0.address), reason: Reason.NonReveal },
-        { evaluator: addr(e1.address), reason: Reason.LowTrust },
-      ].sort((a, b) => (BigInt(a.evaluator) < BigInt(b.evaluator) ? -1 : 1)) as typeof s.slashes;
-      await settle(sys, ctx.roundId, s);
-      await toFinalizable(sys, ctx.roundId);
-      const stake1 = (await sys.vault.stakeOf(e1.address, Role.Evaluator)).active;
-      const lowTrust = (stake1 * BigInt(DEFAULT_PARAMS.lowTrustSlashBps) + 9_999n) / 10_000n;
-      const tx = await sys.settlement.finalize(ctx.roundId, s);
-      await expect(tx).to.emit(sys.settlement, "SlashSkipped").withArgs(ctx.roundId, e0.address, Reason.NonReveal);
-      await expect(tx)
-        .to.emit(sys.vault, "Slashed")
-        .withArgs(ctx.roundId, e1.address, Role.Evaluator, Reason.LowTrust, lowTrust, sys.acc.treasury.address);
-      await expect(tx).to.emit(sys.settlement, "RoundFinalized").withArgs(ctx.roundId, anyValue, hashSettlement(s), lowTrust);
-      expect((await sys.vault.stakeOf(e0.address, Role.Evaluator)).lastSlashedRound).to.equal(0n);
-    });
-
-    it("caps each slash at the vault's current cap; slashes nothing from an account without stake", async function () {
-      const { sys, ctx } = await loadFixture(settleFixture);
-      await sys.settlement.connect(sys.acc.owner).setParams(paramsWith({ lowTrustSlashBps: 5_000 }));
-      await sys.vault.connect(sys.acc.owner).setMaxSlashBps(300);
-      const e2 = sys.acc.evaluators[2];
-      const s = standardSettlement(sys, "cap").settlement;
-      s.slashes = [
-        { evaluator: addr(e2.address), reason: Reason.LowTrust },
-        { evaluator: addr(sys.acc.outsider.address), reason: Reason.LowTrust },
-      ].sort((a, b) => (BigInt(a.evaluator) < BigInt(b.evaluator) ? -1 : 1)) as typeof s.slashes;
-      await settle(sys, ctx.roundId, s);
-      await toFinalizable(sys, ctx.roundId);
-      const stake = (await sys.vault.stakeOf(e2.address, Role.Evaluator)).active;
-      const capped = (stake * 300n + 9_999n) / 10_000n;
-      const tx = await sys.settlement.finalize(ctx.roundId, s);
-      await expect(tx)
-        .to.emit(sys.vault, "Slashed")
-        .withArgs(ctx.roundId, e2.address, Role.Evaluator, Reason.LowTrust, capped, sys.acc.treasury.address);
-      await expect(tx).to.emit(sys.settlement, "RoundFinalized").withArgs(ctx.roundId, anyValue, anyValue, capped);
-    });
-
-    it("slashes the queued stake of an evaluator that unstaked after committing", async function () {
-      const { sys, ctx, built } = await loadFixture(settleFixture);
-      const e4 = sys.acc.evaluators[4];
-      const active = (await sys.vault.stakeOf(e4.address, Role.Evaluator)).active;
-      await sys.vault.connect(e4).requestUnstake(Role.Evaluator, active);
-      await settle(sys, ctx.roundId, built.settlement);
-      await toFinalizable(sys, ctx.roundId);
-      const slashed = (active * BigInt(DEFAULT_PARAMS.nonRevealSlashBps) + 9_999n) / 10_000n;
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.emit(sys.vault, "Slashed")
-        .withArgs(ctx.roundId, e4.address, Role.Evaluator, Reason.NonReveal, slashed, sys.acc.treasury.address);
-      const st = await sys.vault.stakeOf(e4.address, Role.Evaluator);
-      expect([st.active, st.queued]).to.deep.equal([0n, active - slashed]);
-    });
-
-    it("fails for an unknown round", async function () {
-      const { sys, built } = await loadFixture(challengeFixture);
-      await expect(sys.settlement.finalize(4, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "UnknownRound")
-        .withArgs(4);
-    });
-
-    it("fails during the challenge window and once finalized", async function () {
+    it("a second finalize with the settlement is a no-op (racing finalizers)", async function () {
       const { sys, ctx, built } = await loadFixture(challengeFixture);
-      const r = await sys.settlement.getRound(ctx.roundId);
-      await time.setNextBlockTimestamp(r.challengeEnd - 1n);
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await toChallengeEnd(sys, ctx.roundId);
       await sys.settlement.finalize(ctx.roundId, built.settlement);
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "WrongPhase")
-        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Finalized);
+      await expect(sys.settlement.connect(sys.relayers[1]).finalize(ctx.roundId, built.settlement)).not.to.emit(sys.settlement, "RoundFinalized");
     });
 
-    it("fails for a settlement other than the accepted one", async function () {
+    it("needs the accepted settlement and the end of the challenge window", async function () {
       const { sys, ctx, built } = await loadFixture(challengeFixture);
-      await toFinalizable(sys, ctx.roundId);
-      const other = standardSettlement(sys, "other");
+      const other = standardSettlement(sys, ctx, "other");
       await expect(sys.settlement.finalize(ctx.roundId, other.settlement))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementMismatch")
         .withArgs(ctx.roundId, built.hash, other.hash);
+      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
+        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
+        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expect(sys.settlement.finalize(11, built.settlement)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(11);
+      const { sys: s2, ctx: c2, built: b2 } = await loadFixture(settleFixture);
+      await expect(s2.settlement.finalize(c2.roundId, b2.settlement)).to.be.revertedWithCustomError(s2.settlement, "SettlementMismatch").withArgs(c2.roundId, ZERO32, b2.hash);
+    });
+
+    it("caps each low-trust slash at the vault's cap", async function () {
+      const sys = await deploySystem({ vaultMaxSlashBps: 100 });
+      await stakeAll(sys);
+      const e0 = sys.acc.evaluators[0];
+      const ctx = await openRound(sys, { n: 2, assignment: new Map([[addr(e0.address), [0, 1]]]) });
+      const c = await commit(sys, ctx, e0, [1, 2]);
+      await toReveal(sys, ctx.roundId);
+      await reveal(sys, ctx, e0, c);
+      await toSettle(sys, ctx.roundId);
+      const b = buildSettlement({ ledger: new Map(), inferencePaid: 0n, evaluatorPaid: 0n, lowTrustSlashes: [e0.address] });
+      await expect(settleAndFinalize(sys, ctx.roundId, b.settlement))
+        .to.emit(sys.vault, "Slashed")
+        .withArgs(ctx.roundId, e0.address, Role.Evaluator, Reason.LowTrust, EVALUATOR_STAKES[0] / 100n, sys.acc.treasury.address);
     });
   });
 
-  describe("setParams", function () {
-    it("sets all parameters, bumps the version and emits ParamsSet", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      const p = paramsWith({ k: 5, commitDuration: 60, policyHash: ethers.id("policy-v2") });
-      await expect(settlement.connect(acc.owner).setParams(p))
-        .to.emit(settlement, "ParamsSet")
-        .withArgs(2, acc.owner.address, anyValue);
-      expect(paramsOf(await settlement.params())).to.deep.equal(p);
-      expect(await settlement.paramsVersion()).to.equal(2n);
-      expect(await settlement.roundTail()).to.equal(60n + 600n * 3n);
-    });
-
-    it("keeps the version a round was registered under", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      await sys.settlement.connect(sys.acc.owner).setParams(paramsWith({ k: 4 }));
-      const r = await sys.settlement.getRound(ctx.roundId);
-      expect([r.paramsVersion, r.k]).to.deep.equal([1n, 3n]);
-      const reg2 = await registerRound(sys, 3, "v2");
-      const r2 = await sys.settlement.getRound(reg2.roundId);
-      expect([r2.paramsVersion, r2.k]).to.deep.equal([2n, 4n]);
-    });
-
-    it("fails for the parameters in force and for a non-owner", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.owner).setParams(DEFAULT_PARAMS)).to.be.revertedWithCustomError(
-        settlement,
-        "ParamsUnchanged",
-      );
-      await expect(settlement.connect(acc.outsider).setParams(paramsWith({ k: 4 })))
-        .to.be.revertedWithCustomError(settlement, "OwnableUnauthorizedAccount")
-        .withArgs(acc.outsider.address);
-    });
-
-    it("fails for each field outside its hard bounds", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      const D = 30 * 24 * 3600;
-      const cases: [keyof Params, number, number, number][] = [
-        ["commitDuration", 0, 1, D],
-        ["commitDuration", D + 1, 1, D],
-        ["revealDuration", 0, 1, D],
-        ["revealDuration", D + 1, 1, D],
-        ["settleDuration", 0, 1, D],
-        ["settleDuration", D + 1, 1, D],
-        ["challengeDuration", 0, 1, D],
-        ["challengeDuration", D + 1, 1, D],
-        ["maxTasks", 0, 1, 100_000],
-        ["maxTasks", 100_001, 1, 100_000],
-        ["maxSlashes", 257, 0, 256],
-        ["nonRevealSlashBps", 5_001, 0, 5_000],
-        ["lowTrustSlashBps", 5_001, 0, 5_000],
-        ["k", 0, 1, 32],
-        ["k", 33, 1, 32],
-        ["quorum", 0, 1, 32],
-        ["quorum", 33, 1, 32],
-        ["maxVetoes", 6, 0, 5],
-      ];
-      for (const [name, value, min, max] of cases) {
-        await expect(settlement.connect(acc.owner).setParams(paramsWith({ [name]: value })))
-          .to.be.revertedWithCustomError(settlement, "ParamOutOfBounds")
-          .withArgs(name, value, min, max);
+  describe("advanceClosed", function () {
+    it("moves the closed pointer over consecutive closed rounds, at most maxSteps at a time", async function () {
+      const sys = await loadFixture(stakedFixture);
+      // Round 1 stays open; rounds 2..5 are cancelled by the guardian before their seed blocks.
+      await registerRound(sys, { n: 1 });
+      for (let i = 0; i < 3; i++) {
+        const c = await registerRound(sys, { n: 1 });
+        await sys.settlement.connect(sys.acc.guardian).cancelRound(c.roundId);
       }
+      expect(await sys.settlement.lastClosedRound()).to.equal(0);
+      await toAssignDeadline(sys, 1n);
+      await sys.settlement.cancelRound(1);
+      expect(await sys.settlement.lastClosedRound()).to.equal(4);
+      expect(await sys.settlement.advanceClosed.staticCall(10)).to.equal(4);
     });
 
-    it("fails for a quorum above the relayers or a round tail not shorter than unbonding", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.owner).setParams(paramsWith({ quorum: 3 })))
-        .to.be.revertedWithCustomError(settlement, "QuorumAboveRelayers")
-        .withArgs(3, 2);
-      const quarter = UNBONDING / 4;
-      await expect(
-        settlement.connect(acc.owner).setParams(
-          paramsWith({ commitDuration: quarter, revealDuration: quarter, settleDuration: quarter, challengeDuration: quarter }),
-        ),
-      )
-        .to.be.revertedWithCustomError(settlement, "UnbondingTooShort")
-        .withArgs(UNBONDING, UNBONDING);
-    });
-  });
-
-  describe("setRelayer", function () {
-    it("adds and removes relayers and emits RelayerSet", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      const r3 = acc.spare[0];
-      await expect(settlement.connect(acc.owner).setRelayer(r3.address, true))
-        .to.emit(settlement, "RelayerSet")
-        .withArgs(r3.address, true);
-      expect(await settlement.isRelayer(r3.address)).to.equal(true);
-      expect(await settlement.relayerCount()).to.equal(3n);
-      await expect(settlement.connect(acc.owner).setRelayer(acc.relayers[0].address, false))
-        .to.emit(settlement, "RelayerSet")
-        .withArgs(acc.relayers[0].address, false);
-      expect(await settlement.relayerCount()).to.equal(2n);
-      await expect(settlement.connect(acc.relayers[0]).registerTasks(ethers.id("t"), 1))
-        .to.be.revertedWithCustomError(settlement, "NotRelayer")
-        .withArgs(acc.relayers[0].address);
-    });
-
-    it("fails for the zero address, an unchanged state, a removal below quorum, and a non-owner", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.owner).setRelayer(ethers.ZeroAddress, true)).to.be.revertedWithCustomError(
-        settlement,
-        "ZeroAddress",
-      );
-      await expect(settlement.connect(acc.owner).setRelayer(acc.relayers[0].address, true))
-        .to.be.revertedWithCustomError(settlement, "RelayerUnchanged")
-        .withArgs(acc.relayers[0].address, true);
-      await expect(settlement.connect(acc.owner).setRelayer(acc.outsider.address, false))
-        .to.be.revertedWithCustomError(settlement, "RelayerUnchanged")
-        .withArgs(acc.outsider.address, false);
-      await expect(settlement.connect(acc.owner).setRelayer(acc.relayers[0].address, false))
-        .to.be.revertedWithCustomError(settlement, "QuorumAboveRelayers")
-        .withArgs(2, 1);
-      await expect(settlement.connect(acc.outsider).setRelayer(acc.outsider.address, true))
-        .to.be.revertedWithCustomError(settlement, "OwnableUnauthorizedAccount")
-        .withArgs(acc.outsider.address);
-    });
-
-    it("fails beyond 128 relayers", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      for (let i = 0; i < 126; i++) {
-        await settlement.connect(acc.owner).setRelayer(ethers.toBeHex(0x1000 + i, 20), true);
+    it("passes at most ADVANCE_STEPS rounds per finalize or cancel; advanceClosed takes the rest", async function () {
+      const sys = await deploySystem({ params: { maxOpenRounds: 64 } });
+      await stakeAll(sys);
+      const steps = Number(await sys.settlement.ADVANCE_STEPS());
+      await registerRound(sys, { n: 1 });
+      for (let i = 0; i < steps + 5; i++) {
+        const c = await registerRound(sys, { n: 1 });
+        await sys.settlement.connect(sys.acc.guardian).cancelRound(c.roundId);
       }
-      expect(await settlement.relayerCount()).to.equal(128n);
-      await expect(settlement.connect(acc.owner).setRelayer(ethers.toBeHex(0x9999, 20), true))
-        .to.be.revertedWithCustomError(settlement, "ParamOutOfBounds")
-        .withArgs("relayers", 129, 1, 128);
-    });
-  });
-
-  describe("setGuardian", function () {
-    it("sets the guardian and emits GuardianSet", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.owner).setGuardian(acc.outsider.address))
-        .to.emit(settlement, "GuardianSet")
-        .withArgs(acc.outsider.address);
-      expect(await settlement.guardian()).to.equal(acc.outsider.address);
-    });
-
-    it("fails for the zero address, the guardian in force, and a non-owner", async function () {
-      const { settlement, acc } = await loadFixture(stakedFixture);
-      await expect(settlement.connect(acc.owner).setGuardian(ethers.ZeroAddress)).to.be.revertedWithCustomError(
-        settlement,
-        "ZeroAddress",
-      );
-      await expect(settlement.connect(acc.owner).setGuardian(acc.guardian.address)).to.be.revertedWithCustomError(
-        settlement,
-        "ParamsUnchanged",
-      );
-      await expect(settlement.connect(acc.guardian).setGuardian(acc.outsider.address))
-        .to.be.revertedWithCustomError(settlement, "OwnableUnauthorizedAccount")
-        .withArgs(acc.guardian.address);
+      await toAssignDeadline(sys, 1n);
+      await sys.settlement.cancelRound(1);
+      expect(await sys.settlement.lastClosedRound()).to.equal(steps);
+      expect(await sys.settlement.advanceClosed.staticCall(2)).to.equal(steps + 2);
+      await sys.settlement.advanceClosed(100);
+      expect(await sys.settlement.lastClosedRound()).to.equal(steps + 6);
     });
   });
 
   describe("views", function () {
-    it("phaseOf walks through every phase of a round", async function () {
-      const sys = await loadFixture(stakedFixture);
-      const phase = () => sys.settlement.phaseOf(1);
-      expect(await phase()).to.equal(Phase.None);
-      const reg = await registerRound(sys, 3);
-      expect(await phase()).to.equal(Phase.Assigning);
-      const tree = buildAssignmentTree(new Map([[addr(sys.acc.evaluators[0].address), [0, 1, 2]]]));
-      await acceptAssignment(sys, reg.roundId, tree.root);
-      expect(await phase()).to.equal(Phase.Commit);
-      await toReveal(sys, reg.roundId);
-      expect(await phase()).to.equal(Phase.Reveal);
-      await toSettle(sys, reg.roundId);
-      expect(await phase()).to.equal(Phase.Settle);
-      const b = buildSettlement({ cumulative: new Map(), inferencePaid: 0n, evaluatorPaid: 0n });
-      await settle(sys, reg.roundId, b.settlement);
-      expect(await phase()).to.equal(Phase.Challenge);
-      await toFinalizable(sys, reg.roundId);
-      expect(await phase()).to.equal(Phase.Finalizable);
-      await sys.settlement.finalize(reg.roundId, b.settlement);
-      expect(await phase()).to.equal(Phase.Finalized);
-    });
-
-    it("scoreRecord is empty for an evaluator without a commitment", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      expect(await sys.settlement.scoreRecord(ctx.roundId, sys.acc.outsider.address)).to.deep.equal([
-        ethers.ZeroHash,
-        false,
-      ]);
-    });
-
-    it("scoreCommitment binds chain, contract, round, evaluator, scores and salt", async function () {
-      const { sys, ctx } = await loadFixture(commitFixture);
-      const scores = packScores([1, 2, 3]);
-      const salt = ethers.id("s") as Hex;
-      const c = await sys.settlement.scoreCommitment(ctx.roundId, sys.acc.evaluators[0].address, scores, salt);
-      expect(c).to.equal(
-        scoreCommitment({
-          chainId: sys.chainId,
-          contract: addr(await sys.settlement.getAddress()),
-          roundId: ctx.roundId,
-          evaluator: addr(sys.acc.evaluators[0].address),
-          scores,
-          salt,
-        }),
+    it("fundingWindow, settlementAttempt, scoreRecord and the commitment helpers", async function () {
+      const { sys, ctx, built } = await loadFixture(settleFixture);
+      expect(await sys.settlement.settlementAttempt(ctx.roundId)).to.deep.equal([0n, 0n, 0n]);
+      expect(await sys.settlement.scoreRecord(ctx.roundId, sys.acc.evaluators[4].address)).to.deep.equal([ZERO32, false, false]);
+      expect(await sys.settlement.hashSettlement(built.settlement)).to.equal(hashSettlement(built.settlement));
+      expect(await sys.settlement.fundingWindow(ctx.roundId + 1n)).to.deep.equal([true, DEFAULT_PARAMS.maxRoundPools]);
+      const salt = ethers.id("s");
+      expect(await sys.settlement.scoreCommitment(ctx.roundId, sys.acc.evaluators[0].address, "0x0001", salt)).to.equal(
+        ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
+            [sys.chainId, await sys.settlement.getAddress(), ctx.roundId, sys.acc.evaluators[0].address, ethers.keccak256("0x0001"), salt],
+          ),
+        ),
       );
-    });
-
-    it("getRound exposes the accepted assignment root", async function () {
-      const { sys, ctx } = (await loadFixture(commitFixture)) as { sys: System; ctx: RoundCtx };
-      expect(ctx.tree.root).to.equal((await sys.settlement.getRound(ctx.roundId)).assignmentRoot);
     });
   });
 });

@@ -186,6 +186,8 @@ interface IPoQSettlement is IWithdrawalGate {
     error SettlementCidTooLong(uint256 length);
     /// @notice The seed block is not mined yet.
     error SettlementSeedNotReady(uint256 roundId, uint256 seedBlock);
+    /// @notice The seed block is mined: the round's seed is fixed, and the guardian can no longer cancel it.
+    error SettlementSeedFixed(uint256 roundId, uint256 seedBlock);
     /// @notice This evaluator already committed in this round.
     error SettlementAlreadyCommitted(uint256 roundId, address evaluator);
     /// @notice This evaluator has no open commitment in this round.
@@ -408,7 +410,8 @@ interface IPoQSettlement is IWithdrawalGate {
     function commitSettlement(uint256 roundId, bytes32 commitment) external;
 
     /// @notice Reveals the caller's settlement. At `quorum` identical reveals by current relayers the settlement is
-    /// accepted and the challenge window opens.
+    /// accepted and the challenge window opens. A reveal of the accepted settlement after acceptance (a relayer racing
+    /// the quorum) is a no-op.
     /// Requirements: phase Settle; the current attempt's reveal window open; the caller committed in this attempt
     /// and has not revealed; the settlement matches the commitment, carries the round's parameter version, opens the
     /// round's gold commitment, has known flags, a sorted low-trust list no longer than `maxLowTrustSlashes` (empty
@@ -451,7 +454,8 @@ interface IPoQSettlement is IWithdrawalGate {
     function rejectSettlement(uint256 roundId, bytes32 settlementHash, address challenger) external;
 
     /// @notice Cancels a round: anyone once it expired (assignment deadline or settlement expiry missed, or its
-    /// seed can no longer be drawn), the guardian before any evaluator could commit (phases Seeding and Assigning).
+    /// seed can no longer be drawn), the guardian only before its seed block is mined (phase Seeding, while nobody
+    /// can know the seed: a cancellation after it would let the guardian re-roll the assignment).
     /// Nothing is paid or slashed for it (a committed non-revealer stays slashable); its funders can take their
     /// contributions back from the distributor. A second call is a no-op.
     /// Emits a {RoundCancelled} event.

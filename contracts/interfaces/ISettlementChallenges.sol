@@ -15,7 +15,9 @@ import {IPoQSettlement} from "./IPoQSettlement.sol";
 ///   it within `responseDuration`. An unanswered challenge holds: the settlement is rejected, the relayers that
 ///   revealed it lose their bonds (`challengeRewardBps` of them to the challenger) and the challenger's bond comes
 ///   back. An answered one fails: `failedChallengeBps` of its bond goes to whoever answered, the rest back to the
-///   challenger. A challenge whose settlement was vetoed or rejected meanwhile is moot: its bond comes back whole.
+///   challenger. A challenge whose settlement was vetoed or rejected meanwhile is moot: its bond comes back whole,
+///   and it stays moot if the same settlement is accepted again in a later attempt (a challenge is bound to one
+///   acceptance, not to the settlement's hash).
 /// A round cannot be finalized while a challenge against its accepted settlement is open.
 interface ISettlementChallenges {
     /* TYPES */
@@ -41,6 +43,7 @@ interface ISettlementChallenges {
     /// @param kind What it asks to be proven.
     /// @param status Where it stands.
     /// @param deadline Until when it may be answered.
+    /// @param attempt The settlement attempt whose acceptance it challenges.
     /// @param challenger Who opened it (and gets the bond back or the reward).
     /// @param bond The bond posted.
     /// @param settlementHash The settlement it is against.
@@ -53,6 +56,7 @@ interface ISettlementChallenges {
         Kind kind;
         Status status;
         uint40 deadline;
+        uint16 attempt;
         address challenger;
         uint128 bond;
         bytes32 settlementHash;
@@ -199,7 +203,8 @@ interface ISettlementChallenges {
 
     /// @notice Proves that the accepted settlement of `roundId` uses one pool item for two gold tasks: `first` and
     /// `second` are distinct items with the same pool index under its gold root, or `second` is under the gold root
-    /// of the finalized settlement `earlier` of round `earlierRound`. The settlement is rejected at once.
+    /// of the finalized settlement `earlier` of round `earlierRound`, which drew from the same gold pool (the same
+    /// pool root: a refreshed pool numbers its items afresh). The settlement is rejected at once.
     /// Requirements: the round is in its challenge window with `settlement` accepted; the proofs hold.
     /// Emits a {ViolationProven} event.
     /// @param roundId The round.
@@ -238,11 +243,11 @@ interface ISettlementChallenges {
 
     /* VIEWS */
 
-    /// @notice Open bonded challenges against settlement `settlementHash` of `roundId`.
+    /// @notice Open bonded challenges against the settlement accepted in attempt `attempt` of `roundId`.
     /// @param roundId The round.
-    /// @param settlementHash The settlement.
+    /// @param attempt The settlement attempt that reached quorum.
     /// @return The count.
-    function openCount(uint256 roundId, bytes32 settlementHash) external view returns (uint256);
+    function openCount(uint256 roundId, uint256 attempt) external view returns (uint256);
 
     /// @notice A challenge.
     /// @param challengeId The challenge.

@@ -112,8 +112,8 @@ interface ISettlementConfig {
     /// @param enabled Add (true) or remove (false).
     function setRelayer(address relayer, bool enabled) external;
 
-    /// @notice Sets the guardian (the address that may veto a bounded number of times, and cancel a round before any
-    /// evaluator could commit).
+    /// @notice Sets the guardian (the address that may veto a bounded number of times, and cancel a round before its
+    /// seed block is mined).
     /// Requirements: caller is the owner, a timelock with a long enough delay; a new, non-zero address.
     /// Emits a {GuardianSet} event.
     /// @param guardian The new guardian.

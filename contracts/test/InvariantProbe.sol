@@ -75,4 +75,14 @@ contract InvariantProbe {
             s.claimed[i] = distributor.claimed(accounts[i]);
         }
     }
+
+    /// @notice Every round's stored status (index i: round i + 1) and the closed-round pointer, in one call.
+    function statuses(IPoQSettlement settlement) external view returns (uint8[] memory s, uint256 lastClosed) {
+        uint256 n = settlement.roundCount();
+        s = new uint8[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            s[i] = uint8(settlement.getRound(i + 1).status);
+        }
+        lastClosed = settlement.lastClosedRound();
+    }
 }

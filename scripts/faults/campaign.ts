@@ -4,7 +4,7 @@
  * the RPC down, slows it, and delivers every event twice. Then it checks that every round finalized exactly once,
  * no reveal was lost, nothing was paid twice and every token is accounted for, and writes docs/faults.md.
  *
- *   npm run faults                      (POQ_FAULT_SEED=7 POQ_FAULT_ROUNDS=10 by default)
+ *   npm run faults                      (--seed 7 --rounds 10 by default; POQ_FAULT_SEED, POQ_FAULT_ROUNDS)
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -22,11 +22,24 @@ import { computeAssignment } from "../../src/agents/roundData";
 import { loadBatch } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
 import { deploy, E2E_PARAMS, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
-import { mulberry32 } from "../../src/scoring/prng";
+import { Rng } from "../../src/math/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";
+import { Command } from "commander";
+import { runScript } from "../../src/runtime";
+import { int, option } from "../../src/schema";
 
-const SEED = Number(process.env.POQ_FAULT_SEED ?? 7);
-const ROUNDS = Number(process.env.POQ_FAULT_ROUNDS ?? 10);
+const program = new Command("faults")
+  .description("fault campaign: 100 evaluators, 3 relayers, SIGKILLs and RPC faults; writes docs/faults.md")
+  .option("--seed <n>", "seed of the fault schedule (POQ_FAULT_SEED)", option(int(0), "--seed"), Number(process.env.POQ_FAULT_SEED ?? 7))
+  .option("--rounds <n>", "rounds to settle (POQ_FAULT_ROUNDS)", option(int(1, 1_000), "--rounds"), Number(process.env.POQ_FAULT_ROUNDS ?? 10))
+  .option("--data <file>", "logged outputs to replay (POQ_FAULT_DATA; default ../shared/data's evouna-tq-dev.jsonl, else the samples)", process.env.POQ_FAULT_DATA)
+  .action(async (o: { seed: number; rounds: number; data?: string }) => {
+    [SEED, ROUNDS, DATA] = [o.seed, o.rounds, o.data];
+    await main();
+  });
+let SEED = 7;
+let ROUNDS = 10;
+let DATA: string | undefined;
 const EVALUATORS = 100;
 const PER_PROCESS = 25;
 const TIMEOUT_MS = 30 * 60_000;
@@ -36,7 +49,8 @@ const evaluatorKey = (i: number): Hex => keccak256(toBytes(`poq-campaign/evaluat
 const behaviorOf = (i: number) => (i >= 98 ? "never-reveal" : i >= 95 ? "sabotage" : i >= 90 ? "boosting" : "honest");
 
 async function main() {
-  const rng = mulberry32(SEED);
+  const stream = Rng.of(SEED, "faults");
+  const rng = () => stream.next();
   const started = Date.now();
   const dir = tmpDir("poq-campaign-");
   const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);
@@ -73,7 +87,7 @@ async function main() {
   const local = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
   // Ten rounds of up to 60 tasks need more outputs than the bundled samples hold: replay the shared QA set when present.
   const shared = path.join(ROOT, "..", "shared", "data", "evouna-tq-dev.jsonl");
-  const replay = process.env.POQ_FAULT_DATA ? [process.env.POQ_FAULT_DATA] : fs.existsSync(shared) ? [shared] : local.replay.map((r: string) => path.resolve(ROOT, "config", "local", r));
+  const replay = DATA ? [DATA] : fs.existsSync(shared) ? [shared] : local.replay.map((r: string) => path.resolve(ROOT, "config", "local", r));
   const base = { rpcUrl: proxy.url, deploymentFile, storeDir, dataDir, pollMs: 500, replay };
   const cfg = (name: string, agents: unknown[]) => {
     const f = path.join(dir, `${name}.json`);
@@ -236,7 +250,4 @@ async function main() {
   process.exitCode = ok ? 0 : 1;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+runScript(program);

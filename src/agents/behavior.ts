@@ -1,6 +1,5 @@
-import { InputError } from "../errors";
-import { ATTACKS, DEFAULT_ATTACK_PARAMS, type AttackName } from "../sim/attacks";
-import { Rng } from "../sim/prng";
+import { ATTACKS, DEFAULT_ATTACK_PARAMS, type AttackName } from "../adversary/attacks";
+import { Rng } from "../math/prng";
 
 /**
  * How an evaluator agent reports: honestly, with one of the simulator's attack models, or by committing and
@@ -8,13 +7,6 @@ import { Rng } from "../sim/prng";
  */
 export const BEHAVIORS = ["honest", "never-reveal", ...Object.keys(ATTACKS).filter((a) => a !== "none")] as const;
 export type Behavior = (typeof BEHAVIORS)[number];
-
-export function parseBehavior(s: string): Behavior {
-  if (!(BEHAVIORS as readonly string[]).includes(s)) {
-    throw new InputError(`unknown evaluator behavior "${s}"`, { details: `known behaviors: ${BEHAVIORS.join(", ")}` });
-  }
-  return s as Behavior;
-}
 
 export type BehaviorContext = {
   evaluator: string;

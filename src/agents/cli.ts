@@ -1,31 +1,22 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { formatUnits, isAddress, type Address } from "viem";
+import { formatUnits, type Address, type EIP1193Provider } from "viem";
 import { connect } from "../chain/client";
-import { loadDeployment, verifyDeployment } from "../chain/deployment";
+import { checkTokenDecimals, loadDeployment, TOKEN_DECIMALS, verifyDeployment, type Deployment } from "../chain/deployment";
+import { serveRpc } from "../chain/devnet";
+import { shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
+import { address, int, option, tokenAmount } from "../schema";
 import { claimRewards, fundRound } from "./claim";
-import { resolveConfig, tokenAmount, type AgentSpec } from "./config";
-import { createLogger, type Common } from "./daemon";
+import { FLAGS, resolveConfig, type AgentSpec } from "./config";
+import { createCommon } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
-import { Metrics } from "./metrics";
 import { runAgents } from "./run";
 import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 
 const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join(__dirname, "..", "..", "data", "samples", f));
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InputError(`${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
-}
-
-function tokenUnits(name: string) {
-  return (v: string) => tokenAmount(name, v);
-}
 
 /** Options every daemon shares; they override the config file and the environment. */
 function daemonOptions(c: Command): Command {
@@ -43,32 +34,10 @@ function daemonOptions(c: Command): Command {
     .option("--log-level <level>", "pino level (info, debug, warn)");
 }
 
-function flagsOf(o: Record<string, unknown>) {
-  return {
-    rpcUrl: o.rpc,
-    deploymentFile: o.deployment,
-    storeDir: o.store,
-    dataDir: o.dataDir,
-    key: o.key,
-    devAccount: o.devAccount,
-    confirmations: o.confirmations,
-    pollMs: o.pollMs,
-    port: o.port,
-    logLevel: o.logLevel,
-    behavior: o.behavior,
-    models: o.models,
-    registrar: o.registrar,
-    replay: o.replay,
-    window: o.window,
-    stake: o.stake,
-    useReferences: o.useReferences,
-    profileFile: o.profile,
-    policyFile: o.policy,
-    goldPoolFile: o.goldPool,
-    maxTasksPerRound: o.maxTasks,
-    minTasks: o.minTasks,
-    maxRounds: o.maxRounds,
-  };
+/** The settings given as flags: each setting's flag (FLAGS) read back under commander's attribute name. */
+function flagsOf(o: Record<string, unknown>): Record<string, unknown> {
+  const attribute = (flag: string) => flag.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return Object.fromEntries(Object.entries(FLAGS).map(([setting, flag]) => [setting, o[attribute(flag)]]));
 }
 
 function daemonCommand(program: Command, type: AgentSpec["type"] | "agents", description: string, extra: (c: Command) => Command) {
@@ -85,7 +54,8 @@ async function oneShot(o: Record<string, unknown>) {
   const clients = await connect({ rpcUrl: cfg.rpcUrl });
   const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
   await verifyDeployment(clients.publicClient, deployment);
-  const common: Common = { logger: createLogger("poq", { level: "warn", destination: 2 }), metrics: new Metrics(), signal: new AbortController().signal };
+  await checkTokenDecimals(clients.publicClient, deployment);
+  const common = createCommon("poq", { level: "warn", destination: 2, signal: new AbortController().signal });
   const sender = senderFor(clients, cfg.agents[0].key, common, cfg.confirmations);
   return { cfg, clients, deployment, sender };
 }
@@ -94,17 +64,40 @@ export function registerAgents(program: Command): void {
   program
     .command("demo")
     .description("run a whole network on an embedded chain (or --rpc): inference nodes, evaluators (3 adversarial), 2 relayers")
-    .option("--rounds <n>", "rounds to settle", positiveInt("--rounds"), 3)
-    .option("--tasks <n>", "tasks per round", positiveInt("--tasks"), 40)
+    .option("--rounds <n>", "rounds to settle", option(int(1), "--rounds"), 3)
+    .option("--tasks <n>", "tasks per round", option(int(1), "--tasks"), 40)
     .option("--data <file...>", "logged-outputs files to replay", SAMPLES)
     .option("--rpc <url>", "use this node and the deployment from deploy/ instead of the embedded chain")
     .option("--store <dir>", "content store folder (default: a new temporary folder)")
     .option("--profile <file>", 'the evaluators\' quality profile (default: config/local/profile.json): a file from poq audit --save-profile, or "default" for the uncalibrated one')
     .option("--json", "print a machine-readable summary")
+    .option("--serve <port>", "then keep the embedded chain and serve it over JSON-RPC on 127.0.0.1:<port> (0: a free port) until SIGINT or SIGTERM, for poq explorer --rpc; writes the addresses to <store>/deployment.json", option(int(0, 65_535), "--serve"))
     .action(async (o) => {
-      const summary = await runDemo({ rounds: o.rounds, tasksPerRound: o.tasks, dataFiles: o.data, rpcUrl: o.rpc, storeDir: o.store, progress: process.stderr, profile: o.profile });
+      if (o.serve !== undefined && o.rpc) throw new InputError("--serve serves the embedded chain; leave out --rpc");
+      let deployment: Deployment | undefined;
+      const summary = await runDemo({
+        rounds: o.rounds,
+        tasksPerRound: o.tasks,
+        dataFiles: o.data,
+        rpcUrl: o.rpc,
+        storeDir: o.store,
+        progress: process.stderr,
+        profile: o.profile,
+        onChain: (c) => void (deployment = c.deployment),
+      });
       process.stdout.write(o.json ? `${demoJson(summary)}\n` : `${renderDemo(summary)}\n`);
       if (!summary.conserved) process.exitCode = 1;
+      if (o.serve === undefined || !deployment) return;
+      const deploymentFile = path.join(summary.storeDir, "deployment.json");
+      const { token, vault, distributor, settlement, config, challenges, timelock } = deployment;
+      fs.writeFileSync(deploymentFile, `${JSON.stringify({ token, vault, distributor, settlement, config, challenges, timelock }, null, 2)}\n`);
+      // The embedded chain is this process's Hardhat network.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const rpc = await serveRpc((require("hardhat") as { network: { provider: EIP1193Provider } }).network.provider, o.serve);
+      process.stderr.write(`serving the chain on ${rpc.url} (deployment: ${deploymentFile}); stop with Ctrl-C\n`);
+      const signal = shutdownSignal().signal;
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+      await rpc.close();
     });
 
   daemonCommand(program, "relayer", "watch the chain and drive every round: register batches, assign, settle, finalize", (c) =>
@@ -114,7 +107,8 @@ export function registerAgents(program: Command): void {
       .option("--gold-pool <file>", "registrar: the gold pool to mix hidden gold tasks from, e.g. data/gold/local-pool.json")
       .option("--max-tasks <n>", "tasks per round at most")
       .option("--min-tasks <n>", "open a round only when this many outputs wait")
-      .option("--max-rounds <n>", "stop opening rounds after this many exist (0: no limit)"),
+      .option("--max-rounds <n>", "stop opening rounds after this many exist (0: no limit)")
+      .option("--max-open-rounds <n>", "rounds open at once at most (1..16, default 2)"),
   );
   daemonCommand(program, "evaluator", "stake, score assigned outputs, commit and reveal each round", (c) =>
     c
@@ -133,20 +127,19 @@ export function registerAgents(program: Command): void {
   daemonCommand(program, "agents", "run several agents from a config file's \"agents\" list in one process", (c) => c);
 
   daemonOptions(program.command("claim").description("claim rewards with the proofs published by the relayers (for any account)"))
-    .option("--account <address...>", "accounts to claim for (default: every account owed something)")
+    .option("--account <address...>", "accounts to claim for (default: every account owed something)", (v: string, previous: Address[] = []) => [...previous, option(address(), "--account")(v)])
     .action(async (o) => {
-      for (const a of o.account ?? []) if (!isAddress(a)) throw new InputError(`malformed address "${a}"`);
       const { cfg, clients, deployment, sender } = await oneShot(o);
       const results = await claimRewards({ clients, deployment, store: new ContentStore(cfg.storeDir), sender, accounts: o.account as Address[] | undefined });
       for (const r of results) {
-        process.stdout.write(`${r.account}  ${r.paid > 0n ? `claimed ${formatUnits(r.paid, 18)}` : "nothing to claim"}  (cumulative ${formatUnits(r.cumulativeAmount, 18)})${r.txHash ? `  tx ${r.txHash}` : ""}\n`);
+        process.stdout.write(`${r.account}  ${r.paid > 0n ? `claimed ${formatUnits(r.paid, TOKEN_DECIMALS)}` : "nothing to claim"}  (cumulative ${formatUnits(r.cumulativeAmount, TOKEN_DECIMALS)})${r.txHash ? `  tx ${r.txHash}` : ""}\n`);
       }
     });
 
   daemonOptions(program.command("fund").description("fund a round's inference and evaluator pools from the sender's tokens"))
-    .requiredOption("--round <id>", "round id", positiveInt("--round"))
-    .requiredOption("--inference <tokens>", "inference pool", tokenUnits("--inference"))
-    .requiredOption("--evaluator <tokens>", "evaluator pool", tokenUnits("--evaluator"))
+    .requiredOption("--round <id>", "round id", option(int(1), "--round"))
+    .requiredOption("--inference <tokens>", "inference pool", option(tokenAmount(TOKEN_DECIMALS), "--inference"))
+    .requiredOption("--evaluator <tokens>", "evaluator pool", option(tokenAmount(TOKEN_DECIMALS), "--evaluator"))
     .action(async (o) => {
       const { deployment, sender } = await oneShot(o);
       const receipt = await fundRound({ deployment, sender, roundId: BigInt(o.round), inference: o.inference, evaluator: o.evaluator });

@@ -34,8 +34,8 @@ describe("resolveConfig", () => {
   });
 
   test("behavior: a missing or malformed key is a clear error that never echoes the key", () => {
-    expect(() => resolveConfig({ env: {}, single: "relayer" })).toThrow(/missing agents\[0\] private key/);
-    expect(() => resolveConfig({ env: { POQ_PRIVATE_KEY: "0xdeadbeef" }, single: "relayer" })).toThrow(/malformed agents\[0\] private key: expected 32 bytes of hex/);
+    expect(() => resolveConfig({ env: {}, single: "relayer" })).toThrow(/missing private key/);
+    expect(() => resolveConfig({ env: { POQ_PRIVATE_KEY: "0xdeadbeef" }, single: "relayer" })).toThrow(/environment POQ_PRIVATE_KEY must be 32 bytes of hex/);
     try {
       resolveConfig({ env: { POQ_PRIVATE_KEY: "0xsecretsecret" }, single: "relayer" });
     } catch (e) {
@@ -48,8 +48,8 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ file: file("{not json") })).toThrow(/malformed config/);
     expect(() => resolveConfig({ file: file([1, 2]) })).toThrow(/malformed config/);
     expect(() => resolveConfig({ file: file({ agents: [] }) })).toThrow(/lists no agents/);
-    expect(() => resolveConfig({ file: file({ agents: [{ type: "oracle", devAccount: 1 }] }) })).toThrow(/must be relayer, evaluator, inference or funder/);
-    expect(() => resolveConfig({ file: file({ agents: [{ type: "evaluator", devAccount: 1, behavior: "evil" }] }) })).toThrow(/unknown evaluator behavior "evil"/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "oracle", devAccount: 1 }] }) })).toThrow(/agents\[0\]\.type must be relayer, evaluator, inference or funder, got "oracle"/);
+    expect(() => resolveConfig({ file: file({ agents: [{ type: "evaluator", devAccount: 1, behavior: "evil" }] }) })).toThrow(/agents\[0\]\.behavior must be a known evaluator behavior: honest, never-reveal, .*got "evil"/);
     expect(() => resolveConfig({ file: file({ pollMs: -1, agents: [{ type: "relayer", devAccount: 1 }] }) })).toThrow(/pollMs must be an integer/);
     expect(() => resolveConfig({ file: file({ stake: "lots", agents: [{ type: "relayer", devAccount: 1 }] }) })).toThrow(/stake must be a token amount/);
     expect(() => resolveConfig({ file: file({ agents: [{ type: "inference", devAccount: 3, models: ["gpt4"] }] }) })).toThrow(/needs replay files/);
@@ -71,8 +71,8 @@ describe("resolveConfig", () => {
     };
     fails({ pollMS: 10, agents: relayer }, /unknown key "pollMS"/);
     fails({ agents: [{ type: "relayer", devAccount: 1, registar: true }] }, /agents\[0\]: unknown key "registar"/);
-    fails({ agents: [{ type: "evaluator", key: {} }] }, /agents\[0\] private key must be a hex string/);
-    expect(() => resolveConfig({ file: file({ key: {} }), env: {}, single: "evaluator" })).toThrow(/private key must be a hex string/);
+    fails({ agents: [{ type: "evaluator", key: {} }] }, /agents\[0\]\.key must be a hex string$/);
+    expect(() => resolveConfig({ file: file({ key: {} }), env: {}, single: "evaluator" })).toThrow(/key must be a hex string/);
     fails({ rpcUrl: { toString: "" }, agents: relayer }, /rpcUrl must be a non-empty string, got \{"toString":""\}/);
     fails({ storeDir: 7, agents: relayer }, /storeDir must be a non-empty string, got 7/);
     fails({ replay: [1], agents: relayer }, /replay must be a list of strings/);
@@ -81,7 +81,7 @@ describe("resolveConfig", () => {
     fails({ pollMs: "", agents: relayer }, /pollMs must be an integer/);
     fails({ stake: { valueOf: 1 }, agents: relayer }, /stake must be a token amount .* got \{"valueOf":1\}/);
     fails({ agents: [{ type: "relayer", devAccount: 1, registrar: "no" }] }, /agents\[0\].registrar must be true or false/);
-    fails({ agents: [{ type: "evaluator", devAccount: 1, behavior: ["honest"] }] }, /agents\[0\].behavior must be a non-empty string/);
+    fails({ agents: [{ type: "evaluator", devAccount: 1, behavior: ["honest"] }] }, /agents\[0\].behavior must be a known evaluator behavior: .*, got \["honest"\]/);
     fails({ agents: [{ type: "inference", devAccount: 3, models: [1] }], replay: ["a.jsonl"] }, /models must be a list of strings/);
     fails({ agents: [["relayer"]] }, /agents\[0\] must be an object/);
     const ok = resolveConfig({ file: file({ replay: "a.jsonl, b.jsonl", logLevel: "debug", agents: [{ type: "inference", devAccount: 3, models: "gpt4,M8" }] }), env: {} });
@@ -107,6 +107,15 @@ describe("resolveConfig", () => {
     const c = resolveConfig({ file: path.join(__dirname, "..", "..", "config", "local", "agents.json"), env: {} });
     expect(c.agents.map((a) => a.type)).toContain("funder");
     expect(c.replay.length).toBeGreaterThan(0);
+  });
+
+  test("behavior: a bad value is named as its source spells it: the file's key, the environment variable or the flag", () => {
+    const f = file({ pollMs: 5, agents: [{ type: "relayer", devAccount: 1 }] });
+    expect(() => resolveConfig({ file: f, env: {} })).toThrow(new RegExp(`^config ${f}: pollMs must be an integer in \\[10, 600000\\], got 5$`));
+    expect(() => resolveConfig({ env: { POQ_PORT: "http" }, flags: { devAccount: "1" }, single: "relayer" })).toThrow(/^environment POQ_PORT must be an integer in \[0, 65535\], got "http"$/);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", maxOpenRounds: "99" }, single: "relayer" })).toThrow(/^--max-open-rounds must be an integer in \[1, 16\], got 99$/);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", behavior: "evil" }, single: "evaluator" })).toThrow(/^--behavior must be a known evaluator behavior: honest, never-reveal, /);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", stake: "1.0000000000000000001" }, single: "evaluator" })).toThrow(/^--stake must be a token amount .*at most 18 decimals/);
   });
 
   test("behavior: token amounts parse exactly", () => {

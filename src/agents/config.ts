@@ -1,17 +1,128 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Hex } from "viem";
-import { parsePrivateKey } from "../chain/client";
-import { InputError, refuseUnknownKeys, shown } from "../errors";
+import { z } from "zod";
+import { TOKEN_DECIMALS } from "../chain/deployment";
+import { InputError } from "../errors";
+import { bool, int, issueText, list, oneOf, optional, SECRET, strict, text, tokenAmount } from "../schema";
 import { devKey } from "./accounts";
-import { parseBehavior, type Behavior } from "./behavior";
+import { BEHAVIORS } from "./behavior";
 
 /** One agent hosted by a daemon process. */
 export type AgentSpec =
   | { type: "relayer"; key: Hex; registrar: boolean }
-  | { type: "evaluator"; key: Hex; behavior: Behavior }
+  | { type: "evaluator"; key: Hex; behavior: (typeof BEHAVIORS)[number] }
   | { type: "inference"; key: Hex; models: string[] }
   | { type: "funder"; key: Hex; inferencePool: bigint; evaluatorPool: bigint; mint: boolean };
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** A 32-byte hex private key; a bad one is named, never echoed. */
+const privateKey = z.unknown().transform((v, ctx) => {
+  if (typeof v !== "string") {
+    ctx.addIssue({ code: "custom", message: "must be a hex string", params: SECRET });
+    return z.NEVER;
+  }
+  const k = v.startsWith("0x") ? v : `0x${v}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(k)) {
+    ctx.addIssue({ code: "custom", message: "must be 32 bytes of hex", params: SECRET });
+    return z.NEVER;
+  }
+  return k as Hex;
+});
+
+/** A path: relative to `base` (the config file's folder, or the working directory for flags and environment). */
+const pathIn = (base: string) => text().transform((p) => path.resolve(base, p));
+
+/**
+ * Every setting a daemon reads, once: its schema (type, validation and message), its environment variable and its
+ * flag. The same schema checks the config file, the environment and the flags, so a bad value is named as the user
+ * wrote it (`config.json: pollMs …`, `POQ_POLL_MS …`, `--poll-ms …`).
+ */
+function settings(base: string) {
+  return {
+    rpcUrl: { schema: text(), env: "POQ_RPC_URL", flag: "--rpc" },
+    deploymentFile: { schema: optional(pathIn(base)), env: "POQ_DEPLOYMENT", flag: "--deployment" },
+    storeDir: { schema: pathIn(base), env: "POQ_STORE", flag: "--store" },
+    dataDir: { schema: pathIn(base), env: "POQ_DATA", flag: "--data-dir" },
+    key: { schema: privateKey, env: "POQ_PRIVATE_KEY", flag: "--key" },
+    devAccount: { schema: int(0, 1_000), flag: "--dev-account" },
+    confirmations: { schema: int(0, 64), env: "POQ_CONFIRMATIONS", flag: "--confirmations" },
+    pollMs: { schema: int(10, 600_000), env: "POQ_POLL_MS", flag: "--poll-ms" },
+    port: { schema: optional(int(0, 65_535)), env: "POQ_PORT", flag: "--port" },
+    logLevel: { schema: oneOf(LOG_LEVELS), env: "POQ_LOG_LEVEL", flag: "--log-level" },
+    stake: { schema: tokenAmount(TOKEN_DECIMALS), flag: "--stake" },
+    useReferences: { schema: bool(), flag: "--use-references" },
+    profileFile: { schema: optional(pathIn(base)), flag: "--profile" },
+    policyFile: { schema: optional(pathIn(base)), flag: "--policy" },
+    goldPoolFile: { schema: optional(pathIn(base)), flag: "--gold-pool" },
+    replay: { schema: list().transform((fs) => fs.map((f) => path.resolve(base, f))), flag: "--replay" },
+    window: { schema: int(1), flag: "--window" },
+    maxTasksPerRound: { schema: int(1), flag: "--max-tasks" },
+    minTasks: { schema: int(1), flag: "--min-tasks" },
+    maxRounds: { schema: int(0), flag: "--max-rounds" },
+    maxOpenRounds: { schema: int(1, 16), flag: "--max-open-rounds" },
+    behavior: { schema: oneOf(BEHAVIORS, "evaluator behavior"), flag: "--behavior" },
+    models: { schema: list(), flag: "--models" },
+    registrar: { schema: bool(), flag: "--registrar" },
+  } satisfies Record<string, { schema: z.ZodType; env?: string; flag: string }>;
+}
+
+type Settings = ReturnType<typeof settings>;
+type Values = { [K in keyof Settings]?: z.output<Settings[K]["schema"]> };
+
+const DEFAULTS = {
+  rpcUrl: "http://127.0.0.1:8545",
+  storeDir: ".poq/store",
+  dataDir: ".poq/data",
+  confirmations: 1,
+  pollMs: 1_000,
+  logLevel: "info",
+  stake: "1000",
+  useReferences: false,
+  replay: [],
+  window: 10,
+  maxTasksPerRound: 1_000,
+  minTasks: 1,
+  maxRounds: 0,
+  maxOpenRounds: 2,
+  behavior: "honest",
+  models: [],
+  registrar: false,
+};
+
+/** Environment variables the daemons read (flags win over them, they win over the config file). */
+export const ENV_KEYS: Record<string, string> = Object.fromEntries(
+  Object.entries(settings(".")).flatMap(([k, s]) => ("env" in s ? [[k, s.env]] : [])),
+);
+
+/** The flag of each setting, for commands that declare them (src/agents/cli.ts). */
+export const FLAGS: Record<keyof Settings, string> = Object.fromEntries(Object.entries(settings(".")).map(([k, s]) => [k, s.flag])) as Record<keyof Settings, string>;
+
+/** One entry of a config file's `agents` list. */
+const keyFields = { key: optional(privateKey), devAccount: optional(int(0, 1_000)) };
+const agentEntry = z.discriminatedUnion(
+  "type",
+  [
+    strict({ type: z.literal("relayer"), ...keyFields, registrar: optional(bool()) }),
+    strict({ type: z.literal("evaluator"), ...keyFields, behavior: optional(oneOf(BEHAVIORS, "evaluator behavior")) }),
+    strict({ type: z.literal("inference"), ...keyFields, models: optional(list()) }),
+    strict({
+      type: z.literal("funder"),
+      ...keyFields,
+      inferencePool: optional(tokenAmount(TOKEN_DECIMALS)),
+      evaluatorPool: optional(tokenAmount(TOKEN_DECIMALS)),
+      mint: optional(bool()),
+    }),
+  ],
+  { error: (iss) => (iss.code === "invalid_union" ? "must be relayer, evaluator, inference or funder" : "must be an object") },
+);
+type AgentEntry = z.output<typeof agentEntry>;
+
+function fileSchema(base: string) {
+  const shape = Object.fromEntries(Object.entries(settings(base)).map(([k, s]) => [k, (s.schema as z.ZodType).optional()]));
+  return strict({ ...shape, agents: optional(z.array(agentEntry, { error: "must be a list of agents" })) });
+}
 
 /** The resolved configuration of a daemon process: config file, then environment, then flags. */
 export type DaemonConfig = {
@@ -25,7 +136,7 @@ export type DaemonConfig = {
   pollMs: number;
   /** Port for /healthz and /metrics; undefined for none. */
   port?: number;
-  logLevel: string;
+  logLevel: (typeof LOG_LEVELS)[number];
   stake: bigint;
   useReferences: boolean;
   profileFile?: string;
@@ -42,180 +153,119 @@ export type DaemonConfig = {
   agents: AgentSpec[];
 };
 
-const DEFAULTS = {
-  rpcUrl: "http://127.0.0.1:8545",
-  storeDir: ".poq/store",
-  dataDir: ".poq/data",
-  confirmations: 1,
-  pollMs: 1_000,
-  logLevel: "info",
-  stake: "1000",
-  useReferences: false,
-  replay: [] as string[],
-  window: 10,
-  maxTasksPerRound: 1_000,
-  minTasks: 1,
-  maxRounds: 0,
-  maxOpenRounds: 2,
-};
-
-type Raw = Record<string, unknown>;
-
-function readConfigFile(file: string): Raw {
-  let text: string;
+function readConfigFile(file: string): unknown {
+  let textValue: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    textValue = fs.readFileSync(file, "utf8");
   } catch {
     throw new InputError(`config file ${file} not found`);
   }
+  let v: unknown;
   try {
-    const v = JSON.parse(text);
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
-    return v as Raw;
+    v = JSON.parse(textValue);
   } catch (e) {
     throw new InputError(`malformed config ${file}: ${(e as Error).message}`);
   }
-}
-
-/** Environment variables the daemons read (flags win over them, they win over the config file). */
-export const ENV_KEYS: Record<string, string> = {
-  rpcUrl: "POQ_RPC_URL",
-  deploymentFile: "POQ_DEPLOYMENT",
-  storeDir: "POQ_STORE",
-  dataDir: "POQ_DATA",
-  confirmations: "POQ_CONFIRMATIONS",
-  pollMs: "POQ_POLL_MS",
-  port: "POQ_PORT",
-  logLevel: "POQ_LOG_LEVEL",
-  key: "POQ_PRIVATE_KEY",
-};
-
-/** Keys a config file may hold at the top level, and in each entry of `agents`. */
-const FILE_KEYS = [...Object.keys(DEFAULTS), ...Object.keys(ENV_KEYS), "devAccount", "port", "profileFile", "policyFile", "goldPoolFile", "behavior", "models", "registrar", "agents"];
-const AGENT_KEYS = ["type", "key", "devAccount", "behavior", "models", "registrar", "inferencePool", "evaluatorPool", "mint"];
-
-function num(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new InputError(`config ${name} must be an integer in [${min}, ${max}], got ${shown(v)}`);
-  return n;
-}
-
-/** A non-empty string (a URL, a path, a level). */
-function text(name: string, v: unknown): string {
-  if (typeof v !== "string" || v === "") throw new InputError(`config ${name} must be a non-empty string, got ${shown(v)}`);
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new InputError(`malformed config ${file}: not a JSON object`);
   return v;
 }
 
-/** true or false (the environment and flags may give "true" or "false"). */
-function bool(name: string, v: unknown): boolean {
-  if (v === true || v === "true") return true;
-  if (v === false || v === "false" || v === undefined) return false;
-  throw new InputError(`config ${name} must be true or false, got ${shown(v)}`);
+/** Parses one source; a problem names the source and the field as that source spells it. */
+function parseSource(schema: z.ZodType, raw: unknown, where: string, nameOf: (key: string) => string): Values & { agents?: AgentEntry[] } {
+  const r = schema.safeParse(raw, { reportInput: true });
+  if (r.success) return r.data as Values;
+  const issue = r.error.issues[0];
+  const [head, ...rest] = issue.path;
+  const name = head === undefined ? "" : `${nameOf(String(head))}${rest.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("")}`;
+  throw new InputError(issueText(issue, where, name));
 }
 
-/** A list of strings: a JSON array, or a comma-separated string. */
-function list(name: string, v: unknown): string[] {
-  if (v === undefined) return [];
-  const items = typeof v === "string" ? v.split(",") : v;
-  if (!Array.isArray(items) || items.some((x) => typeof x !== "string")) throw new InputError(`config ${name} must be a list of strings, got ${shown(v)}`);
-  return (items as string[]).map((x) => x.trim()).filter((x) => x !== "");
+/** The key of one agent: a development account or a private key. */
+function keyOf(a: { key?: Hex; devAccount?: number }, where: string): Hex {
+  if (a.devAccount !== undefined) return devKey(a.devAccount);
+  if (a.key === undefined) throw new InputError(`missing ${where}private key (set it in the config, the environment or a flag)`);
+  return a.key;
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
-/** Parses a token amount in whole tokens ("1000", "0.5") to base units (18 decimals); `name` names the field. */
-export function tokenAmount(name: string, v: unknown): bigint {
-  const s = typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : "";
-  if (!/^\d+(\.\d{1,18})?$/.test(s)) throw new InputError(`${name} must be a token amount like "1000" or "0.5", got ${shown(v)}`);
-  const [i, f = ""] = s.split(".");
-  return BigInt(i) * 10n ** 18n + BigInt((f + "0".repeat(18)).slice(0, 18));
-}
-
-function keyOf(raw: Raw, where: string): Hex {
-  if (raw.devAccount !== undefined) return devKey(num(`${where}.devAccount`, raw.devAccount, 0, 1_000));
-  if (raw.key !== undefined && typeof raw.key !== "string") throw new InputError(`config ${where} private key must be a hex string`);
-  return parsePrivateKey(raw.key, `${where} private key`);
-}
-
-function agentSpec(raw: unknown, i: number, fromFile = true): AgentSpec {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`config agents[${i}] must be an object`);
-  const a = raw as Raw;
-  const where = `agents[${i}]`;
-  if (fromFile) refuseUnknownKeys(a, AGENT_KEYS, `config ${where}`);
+function agentSpec(a: AgentEntry, where: string, defaults: Values): AgentSpec {
+  const key = keyOf(a, where);
   switch (a.type) {
     case "relayer":
-      return { type: "relayer", key: keyOf(a, where), registrar: bool(`${where}.registrar`, a.registrar) };
+      return { type: "relayer", key, registrar: a.registrar ?? defaults.registrar ?? false };
     case "evaluator":
-      return { type: "evaluator", key: keyOf(a, where), behavior: parseBehavior(text(`${where}.behavior`, a.behavior ?? "honest")) };
-    case "inference": {
-      const models = list(`${where}.models`, a.models);
-      if (models.length === 0) throw new InputError(`config ${where}.models must list the models this node serves`);
-      return { type: "inference", key: keyOf(a, where), models };
-    }
+      return { type: "evaluator", key, behavior: a.behavior ?? defaults.behavior ?? "honest" };
+    case "inference":
+      if (!a.models?.length) throw new InputError(`config ${where.trim()}${where ? "." : ""}models must list the models this node serves`);
+      return { type: "inference", key, models: a.models };
     case "funder":
-      return {
-        type: "funder",
-        key: keyOf(a, where),
-        inferencePool: tokenAmount(`config ${where}.inferencePool`, a.inferencePool ?? "1000"),
-        evaluatorPool: tokenAmount(`config ${where}.evaluatorPool`, a.evaluatorPool ?? "400"),
-        mint: bool(`${where}.mint`, a.mint),
-      };
-    default:
-      throw new InputError(`config ${where}.type must be relayer, evaluator, inference or funder, got ${shown(a.type)}`);
+      return { type: "funder", key, inferencePool: a.inferencePool ?? tokens("1000"), evaluatorPool: a.evaluatorPool ?? tokens("400"), mint: a.mint ?? false };
   }
 }
 
+const tokens = (s: string) => tokenAmount(TOKEN_DECIMALS).parse(s);
+
 /**
- * Resolves the configuration once: `file` (JSON), then the environment, then `flags`. `single` makes one agent of
- * that type from the key given by flag, environment or config (for `poq relayer`, `poq evaluator`,
- * `poq inference`); without it the config's `agents` list is used (`poq agents`).
+ * Resolves the configuration once: `file` (JSON), then the environment, then `flags` (each checked by the same
+ * schema). `single` makes one agent of that type from the key given by flag, environment or config (for
+ * `poq relayer`, `poq evaluator`, `poq inference`); without it the config's `agents` list is used (`poq agents`).
+ * Paths in the file are relative to the file; paths from flags or the environment to the working directory.
  */
-export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags?: Raw; single?: AgentSpec["type"] }): DaemonConfig {
+export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; single?: AgentSpec["type"] }): DaemonConfig {
   const env = p.env ?? process.env;
-  const fileRaw = p.file ? readConfigFile(p.file) : {};
-  if (p.file) refuseUnknownKeys(fileRaw, FILE_KEYS, `config ${p.file}`);
-  const envRaw: Raw = {};
-  for (const [k, e] of Object.entries(ENV_KEYS)) if (env[e] !== undefined && env[e] !== "") envRaw[k] = env[e];
-  const flags = Object.fromEntries(Object.entries(p.flags ?? {}).filter(([, v]) => v !== undefined));
-  const m: Raw = { ...DEFAULTS, ...fileRaw, ...envRaw, ...flags };
-  // Paths in the file are relative to the file; paths from flags or the environment to the working directory.
-  const fileDir = p.file ? path.dirname(path.resolve(p.file)) : process.cwd();
-  const rel = (name: string, v: unknown) => path.resolve(name in flags || name in envRaw ? process.cwd() : fileDir, text(name, v));
-  /** An optional setting: absent, null or "" leaves it unset. */
-  const given = (v: unknown) => v !== undefined && v !== null && v !== "";
+  const cwd = process.cwd();
+  const table = settings(cwd);
+  const fromFile = p.file ? parseSource(fileSchema(path.dirname(path.resolve(p.file))), readConfigFile(p.file), `config ${p.file}:`, (k) => k) : {};
+  const envRaw = Object.fromEntries(Object.entries(ENV_KEYS).flatMap(([k, e]) => (env[e] !== undefined && env[e] !== "" ? [[k, env[e]]] : [])));
+  const envToKey = Object.fromEntries(Object.entries(ENV_KEYS).map(([k, e]) => [k, e]));
+  const fromEnv = parseSource(strict(Object.fromEntries(Object.keys(envRaw).map((k) => [k, table[k as keyof Settings].schema]))), envRaw, "environment", (k) => envToKey[k] ?? k);
+  const flagRaw = Object.fromEntries(Object.entries(p.flags ?? {}).filter(([, v]) => v !== undefined));
+  for (const k of Object.keys(flagRaw)) if (!(k in table)) throw new InputError(`unknown setting ${k}`);
+  const fromFlags = parseSource(strict(Object.fromEntries(Object.keys(flagRaw).map((k) => [k, table[k as keyof Settings].schema]))), flagRaw, "", (k) => FLAGS[k as keyof Settings]);
+  const defaults = parseSource(strict(Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, table[k as keyof Settings].schema]))), DEFAULTS, "default", (k) => k);
+  const { agents: fileAgents, ...fileValues } = fromFile as Values & { agents?: AgentEntry[] };
+  const m: Values = { ...defaults, ...fileValues, ...fromEnv, ...fromFlags };
 
   let agents: AgentSpec[];
   if (p.single) {
-    const spec: Raw = { type: p.single, key: m.key, devAccount: m.devAccount, behavior: m.behavior, models: m.models, registrar: m.registrar };
-    agents = [agentSpec(spec, 0, false)];
+    const key = keyOf(m, "");
+    agents = [
+      p.single === "inference"
+        ? agentSpec({ type: "inference", key, models: m.models ?? [] }, "", m)
+        : agentSpec({ type: p.single, key } as AgentEntry, "", m),
+    ];
   } else {
-    if (!Array.isArray(m.agents) || m.agents.length === 0) throw new InputError("config lists no agents (an \"agents\" array of {type, key | devAccount, ...})");
-    agents = m.agents.map((a, i) => agentSpec(a, i));
+    if (!fileAgents || fileAgents.length === 0) throw new InputError('config lists no agents (an "agents" array of {type, key | devAccount, ...})');
+    agents = fileAgents.map((a, i) => agentSpec(a, `agents[${i}] `, m));
   }
-  const replay = list("replay", m.replay).map((f) => rel("replay", f));
-  const logLevel = text("logLevel", m.logLevel);
-  if (!LOG_LEVELS.includes(logLevel)) throw new InputError(`config logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${shown(logLevel)}`);
+  const replay = m.replay ?? [];
   if (agents.some((a) => a.type === "inference") && replay.length === 0) throw new InputError("an inference node needs replay files (replay: [...] or --replay)");
   return {
-    rpcUrl: text("rpcUrl", m.rpcUrl),
-    deploymentFile: given(m.deploymentFile) ? rel("deploymentFile", m.deploymentFile) : undefined,
-    storeDir: rel("storeDir", m.storeDir),
-    dataDir: rel("dataDir", m.dataDir),
-    confirmations: num("confirmations", m.confirmations, 0, 64),
-    pollMs: num("pollMs", m.pollMs, 10, 600_000),
-    port: given(m.port) ? num("port", m.port, 0, 65_535) : undefined,
-    logLevel,
-    stake: tokenAmount("config stake", m.stake),
-    useReferences: bool("useReferences", m.useReferences),
-    profileFile: given(m.profileFile) ? rel("profileFile", m.profileFile) : undefined,
-    policyFile: given(m.policyFile) ? rel("policyFile", m.policyFile) : undefined,
-    goldPoolFile: given(m.goldPoolFile) ? rel("goldPoolFile", m.goldPoolFile) : undefined,
+    rpcUrl: m.rpcUrl!,
+    deploymentFile: m.deploymentFile,
+    storeDir: m.storeDir!,
+    dataDir: m.dataDir!,
+    confirmations: m.confirmations!,
+    pollMs: m.pollMs!,
+    port: m.port,
+    logLevel: m.logLevel!,
+    stake: m.stake!,
+    useReferences: m.useReferences!,
+    profileFile: m.profileFile,
+    policyFile: m.policyFile,
+    goldPoolFile: m.goldPoolFile,
     replay,
-    window: num("window", m.window, 1),
-    maxTasksPerRound: num("maxTasksPerRound", m.maxTasksPerRound, 1),
-    minTasks: num("minTasks", m.minTasks, 1),
-    maxRounds: num("maxRounds", m.maxRounds, 0),
-    maxOpenRounds: num("maxOpenRounds", m.maxOpenRounds, 1, 16),
+    window: m.window!,
+    maxTasksPerRound: m.maxTasksPerRound!,
+    minTasks: m.minTasks!,
+    maxRounds: m.maxRounds!,
+    maxOpenRounds: m.maxOpenRounds!,
     agents,
   };
+}
+
+/** A token amount in whole tokens ("1000", "0.5") as base units; `name` names the field in the message. */
+export function parseTokenAmount(name: string, v: unknown): bigint {
+  const r = tokenAmount(TOKEN_DECIMALS).safeParse(v, { reportInput: true });
+  if (!r.success) throw new InputError(issueText(r.error.issues[0], name, ""));
+  return r.data;
 }

@@ -1,35 +1,37 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import pino, { type Logger } from "pino";
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { createLogger, errorLine } from "../runtime";
 import { PoqError } from "../errors";
 import { sleep } from "../chain/retry";
-import { Metrics } from "./metrics";
+import { createHealth, HEALTH_REASONS, type Health, type HealthBoard } from "./health";
+import { createMetrics, type Metrics } from "./metrics";
 
-/** What every daemon shares: its logger, metrics and shutdown signal (passed in, never global). */
+/** What every daemon shares: its logger, metrics, health and shutdown signal (passed in, never global). */
 export type Common = {
   logger: Logger;
   metrics: Metrics;
+  /** This agent's idle and degraded reasons, shown at /healthz (see health.ts). */
+  health: Health;
   signal: AbortSignal;
 };
 
-export function createLogger(name: string, options: { level?: string; destination?: string | number } = {}): Logger {
-  const level = options.level ?? process.env.POQ_LOG_LEVEL ?? "info";
-  const dest = options.destination ?? 1;
-  return pino(
-    { name, level, base: { daemon: name }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
-    pino.destination({ dest, sync: true, mkdir: typeof dest === "string" }),
-  );
+/** The `common` bag of one process: a logger, one metrics registry, one health board, the shutdown signal. */
+export function createCommon(name: string, options: { level?: string; destination?: string | number; signal: AbortSignal }): Common & { health: HealthBoard } {
+  const logger = createLogger(name, options);
+  const metrics = createMetrics();
+  return { logger, metrics, health: createHealth(logger, metrics.daemon.degraded), signal: options.signal };
 }
 
 export type DaemonParameters = {
   name: string;
-  common: Common;
+  common: Common & { health: HealthBoard };
   /** One unit of work: reads chain state and takes the next step(s). Must be safe to repeat. */
   tick: () => Promise<void>;
   intervalMs: number;
   /** HTTP port for /healthz and /metrics (0: any free port; undefined: no server). */
   port?: number;
-  /** /healthz fails when no tick succeeded for this long. */
+  /** /healthz reports "no successful tick" when no tick succeeded for this long. */
   unhealthyAfterMs?: number;
   /** Called once after the loop stopped. */
   onStop?: () => Promise<void> | void;
@@ -42,34 +44,44 @@ export type Daemon = {
   ready: Promise<number | undefined>;
 };
 
+/**
+ * The daemon's HTTP surface (Hono): `GET /healthz` answers `{status, reasons}` with 200 when ok and 503 when
+ * degraded; `GET /metrics` the Prometheus text of the registry.
+ */
+export function healthApp(p: { name: string; health: HealthBoard; metrics: Metrics }): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => {
+    const report = p.health.report();
+    return c.json({ ...report, daemon: p.name }, report.status === "ok" ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => c.body(await p.metrics.registry.metrics(), 200, { "content-type": p.metrics.registry.contentType }));
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  return app;
+}
+
 /** A polling daemon: tick, sleep, repeat; errors are logged and counted, retryable or not, never fatal. */
 export function createDaemon(p: DaemonParameters): Daemon {
-  const { logger, metrics, signal } = p.common;
+  const { logger, metrics, signal, health } = p.common;
+  const m = metrics.daemon;
+  const labels = { daemon: p.name };
+  m.ticks.inc(labels, 0);
+  m.errors.inc(labels, 0);
   let lastOk = Date.now();
-  let server: http.Server | undefined;
+  const staleAfter = p.unhealthyAfterMs ?? Math.max(30_000, p.intervalMs * 20);
+  health.check(() => {
+    const age = Date.now() - lastOk;
+    return age < staleAfter ? undefined : { reason: HEALTH_REASONS.noSuccessfulTick, detail: `last success ${Math.round(age / 1000)} s ago` };
+  });
+  let server: ServerType | undefined;
   let resolveReady!: (port: number | undefined) => void;
   const ready = new Promise<number | undefined>((r) => (resolveReady = r));
 
   function startServer() {
     if (p.port === undefined) return resolveReady(undefined);
-    server = http.createServer((req, res) => {
-      if (req.url === "/healthz") {
-        const age = Date.now() - lastOk;
-        const ok = age < (p.unhealthyAfterMs ?? Math.max(30_000, p.intervalMs * 20));
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ok, daemon: p.name, last_ok_ms_ago: age }));
-      } else if (req.url === "/metrics") {
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-        res.end(metrics.render());
-      } else {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "not found" }));
-      }
-    });
-    server.listen(p.port, "127.0.0.1", () => {
-      const port = (server!.address() as AddressInfo).port;
-      logger.info({ port }, "http listening (/healthz, /metrics)");
-      resolveReady(port);
+    const app = healthApp({ name: p.name, health, metrics });
+    server = serve({ fetch: app.fetch, port: p.port, hostname: "127.0.0.1" }, (info) => {
+      logger.info({ port: info.port }, "http listening (/healthz, /metrics)");
+      resolveReady(info.port);
     });
   }
 
@@ -77,18 +89,18 @@ export function createDaemon(p: DaemonParameters): Daemon {
     startServer();
     logger.info({ interval_ms: p.intervalMs }, "started");
     while (!signal.aborted) {
-      const t0 = Date.now();
+      const stop = m.tickSeconds.startTimer(labels);
       try {
         await p.tick();
         lastOk = Date.now();
-        metrics.inc("ticks_total", "Completed daemon ticks", { daemon: p.name });
+        m.ticks.inc(labels);
       } catch (e) {
         if (signal.aborted) break;
         const retryable = e instanceof PoqError ? e.retryable : true;
-        metrics.inc("errors_total", "Tick errors", { daemon: p.name });
+        m.errors.inc(labels);
         logger.warn({ err: errorLine(e), retryable }, "tick failed");
       }
-      metrics.set("tick_duration_ms", "Duration of the last tick", Date.now() - t0, { daemon: p.name });
+      stop();
       try {
         await sleep(p.intervalMs, signal);
       } catch {
@@ -103,24 +115,3 @@ export function createDaemon(p: DaemonParameters): Daemon {
   return { run, ready };
 }
 
-/** First line of an error's message (viem errors are long). */
-export function errorLine(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string };
-  return (err?.shortMessage ?? err?.message ?? String(e)).split("\n")[0];
-}
-
-/** An AbortController that aborts on SIGINT or SIGTERM; a second signal exits at once. */
-export function shutdownSignal(logger?: Logger, graceMs = 10_000): AbortController {
-  const ac = new AbortController();
-  let count = 0;
-  const handler = (sig: string) => {
-    count++;
-    if (count > 1) process.exit(130);
-    logger?.info({ signal: sig, grace_ms: graceMs }, "shutting down");
-    ac.abort();
-    setTimeout(() => process.exit(1), graceMs).unref();
-  };
-  process.on("SIGINT", () => handler("SIGINT"));
-  process.on("SIGTERM", () => handler("SIGTERM"));
-  return ac;
-}

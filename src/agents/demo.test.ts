@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { LoggedOutput } from "../data/logged";
-import { loadProfile } from "../scoring/cli/files";
+import { loadProfile } from "../data/scoringFiles";
 import { interleaveByQuery, labelAgreement, LOCAL_PROFILE } from "./demo";
 
 const item = (task: "qa" | "summarization", queryId: string, model: string): LoggedOutput => ({ id: `${task}-${queryId}-${model}`, task, queryId, query: queryId, output: "o", model });

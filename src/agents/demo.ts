@@ -6,26 +6,26 @@ import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } f
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
 import { chainTime, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
-import { readLoggedOutputs, type LoggedOutput } from "../data/logged";
+import { type LoggedOutput } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { InputError } from "../errors";
 import { metricFor, metricValue } from "../scoring/metrics";
 import { defaultProfile, type Metric } from "../scoring/profile";
-import { loadProfile } from "../scoring/cli/files";
+import { loadProfile } from "../data/scoringFiles";
 import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
-import { createLogger, type Common } from "./daemon";
+import { createCommon } from "./daemon";
 import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
-import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { loadBatch, loadOutputs } from "../protocol/manifest";
 import { loadPayload } from "../protocol/payload";
 import { createAllotmentWatcher } from "./watcher";
-import { Status } from "./status";
+import { Status } from "../chain/reader";
 import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 
@@ -200,7 +200,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const store = new ContentStore(storeDir);
   const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
   const ac = new AbortController();
-  const common: Common = { logger: createLogger("demo", { destination: logFile }), metrics: new Metrics(), signal: ac.signal };
+  const common = createCommon("demo", { destination: logFile, signal: ac.signal });
 
   const goldPool = checkGoldPool(JSON.parse(fs.readFileSync(LOCAL_GOLD_POOL, "utf8")) as GoldPoolFile);
   say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");

@@ -123,7 +123,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       // A commitment obliges a reveal, and a reveal needs a proof under the accepted root: never commit to an
       // assignment this evaluator cannot recompute.
       logger.error({ round_id: Number(r.id), ours: a.tree.root, chain: r.assignmentRoot }, "accepted assignment root differs from the recomputed one: not committing");
-      metrics.inc("evaluator_assignment_mismatch_total", "Rounds skipped because the accepted assignment could not be recomputed");
+      metrics.evaluator.assignmentMismatch.inc();
       prepared.set(r.id, null);
       return null;
     }
@@ -133,12 +133,12 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const { quality, unavailable, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
-        metrics.inc("evaluator_bad_outputs_total", "Outputs that arrived but are not valid outputs of their task");
+        metrics.evaluator.badOutputs.inc();
       }
       const missing = mine.tasks.filter((t) => unavailable.has(t));
       if (missing.length > 0) {
         logger.warn({ round_id: Number(r.id), tasks: missing }, "outputs unavailable: reported as such");
-        metrics.inc("evaluator_unavailable_outputs_total", "Assigned outputs that could not be fetched", {}, missing.length);
+        metrics.evaluator.unavailableOutputs.inc(missing.length);
       }
       const honest = mine.tasks.map((t) => quality[t]);
       const reported = applyBehavior(config.behavior, honest, {
@@ -189,7 +189,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         functionName: "revealScores",
         args: [r.id, p.scores, salt(r), p.tasksHash, p.proof],
       });
-      metrics.inc("evaluator_reveals_total", "Score reveals sent");
+      metrics.evaluator.reveals.inc();
       logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "revealed");
     } catch (e) {
       if (e instanceof RevertError && e.errorName === "SettlementAlreadyRevealed") return;
@@ -205,7 +205,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       if (!p) return;
       const commitment = scoreCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, evaluator: me, scores: p.scores, salt: salt(r) });
       const receipt = await sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] });
-      metrics.inc("evaluator_commits_total", "Score commitments sent");
+      metrics.evaluator.commits.inc();
       logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash, scores: (p.scores.length - 2) / 4 }, "committed");
     } else if (r.phase === Phase.Reveal && rec.committed && !rec.revealed) {
       if (config.behavior === "never-reveal") return;
@@ -218,7 +218,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         signatures.set(r.id, (signature = await signer.signTypedData(typed)));
       }
       if (publish(r, p, signature)) {
-        metrics.inc("evaluator_reveals_published_total", "Signed reveals published for relayers");
+        metrics.evaluator.revealsPublished.inc();
         logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "reveal signed and published for relayers");
         return;
       }

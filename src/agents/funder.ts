@@ -38,7 +38,7 @@ export function createFunder(p: { common: Common; clients: Clients; deployment: 
         await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.distributor, total] });
         const r = await sender.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [id, config.inferencePool, config.evaluatorPool] });
         common.logger.info({ round_id: Number(id), tx_hash: r.transactionHash }, "round funded");
-        common.metrics.inc("funder_rounds_funded_total", "Rounds funded");
+        common.metrics.funder.roundsFunded.inc();
       }
       checkedUpTo = id;
     }

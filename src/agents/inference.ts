@@ -78,7 +78,7 @@ export function createInference(deps: InferenceDeps) {
     }
     if (served > 0) {
       checkpoint.set("replay_position", String(source.position()));
-      metrics.inc("inference_outputs_total", "Outputs served into the store", {}, served);
+      metrics.inference.outputs.inc(served);
       logger.info({ node: me, served }, "outputs served");
     }
     return served;

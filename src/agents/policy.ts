@@ -1,15 +1,36 @@
 import fs from "node:fs";
-import { InputError, refuseUnknownKeys, shown } from "../errors";
+import { z } from "zod";
 import { DEFAULT_CONSENSUS_PARAMS } from "../consensus/params";
+import { RULE_NAMES } from "../consensus/rules";
+import { InputError } from "../errors";
 import { DEFAULT_SETTLEMENT_PARAMS, settlementParams, type SettlementParams } from "../rewards/params";
+import { oneOf, optional, parseInput, strict, uint } from "../schema";
+
+/** A parameter's schema from the kind of its default: integers, the rule's name, a bigint amount of wei. */
+function parameter(name: string, value: unknown): z.ZodType {
+  if (name === "rule") return oneOf(RULE_NAMES as [string, ...string[]], "rule");
+  if (typeof value === "bigint") return uint("a whole number of wei, best written as a decimal string");
+  return z.number({ error: "must be an integer" }).int({ error: "must be an integer" });
+}
+
+const shapeOf = (defaults: object) => Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, parameter(k, v).optional()]));
 
 /**
- * Loads a relayer policy: a JSON file of overrides on the default settlement parameters (consensus overrides merge
- * into the consensus defaults; `stakeUnitWei` may be a decimal string). No file: the defaults.
+ * A relayer policy file: overrides of the default settlement parameters, consensus ones under `consensus`. The
+ * schema fixes the names and kinds; the ranges are the settlement parameters' own (`settlementParams`).
  */
+export const policySchema = strict(
+  {
+    ...shapeOf(Object.fromEntries(Object.entries(DEFAULT_SETTLEMENT_PARAMS).filter(([k]) => k !== "consensus"))),
+    consensus: optional(strict(shapeOf(DEFAULT_CONSENSUS_PARAMS), "consensus parameter")),
+  },
+  "parameter",
+);
+
+/** Loads a relayer policy (no file: the defaults). Every problem names the file and the parameter. */
 export function loadPolicy(file?: string): SettlementParams {
   if (!file) return settlementParams();
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
@@ -17,17 +38,6 @@ export function loadPolicy(file?: string): SettlementParams {
     throw new InputError(code === "ENOENT" ? `policy file ${file} not found` : `malformed policy file ${file}: ${(e as Error).message}`);
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`policy file ${file} must hold a JSON object`);
-  refuseUnknownKeys(raw, Object.keys(DEFAULT_SETTLEMENT_PARAMS), `policy file ${file}`, "parameter");
-  const given = raw.consensus ?? {};
-  if (!given || typeof given !== "object" || Array.isArray(given)) throw new InputError(`policy file ${file}: consensus must be an object of consensus parameters, got ${shown(given)}`);
-  refuseUnknownKeys(given, Object.keys(DEFAULT_CONSENSUS_PARAMS), `policy file ${file}`, "consensus parameter");
-  const consensus: Record<string, unknown> = { ...given };
-  const unit = consensus.stakeUnitWei;
-  if (unit !== undefined) {
-    // A JSON number above 2^53 has already lost its exact value; it is taken only when it prints as plain digits.
-    const digits = typeof unit === "string" ? unit : typeof unit === "number" && Number.isInteger(unit) ? String(unit) : "";
-    if (!/^\d{1,78}$/.test(digits)) throw new InputError(`policy file ${file}: consensus.stakeUnitWei must be a whole number of wei, best written as a decimal string, got ${shown(unit)}`);
-    consensus.stakeUnitWei = BigInt(digits);
-  }
-  return settlementParams({ ...(raw as object), consensus } as Parameters<typeof settlementParams>[0]);
+  const overrides = parseInput(policySchema, raw, `policy file ${file}:`);
+  return settlementParams(overrides as Parameters<typeof settlementParams>[0]);
 }

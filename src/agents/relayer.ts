@@ -98,6 +98,11 @@ export function createRelayer(deps: RelayerDeps) {
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
   const slashedRounds = new Set<bigint>();
+  /**
+   * Settlements computed after their round's reveal deadline, by round: every input is then fixed (reveals, frozen
+   * pools, the closed previous round), so an attempt can be joined at once instead of recomputed.
+   */
+  const computedSettlements = new Map<bigint, Awaited<ReturnType<typeof computeRoundSettlement>>>();
   const watchedSettlements = new Set<Hex>();
   let scannedRoots = false;
 
@@ -131,7 +136,7 @@ export function createRelayer(deps: RelayerDeps) {
   async function send(label: string, r: { id: bigint }, fn: () => Promise<unknown>, doneErrors: string[] = []) {
     try {
       const receipt = (await fn()) as { transactionHash: Hex };
-      metrics.inc("relayer_tx_total", "Relayer transactions", { step: label });
+      metrics.relayer.tx.inc({ step: label });
       logger.info({ round_id: Number(r.id), step: label, tx_hash: receipt.transactionHash }, `round ${r.id}: ${label}`);
       return true;
     } catch (e) {
@@ -212,7 +217,7 @@ export function createRelayer(deps: RelayerDeps) {
       if (typeof checked === "string") {
         bad.add(hash);
         logger.warn({ round_id: Number(r.id), evaluator: e, reason: checked }, "published reveal rejected");
-        metrics.inc("relayer_reveals_rejected_total", "Published signed reveals that failed a check");
+        metrics.relayer.revealsRejected.inc();
         continue;
       }
       ready.push({ evaluator: e, reveal: checked.reveal });
@@ -220,7 +225,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (const batch of planRevealBatches(ready)) {
       logger.info({ round_id: Number(r.id), reveals: batch.length }, "relaying signed reveals");
       await send("revealScoresBatch", r, () => sender.write({ ...base, functionName: "revealScoresBatch", args: [r.id, batch.map((b) => b.reveal)] }));
-      metrics.inc("relayer_reveals_relayed_total", "Signed reveals submitted in batches", {}, batch.length);
+      metrics.relayer.revealsRelayed.inc(batch.length);
     }
   }
 
@@ -250,7 +255,7 @@ export function createRelayer(deps: RelayerDeps) {
       const [, revealed, slashed] = await client.readContract({ ...base, functionName: "scoreRecord", args: [r.id, e] });
       if (revealed || slashed) continue;
       await send("slashNonRevealer", r, () => sender.write({ ...base, functionName: "slashNonRevealer", args: [r.id, e] }));
-      metrics.inc("relayer_nonreveal_slashes_total", "Non-revealers slashed");
+      metrics.relayer.nonRevealSlashes.inc();
     }
     slashedRounds.add(r.id);
   }
@@ -267,7 +272,8 @@ export function createRelayer(deps: RelayerDeps) {
       // A commit now joins the running attempt, or starts the next one.
       const target = running ? attempt : attempt + 1;
       if (votes.committed.has(target)) return;
-      const computed = await computeRoundSettlement(settleContext(r), r);
+      let computed = computedSettlements.get(r.id);
+      if (!computed) computedSettlements.set(r.id, (computed = await computeRoundSettlement(settleContext(r), r)));
       checkpoint.set(`settlement:${r.id}:${target}`, computed.hash); // before sending: a crash after the commit still knows it
       const commitment = settlementCommitment({
         chainId: clients.chain.id,
@@ -278,7 +284,7 @@ export function createRelayer(deps: RelayerDeps) {
         settlementHash: computed.hash,
         salt: salt(r, target),
       });
-      metrics.set("relayer_round_inference_paid", "Inference pool paid by the last computed settlement", Number(formatUnits(computed.settlement.inferencePaid, 18)));
+      metrics.relayer.roundInferencePaid.set(Number(formatUnits(computed.settlement.inferencePaid, 18)));
       await send("commitSettlement", r, () => sender.write({ ...base, functionName: "commitSettlement", args: [r.id, commitment] }));
       return;
     }
@@ -320,12 +326,12 @@ export function createRelayer(deps: RelayerDeps) {
     const { settlement } = await accepted(r);
     if (hashSettlement(settlement) !== r.settlementHash) throw new PoqError(`round ${r.id}: settlement found does not hash to the accepted one`);
     await send("finalize", r, () => sender.write({ ...base, functionName: "finalize", args: [r.id, settlement] }));
-    metrics.inc("relayer_rounds_finalized_total", "Rounds this relayer finalized");
+    metrics.relayer.roundsFinalized.inc();
   }
 
   async function stepCancel(r: RoundView) {
     await send("cancelRound", r, () => sender.write({ ...base, functionName: "cancelRound", args: [r.id] }));
-    metrics.inc("relayer_rounds_cancelled_total", "Expired rounds this relayer cancelled");
+    metrics.relayer.roundsCancelled.inc();
   }
 
   /* CHALLENGES */
@@ -341,7 +347,7 @@ export function createRelayer(deps: RelayerDeps) {
     if (watchedSettlements.has(r.settlementHash)) return;
     watchedSettlements.add(r.settlementHash);
     if (mine) return; // the accepted settlement is the one this relayer computed
-    metrics.inc("relayer_foreign_settlements_total", "Accepted settlements that differ from this relayer's");
+    metrics.relayer.foreignSettlements.inc();
     const ours = await computeRoundSettlement(settleContext(r), r).catch(() => undefined);
     logger.error({ round_id: Number(r.id), accepted: r.settlementHash, ours: ours?.hash }, "accepted settlement differs from this relayer's: checking earlier allotments");
     const { file } = await accepted(r);
@@ -358,7 +364,7 @@ export function createRelayer(deps: RelayerDeps) {
     await send("challengeAccount", r, () =>
       sender.write({ ...challengesBase, functionName: "challengeAccount", args: [r.id, settlement, getAddress(victim.account), BigInt(victim.cumulativeAmount), BigInt(victim.index), victim.proof] }),
     );
-    metrics.inc("relayer_challenges_opened_total", "Challenges this relayer opened");
+    metrics.relayer.challengesOpened.inc();
   }
 
   async function ensureAllowance(spender: Address, amount: bigint) {
@@ -424,7 +430,7 @@ export function createRelayer(deps: RelayerDeps) {
     knownRoots.add(root);
     markGoldUsed(batch.gold.items.map((g) => g.poolIndex));
     consumeRegistered();
-    metrics.inc("relayer_rounds_registered_total", "Rounds this relayer opened");
+    metrics.relayer.roundsRegistered.inc();
   }
 
   function usedGold(): Set<number> {
@@ -451,7 +457,7 @@ export function createRelayer(deps: RelayerDeps) {
           entries.push({ node: getAddress(node), hash, rec: store.getJson<OutputRecord>(hash) });
         } catch (e) {
           logger.warn({ content_hash: hash, err: (e as Error).message.split("\n")[0] }, "skipping bad pending output");
-          metrics.inc("relayer_bad_outputs_total", "Pending outputs skipped as bad");
+          metrics.relayer.badOutputs.inc();
           store.removePending(node, hash);
         }
       }
@@ -542,8 +548,8 @@ export function createRelayer(deps: RelayerDeps) {
     if (!(await ensureBond())) return;
     const [count, lastClosed] = await Promise.all([roundCount(client, d), client.readContract({ ...base, functionName: "lastClosedRound" })]);
     await scanRoots(count);
-    metrics.set("relayer_round_count", "Rounds opened on chain", Number(count));
-    metrics.set("relayer_last_closed_round", "Latest closed round", Number(lastClosed));
+    metrics.relayer.roundCount.set(Number(count));
+    metrics.relayer.lastClosedRound.set(Number(lastClosed));
     const open: RoundView[] = [];
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
@@ -562,6 +568,7 @@ export function createRelayer(deps: RelayerDeps) {
     }
     await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
+    for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
   }
 
   return { tick, ensureBond };

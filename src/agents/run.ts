@@ -4,17 +4,17 @@ import { InputError } from "../errors";
 import { getAddress, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { connect } from "../chain/client";
-import { loadDeployment, verifyDeployment } from "../chain/deployment";
-import { readLoggedOutputs } from "../data/logged";
+import { checkTokenDecimals, loadDeployment, verifyDeployment } from "../chain/deployment";
+import { readLoggedOutputs } from "../data/read";
 import { defaultProfile } from "../scoring/profile";
-import { loadProfile } from "../scoring/cli/files";
+import { loadProfile } from "../data/scoringFiles";
 import { Checkpoint } from "./checkpoint";
 import type { DaemonConfig } from "./config";
-import { createDaemon, createLogger, errorLine, shutdownSignal, type Common } from "./daemon";
+import { createCommon, createDaemon, type Common } from "./daemon";
+import { errorLine, shutdownSignal } from "../runtime";
 import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
-import { Metrics } from "./metrics";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
@@ -27,13 +27,14 @@ import { senderFor } from "./system";
  * agent's failure is logged and counted and never stops the others.
  */
 export async function runAgents(cfg: DaemonConfig, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const logger = createLogger(name, { level: cfg.logLevel });
-  const ac = options.signal ? undefined : shutdownSignal(logger);
-  const signal = options.signal ?? ac!.signal;
-  const metrics = new Metrics();
+  const shutdown = new AbortController();
+  const common = createCommon(name, { level: cfg.logLevel, signal: options.signal ?? shutdown.signal });
+  const { logger, metrics, health, signal } = common;
+  if (!options.signal) shutdownSignal(logger, shutdown);
   const clients = await connect({ rpcUrl: cfg.rpcUrl });
   const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
   await verifyDeployment(clients.publicClient, deployment);
+  await checkTokenDecimals(clients.publicClient, deployment);
   const store = new ContentStore(cfg.storeDir);
   const checkpoints: Checkpoint[] = [];
   const checkpointFor = (kind: string, key: Hex) => {
@@ -49,15 +50,14 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
 
   const ticks: { label: string; tick: () => Promise<void> }[] = [];
   for (const spec of cfg.agents) {
-    const common: Common = { logger: logger.child({ agent: spec.type, account: senderAccount(spec.key) }), metrics, signal };
-    const sender = senderFor(clients, spec.key, common, cfg.confirmations);
+    const agentLogger = logger.child({ agent: spec.type, account: senderAccount(spec.key) });
+    const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
+    const sender = senderFor(clients, spec.key, agentCommon, cfg.confirmations);
+    /** What every agent of this key is built from. */
+    const base = { common: agentCommon, clients, deployment, store, sender };
     if (spec.type === "relayer") {
       const r = createRelayer({
-        common,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         privateKey: spec.key,
         policy,
         checkpoint: checkpointFor("relayer", spec.key),
@@ -71,44 +71,36 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
-      common.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
+      agentCommon.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
     } else if (spec.type === "evaluator") {
       const e = createEvaluator({
-        common,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         privateKey: spec.key,
         profile,
         checkpoint: checkpointFor("evaluator", spec.key),
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
-      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common, clients, deployment, store, sender }).tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
     } else if (spec.type === "funder") {
-      const f = createFunder({ common, clients, deployment, sender, config: spec });
+      const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
       ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
     } else {
       const n = createInference({
-        common,
-        clients,
-        deployment,
-        store,
-        sender,
+        ...base,
         source: replaySource(items, spec.models),
         checkpoint: checkpointFor("inference", spec.key),
         config: { stake: cfg.stake, window: cfg.window },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
-      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher({ common, clients, deployment, store, sender }).tick });
+      ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
     }
   }
   logger.info({ chain_id: clients.chain.id, settlement: deployment.settlement, agents: ticks.length }, "agents ready");
 
   const daemon = createDaemon({
     name,
-    common: { logger, metrics, signal },
+    common,
     intervalMs: cfg.pollMs,
     port: cfg.port,
     tick: async () => {
@@ -121,7 +113,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         } catch (e) {
           failed++;
           last = e;
-          metrics.inc("agent_errors_total", "Agent tick errors", { agent: t.label.split(" ")[0] });
+          metrics.daemon.agentErrors.inc({ agent: t.label.split(" ")[0] });
           logger.warn({ agent: t.label, err: errorLine(e) }, "agent tick failed");
         }
       };

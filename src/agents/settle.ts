@@ -3,14 +3,16 @@ import type { Deployment } from "../chain/deployment";
 import { hashSettlement, type Settlement } from "../chain/encoding";
 import { readRound, roundPools, roundVotes, type RoundView } from "../chain/reader";
 import { PoqError } from "../errors";
-import { checkGoldOpening, type GoldOpening } from "../protocol/gold";
+import { checkGoldOpening, GOLD_INDEX, type GoldOpening } from "../protocol/gold";
+
+export { GOLD_INDEX };
 import { loadBatch } from "../protocol/manifest";
 import { loadPayload, publishPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, type ContentStore } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";
-import { Status } from "./status";
+import { Status } from "../chain/reader";
 import { computeAssignment } from "./roundData";
 
 export type SettleContext = {
@@ -27,8 +29,6 @@ type PriorState = { trust: Map<Address, TrustRecord>; cumulative: Map<Address, b
 
 const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
 
-/** Store index of gold openings, keyed by task root. */
-export const GOLD_INDEX = "gold";
 
 /**
  * State after the last finalized round before `roundId`: trust (with its carried evidence) and cumulative rewards,

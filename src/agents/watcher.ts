@@ -76,7 +76,7 @@ export function createAllotmentWatcher(p: { common: Common; clients: Clients; de
       functionName: "challengeAccount",
       args: [r.id, settlement, me, before.amount, BigInt(before.index), before.proof],
     });
-    common.metrics.inc("watcher_challenges_total", "Challenges opened for this account's own allotment");
+    common.metrics.watcher.challenges.inc();
     common.logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash }, "allotment challenge opened");
     checked.add(r.settlementHash);
   }

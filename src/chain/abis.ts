@@ -467,6 +467,22 @@ export const poQSettlementAbi = [
         "type": "uint256"
       }
     ],
+    "name": "SettlementSeedFixed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "roundId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "seedBlock",
+        "type": "uint256"
+      }
+    ],
     "name": "SettlementSeedNotReady",
     "type": "error"
   },
@@ -6318,6 +6334,11 @@ export const settlementChallengesAbi = [
             "type": "uint40"
           },
           {
+            "internalType": "uint16",
+            "name": "attempt",
+            "type": "uint16"
+          },
+          {
             "internalType": "address",
             "name": "challenger",
             "type": "address"
@@ -6405,9 +6426,9 @@ export const settlementChallengesAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "bytes32",
-        "name": "settlementHash",
-        "type": "bytes32"
+        "internalType": "uint256",
+        "name": "attempt",
+        "type": "uint256"
       }
     ],
     "name": "openCount",

@@ -4,6 +4,7 @@ import {
   custom,
   defineChain,
   http,
+  nonceManager,
   type Account,
   type Chain,
   type EIP1193Provider,
@@ -13,7 +14,8 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { InputError } from "../errors";
+import { errorLine, InputError } from "../errors";
+import { RpcError } from "./errors";
 
 export type Connection = {
   /** JSON-RPC URL, e.g. http://127.0.0.1:8545. */
@@ -36,14 +38,20 @@ function transportOf(c: Connection): Transport {
   } catch {
     throw new InputError(`malformed RPC URL "${c.rpcUrl}"`);
   }
-  return http(c.rpcUrl, { retryCount: 0, timeout: 15_000 });
+  // viem retries a failed request itself (connection errors, timeouts, 429 and 5xx answers) with back-off.
+  return http(c.rpcUrl, { retryCount: 3, retryDelay: 200, timeout: 15_000 });
 }
 
 /** Connects and reads the chain id once; the rest of the stack shares these clients. */
 export async function connect(c: Connection, pollingInterval = 250): Promise<Clients> {
   const transport = transportOf(c);
   const probe = createPublicClient({ transport });
-  const id = await probe.getChainId();
+  let id: number;
+  try {
+    id = await probe.getChainId();
+  } catch (e) {
+    throw new RpcError(`cannot reach the JSON-RPC endpoint ${c.rpcUrl ?? "(in-process provider)"} (is the node running? set --rpc or POQ_RPC_URL)`, { details: errorLine(e), cause: e, retryable: true });
+  }
   const chain = defineChain({
     id,
     name: `chain-${id}`,
@@ -54,14 +62,10 @@ export async function connect(c: Connection, pollingInterval = 250): Promise<Cli
   return { chain, transport, publicClient };
 }
 
-/** Parses a 32-byte hex private key, with a clear error that never echoes the key. */
-export function parsePrivateKey(key: string | undefined, what = "private key"): Hex {
-  if (!key) throw new InputError(`missing ${what} (set it in the config, the environment or a flag)`);
-  const k = key.startsWith("0x") ? key : `0x${key}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(k)) throw new InputError(`malformed ${what}: expected 32 bytes of hex`);
-  return k as Hex;
-}
-
+/**
+ * A wallet for `privateKey` on the shared clients. Its account carries viem's `nonceManager` (one per process,
+ * keyed by address and chain), so every sender of one key in this process draws from the same nonce sequence.
+ */
 export function walletFor(clients: Clients, privateKey: Hex): WalletClient<Transport, Chain, Account> {
-  return createWalletClient({ chain: clients.chain, transport: clients.transport, account: privateKeyToAccount(privateKey) });
+  return createWalletClient({ chain: clients.chain, transport: clients.transport, account: privateKeyToAccount(privateKey, { nonceManager }) });
 }

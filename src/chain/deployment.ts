@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { erc20Abi, getAddress, isAddress, type Address, type PublicClient } from "viem";
 import { InputError } from "../errors";
 import { poQSettlementAbi } from "./abis";
 
@@ -78,5 +78,27 @@ export async function verifyDeployment(client: PublicClient, d: Deployment): Pro
   const expected = [d.vault, d.distributor, d.config, d.challenges];
   if (wired.some((a, i) => getAddress(a) !== expected[i])) {
     throw new InputError(`wrong contract address: settlement ${d.settlement} is wired to vault ${wired[0]}, distributor ${wired[1]}, config ${wired[2]} and challenges ${wired[3]}`);
+  }
+}
+
+/**
+ * Decimals of the reward token the daemons support. Config amounts (stakes, pools), the consensus stake unit
+ * (`stakeUnitWei`, one whole token) and printed amounts all count in 18-decimal tokens, so the daemons refuse to run
+ * against a token with other decimals rather than misread its amounts (docs/operations.md).
+ */
+export const TOKEN_DECIMALS = 18;
+
+/** Refuses a deployment whose token does not have {@link TOKEN_DECIMALS} decimals (or does not say). */
+export async function checkTokenDecimals(client: PublicClient, d: Deployment): Promise<void> {
+  let decimals: number;
+  try {
+    decimals = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "decimals" });
+  } catch {
+    throw new InputError(`token ${d.token} does not answer decimals(); the daemons need an ERC-20 with ${TOKEN_DECIMALS} decimals`);
+  }
+  if (decimals !== TOKEN_DECIMALS) {
+    throw new InputError(`token ${d.token} has ${decimals} decimals; the daemons support ${TOKEN_DECIMALS}-decimal tokens only`, {
+      details: "amounts in configs, policies and logs count in 18-decimal tokens (docs/operations.md, Deploying to a public network)",
+    });
   }
 }

@@ -22,6 +22,9 @@ export const Phase = {
 } as const;
 export const PHASE_NAMES = Object.keys(Phase) as (keyof typeof Phase)[];
 
+/** Stored round status, as `IPoQSettlement.Status` (the phase is derived from it and the deadlines). */
+export const Status = { None: 0, Registered: 1, Active: 2, Accepted: 3, Finalized: 4, Cancelled: 5 } as const;
+
 /** Stake roles, as `IStakeVault.Role`. */
 export const Role = { Inference: 1, Evaluator: 2, Relayer: 3 } as const;
 

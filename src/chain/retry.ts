@@ -1,3 +1,20 @@
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  ExecutionRevertedError,
+  HttpRequestError,
+  InsufficientFundsError,
+  InternalRpcError,
+  LimitExceededRpcError,
+  NonceTooHighError,
+  NonceTooLowError,
+  SocketClosedError,
+  TimeoutError,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+  WaitForTransactionReceiptTimeoutError,
+  WebSocketRequestError,
+} from "viem";
 import { PoqError } from "../errors";
 
 export type WithRetryParameters = {
@@ -13,20 +30,39 @@ export type WithRetryParameters = {
   signal?: AbortSignal;
 };
 
-/** Connection-level failures: the same call may succeed once the node is back. Reverts are never retryable. */
+/** Never worth another attempt: the contract said no, or the account cannot pay (an operator must act). */
+const FINAL = [ContractFunctionRevertedError, ExecutionRevertedError, InsufficientFundsError];
+
+/**
+ * Worth another attempt: the node could not be reached or did not answer in time, it is overloaded, a transaction
+ * or receipt is not there yet, or the account's nonce moved (viem's nonce manager resyncs it on the next send).
+ */
+const TRANSIENT = [
+  HttpRequestError,
+  TimeoutError,
+  SocketClosedError,
+  WebSocketRequestError,
+  InternalRpcError,
+  LimitExceededRpcError,
+  NonceTooLowError,
+  NonceTooHighError,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+  WaitForTransactionReceiptTimeoutError,
+];
+
+const isAny = (e: unknown, classes: readonly (abstract new (...args: never[]) => unknown)[]) => classes.some((c) => e instanceof c);
+
+/**
+ * Classifies an error by its kind, never by its text: a PoqError says itself; a viem error is walked down its cause
+ * chain (`BaseError.walk`), a revert or missing funds anywhere in it is final, a connection, timeout, overload or
+ * nonce error makes it retryable. Anything else (a bug, an unknown node error) is not retried.
+ */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PoqError) return error.retryable;
-  const e = error as { name?: string; message?: string; shortMessage?: string; details?: string; cause?: unknown };
-  const text = `${e?.name ?? ""} ${e?.shortMessage ?? ""} ${e?.message ?? ""} ${e?.details ?? ""}`;
-  if (/revert|execution reverted|ContractFunctionRevertedError|insufficient funds/i.test(text)) return false;
-  if (
-    /HttpRequestError|HTTP request failed|TimeoutError|fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|other side closed|network|took too long|UND_ERR|nonce too low|lower than the current nonce|nonce has already been used|already known|replacement transaction underpriced/i.test(
-      text,
-    )
-  ) {
-    return true;
-  }
-  return e?.cause !== undefined && e.cause !== error ? isRetryable(e.cause) : false;
+  if (!(error instanceof BaseError)) return false;
+  if (error.walk((e) => isAny(e, FINAL))) return false;
+  return error.walk((e) => isAny(e, TRANSIENT)) !== null;
 }
 
 /** Resolves after `ms`, or rejects as soon as `signal` aborts. */
@@ -45,7 +81,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `fn` with exponential back-off on retryable errors. Cancellable through `signal`. */
+/**
+ * Runs `fn` with exponential back-off on retryable errors; cancellable through `signal`. Single RPC requests are
+ * already retried by the transport (`retryCount`); this retries a whole step (simulate, send, wait for the receipt).
+ */
 export async function withRetry<T>(fn: () => Promise<T>, p: WithRetryParameters = {}): Promise<T> {
   const attempts = p.attempts ?? 5;
   const base = p.baseDelayMs ?? 250;

@@ -1,5 +1,6 @@
 import type { Abi, Account, Address, Chain, ContractFunctionArgs, ContractFunctionName, Hex, PublicClient, TransactionReceipt, Transport, WalletClient } from "viem";
 import { asRevert, RevertError } from "./errors";
+import { errorLine } from "../errors";
 import { isRetryable, withRetry, type WithRetryParameters } from "./retry";
 
 export type TxLogger = { info: (o: object, msg?: string) => void; warn: (o: object, msg?: string) => void };
@@ -32,18 +33,16 @@ export type TxSender = {
   ): Promise<TransactionReceipt>;
 };
 
-/** Creates a transaction sender for one account. Sends are serialized so nonces never collide. */
+/**
+ * Creates a transaction sender for one account. Nonces come from the account's viem `nonceManager` (see
+ * `walletFor`): taken at send time, released when a send fails, resynced from the node's pending count. Sends are
+ * serialized, so a failed send never leaves a gap that a later one would have to wait behind.
+ */
 export function createTxSender(p: TxSenderParameters): TxSender {
   const { publicClient, walletClient } = p;
   const account = walletClient.account;
   const confirmations = p.confirmations ?? 1;
-  let nextNonce: number | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-
-  async function syncNonce(): Promise<number> {
-    nextNonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
-    return nextNonce;
-  }
 
   async function sendOnce(req: WriteRequest<Abi, string>): Promise<TransactionReceipt> {
     let request;
@@ -57,17 +56,14 @@ export function createTxSender(p: TxSenderParameters): TxSender {
         gas: req.gas,
       }));
     } catch (e) {
-      throw asRevert(req.functionName, e);
+      throw asRevert(req.functionName, e, req.abi);
     }
-    const nonce = nextNonce ?? (await syncNonce());
     let hash: Hex;
     try {
-      hash = await walletClient.writeContract({ ...request, nonce, chain: walletClient.chain } as never);
+      hash = await walletClient.writeContract({ ...request, chain: walletClient.chain } as never);
     } catch (e) {
-      nextNonce = undefined; // resync on the next attempt: the node may or may not have taken the nonce
-      throw asRevert(req.functionName, e);
+      throw asRevert(req.functionName, e, req.abi);
     }
-    nextNonce = nonce + 1;
     const receipt = await publicClient.waitForTransactionReceipt({
       hash,
       confirmations,
@@ -79,7 +75,7 @@ export function createTxSender(p: TxSenderParameters): TxSender {
       try {
         await publicClient.simulateContract({ account, address: req.address, abi: req.abi, functionName: req.functionName, args: req.args as readonly unknown[], blockNumber: receipt.blockNumber });
       } catch (e) {
-        const named = asRevert(req.functionName, e);
+        const named = asRevert(req.functionName, e, req.abi);
         if (named instanceof RevertError) throw named;
       }
       throw new RevertError(req.functionName, undefined, undefined, new Error(`transaction ${hash} reverted`));
@@ -94,8 +90,9 @@ export function createTxSender(p: TxSenderParameters): TxSender {
         ...p.retry,
         shouldRetry: (e) => !(e instanceof RevertError) && isRetryable(e),
         onRetry: (e, attempt, delay) => {
-          nextNonce = undefined;
-          p.logger?.warn({ fn: req.functionName, attempt, delay_ms: delay, err: (e as Error).message?.split("\n")[0] }, "tx retry");
+          // The node may or may not have taken the last nonce: count again from its pending transactions.
+          account.nonceManager?.reset({ address: account.address, chainId: walletClient.chain?.id ?? publicClient.chain!.id });
+          p.logger?.warn({ fn: req.functionName, attempt, delay_ms: delay, err: errorLine(e) }, "tx retry");
         },
       });
     const result = queue.then(run, run);

@@ -5,7 +5,7 @@ import type { ConsensusRule, EvidenceState, PushStat, RuleDetail, RuleInput, Rul
 
 /**
  * This project's default rule ("robust-trust", paramsVersion 2). docs/consensus.md gives the reasoning and the
- * measurements; in short:
+ * measurements, under the same step numbers; in short:
  *
  * 1. References. Each score is compared with the weighted median of the *other* scores of its task (weights: seats x
  *    trust^2 x q x precision), so an evaluator never judges itself and a bloc must hold the majority of a task's
@@ -16,20 +16,22 @@ import type { ConsensusRule, EvidenceState, PushStat, RuleDetail, RuleInput, Rul
  *    round's residuals and on residuals accumulated over rounds with a decay; the larger counts. The same tests run
  *    per (evaluator, inference node) with `nodeZExtra` more significance required, so a pump on one node is not
  *    diluted. A steady offset inside the band is a scoring style, never evidence; identical scores (a shared
- *    deterministic scorer) give residuals of zero and are never evidence of anything.
- * 3. Round score q = 1 at or below zLo, 0 at or above zHi, linear between. Steps 1-3 run `passes` times: later passes
- *    measure everyone against references the flagged evaluators no longer move.
- * 4. Heterogeneity (Dawid-Skene/GLAD-style): each evaluator's steady offset (its accumulated mean residual, shrunk,
+ *    deterministic scorer) give residuals of zero and are never evidence of anything. Round score q = 1 at or below
+ *    zLo, 0 at or above zHi, linear between. Steps 1-2 run `passes` times: later passes measure everyone against
+ *    references the flagged evaluators no longer move.
+ * 3. Heterogeneity (Dawid-Skene/GLAD-style): each evaluator's steady offset (its accumulated mean residual, shrunk,
  *    measured from the weighted median evaluator's, bounded by the band) is taken out of its scores before they are
  *    aggregated, censoring-aware at the bounds; a precision factor (the typical mean squared residual over its own,
  *    bounded) weighs precise scorers more.
- * 5. Consensus: per task, the weighted trimmed mean of the corrected scores, or, where the task's weighted median lies
+ * 4. Consensus: per task, the weighted trimmed mean of the corrected scores, or, where the task's weighted median lies
  *    within censorWindow of 0 or 10 (scores there are censored), the weighted median.
- * 6. Trust: asymmetric EMA of q (a non-revealer gets q = 0). With q = 1 the trust after a round is at least etaUp,
+ * 5. Trust: asymmetric EMA of q (a non-revealer gets q = 0). With q = 1 the trust after a round is at least etaUp,
  *    whatever it was before.
- * 7. For the slashing policy: `flagged` (q < 1), `suspect` (t >= zLo - breakerZSlack: the breaker's count) and
- *    `confirmed` (the push also stands apart from the push of the evaluator at the confirmQuantile stake quantile:
- *    trust-free, so a bloc that captured trust cannot get the other camp slashed).
+ * 6. For the slashing policy (`applySlashingPolicy`): `flagged` (q < 1), `suspect` (t >= zLo - breakerZSlack: the
+ *    breaker's count) and `confirmed` (the push also stands apart from the push of the evaluator at the
+ *    confirmQuantile stake quantile: trust-free, so a bloc that captured trust cannot get the other camp slashed).
+ * Steps 7 (evaluator rewards, src/rewards/evaluatorRewards.ts) and 8 (gold tasks, whose residuals enter step 2 like
+ * ordinary ones) complete the settlement in src/rewards/.
  */
 
 const NO_T = -1_000_000_000;

@@ -1,5 +1,4 @@
-import fs from "node:fs";
-import { FileFormatError, InputError } from "../errors";
+import { FileFormatError } from "../errors";
 
 /** One logged output with its human quality judgment (format: shared data README). */
 export type LoggedOutput = {
@@ -114,19 +113,6 @@ export function parseLoggedOutputs(text: string, file = "<input>", options: Pars
   return out;
 }
 
-/** Reads a logged-outputs JSONL file with clear errors for a missing file, a malformed line or an empty set. */
-export function readLoggedOutputs(file: string, options: ParseOptions = {}): LoggedOutput[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new InputError(`${file}: file not found`);
-    if (code === "EISDIR") throw new InputError(`${file}: is a directory, expected a JSONL file`);
-    throw new InputError(`${file}: cannot read (${code ?? (e as Error).message})`);
-  }
-  return parseLoggedOutputs(text, file, options);
-}
 
 /** Splits outputs by task type, keeping file order inside each group. */
 export function groupByTask(items: LoggedOutput[]): Map<TaskType, LoggedOutput[]> {

@@ -1,13 +1,16 @@
+import { UNAVAILABLE } from "../chain/encoding";
 import { type Address, type Hex } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi } from "../chain/abis";
 import { z } from "zod";
 import { InputError } from "../errors";
 import { type Json } from "./contracts";
 import { balances, blockTime, countdown, eventView, indexedTime, NotFoundError, presenter, tags, type Balances, type Countdown, type EventView, type ExplorerContext, type LogRow } from "./context";
-import { settlementOf, type RoundRow } from "./derive";
+import type { GoldTask, RoundRow } from "./derive";
 import { quality } from "./format";
 import { parseAddress, parseBlockNumber, parsePaging, parseRoundId, parseTaskIndex, parseTxHash } from "./params";
-import { phaseAt, phaseDeadline, roleText, slashReasonText, type PhaseName } from "./protocol";
-import { tokenAmount, type Amount } from "./values";
+import { BLOCKHASH_WINDOW, cidValue, contentKindText, phaseAt, PHASES, roleText, slashReasonText, type PhaseName } from "./protocol";
+import { tokenAmount, type Amount, type Value } from "./values";
+import { challengesOf, latestParams, type ChallengeView, type ViolationView } from "./governance";
 import { transferRows, txRows, type TransferRow, type TxRow } from "./chainApi";
 
 export { NotFoundError, type ExplorerContext };
@@ -77,6 +80,9 @@ export function status(ctx: ExplorerContext): StatusView {
 
 /* ROUNDS */
 
+/** A deadline of a round, as a countdown; `key` says which (assign, commit, reveal, settle-commits, settle-reveals, challenge, answer, expiry). */
+export type Deadline = Countdown & { key: string };
+
 export type RoundSummary = {
   id: number;
   phase: PhaseName;
@@ -91,25 +97,39 @@ export type RoundSummary = {
   evaluatorPool: Amount;
   inferencePaid: Amount | null;
   evaluatorPaid: Amount | null;
-  slashedTotal: Amount | null;
+  /** Every slash of the round: non-reveal, low trust and seized relayer bonds. */
+  slashedTotal: Amount;
   slashCount: number;
   vetoes: number;
-  /** Mean consensus quality of the round's tasks, 0..10 (on chain and in the payload: ×1000). */
+  /** Settlements rejected after an upheld challenge or a proven violation. */
+  rejections: number;
+  /** The current settlement attempt (0 before the first settlement commit). */
+  attempt: number;
+  openChallenges: number;
+  /** Mean consensus quality of the round's included tasks, 0..10 (on chain and in the payload: ×1000). */
   meanConsensus: number | null;
   settlementHash: Hex | null;
-  /** When the open phase ends (commit, reveal, challenge), as a countdown from the chain's estimated time. */
-  deadline: Countdown | null;
+  /** The next deadline of the open phase, as a countdown from the chain's estimated time (the first of `deadlines`). */
+  deadline: Deadline | null;
+  /** The phase a cancelled round was cancelled in. */
+  cancelledPhase: PhaseName | null;
 };
 
 const amount = tokenAmount;
 const now = indexedTime;
 
+/** The round's phase at the indexed block, as `phaseOf` says it at that block. */
+export function roundPhase(ctx: ExplorerContext, r: RoundRow): PhaseName {
+  return phaseAt(r, now(ctx), ctx.db.getSync()?.blockNumber ?? r.registeredBlock);
+}
+
 function summary(ctx: ExplorerContext, r: RoundRow): RoundSummary {
   const dec = ctx.token.decimals;
   const opt = (v: string | null) => (v === null ? null : amount(v, dec));
+  const phase = roundPhase(ctx, r);
   return {
     id: r.id,
-    phase: phaseAt(r, now(ctx)),
+    phase,
     status: r.status,
     tasks: r.taskCount,
     k: r.k,
@@ -121,18 +141,56 @@ function summary(ctx: ExplorerContext, r: RoundRow): RoundSummary {
     evaluatorPool: amount(r.evaluatorPool, dec),
     inferencePaid: r.status === "finalized" ? opt(r.inferencePaid) : null,
     evaluatorPaid: r.status === "finalized" ? opt(r.evaluatorPaid) : null,
-    slashedTotal: opt(r.slashedTotal),
+    slashedTotal: amount(r.slashedTotal, dec),
     slashCount: r.slashCount,
     vetoes: r.vetoes,
+    rejections: r.rejections,
+    attempt: r.attempt,
+    openChallenges: r.openChallenges,
     meanConsensus: r.meanConsensus === null ? null : quality(r.meanConsensus),
     settlementHash: r.settlementHash,
-    deadline: deadlineOf(ctx, r),
+    deadline: deadlinesOf(ctx, r, phase, [])[0] ?? null,
+    cancelledPhase: r.cancelledPhase,
   };
 }
 
-function deadlineOf(ctx: ExplorerContext, r: RoundRow): Countdown | null {
-  const d = phaseDeadline(phaseAt(r, now(ctx)), r);
-  return d ? countdown(ctx, d.what, d.at) : null;
+/**
+ * Every deadline the open phase has, soonest first: the assignment deadline while seeding or assigning; the commit
+ * and reveal windows and the settlement expiry while evaluators vote; the current attempt's commit and reveal
+ * windows and the expiry while relayers settle; the challenge window and each open challenge's answer deadline.
+ */
+export function deadlinesOf(ctx: ExplorerContext, r: RoundRow, phase: PhaseName, open: { id: number; deadline: number }[]): Deadline[] {
+  const t = now(ctx);
+  const out: Deadline[] = [];
+  const add = (key: string, what: string, at: number | null) => {
+    if (at !== null && at > t) out.push({ key, ...countdown(ctx, what, at) });
+  };
+  const expiry = () => add("expiry", "Settlement expires (then anyone may cancel the round)", r.expiresAt);
+  switch (phase) {
+    case "seeding":
+    case "assigning":
+      add("assign", "Assignment deadline (then anyone may cancel the round)", r.assignDeadline);
+      break;
+    case "commit":
+      add("commit", "Commit window closes", r.commitDeadline);
+      add("reveal", "Reveal window closes", r.revealDeadline);
+      expiry();
+      break;
+    case "reveal":
+      add("reveal", "Reveal window closes", r.revealDeadline);
+      expiry();
+      break;
+    case "settle":
+      add("settle-commits", `Settlement attempt ${r.attempt}: commit window closes`, r.commitsClose);
+      add("settle-reveals", `Settlement attempt ${r.attempt}: reveal window closes`, r.revealsClose);
+      expiry();
+      break;
+    case "challenge":
+      add("challenge", "Challenge window closes (then anyone may finalize)", r.challengeEnd);
+      for (const c of open) add("answer", `Challenge ${c.id}: answer deadline (then anyone may resolve it)`, c.deadline);
+      break;
+  }
+  return out;
 }
 
 export type RoundsView = { rounds: RoundSummary[]; total: number; page: number; pages: number; limit: number };
@@ -144,17 +202,19 @@ export function listRounds(ctx: ExplorerContext, p: { page?: string | number; li
   return { rounds: rows.map((x) => summary(ctx, JSON.parse(x.data))), total, page, pages: Math.max(1, Math.ceil(total / limit)), limit };
 }
 
-function roundRow(ctx: ExplorerContext, id: number): RoundRow {
+export function roundRow(ctx: ExplorerContext, id: number): RoundRow {
   const r = ctx.db.prepare("SELECT data FROM rounds WHERE id = ?").get(id) as { data: string } | undefined;
   if (!r) throw new NotFoundError(`round ${id} not found${id === 0 ? " (round numbers start at 1)" : ""}`);
   return JSON.parse(r.data) as RoundRow;
 }
 
 /** An event with its raw arguments, for the round and address projections. */
-type RawEvent = { block: number; logIndex: number; time: number; tx: Hex; contract: string; event: string; args: Record<string, Json> };
+export type RawEvent = { block: number; logIndex: number; time: number; tx: Hex; contract: string; event: string; args: Record<string, Json> };
+
+export type SlashView = { role: string; reason: number; reasonText: string; amount: Amount; recipient: Address; block: number; tx: Hex };
 
 /** The fields of a `Slashed` event that every page shows. */
-function slashOf(e: RawEvent, dec: number) {
+function slashOf(e: RawEvent, dec: number): SlashView {
   return {
     role: roleText(Number(e.args.role)),
     reason: Number(e.args.reason),
@@ -166,7 +226,7 @@ function slashOf(e: RawEvent, dec: number) {
   };
 }
 
-function rawEvent(ctx: ExplorerContext, l: LogRow, times: Map<number, number>): RawEvent {
+export function rawEvent(ctx: ExplorerContext, l: LogRow, times: Map<number, number>): RawEvent {
   let t = times.get(l.block_number);
   if (t === undefined) times.set(l.block_number, (t = blockTime(ctx.db, l.block_number)));
   return { block: l.block_number, logIndex: l.log_index, time: t, tx: l.tx_hash, contract: l.contract, event: l.event, args: JSON.parse(l.args) };
@@ -174,38 +234,87 @@ function rawEvent(ctx: ExplorerContext, l: LogRow, times: Map<number, number>): 
 
 export type PhaseStep = { phase: PhaseName; attempt: number; startTime: number | null; startBlock: number | null; endTime: number | null; via: string; tx: Hex | null };
 
+/** One settlement attempt: its windows, each relayer's commitment and reveal (with the payload CID it pointed to), and how it ended. */
+export type AttemptView = {
+  attempt: number;
+  commitsClose: number;
+  revealsClose: number;
+  commits: { relayer: Address; commitment: Hex; block: number; tx: Hex }[];
+  reveals: { relayer: Address; settlementHash: Hex; payloadCid: Value; block: number; tx: Hex; accepted: boolean }[];
+  outcome: "open" | "no quorum" | "accepted" | "vetoed" | "rejected" | "finalized";
+  acceptedHash: Hex | null;
+};
+
 export type RoundPage = {
   round: RoundSummary & {
-    relayer: Address;
+    registrar: Address;
     registeredTx: Hex;
     taskRoot: Hex;
-    seed: Hex;
+    manifestCid: Value;
+    seedBlock: number;
+    seed: Hex | null;
+    seedDrawnBlock: number | null;
+    /** The last block at which the seed can still be drawn (the seed block's hash is readable 256 blocks). */
+    seedDrawableUntil: number;
     paramsVersion: number;
-    attempt: number;
     assignmentRoot: Hex | null;
     assignment: RoundRow["assignment"];
+    assignDeadline: number;
     commitDeadline: number | null;
     revealDeadline: number | null;
+    commitsClose: number | null;
+    revealsClose: number | null;
     challengeEnd: number | null;
+    expiresAt: number;
+    extensions: number;
+    maxVetoes: number | null;
+    maxExtensions: number | null;
     cumulativeTotal: Amount | null;
     rewardsRoot: Hex | null;
     trustRoot: Hex | null;
     inputsHash: Hex | null;
+    /** Low-trust slashes executed at finalization (RoundFinalized). */
+    lowTrustSlashed: Amount | null;
+    seizedTotal: Amount;
+    refunded: Amount;
     finalizedBlock: number | null;
     closedAt: number | null;
+    cancelled: { by: Address; phase: PhaseName; block: number; time: number; tx: Hex } | null;
     asOf: { block: number | null; time: number | null };
   };
-  content: { storeConfigured: boolean; manifest: RoundRow["manifest"]; payload: RoundRow["payload"]; note: string | null };
+  deadlines: Deadline[];
+  gold: {
+    commitment: Hex;
+    /** Whether the registrar's opening was found and opens the commitment (`none`: the round has no gold). */
+    opening: RoundRow["goldOpening"];
+    root: Hex | null;
+    count: number | null;
+    tasks: GoldTask[] | null;
+  };
+  breaker: { held: boolean | null; flaggedStakePpm: number | null; confirmedStakePpm: number | null };
+  excludedTasks: number[] | null;
+  content: { storeConfigured: boolean; manifest: RoundRow["manifest"]; payload: RoundRow["payload"]; goldOpening: RoundRow["goldOpening"]; note: string | null };
+  announcements: { relayer: Address; kind: Value; cid: Value; block: number; tx: Hex }[];
   timeline: PhaseStep[];
   events: EventView[];
   funding: { funder: Address; inference: Amount; evaluator: Amount; block: number; tx: Hex }[];
-  settlements: { relayer: Address; attempt: number; commitment: Hex; commitBlock: number; commitTx: Hex; settlementHash: Hex | null; revealBlock: number | null; revealTx: Hex | null; accepted: boolean; final: boolean }[];
-  vetoes: { guardian: Address; settlementHash: Hex; newAttempt: number; block: number; time: number; tx: Hex; reset: boolean }[];
+  refunds: { funder: Address; amount: Amount; block: number; tx: Hex }[];
+  /** Per funder: contributed, refunded, and what `refundable(round, funder)` says at the indexed block. */
+  funders: { funder: Address; contributed: Amount; refunded: Amount; refundable: Amount | null }[];
+  attempts: AttemptView[];
+  /** Every settlement commitment, flattened: relayer, attempt, revealed hash, payload CID. */
+  settlements: { relayer: Address; attempt: number; commitment: Hex; commitBlock: number; commitTx: Hex; settlementHash: Hex | null; payloadCid: Value | null; revealBlock: number | null; revealTx: Hex | null; accepted: boolean; final: boolean }[];
+  vetoes: { guardian: Address; settlementHash: Hex; expiresAt: number; block: number; time: number; tx: Hex }[];
+  rejections: { challenger: Address; settlementHash: Hex; seized: Amount; reward: Amount; expiresAt: number; block: number; time: number; tx: Hex }[];
+  challenges: ChallengeView[];
+  violations: ViolationView[];
   evaluators: {
     address: Address;
     assignedTasks: number | null;
     committed: boolean;
     revealed: boolean;
+    /** Tasks it reported unavailable (the reserved score). */
+    unavailable: number;
     meanScore: number | null;
     trustPpm: number | null;
     lowStreak: number | null;
@@ -213,13 +322,26 @@ export type RoundPage = {
     slash: { amount: Amount; reason: number; reasonText: string } | null;
   }[];
   rewards: { account: Address; role: string; amount: Amount }[];
-  slashes: { evaluator: Address; role: string; reason: number; reasonText: string; amount: Amount; recipient: Address; block: number; tx: Hex }[];
+  /** Every executed slash of the round: non-reveal (permissionless, any time after the reveal deadline), low trust (at finalization), relayer bonds seized. */
+  slashes: (SlashView & { account: Address })[];
   proposedSlashes: { evaluator: Address; reason: number; reasonText: string; outcome: "executed" | "skipped" | "pending" | "nothing to slash" }[];
-  /** Per task: consensus and each evaluator's score as quality 0..10. */
-  tasks: { index: number; node: Address | null; model: string | null; costUnits: string | null; contentHash: Hex | null; consensus: number | null; bad: string | null; scores: { evaluator: Address; score: number }[] }[];
+  skippedSlashes: { evaluator: Address; reason: number; reasonText: string; block: number; tx: Hex }[];
+  /** Per task: consensus and each evaluator's score as quality 0..10 (null: reported unavailable). */
+  tasks: {
+    index: number;
+    node: Address | null;
+    model: string | null;
+    costUnits: string | null;
+    contentHash: Hex | null;
+    consensus: number | null;
+    excluded: boolean | null;
+    gold: number | null;
+    scores: { evaluator: Address; score: number | null }[];
+  }[];
 };
 
-export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
+
+export async function roundPage(ctx: ExplorerContext, idText: string): Promise<RoundPage> {
   const id = parseRoundId(idText);
   const r = roundRow(ctx, id);
   const { db } = ctx;
@@ -227,61 +349,114 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
   const times = new Map<number, number>();
   const logs = db.prepare("SELECT * FROM logs WHERE round_id = ? AND event != 'Claimed' ORDER BY block_number, log_index").all(id) as LogRow[];
   const events = logs.map((l) => rawEvent(ctx, l, times));
-  const by = (name: string) => events.filter((e) => e.event === name);
+  const by = (name: string, contract = "settlement") => events.filter((e) => e.event === name && e.contract === contract);
   const s = summary(ctx, r);
   const sync = db.getSync();
   const p = presenter(ctx);
+  const cur = now(ctx);
 
   // Timeline of phases.
   const timeline: PhaseStep[] = [];
-  const firstAfter = (t: number) => events.find((e) => e.time >= t)?.block ?? null;
+  const firstAfter = (t: number) => (db.prepare("SELECT number FROM blocks WHERE timestamp >= ? ORDER BY timestamp, number LIMIT 1").get(t) as { number: number } | undefined)?.number ?? null;
   const reg = by("TasksRegistered")[0];
-  timeline.push({ phase: "assigning", attempt: 1, startTime: reg.time, startBlock: reg.block, endTime: null, via: "TasksRegistered", tx: reg.tx });
-  const acc = by("AssignmentAccepted")[0];
-  if (acc) {
-    timeline[0].endTime = acc.time;
-    timeline.push({ phase: "commit", attempt: 1, startTime: acc.time, startBlock: acc.block, endTime: r.commitDeadline, via: "AssignmentAccepted", tx: acc.tx });
-    const cur = now(ctx);
-    if (r.commitDeadline !== null && cur >= r.commitDeadline) {
-      timeline.push({ phase: "reveal", attempt: 1, startTime: r.commitDeadline, startBlock: firstAfter(r.commitDeadline), endTime: r.revealDeadline, via: "commit deadline", tx: null });
-    }
-    if (r.revealDeadline !== null && cur >= r.revealDeadline) {
-      timeline.push({ phase: "settle", attempt: 1, startTime: r.revealDeadline, startBlock: firstAfter(r.revealDeadline), endTime: null, via: "reveal deadline", tx: null });
-    }
-  }
-  for (const e of events) {
+  const step = (x: PhaseStep) => {
     const last = timeline[timeline.length - 1];
-    if (e.event === "SettlementAccepted") {
+    if (last && last.endTime === null) last.endTime = x.startTime;
+    timeline.push(x);
+  };
+  step({ phase: "seeding", attempt: 0, startTime: reg.time, startBlock: reg.block, endTime: null, via: "TasksRegistered", tx: reg.tx });
+  let attempt = 0;
+  for (const e of events) {
+    if (e.contract === "settlement" && e.event === "SeedDrawn") step({ phase: "assigning", attempt, startTime: e.time, startBlock: e.block, endTime: null, via: "SeedDrawn", tx: e.tx });
+    else if (e.contract === "settlement" && e.event === "AssignmentAccepted") {
+      step({ phase: "commit", attempt, startTime: e.time, startBlock: e.block, endTime: r.commitDeadline, via: "AssignmentAccepted", tx: e.tx });
+      if (r.commitDeadline !== null && cur >= r.commitDeadline) timeline.push({ phase: "reveal", attempt, startTime: r.commitDeadline, startBlock: firstAfter(r.commitDeadline), endTime: r.revealDeadline, via: "commit deadline", tx: null });
+      if (r.revealDeadline !== null && cur >= r.revealDeadline) {
+        timeline.push({ phase: "settle", attempt: 0, startTime: r.revealDeadline, startBlock: firstAfter(r.revealDeadline), endTime: null, via: "reveal deadline", tx: null });
+      }
+    } else if (e.event === "SettlementCommitted" && Number(e.args.attempt) > attempt) {
+      attempt = Number(e.args.attempt);
+      const last = timeline[timeline.length - 1];
+      if (last.phase === "settle" && last.attempt === 0) last.attempt = attempt;
+      else if (last.phase === "settle") step({ phase: "settle", attempt, startTime: e.time, startBlock: e.block, endTime: null, via: `attempt ${attempt}: first commit`, tx: e.tx });
+    } else if (e.event === "SettlementAccepted") {
+      step({ phase: "challenge", attempt, startTime: e.time, startBlock: e.block, endTime: Number(e.args.challengeEnd), via: "SettlementAccepted", tx: e.tx });
+    } else if (e.event === "SettlementVetoed" || e.event === "SettlementRejected") {
+      const last = timeline[timeline.length - 1];
       last.endTime = e.time;
-      timeline.push({ phase: "challenge", attempt: last.attempt, startTime: e.time, startBlock: e.block, endTime: Number(e.args.challengeEnd), via: "SettlementAccepted", tx: e.tx });
-    } else if (e.event === "SettlementVetoed") {
-      if (last.phase === "challenge" || last.phase === "settle") last.endTime = e.time;
-      timeline.push({ phase: "settle", attempt: Number(e.args.newAttempt), startTime: e.time, startBlock: e.block, endTime: null, via: "SettlementVetoed", tx: e.tx });
-    } else if (e.event === "RoundFinalized" || e.event === "RoundCancelled") {
-      const phase = e.event === "RoundFinalized" ? "finalized" : "cancelled";
+      timeline.push({ phase: "settle", attempt: 0, startTime: e.time, startBlock: e.block, endTime: null, via: e.event, tx: e.tx });
+    } else if (e.contract === "settlement" && (e.event === "RoundFinalized" || e.event === "RoundCancelled")) {
+      const last = timeline[timeline.length - 1];
       if (last.phase === "challenge" && last.endTime !== null && e.time >= last.endTime) {
-        timeline.push({ phase: "finalizable", attempt: last.attempt, startTime: last.endTime, startBlock: e.block, endTime: e.time, via: "challenge end", tx: null });
+        timeline.push({ phase: "finalizable", attempt, startTime: last.endTime, startBlock: firstAfter(last.endTime), endTime: e.time, via: "challenge end", tx: null });
+      } else if (e.event === "RoundCancelled" && PHASES[Number(e.args.phase)] === "expired") {
+        const at = r.assignmentRoot ? r.expiresAt : r.assignDeadline;
+        if (last.endTime === null || last.endTime > at) last.endTime = at;
+        timeline.push({ phase: "expired", attempt, startTime: at, startBlock: firstAfter(at), endTime: e.time, via: r.assignmentRoot ? "settlement expiry" : "assignment deadline", tx: null });
       } else if (last.endTime === null) last.endTime = e.time;
-      timeline.push({ phase, attempt: last.attempt, startTime: e.time, startBlock: e.block, endTime: null, via: e.event, tx: e.tx });
+      timeline.push({ phase: e.event === "RoundFinalized" ? "finalized" : "cancelled", attempt, startTime: e.time, startBlock: e.block, endTime: null, via: e.event, tx: e.tx });
     }
   }
   const tail = timeline[timeline.length - 1];
   if (tail.phase === "challenge" && s.phase === "finalizable") {
-    timeline.push({ phase: "finalizable", attempt: tail.attempt, startTime: tail.endTime, startBlock: tail.endTime === null ? null : firstAfter(tail.endTime), endTime: null, via: "challenge end", tx: null });
+    timeline.push({ phase: "finalizable", attempt, startTime: tail.endTime, startBlock: tail.endTime === null ? null : firstAfter(tail.endTime), endTime: null, via: "challenge end", tx: null });
+  } else if (s.phase === "expired" && tail.phase !== "expired") {
+    const at = r.status === "registered" ? (cur >= r.assignDeadline ? r.assignDeadline : null) : r.expiresAt;
+    if (tail.endTime === null) tail.endTime = at;
+    timeline.push({ phase: "expired", attempt, startTime: at, startBlock: at === null ? null : firstAfter(at), endTime: null, via: at === null ? "seed block too old" : r.status === "registered" ? "assignment deadline" : "settlement expiry", tx: null });
   }
 
-  // Funding, settlements per relayer, vetoes.
-  const funding = by("RoundFunded").map((e) => ({
+  // Funding and refunds.
+  const funding = by("RoundFunded", "distributor").map((e) => ({
     funder: e.args.funder as Address,
     inference: amount(e.args.inferenceAmount as string, dec),
     evaluator: amount(e.args.evaluatorAmount as string, dec),
     block: e.block,
     tx: e.tx,
   }));
+  const refunds = by("Refunded", "distributor").map((e) => ({ funder: e.args.funder as Address, amount: amount(e.args.amount as string, dec), block: e.block, tx: e.tx }));
+  const funderSet = [...new Set(funding.map((f) => f.funder))].sort(byAddress);
+  const funders = await Promise.all(
+    funderSet.map(async (funder) => ({
+      funder,
+      contributed: amount(
+        funding.filter((f) => f.funder === funder).reduce((t, f) => t + BigInt(f.inference.wei) + BigInt(f.evaluator.wei), 0n),
+        dec,
+      ),
+      refunded: amount(
+        refunds.filter((f) => f.funder === funder).reduce((t, f) => t + BigInt(f.amount.wei), 0n),
+        dec,
+      ),
+      refundable: await refundableOf(ctx, id, funder),
+    })),
+  );
+
+  // Settlement attempts, per relayer.
   const finalHash = r.status === "finalized" ? r.settlementHash : null;
-  const acceptedHashes = new Set(by("SettlementAccepted").map((e) => `${e.args.settlementHash}`));
-  const settlements: RoundPage["settlements"] = by("SettlementCommitted").map((c) => {
-    const rev = events.find((e) => e.event === "SettlementRevealed" && e.args.relayer === c.args.relayer && e.args.attempt === c.args.attempt);
+  const accepted = by("SettlementAccepted");
+  const acceptedIn = new Map(accepted.map((e) => [Number(e.args.attempt), e.args.settlementHash as Hex]));
+  const ended = new Map<Hex, "vetoed" | "rejected">([...by("SettlementVetoed").map((e) => [e.args.settlementHash as Hex, "vetoed"] as const), ...by("SettlementRejected").map((e) => [e.args.settlementHash as Hex, "rejected"] as const)]);
+  const commits = by("SettlementCommitted");
+  const reveals = by("SettlementRevealed");
+  const attemptNumbers = [...new Set(commits.map((c) => Number(c.args.attempt)))].sort((x, y) => x - y);
+  const attempts: AttemptView[] = attemptNumbers.map((n) => {
+    const cs = commits.filter((c) => Number(c.args.attempt) === n);
+    const acc = acceptedIn.get(n) ?? null;
+    const outcome: AttemptView["outcome"] = acc ? (acc === finalHash ? "finalized" : (ended.get(acc) ?? "accepted")) : cur < Number(cs[0].args.revealsClose) && n === r.attempt && r.status === "active" ? "open" : "no quorum";
+    return {
+      attempt: n,
+      commitsClose: Number(cs[0].args.commitsClose),
+      revealsClose: Number(cs[0].args.revealsClose),
+      commits: cs.map((c) => ({ relayer: c.args.relayer as Address, commitment: c.args.commitment as Hex, block: c.block, tx: c.tx })),
+      reveals: reveals
+        .filter((x) => Number(x.args.attempt) === n)
+        .map((x) => ({ relayer: x.args.relayer as Address, settlementHash: x.args.settlementHash as Hex, payloadCid: cidValue(String(x.args.payloadCid)), block: x.block, tx: x.tx, accepted: x.args.settlementHash === acc })),
+      outcome,
+      acceptedHash: acc,
+    };
+  });
+  const settlements: RoundPage["settlements"] = commits.map((c) => {
+    const rev = reveals.find((e) => e.args.relayer === c.args.relayer && e.args.attempt === c.args.attempt);
     const hash = rev ? (rev.args.settlementHash as Hex) : null;
     return {
       relayer: c.args.relayer as Address,
@@ -290,34 +465,50 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
       commitBlock: c.block,
       commitTx: c.tx,
       settlementHash: hash,
+      payloadCid: rev ? cidValue(String(rev.args.payloadCid)) : null,
       revealBlock: rev?.block ?? null,
       revealTx: rev?.tx ?? null,
-      accepted: hash !== null && acceptedHashes.has(hash),
+      accepted: hash !== null && acceptedIn.get(Number(c.args.attempt)) === hash,
       final: hash !== null && hash === finalHash,
     };
   });
-  const vetoes = by("SettlementVetoed").map((e) => ({
-    guardian: e.args.guardian as Address,
+  const vetoes = by("SettlementVetoed").map((e) => ({ guardian: e.args.guardian as Address, settlementHash: e.args.settlementHash as Hex, expiresAt: Number(e.args.expiresAt), block: e.block, time: e.time, tx: e.tx }));
+  const rejections = by("SettlementRejected").map((e) => ({
+    challenger: e.args.challenger as Address,
     settlementHash: e.args.settlementHash as Hex,
-    newAttempt: Number(e.args.newAttempt),
+    seized: amount(e.args.seized as string, dec),
+    reward: amount(e.args.reward as string, dec),
+    expiresAt: Number(e.args.expiresAt),
     block: e.block,
     time: e.time,
     tx: e.tx,
-    reset: /^0x0+$/.test(String(e.args.settlementHash)),
   }));
+  const announcements = by("ContentAnnounced").map((e) => ({
+    relayer: e.args.relayer as Address,
+    kind: { kind: "enum", type: "ContentKind", value: Number(e.args.kind), name: contentKindText(Number(e.args.kind)) } as Value,
+    cid: cidValue(String(e.args.cid)),
+    block: e.block,
+    tx: e.tx,
+  }));
+  const { challenges, violations } = challengesOf(ctx, "round_id = ?", [id]);
+  const deadlines = deadlinesOf(
+    ctx,
+    r,
+    s.phase,
+    challenges.filter((c) => c.status === "open").map((c) => ({ id: c.id, deadline: c.deadline })),
+  );
 
   // Slashes: executed (vault), proposed by the accepted settlement, skipped.
-  const slashes = by("Slashed").map((e) => ({ evaluator: e.args.account as Address, ...slashOf(e, dec) }));
-  const skipped = new Set(by("SlashSkipped").map((e) => `${e.args.evaluator}`));
-  const revealedStruct = r.settlementHash ? events.find((e) => e.event === "SettlementRevealed" && e.args.settlementHash === r.settlementHash) : undefined;
-  const proposedSlashes: RoundPage["proposedSlashes"] = revealedStruct
-    ? settlementOf(revealedStruct.args).slashes.map((x) => ({
-        evaluator: x.evaluator,
-        reason: x.reason,
-        reasonText: slashReasonText(x.reason),
-        outcome: r.status !== "finalized" ? "pending" : skipped.has(x.evaluator) ? "skipped" : slashes.some((y) => y.evaluator === x.evaluator) ? "executed" : "nothing to slash",
-      }))
-    : [];
+  const slashes = by("Slashed", "vault").map((e) => ({ account: e.args.account as Address, ...slashOf(e, dec) }));
+  const skippedSlashes = by("SlashSkipped").map((e) => ({ evaluator: e.args.evaluator as Address, reason: Number(e.args.reason), reasonText: slashReasonText(Number(e.args.reason)), block: e.block, tx: e.tx }));
+  const skipped = new Set(skippedSlashes.map((x) => x.evaluator));
+  const proposedSlashes: RoundPage["proposedSlashes"] = (r.lowTrustList ?? []).map((evaluator) => ({
+    evaluator,
+    reason: 2,
+    reasonText: slashReasonText(2),
+    outcome:
+      r.status !== "finalized" ? "pending" : skipped.has(evaluator) ? "skipped" : slashes.some((y) => y.account === evaluator && y.reason === 2) ? "executed" : "nothing to slash",
+  }));
 
   // Evaluators, rewards, tasks.
   const trust = new Map(
@@ -330,39 +521,54 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
   const rewardOf = new Map(rewardRows.map((x) => [x.account, x.amount]));
   // The two largest reads (one row per task, k per task): raw rows, no object per row.
   const taskRows = db.db
-    .prepare("SELECT task_index, node, model, content_hash, cost_units, consensus, bad FROM tasks WHERE round_id = ? ORDER BY task_index")
+    .prepare("SELECT task_index, node, model, content_hash, cost_units, consensus, excluded, gold FROM tasks WHERE round_id = ? ORDER BY task_index")
     .raw(true)
-    .all(id) as [number, Address | null, string | null, Hex | null, string | null, number | null, string | null][];
-  const scoreRows = db.prepare("SELECT evaluator, task_indexes, scores, mean_score FROM scores WHERE round_id = ? ORDER BY evaluator").raw(true).all(id) as [Address, string | null, string, number][];
-  const scoresByTask: { evaluator: Address; score: number }[][] = Array.from({ length: r.taskCount }, () => []);
-  const meanOf = new Map<Address, number>();
+    .all(id) as [number, Address | null, string | null, Hex | null, string | null, number | null, number | null, number | null][];
+  const scoreRows = db.prepare("SELECT evaluator, task_indexes, scores, mean_score FROM scores WHERE round_id = ? ORDER BY evaluator").raw(true).all(id) as [Address, string | null, string, number | null][];
+  const scoresByTask: { evaluator: Address; score: number | null }[][] = Array.from({ length: r.taskCount }, () => []);
+  const meanOf = new Map<Address, number | null>();
+  const unavailableOf = new Map<Address, number>();
   let mapped = false;
   for (const [evaluator, taskJson, scoreJson, mean] of scoreRows) {
     meanOf.set(evaluator, mean);
+    const scores = JSON.parse(scoreJson) as number[];
+    unavailableOf.set(evaluator, scores.filter((x) => x === UNAVAILABLE).length);
     if (taskJson === null) continue;
     const taskIndexes = JSON.parse(taskJson) as number[];
-    const scores = JSON.parse(scoreJson) as number[];
-    taskIndexes.forEach((t, i) => scoresByTask[t]?.push({ evaluator, score: quality(scores[i]) }));
+    taskIndexes.forEach((t, i) => scoresByTask[t]?.push({ evaluator, score: scores[i] === UNAVAILABLE ? null : quality(scores[i]) }));
     mapped = true;
   }
   const tasks: RoundPage["tasks"] = taskRows.length
-    ? taskRows.map(([index, node, model, contentHash, costUnits, consensus, bad]) => ({ index, node, model, costUnits, contentHash, consensus: consensus === null ? null : quality(consensus), bad, scores: scoresByTask[index] ?? [] }))
+    ? taskRows.map(([index, node, model, contentHash, costUnits, consensus, excluded, gold]) => ({
+        index,
+        node,
+        model,
+        costUnits,
+        contentHash,
+        consensus: consensus === null ? null : quality(consensus),
+        excluded: excluded === null ? null : excluded === 1,
+        gold: gold === null ? null : quality(gold),
+        scores: scoresByTask[index] ?? [],
+      }))
     : mapped
-      ? scoresByTask.map((scores, index) => ({ index, node: null, model: null, costUnits: null, contentHash: null, consensus: null, bad: null, scores }))
+      ? scoresByTask.map((scores, index) => ({ index, node: null, model: null, costUnits: null, contentHash: null, consensus: null, excluded: null, gold: null, scores }))
       : [];
   const committed = new Set(by("ScoresCommitted").map((e) => e.args.evaluator as Address));
   const revealed = new Set(by("ScoresRevealed").map((e) => e.args.evaluator as Address));
-  const evalSet = new Set<Address>([...Object.keys(r.assigned ?? {}).map((a) => a as Address), ...committed, ...revealed, ...trust.keys(), ...slashes.map((x) => x.evaluator)]);
+  const evaluatorSlashes = slashes.filter((x) => x.role === "evaluator");
+  const evalSet = new Set<Address>([...Object.keys(r.assigned ?? {}).map((a) => a as Address), ...committed, ...revealed, ...trust.keys(), ...evaluatorSlashes.map((x) => x.account)]);
   const evaluators: RoundPage["evaluators"] = [...evalSet].sort(byAddress).map((a) => {
     const t = trust.get(a);
-    const sl = slashes.find((x) => x.evaluator === a);
+    const sl = evaluatorSlashes.find((x) => x.account === a);
     const rw = rewardOf.get(a);
+    const mean = meanOf.get(a);
     return {
       address: a,
       assignedTasks: r.assigned ? (r.assigned[a] ?? 0) : null,
       committed: committed.has(a),
       revealed: revealed.has(a),
-      meanScore: meanOf.has(a) ? quality(meanOf.get(a)!) : null,
+      unavailable: unavailableOf.get(a) ?? 0,
+      meanScore: mean === undefined || mean === null ? null : quality(mean),
       trustPpm: t?.trust_ppm ?? null,
       lowStreak: t?.low_streak ?? null,
       reward: rw === undefined ? (r.payload === "loaded" ? amount(0n, dec) : null) : amount(rw, dec),
@@ -373,43 +579,88 @@ export function roundPage(ctx: ExplorerContext, idText: string): RoundPage {
   const rewards = rewardRows
     .map((x) => ({ account: x.account, role: nodes.has(x.account) ? "inference" : evalSet.has(x.account) ? "evaluator" : "", amount: amount(x.amount, dec) }))
     .sort((a, b) => (BigInt(b.amount.wei) > BigInt(a.amount.wei) ? 1 : BigInt(b.amount.wei) < BigInt(a.amount.wei) ? -1 : byAddress(a.account, b.account)));
+  const cancelEvent = by("RoundCancelled")[0];
+  const params = r.params;
 
   return {
     round: {
       ...s,
-      relayer: r.relayer,
+      registrar: r.registrar,
       registeredTx: r.registeredTx,
       taskRoot: r.taskRoot,
+      manifestCid: cidValue(r.manifestCid),
+      seedBlock: r.seedBlock,
       seed: r.seed,
+      seedDrawnBlock: r.seedDrawnBlock,
+      seedDrawableUntil: r.seedBlock + BLOCKHASH_WINDOW,
       paramsVersion: r.paramsVersion,
-      attempt: r.attempt,
       assignmentRoot: r.assignmentRoot,
       assignment: r.assignment,
+      assignDeadline: r.assignDeadline,
       commitDeadline: r.commitDeadline,
       revealDeadline: r.revealDeadline,
+      commitsClose: r.commitsClose,
+      revealsClose: r.revealsClose,
       challengeEnd: r.challengeEnd,
+      expiresAt: r.expiresAt,
+      extensions: r.extensions,
+      maxVetoes: params?.maxVetoes ?? null,
+      maxExtensions: params?.maxExtensions ?? null,
       inferencePaid: r.inferencePaid === null ? null : amount(r.inferencePaid, dec),
       evaluatorPaid: r.evaluatorPaid === null ? null : amount(r.evaluatorPaid, dec),
       cumulativeTotal: r.cumulativeTotal === null ? null : amount(r.cumulativeTotal, dec),
       rewardsRoot: r.rewardsRoot,
       trustRoot: r.trustRoot,
       inputsHash: r.inputsHash,
+      lowTrustSlashed: r.lowTrustSlashed === null ? null : amount(r.lowTrustSlashed, dec),
+      seizedTotal: amount(r.seizedTotal, dec),
+      refunded: amount(r.refunded, dec),
       finalizedBlock: r.finalizedBlock,
       closedAt: r.closedAt,
+      cancelled: cancelEvent ? { by: cancelEvent.args.caller as Address, phase: (PHASES[Number(cancelEvent.args.phase)] ?? "none") as PhaseName, block: cancelEvent.block, time: cancelEvent.time, tx: cancelEvent.tx } : null,
       asOf: { block: sync?.blockNumber ?? null, time: sync?.blockTimestamp ?? null },
     },
-    content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, note: r.contentNote },
+    deadlines,
+    gold: { commitment: r.goldCommitment, opening: r.goldOpening, root: r.goldRoot, count: r.goldCount, tasks: r.gold },
+    breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null },
+    excludedTasks: r.excludedTasks,
+    content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, goldOpening: r.goldOpening, note: r.contentNote },
+    announcements,
     timeline,
     events: logs.map((l) => eventView(ctx, p, l)),
     funding,
+    refunds,
+    funders,
+    attempts,
     settlements,
     vetoes,
+    rejections,
+    challenges,
+    violations,
     evaluators,
     rewards,
     slashes,
     proposedSlashes,
+    skippedSlashes,
     tasks,
   };
+}
+
+/** What `refundable(round, funder)` says at the indexed block (read live, cached per block; null without a connection). */
+async function refundableOf(ctx: ExplorerContext, round: number, funder: Address): Promise<Amount | null> {
+  const block = ctx.db.getSync()?.blockNumber;
+  const client = ctx.client;
+  if (!client || block === undefined) return null;
+  try {
+    const v = await ctx.cache
+      .at(block)
+      .read(`refundable:${round}:${funder}`, () =>
+        client.readContract({ address: ctx.deployment.distributor, abi: rewardDistributorAbi, functionName: "refundable", args: [BigInt(round), funder], blockNumber: BigInt(block) }),
+      );
+    return amount(v, ctx.token.decimals);
+  } catch {
+    return null;
+  }
 }
 
 function byAddress(a: string, b: string): number {
@@ -430,6 +681,9 @@ function addressKnown(ctx: ExplorerContext, a: Address): boolean {
 
 export type StakeView = { role: string; active: Amount; queued: Amount; unlockTime: number | null; withdrawable: boolean; slashed: Amount; staked: Amount; withdrawn: Amount };
 
+/** One unstake request in the vault's unbonding queue (`unbondingQueue(account, role)` at the indexed block). */
+export type UnbondingView = Countdown & { role: string; amount: Amount; unlockTime: number; unlocked: boolean };
+
 export type AddressPage = {
   address: Address;
   /** The name tag (labels file, contract, or the first role) and every role the contracts' events give. */
@@ -449,13 +703,26 @@ export type AddressPage = {
     cumulative: Amount | null;
     claimed: Amount;
     claimable: Amount | null;
+    /** The leaf's position in the rewards sum tree and its proof (sibling hash and sum per level). */
+    index: number | null;
     proof: Hex[] | null;
     /** Why the claimable balance is unknown, when it is. */
     note: string | null;
   };
   slashes: { round: number; role: string; reason: number; reasonText: string; amount: Amount; recipient: Address; block: number; time: number; tx: Hex }[];
-  /** When queued stake becomes withdrawable, per role with a queue. */
+  /** When queued stake becomes withdrawable, per role with a queue (the latest request's unlock time). */
   unlocks: (Countdown & { role: string })[];
+  /** Every queued unstake request, per role, with its unlock time (read live; null without a connection). */
+  unbonding: UnbondingView[] | null;
+  /** Whether the settlement contract holds its evaluator and relayer stake (`withdrawalLocked`, read live; null: unknown). */
+  withdrawalLocked: boolean | null;
+  /** The relayer's id and bond, when it is or was a relayer. */
+  relayer: { id: number; current: boolean; bond: Amount; minimum: Amount | null; bonded: boolean | null } | null;
+  challengesOpened: ChallengeView[];
+  challengesAnswered: ChallengeView[];
+  violations: ViolationView[];
+  /** Per round this address funded: what it put in, got back, and can still get back (`refundable`, read live). */
+  funding: { round: number; contributed: Amount; refunded: Amount; refundable: Amount | null }[];
   skippedSlashes: { round: number; reason: number; reasonText: string; block: number; tx: Hex }[];
   votes: { round: number; assignedTasks: number | null; committed: boolean; revealed: boolean; meanScore: number | null }[];
   served: { round: number; tasks: number; meanConsensus: number | null }[];
@@ -480,7 +747,8 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
   const t0 = tags(ctx);
   const mine = (e: RawEvent, key: string) => e.args[key] === a;
 
-  // Stake per role, replayed like the vault's storage: Slashed takes from active first, then from the queue.
+  // Stake per role, replayed like the vault's storage: Slashed takes from active first, then from the queue (a seized
+  // relayer bond is the whole of both).
   type S = { active: bigint; queued: bigint; unlock: number | null; slashed: bigint; staked: bigint; withdrawn: bigint };
   const st = new Map<number, S>();
   const get = (role: number) => st.get(role) ?? (st.set(role, { active: 0n, queued: 0n, unlock: null, slashed: 0n, staked: 0n, withdrawn: 0n }), st.get(role)!);
@@ -525,7 +793,7 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
   for (const s of stakes) roles.add(s.role === "inference" ? "inference node" : s.role);
   const relayerSet = ev.filter((e) => e.event === "RelayerSet" && mine(e, "relayer"));
   if (relayerSet.length && relayerSet[relayerSet.length - 1].args.enabled === true) roles.add("relayer");
-  const guardian = db.prepare("SELECT args FROM logs WHERE contract = 'settlement' AND event = 'GuardianSet' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
+  const guardian = db.prepare("SELECT args FROM logs WHERE contract = 'config' AND event = 'GuardianSet' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
     | { args: string }
     | undefined;
   if (guardian && JSON.parse(guardian.args).guardian === a) roles.add("guardian");
@@ -538,6 +806,7 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
   }[];
   if (served.length) roles.add("inference node");
   if (ev.some((e) => e.event === "Slashed" && mine(e, "recipient"))) roles.add("slash recipient");
+  if (ev.some((e) => e.event === "ChallengeOpened" && mine(e, "challenger"))) roles.add("challenger");
 
   // Trust, rewards, claims.
   const trust = (db.prepare("SELECT round_id, trust_ppm, low_streak FROM trust WHERE evaluator = ? ORDER BY round_id").all(a) as { round_id: number; trust_ppm: number; low_streak: number }[]).map(
@@ -563,31 +832,45 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
       tx: e.tx,
     }));
   const claimedWei = claims.reduce((m, c) => (BigInt(c.cumulative.wei) > m ? BigInt(c.cumulative.wei) : m), 0n);
-  const root = db.prepare("SELECT round_id FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
-    | { round_id: number }
+  const rootLog = db.prepare("SELECT round_id, args FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' ORDER BY block_number DESC, log_index DESC LIMIT 1").get() as
+    | { round_id: number; args: string }
     | undefined;
-  let claimable: AddressPage["claimable"] = { rootRound: null, cumulative: null, claimed: amount(claimedWei, dec), claimable: null, proof: null, note: "no rewards root has been installed yet" };
+  // The leaves of the current root: from the payload of the round that installed it or, when that round left the
+  // tree unchanged (it paid nothing new), of the latest round whose checked payload has the same root.
+  let root: { round_id: number; installed: number } | undefined = rootLog && { round_id: rootLog.round_id, installed: rootLog.round_id };
+  if (rootLog) {
+    const hash = String((JSON.parse(rootLog.args) as Record<string, Json>).root);
+    const same = db.db
+      .prepare("SELECT id FROM rounds WHERE json_extract(data, '$.rewardsRoot') = ? AND json_extract(data, '$.payload') = 'loaded' ORDER BY id DESC LIMIT 1")
+      .get(hash) as { id: number } | undefined;
+    if (same) root = { round_id: same.id, installed: rootLog.round_id };
+  }
+  let claimable: AddressPage["claimable"] = { rootRound: null, cumulative: null, claimed: amount(claimedWei, dec), claimable: null, index: null, proof: null, note: "no rewards root has been installed yet" };
   if (root) {
     const rr = JSON.parse((db.prepare("SELECT data FROM rounds WHERE id = ?").get(root.round_id) as { data: string } | undefined)?.data ?? "null") as RoundRow | null;
-    const leaf = db.prepare("SELECT cumulative, proof FROM claims WHERE round_id = ? AND account = ?").get(root.round_id, a) as { cumulative: string; proof: string } | undefined;
+    const leaf = db.prepare("SELECT cumulative, leaf_index, proof FROM claims WHERE round_id = ? AND account = ?").get(root.round_id, a) as
+      | { cumulative: string; leaf_index: number; proof: string }
+      | undefined;
     if (leaf) {
       const cum = BigInt(leaf.cumulative);
       claimable = {
-        rootRound: root.round_id,
+        rootRound: root.installed,
         cumulative: amount(cum, dec),
         claimed: amount(claimedWei, dec),
         claimable: amount(cum > claimedWei ? cum - claimedWei : 0n, dec),
+        index: leaf.leaf_index,
         proof: JSON.parse(leaf.proof),
         note: null,
       };
     } else if (rr?.payload === "loaded") {
-      claimable = { rootRound: root.round_id, cumulative: amount(0n, dec), claimed: amount(claimedWei, dec), claimable: amount(0n, dec), proof: [], note: "no leaf for this account in the current rewards tree" };
+      claimable = { rootRound: root.installed, cumulative: amount(0n, dec), claimed: amount(claimedWei, dec), claimable: amount(0n, dec), index: null, proof: [], note: "no leaf for this account in the current rewards tree" };
     } else {
       claimable = {
-        rootRound: root.round_id,
+        rootRound: root.installed,
         cumulative: null,
         claimed: amount(claimedWei, dec),
         claimable: null,
+        index: null,
         proof: null,
         note: ctx.storeConfigured ? `the settlement payload of round ${root.round_id} is ${rr?.payload ?? "missing"} in the content store` : "no content store configured (--store): the proofs are in the relayers' published payloads",
       };
@@ -621,6 +904,42 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
   const tokenTransfers = transferRows(ctx, "WHERE from_address = ? OR to_address = ?", [a, a], 50, 0);
   const unlocks = stakes.filter((x) => x.unlockTime !== null).map((x) => ({ role: x.role, ...countdown(ctx, `${x.role} stake withdrawable`, x.unlockTime!) }));
   const sync = db.getSync();
+
+  // The unbonding queue and the withdrawal lock, read live at the indexed block.
+  const live = await liveStakeState(ctx, a, [...st.keys()].filter((role) => role >= 1 && role <= 3));
+  const unbonding = live?.queues.flatMap(({ role, queue }) =>
+    queue.map((q) => ({ role: roleText(role), amount: amount(q.amount, dec), unlockTime: Number(q.unlockTime), unlocked: t >= Number(q.unlockTime), ...countdown(ctx, `${roleText(role)} request withdrawable`, Number(q.unlockTime)) })),
+  ) ?? null;
+
+  // Relayer: its permanent id, and its bond (Relayer-role stake) against the current minimum.
+  let relayer: AddressPage["relayer"] = null;
+  if (relayerSet.length) {
+    const last = relayerSet[relayerSet.length - 1];
+    const bond = st.get(3)?.active ?? 0n;
+    const min = latestParams(ctx)?.minRelayerBond;
+    relayer = { id: Number(last.args.id), current: last.args.enabled === true, bond: amount(bond, dec), minimum: min === undefined ? null : amount(min, dec), bonded: min === undefined ? null : bond >= BigInt(min) };
+  }
+
+  // Challenges and funding.
+  const ch = challengesOf(ctx, "1 = 1", []);
+  const challengesOpened = ch.challenges.filter((c) => c.challenger === a);
+  const challengesAnswered = ch.challenges.filter((c) => c.answered?.responder === a);
+  const violations = ch.violations.filter((v) => v.challenger === a);
+  const fundedRounds = [...new Set(ev.filter((e) => e.event === "RoundFunded" && mine(e, "funder")).map((e) => Number(e.args.roundId)))].sort((x, y) => x - y);
+  const funding = await Promise.all(
+    fundedRounds.map(async (round) => ({
+      round,
+      contributed: amount(
+        ev.filter((e) => e.event === "RoundFunded" && mine(e, "funder") && Number(e.args.roundId) === round).reduce((s, e) => s + BigInt(e.args.inferenceAmount as string) + BigInt(e.args.evaluatorAmount as string), 0n),
+        dec,
+      ),
+      refunded: amount(
+        ev.filter((e) => e.event === "Refunded" && mine(e, "funder") && Number(e.args.roundId) === round).reduce((s, e) => s + BigInt(e.args.amount as string), 0n),
+        dec,
+      ),
+      refundable: await refundableOf(ctx, round, a),
+    })),
+  );
   return {
     address: a,
     nameTag: t0.tagOf(a),
@@ -638,6 +957,13 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
     skippedSlashes,
     votes,
     unlocks,
+    unbonding,
+    withdrawalLocked: live?.locked ?? null,
+    relayer,
+    challengesOpened,
+    challengesAnswered,
+    violations,
+    funding,
     served: served.map((x) => ({ round: x.round_id, tasks: x.n, meanConsensus: x.mean === null ? null : quality(x.mean) })),
     transactions,
     tokenTransfers,
@@ -648,8 +974,9 @@ export async function addressPage(ctx: ExplorerContext, text: string): Promise<A
 
 /* TASKS */
 
+/** An output record as the content store holds it (the serving node is named by the task leaf, not the record). */
 const outputRecord = z.object({
-  node: z.string(),
+  node: z.string().optional(),
   model: z.string(),
   task: z.string().optional(),
   query: z.string(),
@@ -667,11 +994,14 @@ export type TaskPage = {
   model: string | null;
   costUnits: string | null;
   contentHash: Hex | null;
-  /** Consensus quality 0..10. */
+  /** Consensus quality 0..10 (null: excluded, or no payload). */
   consensus: number | null;
-  bad: string | null;
-  /** Each evaluator's score, quality 0..10. */
-  scores: { evaluator: Address; score: number }[];
+  /** Left out of the settlement: its output was unavailable to most of its evaluators (null: no payload). */
+  excluded: boolean | null;
+  /** A gold task's known quality 0..10 (null: not a gold task, or not known). */
+  gold: number | null;
+  /** Each evaluator's score, quality 0..10 (null: it reported the output unavailable). */
+  scores: { evaluator: Address; score: number | null }[];
   /** The output from the content store, checked against its content hash (null: not available, see `note`). */
   output: z.infer<typeof outputRecord> | null;
   note: string | null;
@@ -683,14 +1013,15 @@ export function taskPage(ctx: ExplorerContext, roundText: string, indexText: str
   const index = parseTaskIndex(indexText);
   const r = roundRow(ctx, id);
   if (index >= r.taskCount) throw new NotFoundError(`round ${id} has ${r.taskCount} tasks (0 to ${r.taskCount - 1}); no task ${index}`);
-  const t = ctx.db.prepare("SELECT node, model, content_hash, cost_units, consensus, bad FROM tasks WHERE round_id = ? AND task_index = ?").get(id, index) as
-    | { node: Address | null; model: string | null; content_hash: Hex | null; cost_units: string | null; consensus: number | null; bad: string | null }
+  const t = ctx.db.prepare("SELECT node, model, content_hash, cost_units, consensus, excluded, gold FROM tasks WHERE round_id = ? AND task_index = ?").get(id, index) as
+    | { node: Address | null; model: string | null; content_hash: Hex | null; cost_units: string | null; consensus: number | null; excluded: number | null; gold: number | null }
     | undefined;
   const scores: TaskPage["scores"] = [];
   for (const row of ctx.db.prepare("SELECT evaluator, task_indexes, scores FROM scores WHERE round_id = ? ORDER BY evaluator").all(id) as { evaluator: Address; task_indexes: string | null; scores: string }[]) {
     if (!row.task_indexes) continue;
     const at = (JSON.parse(row.task_indexes) as number[]).indexOf(index);
-    if (at >= 0) scores.push({ evaluator: row.evaluator, score: quality((JSON.parse(row.scores) as number[])[at]) });
+    const v = (JSON.parse(row.scores) as number[])[at];
+    if (at >= 0) scores.push({ evaluator: row.evaluator, score: v === UNAVAILABLE ? null : quality(v) });
   }
   let output: TaskPage["output"] = null;
   let note: string | null = null;
@@ -714,9 +1045,29 @@ export function taskPage(ctx: ExplorerContext, roundText: string, indexText: str
     costUnits: t?.cost_units ?? null,
     contentHash: t?.content_hash ?? null,
     consensus: t?.consensus === null || t?.consensus === undefined ? null : quality(t.consensus),
-    bad: t?.bad ?? null,
+    excluded: t?.excluded === null || t?.excluded === undefined ? null : t.excluded === 1,
+    gold: t?.gold === null || t?.gold === undefined ? null : quality(t.gold),
     scores,
     output,
     note,
   };
+}
+
+/** The unbonding queue of each role and the withdrawal lock, at the indexed block (cached per block). */
+async function liveStakeState(ctx: ExplorerContext, a: Address, roles: number[]): Promise<{ queues: { role: number; queue: readonly { amount: bigint; unlockTime: bigint }[] }[]; locked: boolean } | null> {
+  const block = ctx.db.getSync()?.blockNumber;
+  const client = ctx.client;
+  if (!client || block === undefined) return null;
+  const at = BigInt(block);
+  try {
+    return await ctx.cache.at(block).read(`stake:${a}:${roles.join(",")}`, async () => {
+      const [queues, locked] = await Promise.all([
+        Promise.all(roles.map(async (role) => ({ role, queue: await client.readContract({ address: ctx.deployment.vault, abi: stakeVaultAbi, functionName: "unbondingQueue", args: [a, role], blockNumber: at }) }))),
+        client.readContract({ address: ctx.deployment.settlement, abi: poQSettlementAbi, functionName: "withdrawalLocked", args: [a], blockNumber: at }),
+      ]);
+      return { queues, locked };
+    });
+  } catch {
+    return null;
+  }
 }

@@ -167,6 +167,12 @@ function fieldText(v: Value): string {
       return v.address;
     case "time":
       return v.iso;
+    case "block":
+      return String(v.number);
+    case "duration":
+      return `${v.seconds} s`;
+    case "cid":
+      return v.hex;
     default:
       return "value" in v ? String(v.value) : "hex" in v ? v.hex : v.kind;
   }

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { createLogger, errorLine, shutdownSignal } from "../agents/daemon";
+import { createLogger, errorLine, shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
 import { addressPage, parseAddress, parseRoundId, parseTxHash, roundPage } from "./api";
 import { txPage } from "./chainApi";
-import { renderAddress, renderRound, renderTx } from "./inspect";
+import { renderAddress, renderChallenges, renderGovernance, renderRound, renderTx } from "./inspect";
+import { challengesPage, governancePage } from "./governance";
 import { openExplorer, resolveExplorerConfig, type ExplorerFlags } from "./run";
 import { createExplorerServer } from "./server";
 
@@ -76,11 +77,12 @@ export function registerExplorer(program: Command): void {
       logger.info("stopped");
     });
 
-  const inspect = program.command("inspect").description("show a round, an address or a transaction in the terminal (catches the index up first)");
-  const sub = (name: string, arg: string, description: string, parse: (v: string) => unknown, show: (opened: Awaited<ReturnType<typeof openExplorer>>, v: string, json: boolean) => Promise<string>) =>
-    chainOptions(inspect.command(`${name} <${arg}>`).description(description))
+  const inspect = program.command("inspect").description("show a round, an address, a transaction, governance or the challenges in the terminal (catches the index up first)");
+  const sub = (name: string, arg: string | null, description: string, parse: (v: string) => unknown, show: (opened: Awaited<ReturnType<typeof openExplorer>>, v: string, json: boolean) => Promise<string>) =>
+    chainOptions(inspect.command(arg ? `${name} <${arg}>` : name).description(description))
       .option("--json", "print the JSON the API serves")
-      .action(async (v: string, o) => {
+      .action(async (...a: unknown[]) => {
+        const [v, o] = (arg ? a : ["", a[0]]) as [string, Record<string, string | undefined>];
         parse(v); // malformed input fails before any connection
         const cfg = resolveExplorerConfig(flagsOf(o));
         const opened = await openExplorer(cfg, { logger: createLogger("poq-inspect", { level: "warn", destination: 2 }) });
@@ -92,13 +94,21 @@ export function registerExplorer(program: Command): void {
         }
       });
   const sym = (x: Awaited<ReturnType<typeof openExplorer>>) => x.ctx.token.symbol;
-  sub("round", "n", "a round: phases, totals, settlements per relayer, evaluators, rewards, slashes, tasks", parseRoundId, async (x, v, json) => {
-    const p = roundPage(x.ctx, v);
+  sub("round", "n", "a round: phase and every open deadline, seed, gold, breaker, excluded tasks, settlement attempts, vetoes, challenges, evaluators, rewards, slashes, refunds, tasks", parseRoundId, async (x, v, json) => {
+    const p = await roundPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderRound(p, sym(x));
   });
-  sub("address", "address", "an address: roles, stake, trust, rewards, claims, claimable balance with proof, slashes", parseAddress, async (x, v, json) => {
+  sub("address", "address", "an address: roles, stake and relayer bond, unbonding queue, withdrawal lock, trust, rewards, claims, claimable balance with proof, challenges, refunds, slashes", parseAddress, async (x, v, json) => {
     const p = await addressPage(x.ctx, v);
     return json ? JSON.stringify(p) : renderAddress(p, sym(x));
+  });
+  sub("governance", null, "governance: the timelock's queued operations (decoded, with their ready time and state), its delay against the required delay, the parameters in force, relayers and guardian", () => undefined, async (x, _v, json) => {
+    const p = await governancePage(x.ctx);
+    return json ? JSON.stringify(p) : renderGovernance(p, sym(x));
+  });
+  sub("challenges", null, "challenges: kind, subject, bond, deadline, status and outcome of every bonded challenge, and proven violations", () => undefined, async (x, _v, json) => {
+    const p = challengesPage(x.ctx);
+    return json ? JSON.stringify(p) : renderChallenges(p, sym(x));
   });
   sub("tx", "hash", "a transaction: status, fee, gas, value, decoded call, token transfers and events", parseTxHash, async (x, v, json) => {
     const p = await txPage(x.ctx, v);

@@ -112,8 +112,8 @@ const NUMBERED = new Set(["Relayer", "Evaluator", "Inference node"]);
 
 /**
  * Name tags: the labels file first, then the deployment's contracts, then the roles the contracts' events give
- * (owner, guardian, relayers, funder, slash recipient, evaluators and inference nodes, numbered in the order they
- * appeared). Recomputed once per indexed block.
+ * (owner, guardian, relayers numbered by their permanent id, funder, slash recipient, evaluators and inference nodes
+ * numbered in the order they appeared, challengers). Recomputed once per indexed block.
  */
 export function tags(ctx: ExplorerContext): Tags {
   const s = ctx.db.getSync();
@@ -125,13 +125,14 @@ export function tags(ctx: ExplorerContext): Tags {
     const roles = new Map<string, Set<string>>();
     const slots = new Map<string, { address: string; tag: string }>();
     const numbers = new Map<string, Map<string, number>>();
-    const give = (address: string, tag: string, on: boolean) => {
+    const give = (address: string, tag: string, on: boolean, n?: number) => {
       const set = roles.get(address) ?? (roles.set(address, new Set()), roles.get(address)!);
       if (on) set.add(tag);
       else set.delete(tag);
       if (on && NUMBERED.has(tag)) {
+        // Numbered by the event's own number (a relayer's permanent id), else in the order they appeared.
         const m = numbers.get(tag) ?? (numbers.set(tag, new Map()), numbers.get(tag)!);
-        if (!m.has(address)) m.set(address, m.size + 1);
+        if (!m.has(address)) m.set(address, n ?? m.size + 1);
       }
     };
     for (const r of rows) {
@@ -144,10 +145,9 @@ export function tags(ctx: ExplorerContext): Tags {
           // The previous holder keeps the tag only if another slot still gives it (e.g. owner of another contract).
           if (was && ![...slots.values()].some((x) => x.address === was.address && x.tag === was.tag)) give(was.address, was.tag, false);
         }
-        give(address, t.tag, t.on);
+        give(address, t.tag, t.on, t.n);
       }
     }
-    const timelock = ctx.contracts.address("timelock");
     const named = (a: string, tag: string) => (NUMBERED.has(tag) ? `${tag} ${numbers.get(tag)?.get(a) ?? ""}`.trim() : tag);
     const rolesOf = (a: Address) => {
       const set = roles.get(a);
@@ -159,7 +159,7 @@ export function tags(ctx: ExplorerContext): Tags {
         const label = ctx.labels.get(a);
         if (label !== undefined) return label;
         const c = ctx.contracts.nameOf(a);
-        if (c) return a === timelock ? "Timelock" : ctx.contracts.list().find((x) => x.name === c)!.label;
+        if (c) return ctx.contracts.list().find((x) => x.name === c)!.label;
         return rolesOf(a)[0] ?? null;
       },
     };

@@ -13,8 +13,7 @@ import {
   type Transaction,
   type TransactionReceipt,
 } from "viem";
-import timelockArtifact from "@openzeppelin/contracts/build/contracts/TimelockController.json";
-import { poQSettlementAbi, rewardDistributorAbi, rewardVaultAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
+import { poQSettlementAbi, poQTimelockAbi, rewardDistributorAbi, rewardVaultAbi, settlementChallengesAbi, settlementConfigAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import type { Deployment } from "../chain/deployment";
 
 /**
@@ -22,12 +21,14 @@ import type { Deployment } from "../chain/deployment";
  * decoding of calls, events and revert data against those ABIs. Nothing here knows what a round is.
  */
 
-/** The contracts the explorer knows, by the name it shows. The timelock is there when the deployment names one. */
-export type ContractName = "settlement" | "vault" | "distributor" | "rewardVault" | "token" | "timelock";
-export const CONTRACT_NAMES = ["settlement", "vault", "distributor", "rewardVault", "token", "timelock"] as const;
+/** The contracts the explorer knows, by the name it shows. */
+export type ContractName = "settlement" | "config" | "challenges" | "vault" | "distributor" | "rewardVault" | "token" | "timelock";
+export const CONTRACT_NAMES = ["settlement", "config", "challenges", "vault", "distributor", "rewardVault", "token", "timelock"] as const;
 
 export const CONTRACT_LABELS: Record<ContractName, string> = {
   settlement: "PoQSettlement",
+  config: "SettlementConfig",
+  challenges: "SettlementChallenges",
   vault: "StakeVault",
   distributor: "RewardDistributor",
   rewardVault: "RewardVault",
@@ -37,11 +38,13 @@ export const CONTRACT_LABELS: Record<ContractName, string> = {
 
 const ABIS: Record<ContractName, Abi> = {
   settlement: poQSettlementAbi as Abi,
+  config: settlementConfigAbi as Abi,
+  challenges: settlementChallengesAbi as Abi,
   vault: stakeVaultAbi as Abi,
   distributor: rewardDistributorAbi as Abi,
   rewardVault: rewardVaultAbi as Abi,
   token: testTokenAbi as Abi,
-  timelock: timelockArtifact.abi as Abi,
+  timelock: poQTimelockAbi as Abi,
 };
 
 /** Every error any known contract can revert with, plus `Error(string)` and `Panic(uint256)` (viem adds those). */
@@ -101,12 +104,9 @@ function named(inputs: readonly AbiParameter[], values: readonly unknown[] | Rec
 export class Contracts {
   private readonly byAddress = new Map<string, ContractName>();
   private readonly addresses: Partial<Record<ContractName, Address>>;
-  constructor(
-    readonly deployment: Deployment,
-    /** The governance timelock that owns the contracts, when the deployment names one. */
-    readonly timelock?: Address,
-  ) {
-    this.addresses = { ...deployment, rewardVault: rewardVaultOf(deployment.distributor), ...(timelock ? { timelock } : {}) };
+  constructor(readonly deployment: Deployment) {
+    const { token, vault, distributor, settlement, config, challenges, timelock } = deployment;
+    this.addresses = { token, vault, distributor, settlement, config, challenges, timelock, rewardVault: rewardVaultOf(distributor) };
     for (const name of CONTRACT_NAMES) {
       const a = this.addresses[name];
       if (a) this.byAddress.set(a.toLowerCase(), name);
@@ -129,7 +129,7 @@ export class Contracts {
   /** The contracts whose events are indexed (the token's Transfer events are indexed apart, for the token page). */
   indexed(): Address[] {
     const d = this.deployment;
-    return [d.settlement, d.vault, d.distributor, ...(this.timelock ? [this.timelock] : [])];
+    return [d.settlement, d.config, d.challenges, d.vault, d.distributor, d.timelock];
   }
 
   /** The contracts whose transactions are indexed from every block, failed ones included. */

@@ -19,7 +19,7 @@ import Database from "better-sqlite3";
  *
  * Rebuilding from scratch gives identical content in every content table ({@link ExplorerDb.dump}).
  */
-export const SCHEMA_VERSION = "3";
+export const SCHEMA_VERSION = "4";
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS blocks (
   base_fee TEXT,
   miner TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS blocks_time ON blocks (timestamp, number);
 CREATE TABLE IF NOT EXISTS logs (
   block_number INTEGER NOT NULL,
   log_index INTEGER NOT NULL,
@@ -115,7 +116,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   content_hash TEXT,
   cost_units TEXT,
   consensus INTEGER,
-  bad TEXT,
+  excluded INTEGER,
+  gold INTEGER,
   PRIMARY KEY (round_id, task_index)
 );
 CREATE INDEX IF NOT EXISTS tasks_node ON tasks (node, round_id);
@@ -124,7 +126,7 @@ CREATE TABLE IF NOT EXISTS scores (
   evaluator TEXT NOT NULL,
   task_indexes TEXT,
   scores TEXT NOT NULL,
-  mean_score REAL NOT NULL,
+  mean_score REAL,
   PRIMARY KEY (round_id, evaluator)
 );
 CREATE TABLE IF NOT EXISTS trust (
@@ -146,6 +148,7 @@ CREATE TABLE IF NOT EXISTS claims (
   round_id INTEGER NOT NULL,
   account TEXT NOT NULL,
   cumulative TEXT NOT NULL,
+  leaf_index INTEGER NOT NULL,
   proof TEXT NOT NULL,
   PRIMARY KEY (round_id, account)
 );

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { durationText, quality, qualityText, timeText, trustText } from "./format";
-import { phaseAt } from "./protocol";
+import { cidText, phaseAt } from "./protocol";
 import { groupTokens, tokenAmount } from "./values";
 
 describe("format", () => {
@@ -27,12 +27,27 @@ describe("format", () => {
     expect([0, 59, 61, 3_600, 3_661, 90_061, 694_800].map(durationText)).toEqual(["0 s", "59 s", "1 min 1 s", "1 h", "1 h 1 min", "1 d 1 h", "8 d 1 h"]);
   });
 
-  test("behavior: phases follow the contract's _phase at block time", () => {
-    const active = { status: "active" as const, commitDeadline: 100, revealDeadline: 200, challengeEnd: null };
-    expect([99, 100, 199, 200].map((t) => phaseAt(active, t))).toEqual(["commit", "reveal", "reveal", "settle"]);
-    const accepted = { status: "accepted" as const, commitDeadline: 100, revealDeadline: 200, challengeEnd: 300 };
-    expect([299, 300].map((t) => phaseAt(accepted, t))).toEqual(["challenge", "finalizable"]);
-    expect(phaseAt({ status: "registered", commitDeadline: null, revealDeadline: null, challengeEnd: null }, 0)).toBe("assigning");
-    expect(phaseAt({ status: "cancelled", commitDeadline: 1, revealDeadline: 2, challengeEnd: null }, 9)).toBe("cancelled");
+  test("behavior: phases follow the contract's _phase at block time and block number", () => {
+    const base = { seed: "0x01" as const, seedBlock: 10, assignDeadline: 50, expiresAt: 400, commitDeadline: null, revealDeadline: null, challengeEnd: null, openChallenges: 0 };
+    const active = { ...base, status: "active" as const, commitDeadline: 100, revealDeadline: 200 };
+    expect([99, 100, 199, 200, 399, 400].map((t) => phaseAt(active, t, 20))).toEqual(["commit", "reveal", "reveal", "settle", "settle", "expired"]);
+    const accepted = { ...base, status: "accepted" as const, challengeEnd: 300 };
+    expect([299, 300].map((t) => phaseAt(accepted, t, 20))).toEqual(["challenge", "finalizable"]);
+    // An open challenge holds the round in its challenge phase after the window.
+    expect(phaseAt({ ...accepted, openChallenges: 1 }, 300, 20)).toBe("challenge");
+    const registered = { ...base, status: "registered" as const };
+    expect(phaseAt(registered, 0, 20)).toBe("assigning");
+    expect(phaseAt({ ...registered, seed: null }, 0, 20)).toBe("seeding");
+    // The seed block's hash is readable for 256 blocks; after it, or after the assignment deadline, the round expired.
+    expect([266, 267].map((b) => phaseAt({ ...registered, seed: null }, 0, b))).toEqual(["seeding", "expired"]);
+    expect(phaseAt(registered, 50, 20)).toBe("expired");
+    expect(phaseAt({ ...base, status: "cancelled" }, 9, 20)).toBe("cancelled");
+  });
+
+  test("behavior: content identifiers read as text only when their bytes are printable", () => {
+    expect(cidText("0x6261667931")).toBe("bafy1");
+    expect(cidText(`0x${"ab".repeat(32)}`)).toBeNull(); // a 32-byte content hash
+    expect(cidText("0xff00")).toBeNull();
+    expect(cidText("0x")).toBeNull();
   });
 });

@@ -2,210 +2,221 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { createTestClient, encodeFunctionData, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
-import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
-import { walletFor, type Clients } from "../chain/client";
+import { encodeFunctionData, erc20Abi, keccak256, parseEventLogs, toHex, type Abi, type Address, type Hex } from "viem";
+import { poQSettlementAbi, poQTimelockAbi, rewardDistributorAbi, settlementConfigAbi, stakeVaultAbi } from "../chain/abis";
+import { walletFor } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { buildTaskTree, hashSettlement, packScores, scoreCommitment, settlementCommitment, type Settlement } from "../chain/encoding";
 import { readRound } from "../chain/reader";
-import { devKey } from "../agents/accounts";
-import { assignmentProof, computeAssignment } from "../agents/roundData";
-import { toAbi } from "../agents/relayer";
 import { addressPage, listRounds, roundPage, status } from "./api";
 import { blocksFeed, tokenPage, txPage } from "./chainApi";
 import { makeContext, tags, type ExplorerContext } from "./context";
 import { ExplorerDb } from "./db";
+import { governancePage } from "./governance";
 import { createIndexer, type Indexer } from "./indexer";
-import { deployLocal } from "./testing";
+import { deployLocal, keyOf, LocalChain } from "./testing";
 
 const OWNER = 0;
 const RELAYERS = [1, 2];
 const EVALUATORS = [7, 8, 9];
-const ZERO: Hex = `0x${"00".repeat(32)}`;
+const GUARDIAN = 19;
 const tokens = (n: number) => BigInt(n) * 10n ** 18n;
 
-let clients: Clients;
+let chain: LocalChain;
 let d: Deployment;
-let testClient: ReturnType<typeof createTestClient>;
-const addrOf = (i: number): Address => walletFor(clients, devKey(i)).account.address;
+const addrOf = (i: number): Address => chain.address(i);
+const registerRound = async (n: number, salt: string) => (await chain.register(RELAYERS[0], n, { salt })).root;
+const stake = (who: number, amount: bigint) => chain.stake(who, 2, amount);
 
-async function send(who: number, req: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<Hex> {
-  const w = walletFor(clients, devKey(who));
-  const hash = await w.writeContract(req as never);
-  const rc = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (rc.status !== "success") throw new Error(`${req.functionName} reverted`);
-  return hash;
-}
-
-async function stake(who: number, amount: bigint) {
-  await send(OWNER, { address: d.token, abi: testTokenAbi as Abi, functionName: "mint", args: [addrOf(who), amount] });
-  await send(who, { address: d.token, abi: erc20Abi as Abi, functionName: "approve", args: [d.vault, amount] });
-  return send(who, { address: d.vault, abi: stakeVaultAbi as Abi, functionName: "stake", args: [2, amount] });
-}
-
-async function registerRound(taskCount: number, salt: string): Promise<Hex> {
-  const tasks = Array.from({ length: taskCount }, (_, i) => ({
-    index: i,
-    node: addrOf(3 + (i % 2)),
-    modelId: keccak256(toHex(`model-${i % 2}`)),
-    contentHash: keccak256(toHex(`${salt}/${i}`)),
-    costUnits: BigInt(100 + i),
-  }));
-  const root = buildTaskTree(tasks).root as Hex;
-  await send(RELAYERS[0], { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "registerTasks", args: [root, BigInt(taskCount)] });
-  return root;
-}
-
-async function passTime(seconds: number) {
-  await testClient.increaseTime({ seconds });
-  await testClient.mine({ blocks: 1 });
-}
-
-async function settle(roundId: bigint, s: Settlement) {
-  const hash = hashSettlement(s);
-  const salt = keccak256(toHex(`salt/${hash}`));
-  for (const rel of RELAYERS) {
-    const commitment = settlementCommitment({ chainId: d.chainId, contract: d.settlement, roundId, relayer: addrOf(rel), settlementHash: hash, salt });
-    await send(rel, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "commitSettlement", args: [roundId, commitment] });
-  }
-  for (const rel of RELAYERS) await send(rel, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "revealSettlement", args: [roundId, toAbi(s), salt] });
-  return hash;
-}
-
-const newIndexer = (db: ExplorerDb, confirmations = 0) => createIndexer({ client: clients.publicClient, deployment: d, db, confirmations, fromBlock: 0n });
+const newIndexer = (db: ExplorerDb, confirmations = 0) => createIndexer({ client: chain.client, deployment: d, db, confirmations, fromBlock: 0n });
 const ctxOf = (ix: Indexer): ExplorerContext =>
-  makeContext({ db: ix.db, deployment: ix.deployment, contracts: ix.contracts, token: ix.token(), storeConfigured: false, confirmations: ix.confirmations, client: clients.publicClient });
+  makeContext({ db: ix.db, deployment: ix.deployment, contracts: ix.contracts, token: ix.token(), storeConfigured: false, confirmations: ix.confirmations, client: chain.client });
 
 describe("indexer on the in-process Hardhat chain", () => {
-  const hashes: { veto?: Hex; final?: Hex; finalizeTx?: Hex } = {};
+  const hashes: { veto?: Hex; final?: Hex; finalizeTx?: Hex; silent?: Address; slashTx?: Hex; newGuardian?: Address; opId?: Hex; refundTx?: Hex } = {};
 
   beforeAll(async () => {
-    ({ clients, deployment: d } = await deployLocal({ commitDuration: 10, revealDuration: 10, settleDuration: 60, challengeDuration: 5, k: 2, quorum: 2 }));
-    testClient = createTestClient({ mode: "hardhat", chain: clients.chain, transport: clients.transport });
+    const { clients, deployment } = await deployLocal({ assignDuration: 60, commitDuration: 10, revealDuration: 10, settleWindow: 300, settleCommitDuration: 10, settleRevealDuration: 10, challengeDuration: 5, k: 2, quorum: 2 });
+    chain = new LocalChain(clients, deployment);
+    d = deployment;
+    for (const r of RELAYERS) await chain.stake(r, 3, tokens(5_000));
     for (const e of EVALUATORS) await stake(e, tokens(1_000));
 
-    // Round 1 by hand: assignment, two reveals and one silent evaluator, a settlement, a veto, a second settlement,
-    // finalization with a non-reveal slash.
-    await registerRound(4, "round-1");
-    const r = await readRound(clients.publicClient, d, 1n);
-    const a = await computeAssignment(clients.publicClient, { ...d, fromBlock: 0n }, r);
-    for (const rel of RELAYERS) await send(rel, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "proposeAssignment", args: [1n, a.tree.root] });
-    const reveals: { who: number; scores: Hex; salt: Hex; tasksHash: Hex; proof: Hex[] }[] = [];
-    for (const who of EVALUATORS) {
-      const mine = assignmentProof(a, addrOf(who));
-      if (!mine) continue;
-      const scores = packScores(mine.tasks.map((t) => 5_000 + 100 * t + who));
-      const salt = keccak256(toHex(`eval-salt/${who}`));
-      const commitment = scoreCommitment({ chainId: d.chainId, contract: d.settlement, roundId: 1n, evaluator: addrOf(who), scores, salt });
-      await send(who, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "commitScores", args: [1n, commitment] });
-      reveals.push({ who, scores, salt, tasksHash: mine.tasksHash, proof: mine.proof });
-    }
-    const silent = reveals.pop()!; // commits, never reveals
-    await passTime(11);
-    for (const x of reveals) await send(x.who, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "revealScores", args: [1n, x.scores, x.salt, x.tasksHash, x.proof] });
-    await passTime(11);
-    const base: Settlement = { rewardsRoot: ZERO, cumulativeTotal: 0n, inferencePaid: 0n, evaluatorPaid: 0n, trustRoot: ZERO, inputsHash: keccak256(toHex("inputs-1")), paramsVersion: r.paramsVersion, slashes: [] };
-    hashes.veto = await settle(1n, base);
-    await send(OWNER, { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "vetoSettlement", args: [1n] });
-    const second: Settlement = { ...base, inputsHash: keccak256(toHex("inputs-2")), slashes: [{ evaluator: addrOf(silent.who), reason: 1 }] };
-    hashes.final = await settle(1n, second);
-    await passTime(6);
-    hashes.finalizeTx = await send(RELAYERS[1], { address: d.settlement, abi: poQSettlementAbi as Abi, functionName: "finalize", args: [1n, toAbi(second)] });
-    (hashes as Record<string, unknown>).silent = addrOf(silent.who);
-  }, 180_000);
+    // Round 1 by hand: assignment, reveals with one silent evaluator, a settlement, a veto, a second settlement in a
+    // new attempt, finalization, and the silent evaluator slashed by anyone afterwards.
+    const { id } = await chain.register(RELAYERS[0], 4, { salt: "round-1" });
+    const byEvaluator = await chain.assign(id, RELAYERS);
+    const assigned = EVALUATORS.filter((e) => byEvaluator.get(addrOf(e))?.length);
+    const silent = assigned[assigned.length - 1];
+    await chain.vote(id, byEvaluator, EVALUATORS, { silent: [silent] });
+    const first = await chain.emptySettlement(id, "inputs-1");
+    hashes.veto = await chain.settle(id, first, RELAYERS);
+    await chain.send(GUARDIAN, d.settlement, poQSettlementAbi as Abi, "vetoSettlement", [id]);
+    const second = await chain.emptySettlement(id, "inputs-2");
+    hashes.final = await chain.settle(id, second, RELAYERS);
+    await chain.passTime(6);
+    hashes.finalizeTx = await chain.send(RELAYERS[1], d.settlement, poQSettlementAbi as Abi, "finalize", [id, second]);
+    hashes.slashTx = await chain.send(5, d.settlement, poQSettlementAbi as Abi, "slashNonRevealer", [id, addrOf(silent)]);
+    hashes.silent = addrOf(silent);
+
+    // Round 2: funded, never assigned; it expires at its assignment deadline, anyone cancels it, the funder is refunded.
+    const r2 = await chain.register(RELAYERS[0], 2, { salt: "round-2" });
+    await chain.fund(OWNER, tokens(30), d.distributor);
+    await chain.send(OWNER, d.distributor, rewardDistributorAbi as Abi, "fundRound", [r2.id, tokens(20), tokens(10)]);
+    await chain.passUntil((await readRound(chain.client, d, r2.id)).assignDeadline);
+    await chain.send(6, d.settlement, poQSettlementAbi as Abi, "cancelRound", [r2.id]);
+    hashes.refundTx = await chain.send(6, d.distributor, rewardDistributorAbi as Abi, "refund", [r2.id, addrOf(OWNER)]);
+
+    // Governance: a new guardian scheduled through the timelock and executed after its delay.
+    hashes.newGuardian = addrOf(18);
+    const op = await chain.schedule(d.config, encodeFunctionData({ abi: settlementConfigAbi, functionName: "setGuardian", args: [hashes.newGuardian] }), "guardian");
+    hashes.opId = op.id;
+    const delay = await chain.client.readContract({ address: d.timelock, abi: poQTimelockAbi, functionName: "getMinDelay" });
+    await chain.passTime(Number(delay));
+    await chain.send(OWNER, d.timelock, poQTimelockAbi as Abi, "execute", op.args);
+  }, 240_000);
 
   test("behavior: a round with a veto shows both attempts, the veto, the slash and per-task scores", async () => {
     const ix = await newIndexer(new ExplorerDb(":memory:"));
     await ix.sync();
     const ctx = ctxOf(ix);
-    const p = roundPage(ctx, "1");
+    const p = await roundPage(ctx, "1");
+    const onChain = await readRound(chain.client, d, 1n);
     expect(p.round.status).toBe("finalized");
     expect(p.round.phase).toBe("finalized");
-    expect(p.round.attempt).toBe(2);
-    expect(p.round.vetoes).toBe(1);
+    expect([p.round.attempt, p.round.vetoes, p.round.extensions]).toEqual([onChain.attempt, onChain.vetoes, onChain.extensions]);
+    expect(p.round.expiresAt).toBe(Number(onChain.expiresAt));
+    expect([p.round.seedBlock, p.round.seed, p.round.assignDeadline]).toEqual([Number(onChain.seedBlock), onChain.seed, Number(onChain.assignDeadline)]);
     expect(p.round.settlementHash).toBe(hashes.final);
     expect(p.round.assignment).toBe("verified");
-    expect(p.vetoes).toEqual([expect.objectContaining({ settlementHash: hashes.veto, newAttempt: 2, reset: false, guardian: addrOf(OWNER) })]);
-    expect(p.settlements.map((s) => [s.attempt, s.settlementHash, s.final])).toEqual([
-      [1, hashes.veto, false],
-      [1, hashes.veto, false],
-      [2, hashes.final, true],
-      [2, hashes.final, true],
+    expect(p.vetoes).toEqual([expect.objectContaining({ settlementHash: hashes.veto, guardian: addrOf(GUARDIAN) })]);
+    expect(p.attempts.map((a) => [a.attempt, a.outcome, a.acceptedHash, a.commits.length, a.reveals.length])).toEqual([
+      [1, "vetoed", hashes.veto, 2, 2],
+      [2, "finalized", hashes.final, 2, 2],
     ]);
-    expect(p.timeline.map((t) => `${t.phase}/${t.attempt}`)).toEqual(["assigning/1", "commit/1", "reveal/1", "settle/1", "challenge/1", "settle/2", "challenge/2", "finalizable/2", "finalized/2"]);
-    // Every revealed score sits under its task: 4 tasks, k = 2, one of the assigned evaluators silent.
+    expect(p.timeline.map((t) => `${t.phase}/${t.attempt}`)).toEqual(["seeding/0", "assigning/0", "commit/0", "reveal/0", "settle/1", "challenge/1", "settle/2", "challenge/2", "finalizable/2", "finalized/2"]);
+    // Every revealed score sits under its task, as quality 0..10 (on chain ×1000).
     const scored = p.tasks.flatMap((t) => t.scores);
     expect(scored.length).toBeGreaterThan(0);
-    // Scores are served as quality 0..10 (on chain ×1000).
-    for (const s of scored) expect(Math.round(s.score * 1000) % 100).toBe(EVALUATORS.find((e) => addrOf(e) === s.evaluator));
-    const silent = (hashes as Record<string, unknown>).silent as Address;
-    expect(p.slashes).toEqual([expect.objectContaining({ evaluator: silent, reason: 1, reasonText: "non-reveal", amount: { wei: tokens(50).toString(), tokens: "50" } })]);
-    expect(p.proposedSlashes).toEqual([{ evaluator: silent, reason: 1, reasonText: "non-reveal", outcome: "executed" }]);
+    for (const s of scored) expect(Math.round(s.score! * 1000) % 100).toBe(EVALUATORS.find((e) => addrOf(e) === s.evaluator));
+    // The non-reveal slash, made by anyone after finalization, is the round's.
+    const slashLog = parseEventLogs({ abi: stakeVaultAbi, logs: (await chain.client.getTransactionReceipt({ hash: hashes.slashTx! })).logs, eventName: "Slashed" })[0];
+    expect(p.slashes).toEqual([expect.objectContaining({ account: hashes.silent, reason: 1, reasonText: "non-reveal", amount: { wei: slashLog.args.amount.toString(), tokens: "50" }, tx: hashes.slashTx })]);
+    expect(p.round.slashedTotal.wei).toBe(slashLog.args.amount.toString());
     expect(p.content.payload).toBe("no-store");
+    expect(p.deadlines).toEqual([]);
 
-    // The silent evaluator's page: the stake the vault holds, the slash and its reason.
-    const a = await addressPage(ctx, silent.toLowerCase());
-    const onChain = await clients.publicClient.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [silent, 2] });
-    expect(a.stakes).toEqual([expect.objectContaining({ role: "evaluator", active: expect.objectContaining({ wei: onChain.active.toString() }), queued: expect.objectContaining({ wei: onChain.queued.toString() }) })]);
+    // The silent evaluator's page: the stake the vault holds, the slash and its reason, the withdrawal lock.
+    const a = await addressPage(ctx, hashes.silent!.toLowerCase());
+    const st = await chain.client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [hashes.silent!, 2] });
+    expect(a.stakes).toEqual([expect.objectContaining({ role: "evaluator", active: expect.objectContaining({ wei: st.active.toString() }), queued: expect.objectContaining({ wei: st.queued.toString() }) })]);
     expect(a.slashes.map((s) => [s.round, s.reasonText, s.amount.tokens])).toEqual([[1, "non-reveal", "50"]]);
     expect(a.roles).toContain("evaluator");
     expect(a.claimable.note).toMatch(/no content store/);
+    expect(a.withdrawalLocked).toBe(await chain.client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "withdrawalLocked", args: [hashes.silent!] }));
+    const relayer = await addressPage(ctx, addrOf(RELAYERS[1]));
+    expect(relayer.relayer).toEqual({ id: 2, current: true, bond: { wei: tokens(5_000).toString(), tokens: "5000" }, minimum: { wei: tokens(5_000).toString(), tokens: "5000" }, bonded: true });
 
     // The reward vault, created by the distributor, is known by its address without being deployed separately.
-    const rewardVault = await clients.publicClient.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" });
+    const rewardVault = await chain.client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "vault" });
     expect(status(ctx).contracts).toContainEqual({ name: "rewardVault", label: "RewardVault", address: rewardVault });
 
-    // The finalize transaction, decoded: status, gas and fee as the receipt has them, enums by name.
+    // The finalize transaction, decoded: status, gas and fee as the receipt has them, every event of the receipt.
     const t = await txPage(ctx, hashes.finalizeTx!);
-    const rc = await clients.publicClient.getTransactionReceipt({ hash: hashes.finalizeTx! });
+    const rc = await chain.client.getTransactionReceipt({ hash: hashes.finalizeTx! });
     expect(t.call?.function).toBe("finalize");
-    expect(t.events.map((e) => e.event)).toEqual(["RootUpdated", "Slashed", "Transfer", "RoundFinalized"]);
+    expect(t.events.map((e) => e.event)).toEqual(parseEventLogs({ abi: [...poQSettlementAbi, ...rewardDistributorAbi, ...stakeVaultAbi, ...erc20Abi], logs: rc.logs }).map((l) => l.eventName));
     expect([t.status, t.gasUsed, t.fee.wei]).toEqual(["success", rc.gasUsed.toString(), (rc.gasUsed * rc.effectiveGasPrice).toString()]);
-    const slashed = t.events.find((e) => e.event === "Slashed")!;
+    const slash = await txPage(ctx, hashes.slashTx!);
+    const slashed = slash.events.find((e) => e.event === "Slashed")!;
     expect(slashed.args.find((x) => x.name === "reason")!.value).toEqual({ kind: "enum", type: "SlashReason", value: 1, name: "non-reveal" });
     expect(slashed.args.find((x) => x.name === "role")!.value).toMatchObject({ kind: "enum", type: "Role", name: "evaluator" });
-    expect(t.tokenTransfers.map((x) => x.amount)).toEqual([expect.objectContaining({ kind: "token", tokens: "50" })]);
+    expect(slash.tokenTransfers.map((x) => x.amount)).toEqual([expect.objectContaining({ kind: "token", tokens: "50" })]);
     // A transaction without PoQ events (a token approval) is read from the chain.
-    const approvals = await clients.publicClient.getContractEvents({ address: d.token, abi: erc20Abi, eventName: "Approval", fromBlock: 0n });
+    const approvals = await chain.client.getContractEvents({ address: d.token, abi: erc20Abi, eventName: "Approval", fromBlock: 0n });
     const approve = await txPage(ctx, approvals[0].transactionHash);
     expect(approve.indexed).toBe(false);
     expect(approve.call?.function).toBe("approve");
     expect(approve.events.map((e) => e.event)).toEqual(["Approval"]);
 
-    // Name tags from the deployment and the role events.
+    // Name tags from the deployment and the role events; the guardian moved with the executed operation.
     const tg = tags(ctx);
     expect(tg.tagOf(addrOf(RELAYERS[0]))).toBe("Relayer 1");
     expect(tg.tagOf(addrOf(RELAYERS[1]))).toBe("Relayer 2");
-    expect(tg.rolesOf(addrOf(OWNER))).toEqual(["Owner", "Guardian"]);
+    expect(tg.tagOf(hashes.newGuardian!)).toBe("Guardian");
+    expect(tg.rolesOf(addrOf(GUARDIAN))).not.toContain("Guardian");
     expect(tg.tagOf(d.settlement)).toBe("PoQSettlement");
+    expect([tg.tagOf(d.config), tg.tagOf(d.challenges), tg.tagOf(d.timelock)]).toEqual(["SettlementConfig", "SettlementChallenges", "Timelock"]);
     // Holders from the Transfer events equal the token's balances.
     const token = await tokenPage(ctx, { limit: "200" });
     expect(token.holdersCount).toBeGreaterThan(0);
     for (const h of token.holders) {
       const a = (h.address as { address: Address }).address;
-      expect([a, h.balance.wei]).toEqual([a, (await clients.publicClient.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] })).toString()]);
+      expect([a, h.balance.wei]).toEqual([a, (await chain.client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] })).toString()]);
     }
     expect(token.totalSupply?.wei).toBe(token.supplyFromTransfers.wei);
-    expect(blocksFeed(ctx).total).toBe(Number(await clients.publicClient.getBlockNumber()) + 1);
+    expect(blocksFeed(ctx).total).toBe(Number(await chain.client.getBlockNumber()) + 1);
+  });
+
+  test("behavior: an expired round cancelled by anyone shows the phase it was cancelled in and its refund", async () => {
+    const ix = await newIndexer(new ExplorerDb(":memory:"));
+    await ix.sync();
+    const ctx = ctxOf(ix);
+    const p = await roundPage(ctx, "2");
+    expect([p.round.phase, p.round.cancelled?.phase, p.round.cancelled?.by]).toEqual(["cancelled", "expired", addrOf(6)]);
+    expect(p.timeline.map((t) => t.phase)).toEqual(["seeding", "expired", "cancelled"]);
+    const refund = parseEventLogs({ abi: rewardDistributorAbi, logs: (await chain.client.getTransactionReceipt({ hash: hashes.refundTx! })).logs, eventName: "Refunded" })[0];
+    expect(refund.args.amount).toBe(tokens(30));
+    expect(p.refunds).toEqual([expect.objectContaining({ funder: addrOf(OWNER), amount: { wei: tokens(30).toString(), tokens: "30" }, tx: hashes.refundTx })]);
+    expect(p.funders).toEqual([{ funder: addrOf(OWNER), contributed: expect.objectContaining({ tokens: "30" }), refunded: expect.objectContaining({ tokens: "30" }), refundable: expect.objectContaining({ tokens: "0" }) }]);
+    expect(p.round.refunded.tokens).toBe("30");
+    const owner = await addressPage(ctx, addrOf(OWNER));
+    expect(owner.funding).toEqual([{ round: 2, contributed: expect.objectContaining({ tokens: "30" }), refunded: expect.objectContaining({ tokens: "30" }), refundable: expect.objectContaining({ tokens: "0" }) }]);
+  });
+
+  test("behavior: the governance view decodes the executed operation and compares the delays", async () => {
+    const ix = await newIndexer(new ExplorerDb(":memory:"));
+    await ix.sync();
+    const g = await governancePage(ctxOf(ix));
+    const [delay, required] = await Promise.all([
+      chain.client.readContract({ address: d.timelock, abi: poQTimelockAbi, functionName: "getMinDelay" }),
+      chain.client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "requiredGovernanceDelay" }),
+    ]);
+    expect([g.minDelay, g.requiredDelay.config, g.delayCovers]).toEqual([expect.objectContaining({ seconds: Number(delay) }), expect.objectContaining({ seconds: Number(required) }), delay >= required]);
+    expect(g.operations).toHaveLength(1);
+    const op = g.operations[0];
+    const ts = await chain.client.readContract({ address: d.timelock, abi: poQTimelockAbi, functionName: "getTimestamp", args: [hashes.opId!] });
+    expect([op.id, op.state, op.calls[0].call?.function, op.executed !== null]).toEqual([hashes.opId, "done", "setGuardian", true]);
+    expect(op.calls[0].call?.args).toEqual([{ name: "guardian_", value: { kind: "address", address: hashes.newGuardian, tag: "Guardian" } }]);
+    // A done operation's timestamp is 1 on chain; its ready time was the schedule's block time plus its delay.
+    expect(ts).toBe(1n);
+    expect(op.readyAt).toBe(op.scheduled.time + Number(delay));
+    expect(g.guardian).toBe(hashes.newGuardian);
+    expect(g.relayers.map((r) => [r.id, r.address, r.bond?.tokens])).toEqual([
+      [1, addrOf(RELAYERS[0]), "5000"],
+      [2, addrOf(RELAYERS[1]), "5000"],
+    ]);
+    expect(g.params?.version).toBe(1);
+    expect(g.params?.fields.find((f) => f.name === "challengeDuration")?.value).toEqual({ kind: "duration", seconds: 5, text: "5 s" });
   });
 
   test("behavior: a failed transaction to a project contract is indexed, shown failed, with its decoded reason", async () => {
-    // An evaluator commits to round 1, which is finalized: the call reverts with WrongPhase(1, Commit, Finalized).
-    const w = walletFor(clients, devKey(EVALUATORS[0]));
+    // An evaluator commits to round 1, which is finalized: the call reverts with SettlementWrongPhase(1, Commit, Finalized).
+    const clients = chain.clients;
+    const w = walletFor(clients, keyOf(EVALUATORS[0]));
     const data = encodeFunctionData({ abi: poQSettlementAbi, functionName: "commitScores", args: [1n, keccak256(toHex("late"))] });
-    const fees = await clients.publicClient.estimateFeesPerGas();
-    const nonce = await clients.publicClient.getTransactionCount({ address: w.account.address });
+    const fees = await chain.client.estimateFeesPerGas();
+    const nonce = await chain.client.getTransactionCount({ address: w.account.address });
     const signed = await w.signTransaction({ to: d.settlement, data, gas: 200_000n, nonce, type: "eip1559", maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } as never);
     const hash = keccak256(signed);
-    await clients.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined); // the node reports the revert; the transaction is mined
-    const rc = await clients.publicClient.waitForTransactionReceipt({ hash });
+    await chain.client.sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined); // the node reports the revert; the transaction is mined
+    const rc = await chain.client.waitForTransactionReceipt({ hash });
     expect(rc.status).toBe("reverted");
     const ix = await newIndexer(new ExplorerDb(":memory:"));
     await ix.sync();
     const t = await txPage(ctxOf(ix), hash);
     expect(t.indexed).toBe(true);
     expect(t.status).toBe("failed");
-    expect(t.revert?.text).toBe("WrongPhase(roundId: 1, expected: commit, actual: finalized)");
+    expect(t.revert?.text).toBe("SettlementWrongPhase(roundId: 1, expected: commit, actual: finalized)");
     expect([t.gasLimit, t.gasUsed, t.fee.wei]).toEqual(["200000", rc.gasUsed.toString(), (rc.gasUsed * rc.effectiveGasPrice).toString()]);
   });
 
@@ -213,20 +224,20 @@ describe("indexer on the in-process Hardhat chain", () => {
     const db = new ExplorerDb(":memory:");
     const ix = await newIndexer(db);
     await ix.sync();
-    const snap = await testClient.snapshot();
+    const snap = await chain.test.snapshot();
     const rootA = await registerRound(3, "branch-a");
     const stakeA = await stake(10, tokens(500));
     await ix.sync();
-    expect(roundPage(ctxOf(ix), "2").round.taskRoot).toBe(rootA);
+    expect((await roundPage(ctxOf(ix), "3")).round.taskRoot).toBe(rootA);
     expect(db.db.prepare("SELECT COUNT(*) AS n FROM txs WHERE hash = ?").get(stakeA)).toEqual({ n: 1 });
 
-    await testClient.revert({ id: snap });
+    await chain.test.revert({ id: snap });
     const rootB = await registerRound(5, "branch-b");
-    await testClient.mine({ blocks: 4 });
+    await chain.test.mine({ blocks: 4 });
     const r = await ix.sync();
     expect(r.reorg).toBeDefined();
     expect(r.reorg!.forkBlock).toBeLessThan(r.indexedBlock!);
-    const round = roundPage(ctxOf(ix), "2").round;
+    const round = (await roundPage(ctxOf(ix), "3")).round;
     expect(round.taskRoot).toBe(rootB);
     expect(round.tasks).toBe(5);
     expect(db.db.prepare("SELECT COUNT(*) AS n FROM txs WHERE hash = ?").get(stakeA)).toEqual({ n: 0 });
@@ -241,12 +252,12 @@ describe("indexer on the in-process Hardhat chain", () => {
     const db = new ExplorerDb(":memory:");
     const ix = await newIndexer(db);
     await ix.sync();
-    const snap = await testClient.snapshot();
+    const snap = await chain.test.snapshot();
     await registerRound(2, "doomed");
     for (let i = 0; i < 10; i++) await stake(12, tokens(100)); // more dropped blocks than the linear check covers
     await ix.sync();
     const before = listRounds(ctxOf(ix)).total;
-    await testClient.revert({ id: snap });
+    await chain.test.revert({ id: snap });
     const r = await ix.sync();
     expect(r.reorg).toBeDefined();
     expect(listRounds(ctxOf(ix)).total).toBe(before - 1);
@@ -261,15 +272,15 @@ describe("indexer on the in-process Hardhat chain", () => {
     const ix = await newIndexer(db, 3);
     await ix.sync();
     const rounds = listRounds(ctxOf(ix)).total;
-    const snap = await testClient.snapshot();
+    const snap = await chain.test.snapshot();
     await registerRound(2, "pending");
     let r = await ix.sync();
     expect(r.indexedBlock).toBe(r.headBlock - 3);
     expect(listRounds(ctxOf(ix)).total).toBe(rounds);
-    await testClient.mine({ blocks: 3 });
+    await chain.test.mine({ blocks: 3 });
     r = await ix.sync();
     expect(listRounds(ctxOf(ix)).total).toBe(rounds + 1);
-    await testClient.revert({ id: snap });
+    await chain.test.revert({ id: snap });
   });
 
   test("behavior: catches up from its checkpoint after a restart, and an index of another deployment is rebuilt", async () => {
@@ -278,17 +289,17 @@ describe("indexer on the in-process Hardhat chain", () => {
     await (await newIndexer(db)).sync();
     const checkpoint = db.getSync()!.blockNumber;
     db.close();
-    const snap = await testClient.snapshot();
+    const snap = await chain.test.snapshot();
     await stake(11, tokens(200));
     db = new ExplorerDb(file);
     const r = await (await newIndexer(db)).sync();
     expect(r.newLogs).toBe(1); // only the new Staked event: nothing before the checkpoint is read again
     expect(db.db.prepare("SELECT MIN(block_number) AS b FROM logs WHERE event = 'Staked' AND block_number > ?").get(checkpoint)).toEqual({ b: checkpoint + 3 });
     // Same file, another start block: the index is rebuilt, not mixed.
-    const other = await createIndexer({ client: clients.publicClient, deployment: d, db, confirmations: 0, fromBlock: BigInt(checkpoint + 1) });
+    const other = await createIndexer({ client: chain.client, deployment: d, db, confirmations: 0, fromBlock: BigInt(checkpoint + 1) });
     await other.sync();
     expect(db.db.prepare("SELECT MIN(block_number) AS b FROM logs").get()).toEqual({ b: checkpoint + 3 });
     db.close();
-    await testClient.revert({ id: snap });
+    await chain.test.revert({ id: snap });
   });
 });

@@ -23,8 +23,6 @@ export type IndexerOptions = {
   fromBlock: bigint;
   /** Largest block span per eth_getLogs request. */
   chunk?: bigint;
-  /** The governance timelock, when the deployment names one: its transactions and events are indexed too. */
-  timelock?: Address;
   logger?: IndexerLogger;
 };
 
@@ -42,7 +40,6 @@ export type TokenInfo = { address: Address; name: string; symbol: string; decima
 
 export type Indexer = {
   readonly db: ExplorerDb;
-  readonly timelock?: Address;
   readonly deployment: Deployment;
   readonly contracts: Contracts;
   readonly storeConfigured: boolean;
@@ -55,7 +52,7 @@ export type Indexer = {
 };
 
 /** Rebuilds the index when it belongs to another chain, deployment, start block or schema. */
-function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, timelock: Address | undefined, logger?: IndexerLogger) {
+function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, logger?: IndexerLogger) {
   const identity = JSON.stringify({
     schema: SCHEMA_VERSION,
     chainId: d.chainId,
@@ -63,7 +60,9 @@ function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, timeloc
     vault: d.vault,
     distributor: d.distributor,
     token: d.token,
-    timelock: timelock ?? null,
+    config: d.config,
+    challenges: d.challenges,
+    timelock: d.timelock,
     fromBlock: fromBlock.toString(),
   });
   const was = db.getMeta("identity");
@@ -83,11 +82,11 @@ function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, timeloc
 export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
   const { client, db, store } = o;
   const d: Deployment = { ...o.deployment, fromBlock: o.fromBlock };
-  const contracts = new Contracts(d, o.timelock);
+  const contracts = new Contracts(d);
   const watched = contracts.watched();
   const chunk = o.chunk ?? LOG_CHUNK;
   const logger = o.logger;
-  checkIdentity(db, d, o.fromBlock, o.timelock, logger);
+  checkIdentity(db, d, o.fromBlock, logger);
 
   if (!db.getMeta("token")) {
     const read = <T>(functionName: "decimals" | "symbol" | "name", fallback: T) => client.readContract({ address: d.token, abi: erc20Abi, functionName }).catch(() => fallback);
@@ -218,11 +217,17 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
       const rootBefore = db.prepare(
         "SELECT round_id FROM logs WHERE contract = 'distributor' AND event = 'RootUpdated' AND (block_number < ? OR (block_number = ? AND log_index < ?)) ORDER BY block_number DESC, log_index DESC LIMIT 1",
       );
+      const challengeRound = db.prepare("SELECT round_id FROM logs WHERE contract = 'challenges' AND event = 'ChallengeOpened' AND json_extract(args, '$.challengeId') = ?");
       for (const l of logs) {
         const dec = contracts.decodeLog(l);
         const args: Record<string, Json> = dec?.args ?? { topics: [...l.topics], data: l.data };
         if (dec?.contract === "distributor" && dec.name === "Claimed") {
           const r = rootBefore.get(Number(l.blockNumber), Number(l.blockNumber), l.logIndex) as { round_id: number } | undefined;
+          if (r) args.roundId = String(r.round_id);
+        }
+        // A challenge's later events name only the challenge: they belong to the round it was opened against.
+        if (dec?.contract === "challenges" && args.roundId === undefined && typeof args.challengeId === "string") {
+          const r = challengeRound.get(args.challengeId) as { round_id: number } | undefined;
           if (r) args.roundId = String(r.round_id);
         }
         const round = dec ? roundOf(args) : null;
@@ -305,7 +310,7 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     }
   }
 
-  return { db, deployment: d, timelock: o.timelock, contracts, storeConfigured: !!store, confirmations: o.confirmations, sync, run, token: () => token };
+  return { db, deployment: d, contracts, storeConfigured: !!store, confirmations: o.confirmations, sync, run, token: () => token };
 }
 
 export type { Address };

@@ -1,4 +1,5 @@
-import type { AddressPage, RoundPage } from "./api";
+import type { AddressPage, Deadline, RoundPage } from "./api";
+import type { ChallengesPage, ChallengeView, GovernancePage, ViolationView } from "./governance";
 import type { TxPage } from "./chainApi";
 import { durationText, qualityText, shortHex, timeText, trustText } from "./format";
 import { groupTokens, partsText, valueText, type Amount, type Field, type Value } from "./values";
@@ -26,50 +27,93 @@ function kv(items: [string, string][]): string {
   return items.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join("\n");
 }
 
+const at = (v: Value | null | undefined) => (v ? valueText(v) : "-");
+
+function deadlineLines(ds: Deadline[]): string[] {
+  return ds.map((d) => `  ${d.what} ${d.text} (at ${t(d.at.kind === "time" ? d.at.unix : null)})`);
+}
+
 export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string {
   const r = p.round;
   const out: string[] = [];
-  out.push(`Round ${r.id}: ${r.phase} (as of block ${r.asOf.block ?? "-"}, ${t(r.asOf.time)})`);
-  if (r.deadline) out.push(`  ${r.deadline.what} ${r.deadline.text} (at ${t(r.deadline.at.kind === "time" ? r.deadline.at.unix : null)})`);
+  out.push(`Round ${r.id}: ${r.phase}${r.cancelled ? ` (cancelled in phase ${r.cancelled.phase} by ${r.cancelled.by}, ${t(r.cancelled.time)})` : ""} (as of block ${r.asOf.block ?? "-"}, ${t(r.asOf.time)})`);
+  out.push(...deadlineLines(p.deadlines));
+  const hasGold = !/^0x0{64}$/.test(p.gold.commitment);
   out.push(
     kv([
       ["tasks", `${r.tasks} (k = ${r.k})`],
-      ["registered", `block ${r.registeredBlock}, ${t(r.registeredAt)}, by ${r.relayer}, tx ${r.registeredTx}`],
-      ["attempt / vetoes", `${r.attempt} / ${r.vetoes}`],
+      ["registered", `block ${r.registeredBlock}, ${t(r.registeredAt)}, tx ${r.registeredTx}`],
+      ["registrar", r.registrar],
+      ["manifest CID", at(r.manifestCid)],
+      ["seed block", `${r.seedBlock} (drawable until block ${r.seedDrawableUntil})`],
+      ["seed", r.seed ? `${r.seed} (drawn in block ${r.seedDrawnBlock})` : "not drawn yet"],
+      ["assignment deadline", t(r.assignDeadline)],
+      ["settlement expiry", `${t(r.expiresAt)} (extended ${r.extensions} of at most ${r.maxExtensions ?? "-"} times)`],
+      ["attempt / vetoes / rejected", `${r.attempt} / ${r.vetoes} / ${r.rejections}`],
+      ["parameter version", String(r.paramsVersion)],
       ["inference pool / paid", `${tok(r.inferencePool, symbol)} / ${tok(r.inferencePaid, symbol)}`],
       ["evaluator pool / paid", `${tok(r.evaluatorPool, symbol)} / ${tok(r.evaluatorPaid, symbol)}`],
-      ["slashed", `${tok(r.slashedTotal, symbol)} (${r.slashCount} slash${r.slashCount === 1 ? "" : "es"})`],
+      ["slashed (all reasons)", `${tok(r.slashedTotal, symbol)} (${r.slashCount} slash${r.slashCount === 1 ? "" : "es"})`],
+      ["relayer bonds seized", tok(r.seizedTotal, symbol)],
+      ["refunded", tok(r.refunded, symbol)],
       ["mean consensus (0-10)", s(r.meanConsensus)],
       ["settlement", r.settlementHash ?? "-"],
-      ["rewards root", r.rewardsRoot ?? "-"],
+      ["rewards root (sum tree)", r.rewardsRoot ?? "-"],
       ["trust root", r.trustRoot ?? "-"],
       ["assignment", `${r.assignmentRoot ?? "-"} (${r.assignment})`],
+      ["gold commitment", hasGold ? p.gold.commitment : "none"],
+      ...(hasGold ? ([["gold", `opening ${p.gold.opening}; count ${p.gold.count ?? "- (after settlement)"}; root ${p.gold.root ?? "-"}`]] as [string, string][]) : []),
+      ["circuit breaker", p.breaker.held === null ? "-" : p.breaker.held ? "held (low-trust slashing frozen)" : "not held"],
+      ["excluded tasks", p.excludedTasks === null ? "-" : p.excludedTasks.length ? p.excludedTasks.join(", ") : "none"],
     ]),
   );
   if (!p.content.storeConfigured) out.push("", "  note: no content store (--store): consensus, trust, rewards and proofs are not shown");
-  else if (p.content.payload !== "loaded" && p.content.payload !== "none") out.push("", `  note: settlement payload ${p.content.payload}${p.content.note ? `: ${p.content.note}` : ""}`);
+  else if (p.content.note || (p.content.payload !== "loaded" && p.content.payload !== "none")) out.push("", `  note: settlement payload ${p.content.payload}${p.content.note ? `: ${p.content.note}` : ""}`);
+  if (p.gold.tasks?.length) {
+    out.push("", "Gold tasks");
+    out.push(renderTable(["task", "pool item", "quality (0-10)", "content hash"], p.gold.tasks.map((g) => [String(g.taskIndex), String(g.poolIndex), qualityText(g.quality / 1000), g.contentHash ?? "-"])));
+  }
   out.push("", "Timeline");
-  out.push(renderTable(["phase", "attempt", "started", "block", "ends", "opened by"], p.timeline.map((x) => [x.phase, String(x.attempt), t(x.startTime), x.startBlock === null ? "-" : String(x.startBlock), t(x.endTime), x.tx ? `${x.via} ${x.tx}` : x.via])));
-  out.push("", "Settlements per relayer");
+  out.push(renderTable(["phase", "attempt", "started", "block", "ends", "opened by"], p.timeline.map((x) => [x.phase, x.attempt ? String(x.attempt) : "-", t(x.startTime), x.startBlock === null ? "-" : String(x.startBlock), t(x.endTime), x.tx ? `${x.via} ${x.tx}` : x.via])));
+  out.push("", "Settlement attempts");
   out.push(
     renderTable(
-      ["relayer", "attempt", "settlement hash", "status"],
-      p.settlements.map((x) => [x.relayer, String(x.attempt), x.settlementHash ?? "(not revealed)", x.final ? "finalized" : x.accepted ? "accepted" : x.settlementHash ? "revealed" : "committed"]),
+      ["attempt", "outcome", "commits close", "reveals close", "relayer", "settlement hash", "payload CID"],
+      p.attempts.flatMap((a) =>
+        a.commits.map((c) => {
+          const rev = a.reveals.find((x) => x.relayer === c.relayer);
+          return [String(a.attempt), a.outcome, t(a.commitsClose), t(a.revealsClose), c.relayer, rev?.settlementHash ?? "(not revealed)", rev ? at(rev.payloadCid) : "-"];
+        }),
+      ),
     ),
   );
-  if (p.vetoes.length) {
-    out.push("", "Vetoes");
-    out.push(renderTable(["guardian", "settlement", "new attempt", "time", "tx"], p.vetoes.map((v) => [v.guardian, v.settlementHash, String(v.newAttempt), t(v.time), v.tx])));
+  if (p.vetoes.length || p.rejections.length) {
+    out.push("", "Vetoes and rejections");
+    out.push(
+      renderTable(
+        ["kind", "by", "settlement", "bonds seized", "reward", "reopens until", "tx"],
+        [
+          ...p.vetoes.map((v) => ["veto", v.guardian, v.settlementHash, "-", "-", t(v.expiresAt), v.tx]),
+          ...p.rejections.map((v) => ["rejected", v.challenger, v.settlementHash, tok(v.seized, symbol), tok(v.reward, symbol), t(v.expiresAt), v.tx]),
+        ],
+      ),
+    );
+  }
+  if (p.challenges.length || p.violations.length) out.push("", "Challenges", challengeTable(p.challenges, symbol), ...violationLines(p.violations, symbol));
+  if (p.funders.length) {
+    out.push("", "Funders");
+    out.push(renderTable(["funder", "contributed", "refunded", "refundable now"], p.funders.map((f) => [f.funder, tok(f.contributed, symbol), tok(f.refunded, symbol), tok(f.refundable, symbol)])));
   }
   out.push("", "Evaluators");
   out.push(
     renderTable(
-      ["evaluator", "tasks", "committed", "revealed", "mean score", "trust", "reward", "slashed"],
+      ["evaluator", "tasks", "committed", "revealed", "unavailable", "mean score", "trust", "reward", "slashed"],
       p.evaluators.map((e) => [
         e.address,
         e.assignedTasks === null ? "-" : String(e.assignedTasks),
         e.committed ? "yes" : "no",
         e.revealed ? "yes" : "no",
+        String(e.unavailable),
         s(e.meanScore),
         tr(e.trustPpm),
         tok(e.reward, symbol),
@@ -80,17 +124,92 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
   out.push("", "Rewards");
   out.push(renderTable(["account", "role", "reward"], p.rewards.map((x) => [x.account, x.role, tok(x.amount, symbol)])));
   out.push("", "Slashes");
-  out.push(renderTable(["evaluator", "reason", "amount", "tx"], p.slashes.map((x) => [x.evaluator, x.reasonText, tok(x.amount, symbol), x.tx])));
+  out.push(renderTable(["account", "role", "reason", "amount", "tx"], p.slashes.map((x) => [x.account, x.role, x.reasonText, tok(x.amount, symbol), x.tx])));
+  if (p.proposedSlashes.length) out.push("", "Low-trust slash list", renderTable(["evaluator", "outcome"], p.proposedSlashes.map((x) => [x.evaluator, x.outcome])));
+  if (p.skippedSlashes.length) out.push("", "Skipped slashes", renderTable(["evaluator", "reason", "tx"], p.skippedSlashes.map((x) => [x.evaluator, x.reasonText, x.tx])));
   if (p.tasks.length) {
     const shown = p.tasks.slice(0, maxTasks);
     out.push("", `Tasks${p.tasks.length > shown.length ? ` (first ${shown.length} of ${p.tasks.length}; --json for all)` : ""}`);
     out.push(
       renderTable(
         ["task", "node", "model", "consensus", "scores"],
-        shown.map((x) => [String(x.index), short(x.node), x.model ?? "-", s(x.consensus), x.scores.map((y) => `${y.evaluator.slice(0, 6)}:${qualityText(y.score)}`).join(" ")]),
+        shown.map((x) => [
+          String(x.index),
+          short(x.node),
+          x.model ?? "-",
+          `${s(x.consensus)}${x.excluded ? " (excluded)" : ""}${x.gold !== null ? ` (gold ${qualityText(x.gold)})` : ""}`,
+          x.scores.map((y) => `${y.evaluator.slice(0, 6)}:${y.score === null ? "unavailable" : qualityText(y.score)}`).join(" "),
+        ]),
       ),
     );
   }
+  return out.join("\n");
+}
+
+function challengeTable(cs: ChallengeView[], symbol: string): string {
+  return renderTable(
+    ["id", "round", "kind", "subject", "challenger", "bond", "deadline", "status", "outcome"],
+    cs.map((c) => [
+      String(c.id),
+      String(c.round),
+      valueText(c.kind),
+      c.subject.account ? `${c.subject.account} (at least ${tok(c.subject.minAmount, symbol)})` : c.subject.goldItem ? `gold task ${c.subject.goldItem.taskIndex} (pool item ${c.subject.goldItem.poolIndex})` : "gold item",
+      c.challenger,
+      tok(c.bond, symbol),
+      `${t(c.deadline)}${c.countdown ? ` (${c.countdown.text})` : ""}`,
+      c.status,
+      c.answered
+        ? `answered by ${c.answered.responder}: ${tok(c.answered.toResponder, symbol)} to it, ${tok(c.answered.toChallenger, symbol)} back`
+        : c.upheld
+          ? `upheld: bonds seized ${tok(c.upheld.seized, symbol)}, reward ${tok(c.upheld.reward, symbol)}`
+          : c.moot
+            ? "moot: bond back"
+            : "-",
+    ]),
+  );
+}
+
+function violationLines(vs: ViolationView[], symbol: string): string[] {
+  return vs.length ? ["", "Violations proven at once", renderTable(["round", "challenger", "violation", "bonds seized", "tx"], vs.map((v) => [String(v.round), v.challenger, v.violation, tok(v.seized, symbol), v.tx]))] : [];
+}
+
+export function renderChallenges(p: ChallengesPage, symbol: string): string {
+  return [`Challenges: ${p.challenges.length} (${p.open} open), as of block ${p.asOf.block ?? "-"}`, challengeTable(p.challenges, symbol), ...violationLines(p.violations, symbol)].join("\n");
+}
+
+export function renderGovernance(p: GovernancePage, symbol: string): string {
+  const out: string[] = [];
+  out.push(`Governance (as of block ${p.asOf.block ?? "-"})`);
+  out.push(
+    kv([
+      ["timelock", p.timelock],
+      ["minimum delay", at(p.minDelay)],
+      ["required (config / vault)", `${at(p.requiredDelay.config)} / ${at(p.requiredDelay.vault)}${p.delayCovers === null ? "" : p.delayCovers ? " (covered)" : " (NOT covered)"}`],
+      ["guardian", p.guardian ?? "-"],
+      ...p.owners.map((o) => [`owner of ${o.contract}`, o.owner] as [string, string]),
+      ["unbonding period", at(p.vault.unbondingPeriod)],
+      ["slash cap per round", at(p.vault.maxSlashBps)],
+      ["slash recipient", p.vault.slashRecipient ?? "-"],
+      ...p.vault.minStake.map((m) => [`minimum ${m.role} stake`, tok(m.minimum, symbol)] as [string, string]),
+    ]),
+  );
+  out.push("", "Queued operations");
+  if (!p.operations.length) out.push("  (none)");
+  for (const op of p.operations) {
+    out.push(`  ${op.id}  ${op.state}  ready at ${t(op.readyAt)}${op.countdown ? ` (${op.countdown.text})` : ""}  scheduled ${t(op.scheduled.time)} tx ${op.scheduled.tx}`);
+    for (const c of op.calls) {
+      out.push(`    call ${c.index}: ${c.call ? `${c.call.function}(${c.call.args.map((a) => a.name).join(", ")})` : "unknown function"} on ${valueText(c.target)}`);
+      if (c.paramsDiff) for (const d of c.paramsDiff.filter((x) => x.changed)) out.push(`      ${d.name}: ${at(d.current)} -> ${valueText(d.proposed)}`);
+      else if (c.call) out.push(...fieldLines(c.call.args, "      "));
+      else out.push(`      data ${c.data}`);
+    }
+  }
+  if (p.params) {
+    out.push("", `Parameters in force: version ${p.params.version} (set ${t(p.params.set.time)})`);
+    out.push(...fieldLines(p.params.fields, "  "));
+  }
+  out.push("", "Relayers");
+  out.push(renderTable(["id", "relayer", "current", "bond", "bonded"], p.relayers.map((r) => [String(r.id), r.address, r.current ? "yes" : "removed", tok(r.bond, symbol), r.bonded === null ? "-" : r.bonded ? "yes" : "no"])));
   return out.join("\n");
 }
 
@@ -116,12 +235,18 @@ export function renderAddress(p: AddressPage, symbol: string): string {
       }),
     ),
   );
+  out.push(`  withdrawals: ${p.withdrawalLocked === null ? "unknown" : p.withdrawalLocked ? "locked by the settlement contract" : "not locked"}`);
+  if (p.relayer) out.push(`  relayer id ${p.relayer.id}${p.relayer.current ? "" : " (removed)"}: bond ${tok(p.relayer.bond, symbol)}${p.relayer.minimum ? ` of at least ${tok(p.relayer.minimum, symbol)}` : ""}`);
+  if (p.unbonding?.length) {
+    out.push("", "Unbonding queue");
+    out.push(renderTable(["role", "amount", "unlocks", "when"], p.unbonding.map((u) => [u.role, tok(u.amount, symbol), t(u.unlockTime), u.unlocked ? "withdrawable now" : u.text])));
+  }
   const c = p.claimable;
   out.push("", "Claimable");
   if (c.claimable === null) out.push(`  unknown: ${c.note}; claimed so far ${tok(c.claimed, symbol)}`);
   else {
     out.push(kv([["claimable now", tok(c.claimable, symbol)], ["cumulative (root of round " + c.rootRound + ")", tok(c.cumulative, symbol)], ["claimed so far", tok(c.claimed, symbol)]]));
-    if (c.proof?.length) out.push(`  proof:\n${c.proof.map((h) => `    ${h}`).join("\n")}`);
+    if (c.proof?.length) out.push(`  leaf index ${c.index}; proof (sibling hash, sibling sum per level):\n${c.proof.map((h) => `    ${h}`).join("\n")}`);
   }
   out.push("", "Trust over rounds");
   out.push(renderTable(["round", "trust", "low streak"], p.trust.map((x) => [String(x.round), tr(x.trustPpm), String(x.lowStreak)])));
@@ -135,6 +260,12 @@ export function renderAddress(p: AddressPage, symbol: string): string {
     out.push("", "Evaluations");
     out.push(renderTable(["round", "tasks", "committed", "revealed", "mean score"], p.votes.map((v) => [String(v.round), v.assignedTasks === null ? "-" : String(v.assignedTasks), v.committed ? "yes" : "no", v.revealed ? "yes" : "no", s(v.meanScore)])));
   }
+  if (p.funding.length) {
+    out.push("", "Rounds funded");
+    out.push(renderTable(["round", "contributed", "refunded", "refundable now"], p.funding.map((f) => [String(f.round), tok(f.contributed, symbol), tok(f.refunded, symbol), tok(f.refundable, symbol)])));
+  }
+  if (p.challengesOpened.length || p.violations.length) out.push("", "Challenges opened", challengeTable(p.challengesOpened, symbol), ...violationLines(p.violations, symbol));
+  if (p.challengesAnswered.length) out.push("", "Challenges answered", challengeTable(p.challengesAnswered, symbol));
   if (p.served.length) {
     out.push("", "Outputs served");
     out.push(renderTable(["round", "tasks", "mean consensus"], p.served.map((x) => [String(x.round), String(x.tasks), s(x.meanConsensus)])));

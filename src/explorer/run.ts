@@ -102,21 +102,6 @@ export function loadLabels(file: string): Map<Address, string> {
 }
 
 /**
- * The governance timelock the deployment file names, if any: `timelock` in a plain file, or Ignition's
- * `<module>#TimelockController` / `<module>#Timelock`.
- */
-export function timelockOf(file: string | undefined): Address | undefined {
-  if (!file || !fs.existsSync(file)) return undefined;
-  const r = z.record(z.string(), z.unknown()).safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
-  if (!r.success) return undefined;
-  const key = Object.keys(r.data).find((k) => k === "timelock" || /#Timelock(Controller)?$/.test(k));
-  const v = key ? r.data[key] : undefined;
-  if (v === undefined) return undefined;
-  if (typeof v !== "string" || !isAddress(v, { strict: false })) throw new InputError(`${file}: malformed address for ${key}`);
-  return getAddress(v);
-}
-
-/**
  * The block the deployment starts at, from the Ignition journal beside the addresses file (the earliest receipt),
  * checked against the chain: the vault must not have code before it. Falls back to 0.
  */
@@ -147,7 +132,7 @@ export type OpenedExplorer = { clients: Clients; indexer: Indexer; ctx: Explorer
 /** Connects, checks the deployment, opens the index and the store: what `poq explorer` and `poq inspect` share. */
 export async function openExplorer(
   cfg: { rpcUrl: string; deploymentFile?: string; storeDir?: string; dbFile?: string; labelsFile?: string; confirmations: number; fromBlock?: bigint },
-  o: { clients?: Clients; deployment?: Deployment; timelock?: Address; logger?: IndexerLogger } = {},
+  o: { clients?: Clients; deployment?: Deployment; logger?: IndexerLogger } = {},
 ): Promise<OpenedExplorer> {
   let clients = o.clients;
   if (!clients) {
@@ -170,9 +155,8 @@ export async function openExplorer(
   const db = new ExplorerDb(cfg.dbFile ?? path.join(".poq", "data", `explorer-${clients.chain.id}.sqlite`));
   const store = cfg.storeDir ? new ContentStore(cfg.storeDir) : undefined;
   const labels = cfg.labelsFile ? loadLabels(cfg.labelsFile) : undefined;
-  const timelock = o.timelock ?? (o.deployment ? undefined : timelockOf(deploymentFile));
   try {
-    const indexer = await createIndexer({ client, deployment, db, store, confirmations: cfg.confirmations, fromBlock, timelock, logger: o.logger });
+    const indexer = await createIndexer({ client, deployment, db, store, confirmations: cfg.confirmations, fromBlock, logger: o.logger });
     const ctx: ExplorerContext = makeContext({
       db,
       deployment: indexer.deployment,

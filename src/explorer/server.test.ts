@@ -23,16 +23,19 @@ function ctx(): ExplorerContext {
   const row = {
     ...registeredRound({
       id: 1,
-      relayer: A(1),
+      registrar: A(1),
       registeredBlock: 5,
       registeredTx: `0x${"11".repeat(32)}`,
       registeredAt: 1_699_999_000,
       taskRoot: `0x${"22".repeat(32)}`,
       taskCount: 2,
-      seed: `0x${"33".repeat(32)}`,
-      k: 1,
+      goldCommitment: `0x${"00".repeat(32)}`,
+      seedBlock: 6,
+      manifestCid: "0x",
       paramsVersion: 1,
+      params: null,
     }),
+    seed: `0x${"33".repeat(32)}` as const,
     inferencePool: "1500000000000000000",
     manifest: "no-store" as const,
   };
@@ -40,9 +43,9 @@ function ctx(): ExplorerContext {
   db.db.prepare("INSERT INTO blocks (number, hash, timestamp, tx_count, gas_used, gas_limit, base_fee, miner) VALUES (5, ?, 1699999000, 1, '21000', '30000000', '1000000000', ?)").run(`0x${"44".repeat(32)}`, A(0xf));
   db.db
     .prepare("INSERT INTO logs (block_number, log_index, tx_hash, tx_index, contract, event, round_id, args) VALUES (5, 0, ?, 0, 'settlement', 'TasksRegistered', 1, ?)")
-    .run(row.registeredTx, JSON.stringify({ roundId: "1", relayer: A(1), taskRoot: row.taskRoot, taskCount: "2", seed: row.seed, k: "1", paramsVersion: "1" }));
+    .run(row.registeredTx, JSON.stringify({ roundId: "1", registrar: A(1), taskRoot: row.taskRoot, taskCount: "2", goldCommitment: row.goldCommitment, seedBlock: "6", paramsVersion: "1", manifestCid: "0x" }));
   db.db.prepare("INSERT INTO log_accounts (address, block_number, log_index) VALUES (?, 5, 0)").run(A(1));
-  const deployment = { chainId: 31337, token: A(0xa), vault: A(0xb), distributor: A(0xc), settlement: A(0xd) };
+  const deployment = { chainId: 31337, token: A(0xa), vault: A(0xb), distributor: A(0xc), settlement: A(0xd), config: A(0xe), challenges: A(0x10), timelock: A(0x11) };
   return makeContext({
     db,
     deployment,
@@ -133,8 +136,10 @@ describe("explorer HTTP handler", () => {
     expect(String(list.body)).toContain('1.5 <span class="unit">POQ</span>');
     expect(String(list.body)).toMatch(/^<!doctype html>/);
     const api = JSON.parse(String((await handle(c, "GET", "/api/rounds")).body));
-    expect(api.rounds[0]).toMatchObject({ id: 1, phase: "assigning", inferencePool: { wei: "1500000000000000000", tokens: "1.5" } });
-    for (const page of ["/blocks", "/txs", "/token", "/block/5", "/round/1/task/0", "/api/blocks", "/api/txs", "/api/token", "/api/block/5"]) expect([page, (await handle(c, "GET", page)).status]).toEqual([page, 200]);
+    // Registered with a seed, params unknown (assignment deadline = registration): the assignment deadline has passed.
+    expect(api.rounds[0]).toMatchObject({ id: 1, phase: "expired", inferencePool: { wei: "1500000000000000000", tokens: "1.5" } });
+    for (const page of ["/blocks", "/txs", "/token", "/block/5", "/round/1/task/0", "/governance", "/challenges", "/api/blocks", "/api/txs", "/api/token", "/api/block/5", "/api/governance", "/api/challenges"])
+      expect([page, (await handle(c, "GET", page)).status]).toEqual([page, 200]);
     const blocks = JSON.parse((await handle(c, "GET", "/api/blocks")).body);
     expect(blocks.blocks[0]).toMatchObject({ number: 5, transactions: 1, projectTransactions: 0, baseFee: { wei: "1000000000", gwei: "1" } });
     expect((await handle(c, "GET", "/round/1")).status).toBe(200);

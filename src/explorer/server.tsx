@@ -12,6 +12,8 @@ import { AddressPageView } from "./pages/address";
 import { BlockPageView, BlocksPageView, TokenPageView, TxPageView, TxsPageView } from "./pages/chain";
 import { document, ErrorPage, type PageCtx } from "./pages/components";
 import { RoundPageView, RoundsPage, TaskPageView, TASKS_PER_PAGE } from "./pages/round";
+import { ChallengesPageView, GovernancePageView } from "./pages/protocol";
+import { challengesPage, governancePage } from "./governance";
 import { parsePaging } from "./params";
 
 export type ServerLogger = { info: (o: object, msg?: string) => void; warn: (o: object, msg?: string) => void; debug?: (o: object, msg?: string) => void };
@@ -89,8 +91,8 @@ export function createApp(ctx: ExplorerContext, o: { health?: Health; logger?: S
   // Pages.
   const q = (c: Context) => ({ page: c.req.query("page"), limit: c.req.query("limit") });
   app.get("/", (c) => html(c, <RoundsPage c={pageCtx(c)} v={listRounds(ctx, q(c))} blocks={blocksFeed(ctx, { limit: "8" }).blocks} txs={txsFeed(ctx, { limit: "8" }).transactions} />));
-  app.get("/round/:id", (c) => {
-    const p = roundPage(ctx, c.req.param("id"));
+  app.get("/round/:id", async (c) => {
+    const p = await roundPage(ctx, c.req.param("id"));
     const { page } = parsePaging({ page: c.req.query("tasks") });
     if ((page - 1) * TASKS_PER_PAGE >= Math.max(1, p.tasks.length)) throw new NotFoundError(`round ${p.round.id} has ${p.tasks.length} tasks: no task page ${page}`);
     return html(c, <RoundPageView c={pageCtx(c)} p={p} taskPage={page} />);
@@ -102,12 +104,16 @@ export function createApp(ctx: ExplorerContext, o: { health?: Health; logger?: S
   app.get("/blocks", (c) => html(c, <BlocksPageView c={pageCtx(c)} v={blocksFeed(ctx, q(c))} />));
   app.get("/txs", (c) => html(c, <TxsPageView c={pageCtx(c)} v={txsFeed(ctx, q(c))} />));
   app.get("/token", async (c) => html(c, <TokenPageView c={pageCtx(c)} t={await tokenPage(ctx, q(c))} />));
+  app.get("/governance", async (c) => html(c, <GovernancePageView c={pageCtx(c)} p={await governancePage(ctx)} />));
+  app.get("/challenges", (c) => html(c, <ChallengesPageView c={pageCtx(c)} p={challengesPage(ctx)} />));
   app.get("/search", (c) => c.redirect(search(ctx, c.req.query("q") ?? "").path, 302));
 
   // The JSON API: the same objects the pages show.
   app.get("/api/status", (c) => c.json(status(ctx)));
   app.get("/api/rounds", (c) => c.json(listRounds(ctx, q(c))));
-  app.get("/api/round/:id", (c) => c.json(roundPage(ctx, c.req.param("id"))));
+  app.get("/api/round/:id", async (c) => c.json(await roundPage(ctx, c.req.param("id"))));
+  app.get("/api/governance", async (c) => c.json(await governancePage(ctx)));
+  app.get("/api/challenges", (c) => c.json(challengesPage(ctx)));
   app.get("/api/round/:id/task/:index", (c) => c.json(taskPage(ctx, c.req.param("id"), c.req.param("index"))));
   app.get("/api/address/:a", async (c) => c.json(await addressPage(ctx, c.req.param("a"))));
   app.get("/api/tx/:h", async (c) => c.json(await txPage(ctx, c.req.param("h"))));

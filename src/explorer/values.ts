@@ -1,6 +1,6 @@
 import { formatUnits, getAddress, type AbiParameter, type Address } from "viem";
 import type { Json } from "./contracts";
-import { timeText } from "./format";
+import { durationText, timeText } from "./format";
 
 /**
  * Typed values: what a decoded argument *means*, so that pages, the API and `poq inspect` show it the same way.
@@ -14,6 +14,9 @@ export type Value =
   | { kind: "enum"; type: string; value: number; name: string }
   | { kind: "time"; unix: number; iso: string }
   | { kind: "round"; id: number }
+  | { kind: "block"; number: number }
+  | { kind: "duration"; seconds: number; text: string }
+  | { kind: "cid"; hex: string; text: string | null }
   | { kind: "bps"; value: number; percent: string }
   | { kind: "hex"; hex: string }
   | { kind: "number"; value: string }
@@ -28,7 +31,7 @@ export type Field = { name: string; value: Value };
 export type Part = string | Value;
 
 /** What an argument means beyond its ABI type (protocol knowledge, see protocol.ts). */
-export type Hint = "token" | "time" | "round" | "bps" | { enum: string };
+export type Hint = "token" | "time" | "round" | "bps" | "duration" | "block" | { enum: string };
 
 /** Presentation context: the token (for amounts), the name tags, and the protocol's hints and enum names. */
 export type Presenter = {
@@ -79,6 +82,8 @@ export function present(p: Presenter, scope: string, param: AbiParameter, v: Jso
     if (hint === "token") return tokenValue(p, s);
     if (hint === "time") return timeValue(Number(s));
     if (hint === "round") return { kind: "round", id: Number(s) };
+    if (hint === "block") return { kind: "block", number: Number(s) };
+    if (hint === "duration") return { kind: "duration", seconds: Number(s), text: durationText(Number(s)) };
     if (hint === "bps") return { kind: "bps", value: Number(s), percent: `${(Number(s) / 100).toString()}%` };
     return { kind: "enum", type: hint.enum, value: Number(s), name: p.enumName(hint.enum, Number(s)) };
   }
@@ -113,6 +118,12 @@ export function valueText(v: Value, full = true): string {
       return v.iso;
     case "round":
       return `round ${v.id}`;
+    case "block":
+      return `block ${v.number}`;
+    case "duration":
+      return `${v.text} (${v.seconds} s)`;
+    case "cid":
+      return v.text === null ? v.hex : `${JSON.stringify(v.text)} (${v.hex})`;
     case "bps":
       return v.percent;
     case "hex":

@@ -11,7 +11,7 @@ import {
 import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
 import type { BatchManifest, OutputRecord } from "./manifest";
-import { canonicalJson } from "./store";
+import { canonicalJson } from "./canonical";
 
 /**
  * Gold tasks: outputs of known quality that the registrar mixes into batches so the consensus is anchored to
@@ -25,6 +25,9 @@ import { canonicalJson } from "./store";
  * The pool stays secret (it must never be public data: an evaluator who knows the items scores them honestly and
  * attacks everything else); only the items already used become public.
  */
+
+/** Content-store index of gold openings, keyed by task root. */
+export const GOLD_INDEX = "gold";
 
 /** One pool item with its content: the output record, whose keccak256 (canonical JSON) is `contentHash`. */
 export type GoldPoolEntry = GoldPoolItem & { record: OutputRecord };

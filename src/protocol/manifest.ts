@@ -1,7 +1,8 @@
 import { keccak256, toBytes, type Address, type Hex } from "viem";
 import { buildTaskTree, type TaskLeaf } from "../chain/encoding";
 import { parseLoggedOutput, type LoggedOutput } from "../data/logged";
-import { ContentError, type ContentStore } from "./store";
+import { ContentError } from "./canonical";
+import type { ContentStore } from "./store";
 
 /**
  * An output as content: the logged-output record without its labels and without the serving node. The node that

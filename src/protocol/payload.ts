@@ -2,7 +2,8 @@ import { getAddress, type Address, type Hex } from "viem";
 import type { Settlement } from "../chain/encoding";
 import type { Breaker } from "../rewards/slashing";
 import type { TrustRecord } from "../rewards/settlement";
-import { ContentError, type ContentStore } from "./store";
+import { ContentError } from "./canonical";
+import type { ContentStore } from "./store";
 
 /** The settlement struct with its amounts as decimal strings (JSON has no bigints). */
 export type SettlementJson = Omit<Settlement, "cumulativeTotal" | "inferencePaid" | "evaluatorPaid"> & {

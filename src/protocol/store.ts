@@ -1,12 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { keccak256, toBytes, type Hex } from "viem";
-import { PoqError } from "../errors";
 
-/** An object whose bytes do not hash to the name it is stored under, or that is missing. */
-export class ContentError extends PoqError {
-  override name = "ContentError";
-}
+// The content error and the canonical JSON are pure (src/protocol/canonical.ts), so the formats use them too.
+export { canonicalJson, ContentError } from "./canonical";
+import { canonicalJson, ContentError } from "./canonical";
 
 /**
  * Content-addressed store: a local folder by default (shared by the agents of one machine; on several machines a
@@ -120,25 +118,4 @@ function writeAtomic(file: string, bytes: Uint8Array): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   fs.writeFileSync(tmp, bytes);
   fs.renameSync(tmp, file);
-}
-
-/** JSON with sorted object keys and bigints as decimal strings: the same value always gives the same bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (typeof v === "bigint") return v.toString();
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v instanceof Map) return sortKeys(Object.fromEntries(v));
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(o)
-        .sort()
-        .filter((k) => o[k] !== undefined)
-        .map((k) => [k, sortKeys(o[k])]),
-    );
-  }
-  return v;
 }

@@ -31,11 +31,12 @@ export const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
 const EMPTY = { hash: new Uint8Array(32), sum: 0n };
 const UINT256_MAX = (1n << 256n) - 1n;
 
+/** Writes `v` (< 2^256) big-endian into the 32 bytes at `offset` (left as zeros above its highest byte). */
 function writeUint(buf: Uint8Array, offset: number, v: bigint): void {
-  for (let i = offset + 31; i >= offset && v > 0n; i--) {
-    buf[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  if (v === 0n) return;
+  const hex = v.toString(16);
+  let j = offset + 31;
+  for (let k = hex.length; k > 0; k -= 2, j--) buf[j] = parseInt(hex.slice(Math.max(0, k - 2), k), 16);
 }
 
 /** The leaf hash `keccak256(bytes.concat(keccak256(abi.encode(account, amount))))`. */
@@ -57,11 +58,9 @@ function innerNode(l: { hash: Uint8Array; sum: bigint }, r: { hash: Uint8Array; 
   return { hash: keccak256(enc, "bytes"), sum };
 }
 
-const byLower = (a: string, b: string): number => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
-
 /** Builds the tree over `(account, amount)` entries (any order; accounts distinct, amounts non-negative). */
 export function buildSumTree(entries: readonly { account: Address | string; amount: bigint }[]): SumTree {
-  const leaves = entries
+  const keyed = entries
     .map((e) => {
       let account: Address;
       try {
@@ -72,9 +71,10 @@ export function buildSumTree(entries: readonly { account: Address | string; amou
       if (typeof e.amount !== "bigint" || e.amount < 0n || e.amount > UINT256_MAX) {
         throw new InputError(`sum tree: amount of ${account} must be a uint256 bigint`);
       }
-      return { account, amount: e.amount };
+      return { account, amount: e.amount, key: account.toLowerCase() };
     })
-    .sort((a, b) => byLower(a.account, b.account));
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const leaves = keyed.map(({ account, amount }) => ({ account, amount }));
   for (let i = 1; i < leaves.length; i++) {
     if (leaves[i].account === leaves[i - 1].account) throw new InputError(`sum tree: account ${leaves[i].account} listed twice`);
   }
@@ -85,11 +85,15 @@ export function buildSumTree(entries: readonly { account: Address | string; amou
   const base = new Array<{ hash: Uint8Array; sum: bigint }>(width);
   for (let i = 0; i < width; i++) base[i] = i < leaves.length ? { hash: sumTreeLeafHash(leaves[i].account, leaves[i].amount), sum: leaves[i].amount } : EMPTY;
   const levels = [base];
+  // The padding is a run of empty subtrees: one node per level stands for all of them.
+  let empty: { hash: Uint8Array; sum: bigint } = EMPTY;
   for (let d = 0; d < depth; d++) {
     const below = levels[d];
     const above = new Array<{ hash: Uint8Array; sum: bigint }>(below.length / 2);
-    for (let i = 0; i < above.length; i++) above[i] = innerNode(below[2 * i], below[2 * i + 1]);
+    const emptyAbove = innerNode(empty, empty);
+    for (let i = 0; i < above.length; i++) above[i] = below[2 * i] === empty && below[2 * i + 1] === empty ? emptyAbove : innerNode(below[2 * i], below[2 * i + 1]);
     levels.push(above);
+    empty = emptyAbove;
   }
   const top = levels[depth][0];
   return { root: bytesToHex(top.hash), total: top.sum, depth, leaves, levels };
@@ -137,7 +141,24 @@ export function sumTreeComputeRoot(account: Address, amount: bigint, index: numb
   return { root: bytesToHex(node.hash), total: node.sum };
 }
 
-/** Every leaf with its index and proof, in tree order: what a settlement payload publishes. */
+/**
+ * Every leaf with its index and proof, in tree order: what a settlement payload publishes. The same as
+ * `sumTreeProof` for each leaf, with each node's hex computed once (a node is in the proofs of all leaves below its
+ * sibling).
+ */
 export function sumTreeClaims(tree: SumTree): { account: Address; cumulativeAmount: bigint; index: number; proof: Hex[] }[] {
-  return tree.leaves.map((l, index) => ({ account: l.account, cumulativeAmount: l.amount, index, proof: sumTreeProof(tree, index) }));
+  const hex = tree.levels.map((level) => new Array<[Hex, Hex] | undefined>(level.length));
+  const nodeHex = (d: number, i: number): [Hex, Hex] => {
+    let h = hex[d][i];
+    if (!h) {
+      const n = tree.levels[d][i];
+      h = hex[d][i] = [bytesToHex(n.hash), `0x${n.sum.toString(16).padStart(64, "0")}`];
+    }
+    return h;
+  };
+  return tree.leaves.map((l, index) => {
+    const proof: Hex[] = [];
+    for (let d = 0, i = index; d < tree.depth; d++, i >>= 1) proof.push(...nodeHex(d, i ^ 1));
+    return { account: l.account, cumulativeAmount: l.amount, index, proof };
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { auditCrossValidated, auditTrainEval } from "./audit";
 import { renderJson, renderTable } from "./format";
 import { QA_SAMPLE, SUMMARIZATION_SAMPLE } from "./testing";

@@ -2,7 +2,7 @@ import type { LoggedOutput, TaskType } from "../data/logged";
 import { InputError } from "../errors";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { clusterIds, groupFolds } from "./folds";
-import { fnv1a } from "./prng";
+import { fnv1a } from "../math/prng";
 import { BINS, BUCKETS, SCALE, judgeColumn, judgeWeightsHash, outOfFoldJudge, trainJudge, type JudgeFeatures, type JudgeWeights } from "./learnedJudge";
 import { auditDimension, bootstrapWeights, centred, metricFor, metricValue } from "./metrics";
 import { fitModelPrior, modelPrior, normalizeLabel } from "./modelPrior";

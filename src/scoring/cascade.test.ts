@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { applyStageMap, fitCascade, fitStageMap, runCascade } from "./cascade";
 import { outOfFoldModelPrior } from "./calibrate";
 import { metricValue } from "./metrics";

@@ -6,7 +6,7 @@ import { metricFor, metricValue } from "./metrics";
 import { normalizeLabel } from "./modelPrior";
 import type { TaskProfile } from "./profile";
 import { compositeOf } from "./score";
-import { argsort } from "./stats";
+import { argsort } from "../math/stats";
 
 /**
  * The scoring cascade: cheap stages first, the expensive ones only for the outputs whose score is still

@@ -1,8 +1,8 @@
-import { fnv1a, mulberry32, shuffled } from "./prng";
+import { Rng, shuffled } from "../math/prng";
 
 /**
  * Deterministic k-fold assignment grouped by key (queryId): every output of one query lands in the same fold.
- * Keys are shuffled with a seeded generator (seed mixed with the number of keys), then dealt round-robin.
+ * Keys are shuffled with a seeded generator (a stream named by the seed and the number of keys), then dealt round-robin.
  * Returns the fold (0..k-1) of each row.
  */
 export function groupFolds(keys: readonly string[], k: number, seed: number): Int32Array {
@@ -14,7 +14,7 @@ export function groupFolds(keys: readonly string[], k: number, seed: number): In
       distinct.push(key);
     }
   }
-  const order = shuffled(distinct, mulberry32(seed ^ fnv1a(String(distinct.length))));
+  const order = shuffled(distinct, Rng.of(seed, "folds", distinct.length));
   const foldOf = new Map<string, number>();
   order.forEach((key, i) => foldOf.set(key, i % k));
   return Int32Array.from(keys, (key) => foldOf.get(key)!);

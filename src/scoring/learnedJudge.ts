@@ -2,7 +2,7 @@ import { keccak256, toBytes } from "viem";
 import { LABEL_RANGE, type LoggedOutput, type TaskType } from "../data/logged";
 import { InputError } from "../errors";
 import type { Batch } from "./batch";
-import { fnv1a, mulberry32 } from "./prng";
+import { fnv1a, Rng } from "../math/prng";
 
 /**
  * The learned reference-free judge: a logistic model over hashed word n-grams of the output, the question word
@@ -152,14 +152,14 @@ export function trainJudgeTask(
   let gB = 0;
   const y = items.map((it) => softLabel(task, it.label!));
   const order = Int32Array.from({ length: features.length }, (_, i) => i);
-  const rng = mulberry32(options.seed ?? 20260601);
+  const rng = Rng.of(options.seed ?? 20260601);
   const step = (g: number, acc: Float64Array, k: number, rate = lr) => {
     acc[k] += g * g;
     return (rate * g) / Math.sqrt(acc[k] + 1e-8);
   };
   for (let e = 0; e < epochs; e++) {
     for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
+      const j = rng.int(i + 1);
       const t = order[i];
       order[i] = order[j];
       order[j] = t;

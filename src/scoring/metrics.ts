@@ -1,6 +1,6 @@
 import type { DimensionAudit, Metric } from "./profile";
-import { mulberry32 } from "./prng";
-import { argsort, auroc, kendall, pearson, quantileSorted, spearman } from "./stats";
+import { Rng } from "../math/prng";
+import { argsort, auroc, kendall, pearson, quantileSorted, spearman } from "../math/stats";
 
 /** AUROC for 0/1 labels, Spearman otherwise. */
 export function metricFor(labels: ArrayLike<number>): Metric {
@@ -29,11 +29,11 @@ export type BootstrapOptions = {
  * weight is the number of times its cluster was drawn. Deterministic for a seed.
  */
 export function bootstrapWeights(clusters: Int32Array, count: number, replicates: number, seed: number): Int32Array[] {
-  const rng = mulberry32(seed);
+  const rng = Rng.of(seed, "bootstrap");
   const out: Int32Array[] = [];
   for (let b = 0; b < replicates; b++) {
     const draws = new Int32Array(count);
-    for (let c = 0; c < count; c++) draws[Math.floor(rng() * count)]++;
+    for (let c = 0; c < count; c++) draws[rng.int(count)]++;
     const w = new Int32Array(clusters.length);
     for (let i = 0; i < clusters.length; i++) w[i] = draws[clusters[i]];
     out.push(w);

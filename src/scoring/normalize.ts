@@ -1,4 +1,4 @@
-import { quantileSorted } from "./stats";
+import { quantileSorted } from "../math/stats";
 
 /**
  * Rank-based normalisation: a dimension's raw value is mapped to its empirical CDF on the training outputs of

@@ -2,10 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { FileFormatError, InputError } from "../errors";
 import { calibrate } from "./calibrate";
-import { loadProfile, saveProfile } from "./cli/files";
+import { loadProfile, saveProfile } from "../data/scoringFiles";
 import { defaultProfile, validateProfile } from "./profile";
 import { scoreOutputs } from "./score";
 import { QA_SAMPLE } from "./testing";
@@ -24,8 +24,13 @@ describe("quality profile", () => {
     a.forEach((s, i) => expect(b[i].composite).toBeCloseTo(s.composite, 4));
   });
 
-  test("behaviour: the default profile validates", () => {
-    expect(validateProfile(JSON.parse(JSON.stringify(defaultProfile())))).toBeTruthy();
+  test("behaviour: the default profile validates, and a broken copy of it does not", () => {
+    const copy = JSON.parse(JSON.stringify(defaultProfile()));
+    expect(() => validateProfile(copy)).not.toThrow();
+    expect(validateProfile(copy).tasks.qa?.weights).toEqual(defaultProfile().tasks.qa?.weights);
+    const broken = JSON.parse(JSON.stringify(defaultProfile()));
+    broken.tasks.qa.weights.structure = "heavy";
+    expect(() => validateProfile(broken)).toThrow(FileFormatError);
   });
 
   test("behaviour: invalid profiles are refused with a clear message", () => {

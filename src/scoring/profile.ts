@@ -106,19 +106,22 @@ export function defaultProfile(): QualityProfile {
   return { kind: "poq-quality-profile", version: 1, useReferences: true, tasks };
 }
 
-/** Rounds every number so that the JSON is short and byte-stable. */
-function roundNumbers(value: unknown): unknown {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : null;
-  if (Array.isArray(value)) return value.map(roundNumbers);
+/**
+ * Rounds every number so that the JSON is short and byte-stable, except the quantile knots (`normalizers`): a value
+ * equal to a knot takes the mid-rank of its ties, so a rounded knot would move every output that sits on it.
+ */
+function roundNumbers(value: unknown, exact = false): unknown {
+  if (typeof value === "number") return Number.isFinite(value) ? (exact ? value : Math.round(value * 1e6) / 1e6) : null;
+  if (Array.isArray(value)) return value.map((v) => roundNumbers(v, exact));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = roundNumbers(v);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = roundNumbers(v, exact || k === "normalizers");
     return out;
   }
   return value;
 }
 
-/** Deterministic JSON of a profile (numbers rounded to 6 decimals). */
+/** Deterministic JSON of a profile (numbers rounded to 6 decimals, quantile knots exact). */
 export function serializeProfile(profile: QualityProfile): string {
   return `${JSON.stringify(roundNumbers(profile), null, 2)}\n`;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { toOnchainScore } from "../chain/encoding";
+import { readLoggedOutputs } from "../data/read";
 import { calibrate } from "./calibrate";
 import { DIMENSIONS } from "./dimensions";
 import { defaultProfile } from "./profile";
@@ -34,9 +35,14 @@ describe("scoreOutputs", () => {
     for (const s of part) expect(s).toEqual(byId.get(s.id));
   });
 
-  test("behaviour: deterministic, byte-identical output", () => {
+  test("behaviour: the order of the batch does not change any output's scores beyond float rounding, nor its on-chain score", () => {
     const p = defaultProfile();
-    expect(JSON.stringify(scoreOutputs(qa, p))).toBe(JSON.stringify(scoreOutputs(qa.slice(), p)));
+    const byId = new Map(scoreOutputs(qa, p).map((s) => [s.id, s]));
+    for (const s of scoreOutputs([...qa].reverse(), p)) {
+      const o = byId.get(s.id)!;
+      for (const [d, v] of Object.entries(s.dims)) expect(Math.abs(v - o.dims[d as keyof typeof o.dims]!), `${s.id} ${d}`).toBeLessThan(1e-12);
+      expect(toOnchainScore(s.composite * 10)).toBe(toOnchainScore(o.composite * 10));
+    }
   });
 
   test("behaviour: a correct answer outscores a wrong one with the calibrated profile", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { computeDimensions } from "./score";
 import { pairedBootstrap, shiftSplits } from "./shift";
 import { calibrators, runShiftSplits } from "./shiftAudit";
-import { mulberry32 } from "./prng";
+import { Rng } from "../math/prng";
 import { QA_SAMPLE } from "./testing";
 
 const qa = readLoggedOutputs(QA_SAMPLE);
@@ -55,7 +55,8 @@ describe("shift splits", () => {
 
 describe("paired bootstrap", () => {
   test("behaviour: a score against itself differs by exactly zero; a noisier score loses", () => {
-    const rng = mulberry32(3);
+    const r = Rng.of(3);
+    const rng = () => r.next();
     const y = Array.from({ length: 300 }, (_, i) => i % 2);
     const good = y.map((v) => v + rng());
     const noisy = y.map((v) => v + 3 * rng());

@@ -2,8 +2,8 @@ import type { LoggedOutput, TaskType } from "../data/logged";
 import { presentDimensions, type AnyDimension, type DimensionTable } from "./dimensions";
 import { clusterIds, groupFolds } from "./folds";
 import { bootstrapWeights, metricFor } from "./metrics";
-import { fnv1a, mulberry32 } from "./prng";
-import { argsort, auroc, quantileSorted, spearman } from "./stats";
+import { fnv1a, Rng } from "../math/prng";
+import { argsort, auroc, quantileSorted, spearman } from "../math/stats";
 
 /**
  * Domain-shift splits of labelled data: calibration on one part, evaluation on a part that differs in a way a
@@ -217,10 +217,10 @@ export function sliceTable(table: DimensionTable, rows: readonly number[]): Dime
 /** Deterministic subsample of rows (for quick checks). */
 export function subsample(rows: readonly number[], n: number, seed: number): number[] {
   if (rows.length <= n) return rows.slice();
-  const rng = mulberry32(seed);
+  const rng = Rng.of(seed);
   const a = rows.slice();
   for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(rng() * (a.length - i));
+    const j = i + rng.int(a.length - i);
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a.slice(0, n).sort((x, y) => x - y);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { type AcceptanceReport, type RunRow, acceptanceMarkdown, checksOf, runCell, signalQuality } from "./acceptance";
+import { type AcceptanceReport, type RunRow, acceptanceMarkdown, checksOf, signalQuality } from "./acceptance";
+import { runCell } from "./cli/acceptanceGrid";
 import type { SimData } from "./scenario";
 import type { RuleMetrics } from "./simulate";
 

@@ -1,13 +1,9 @@
-import { fork } from "node:child_process";
-import path from "node:path";
 import { DEFAULT_RULE } from "../consensus/rules";
-import { readLoggedOutputs } from "../data/logged";
-import { loadPolicyFile } from "./policyFile";
-import { ATTACKS, type AttackName } from "./attacks";
+import { ATTACKS, type AttackName } from "../adversary/attacks";
 import type { HonestMode } from "./honestScore";
-import { maeOf, spearmanOf } from "./metrics";
-import { DEFAULT_SCENARIO, type HonestModel, type ScenarioConfig, type SimData, buildScenario, prepareData } from "./scenario";
-import { type RuleMetrics, simulateRule } from "./simulate";
+import { meanAbsoluteError, spearman } from "../math/stats";
+import { DEFAULT_SCENARIO, type HonestModel, type ScenarioConfig, type SimData } from "./scenario";
+import type { RuleMetrics } from "./simulate";
 
 /** The issue's grid: every attack at 30%, sybil splits, the 50% breaker runs, no-attack runs (shipped policy too). */
 export const ATTACKS_30: readonly AttackName[] = [
@@ -18,7 +14,6 @@ export const DETECTION_ATTACKS: readonly AttackName[] = ["boosting", "sabotage",
 export const ATTACKS_50: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "copy-bloc", "lazy"];
 export const SYBIL_SHARES: readonly number[] = [0.39, 0.56];
 export const SYBIL_ATTACKS: readonly AttackName[] = ["copy-bloc", "boosting"];
-export const LOCAL_POLICY_FILE = path.join(__dirname, "..", "..", "config", "local", "policy.json");
 
 /** One honest model of the grid. */
 export type HonestSetting = { label: string; model: HonestModel; bias: number; sigmaMin: number; sigmaMax: number };
@@ -50,7 +45,7 @@ export type RunRow = {
 
 export type CellResult = { cell: AcceptanceCell; rows: RunRow[]; ms: number };
 
-const cfgOf = (cell: AcceptanceCell, over: Partial<ScenarioConfig>): ScenarioConfig => ({
+export const cfgOf = (cell: AcceptanceCell, over: Partial<ScenarioConfig>): ScenarioConfig => ({
   ...DEFAULT_SCENARIO,
   rounds: cell.rounds ?? 20,
   tasksPerRound: cell.tasksPerRound ?? 0,
@@ -65,49 +60,8 @@ const cfgOf = (cell: AcceptanceCell, over: Partial<ScenarioConfig>): ScenarioCon
   ...over,
 });
 
-const dataCache = new Map<string, SimData>();
-function dataOf(file: string, mode: HonestMode): SimData {
-  const key = `${file}|${mode}`;
-  let d = dataCache.get(key);
-  if (!d) {
-    d = prepareData(readLoggedOutputs(file), mode, path.basename(file).replace(/\.jsonl$/, ""));
-    dataCache.set(key, d);
-  }
-  return d;
-}
-
-/** Every run of one cell (file x honest model x gold x seed). Deterministic. */
-export function runCell(cell: AcceptanceCell): CellResult {
-  const started = Date.now();
-  const data = dataOf(cell.file, cell.mode);
-  const rows: RunRow[] = [];
-  const base = { file: cell.file, data: data.name, honest: cell.honest.label, gold: cell.gold, seed: cell.seed };
-  const run = (kind: RunRow["kind"], attack: AttackName, ratio: number, sybil: number, policy = false): void => {
-    const scenario = buildScenario(data, cfgOf(cell, { attack, maliciousRatio: ratio, sybil }));
-    const m = simulateRule(data, scenario, DEFAULT_RULE, policy ? loadPolicyFile(LOCAL_POLICY_FILE) : {});
-    rows.push({ ...base, kind, attack, ratio, sybil, m });
-  };
-  run("clean", "none", 0, 0);
-  run("policy", "none", 0, 0, true);
-  for (const a of ATTACKS_30) run("attack30", a, 0.3, 0);
-  for (const a of SYBIL_ATTACKS) for (const s of SYBIL_SHARES) run("sybil", a, 0.3, s);
-  for (const a of ATTACKS_50) run("attack50", a, 0.5, 0);
-  return { cell, rows, ms: Date.now() - started };
-}
-
 export type KFindingRow = { k: number } & Pick<RuleMetrics, "evaluatorRewardMean" | "evaluatorRewardVar" | "trustMean" | "inferenceRewardCv">;
 export type KFinding = { data: string; seed: string; rows: KFindingRow[]; cvChange: number };
-
-/** The paper's k-finding for the default rule, no attackers, k = 3..11. */
-export function runKFinding(file: string, mode: HonestMode, seed: string): KFinding {
-  const data = dataOf(file, mode);
-  const rows = [3, 5, 7, 9, 11].map((k) => {
-    const m = simulateRule(data, buildScenario(data, { ...DEFAULT_SCENARIO, k, seed, maliciousRatio: 0, attack: "none" }), DEFAULT_RULE);
-    return { k, evaluatorRewardMean: m.evaluatorRewardMean, evaluatorRewardVar: m.evaluatorRewardVar, trustMean: m.trustMean, inferenceRewardCv: m.inferenceRewardCv };
-  });
-  const cvs = rows.map((r) => r.inferenceRewardCv);
-  return { data: data.name, seed, rows, cvChange: Math.round(((Math.max(...cvs) - Math.min(...cvs)) / Math.min(...cvs)) * 1e4) / 1e4 };
-}
 
 export type SignalQuality = { data: string; source: string; mae: number; spearman: number | null };
 
@@ -124,19 +78,9 @@ export type AcceptanceReport = {
 };
 
 export function signalQuality(data: SimData): SignalQuality {
-  const sp = spearmanOf(data.base, data.truth);
-  return { data: data.name, source: data.source, mae: Math.round(maeOf(data.base, data.truth) * 1000) / 1000, spearman: Number.isFinite(sp) ? Math.round(sp * 1000) / 1000 : null };
+  const sp = spearman(data.base, data.truth);
+  return { data: data.name, source: data.source, mae: Math.round(meanAbsoluteError(data.base, data.truth) * 1000) / 1000, spearman: Number.isFinite(sp) ? Math.round(sp * 1000) / 1000 : null };
 }
-
-export type GridOptions = {
-  files: string[];
-  honest: HonestMode;
-  seeds: string[];
-  /** Null: the acceptance grid (offsets up to +-1.0, noise sd 0.3-1.5, plus the shared scorer); b: offsets up to +-b. */
-  sensitivity: number | null;
-  workers: number;
-  onProgress?: (done: number, total: number) => void;
-};
 
 export function honestSettings(sensitivity: number | null): HonestSetting[] {
   if (sensitivity !== null) return [{ label: `independent +-${sensitivity}`, model: "independent", bias: sensitivity, sigmaMin: 0.3, sigmaMax: 1.5 }];
@@ -144,54 +88,6 @@ export function honestSettings(sensitivity: number | null): HonestSetting[] {
     { label: "independent +-1.0", model: "independent", bias: 1.0, sigmaMin: 0.3, sigmaMax: 1.5 },
     { label: "shared scorer", model: "shared", bias: 0, sigmaMin: 0, sigmaMax: 0 },
   ];
-}
-
-/** Runs the grid's cells, in `workers` child processes (1: in this process). */
-export async function runAcceptanceGrid(o: GridOptions): Promise<AcceptanceReport> {
-  const honest = honestSettings(o.sensitivity);
-  const cells: AcceptanceCell[] = [];
-  for (const file of o.files) for (const h of honest) for (const gold of [0, 0.05]) for (const seed of o.seeds) cells.push({ file, honest: h, gold, seed, mode: o.honest });
-  const results: CellResult[] = new Array(cells.length);
-  let done = 0;
-  if (o.workers <= 1) {
-    cells.forEach((c, i) => {
-      results[i] = runCell(c);
-      o.onProgress?.(++done, cells.length);
-    });
-  } else {
-    let next = 0;
-    const worker = (): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const child = fork(path.join(__dirname, "acceptanceWorker.ts"), [], { execArgv: ["--require", "tsx/cjs"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-        const send = (): void => {
-          if (next >= cells.length) {
-            child.send({ type: "done" });
-            return;
-          }
-          const i = next++;
-          child.send({ type: "cell", i, cell: cells[i] });
-        };
-        child.on("message", (msg: { i: number; result: CellResult }) => {
-          results[msg.i] = msg.result;
-          o.onProgress?.(++done, cells.length);
-          send();
-        });
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`acceptance worker exited with ${code}`))));
-        send();
-      });
-    await Promise.all(Array.from({ length: Math.min(o.workers, cells.length) }, worker));
-  }
-  const kFinding = o.sensitivity === null ? o.files.flatMap((f) => ["1", "2", "3"].map((s) => runKFinding(f, o.honest, s))) : [];
-  return {
-    seeds: o.seeds,
-    files: o.files,
-    honest,
-    sensitivity: o.sensitivity,
-    signal: o.files.map((f) => signalQuality(dataOf(f, o.honest))),
-    cells: results.map((r) => ({ data: path.basename(r.cell.file).replace(/\.jsonl$/, ""), honest: r.cell.honest.label, gold: r.cell.gold, seed: r.cell.seed, ms: r.ms })),
-    rows: results.flatMap((r) => r.rows),
-    kFinding,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -244,7 +140,7 @@ export function acceptanceMarkdown(r: AcceptanceReport): string {
   const checks = checksOf(r);
   const out: string[] = [];
   out.push(`# Acceptance grid${r.sensitivity !== null ? ` (sensitivity: honest offsets up to +-${r.sensitivity})` : ""}`, "");
-  out.push(`Files: ${r.files.map((f) => path.basename(f)).join(", ")}; seeds ${r.seeds.join(", ")}; 50 evaluators, 20 rounds, k = 7; gold 0 and 5%; honest: ${r.honest.map((h) => h.label).join("; ")}.`);
+  out.push(`Files: ${r.files.map((f) => f.slice(f.lastIndexOf("/") + 1)).join(", ")}; seeds ${r.seeds.join(", ")}; 50 evaluators, 20 rounds, k = 7; gold 0 and 5%; honest: ${r.honest.map((h) => h.label).join("; ")}.`);
   out.push(`Rule \`${DEFAULT_RULE}\` through buildSettlement; baselines = plain mean and median of the same reports. ${r.cells.length} cells, ${r.rows.length} runs${r.wallSeconds !== undefined ? `, wall time ${r.wallSeconds} s` : ""}.`, "");
   out.push("Honest signal quality (before each evaluator's own offset and noise):", "");
   for (const s of r.signal) out.push(`- ${s.data}: ${s.source}, MAE ${s.mae}, Spearman ${s.spearman}`);

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { groundTruth } from "./groundTruth";
 import { applyMonotone, compositeSignal, crossFitCalibration, honestSignal, isotonicMedianFit, matchMoments, queryFolds } from "./honestScore";
-import { Rng } from "./prng";
+import { Rng } from "../math/prng";
 
 const qa = readLoggedOutputs("data/samples/qa-sample.jsonl");
 const summ = readLoggedOutputs("data/samples/summarization-sample.jsonl");

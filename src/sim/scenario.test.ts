@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { InputError } from "../errors";
 import { DEFAULT_SCENARIO, buildScenario, prepareData } from "./scenario";
 

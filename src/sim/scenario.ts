@@ -2,10 +2,10 @@ import { type Address, type Hex, getAddress, keccak256, stringToBytes } from "vi
 import { assignEvaluators } from "../consensus/assignment";
 import type { LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
-import { type AttackName, type AttackParams, DEFAULT_ATTACK_PARAMS, getAttack } from "./attacks";
+import { type AttackName, type AttackParams, DEFAULT_ATTACK_PARAMS, getAttack } from "../adversary/attacks";
 import { costUnits, groundTruth } from "./groundTruth";
 import { type HonestMode, honestSignal } from "./honestScore";
-import { Rng } from "./prng";
+import { Rng } from "../math/prng";
 
 /** A logged-outputs file prepared for simulation: truth, honest signal, inference node and cost per item. */
 export type SimData = {

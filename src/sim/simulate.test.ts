@@ -1,22 +1,23 @@
 
+import path from "node:path";
 import { describe, expect, test } from "vitest";
+import { expectGolden } from "../../test/helpers/golden";
 import { assignEvaluators } from "../consensus/assignment";
-import { readLoggedOutputs } from "../data/logged";
+import { readLoggedOutputs } from "../data/read";
 import { settlementParams } from "../rewards/params";
 import { type SettlementInput, type SettlementPayload, buildSettlement } from "../rewards/settlement";
 import { DEFAULT_SCENARIO, buildScenario, prepareData, simRoundSeed } from "./scenario";
-import { simulateRule, simulateRules } from "./simulate";
+import { type RuleMetrics, simulateRule, simulateRules } from "./simulate";
 
 const data = prepareData(readLoggedOutputs("data/samples/summarization-sample.jsonl"), "label", "summ-sample");
 const cfg = { ...DEFAULT_SCENARIO, rounds: 8, tasksPerRound: 100 };
 
 describe("simulateRules", () => {
-  test("behavior: the same seed gives byte-identical results", () => {
-    const a = JSON.stringify(simulateRules(data, buildScenario(data, { ...cfg, attack: "collusion" }), ["robust-trust", "mean"]));
-    const b = JSON.stringify(simulateRules(data, buildScenario(data, { ...cfg, attack: "collusion" }), ["robust-trust", "mean"]));
-    expect(b).toBe(a);
-    const c = JSON.stringify(simulateRules(data, buildScenario(data, { ...cfg, attack: "collusion", seed: "9" }), ["robust-trust", "mean"]));
-    expect(c).not.toBe(a);
+  test("behavior: the metrics of a fixed scenario are the committed ones (golden/simulate.json); another seed changes them", () => {
+    const run = (seed: string) => simulateRules(data, buildScenario(data, { ...cfg, attack: "collusion", seed }), ["robust-trust", "mean"]);
+    const a = run(cfg.seed);
+    expectGolden(path.join(__dirname, "golden", "simulate.json"), a);
+    expect(run("9")).not.toEqual(a);
   });
 
   test("behavior: one settlement path: a simulated round settles to the same bytes as the relayer's inputs (assignEvaluators from the round seed)", () => {
@@ -62,11 +63,39 @@ describe("simulateRules", () => {
     expect(m.fairShare).toBeCloseTo(0.3, 5);
   });
 
-  test("behavior: reports every metric the CLI promises", () => {
-    const m = simulateRules(data, buildScenario(data, { ...cfg, rounds: 2 }), ["median"]).median!;
-    for (const key of ["mae", "spearman", "honestSlashed", "maliciousSlashed", "maliciousPoolShare", "fairShare", "slashPrecision", "slashRecall", "breakerRounds", "maeMeanSameReports", "maeMedianSameReports"]) {
-      expect(m).toHaveProperty(key);
+  test("behavior: reports every metric the CLI promises, each a finite number in its range (null only where documented)", () => {
+    const res = simulateRules(data, buildScenario(data, { ...cfg, rounds: 4, attack: "boosting" }), ["median", "robust-trust"]);
+    const inRange = (lo: number, hi: number) => (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi;
+    const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+    const nullOr = (check: (v: unknown) => boolean) => (v: unknown) => v === null || check(v);
+    const spec: Record<keyof RuleMetrics, (v: unknown) => boolean> = {
+      mae: inRange(0, 10),
+      spearman: nullOr(inRange(-1, 1)),
+      evaluatorRewardMean: inRange(0, Number.MAX_VALUE),
+      evaluatorRewardVar: inRange(0, Number.MAX_VALUE),
+      trustMean: inRange(0, 1),
+      inferenceRewardCv: inRange(0, Number.MAX_VALUE),
+      slashPrecision: nullOr(inRange(0, 1)),
+      slashRecall: nullOr(inRange(0, 1)),
+      honestSlashed: count,
+      maliciousSlashed: count,
+      roundsToSlash: nullOr(count),
+      slashRecallAt10: nullOr(inRange(0, 1)),
+      maliciousPoolShare: inRange(0, 1),
+      fairShare: inRange(0, 1),
+      breakerRounds: count,
+      maxFlaggedStakePpm: inRange(0, 1_000_000),
+      maeMeanSameReports: inRange(0, 10),
+      maeMedianSameReports: inRange(0, 10),
+    };
+    for (const [rule, m] of Object.entries(res)) {
+      expect(Object.keys(m!).sort(), rule).toEqual(Object.keys(spec).sort());
+      for (const [key, ok] of Object.entries(spec)) expect(ok(m![key as keyof RuleMetrics]), `${rule}.${key} = ${m![key as keyof RuleMetrics]}`).toBe(true);
     }
+    // The checks themselves refuse what a broken metric would be.
+    expect(spec.mae(Number.NaN)).toBe(false);
+    expect(spec.spearman(Number.NaN)).toBe(false);
+    expect(spec.maliciousPoolShare(undefined)).toBe(false);
   });
 
   test("behavior: a coalition reporting UNAVAILABLE (abstain) earns nothing and is never treated as non-revealing", () => {

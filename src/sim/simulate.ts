@@ -6,8 +6,8 @@ import { inferenceWeights } from "../rewards/inferenceRewards";
 import { type SettlementParams, settlementParams } from "../rewards/params";
 import { type SettlementInput, type SettlementPayload, type TrustRecord, buildSettlement } from "../rewards/settlement";
 import { SlashReason } from "../rewards/slashing";
-import { getAttack } from "./attacks";
-import { cvOf, maeOf, meanOf, precisionRecall, spearmanOf, varianceOf } from "./metrics";
+import { getAttack } from "../adversary/attacks";
+import { coefficientOfVariation, mean, meanAbsoluteError, precisionRecall, spearman, variance } from "../math/stats";
 import { type Scenario, type SimData } from "./scenario";
 
 /** What the simulator reports per rule (floats; null where undefined). */
@@ -241,12 +241,12 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     recallAt10 = c10 / attackers.size;
   }
   return {
-    mae: round6(maeOf(consensusValues, truths)),
-    spearman: finiteOrNull(spearmanOf(consensusValues, truths)),
-    evaluatorRewardMean: round6(meanOf(rewardsPerEval)),
-    evaluatorRewardVar: round6(varianceOf(rewardsPerEval)),
+    mae: round6(meanAbsoluteError(consensusValues, truths)),
+    spearman: finiteOrNull(spearman(consensusValues, truths)),
+    evaluatorRewardMean: round6(mean(rewardsPerEval)),
+    evaluatorRewardVar: round6(variance(rewardsPerEval)),
     trustMean: round6(trustCount ? trustSum / trustCount : 0),
-    inferenceRewardCv: round6(cvOf(inference)),
+    inferenceRewardCv: round6(coefficientOfVariation(inference)),
     slashPrecision: finiteOrNull(precision),
     slashRecall: finiteOrNull(recall),
     honestSlashed,
@@ -257,8 +257,8 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     fairShare: round6(population.fairShare),
     breakerRounds,
     maxFlaggedStakePpm: maxFlagged,
-    maeMeanSameReports: round6(maeOf(meanValues, truths)),
-    maeMedianSameReports: round6(maeOf(medianValues, truths)),
+    maeMeanSameReports: round6(meanAbsoluteError(meanValues, truths)),
+    maeMedianSameReports: round6(meanAbsoluteError(medianValues, truths)),
   };
 }
 

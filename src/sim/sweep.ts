@@ -1,5 +1,5 @@
 import { RULE_NAMES, type RuleName } from "../consensus/rules";
-import { ATTACK_NAMES, type AttackName } from "./attacks";
+import { ATTACK_NAMES, type AttackName } from "../adversary/attacks";
 import { buildScenario, type ScenarioConfig, type SimData } from "./scenario";
 import { type RuleMetrics, simulateRules } from "./simulate";
 

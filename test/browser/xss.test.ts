@@ -3,23 +3,24 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
-import { encodeErrorResult, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
-import { poQSettlementAbi, stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
+import { encodeErrorResult, encodeFunctionData, erc20Abi, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
+import { poQSettlementAbi, poQTimelockAbi } from "../../src/chain/abis";
 import { walletFor, type Clients } from "../../src/chain/client";
 import type { Deployment } from "../../src/chain/deployment";
-import { devKey, DEV_ROLES } from "../../src/agents/accounts";
-import { modelId, publishBatch, type BatchManifest } from "../../src/agents/roundData";
+import { modelId, publishBatch, type BatchManifest } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
 import { openExplorer, type OpenedExplorer } from "../../src/explorer/run";
 import { createExplorerServer, type ExplorerServer } from "../../src/explorer/server";
-import { deployLocal } from "../../src/explorer/testing";
+import { deployLocal, keyOf, LocalChain } from "../../src/explorer/testing";
 
 /**
  * Every user-controlled field renders inert on every page: the token's name and symbol (set in the token's storage),
- * labels from the labels file, model ids, queries and outputs from the content store, and a revert reason (from a
- * stand-in contract at the timelock address that reverts with the message it is sent). Chromium runs with the
- * Content-Security-Policy bypassed, so an injected script would run: the test fails if any dialog opens, if any
- * script, event-handler attribute or injected element reaches the DOM, or if a hostile text is not shown as text.
+ * labels from the labels file, model ids, queries and outputs from the content store, content identifiers (the
+ * manifest CID of a registration, an announced CID, a payload CID of a settlement reveal: bytes anyone writes), and
+ * a revert reason (a timelock operation whose target, a stand-in contract, reverts with the message it is sent).
+ * Chromium runs with the Content-Security-Policy bypassed, so an injected script would run: the test fails if any
+ * dialog opens, if any script, event-handler attribute or injected element reaches the DOM, or if a hostile text is
+ * not shown as text.
  */
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -36,6 +37,9 @@ const X = {
   query: '<script>alert("query")</script>',
   output: '</pre><script>alert("output")</script><pre>',
   revert: "<script>alert('revert')</script>",
+  manifestCid: "<script>alert('manifest cid')</script>",
+  announcedCid: '<img src=x onerror=alert("announced")>',
+  payloadCid: '"><svg onload=alert("payload cid")>',
 };
 
 /** A Solidity short string (< 32 bytes) as its storage slot holds it: the bytes, then the length × 2 in the last byte. */
@@ -59,20 +63,28 @@ describe("explorer pages render every user-controlled field inert", () => {
   let context: BrowserContext;
   let failedTx: Hex;
   let failedBlock: bigint;
-  const timelock: Address = "0x00000000000000000000000000000000000071C3";
+  const STAND_IN: Address = "0x00000000000000000000000000000000000071C3";
+  const RELAYER = 1;
+  const EVALUATOR = 7;
+  const NODE = 3;
   const dialogs: string[] = [];
-  const addr = (i: number) => walletFor(clients, devKey(i)).account.address;
-
-  async function send(who: number, address: Address, abi: Abi, functionName: string, args: readonly unknown[]) {
-    const hash = await walletFor(clients, devKey(who)).writeContract({ address, abi, functionName, args } as never);
-    expect((await clients.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
-  }
+  const addr = (i: number) => walletFor(clients, keyOf(i)).account.address;
 
   beforeAll(async () => {
     fs.mkdirSync(ART, { recursive: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-explorer-xss-"));
     let provider;
-    ({ provider, clients, deployment: d } = await deployLocal({ k: 1, quorum: 1 }));
+    ({ provider, clients, deployment: d } = await deployLocal({
+      k: 1,
+      quorum: 1,
+      maxRoundPools: 5_000n * 10n ** 18n,
+      commitDuration: 10,
+      revealDuration: 10,
+      settleCommitDuration: 10,
+      settleRevealDuration: 10,
+      challengeDuration: 5,
+    }));
+    const chain = new LocalChain(clients, d);
     const rpc = (method: string, params: unknown[]) => provider.request({ method, params } as never);
 
     // The token names itself with markup: ERC20's _name and _symbol are storage slots 3 and 4.
@@ -80,29 +92,35 @@ describe("explorer pages render every user-controlled field inert", () => {
     await rpc("hardhat_setStorageAt", [d.token, toHex(4), shortString(X.symbol)]);
     expect(await clients.publicClient.readContract({ address: d.token, abi: erc20Abi, functionName: "symbol" })).toBe(X.symbol);
 
-    // Activity: an evaluator stakes (mint, approve, stake).
-    const evaluator = DEV_ROLES.evaluators[0];
-    await send(DEV_ROLES.owner, d.token, testTokenAbi as Abi, "mint", [addr(evaluator), 500n * 10n ** 18n]);
-    await send(evaluator, d.token, erc20Abi as Abi, "approve", [d.vault, 500n * 10n ** 18n]);
-    await send(evaluator, d.vault, stakeVaultAbi as Abi, "stake", [2, 500n * 10n ** 18n]);
+    // Activity: a relayer bonds, an evaluator stakes.
+    const relayer = RELAYER;
+    await chain.stake(relayer, 3, 5_000n * 10n ** 18n);
+    await chain.stake(EVALUATOR, 2, 500n * 10n ** 18n);
 
-    // A round whose batch names a hostile model and whose outputs are hostile, published to the content store.
+    // A round whose batch names a hostile model and whose outputs are hostile, published to the content store,
+    // registered with a hostile manifest CID, with a hostile announced CID and a hostile payload CID.
     const store = new ContentStore(path.join(dir, "store"));
-    const node = addr(DEV_ROLES.inference[0]);
+    const node = addr(NODE);
     const tasks: BatchManifest["tasks"] = [0, 1].map((index) => {
-      const contentHash = store.putJson({ id: `x${index}`, task: "qa", queryId: `q${index}`, query: X.query, output: X.output, model: X.model, node });
+      const contentHash = store.putJson({ id: `x${index}`, task: "qa", queryId: `q${index}`, query: X.query, output: X.output, model: X.model });
       return { index, node, model: X.model, modelId: modelId(X.model), contentHash, costUnits: "100" };
     });
-    const root = publishBatch(store, { version: 1, tasks });
-    await send(DEV_ROLES.relayers[0], d.settlement, poQSettlementAbi as Abi, "registerTasks", [root, 2n]);
+    const { root } = publishBatch(store, { version: 2, tasks });
+    await chain.send(relayer, d.settlement, poQSettlementAbi as Abi, "registerTasks", [{ taskRoot: root, taskCount: 2, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: toHex(X.manifestCid) }]);
+    await chain.send(relayer, d.settlement, poQSettlementAbi as Abi, "announce", [1n, 1, toHex(X.announcedCid)]);
+    const byEvaluator = await chain.assign(1n, [relayer]);
+    await chain.vote(1n, byEvaluator, [EVALUATOR]);
+    await chain.settle(1n, await chain.emptySettlement(1n, "xss"), [relayer], toHex(X.payloadCid));
 
-    // A failed call with a hostile revert reason: a stand-in at the timelock address reverts with its calldata.
-    await rpc("hardhat_setCode", [timelock, "0x365f5f37365ffd"]);
-    await rpc("hardhat_mine", ["0x1"]);
-    const w = walletFor(clients, devKey(DEV_ROLES.relayers[0]));
-    const fees = await clients.publicClient.estimateFeesPerGas();
+    // A failed call with a hostile revert reason: a timelock operation whose target reverts with its calldata.
+    await rpc("hardhat_setCode", [STAND_IN, "0x365f5f37365ffd"]);
     const data = encodeErrorResult({ abi: [{ type: "error", name: "Error", inputs: [{ name: "message", type: "string" }] }], errorName: "Error", args: [X.revert] });
-    const signed = await w.signTransaction({ to: timelock, data, gas: 100_000n, nonce: await clients.publicClient.getTransactionCount({ address: w.account.address }), type: "eip1559", ...fees } as never);
+    const op = await chain.schedule(STAND_IN, data, "hostile");
+    await chain.passTime(Number(await clients.publicClient.readContract({ address: d.timelock, abi: poQTimelockAbi, functionName: "getMinDelay" })));
+    const w = walletFor(clients, keyOf(0));
+    const fees = await clients.publicClient.estimateFeesPerGas();
+    const exec = { abi: poQTimelockAbi, functionName: "execute", args: op.args } as const;
+    const signed = await w.signTransaction({ to: d.timelock, data: encodeFunctionData(exec as never), gas: 200_000n, nonce: await clients.publicClient.getTransactionCount({ address: w.account.address }), type: "eip1559", ...fees } as never);
     failedTx = keccak256(signed);
     await clients.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined);
     const rc = await clients.publicClient.waitForTransactionReceipt({ hash: failedTx });
@@ -110,8 +128,8 @@ describe("explorer pages render every user-controlled field inert", () => {
     failedBlock = rc.blockNumber;
 
     const labelsFile = path.join(dir, "labels.json");
-    fs.writeFileSync(labelsFile, JSON.stringify({ [addr(DEV_ROLES.owner)]: X.label, [addr(DEV_ROLES.relayers[0])]: X.relayerLabel }));
-    opened = await openExplorer({ rpcUrl: "", storeDir: path.join(dir, "store"), dbFile: path.join(dir, "explorer.sqlite"), labelsFile, confirmations: 0 }, { clients, deployment: d, timelock });
+    fs.writeFileSync(labelsFile, JSON.stringify({ [addr(0)]: X.label, [addr(relayer)]: X.relayerLabel }));
+    opened = await openExplorer({ rpcUrl: "", storeDir: path.join(dir, "store"), dbFile: path.join(dir, "explorer.sqlite"), labelsFile, confirmations: 0 }, { clients, deployment: d });
     await opened.indexer.sync();
     server = createExplorerServer({ ctx: opened.ctx });
     ({ url } = await server.listen(0));
@@ -129,19 +147,21 @@ describe("explorer pages render every user-controlled field inert", () => {
   });
 
   test("behavior: on every page, hostile names, labels, models, outputs and revert reasons show as text and never run", async () => {
-    const owner = addr(DEV_ROLES.owner);
-    const relayer = addr(DEV_ROLES.relayers[0]);
-    const node = addr(DEV_ROLES.inference[0]);
+    const owner = addr(0);
+    const relayer = addr(RELAYER);
+    const node = addr(NODE);
     // Each page, with the hostile texts it must show (the symbol is on every page, in the footer and amounts).
     const pages: [string, string[], number][] = [
       ["/", [X.symbol, X.relayerLabel], 200],
-      ["/round/1", [X.symbol, X.model, X.relayerLabel], 200],
+      ["/round/1", [X.symbol, X.model, X.relayerLabel, X.manifestCid, X.announcedCid, X.payloadCid], 200],
       ["/round/1/task/0", [X.model, X.query, X.output], 200],
       [`/address/${owner}`, [X.label, X.symbol], 200],
       [`/address/${relayer}`, [X.relayerLabel], 200],
       [`/address/${node}`, [X.symbol], 200],
-      [`/tx/${failedTx}`, [X.revert, X.relayerLabel], 200],
-      [`/block/${failedBlock}`, [X.relayerLabel], 200],
+      [`/tx/${failedTx}`, [X.revert, X.label], 200],
+      ["/governance", [X.relayerLabel, X.label, X.symbol], 200],
+      ["/challenges", [X.symbol], 200],
+      [`/block/${failedBlock}`, [X.label], 200],
       ["/blocks", [X.symbol], 200],
       ["/txs", [X.relayerLabel, X.label], 200],
       ["/token", [X.name, X.symbol], 200],
@@ -174,9 +194,14 @@ describe("explorer pages render every user-controlled field inert", () => {
     expect(dialogs).toEqual([]);
   });
 
-  test("behavior: the stand-in timelock's transactions are indexed (a failed call to the timelock shows)", async () => {
+  test("behavior: the timelock's failed execution is indexed and its operation stays ready", async () => {
     const feed = (await (await fetch(`${url}/api/txs?limit=200`)).json()) as { transactions: { hash: string; status: string; to: { tag: string } }[] };
     const row = feed.transactions.find((t) => t.hash === failedTx)!;
     expect([row.status, row.to.tag]).toEqual(["failed", "Timelock"]);
+    const gov = (await (await fetch(`${url}/api/governance`)).json()) as { operations: { state: string; calls: { target: { address: string }; call: unknown }[] }[] };
+    expect(gov.operations.map((o) => [o.state, o.calls[0].target.address, o.calls[0].call])).toEqual([["ready", STAND_IN, null]]);
+    // The CIDs are served as data: hex and, when printable, the text.
+    const round = (await (await fetch(`${url}/api/round/1`)).json()) as { round: { manifestCid: { hex: string; text: string } }; settlements: { payloadCid: { text: string } }[] };
+    expect([round.round.manifestCid.text, round.settlements[0].payloadCid.text]).toEqual([X.manifestCid, X.payloadCid]);
   });
 });

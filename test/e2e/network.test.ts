@@ -129,10 +129,10 @@ describe("network: hardhat node, relayers and agents as separate processes", () 
     fs.writeFileSync(badConfig, "{ not json");
     const cases: [string[], RegExp][] = [
       [["claim", "--rpc", s.node.url, "--deployment", wrong, "--dev-account", "0"], /wrong contract address/],
-      [["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile], /missing agents\[0\] private key/],
+      [["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile], /missing private key \(set it in the config, the environment or a flag\)/],
       [["agents", "--config", badConfig], /malformed config/],
       [["claim", "--rpc", "not a url", "--dev-account", "0"], /malformed RPC URL/],
-      [["fund", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--dev-account", "0", "--round", "0", "--inference", "1", "--evaluator", "1"], /--round must be a positive integer/],
+      [["fund", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--dev-account", "0", "--round", "0", "--inference", "1", "--evaluator", "1"], /--round must be an integer >= 1, got 0/],
     ];
     for (const [args, message] of cases) {
       const p = poq("bad-input", args, s.dir);

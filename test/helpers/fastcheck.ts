@@ -8,12 +8,10 @@
  *   the contract sequences of test/Invariants.test.ts take POQ_INVARIANT_RUNS instead.
  */
 import fc from "fast-check";
+import { int, number, optional, parseInput } from "../../src/schema";
 
-const scale = Number(process.env.POQ_FUZZ_SCALE ?? 1);
-if (!(scale > 0)) throw new Error(`POQ_FUZZ_SCALE must be a positive number, got ${process.env.POQ_FUZZ_SCALE}`);
-const seedText = process.env.POQ_FUZZ_SEED;
-export const FUZZ_SEED = seedText === undefined || seedText === "" ? undefined : Number(seedText);
-if (FUZZ_SEED !== undefined && !Number.isSafeInteger(FUZZ_SEED)) throw new Error(`POQ_FUZZ_SEED must be an integer, got ${seedText}`);
+const scale = parseInput(optional(number(1e-9)), process.env.POQ_FUZZ_SCALE, "POQ_FUZZ_SCALE", () => "") ?? 1;
+export const FUZZ_SEED: number | undefined = parseInput(optional(int(Number.MIN_SAFE_INTEGER)), process.env.POQ_FUZZ_SEED, "POQ_FUZZ_SEED", () => "");
 
 /** The number of runs for a property whose base budget is `n`, scaled by POQ_FUZZ_SCALE. */
 export const runs = (n: number): number => Math.max(1, Math.round(n * scale));

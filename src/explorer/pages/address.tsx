@@ -1,4 +1,5 @@
-import type { FC } from "hono/jsx";
+import type { Child, FC } from "hono/jsx";
+import { ChallengesTable } from "./protocol";
 import type { AddressPage } from "../api";
 import { shortHex, trustText } from "../format";
 import { amountFacts, Hash, EventsSection, SlashesSection, Addr, Amt, Badge, Countdown, EthAmt, Facts, Layout } from "./components";
@@ -132,7 +133,62 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
             <Amt a={s.withdrawn} c={c} />,
           ];
         })}
-      />
+      >
+        <Facts
+          id="withdrawal"
+          items={[
+            [
+              "Withdrawals",
+              p.withdrawalLocked === null ? (
+                <span class="muted">unknown (no chain connection)</span>
+              ) : (
+                <span data-field="withdrawal-locked" data-locked={String(p.withdrawalLocked)}>
+                  {p.withdrawalLocked ? (
+                    <Badge text="locked: a round it committed in is open, or a commitment is neither revealed nor slashed" kind="warn" />
+                  ) : (
+                    "not locked by the settlement contract"
+                  )}
+                </span>
+              ),
+            ],
+            ...(p.relayer
+              ? ([
+                  [
+                    "Relayer",
+                    <span data-field="relayer-id" data-id={String(p.relayer.id)}>
+                      {`id ${p.relayer.id}${p.relayer.current ? "" : " (removed)"} · bond `}
+                      <Amt a={p.relayer.bond} c={c} field="relayer-bond" />
+                      {p.relayer.minimum ? (
+                        <>
+                          {" of at least "}
+                          <Amt a={p.relayer.minimum} c={c} />
+                          {p.relayer.bonded ? "" : " (below the minimum: it cannot register, vote or settle)"}
+                        </>
+                      ) : null}
+                    </span>,
+                  ],
+                ] as [string, Child][])
+              : []),
+          ]}
+        />
+        {p.unbonding?.length ? (
+          <>
+            <h3>Unbonding queue</h3>
+            <Table
+              id="unbonding"
+              head={["Role", "Amount", "Unlocks", "When"]}
+              rows={p.unbonding.map((u) => [
+                u.role,
+                <Amt a={u.amount} c={c} field="unbonding-amount" />,
+                <span data-unlock={String(u.unlockTime)}>
+                  <Time ts={u.unlockTime} />
+                </span>,
+                u.unlocked ? <Badge text="withdrawable now" kind="ok" /> : <Countdown d={u} />,
+              ])}
+            />
+          </>
+        ) : null}
+      </TableSection>
       <Section title="Claimable balance" id="claimable-section">
         {cl.claimable === null ? (
           <p class="note" id="claimable">
@@ -141,12 +197,15 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
           </p>
         ) : (
           <>
-            <Facts id="claimable" items={[...claimFacts, ["Root installed by round", cl.rootRound === null ? "—" : <RoundLink id={cl.rootRound} />]]} />
+            <Facts
+              id="claimable"
+              items={[...claimFacts, ["Leaf index", <span data-field="leaf-index">{cl.index === null ? "—" : String(cl.index)}</span>], ["Root installed by round", cl.rootRound === null ? "—" : <RoundLink id={cl.rootRound} />]]}
+            />
             {cl.proof && cl.proof.length ? (
               <details class="proof" open>
                 <summary>
-                  {`Merkle proof (${cl.proof.length} nodes) for `}
-                  <code>claim(account, cumulativeAmount, proof)</code>
+                  {`Sum-tree proof (${cl.proof.length / 2} levels: sibling hash, then sibling sum) of leaf ${cl.index ?? "—"} for `}
+                  <code>claim(account, cumulativeAmount, index, proof)</code>
                 </summary>
                 <ol id="proof">
                   {cl.proof.map((h) => (
@@ -155,7 +214,7 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
                     </li>
                   ))}
                 </ol>
-                <button type="button" class="copy" data-copy={JSON.stringify({ account: p.address, cumulativeAmount: cl.cumulative?.wei, proof: cl.proof })}>
+                <button type="button" class="copy" data-copy={JSON.stringify({ account: p.address, cumulativeAmount: cl.cumulative?.wei, index: cl.index, proof: cl.proof })}>
                   Copy claim arguments
                 </button>
               </details>
@@ -192,6 +251,25 @@ export const AddressPageView: FC<{ c: PageCtx; p: AddressPage }> = ({ c, p }) =>
           ])}
         />
       </Section>
+      {p.funding.length ? (
+        <TableSection
+          name="funding"
+          title="Rounds funded"
+          head={["Round", "Contributed", "Refunded", "Refundable now"]}
+          rows={p.funding.map((f) => [
+            <span data-round={String(f.round)}>
+              <RoundLink id={f.round} />
+            </span>,
+            <Amt a={f.contributed} c={c} />,
+            <Amt a={f.refunded} c={c} field="refunded" />,
+            <Amt a={f.refundable} c={c} field="refundable" />,
+          ])}
+        />
+      ) : null}
+      {p.challengesOpened.length || p.violations.length ? (
+        <ChallengesTable c={c} challenges={p.challengesOpened} violations={p.violations} empty="No challenge opened." id="challenges-opened" title="Challenges opened" />
+      ) : null}
+      {p.challengesAnswered.length ? <ChallengesTable c={c} challenges={p.challengesAnswered} violations={[]} empty="None." id="challenges-answered" title="Challenges answered" /> : null}
       <SlashesSection c={c} by="round" empty="Never slashed." slashes={p.slashes}>
         {p.skippedSlashes.length ? (
           <>

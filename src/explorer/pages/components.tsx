@@ -34,6 +34,8 @@ export const Layout: FC<{ c: PageCtx; title: string; children?: Child }> = ({ c,
             <a href="/blocks">Blocks</a>
             <a href="/txs">Transactions</a>
             <a href="/token">Token</a>
+            <a href="/challenges">Challenges</a>
+            <a href="/governance">Governance</a>
           </nav>
           <form class="search" action="/search" method="get" role="search">
             <input type="search" name="q" value={c.q ?? ""} placeholder="Round, block N, address or transaction hash" aria-label="Search" autocomplete="off" spellcheck={false} />
@@ -104,6 +106,16 @@ export const Hash: FC<{ h: string | null | undefined; id?: string }> = ({ h, id 
     <code class="hash" id={id} title={h}>
       {h}
     </code>
+  ) : (
+    <span class="muted">—</span>
+  );
+
+/** A content identifier: bytes anyone may write, shown as text when printable (escaped like every value) and as hex. */
+export const Cid: FC<{ hex: string | null | undefined; text?: string | null }> = ({ hex, text }) =>
+  hex ? (
+    <span class="cid" data-cid={hex}>
+      {text ? <span class="cid-text">{text}</span> : null} <code class="hash">{hex}</code>
+    </span>
   ) : (
     <span class="muted">—</span>
   );
@@ -183,6 +195,16 @@ export const Val: FC<{ v: Value; c: PageCtx }> = ({ v, c }) => {
       return <Time ts={v.unix} />;
     case "round":
       return <RoundLink id={v.id} />;
+    case "block":
+      return <BlockLink n={v.number} />;
+    case "duration":
+      return (
+        <span class="duration" data-seconds={String(v.seconds)} title={`${v.seconds} s`}>
+          {v.text}
+        </span>
+      );
+    case "cid":
+      return <Cid hex={v.hex} text={v.text} />;
     case "bps":
       return <span>{v.percent}</span>;
     case "hex":

@@ -1,9 +1,10 @@
 import type { Child, FC } from "hono/jsx";
-import type { RoundPage, RoundsView, TaskPage } from "../api";
+import type { Deadline, RoundPage, RoundsView, TaskPage } from "../api";
 import type { BlockRow, TxRow } from "../chainApi";
-import { qualityText, shortHex } from "../format";
+import { qualityText, shortHex, trustText } from "../format";
+import { ChallengesTable } from "./protocol";
 import { amountFacts, EventsSection, SlashesSection, Addr, Amt, Badge, TableSection, Overview, BlockLink, Countdown, Facts, Hash, Layout } from "./components";
-import { Pager, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, YesNo, type PageCtx } from "./components";
+import { Pager, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, Val, YesNo, type PageCtx } from "./components";
 
 /** The home page: every round, and the latest blocks and transactions. */
 export const RoundsPage: FC<{ c: PageCtx; v: RoundsView; blocks: BlockRow[]; txs: TxRow[] }> = ({ c, v, blocks, txs }) => (
@@ -21,7 +22,11 @@ export const RoundsPage: FC<{ c: PageCtx; v: RoundsView; blocks: BlockRow[]; txs
           <span data-field="round">
             <RoundLink id={r.id} />
           </span>,
-          <PhaseBadge phase={r.phase} />,
+          <>
+            <PhaseBadge phase={r.phase} />
+            {r.cancelledPhase ? <span class="muted">{` (${r.cancelledPhase})`}</span> : null}
+            {r.openChallenges ? <span class="muted">{` · ${r.openChallenges} open challenge${r.openChallenges === 1 ? "" : "s"}`}</span> : null}
+          </>,
           r.deadline ? <Countdown d={r.deadline} /> : <span class="muted">—</span>,
           <span data-field="tasks">{String(r.tasks)}</span>,
           `${r.commits} / ${r.reveals}`,
@@ -125,6 +130,7 @@ const ContentNote: FC<{ p: RoundPage }> = ({ p }) => {
   const parts: string[] = [];
   if (c.payload === "missing") parts.push("the settlement payload is not in the content store yet");
   if (c.manifest === "missing") parts.push("the batch manifest is not in the content store");
+  if (c.goldOpening === "missing") parts.push("the registrar's gold opening is not in the content store yet");
   if (c.note) parts.push(c.note);
   return parts.length ? (
     <p class="note" id="content-note">
@@ -136,6 +142,20 @@ const ContentNote: FC<{ p: RoundPage }> = ({ p }) => {
 /** Tasks per page of the round page (the JSON API lists them all). */
 export const TASKS_PER_PAGE = 100;
 
+/** Every open deadline of a round, one countdown each (server-rendered; the script refreshes them). */
+export const Deadlines: FC<{ deadlines: Deadline[]; id?: string }> = ({ deadlines, id }) =>
+  deadlines.length ? (
+    <ul class="deadlines" id={id ?? "deadlines"}>
+      {deadlines.map((d) => (
+        <li data-deadline-key={d.key}>
+          <Countdown d={d} />
+        </li>
+      ))}
+    </ul>
+  ) : null;
+
+const ATTEMPT_KIND: Record<string, string> = { accepted: "ok", finalized: "ok", vetoed: "warn", rejected: "bad", "no quorum": "warn", open: "phase-settle" };
+
 export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> = ({ c, p, taskPage }) => {
   const r = p.round;
   const totals = amountFacts(c, [
@@ -144,11 +164,16 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
     ["Inference paid", r.inferencePaid, "inference-paid"],
     ["Evaluator paid", r.evaluatorPaid, "evaluator-paid"],
     ["Cumulative total (all rounds)", r.cumulativeTotal, "cumulative-total"],
-    ["Slashed", r.slashedTotal, "slashed-total"],
+    ["Slashed (all reasons)", r.slashedTotal, "slashed-total"],
+    ["Slashed for low trust at finalization", r.lowTrustSlashed, "low-trust-slashed"],
+    ["Relayer bonds seized", r.seizedTotal, "seized-total"],
+    ["Refunded to funders", r.refunded, "refunded"],
   ]);
   const evalCount = new Set(p.tasks.flatMap((t) => t.scores.map((s) => s.evaluator))).size;
   const taskPages = Math.max(1, Math.ceil(p.tasks.length / TASKS_PER_PAGE));
   const shownTasks = p.tasks.slice((taskPage - 1) * TASKS_PER_PAGE, taskPage * TASKS_PER_PAGE);
+  const g = p.gold;
+  const hasGold = !/^0x0{64}$/.test(g.commitment);
   return (
     <Layout c={c} title={`Round ${r.id}`}>
       <h1>
@@ -158,6 +183,15 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
       {r.deadline ? (
         <p class="deadline" id="deadline">
           <Countdown d={r.deadline} />
+        </p>
+      ) : null}
+      {p.deadlines.length > 1 ? <Deadlines deadlines={p.deadlines.slice(1)} /> : null}
+      {r.cancelled ? (
+        <p class="note" id="cancelled">
+          {`Cancelled in phase ${r.cancelled.phase} by `}
+          <Addr a={r.cancelled.by} c={c} /> {" at "}
+          <Time ts={r.cancelled.time} /> <TxLink h={r.cancelled.tx} />
+          {". Nothing is paid or slashed for it (a committed non-revealer stays slashable); its funders take their contributions back."}
         </p>
       ) : null}
       <ContentNote p={p} />
@@ -180,13 +214,45 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
           [
             "Registered",
             <>
-              block <BlockLink n={r.registeredBlock} /> · <Time ts={r.registeredAt} /> · by <Addr a={r.relayer} c={c} /> · <TxLink h={r.registeredTx} />
+              block <BlockLink n={r.registeredBlock} /> · <Time ts={r.registeredAt} /> · by <Addr a={r.registrar} c={c} /> · <TxLink h={r.registeredTx} />
             </>,
           ],
-          ["Settlement attempt", `${r.attempt}${r.vetoes ? ` · ${r.vetoes} veto${r.vetoes === 1 ? "" : "es"}` : ""}`],
-          ["Parameter version", String(r.paramsVersion)],
+          ["Registrar", <Addr a={r.registrar} c={c} full />],
+          ["Batch manifest CID", <Val v={r.manifestCid} c={c} />],
+          [
+            "Seed block",
+            <>
+              <span data-field="seed-block">
+                <BlockLink n={r.seedBlock} />
+              </span>
+              <span class="muted">{` (its hash seeds the round; drawable until block ${r.seedDrawableUntil})`}</span>
+            </>,
+          ],
+          [
+            "Seed",
+            r.seed ? (
+              <>
+                <Hash h={r.seed} /> <span class="muted">drawn in block </span>
+                <BlockLink n={r.seedDrawnBlock} />
+              </>
+            ) : (
+              <span class="muted">not drawn yet</span>
+            ),
+          ],
+          ["Assignment deadline", <Time ts={r.assignDeadline} />],
+          [
+            "Settlement expiry",
+            <>
+              <Time ts={r.expiresAt} />
+              <span class="muted">{` (extended ${r.extensions} of at most ${r.maxExtensions ?? "—"} times)`}</span>
+            </>,
+          ],
+          [
+            "Settlement attempt",
+            <span data-field="attempt">{`${r.attempt}${r.vetoes ? ` · ${r.vetoes} veto${r.vetoes === 1 ? "" : "es"} of at most ${r.maxVetoes ?? "—"}` : ""}${r.rejections ? ` · ${r.rejections} rejected` : ""}`}</span>,
+          ],
+          ["Parameter version", <a href="/governance#params-section">{String(r.paramsVersion)}</a>],
           ["Task root", <Hash h={r.taskRoot} />],
-          ["Seed", <Hash h={r.seed} />],
           [
             "Assignment root",
             <>
@@ -195,18 +261,62 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
             </>,
           ],
           ["Accepted settlement", <Hash h={r.settlementHash} />],
-          ["Rewards root", <Hash h={r.rewardsRoot} />],
+          ["Rewards root (sum tree)", <Hash h={r.rewardsRoot} />],
           ["Trust root", <Hash h={r.trustRoot} />],
           ["Inputs hash", <Hash h={r.inputsHash} />],
+          [
+            "Circuit breaker",
+            p.breaker.held === null ? (
+              <span class="muted">no accepted settlement yet</span>
+            ) : (
+              <span data-field="breaker" data-held={String(p.breaker.held)}>
+                {p.breaker.held ? <Badge text="held: low-trust slashing frozen this round" kind="warn" /> : "not held"}
+                {p.breaker.flaggedStakePpm !== null ? <span class="muted">{` (flagged stake ${trustText(p.breaker.flaggedStakePpm)}, confirmed ${trustText(p.breaker.confirmedStakePpm ?? 0)} of the revealers' stake)`}</span> : null}
+              </span>
+            ),
+          ],
+          [
+            "Excluded tasks",
+            p.excludedTasks === null ? (
+              <span class="muted">in the settlement payload</span>
+            ) : (
+              <span id="excluded-tasks" data-count={String(p.excludedTasks.length)}>
+                {p.excludedTasks.length ? p.excludedTasks.map((i) => <a href={`/round/${r.id}/task/${i}`}>{`${i} `}</a>) : "none"}
+                <span class="muted"> (outputs unavailable to most of their evaluators: no consensus, no pay)</span>
+              </span>
+            ),
+          ],
         ]}
       />
+      <Section title="Gold tasks" id="gold-section">
+        <Facts
+          id="gold"
+          items={[
+            ["Gold commitment", hasGold ? <Hash h={g.commitment} /> : <span class="muted">none: the round has no gold tasks</span>],
+            ...(hasGold
+              ? ([
+                  ["Gold opening", <Badge text={g.opening === "loaded" ? "opens the commitment" : g.opening} kind={g.opening === "loaded" ? "ok" : "warn"} />],
+                  ["Gold root", <Hash h={g.root} />],
+                  ["Gold count", <span data-field="gold-count">{g.count === null ? "— (after settlement)" : String(g.count)}</span>],
+                ] as [string, Child][])
+              : []),
+          ]}
+        />
+        {g.tasks?.length ? (
+          <Table
+            id="gold-tasks"
+            head={["Task", "Pool item", "Known quality (0–10)", "Content hash"]}
+            rows={g.tasks.map((x) => [<a href={`/round/${r.id}/task/${x.taskIndex}`}>{String(x.taskIndex)}</a>, String(x.poolIndex), <Quality q={x.quality / 1000} />, <Hash h={x.contentHash} />])}
+          />
+        ) : null}
+      </Section>
       <Section title="Timeline" id="timeline-section">
         <Table
           id="timeline"
           head={["Phase", "Attempt", "Started", "First block", "Ends / ended", "Opened by"]}
           rows={p.timeline.map((t) => [
             <PhaseBadge phase={t.phase} />,
-            String(t.attempt),
+            t.attempt ? String(t.attempt) : "—",
             <Time ts={t.startTime} />,
             <BlockLink n={t.startBlock} />,
             <Time ts={t.endTime} />,
@@ -241,50 +351,110 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
         head={["Funder", "Inference", "Evaluator", "Block", "Transaction"]}
         empty="Not funded."
         rows={p.funding.map((f) => [<Addr a={f.funder} c={c} />, <Amt a={f.inference} c={c} />, <Amt a={f.evaluator} c={c} />, <BlockLink n={f.block} />, <TxLink h={f.tx} />])}
-      />
-      <TableSection
-        name="settlements"
-        title="Settlement hashes per relayer"
-        head={["Relayer", "Attempt", "Commitment", "Revealed settlement hash", "Status", "Commit", "Reveal"]}
-        empty="No settlement committed yet."
-        rows={p.settlements.map((x) => [
-          <Addr a={x.relayer} c={c} />,
-          String(x.attempt),
-          <code class="hash" title={x.commitment}>
-            {shortHex(x.commitment, 10, 6)}
-          </code>,
-          x.settlementHash ? (
-            <code class="hash" data-field="settlement-hash">
-              {x.settlementHash}
-            </code>
-          ) : (
-            <span class="muted">not revealed</span>
-          ),
-          x.final ? <Badge text="finalized" kind="ok" /> : x.accepted ? <Badge text="accepted" kind="ok" /> : x.settlementHash ? <Badge text="revealed" /> : <Badge text="committed" />,
-          <TxLink h={x.commitTx} />,
-          <TxLink h={x.revealTx} />,
-        ])}
-      />
-      {p.vetoes.length ? (
-        <Section title="Vetoes" id="vetoes-section">
+      >
+        {p.funders.length ? (
+          <>
+            <h3>Refunds per funder</h3>
+            <Table
+              id="funders"
+              head={["Funder", "Contributed", "Refunded", "Refundable now"]}
+              rows={p.funders.map((f) => [
+                <span data-funder={f.funder}>
+                  <Addr a={f.funder} c={c} />
+                </span>,
+                <Amt a={f.contributed} c={c} />,
+                <Amt a={f.refunded} c={c} field="refunded" />,
+                <Amt a={f.refundable} c={c} field="refundable" />,
+              ])}
+            />
+          </>
+        ) : null}
+      </TableSection>
+      <Section title="Settlement attempts" id="attempts-section">
+        {p.attempts.length ? (
+          p.attempts.map((a) => (
+            <div class="attempt" data-attempt={String(a.attempt)} data-outcome={a.outcome}>
+              <h3>
+                {`Attempt ${a.attempt} `}
+                <Badge text={a.outcome} kind={ATTEMPT_KIND[a.outcome]} />
+              </h3>
+              <p class="muted">
+                {"Commits until "}
+                <Time ts={a.commitsClose} />
+                {", reveals until "}
+                <Time ts={a.revealsClose} />
+                {a.acceptedHash ? (
+                  <>
+                    {"; accepted "}
+                    <code class="hash">{a.acceptedHash}</code>
+                  </>
+                ) : null}
+              </p>
+              <Table
+                id={`attempt-${a.attempt}`}
+                head={["Relayer", "Commitment", "Revealed settlement hash", "Payload CID", "Commit", "Reveal"]}
+                rows={a.commits.map((x) => {
+                  const rev = a.reveals.find((y) => y.relayer === x.relayer);
+                  return [
+                    <Addr a={x.relayer} c={c} />,
+                    <code class="hash" title={x.commitment}>
+                      {shortHex(x.commitment, 10, 6)}
+                    </code>,
+                    rev ? (
+                      <code class="hash" data-field="settlement-hash">
+                        {rev.settlementHash}
+                      </code>
+                    ) : (
+                      <span class="muted">not revealed</span>
+                    ),
+                    rev ? <Val v={rev.payloadCid} c={c} /> : <span class="muted">—</span>,
+                    <TxLink h={x.tx} />,
+                    <TxLink h={rev?.tx} />,
+                  ];
+                })}
+              />
+            </div>
+          ))
+        ) : (
+          <p class="muted" id="attempts">
+            No settlement committed yet.
+          </p>
+        )}
+      </Section>
+      {p.vetoes.length || p.rejections.length ? (
+        <Section title="Vetoes and rejections" id="vetoes-section">
           <Table
             id="vetoes"
-            head={["Guardian", "Settlement", "Kind", "New attempt", "Time", "Transaction"]}
-            rows={p.vetoes.map((v) => [
-              <Addr a={v.guardian} c={c} />,
-              <Hash h={v.settlementHash} />,
-              v.reset ? "reset of an attempt without quorum" : "veto of the accepted settlement",
-              String(v.newAttempt),
-              <Time ts={v.time} />,
-              <TxLink h={v.tx} />,
-            ])}
+            head={["Kind", "By", "Settlement", "Bonds seized", "Challenger's reward", "Settlement reopens until", "Time", "Transaction"]}
+            rows={[
+              ...p.vetoes.map((v) => ["veto by the guardian", <Addr a={v.guardian} c={c} />, <Hash h={v.settlementHash} />, "—", "—", <Time ts={v.expiresAt} />, <Time ts={v.time} />, <TxLink h={v.tx} />]),
+              ...p.rejections.map((v) => [
+                "rejected on a challenge",
+                <Addr a={v.challenger} c={c} />,
+                <Hash h={v.settlementHash} />,
+                <Amt a={v.seized} c={c} field="seized" />,
+                <Amt a={v.reward} c={c} field="challenge-reward" />,
+                <Time ts={v.expiresAt} />,
+                <Time ts={v.time} />,
+                <TxLink h={v.tx} />,
+              ]),
+            ]}
           />
         </Section>
+      ) : null}
+      <ChallengesTable c={c} challenges={p.challenges} violations={p.violations} empty="No challenge against this round's settlements." />
+      {p.announcements.length ? (
+        <TableSection
+          name="announcements"
+          title="Announced content"
+          head={["Relayer", "Kind", "CID", "Block", "Transaction"]}
+          rows={p.announcements.map((x) => [<Addr a={x.relayer} c={c} />, <Val v={x.kind} c={c} />, <Val v={x.cid} c={c} />, <BlockLink n={x.block} />, <TxLink h={x.tx} />])}
+        />
       ) : null}
       <Section title="Evaluators" id="evaluators-section">
         <Table
           id="evaluators"
-          head={["Evaluator", "Tasks", "Committed", "Revealed", "Mean score (0–10)", "Trust after (0–1)", "Reward", "Slashed"]}
+          head={["Evaluator", "Tasks", "Committed", "Revealed", "Unavailable", "Mean score (0–10)", "Trust after (0–1)", "Reward", "Slashed"]}
           empty="No evaluators yet."
           rows={p.evaluators.map((e) => [
             <span data-evaluator={e.address}>
@@ -293,6 +463,7 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
             e.assignedTasks === null ? "—" : String(e.assignedTasks),
             <YesNo b={e.committed} />,
             <YesNo b={e.revealed} />,
+            String(e.unavailable),
             <Quality q={e.meanScore} />,
             <Trust ppm={e.trustPpm} />,
             <Amt a={e.reward} c={c} />,
@@ -320,11 +491,17 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
           ])}
         />
       </Section>
-      <SlashesSection c={c} by="evaluator" empty="No slashes executed." slashes={p.slashes}>
+      <SlashesSection c={c} by="evaluator" empty="No slashes executed." slashes={p.slashes.map((x) => ({ ...x, evaluator: x.account }))}>
         {p.proposedSlashes.length ? (
           <>
-            <h3>Slash list of the accepted settlement</h3>
+            <h3>Low-trust slash list of the accepted settlement</h3>
             <Table id="proposed-slashes" head={["Evaluator", "Reason", "Outcome"]} rows={p.proposedSlashes.map((x) => [<Addr a={x.evaluator} c={c} full />, x.reasonText, x.outcome])} />
+          </>
+        ) : null}
+        {p.skippedSlashes.length ? (
+          <>
+            <h3>Skipped slashes</h3>
+            <Table id="skipped-slashes" head={["Evaluator", "Reason", "Transaction"]} rows={p.skippedSlashes.map((x) => [<Addr a={x.evaluator} c={c} full />, x.reasonText, <TxLink h={x.tx} />])} />
           </>
         ) : null}
       </SlashesSection>
@@ -354,15 +531,12 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
                       <td>{t.costUnits ?? "—"}</td>
                       <td>
                         <Quality q={t.consensus} />
-                        {t.bad ? (
-                          <span class="badge badge-warn" title={t.bad}>
-                            bad output
-                          </span>
-                        ) : null}
+                        {t.excluded ? <span class="badge badge-warn">excluded</span> : null}
+                        {t.gold !== null ? <span class="badge badge-gold" title={`known quality ${qualityText(t.gold)}`}>gold</span> : null}
                       </td>
                       <td class="scores">
                         {t.scores.map((s) => (
-                          <a class="chip" href={`/address/${s.evaluator}`}>{`${s.evaluator.slice(0, 6)} ${qualityText(s.score)}`}</a>
+                          <a class="chip" href={`/address/${s.evaluator}`}>{`${s.evaluator.slice(0, 6)} ${s.score === null ? "unavailable" : qualityText(s.score)}`}</a>
                         ))}
                       </td>
                     </tr>
@@ -410,7 +584,8 @@ export const TaskPageView: FC<{ c: PageCtx; t: TaskPage }> = ({ c, t }) => (
           ["Cost units", t.costUnits ?? "—"],
           ["Content hash", <Hash h={t.contentHash} />],
           ["Consensus quality (0–10)", <Quality q={t.consensus} />],
-          ...(t.bad ? ([["Bad output", <span class="reason">{t.bad}</span>]] as [string, Child][]) : []),
+          ...(t.excluded ? ([["Excluded", <span class="reason">its output was unavailable to most of its evaluators: no consensus, no pay</span>]] as [string, Child][]) : []),
+          ...(t.gold !== null ? ([["Gold task", <span data-field="gold-quality">{`known quality ${qualityText(t.gold)}`}</span>]] as [string, Child][]) : []),
         ]}
       />
     </Section>
@@ -433,7 +608,7 @@ export const TaskPageView: FC<{ c: PageCtx; t: TaskPage }> = ({ c, t }) => (
       )}
     </Section>
     <Section title="Evaluator scores (quality 0–10)" id="scores-section">
-      <Table id="task-scores" head={["Evaluator", "Score"]} empty="No revealed scores for this task." rows={t.scores.map((s) => [<Addr a={s.evaluator} c={c} />, <Quality q={s.score} />])} />
+      <Table id="task-scores" head={["Evaluator", "Score"]} empty="No revealed scores for this task." rows={t.scores.map((s) => [<Addr a={s.evaluator} c={c} />, s.score === null ? <span class="muted">unavailable</span> : <Quality q={s.score} />])} />
     </Section>
   </Layout>
 );

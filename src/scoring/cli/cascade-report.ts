@@ -6,23 +6,24 @@
  *
  * With --write, replaces the text between `<!-- cascade:begin -->` and `<!-- cascade:end -->`.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs } from "../../data/logged";
-import { InputError } from "../../errors";
+import { readLoggedOutputs } from "../../data/read";
 import { auditTrainEval } from "../audit";
 import { groupFolds } from "../folds";
 import { measureStageCosts } from "./timing";
+import { Command } from "commander";
+import { runScript } from "../../runtime";
+import { number, option } from "../../schema";
+import { emit } from "./docSection";
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-export function main(argv: string[]): number {
-  try {
-    const dataDir = arg(argv, "--data-dir") ?? "../shared/data";
-    const cpuPrice = Number(arg(argv, "--cpu-price") ?? 0.05);
+/** `npx tsx src/scoring/cli/cascade-report.ts`: the cascade table of docs/quality.md. */
+export const program = new Command("cascade-report")
+  .description("the scoring cascade on each dev file: calibrate and fit on half of the queries, evaluate on the other half")
+  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+  .option("--cpu-price <usd>", "cost of CPU time, USD per CPU-hour", option(number(0), "--cpu-price"), 0.05)
+  .option("--write <file>", "replace the cascade section of this Markdown file instead of printing")
+  .action((o: { dataDir: string; cpuPrice: number; write?: string }) => {
+    const { dataDir, cpuPrice } = o;
     const out: string[] = [];
     out.push("| file | references | learned judge | stages (alone: metric, cumulative CPU us per output) | all stages | cascade | cascade cost / all |");
     out.push("|---|---|---|---|---|---|---|");
@@ -58,24 +59,7 @@ export function main(argv: string[]): number {
         }
       }
     }
-    const body = `${out.join("\n")}\n`;
-    const target = arg(argv, "--write");
-    if (target) {
-      const text = fs.readFileSync(target, "utf8");
-      const [begin, end] = ["<!-- cascade:begin -->", "<!-- cascade:end -->"];
-      const a = text.indexOf(begin);
-      const b = text.indexOf(end);
-      if (a < 0 || b < a) throw new InputError(`${target}: no ${begin} ... ${end} section to replace`);
-      fs.writeFileSync(target, `${text.slice(0, a + begin.length)}\n${body}${text.slice(b)}`);
-    } else process.stdout.write(body);
-    return 0;
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.shortMessage}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
+    emit(`${out.join("\n")}\n`, "cascade", o.write);
+  });
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runScript(program);

@@ -1,35 +1,37 @@
 import type { Command } from "commander";
-import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
+import { type LoggedOutput } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
+import { int, number, option } from "../../schema";
 import { auditCrossValidated, auditTrainEval, auditWithProfile, type AuditOptions, type TaskAuditResult } from "../audit";
 import { calibrate } from "../calibrate";
 import { renderCascade, renderJson, renderTable } from "../format";
 import { measureStageCosts } from "./timing";
 import { judgeOutputs, resolveJudgeConfig } from "./llmJudge";
-import { loadJudgeWeights, loadProfile, saveJudgeWeights, saveProfile } from "./files";
+import { loadJudgeWeights, loadProfile, saveJudgeWeights, saveProfile } from "../../data/scoringFiles";
 
 /** Options of `poq audit` as commander parses them. */
 export type AuditCommandOptions = {
   eval: string;
   train?: string;
-  cv?: string;
+  cv?: number;
   profile?: string;
   saveProfile?: string;
   references: boolean;
   json?: boolean;
-  seed?: string;
-  bootstrap?: string;
+  seed?: number;
+  bootstrap?: number;
   quiet?: boolean;
   learnedJudge?: boolean;
   cascade?: boolean;
-  cpuPrice?: string;
-  judgePrice?: string;
+  cpuPrice?: number;
+  judgePrice?: number;
   judgeWeights?: string;
   judgeUrl?: string;
   judgeModel?: string;
-  judgeTimeout?: string;
-  judgeRetries?: string;
-  judgeConcurrency?: string;
+  judgeTimeout?: number;
+  judgeRetries?: number;
+  judgeConcurrency?: number;
 };
 
 export type AuditIo = { stdout: (s: string) => void; stderr: (s: string) => void };
@@ -37,26 +39,12 @@ export type AuditIo = { stdout: (s: string) => void; stderr: (s: string) => void
 /** Outputs from which on progress is printed (stderr). */
 export const PROGRESS_THRESHOLD = 1000;
 
-function intOption(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be an integer >= ${min} (got "${value}")`);
-  return n;
-}
-
-function numberOption(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} must be a non-negative number (got "${value}")`);
-  return n;
-}
-
 /** Default price of CPU time in the cascade's cost, USD per CPU-hour. */
 export const DEFAULT_CPU_PRICE = 0.05;
 
 /** Runs `poq audit`; returns the results it printed. */
 export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): Promise<TaskAuditResult[]> {
-  const folds = intOption("--cv", opts.cv, 2);
+  const folds = opts.cv;
   const modes = [folds !== undefined, opts.train !== undefined, opts.profile !== undefined].filter(Boolean).length;
   if (modes === 0) throw new InputError("give --train FILE (calibrate, then evaluate), --cv K (cross-validate --eval) or --profile FILE");
   if (modes > 1) throw new InputError("--train, --cv and --profile are alternatives: give only one");
@@ -69,8 +57,8 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
   const onProgress = progress ? (m: string) => io.stderr(`poq audit: ${m}\n`) : undefined;
   const options: AuditOptions = {
     useReferences,
-    seed: intOption("--seed", opts.seed, 0),
-    bootstrap: intOption("--bootstrap", opts.bootstrap, 1),
+    seed: opts.seed,
+    bootstrap: opts.bootstrap,
     learnedJudge: opts.learnedJudge,
     onProgress,
   };
@@ -94,8 +82,8 @@ export async function runAuditCommand(opts: AuditCommandOptions, io: AuditIo): P
 
   if (opts.cascade) {
     if (folds !== undefined || opts.profile !== undefined) throw new InputError("--cascade needs --train (the cascade is fitted on the training set)");
-    const cpuPrice = numberOption("--cpu-price", opts.cpuPrice, DEFAULT_CPU_PRICE);
-    const judgePrice = numberOption("--judge-price", opts.judgePrice, 0);
+    const cpuPrice = opts.cpuPrice ?? DEFAULT_CPU_PRICE;
+    const judgePrice = opts.judgePrice ?? 0;
     onProgress?.("measuring the CPU time of each stage");
     const micros = measureStageCosts(evalItems, useReferences);
     const costs: Record<string, number> = {};
@@ -137,24 +125,24 @@ export function registerAudit(program: Command): void {
     )
     .requiredOption("--eval <file>", "labelled outputs to report on (JSONL)")
     .option("--train <file>", "labelled outputs to calibrate on (JSONL)")
-    .option("--cv <k>", "k-fold cross-validation on --eval, split by queryId")
+    .option("--cv <k>", "k-fold cross-validation on --eval, split by queryId", option(int(2), "--cv"))
     .option("--profile <file>", "evaluate a saved calibration profile instead of calibrating")
     .option("--save-profile <file>", "write the calibration profile (JSON) fitted on --train, or on all of --eval with --cv")
     .option("--no-references", "ignore the references field (reference-free scoring)")
     .option("--json", "print one JSON object per task (an array for several tasks)")
-    .option("--seed <n>", "seed of folds and bootstrap")
-    .option("--bootstrap <n>", "bootstrap replicates of the reliability intervals (default 200)")
+    .option("--seed <n>", "seed of folds and bootstrap", option(int(0), "--seed"))
+    .option("--bootstrap <n>", "bootstrap replicates of the reliability intervals (default 200)", option(int(1), "--bootstrap"))
     .option("--quiet", "no progress on stderr")
     .option("--cascade", "also fit the scoring cascade on --train and report each stage's accuracy and cost (JSON: a \"cascade\" key)")
-    .option("--cpu-price <usd>", `cascade cost of CPU time, USD per CPU-hour (default ${DEFAULT_CPU_PRICE})`)
-    .option("--judge-price <usd>", "cascade cost of one LLM-judge call, USD (default 0)")
+    .option("--cpu-price <usd>", `cascade cost of CPU time, USD per CPU-hour (default ${DEFAULT_CPU_PRICE})`, option(number(0), "--cpu-price"))
+    .option("--judge-price <usd>", "cascade cost of one LLM-judge call, USD (default 0)", option(number(0), "--judge-price"))
     .option("--learned-judge", "train the learned reference-free judge inside the calibration and use it as a dimension where it beats the reference-free dimensions")
     .option("--judge-weights <file>", "learned judge weights: read with --profile, written with --save-profile (default: beside the profile)")
     .option("--judge-url <url>", "enable the LLM judge: OpenAI-compatible base URL (or POQ_JUDGE_URL)")
     .option("--judge-model <name>", "LLM judge model (or POQ_JUDGE_MODEL)")
-    .option("--judge-timeout <ms>", "LLM judge request timeout")
-    .option("--judge-retries <n>", "LLM judge retries per output")
-    .option("--judge-concurrency <n>", "LLM judge requests in flight")
+    .option("--judge-timeout <ms>", "LLM judge request timeout", option(int(1), "--judge-timeout"))
+    .option("--judge-retries <n>", "LLM judge retries per output", option(int(0), "--judge-retries"))
+    .option("--judge-concurrency <n>", "LLM judge requests in flight", option(int(1), "--judge-concurrency"))
     .action(async (opts: AuditCommandOptions) => {
       await runAuditCommand(opts, {
         stdout: (s) => process.stdout.write(s),

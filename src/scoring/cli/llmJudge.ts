@@ -1,5 +1,6 @@
 import type { LoggedOutput } from "../../data/logged";
 import { InputError, PoqError } from "../../errors";
+import { int, parseInput } from "../../schema";
 
 /**
  * Optional LLM-judge dimension over an OpenAI-compatible chat-completions endpoint. Off by default: nothing here
@@ -167,18 +168,13 @@ export function resolveJudgeConfig(
   } catch {
     throw new InputError(`invalid judge URL "${baseUrl}"`);
   }
-  const int = (name: string, v: string | number | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be an integer >= ${min} (got "${v}")`);
-    return n;
-  };
+  const whole = (name: string, v: string | number | undefined, min: number): number | undefined => (v === undefined ? undefined : parseInput(int(min), v, name, () => ""));
   return {
     baseUrl,
     model,
     apiKey: env.POQ_JUDGE_API_KEY,
-    timeoutMs: int("judge timeout", cli.timeoutMs ?? env.POQ_JUDGE_TIMEOUT_MS, 1),
-    retries: int("judge retries", cli.retries ?? env.POQ_JUDGE_RETRIES, 0),
-    concurrency: int("judge concurrency", cli.concurrency, 1),
+    timeoutMs: whole(cli.timeoutMs !== undefined ? "--judge-timeout" : "POQ_JUDGE_TIMEOUT_MS", cli.timeoutMs ?? env.POQ_JUDGE_TIMEOUT_MS, 1),
+    retries: whole(cli.retries !== undefined ? "--judge-retries" : "POQ_JUDGE_RETRIES", cli.retries ?? env.POQ_JUDGE_RETRIES, 0),
+    concurrency: whole("--judge-concurrency", cli.concurrency, 1),
   };
 }

@@ -9,10 +9,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
 import { auditCrossValidated, type TaskAuditResult } from "../audit";
 import { ALL_DIMENSIONS } from "../dimensions";
+import { Command } from "commander";
+import { runScript } from "../../runtime";
+import { int, option } from "../../schema";
+import { emit } from "./docSection";
 
 /** The files the report audits, with the target of each configuration (from the issue). */
 export const REPORT_FILES = [
@@ -80,43 +84,16 @@ export function renderReport(rows: readonly ReportRow[], folds: number): string 
   return `${out.join("\n")}\n`;
 }
 
-/** Replaces the marked section of a Markdown file. */
-export function writeSection(file: string, body: string): void {
-  const text = fs.readFileSync(file, "utf8");
-  const begin = "<!-- audit:begin -->";
-  const end = "<!-- audit:end -->";
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new InputError(`${file}: no ${begin} ... ${end} section to replace`);
-  fs.writeFileSync(file, `${text.slice(0, a + begin.length)}\n${body}${text.slice(b)}`);
-}
+/** `npx tsx src/scoring/cli/report.ts`: the audit tables of docs/quality.md. */
+export const program = new Command("quality-report")
+  .description("the cross-validated audit tables of docs/quality.md")
+  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+  .option("--folds <k>", "cross-validation folds", option(int(2), "--folds"), 5)
+  .option("--write <file>", "replace the audit section of this Markdown file instead of printing")
+  .action((o: { dataDir: string; folds: number; write?: string }) => {
+    const rows = runReport(o.dataDir, o.folds);
+    for (const r of rows) process.stderr.write(`${r.file} (references ${r.references ? "used" : "ignored"}): ${(r.ms / 1000).toFixed(1)} s\n`);
+    emit(renderReport(rows, o.folds), "audit", o.write);
+  });
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-export function main(argv: string[]): number {
-  try {
-    const dataDir = arg(argv, "--data-dir") ?? "../shared/data";
-    const folds = Number(arg(argv, "--folds") ?? 5);
-    if (!Number.isInteger(folds) || folds < 2) throw new InputError("--folds must be an integer >= 2");
-    const rows = runReport(dataDir, folds);
-    const body = renderReport(rows, folds);
-    for (const r of rows) {
-      process.stderr.write(`${r.file} (references ${r.references ? "used" : "ignored"}): ${(r.ms / 1000).toFixed(1)} s\n`);
-    }
-    const target = arg(argv, "--write");
-    if (target) writeSection(target, body);
-    else process.stdout.write(body);
-    return 0;
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.shortMessage}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runScript(program);

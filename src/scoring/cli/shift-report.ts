@@ -5,13 +5,16 @@
  *
  * Prints Markdown; with --write, replaces the text between `<!-- shift:begin -->` and `<!-- shift:end -->`.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { readLoggedOutputs, type LoggedOutput } from "../../data/logged";
-import { InputError } from "../../errors";
+import { type LoggedOutput } from "../../data/logged";
+import { readLoggedOutputs } from "../../data/read";
 import { computeDimensions, computeDimensionsAndFeatures } from "../score";
 import { shiftSplits } from "../shift";
 import { calibrators, runShiftSplits, type ShiftResult } from "../shiftAudit";
+import { Command } from "commander";
+import { runScript } from "../../runtime";
+import { int, option } from "../../schema";
+import { emit } from "./docSection";
 
 /** Model families of the dev files: SummEval's pretrained transformers against its earlier systems; EVOUNA's retrieval-based systems against the GPT family. */
 export const DEV_FAMILIES = {
@@ -51,50 +54,26 @@ export function renderShift(results: readonly ShiftResult[], names: readonly str
   return `${out.join("\n")}\n`;
 }
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-export function main(argv: string[]): number {
-  try {
-    const dataDir = arg(argv, "--data-dir") ?? "../shared/data";
-    const files = ["summeval-dev.jsonl", "evouna-tq-dev.jsonl"].map((f) => path.join(dataDir, f));
+/** `npx tsx src/scoring/cli/shift-report.ts`: the domain-shift table of docs/quality.md. */
+export const program = new Command("shift-report")
+  .description("every calibration method on every shift split of the dev files")
+  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+  .option("--only <text>", "only the splits whose name contains this")
+  .option("--bootstrap <n>", "bootstrap replicates of the intervals", option(int(1), "--bootstrap"), 200)
+  .option("--cal-bootstrap <n>", "bootstrap replicates inside each calibration", option(int(1), "--cal-bootstrap"), 200)
+  .option("--write <file>", "replace the shift section of this Markdown file instead of printing")
+  .action((o: { dataDir: string; only?: string; bootstrap: number; calBootstrap: number; write?: string }) => {
+    const files = ["summeval-dev.jsonl", "evouna-tq-dev.jsonl"].map((f) => path.join(o.dataDir, f));
     const items: LoggedOutput[] = files.flatMap((f) => readLoggedOutputs(f));
-    const only = arg(argv, "--only");
     const t0 = performance.now();
     const none = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences: false, withFeatures: true });
-    const tables = {
-      references: computeDimensions({ items, modelPriors: {}, useReferences: true }),
-      none: none.table,
-      features: none.features,
-    };
+    const tables = { references: computeDimensions({ items, modelPriors: {}, useReferences: true }), none: none.table, features: none.features };
     const { splits } = shiftSplits(items, { families: DEV_FAMILIES });
-    const chosen = only ? splits.filter((s) => s.name.includes(only)) : splits;
-    const cals = calibrators({ bootstrap: Number(arg(argv, "--cal-bootstrap") ?? 200) });
-    const results = runShiftSplits(items, tables, chosen, cals, {
-      bootstrap: Number(arg(argv, "--bootstrap") ?? 200),
-      onProgress: (m) => process.stderr.write(`${m}\n`),
-    });
+    const chosen = o.only ? splits.filter((s) => s.name.includes(o.only!)) : splits;
+    const cals = calibrators({ bootstrap: o.calBootstrap });
+    const results = runShiftSplits(items, tables, chosen, cals, { bootstrap: o.bootstrap, onProgress: (m) => process.stderr.write(`${m}\n`) });
     process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    const body = renderShift(results, cals.map((c) => c.name));
-    const target = arg(argv, "--write");
-    if (target) {
-      const text = fs.readFileSync(target, "utf8");
-      const [begin, end] = ["<!-- shift:begin -->", "<!-- shift:end -->"];
-      const a = text.indexOf(begin);
-      const b = text.indexOf(end);
-      if (a < 0 || b < a) throw new InputError(`${target}: no ${begin} ... ${end} section to replace`);
-      fs.writeFileSync(target, `${text.slice(0, a + begin.length)}\n${body}${text.slice(b)}`);
-    } else process.stdout.write(body);
-    return 0;
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.shortMessage}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
+    emit(renderShift(results, cals.map((c) => c.name)), "shift", o.write);
+  });
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runScript(program);

@@ -1,8 +1,9 @@
 /**
- * Seeded pseudo-random numbers for the simulator (never for settlements). sfc32 (Chris Doty-Humphrey's small fast
- * counting generator, 128-bit state) seeded from a string by cyrb128, so independent streams are derived by name:
- * `Rng.of(seed, "round", 3, "evaluator", 17)` gives the same numbers on every machine and in every run, whatever
- * other streams were used before.
+ * The project's one seeded pseudo-random generator, for the simulator, the agents' adversarial behaviours and the
+ * scoring's bootstrap, folds and training (never for settlements, which use no randomness but the on-chain seed).
+ * sfc32 (Chris Doty-Humphrey's small fast counting generator, 128-bit state) seeded from a string by cyrb128, so
+ * independent streams are derived by name: `Rng.of(seed, "round", 3, "evaluator", 17)` gives the same numbers on
+ * every machine and in every run, whatever other streams were used before. Pure: no clock, no `Math.random`.
  */
 
 function cyrb128(str: string): [number, number, number, number] {
@@ -122,4 +123,24 @@ export class Rng {
     }
     return out;
   }
+}
+
+/** 32-bit FNV-1a hash of a string: stable seeds, fold keys and feature buckets derived from ids (not a generator). */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Fisher-Yates shuffle of a copy of `items`. */
+export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const a = items.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
 }

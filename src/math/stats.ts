@@ -1,8 +1,9 @@
 /**
- * Rank statistics used by the audit: Spearman, Kendall tau-b, AUROC and point-biserial (Pearson) correlation,
- * with optional integer weights so that a bootstrap replicate is a weight vector (multiplicities) over the same
- * items and never needs re-sorting. Pure and deterministic; every function returns NaN when undefined
- * (constant input, one class only, fewer than two items).
+ * The project's one statistics module (floating point; never used in settlements). Rank statistics for the audit
+ * and the simulator: Spearman, Kendall tau-b, AUROC and point-biserial (Pearson) correlation, with optional integer
+ * weights so that a bootstrap replicate is a weight vector (multiplicities) over the same items and never needs
+ * re-sorting; and the simulator's moments and error measures. Pure and deterministic; every function returns NaN
+ * when undefined (constant input, one class only, fewer than two items, no items).
  */
 
 /** Indices of `x` sorted ascending (stable, ties keep index order). */
@@ -200,4 +201,34 @@ export function mean(x: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i];
   return x.length ? s / x.length : NaN;
+}
+
+/** Population variance. */
+export function variance(x: ArrayLike<number>): number {
+  const m = mean(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i] - m) ** 2;
+  return x.length ? s / x.length : NaN;
+}
+
+/** Coefficient of variation: population standard deviation over mean. */
+export function coefficientOfVariation(x: ArrayLike<number>): number {
+  return Math.sqrt(variance(x)) / mean(x);
+}
+
+/** Mean absolute error of `a` against `b` (same length). */
+export function meanAbsoluteError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  return a.length ? s / a.length : NaN;
+}
+
+/** Precision and recall of a predicted set against a true set; null where undefined (empty denominator). */
+export function precisionRecall(predicted: ReadonlySet<number>, actual: ReadonlySet<number>): { precision: number | null; recall: number | null } {
+  let hit = 0;
+  for (const x of predicted) if (actual.has(x)) hit++;
+  return {
+    precision: predicted.size ? hit / predicted.size : null,
+    recall: actual.size ? hit / actual.size : null,
+  };
 }

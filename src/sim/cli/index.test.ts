@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { main } from "../cli";
+import { main } from "../../cli";
 
 function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -37,11 +37,11 @@ describe("poq simulate", () => {
     }
   });
 
-  test("behavior: --rule limits the output to one rule; the same seed prints the same bytes", async () => {
-    const a = await run([...base, "--rule", "median", "--json"]);
-    const b = await run([...base, "--rule", "median", "--json"]);
-    expect(Object.keys(JSON.parse(a.out).rules)).toEqual(["median"]);
-    expect(b.out).toBe(a.out);
+  test("behavior: --rule limits the output to one rule, whose metrics are those of the full run", async () => {
+    const one = await run([...base, "--rule", "median", "--json"]);
+    const all = await run([...base, "--json"]);
+    expect(Object.keys(JSON.parse(one.out).rules)).toEqual(["median"]);
+    expect(JSON.parse(one.out).rules.median).toEqual(JSON.parse(all.out).rules.median);
   });
 
   test("behavior: bad input exits non-zero with a clear message", async () => {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_RULE, type RuleName } from "../consensus/rules";
-import { ATTACKS, type AttackName } from "./attacks";
-import type { SweepPoint } from "./sweep";
-import { type LineChart, renderLineChart, svgToPng } from "./svgPlot";
+import { DEFAULT_RULE, type RuleName } from "../../consensus/rules";
+import { ATTACKS, type AttackName } from "../../adversary/attacks";
+import type { SweepPoint } from "../sweep";
+import { type LineChart, renderLineChart, svgToPng } from "../svgPlot";
 
 export type ReportContext = {
   title: string;

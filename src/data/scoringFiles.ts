@@ -1,11 +1,11 @@
 import fs from "node:fs";
-import { InputError } from "../../errors";
-import { parseJudgeWeights, serializeJudgeWeights, type JudgeWeights } from "../learnedJudge";
-import { parseProfile, serializeProfile, validateProfile, type QualityProfile } from "../profile";
+import { InputError } from "../errors";
+import { parseJudgeWeights, serializeJudgeWeights, type JudgeWeights } from "../scoring/learnedJudge";
+import { parseProfile, serializeProfile, validateProfile, type QualityProfile } from "../scoring/profile";
 
 /**
- * File helpers of the scoring layer. Everything under `src/scoring/` except this `cli/` folder is pure (no file
- * I/O, no clock); reading and writing profiles and judge weights happens here.
+ * The scoring's files: quality profiles and learned-judge weights, read and written here so that `src/scoring/`
+ * stays pure (no file I/O, no clock): it parses and serializes, this module touches the disk.
  */
 
 /** Reads a text file with a clear error for a missing file, a directory or an unreadable one. */

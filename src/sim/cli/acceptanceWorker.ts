@@ -1,4 +1,5 @@
-import { type AcceptanceCell, runCell } from "./acceptance";
+import type { AcceptanceCell } from "../acceptance";
+import { runCell } from "./acceptanceGrid";
 
 /** Child process of runAcceptanceGrid: runs the cells it is sent and returns each result. */
 process.on("message", (msg: { type: "cell"; i: number; cell: AcceptanceCell } | { type: "done" }) => {

@@ -1,0 +1,80 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { getAddress, type Address, type EIP1193Provider, type Hex } from "viem";
+import { testTokenAbi } from "../../src/chain/abis";
+import { connect, walletFor, type Clients } from "../../src/chain/client";
+import { devKey } from "../../src/agents/accounts";
+
+/**
+ * The in-process Hardhat network for off-chain unit tests that need a real node (a fresh chain per test file, since
+ * vitest runs each file in its own process), and HTTP servers that fail in chosen ways, so that tests meet the
+ * errors viem really produces instead of hand-typed ones.
+ */
+export async function inProcessChain(): Promise<{ provider: EIP1193Provider; clients: Clients }> {
+  // The TypeScript hardhat.config.ts needs a require hook inside vitest.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("tsx/cjs");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as { run: (task: string, o?: object) => Promise<unknown>; network: { provider: EIP1193Provider } };
+  await hre.run("compile", { quiet: true });
+  return { provider: hre.network.provider, clients: await connect({ provider: hre.network.provider }, 50) };
+}
+
+/** Deploys the test token (owner: development account 0) and returns its address. */
+export async function deployTestToken(clients: Clients): Promise<Address> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { bytecode } = require("../../artifacts/contracts/test/TestToken.sol/TestToken.json") as { bytecode: Hex };
+  const owner = walletFor(clients, devKey(0));
+  const hash = await owner.deployContract({ abi: testTokenAbi, bytecode, args: [owner.account.address] });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  return getAddress(receipt.contractAddress!);
+}
+
+/**
+ * A JSON-RPC endpoint on 127.0.0.1 that answers `respond(n)` to the n-th request (0-based): an HTTP status and body,
+ * or "hang" (never answers). Closes with `close()`.
+ */
+export async function fakeRpc(respond: (n: number, body: { id: number; method: string }) => { status: number; body: unknown } | "hang"): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const hanging: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => (text += c));
+    req.on("end", () => {
+      const r = respond(n++, JSON.parse(text));
+      if (r === "hang") return void hanging.push(res);
+      res.writeHead(r.status, { "content-type": "application/json" });
+      res.end(JSON.stringify(r.body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests: () => n,
+    close: () =>
+      new Promise((r) => {
+        for (const res of hanging) res.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Runs `fn` against a {@link fakeRpc} endpoint and closes it afterwards. */
+export async function withFakeRpc<T>(respond: Parameters<typeof fakeRpc>[0], fn: (rpc: Awaited<ReturnType<typeof fakeRpc>>) => Promise<T>): Promise<T> {
+  const rpc = await fakeRpc(respond);
+  try {
+    return await fn(rpc);
+  } finally {
+    await rpc.close();
+  }
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+export async function closedPort(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
