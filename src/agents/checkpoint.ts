@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { Hex, PublicClient } from "viem";
+import type { Deployment } from "../chain/deployment";
 
 /**
  * A daemon's local checkpoint in SQLite. It is only a cache: every value can be rebuilt from chain events and the
@@ -30,7 +32,61 @@ export class Checkpoint {
     this.setStmt.run(key, value);
   }
 
+  /** True when nothing is stored. */
+  isEmpty(): boolean {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM kv").get() as { n: number }).n === 0;
+  }
+
+  /** Forgets every stored value. */
+  clear(): void {
+    this.db.exec("DELETE FROM kv");
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The deployment a checkpoint belongs to: the chain id and every contract address. */
+export function chainBinding(chainId: number, d: Deployment): string {
+  return [chainId, d.token, d.vault, d.distributor, d.settlement, d.config, d.challenges, d.timelock].map((x) => String(x).toLowerCase()).join(":");
+}
+
+const BINDING = "chain_binding";
+const ANCHOR = "chain_anchor";
+
+/**
+ * Opens the checkpoint `file` of an agent bound to one chain and deployment. The file records the chain id, the
+ * contract addresses and a block it has seen (number and hash). When the file belongs to another chain or
+ * deployment, or that block is gone or different (the node was restarted, even with the same chain id and the same
+ * deterministic addresses), its values would describe a chain that no longer exists: the checkpoint is emptied,
+ * a warning names the file and the agent starts fresh (every value can be rebuilt from the chain).
+ */
+export async function openBoundCheckpoint(
+  file: string,
+  p: { client: PublicClient; chainId: number; deployment: Deployment; log?: { warn: (o: object, msg: string) => void } },
+): Promise<{ checkpoint: Checkpoint; reset?: string }> {
+  const checkpoint = new Checkpoint(file);
+  const binding = chainBinding(p.chainId, p.deployment);
+  const stored = checkpoint.get(BINDING);
+  const anchor = checkpoint.get(ANCHOR);
+  let reset: string | undefined;
+  if (stored !== undefined && stored !== binding) reset = "another chain or deployment";
+  else if (stored === undefined && !checkpoint.isEmpty()) reset = "an unknown chain (written before checkpoints were bound to a chain)";
+  else if (anchor !== undefined) {
+    const a = JSON.parse(anchor) as { number: string; hash: Hex };
+    const block = await p.client.getBlock({ blockNumber: BigInt(a.number) }).catch((e: unknown) => {
+      if ((e as { name?: string })?.name === "BlockNotFoundError") return undefined;
+      throw e;
+    });
+    if (!block || block.hash !== a.hash) reset = `an earlier run of the chain (block ${a.number} is ${block ? "different" : "gone"}: the node was restarted)`;
+  }
+  if (reset) {
+    checkpoint.clear();
+    p.log?.warn({ file, reason: reset }, `checkpoint ${file} belongs to ${reset}; starting fresh`);
+  }
+  const latest = await p.client.getBlock({ blockTag: "latest" });
+  checkpoint.set(BINDING, binding);
+  checkpoint.set(ANCHOR, JSON.stringify({ number: String(latest.number), hash: latest.hash }));
+  return { checkpoint, reset };
 }

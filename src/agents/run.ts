@@ -8,7 +8,7 @@ import { checkTokenDecimals, loadDeployment, verifyDeployment } from "../chain/d
 import { readLoggedOutputs } from "../data/read";
 import { defaultProfile } from "../scoring/profile";
 import { loadProfile } from "../data/scoringFiles";
-import { Checkpoint } from "./checkpoint";
+import { openBoundCheckpoint, type Checkpoint } from "./checkpoint";
 import type { DaemonConfig } from "./config";
 import { createCommon, createDaemon, type Common } from "./daemon";
 import { errorLine, shutdownSignal } from "../runtime";
@@ -37,9 +37,11 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
   await checkTokenDecimals(clients.publicClient, deployment);
   const store = new ContentStore(cfg.storeDir);
   const checkpoints: Checkpoint[] = [];
-  const checkpointFor = (kind: string, key: Hex) => {
+  // Bound to this chain and deployment: state of another chain (or an earlier run of this one) is dropped.
+  const checkpointFor = async (kind: string, key: Hex) => {
     const addr = senderAccount(key);
-    const c = new Checkpoint(path.join(cfg.dataDir, `${kind}-${addr.toLowerCase()}.sqlite`));
+    const file = path.join(cfg.dataDir, `${kind}-${addr.toLowerCase()}.sqlite`);
+    const { checkpoint: c } = await openBoundCheckpoint(file, { client: clients.publicClient, chainId: clients.chain.id, deployment, log: logger });
     checkpoints.push(c);
     return c;
   };
@@ -60,7 +62,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         ...base,
         privateKey: spec.key,
         policy,
-        checkpoint: checkpointFor("relayer", spec.key),
+        checkpoint: await checkpointFor("relayer", spec.key),
         config: {
           registrar: spec.registrar,
           maxTasksPerRound: cfg.maxTasksPerRound,
@@ -77,7 +79,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         ...base,
         privateKey: spec.key,
         profile,
-        checkpoint: checkpointFor("evaluator", spec.key),
+        checkpoint: await checkpointFor("evaluator", spec.key),
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
@@ -89,7 +91,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
       const n = createInference({
         ...base,
         source: replaySource(items, spec.models),
-        checkpoint: checkpointFor("inference", spec.key),
+        checkpoint: await checkpointFor("inference", spec.key),
         config: { stake: cfg.stake, window: cfg.window },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
