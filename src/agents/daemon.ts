@@ -20,6 +20,8 @@ export type Common = {
 export function createCommon(name: string, options: { level?: string; destination?: string | number; signal: AbortSignal }): Common & { health: HealthBoard } {
   const logger = createLogger(name, options);
   const metrics = createMetrics();
+  // Every idle reason's gauge exists from start-up, at 0.
+  for (const reason of Object.values(HEALTH_REASONS)) metrics.daemon.degraded.set({ reason }, 0);
   return { logger, metrics, health: createHealth(logger, metrics.daemon.degraded), signal: options.signal };
 }
 

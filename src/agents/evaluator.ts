@@ -1,5 +1,4 @@
 import { getAddress, type Address, type Hex } from "viem";
-import { erc20Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
@@ -14,6 +13,7 @@ import type { QualityProfile } from "../scoring/profile";
 import { applyBehavior, type Behavior } from "./behavior";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
+import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { loadBatch, loadOutputs } from "../protocol/manifest";
 import type { ContentStore } from "../protocol/store";
@@ -98,15 +98,16 @@ export function createEvaluator(deps: EvaluatorDeps) {
   let staked = config.stake === 0n;
 
   async function ensureStake() {
-    if (staked) return;
+    if (staked) return true;
     const s = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Evaluator] });
     if (s.active < config.stake) {
       const need = config.stake - s.active;
-      await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+      if (!(await haveFunds({ client, token: d.token, owner: me, need, health: deps.common.health, what: "evaluator stake" }))) return false;
+      await ensureAllowance({ client, sender, token: d.token, spender: d.vault, amount: need });
       await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Evaluator, need] });
       logger.info({ evaluator: me, amount: need.toString() }, "staked");
     }
-    staked = true;
+    return (staked = true);
   }
 
   /** Scores for the round in assignment order, with the assignment proof; null when not assigned. */
@@ -233,7 +234,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
   }
 
   async function tick() {
-    await ensureStake();
+    if (!(await ensureStake())) return;
     const [count, lastClosed] = await Promise.all([
       roundCount(client, d),
       client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" }),

@@ -4,6 +4,7 @@ import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import type { TxSender } from "../chain/tx";
 import type { Common } from "./daemon";
+import { ensureAllowance, haveFunds } from "./funds";
 
 export type FunderConfig = {
   inferencePool: bigint;
@@ -35,7 +36,9 @@ export function createFunder(p: { common: Common; clients: Clients; deployment: 
         if (balance < total && config.mint) {
           await sender.write({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [sender.account, total - balance] });
         }
-        await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.distributor, total] });
+        // Without the tokens (and no mint), back off and say what is missing; send nothing that would revert.
+        if (!(await haveFunds({ client, token: d.token, owner: sender.account, need: total, health: common.health, what: `funding of round ${id}` }))) return;
+        await ensureAllowance({ client, sender, token: d.token, spender: d.distributor, amount: total });
         const r = await sender.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [id, config.inferencePool, config.evaluatorPool] });
         common.logger.info({ round_id: Number(id), tx_hash: r.transactionHash }, "round funded");
         common.metrics.funder.roundsFunded.inc();

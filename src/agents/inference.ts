@@ -1,5 +1,4 @@
 import { getAddress, type Address } from "viem";
-import { erc20Abi } from "viem";
 import { stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
@@ -9,6 +8,8 @@ import type { LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
+import { ensureAllowance, haveFunds } from "./funds";
+import { HEALTH_REASONS } from "./health";
 import { outputRecordOf } from "../protocol/manifest";
 import type { ContentStore } from "../protocol/store";
 
@@ -21,7 +22,7 @@ export function replaySource(items: readonly LoggedOutput[], models: readonly st
   const mine = items.filter((it) => wanted.has(it.model));
   if (mine.length === 0) throw new InputError(`the replay file has no outputs of model(s) ${models.join(", ")}`);
   let i = 0;
-  return { next: () => mine[i++], position: () => i, seek: (n) => (i = Math.max(0, Math.min(n, mine.length))) };
+  return { next: () => (i < mine.length ? mine[i++] : undefined), position: () => i, seek: (n) => (i = Math.max(0, Math.min(n, mine.length))) };
 }
 
 export type InferenceConfig = {
@@ -48,22 +49,23 @@ export type InferenceDeps = {
  */
 export function createInference(deps: InferenceDeps) {
   const { common, clients, deployment: d, store, sender, source, checkpoint, config } = deps;
-  const { logger, metrics } = common;
+  const { logger, metrics, health } = common;
   const me: Address = getAddress(sender.account);
   let staked = config.stake === 0n;
   const cursor = checkpoint.get("replay_position");
   if (cursor) source.seek(Number(cursor));
 
   async function ensureStake() {
-    if (staked) return;
+    if (staked) return true;
     const s = await clients.publicClient.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Inference] });
     if (s.active < config.stake) {
       const need = config.stake - s.active;
-      await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+      if (!(await haveFunds({ client: clients.publicClient, token: d.token, owner: me, need, health, what: "inference stake" }))) return false;
+      await ensureAllowance({ client: clients.publicClient, sender, token: d.token, spender: d.vault, amount: need });
       await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Inference, need] });
       logger.info({ node: me, amount: need.toString() }, "staked");
     }
-    staked = true;
+    return (staked = true);
   }
 
   function serve(): number {
@@ -71,7 +73,10 @@ export function createInference(deps: InferenceDeps) {
     let served = 0;
     while (waiting + served < config.window) {
       const it = source.next();
-      if (!it) break;
+      if (!it) {
+        health.set(HEALTH_REASONS.sourceExhausted, `all ${source.position()} outputs of the source served`);
+        break;
+      }
       const hash = store.putJson(outputRecordOf(it));
       store.addPending(me, hash);
       served++;
@@ -85,7 +90,7 @@ export function createInference(deps: InferenceDeps) {
   }
 
   async function tick() {
-    await ensureStake();
+    if (!(await ensureStake())) return;
     serve();
   }
 

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
-import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, stakeVaultAbi } from "../chain/abis";
+import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, settlementConfigAbi, stakeVaultAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { buildTaskTree, deriveSalt, goldItemLeaf, hashSettlement, settlementCommitment, type Settlement } from "../chain/encoding";
@@ -35,6 +35,8 @@ import { canonicalJson, type ContentStore } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
+import { haveFunds } from "./funds";
+import { HEALTH_REASONS } from "./health";
 import { costUnitsOf } from "../protocol/pricing";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeAssignment } from "./roundData";
@@ -92,7 +94,7 @@ export function policyHash(policy: SettlementParams): Hex {
  */
 export function createRelayer(deps: RelayerDeps) {
   const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
-  const { logger, metrics } = common;
+  const { logger, metrics, health } = common;
   const client = clients.publicClient;
   const me = getAddress(sender.account);
   const knownRoots = new Set<Hex>();
@@ -158,12 +160,8 @@ export function createRelayer(deps: RelayerDeps) {
     const s = await client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stakeOf", args: [me, Role.Relayer] });
     if (s.active >= p.minRelayerBond) return (bonded = true);
     const need = p.minRelayerBond - s.active;
-    const balance = await client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [me] });
-    if (balance < need) {
-      logger.warn({ relayer: me, need: formatUnits(need, 18), balance: formatUnits(balance, 18) }, "not enough tokens for the relayer bond: idle");
-      return false;
-    }
-    await sender.write({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, need] });
+    if (!(await haveFunds({ client, token: d.token, owner: me, need, health, what: "relayer bond" }))) return false;
+    await ensureAllowance(d.vault, need);
     await sender.write({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Relayer, need] });
     logger.info({ relayer: me, amount: formatUnits(need, 18) }, "relayer bond staked");
     return (bonded = true);
@@ -409,16 +407,20 @@ export function createRelayer(deps: RelayerDeps) {
   async function maybeRegister(count: bigint, lastClosed: bigint, open: RoundView[]) {
     if (!config.registrar) return;
     if (config.maxRounds > 0 && count >= BigInt(config.maxRounds)) return;
-    if (open.some((r) => r.phase === Phase.Seeding || r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal)) return;
+    // Outputs wait while earlier rounds are open: an idle reason while it lasts (cleared once a round opens).
+    const waiting = () => [...store.listPending().values()].some((l) => l.length > 0);
+    const busy = open.find((r) => r.phase === Phase.Seeding || r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal);
+    if (busy) return void (waiting() && health.set(HEALTH_REASONS.previousRoundOpen, `round ${busy.id} is still in phase ${Object.keys(Phase).find((k) => Phase[k as keyof typeof Phase] === busy.phase)}`));
     const p = await readParams(client, d);
-    if (count - lastClosed >= BigInt(Math.min(config.maxOpenRounds, p.maxOpenRounds))) return;
+    const maxOpen = Math.min(config.maxOpenRounds, p.maxOpenRounds);
+    if (count - lastClosed >= BigInt(maxOpen)) return void (waiting() && health.set(HEALTH_REASONS.previousRoundOpen, `${count - lastClosed} rounds not closed (at most ${maxOpen} open)`));
+    health.clear(HEALTH_REASONS.previousRoundOpen);
     if (!(await ensureBond())) return;
     const latest = await client.getBlockNumber();
     const eligible = (await evaluatorStakesBefore(client, d, latest + 1n)).size;
-    if (eligible === 0) {
-      logger.info({ eligible }, "no eligible evaluator: not opening a round");
-      return;
-    }
+    const needed = Math.max(1, p.quorum);
+    if (eligible < needed) return health.set(HEALTH_REASONS.notEnoughEvaluators, `${eligible} evaluators staked, a round needs at least ${needed} (quorum)`);
+    health.clear(HEALTH_REASONS.notEnoughEvaluators);
     const batch = formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
     if (!batch) return;
     const { root, cid } = publishBatch(store, batch.manifest);
@@ -544,6 +546,11 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   async function tick() {
+    // An unregistered key can take no step: say so (once) instead of idling silently.
+    if (!(await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "isRelayer", args: [me] }))) {
+      return health.set(HEALTH_REASONS.keyNotRegistered, `${me} is not a registered relayer (governance: SettlementConfig.setRelayer)`);
+    }
+    health.clear(HEALTH_REASONS.keyNotRegistered);
     // Every relayer step needs the bond (registration, votes, settlement); without it the relayer only watches.
     if (!(await ensureBond())) return;
     const [count, lastClosed] = await Promise.all([roundCount(client, d), client.readContract({ ...base, functionName: "lastClosedRound" })]);

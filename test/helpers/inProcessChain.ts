@@ -78,3 +78,27 @@ export async function closedPort(): Promise<string> {
   await new Promise<void>((r) => server.close(() => r()));
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * Deploys the whole local system (Ignition module PoQLocal, relayers: accounts 1 and 2) on the in-process network
+ * and returns its addresses.
+ */
+export async function deployLocal(params: Record<string, unknown> = {}): Promise<import("../../src/chain/deployment").Deployment> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as { ignition: { deploy: (m: unknown, o: object) => Promise<Record<string, { getAddress: () => Promise<string> }>> }; network: { provider: EIP1193Provider } };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require("../../deploy/modules/PoQLocal").default;
+  const d = await hre.ignition.deploy(mod, { parameters: { PoQLocal: params }, displayUi: false });
+  const at = async (k: string) => getAddress(await d[k].getAddress());
+  const chainId = Number(await hre.network.provider.request({ method: "eth_chainId" }));
+  return {
+    chainId,
+    token: await at("token"),
+    vault: await at("vault"),
+    distributor: await at("distributor"),
+    settlement: await at("settlement"),
+    config: await at("config"),
+    challenges: await at("challenges"),
+    timelock: await at("timelock"),
+  };
+}
