@@ -1,12 +1,13 @@
-import { erc20Abi, getAddress, type Address } from "viem";
-import { rewardDistributorAbi } from "../chain/abis";
+import { erc20Abi, formatUnits, getAddress, type Address, type PublicClient } from "viem";
+import { poQSettlementAbi, rewardDistributorAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
-import type { Deployment } from "../chain/deployment";
+import { TOKEN_DECIMALS, type Deployment } from "../chain/deployment";
 import { readRound } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import { InputError } from "../errors";
 import { loadPayload } from "../protocol/payload";
 import type { ContentStore } from "../protocol/store";
+import { ensureAllowance } from "./funds";
 
 export type ClaimResult = { account: Address; cumulativeAmount: bigint; paid: bigint; txHash?: string };
 
@@ -47,10 +48,28 @@ export async function claimRewards(p: {
   return out;
 }
 
-/** Funds a round's pools from the sender's tokens (approve, then fundRound). */
-export async function fundRound(p: { deployment: Deployment; sender: TxSender; roundId: bigint; inference: bigint; evaluator: bigint }) {
+/**
+ * Funds a round's pools from the sender's tokens (approve if needed, then fundRound). Only a registered round or the
+ * next one is accepted (tokens sent to a far-away round id would sit locked), and the sender must hold the tokens
+ * and some gas: otherwise an InputError says what is wrong and nothing is sent.
+ */
+export async function fundRound(p: { client: PublicClient; deployment: Deployment; sender: TxSender; roundId: bigint; inference: bigint; evaluator: bigint }) {
   if (p.roundId < 1n) throw new InputError(`round ids start at 1, got ${p.roundId}`);
   if (p.inference + p.evaluator === 0n) throw new InputError("nothing to fund: both pools are zero");
-  await p.sender.write({ address: p.deployment.token, abi: erc20Abi, functionName: "approve", args: [p.deployment.distributor, p.inference + p.evaluator] });
+  const d = p.deployment;
+  const count = await p.client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+  if (p.roundId > count + 1n) throw new InputError(`round ${p.roundId} is neither registered nor the next round: rounds 1..${count} exist, so fund one of them or round ${count + 1n}`);
+  if (p.roundId <= count) {
+    const [open] = await p.client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "fundingWindow", args: [p.roundId] });
+    if (!open) throw new InputError(`round ${p.roundId} no longer takes funding (its pools froze at its reveal deadline)`);
+  }
+  const total = p.inference + p.evaluator;
+  const [balance, gas] = await Promise.all([
+    p.client.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [p.sender.account] }),
+    p.client.getBalance({ address: p.sender.account }),
+  ]);
+  if (balance < total) throw new InputError(`${p.sender.account} holds ${formatUnits(balance, TOKEN_DECIMALS)} tokens; funding needs ${formatUnits(total, TOKEN_DECIMALS)}`);
+  if (gas === 0n) throw new InputError(`${p.sender.account} has no gas (native balance 0)`);
+  await ensureAllowance({ client: p.client, sender: p.sender, token: d.token, spender: d.distributor, amount: total });
   return p.sender.write({ address: p.deployment.distributor, abi: rewardDistributorAbi, functionName: "fundRound", args: [p.roundId, p.inference, p.evaluator] });
 }

@@ -9,7 +9,7 @@ import { shutdownSignal } from "../runtime";
 import { InputError } from "../errors";
 import { address, int, option, tokenAmount } from "../schema";
 import { claimRewards, fundRound } from "./claim";
-import { FLAGS, resolveConfig, type AgentSpec } from "./config";
+import { FLAGS, LOG_LEVELS, resolveConfig, type AgentSpec } from "./config";
 import { createCommon } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
 import { runAgents } from "./run";
@@ -18,20 +18,25 @@ import { senderFor } from "./system";
 
 const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join(__dirname, "..", "..", "data", "samples", f));
 
-/** Options every daemon shares; they override the config file and the environment. */
-function daemonOptions(c: Command): Command {
-  return c
+/**
+ * Options every daemon shares; they override the config file and the environment. One-shot commands (claim, fund)
+ * get only those they use: no checkpoints, polling or HTTP port.
+ */
+function daemonOptions(c: Command, oneShot = false): Command {
+  c
     .option("--config <file>", "JSON config file (then environment POQ_*, then these flags)")
     .option("--rpc <url>", "JSON-RPC URL (POQ_RPC_URL)")
     .option("--deployment <file>", "deployment addresses file (default: deploy/deployments/chain-<id>/deployed_addresses.json)")
     .option("--store <dir>", "content store folder (POQ_STORE)")
-    .option("--data-dir <dir>", "folder for SQLite checkpoints (POQ_DATA)")
     .option("--key <hex>", "private key (POQ_PRIVATE_KEY)")
     .option("--dev-account <n>", "use development account n of the local Hardhat mnemonic instead of --key")
-    .option("--confirmations <n>", "blocks to wait after inclusion")
+    .option("--confirmations <n>", "blocks to wait after inclusion");
+  if (oneShot) return c;
+  return c
+    .option("--data-dir <dir>", "folder for SQLite checkpoints (POQ_DATA)")
     .option("--poll-ms <n>", "polling interval")
     .option("--port <n>", "port for /healthz and /metrics")
-    .option("--log-level <level>", "pino level (info, debug, warn)");
+    .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`);
 }
 
 /** The settings given as flags: each setting's flag (FLAGS) read back under commander's attribute name. */
@@ -126,7 +131,7 @@ export function registerAgents(program: Command): void {
   );
   daemonCommand(program, "agents", "run several agents from a config file's \"agents\" list in one process", (c) => c);
 
-  daemonOptions(program.command("claim").description("claim rewards with the proofs published by the relayers (for any account)"))
+  daemonOptions(program.command("claim").description("claim rewards with the proofs published by the relayers (for any account)"), true)
     .option("--account <address...>", "accounts to claim for (default: every account owed something)", (v: string, previous: Address[] = []) => [...previous, option(address(), "--account")(v)])
     .action(async (o) => {
       const { cfg, clients, deployment, sender } = await oneShot(o);
@@ -136,13 +141,13 @@ export function registerAgents(program: Command): void {
       }
     });
 
-  daemonOptions(program.command("fund").description("fund a round's inference and evaluator pools from the sender's tokens"))
+  daemonOptions(program.command("fund").description("fund a round's inference and evaluator pools from the sender's tokens (a registered round or the next one)"), true)
     .requiredOption("--round <id>", "round id", option(int(1), "--round"))
     .requiredOption("--inference <tokens>", "inference pool", option(tokenAmount(TOKEN_DECIMALS), "--inference"))
     .requiredOption("--evaluator <tokens>", "evaluator pool", option(tokenAmount(TOKEN_DECIMALS), "--evaluator"))
     .action(async (o) => {
-      const { deployment, sender } = await oneShot(o);
-      const receipt = await fundRound({ deployment, sender, roundId: BigInt(o.round), inference: o.inference, evaluator: o.evaluator });
+      const { clients, deployment, sender } = await oneShot(o);
+      const receipt = await fundRound({ client: clients.publicClient, deployment, sender, roundId: BigInt(o.round), inference: o.inference, evaluator: o.evaluator });
       process.stdout.write(`funded round ${o.round}: tx ${receipt.transactionHash}\n`);
     });
 }
