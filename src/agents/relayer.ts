@@ -135,7 +135,18 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   /** Sends a step's transaction; a revert that says the step is already done (by us or another relayer) is fine. */
-  async function send(label: string, r: { id: bigint }, fn: () => Promise<unknown>, doneErrors: string[] = []) {
+  async function send(label: string, r: { id: bigint; phase?: number }, fn: () => Promise<unknown>, doneErrors: string[] = []) {
+    // Re-read the phase right before sending: when another relayer moved the round on meanwhile, skip (info).
+    const movedOn = async () => {
+      if (r.phase === undefined) return undefined;
+      const now = await readRound(client, d, r.id).catch(() => undefined);
+      return now && now.phase !== r.phase ? now.phase : undefined;
+    };
+    const before = await movedOn();
+    if (before !== undefined) {
+      logger.info({ round_id: Number(r.id), step: label, phase: before }, "round moved on before sending: step skipped");
+      return false;
+    }
     try {
       const receipt = (await fn()) as { transactionHash: Hex };
       metrics.relayer.tx.inc({ step: label });
@@ -144,6 +155,12 @@ export function createRelayer(deps: RelayerDeps) {
     } catch (e) {
       if (e instanceof RevertError && e.errorName && doneErrors.includes(e.errorName)) {
         logger.info({ round_id: Number(r.id), step: label, reason: e.errorName }, "step already done");
+        return false;
+      }
+      // A lost race (another relayer's transaction moved the round on first) is expected with several relayers.
+      const after = e instanceof RevertError ? await movedOn() : undefined;
+      if (after !== undefined) {
+        logger.info({ round_id: Number(r.id), step: label, reason: (e as RevertError).shortMessage, phase: after }, "lost a race to another relayer: the round moved on");
         return false;
       }
       throw e;

@@ -38,6 +38,11 @@ export type TxSender = {
  * `walletFor`): taken at send time, released when a send fails, resynced from the node's pending count. Sends are
  * serialized, so a failed send never leaves a gap that a later one would have to wait behind.
  */
+/** The gas limit sent for an estimate: half again, plus 30 000. */
+export function padGas(estimate: bigint): bigint {
+  return (estimate * 3n) / 2n + 30_000n;
+}
+
 export function createTxSender(p: TxSenderParameters): TxSender {
   const { publicClient, walletClient } = p;
   const account = walletClient.account;
@@ -60,7 +65,11 @@ export function createTxSender(p: TxSenderParameters): TxSender {
     }
     let hash: Hex;
     try {
-      hash = await walletClient.writeContract({ ...request, chain: walletClient.chain } as never);
+      // Headroom over the estimate: a step may take a longer path once mined than when estimated (the reveal
+      // that reaches the quorum accepts the settlement), and an out-of-gas revert costs the whole limit. Unused
+      // gas is not charged.
+      const gas = req.gas ?? padGas(await publicClient.estimateContractGas({ account, address: req.address, abi: req.abi, functionName: req.functionName, args: req.args as readonly unknown[] }));
+      hash = await walletClient.writeContract({ ...request, gas, chain: walletClient.chain } as never);
     } catch (e) {
       throw asRevert(req.functionName, e, req.abi);
     }

@@ -161,3 +161,22 @@ export function cleanup(s: NetworkSetup, id: string) {
 }
 
 export type { Hex };
+
+/**
+ * Every mined transaction from `accounts` whose receipt says reverted, over all of the chain's blocks: gas paid
+ * for nothing. Normal operation sends none (each step simulates and re-reads the phase first).
+ */
+export async function revertedTransactions(clients: Clients, accounts: Address[]): Promise<{ hash: Hex; from: Address; block: bigint }[]> {
+  const client = clients.publicClient;
+  const mine = new Set(accounts.map((a) => a.toLowerCase()));
+  const latest = await client.getBlockNumber();
+  const out: { hash: Hex; from: Address; block: bigint }[] = [];
+  for (let start = 0n; start <= latest; start += 50n) {
+    const numbers = Array.from({ length: Number(start + 50n > latest + 1n ? latest + 1n - start : 50n) }, (_, i) => start + BigInt(i));
+    const blocks = await Promise.all(numbers.map((n) => client.getBlock({ blockNumber: n, includeTransactions: true })));
+    const txs = blocks.flatMap((b) => b.transactions).filter((t) => mine.has(t.from.toLowerCase()));
+    const receipts = await Promise.all(txs.map((t) => client.getTransactionReceipt({ hash: t.hash })));
+    for (const r of receipts) if (r.status !== "success") out.push({ hash: r.transactionHash, from: r.from, block: r.blockNumber });
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { loadPayload } from "../../src/protocol/payload";
 import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
-import { agentsConfig, balanceOf, cleanup, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";
+import { agentsConfig, balanceOf, cleanup, poq, relayerArgs, revertedTransactions, setupNetwork, type NetworkSetup, type Proc } from "./harness";
 
 const addr = (i: number): Address => getAddress(privateKeyToAccount(devKey(i)).address);
 const ROUNDS = 3;
@@ -54,6 +54,14 @@ describe("network: hardhat node, relayers and agents as separate processes", () 
   test("behavior: every round finalizes exactly once", async () => {
     const logs = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "RoundFinalized", fromBlock: 0n, strict: true });
     expect(logs.map((l) => Number(l.args.roundId))).toEqual([1, 2, 3]);
+  });
+
+  test("behavior: no agent sent a transaction that reverted (relayers re-read the phase and simulate before sending)", async () => {
+    const accounts = Array.from({ length: 20 }, (_, i) => addr(i));
+    const reverted = await revertedTransactions(s.clients, accounts);
+    expect(reverted, `reverted transactions; logs in ${s.dir}`).toEqual([]);
+    // The scan does see the agents' transactions.
+    expect(await s.clients.publicClient.getTransactionCount({ address: addr(1) })).toBeGreaterThan(0);
   });
 
   test("behavior: settlements recompute to the accepted hash from chain data and the store alone", async () => {
