@@ -65,6 +65,25 @@ async function oneShot(o: Record<string, unknown>) {
   return { cfg, clients, deployment, sender };
 }
 
+/**
+ * The embedded chain of `poq demo` is Hardhat's network, deployed with the Ignition module of deploy/: both come with
+ * a checkout of the repository (Hardhat is a development dependency), not with the installed package.
+ */
+function requireCheckout(): void {
+  const module = path.join(__dirname, "..", "..", "deploy", "modules", "PoQLocal.ts");
+  let hardhat = true;
+  try {
+    require.resolve("hardhat");
+  } catch {
+    hardhat = false;
+  }
+  if (!hardhat || !fs.existsSync(module)) {
+    throw new InputError(
+      "poq demo needs a checkout of the repository: its embedded chain is Hardhat (a development dependency) with the contracts and deploy/ module, which the installed package does not ship; run it from a checkout after `npm ci`, or use --rpc with a node where the contracts are deployed",
+    );
+  }
+}
+
 export function registerAgents(program: Command): void {
   program
     .command("demo")
@@ -79,6 +98,7 @@ export function registerAgents(program: Command): void {
     .option("--serve <port>", "then keep the embedded chain and serve it over JSON-RPC on 127.0.0.1:<port> (0: a free port) until SIGINT or SIGTERM, for poq explorer --rpc; writes the addresses to <store>/deployment.json", option(int(0, 65_535), "--serve"))
     .action(async (o) => {
       if (o.serve !== undefined && o.rpc) throw new InputError("--serve serves the embedded chain; leave out --rpc");
+      if (!o.rpc) requireCheckout();
       let deployment: Deployment | undefined;
       const summary = await runDemo({
         rounds: o.rounds,

@@ -80,7 +80,9 @@ export async function runAcceptanceGrid(o: GridOptions): Promise<AcceptanceRepor
     let next = 0;
     const worker = (): Promise<void> =>
       new Promise((resolve, reject) => {
-        const child = fork(path.join(__dirname, "acceptanceWorker.ts"), [], { execArgv: ["--require", "tsx/cjs"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        // The built package runs JavaScript (dist/); a checkout may run the TypeScript through tsx.
+        const ts = __filename.endsWith(".ts");
+        const child = fork(path.join(__dirname, ts ? "acceptanceWorker.ts" : "acceptanceWorker.js"), [], { execArgv: ts ? ["--require", "tsx/cjs"] : [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
         const send = (): void => {
           if (next >= cells.length) {
             child.send({ type: "done" });
