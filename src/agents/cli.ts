@@ -29,7 +29,9 @@ function daemonOptions(c: Command, oneShot = false): Command {
     .option("--deployment <file>", "deployment addresses file (default: deploy/deployments/chain-<id>/deployed_addresses.json)")
     .option("--store <dir>", "content store folder (POQ_STORE)")
     .option("--key <hex>", "private key (POQ_PRIVATE_KEY)")
-    .option("--dev-account <n>", "use development account n of the local Hardhat mnemonic instead of --key")
+    .option("--keystore <file>", "encrypted JSON keystore instead of --key (POQ_KEYSTORE); password from --password-file or POQ_KEYSTORE_PASSWORD")
+    .option("--password-file <file>", "file whose first line is the keystore password (POQ_KEYSTORE_PASSWORD_FILE)")
+    .option("--dev-account <n>", "use development account n of the local Hardhat mnemonic instead of --key or --keystore")
     .option("--confirmations <n>", "blocks to wait after inclusion");
   if (oneShot) return c;
   return c

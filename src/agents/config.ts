@@ -7,6 +7,7 @@ import { InputError } from "../errors";
 import { bool, int, issueText, list, oneOf, optional, SECRET, strict, text, tokenAmount } from "../schema";
 import { devKey } from "./accounts";
 import { BEHAVIORS } from "./behavior";
+import { decryptKeystore, keystorePassword } from "./keystore";
 
 /** One agent hosted by a daemon process. */
 export type AgentSpec =
@@ -46,6 +47,8 @@ function settings(base: string) {
     storeDir: { schema: pathIn(base), env: "POQ_STORE", flag: "--store" },
     dataDir: { schema: pathIn(base), env: "POQ_DATA", flag: "--data-dir" },
     key: { schema: privateKey, env: "POQ_PRIVATE_KEY", flag: "--key" },
+    keystore: { schema: optional(pathIn(base)), env: "POQ_KEYSTORE", flag: "--keystore" },
+    passwordFile: { schema: optional(pathIn(base)), env: "POQ_KEYSTORE_PASSWORD_FILE", flag: "--password-file" },
     devAccount: { schema: int(0, 1_000), flag: "--dev-account" },
     confirmations: { schema: int(0, 64), env: "POQ_CONFIRMATIONS", flag: "--confirmations" },
     pollMs: { schema: int(10, 600_000), env: "POQ_POLL_MS", flag: "--poll-ms" },
@@ -227,7 +230,8 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
 
   let agents: AgentSpec[];
   if (p.single) {
-    const key = keyOf(m, "");
+    // An encrypted keystore (with its password from a file or the environment) stands for the raw key.
+    const key = m.keystore && m.devAccount === undefined && m.key === undefined ? decryptKeystore(m.keystore, keystorePassword(m.passwordFile, env)) : keyOf(m, "");
     agents = [
       p.single === "inference"
         ? agentSpec({ type: "inference", key, models: m.models ?? [] }, "", m)
