@@ -82,7 +82,9 @@ const config: HardhatUserConfig = {
     // POQ_LOCALHOST_URL lets tests deploy to a node on another port with the node's own accounts.
     localhost: { url: process.env.POQ_LOCALHOST_URL ?? "http://127.0.0.1:8545" },
     ...(process.env.POQ_RPC_URL
-      ? { custom: { url: process.env.POQ_RPC_URL, accounts: deployerKey ? [deployerKey] : [] } }
+      ? // Any EVM node, no edit here: POQ_RPC_URL=<url> npx hardhat ... --network custom. It signs with
+        // POQ_DEPLOYER_KEY, or else with the node's own unlocked accounts (hardhat node, anvil).
+        { custom: { url: process.env.POQ_RPC_URL, accounts: deployerKey ? [deployerKey] : "remote" } }
       : {}),
   },
   gasReporter: {
