@@ -31,7 +31,7 @@ describe("deploy to any node: the POQ_RPC_URL network", () => {
   test("behavior: hardhat ignition deploy --network custom deploys the system to the node at POQ_RPC_URL", async () => {
     const params = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "poq-custom-")), "params.json");
     fs.writeFileSync(params, JSON.stringify({ PoQLocal: {} }));
-    const env = { ...process.env, POQ_RPC_URL: rpc.url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "false" };
+    const env: NodeJS.ProcessEnv = { ...process.env, POQ_RPC_URL: rpc.url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "false" };
     delete env.POQ_DEPLOYER_KEY;
     const args = ["hardhat", "ignition", "deploy", "deploy/modules/PoQLocal.ts", "--network", "custom", "--deployment-id", id, "--parameters", params];
     const code = await new Promise<number | null>((resolve) => {
