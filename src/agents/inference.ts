@@ -9,11 +9,16 @@ import type { LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
-import { outputRecordOf } from "../protocol/manifest";
+import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
+import type { ReceiptSigner } from "../protocol/receipt";
 import type { ContentStore } from "../protocol/store";
+import { fileOutput } from "./outputs";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
+
+/** A source with nothing to replay (a node that only serves queries). */
+export const NO_SOURCE: OutputSource = { next: () => undefined, position: () => 0, seek: () => undefined };
 
 /** Replays the outputs of `models` from logged outputs, in file order (one per query and model). */
 export function replaySource(items: readonly LoggedOutput[], models: readonly string[]): OutputSource {
@@ -36,6 +41,8 @@ export type InferenceDeps = {
   deployment: Deployment;
   store: ContentStore;
   sender: TxSender;
+  /** Signs the receipts of served outputs (the node's key). */
+  signer: ReceiptSigner;
   source: OutputSource;
   checkpoint: Checkpoint;
   config: InferenceConfig;
@@ -47,7 +54,8 @@ export type InferenceDeps = {
  * checkpointed, and re-filing an output is harmless (same content, same hash).
  */
 export function createInference(deps: InferenceDeps) {
-  const { common, clients, deployment: d, store, sender, source, checkpoint, config } = deps;
+  const { common, clients, deployment: d, store, sender, source, checkpoint, config, signer } = deps;
+  const domain = { chainId: clients.chain.id, settlement: d.settlement };
   const { logger, metrics } = common;
   const me: Address = getAddress(sender.account);
   let staked = config.stake === 0n;
@@ -66,14 +74,21 @@ export function createInference(deps: InferenceDeps) {
     staked = true;
   }
 
-  function serve(): number {
+  /** Files one output served in `latencyMs`: stored, receipt signed, queued for the next batch. */
+  async function file(record: OutputRecord, latencyMs: number) {
+    const r = await fileOutput({ store, signer, domain, record, latencyMs });
+    metrics.inference.outputs.inc();
+    return r;
+  }
+
+  async function serve(): Promise<number> {
     const waiting = store.listPending().get(me.toLowerCase())?.length ?? 0;
     let served = 0;
     while (waiting + served < config.window) {
       const it = source.next();
       if (!it) break;
-      const hash = store.putJson(outputRecordOf(it));
-      store.addPending(me, hash);
+      // A replayed output keeps its logged latency (0 when none was logged): it was not served now.
+      await fileOutput({ store, signer, domain, record: outputRecordOf(it), latencyMs: it.latencyMs ?? 0 });
       served++;
     }
     if (served > 0) {
@@ -86,8 +101,8 @@ export function createInference(deps: InferenceDeps) {
 
   async function tick() {
     await ensureStake();
-    serve();
+    await serve();
   }
 
-  return { tick, address: me, serve };
+  return { tick, address: me, serve, file };
 }
