@@ -69,6 +69,8 @@ function settings(base: string) {
     servePort: { schema: optional(int(0, 65_535)), env: "POQ_SERVE_PORT", flag: "--serve-port" },
     fanout: { schema: list(), flag: "--fanout" },
     fanoutCount: { schema: optional(int(0)), flag: "--fanout-count" },
+    announceTo: { schema: list(), env: "POQ_ANNOUNCE", flag: "--announce" },
+    announcePort: { schema: optional(int(0, 65_535)), env: "POQ_ANNOUNCE_PORT", flag: "--announce-port" },
   } satisfies Record<string, { schema: z.ZodType; env?: string; flag: string }>;
 }
 
@@ -94,6 +96,7 @@ const DEFAULTS = {
   models: [],
   registrar: false,
   fanout: [],
+  announceTo: [],
 };
 
 /** Environment variables the daemons read (flags win over them, they win over the config file). */
@@ -162,6 +165,10 @@ export type DaemonConfig = {
   /** Inference: peer nodes' query API URLs to fan each query out to, and how many of them per query (default all). */
   fanout: string[];
   fanoutCount?: number;
+  /** Inference: relayers' announcement API URLs each filed output is announced to. */
+  announceTo: string[];
+  /** Relayer: port of the announcement API (POST /v1/announce); undefined for none. */
+  announcePort?: number;
   agents: AgentSpec[];
 };
 
@@ -277,6 +284,8 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     servePort: m.servePort,
     fanout: m.fanout ?? [],
     fanoutCount: m.fanoutCount,
+    announceTo: m.announceTo ?? [],
+    announcePort: m.announcePort,
     agents,
   };
 }

@@ -13,6 +13,7 @@ import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
 import type { ReceiptSigner } from "../protocol/receipt";
 import type { ContentStore } from "../protocol/store";
 import { fileOutput } from "./outputs";
+import type { Announcer } from "./announce";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
@@ -43,6 +44,8 @@ export type InferenceDeps = {
   sender: TxSender;
   /** Signs the receipts of served outputs (the node's key). */
   signer: ReceiptSigner;
+  /** Announces each filed output to the relayers' HTTP API (none: the relayers share this node's store). */
+  announcer?: Announcer;
   source: OutputSource;
   checkpoint: Checkpoint;
   config: InferenceConfig;
@@ -78,6 +81,7 @@ export function createInference(deps: InferenceDeps) {
   async function file(record: OutputRecord, latencyMs: number) {
     const r = await fileOutput({ store, signer, domain, record, latencyMs });
     metrics.inference.outputs.inc();
+    await deps.announcer?.announce(record, r.receipt);
     return r;
   }
 
@@ -88,7 +92,9 @@ export function createInference(deps: InferenceDeps) {
       const it = source.next();
       if (!it) break;
       // A replayed output keeps its logged latency (0 when none was logged): it was not served now.
-      await fileOutput({ store, signer, domain, record: outputRecordOf(it), latencyMs: it.latencyMs ?? 0 });
+      const record = outputRecordOf(it);
+      const r = await fileOutput({ store, signer, domain, record, latencyMs: it.latencyMs ?? 0 });
+      await deps.announcer?.announce(record, r.receipt);
       served++;
     }
     if (served > 0) {
@@ -102,6 +108,8 @@ export function createInference(deps: InferenceDeps) {
   async function tick() {
     await ensureStake();
     await serve();
+    const waiting = await deps.announcer?.retry();
+    if (waiting) logger.warn({ node: me, waiting }, "announcements not yet accepted by every relayer");
   }
 
   return { tick, address: me, serve, file };

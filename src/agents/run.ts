@@ -16,6 +16,8 @@ import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, NO_SOURCE, replaySource } from "./inference";
 import { httpBackend, replayBackend, startServe } from "./serve";
+import { createAnnouncer, startAnnounce } from "./announce";
+import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
@@ -73,6 +75,12 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
+      if (cfg.announcePort !== undefined) {
+        const port = cfg.announcePort === 0 ? 0 : cfg.announcePort + servers.length;
+        const s = await startAnnounce({ port, store, domain: { chainId: clients.chain.id, settlement: deployment.settlement }, isStaked: stakedInference(clients, deployment), logger: agentLogger });
+        servers.push(s);
+        agentLogger.info({ port: s.port }, "announcement API listening (POST /v1/announce)");
+      }
       agentCommon.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
     } else if (spec.type === "evaluator") {
       const e = createEvaluator({
@@ -88,9 +96,13 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
       const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
       ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
     } else {
+      const me = senderAccount(spec.key);
+      // With relayers to announce to, the node's own pending queue holds what some relayer has not accepted yet.
+      const announcer = cfg.announceTo.length ? createAnnouncer({ relayers: cfg.announceTo, logger: agentLogger, onDone: (r) => store.removePending(me, r.outputHash) }) : undefined;
       const n = createInference({
         ...base,
         signer: privateKeyToAccount(spec.key),
+        announcer,
         // With a backend, only the queries it answers are filed; otherwise the replay files are.
         source: cfg.backendUrl || items.length === 0 ? NO_SOURCE : replaySource(items, spec.models),
         checkpoint: checkpointFor("inference", spec.key),
