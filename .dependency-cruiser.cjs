@@ -12,7 +12,7 @@
 /** Pure modules, as path regexes (tests and test helpers excluded). */
 const PURE = [
   "^src/(scoring|consensus|rewards|sim|math|adversary)/",
-  "^src/protocol/(pricing|gold|manifest|payload|canonical)\\.ts$",
+  "^src/protocol/(pricing|gold|manifest|payload|canonical|receipt)\\.ts$",
   "^src/chain/encoding\\.ts$",
   "^src/data/logged\\.ts$",
   "^src/(errors|schema)\\.ts$",

@@ -40,8 +40,8 @@ describe("checkpoints bound to their chain (in-process Hardhat network)", () => 
     const store = new ContentStore(storeDir);
     const sender = { account: node } as unknown as TxSender;
     const source = replaySource(items, [model]);
-    const n = createInference({ common, clients, deployment, store, sender, source, checkpoint, config: { stake: 0n, window: 3 } });
-    const served = n.serve();
+    const n = createInference({ common, clients, deployment, store, sender, source, checkpoint, signer: privateKeyToAccount(devKey(5)), config: { stake: 0n, window: 3 } });
+    const served = await n.serve();
     const position = source.position();
     checkpoint.close();
     return { served, position, reset, warnings, file };

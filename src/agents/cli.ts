@@ -135,7 +135,8 @@ export function registerAgents(program: Command): void {
       .option("--max-tasks <n>", "tasks per round at most")
       .option("--min-tasks <n>", "open a round only when this many outputs wait")
       .option("--max-rounds <n>", "stop opening rounds after this many exist (0: no limit)")
-      .option("--max-open-rounds <n>", "rounds open at once at most (1..16, default 2)"),
+      .option("--max-open-rounds <n>", "rounds open at once at most (1..16, default 2)")
+      .option("--announce-port <n>", "port of the announcement API (POST /v1/announce on 127.0.0.1) staked inference nodes announce outputs to (POQ_ANNOUNCE_PORT)"),
   );
   daemonCommand(program, "evaluator", "stake, score assigned outputs, commit and reveal each round", (c) =>
     c
@@ -144,9 +145,14 @@ export function registerAgents(program: Command): void {
       .option("--profile <file>", "calibration profile (from poq audit)")
       .option("--use-references", "score against references where outputs carry them"),
   );
-  daemonCommand(program, "inference", "stake and serve outputs into the content store (built-in source: replay a logged-outputs file)", (c) =>
+  daemonCommand(program, "inference", "stake and serve outputs: replay a logged-outputs file, or answer POST /v1/chat/completions in front of --backend", (c) =>
     c
-      .option("--replay <files>", "logged-outputs files to replay (comma-separated)")
+      .option("--replay <files>", "logged-outputs files to replay (comma-separated); with --backend replay, the outputs the replay backend serves")
+      .option("--backend <url>", 'OpenAI-compatible backend the query API fronts (vLLM, llama.cpp server, Ollama, a hosted API), or "replay" (POQ_BACKEND_URL)')
+      .option("--serve-port <n>", "port of the query API, POST /v1/chat/completions on 127.0.0.1 (POQ_SERVE_PORT)")
+      .option("--fanout <urls>", "peer nodes' query API URLs each query is also sent to, for the agreement dimension (comma-separated)")
+      .option("--fanout-count <n>", "peers each query goes to (default: all of --fanout)")
+      .option("--announce <urls>", "relayers' announcement API URLs each output is announced to, signed (comma-separated; POQ_ANNOUNCE)")
       .option("--models <list>", "models of the file this node serves (comma-separated)")
       .option("--window <n>", "outputs waiting for a batch at most")
       .option("--stake <tokens>", "stake to hold as inference node"),

@@ -54,6 +54,10 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ file: file({ stake: "lots", agents: [{ type: "relayer", devAccount: 1 }] }) })).toThrow(/stake must be a token amount/);
     expect(() => resolveConfig({ file: file({ agents: [{ type: "inference", devAccount: 3, models: ["gpt4"] }] }) })).toThrow(/needs replay files/);
     expect(() => resolveConfig({ file: file({ agents: [{ type: "inference", devAccount: 3 }] }) })).toThrow(/models must list/);
+    const served = { agents: [{ type: "inference", devAccount: 3, models: ["llama"] }] };
+    expect(resolveConfig({ file: file({ ...served, backendUrl: "http://127.0.0.1:8000/v1", servePort: 0, fanout: ["http://127.0.0.1:9001"] }) })).toMatchObject({ backendUrl: "http://127.0.0.1:8000/v1", servePort: 0, fanout: ["http://127.0.0.1:9001"] });
+    expect(() => resolveConfig({ file: file({ ...served, backendUrl: "localhost:8000" }) })).toThrow(/--backend must be an http\(s\) URL or "replay"/);
+    expect(() => resolveConfig({ file: file({ ...served, backendUrl: "replay" }) })).toThrow(/the replay backend needs replay files/);
     expect(() => resolveConfig({ file: file({ agents: [{ type: "relayer", devAccount: 1 }] }) })).not.toThrow(InputError);
   });
 

@@ -68,6 +68,12 @@ function settings(base: string) {
     behavior: { schema: oneOf(BEHAVIORS, "evaluator behavior"), flag: "--behavior" },
     models: { schema: list(), flag: "--models" },
     registrar: { schema: bool(), flag: "--registrar" },
+    backendUrl: { schema: optional(text()), env: "POQ_BACKEND_URL", flag: "--backend" },
+    servePort: { schema: optional(int(0, 65_535)), env: "POQ_SERVE_PORT", flag: "--serve-port" },
+    fanout: { schema: list(), flag: "--fanout" },
+    fanoutCount: { schema: optional(int(0)), flag: "--fanout-count" },
+    announceTo: { schema: list(), env: "POQ_ANNOUNCE", flag: "--announce" },
+    announcePort: { schema: optional(int(0, 65_535)), env: "POQ_ANNOUNCE_PORT", flag: "--announce-port" },
   } satisfies Record<string, { schema: z.ZodType; env?: string; flag: string }>;
 }
 
@@ -92,6 +98,8 @@ const DEFAULTS = {
   behavior: "honest",
   models: [],
   registrar: false,
+  fanout: [],
+  announceTo: [],
 };
 
 /** Environment variables the daemons read (flags win over them, they win over the config file). */
@@ -153,6 +161,17 @@ export type DaemonConfig = {
   minTasks: number;
   maxRounds: number;
   maxOpenRounds: number;
+  /** Inference: the OpenAI-compatible backend its query API fronts ("replay": the built-in replay backend). */
+  backendUrl?: string;
+  /** Inference: port of the query API (POST /v1/chat/completions); undefined for none. */
+  servePort?: number;
+  /** Inference: peer nodes' query API URLs to fan each query out to, and how many of them per query (default all). */
+  fanout: string[];
+  fanoutCount?: number;
+  /** Inference: relayers' announcement API URLs each filed output is announced to. */
+  announceTo: string[];
+  /** Relayer: port of the announcement API (POST /v1/announce); undefined for none. */
+  announcePort?: number;
   agents: AgentSpec[];
 };
 
@@ -242,7 +261,9 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     agents = fileAgents.map((a, i) => agentSpec(a, `agents[${i}] `, m));
   }
   const replay = m.replay ?? [];
-  if (agents.some((a) => a.type === "inference") && replay.length === 0) throw new InputError("an inference node needs replay files (replay: [...] or --replay)");
+  if (agents.some((a) => a.type === "inference") && replay.length === 0 && !m.backendUrl) throw new InputError("an inference node needs replay files (replay: [...] or --replay) or a backend (--backend)");
+  if (m.backendUrl && m.backendUrl !== "replay" && !/^https?:\/\//.test(m.backendUrl)) throw new InputError(`--backend must be an http(s) URL or "replay", got ${m.backendUrl}`);
+  if (m.backendUrl === "replay" && replay.length === 0) throw new InputError("the replay backend needs replay files (replay: [...] or --replay)");
   return {
     rpcUrl: m.rpcUrl!,
     deploymentFile: m.deploymentFile,
@@ -263,6 +284,12 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     minTasks: m.minTasks!,
     maxRounds: m.maxRounds!,
     maxOpenRounds: m.maxOpenRounds!,
+    backendUrl: m.backendUrl,
+    servePort: m.servePort,
+    fanout: m.fanout ?? [],
+    fanoutCount: m.fanoutCount,
+    announceTo: m.announceTo ?? [],
+    announcePort: m.announcePort,
     agents,
   };
 }

@@ -28,6 +28,7 @@ import { createAllotmentWatcher } from "./watcher";
 import { Status } from "../chain/reader";
 import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
+import { privateKeyToAccount } from "viem/accounts";
 
 export type DemoOptions = {
   rounds: number;
@@ -244,7 +245,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const models = modelsPerNode(items, nodeKeys.length);
   const window = Math.max(1, Math.ceil(o.tasksPerRound / nodeKeys.length));
   const inference = nodeSenders.map((sender, i) =>
-    createInference({ common, clients, deployment: d, store, sender, source: replaySource(items, models[i]), checkpoint: memory(), config: { stake: stakeAmount, window } }),
+    createInference({ common, clients, deployment: d, store, sender, signer: privateKeyToAccount(nodeKeys[i]), source: replaySource(items, models[i]), checkpoint: memory(), config: { stake: stakeAmount, window } }),
   );
   const profile = o.profile === "default" ? defaultProfile() : loadProfile(o.profile ?? LOCAL_PROFILE);
   const evaluators = evalSenders.map((sender, i) =>

@@ -87,7 +87,7 @@ describe("idle reasons (in-process Hardhat network)", () => {
   }
 
   function inference(c: ReturnType<typeof agentCommon>, i: number, store: ContentStore, source = replaySource(items, [model]), stake = 100n * TOKEN) {
-    return createInference({ common: c.common, clients, deployment: d, store, sender: senderFor(clients, devKey(i), c.common), source, checkpoint: new Checkpoint(":memory:"), config: { stake, window: 4 } });
+    return createInference({ common: c.common, clients, deployment: d, store, sender: senderFor(clients, devKey(i), c.common), source, checkpoint: new Checkpoint(":memory:"), signer: privateKeyToAccount(devKey(i)), config: { stake, window: 4 } });
   }
 
   function fillPending(store: ContentStore, i: number, n: number, from = 0) {

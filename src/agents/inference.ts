@@ -10,11 +10,17 @@ import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
 import { ensureAllowance, haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
-import { outputRecordOf } from "../protocol/manifest";
+import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
+import type { ReceiptSigner } from "../protocol/receipt";
 import type { ContentStore } from "../protocol/store";
+import { fileOutput } from "./outputs";
+import type { Announcer } from "./announce";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
+
+/** A source with nothing to replay (a node that only serves queries). */
+export const NO_SOURCE: OutputSource = { next: () => undefined, position: () => 0, seek: () => undefined };
 
 /** Replays the outputs of `models` from logged outputs, in file order (one per query and model). */
 export function replaySource(items: readonly LoggedOutput[], models: readonly string[]): OutputSource {
@@ -37,6 +43,10 @@ export type InferenceDeps = {
   deployment: Deployment;
   store: ContentStore;
   sender: TxSender;
+  /** Signs the receipts of served outputs (the node's key). */
+  signer: ReceiptSigner;
+  /** Announces each filed output to the relayers' HTTP API (none: the relayers share this node's store). */
+  announcer?: Announcer;
   source: OutputSource;
   checkpoint: Checkpoint;
   config: InferenceConfig;
@@ -48,7 +58,8 @@ export type InferenceDeps = {
  * checkpointed, and re-filing an output is harmless (same content, same hash).
  */
 export function createInference(deps: InferenceDeps) {
-  const { common, clients, deployment: d, store, sender, source, checkpoint, config } = deps;
+  const { common, clients, deployment: d, store, sender, source, checkpoint, config, signer } = deps;
+  const domain = { chainId: clients.chain.id, settlement: d.settlement };
   const { logger, metrics, health } = common;
   const me: Address = getAddress(sender.account);
   let staked = config.stake === 0n;
@@ -68,17 +79,28 @@ export function createInference(deps: InferenceDeps) {
     return (staked = true);
   }
 
-  function serve(): number {
+  /** Files one output served in `latencyMs`: stored, receipt signed, queued for the next batch. */
+  async function file(record: OutputRecord, latencyMs: number) {
+    const r = await fileOutput({ store, signer, domain, record, latencyMs });
+    metrics.inference.outputs.inc();
+    await deps.announcer?.announce(record, r.receipt);
+    return r;
+  }
+
+  async function serve(): Promise<number> {
     const waiting = store.listPending().get(me.toLowerCase())?.length ?? 0;
     let served = 0;
     while (waiting + served < config.window) {
       const it = source.next();
       if (!it) {
-        health.set(HEALTH_REASONS.sourceExhausted, `all ${source.position()} outputs of the source served`);
+        // A node answering live queries has no replay source to run out of.
+        if (source !== NO_SOURCE) health.set(HEALTH_REASONS.sourceExhausted, `all ${source.position()} outputs of the source served`);
         break;
       }
-      const hash = store.putJson(outputRecordOf(it));
-      store.addPending(me, hash);
+      // A replayed output keeps its logged latency (0 when none was logged): it was not served now.
+      const record = outputRecordOf(it);
+      const r = await fileOutput({ store, signer, domain, record, latencyMs: it.latencyMs ?? 0 });
+      await deps.announcer?.announce(record, r.receipt);
       served++;
     }
     if (served > 0) {
@@ -91,8 +113,10 @@ export function createInference(deps: InferenceDeps) {
 
   async function tick() {
     if (!(await ensureStake())) return;
-    serve();
+    await serve();
+    const waiting = await deps.announcer?.retry();
+    if (waiting) logger.warn({ node: me, waiting }, "announcements not yet accepted by every relayer");
   }
 
-  return { tick, address: me, serve };
+  return { tick, address: me, serve, file };
 }

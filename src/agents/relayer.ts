@@ -38,6 +38,7 @@ import type { Common } from "./daemon";
 import { haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { costUnitsOf } from "../protocol/pricing";
+import { pendingReceipt } from "./outputs";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeAssignment } from "./roundData";
 import { computeRoundSettlement, GOLD_INDEX, type SettleContext } from "./settle";
@@ -438,7 +439,7 @@ export function createRelayer(deps: RelayerDeps) {
     const needed = Math.max(1, p.quorum);
     if (eligible < needed) return health.set(HEALTH_REASONS.notEnoughEvaluators, `${eligible} evaluators staked, a round needs at least ${needed} (quorum)`);
     health.clear(HEALTH_REASONS.notEnoughEvaluators);
-    const batch = formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
+    const batch = await formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
     if (!batch) return;
     const { root, cid } = publishBatch(store, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
@@ -468,14 +469,19 @@ export function createRelayer(deps: RelayerDeps) {
    * this registrar holds the round's gold pool, mixes in unused pool items (whole query groups, attributed to the
    * batch's own nodes), ordered with the rest by query id so nothing marks them out.
    */
-  function formBatch(poolRoot: Hex, poolSize: number, roundId: bigint) {
-    const entries: { node: Address; hash: Hex; rec: OutputRecord }[] = [];
+  async function formBatch(poolRoot: Hex, poolSize: number, roundId: bigint) {
+    const entries: { node: Address; hash: Hex; rec: OutputRecord; tokens?: number }[] = [];
+    const domain = { chainId: clients.chain.id, settlement: d.settlement };
     for (const [node, hashes] of store.listPending()) {
       for (const hash of hashes) {
         try {
-          entries.push({ node: getAddress(node), hash, rec: store.getJson<OutputRecord>(hash) });
+          const rec = store.getJson<OutputRecord>(hash);
+          // An output without a valid receipt of its node (bad signature, wrong signer, content that does not match)
+          // never enters a batch, so it is never paid; the cost units come from the receipt's token count.
+          const receipt = await pendingReceipt(store, domain, getAddress(node), hash, rec);
+          entries.push({ node: getAddress(node), hash, rec, tokens: receipt.completionTokens });
         } catch (e) {
-          logger.warn({ content_hash: hash, err: (e as Error).message.split("\n")[0] }, "skipping bad pending output");
+          logger.warn({ content_hash: hash, err: (e as Error).message.split("\n")[0] }, "refused pending output (never batched, never paid)");
           metrics.relayer.badOutputs.inc();
           store.removePending(node, hash);
         }
@@ -510,7 +516,7 @@ export function createRelayer(deps: RelayerDeps) {
     const all = [...picked.map((e) => ({ ...e, gold: undefined as (typeof chosen)[number] | undefined })), ...goldEntries].sort(byQuery);
     const manifest: BatchManifest = {
       version: 2,
-      tasks: all.map((e, index) => ({ index, node: e.node, model: e.rec.model, modelId: modelId(e.rec.model), contentHash: e.hash, costUnits: costUnitsOf(e.rec).toString() })),
+      tasks: all.map((e, index) => ({ index, node: e.node, model: e.rec.model, modelId: modelId(e.rec.model), contentHash: e.hash, costUnits: costUnitsOf({ ...e.rec, tokens: "tokens" in e ? e.tokens : e.rec.tokens }).toString() })),
     };
     const proofs = pool ? poolProofs(pool, chosen) : [];
     const items = all.flatMap((e, taskIndex) => (e.gold ? [{ taskIndex, poolIndex: e.gold.poolIndex, contentHash: e.gold.contentHash, quality: e.gold.quality, poolProof: proofs[chosen.indexOf(e.gold)] }] : []));

@@ -14,7 +14,10 @@ import { createCommon, createDaemon, type Common } from "./daemon";
 import { errorLine, shutdownSignal } from "../runtime";
 import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
-import { createInference, replaySource } from "./inference";
+import { createInference, NO_SOURCE, replaySource } from "./inference";
+import { httpBackend, replayBackend, startServe } from "./serve";
+import { createAnnouncer, startAnnounce } from "./announce";
+import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
@@ -51,6 +54,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
   const goldPool = cfg.goldPoolFile ? checkGoldPool(readJsonFile<GoldPoolFile>(cfg.goldPoolFile, "gold pool")) : undefined;
 
   const ticks: { label: string; tick: () => Promise<void> }[] = [];
+  const servers: { close: () => Promise<void> }[] = [];
   for (const spec of cfg.agents) {
     const agentLogger = logger.child({ agent: spec.type, account: senderAccount(spec.key) });
     const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
@@ -73,6 +77,12 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
+      if (cfg.announcePort !== undefined) {
+        const port = cfg.announcePort === 0 ? 0 : cfg.announcePort + servers.length;
+        const s = await startAnnounce({ port, store, domain: { chainId: clients.chain.id, settlement: deployment.settlement }, isStaked: stakedInference(clients, deployment), logger: agentLogger });
+        servers.push(s);
+        agentLogger.info({ port: s.port }, "announcement API listening (POST /v1/announce)");
+      }
       agentCommon.logger.info({ policy_hash: policyHash(policy), params_version: policy.paramsVersion }, "relayer policy (pin it on chain with setParams.policyHash)");
     } else if (spec.type === "evaluator") {
       const e = createEvaluator({
@@ -88,13 +98,27 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
       const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
       ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
     } else {
+      const me = senderAccount(spec.key);
+      // With relayers to announce to, the node's own pending queue holds what some relayer has not accepted yet.
+      const announcer = cfg.announceTo.length ? createAnnouncer({ relayers: cfg.announceTo, logger: agentLogger, onDone: (r) => store.removePending(me, r.outputHash) }) : undefined;
       const n = createInference({
         ...base,
-        source: replaySource(items, spec.models),
+        signer: privateKeyToAccount(spec.key),
+        announcer,
+        // With a backend, only the queries it answers are filed; otherwise the replay files are.
+        source: cfg.backendUrl || items.length === 0 ? NO_SOURCE : replaySource(items, spec.models),
         checkpoint: await checkpointFor("inference", spec.key),
         config: { stake: cfg.stake, window: cfg.window },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
+      if (cfg.servePort !== undefined && cfg.backendUrl) {
+        const backend = cfg.backendUrl === "replay" ? replayBackend(items) : httpBackend(cfg.backendUrl, { apiKey: process.env.POQ_BACKEND_API_KEY });
+        // Several nodes in one process: consecutive ports from servePort (0: each a free port).
+        const port = cfg.servePort === 0 ? 0 : cfg.servePort + servers.length;
+        const s = await startServe({ port, models: spec.models, backend, file: n.file, peers: cfg.fanout, fanoutCount: cfg.fanoutCount, logger: agentLogger });
+        servers.push(s);
+        agentLogger.info({ port: s.port, backend: cfg.backendUrl === "replay" ? "replay" : new URL(cfg.backendUrl).origin }, "query API listening (POST /v1/chat/completions)");
+      }
       ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
     }
   }
@@ -125,7 +149,10 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
       await Promise.all(ticks.filter((x) => x.label.startsWith("evaluator")).map(run));
       if (failed === ticks.length && last) throw last;
     },
-    onStop: () => checkpoints.forEach((c) => c.close()),
+    onStop: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      checkpoints.forEach((c) => c.close());
+    },
   });
   await daemon.run();
 }

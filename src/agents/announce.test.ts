@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { privateKeyToAccount } from "viem/accounts";
+import { getAddress, type Address, type Hex } from "viem";
+import { ContentStore } from "../protocol/store";
+import type { OutputRecord } from "../protocol/manifest";
+import { signReceipt } from "../protocol/receipt";
+import { createAnnouncer, rateLimiter, startAnnounce } from "./announce";
+import { fileOutput, pendingReceipt } from "./outputs";
+
+const domain = { chainId: 31337, settlement: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+const staked = privateKeyToAccount(`0x${"c3".repeat(32)}` as Hex);
+const unstaked = privateKeyToAccount(`0x${"d4".repeat(32)}` as Hex);
+const dirs: string[] = [];
+const closers: (() => Promise<void>)[] = [];
+const store = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "poq-announce-"));
+  dirs.push(d);
+  return new ContentStore(d);
+};
+const record = (n: number): OutputRecord => ({ id: `q${n}:m`, task: "qa", queryId: `q${n}`, query: `question ${n}?`, output: `answer number ${n}`, model: "m" });
+
+async function relayer(opts: { burst?: number; port?: number } = {}) {
+  const s = store();
+  const isStaked = async (a: Address) => getAddress(a) === getAddress(staked.address);
+  const srv = await startAnnounce({ port: opts.port ?? 0, store: s, domain, isStaked, burst: opts.burst, perMinute: 60 });
+  closers.push(srv.close);
+  return { store: s, url: `http://127.0.0.1:${srv.port}`, port: srv.port, close: srv.close };
+}
+
+const post = (url: string, body: unknown) => fetch(`${url}/v1/announce`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+afterAll(async () => {
+  for (const c of closers) await c().catch(() => undefined);
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("output announcements", () => {
+  it("a relayer with its own store accepts a staked node's signed output and queues it with its receipt", async () => {
+    const r = await relayer();
+    const own = store();
+    const done: Hex[] = [];
+    const announcer = createAnnouncer({ relayers: [r.url], onDone: (x) => done.push(x.outputHash) });
+    const filed = await fileOutput({ store: own, signer: staked, domain, record: record(1), latencyMs: 40 });
+    await announcer.announce(record(1), filed.receipt);
+    expect(done).toEqual([filed.contentHash]);
+    expect(r.store.listPending().get(staked.address.toLowerCase())).toEqual([filed.contentHash]);
+    expect(r.store.getJson(filed.contentHash)).toEqual(record(1));
+    await expect(pendingReceipt(r.store, domain, staked.address, filed.contentHash, record(1))).resolves.toMatchObject({ latencyMs: 40 });
+  });
+
+  it("refuses unstaked nodes, bad signatures, wrong signers and content that does not match, with clear errors", async () => {
+    const r = await relayer();
+    const mine = await signReceipt(unstaked, domain, record(2), 5);
+    let res = await post(r.url, { version: 1, record: record(2), receipt: mine });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/is not a staked inference node/);
+
+    const good = await signReceipt(staked, domain, record(3), 5);
+    res = await post(r.url, { version: 1, record: record(3), receipt: { ...good, completionTokens: 99 } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/bad receipt signature/);
+    // An unstaked key's receipt presented as the staked node's.
+    res = await post(r.url, { version: 1, record: record(2), receipt: { ...mine, node: staked.address } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/bad receipt signature: signed by/);
+    res = await post(r.url, { version: 1, record: { ...record(3), output: "another answer" }, receipt: good });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/the content hashes to/);
+    res = await post(r.url, { record: record(3) });
+    expect(res.status).toBe(400);
+    expect(r.store.listPending().size).toBe(0);
+  });
+
+  it("rate-limits each node", async () => {
+    const r = await relayer({ burst: 3 });
+    const codes: number[] = [];
+    for (let i = 10; i < 15; i++) {
+      const rec = record(i);
+      codes.push((await post(r.url, { version: 1, record: rec, receipt: await signReceipt(staked, domain, rec, 1) })).status);
+    }
+    expect(codes).toEqual([200, 200, 200, 429, 429]);
+    const bucket = rateLimiter(60, 2, () => t);
+    let t = 0;
+    expect([bucket("a"), bucket("a"), bucket("a"), bucket("b")]).toEqual([true, true, false, true]);
+    t = 1_000; // one more token per second at 60 a minute
+    expect([bucket("a"), bucket("a")]).toEqual([true, false]);
+  });
+
+  it("retries announcements a relayer did not take (down), and stops after acceptance", async () => {
+    const r = await relayer();
+    const port = r.port;
+    await r.close();
+    const announcer = createAnnouncer({ relayers: [`http://127.0.0.1:${port}`], timeoutMs: 2_000 });
+    const own = store();
+    const filed = await fileOutput({ store: own, signer: staked, domain, record: record(20), latencyMs: 1 });
+    await announcer.announce(record(20), filed.receipt);
+    expect(announcer.waiting()).toBe(1);
+    const back = await relayer({ port });
+    expect(await announcer.retry()).toBe(0);
+    expect(back.store.listPending().get(staked.address.toLowerCase())).toEqual([filed.contentHash]);
+  });
+});

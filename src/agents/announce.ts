@@ -1,0 +1,155 @@
+import { serve as listen } from "@hono/node-server";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { getAddress, type Address } from "viem";
+import type { OutputRecord } from "../protocol/manifest";
+import { ReceiptError, verifyReceipt, type Receipt, type ReceiptDomain } from "../protocol/receipt";
+import type { ContentStore } from "../protocol/store";
+import { RECEIPT_INDEX, receiptKey } from "./outputs";
+
+/**
+ * Output announcements: an inference node tells the relayers about each new output with a signed message to their
+ * HTTP API (`POST /v1/announce`), so relayers on other machines learn of outputs without a shared folder. The
+ * announcement is the output record and its EIP-712 receipt: the receipt is the node's signature over the record's
+ * content hash, so a relayer checks it exactly as the registrar checks a pending output (signature, signer, content)
+ * and, in addition, that the signer is a staked inference node; each node is rate-limited (token bucket). An
+ * accepted output is stored in the relayer's own store and queued for its next batch.
+ */
+
+export type Announcement = { version: 1; record: OutputRecord; receipt: Receipt };
+
+export type AnnounceParameters = {
+  store: ContentStore;
+  domain: ReceiptDomain;
+  /** True when `node` holds at least the minimum active inference stake (read from the vault). */
+  isStaked: (node: Address) => Promise<boolean>;
+  /** Announcements per node per minute, sustained (default 120), and the burst allowance (default 60). */
+  perMinute?: number;
+  burst?: number;
+  /** Largest body accepted (default 2 MiB). */
+  maxBytes?: number;
+  logger?: Logger;
+  now?: () => number;
+};
+
+/** A token bucket per key. */
+export function rateLimiter(perMinute: number, burst: number, now: () => number = Date.now) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (key: string): boolean => {
+    const t = now();
+    const b = buckets.get(key) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) * perMinute) / 60_000);
+    b.at = t;
+    buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+}
+
+/** The relayer's announcement API. */
+export function announceApp(p: AnnounceParameters): Hono {
+  const app = new Hono();
+  const allow = rateLimiter(p.perMinute ?? 120, p.burst ?? 60, p.now);
+  const maxBytes = p.maxBytes ?? 2 * 1024 * 1024;
+  const refuse = (status: 400 | 403 | 413 | 429, message: string) => ({ status, body: { error: message } });
+
+  async function accept(raw: unknown) {
+    const a = raw as Partial<Announcement>;
+    if (!a || typeof a !== "object" || a.version !== 1 || !a.record || typeof a.record !== "object" || !a.receipt || typeof a.receipt !== "object")
+      return refuse(400, "malformed announcement: expected {version: 1, record, receipt}");
+    const claimed = (a.receipt as { node?: unknown }).node;
+    if (typeof claimed !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(claimed)) return refuse(400, "malformed announcement: receipt.node must be an address");
+    const node = getAddress(claimed);
+    if (!allow(node.toLowerCase())) return refuse(429, `too many announcements from ${node}: slow down`);
+    let receipt: Receipt;
+    try {
+      receipt = await verifyReceipt(p.domain, a.receipt, a.record, node);
+    } catch (e) {
+      if (e instanceof ReceiptError) return refuse(403, `refused: ${e.shortMessage}`);
+      throw e;
+    }
+    if (!(await p.isStaked(node))) return refuse(403, `refused: ${node} is not a staked inference node`);
+    const hash = p.store.putJson(a.record);
+    if (hash !== receipt.outputHash.toLowerCase()) return refuse(400, "the record does not store under the hash its receipt signs");
+    const receiptHash = p.store.putJson(receipt);
+    p.store.setIndex(RECEIPT_INDEX, receiptKey(node, hash), receiptHash);
+    p.store.addPending(node, hash);
+    p.logger?.debug({ node, content_hash: hash }, "output announced");
+    return { status: 200 as const, body: { accepted: hash } };
+  }
+
+  app.post("/v1/announce", async (c) => {
+    const length = Number(c.req.header("content-length") ?? "0");
+    if (length > maxBytes) return c.json({ error: `announcement too large (${length} bytes, at most ${maxBytes})` }, 413);
+    let raw: unknown;
+    try {
+      const text = await c.req.text();
+      if (text.length > maxBytes) return c.json({ error: `announcement too large (at most ${maxBytes} bytes)` }, 413);
+      raw = JSON.parse(text);
+    } catch {
+      return c.json({ error: "the body must be JSON" }, 400);
+    }
+    const r = await accept(raw);
+    return c.json(r.body, r.status);
+  });
+  return app;
+}
+
+export function startAnnounce(p: AnnounceParameters & { port: number; host?: string }): Promise<{ port: number; close: () => Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = listen({ fetch: announceApp(p).fetch, port: p.port, hostname: p.host ?? "127.0.0.1" }, (info) =>
+      resolve({ port: info.port, close: () => new Promise<void>((r) => server.close(() => r())) }),
+    );
+  });
+}
+
+/**
+ * The inference node's side: posts each filed output to every relayer URL; what a relayer did not accept (down,
+ * rate-limited) is retried by `retry()` (each tick). Refusals (403/400) are logged and not retried. `onDone` is
+ * called once every relayer has answered (accepted or refused) an announcement.
+ */
+export function createAnnouncer(p: { relayers: string[]; logger?: Logger; timeoutMs?: number; onDone?: (receipt: Receipt) => void }) {
+  const waiting = new Map<string, Announcement & { to: Set<string> }>();
+  async function post(a: Announcement, to: string): Promise<"ok" | "retry" | "refused"> {
+    try {
+      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/announce`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(a),
+        signal: AbortSignal.timeout(p.timeoutMs ?? 10_000),
+      });
+      if (res.ok) return "ok";
+      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+      if (res.status === 429 || res.status >= 500) return "retry";
+      p.logger?.warn({ relayer: to, content_hash: a.receipt.outputHash, err: why }, "announcement refused");
+      return "refused";
+    } catch {
+      return "retry";
+    }
+  }
+  async function send(key: string) {
+    const w = waiting.get(key)!;
+    for (const to of [...w.to]) if ((await post(w, to)) !== "retry") w.to.delete(to);
+    if (w.to.size === 0) {
+      waiting.delete(key);
+      p.onDone?.(w.receipt);
+    }
+  }
+  return {
+    /** Announces one filed output to every relayer. */
+    async announce(record: OutputRecord, receipt: Receipt) {
+      const key = `${receipt.node}-${receipt.outputHash}`;
+      waiting.set(key, { version: 1, record, receipt, to: new Set(p.relayers) });
+      await send(key);
+    },
+    /** Retries what some relayer has not accepted yet; returns how many announcements still wait. */
+    async retry() {
+      for (const key of [...waiting.keys()]) await send(key);
+      return waiting.size;
+    },
+    waiting: () => waiting.size,
+  };
+}
+
+export type Announcer = ReturnType<typeof createAnnouncer>;
