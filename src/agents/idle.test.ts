@@ -4,6 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { erc20Abi, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { fileOutput } from "./outputs";
 import { deployLocal, inProcessChain } from "../../test/helpers/inProcessChain";
 import { stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { walletFor, type Clients } from "../chain/client";
@@ -90,9 +91,13 @@ describe("idle reasons (in-process Hardhat network)", () => {
     return createInference({ common: c.common, clients, deployment: d, store, sender: senderFor(clients, devKey(i), c.common), source, checkpoint: new Checkpoint(":memory:"), signer: privateKeyToAccount(devKey(i)), config: { stake, window: 4 } });
   }
 
-  function fillPending(store: ContentStore, i: number, n: number, from = 0) {
-    for (const it of items.slice(from, from + n)) store.addPending(addr(i), store.putJson(outputRecordOf(it)));
+  /** Files `n` replayed outputs of node `i` as the node does: stored, receipt signed, pending. */
+  async function fillPending(store: ContentStore, i: number, n: number, from = 0) {
+    const signer = privateKeyToAccount(devKey(i));
+    const domain = { chainId: clients.chain.id, settlement: d.settlement };
+    for (const it of items.slice(from, from + n)) await fileOutput({ store, signer, domain, record: outputRecordOf(it), latencyMs: 0 });
   }
+
 
   test("behavior: key not registered: a relayer whose key governance never registered says so and sends nothing", async () => {
     const c = agentCommon();
@@ -138,7 +143,7 @@ describe("idle reasons (in-process Hardhat network)", () => {
     const c = agentCommon();
     const store = new ContentStore(tmp());
     await mint(1, 6_000n * TOKEN);
-    fillPending(store, 5, 4);
+    await fillPending(store, 5, 4);
     const r = relayer(c, 1, store, { maxOpenRounds: 1 });
     await r.tick(); // stakes the bond
     await r.tick();
@@ -154,7 +159,7 @@ describe("idle reasons (in-process Hardhat network)", () => {
     expect(await count()).toBe(1);
     expect((await observed(c, HEALTH_REASONS.notEnoughEvaluators)).reasons).toEqual([]);
 
-    fillPending(store, 5, 4, 10);
+    await fillPending(store, 5, 4, 10);
     await r.tick();
     const open = await observed(c, HEALTH_REASONS.previousRoundOpen);
     expect(open).toMatchObject({ http: 503, reasons: ["previous round open"], gauge: "1" });
