@@ -98,7 +98,10 @@ export class LocalChain {
 
   /** Sends a call as account `who` and waits for it; throws when it reverts. */
   async send(who: number, address: Address, abi: Abi, functionName: string, args: readonly unknown[]): Promise<Hex> {
-    const hash = await walletFor(this.clients, keyOf(who)).writeContract({ address, abi, functionName, args } as never);
+    const wallet = walletFor(this.clients, keyOf(who));
+    // The nonce read from the chain, not a cached one: tests revert the chain to snapshots under the nonce manager.
+    const nonce = await this.client.getTransactionCount({ address: wallet.account.address, blockTag: "pending" });
+    const hash = await wallet.writeContract({ address, abi, functionName, args, nonce } as never);
     const rc = await this.client.waitForTransactionReceipt({ hash });
     if (rc.status !== "success") throw new Error(`${functionName} reverted`);
     return hash;
