@@ -100,6 +100,8 @@ describe("explorer in a browser", () => {
   let failedTx: Hex;
   let labelsFile: string;
   const foreignRequests: string[] = [];
+  /** Every request the browser made that the explorer answered with a server error (5xx), or that failed. */
+  const brokenRequests: string[] = [];
   const trustByRound = new Map<number, Map<Address, number>>();
   let symbol = "";
   const shown = (wei: bigint) => `${groupTokens(formatUnits(wei, 18))} ${symbol}`;
@@ -244,6 +246,9 @@ describe("explorer in a browser", () => {
     browser = await chromium.launchPersistentContext(path.join(dir, "chromium-profile"), { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, viewport: { width: 1360, height: 900 } });
     browser.on("request", (r) => {
       if (!r.url().startsWith(url)) foreignRequests.push(r.url());
+    });
+    browser.on("response", (r) => {
+      if (r.status() >= 500) brokenRequests.push(`${r.status()} ${r.url()}`);
     });
     page = await browser.newPage();
   }, 240_000);
@@ -618,6 +623,7 @@ describe("explorer in a browser", () => {
     for (const p of ["/governance", "/challenges", "/api/governance", "/api/challenges"]) expect([p, (await fetch(`${url}${p}`)).status]).toEqual([p, 200]);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(foreignRequests).toEqual([]); // everything is served locally: no CDN, no fonts, nothing else
+    expect(brokenRequests).toEqual([]); // every page, stylesheet and script the browser loaded was served
   });
 
   test("behavior: poq inspect prints the same data as the API, as tables or JSON", async () => {

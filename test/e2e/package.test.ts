@@ -35,6 +35,8 @@ describe("package: npm pack, install into an empty folder, run", () => {
   test("behavior: the installed package ships built JavaScript and no TypeScript sources, and needs no tsx", () => {
     const pkg = path.join(app, "node_modules", "poq-settle");
     expect(fs.existsSync(path.join(pkg, "dist", "cli.js"))).toBe(true);
+    // The explorer's stylesheet and script, which tsc does not emit, sit next to the compiled server.
+    for (const f of ["style.css", "explorer.js"]) expect(fs.readFileSync(path.join(pkg, "dist", "explorer", "static", f), "utf8")).toBe(fs.readFileSync(path.join(ROOT, "src", "explorer", "static", f), "utf8"));
     expect(fs.existsSync(path.join(pkg, "src"))).toBe(false);
     expect(fs.existsSync(path.join(app, "node_modules", "tsx"))).toBe(false);
   });
