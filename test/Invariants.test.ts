@@ -18,8 +18,9 @@
  * that vetoes and cancels, and a hostile owner that can only act through the timelock. Rounds run concurrently and are
  * cancelled in any order.
  *
- * POQ_INVARIANT_RUNS sets the number of sequences (default 200, 10 under `hardhat coverage`; `npm run fuzz` runs
- * 1,000); POQ_INVARIANT_SEED (or POQ_FUZZ_SEED, which pins every property test) replays a seed fast-check printed.
+ * POQ_INVARIANT_RUNS sets the number of sequences (default 50 in `npm test`, which keeps it within its time budget; CI
+ * runs a 200-sequence campaign as a step of its own (`npm run test:invariants`); 10 under `hardhat coverage`; `npm run
+ * fuzz` runs 1,000); POQ_INVARIANT_SEED (or POQ_FUZZ_SEED, which pins every property test) replays a seed fast-check printed.
  */
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -30,7 +31,7 @@ import { CAMPAIGN_UNBONDING, HOSTILE_OPS, buildWorld, campaignFixture, type Worl
 import { addr } from "./helpers/round";
 
 const UNDER_COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
-const RUNS = Number(process.env.POQ_INVARIANT_RUNS ?? (UNDER_COVERAGE ? 10 : 200));
+const RUNS = Number(process.env.POQ_INVARIANT_RUNS ?? (UNDER_COVERAGE ? 10 : 50));
 const SEED = process.env.POQ_INVARIANT_SEED === undefined ? FUZZ_SEED : Number(process.env.POQ_INVARIANT_SEED);
 
 /* ACTIONS */
