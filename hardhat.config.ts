@@ -78,6 +78,8 @@ const config: HardhatUserConfig = {
       // Large settlement batches in tests and benchmarks.
       blockGasLimit: 60_000_000,
       ...(runningNode ? { mining: { auto: true, interval: 1_000 }, allowBlocksWithSameTimestamp: true } : {}),
+      // `poq demo` pins its embedded chain's genesis (and then every block time), so that a demo run is reproducible.
+      ...(process.env.POQ_DEMO_GENESIS ? { initialDate: process.env.POQ_DEMO_GENESIS } : {}),
     },
     // POQ_LOCALHOST_URL lets tests deploy to a node on another port with the node's own accounts.
     localhost: { url: process.env.POQ_LOCALHOST_URL ?? "http://127.0.0.1:8545" },

@@ -35,7 +35,7 @@ export async function runNodeRound(o: { tasks: number; dataFiles: string[]; prog
     const id = `bench-${port}`;
     o.progress("  deploying with Ignition");
     const params = { commitDuration: 30, revealDuration: 30, settleDuration: 120, challengeDuration: 5, k: 5, quorum: 2, maxSlashes: 64 };
-    deploymentFile = deploy(node.url, id, dir, params).file;
+    deploymentFile = (await deploy(node.url, id, dir, params)).file;
     const logFile = path.join(dir, "agents.log.jsonl");
     o.progress(`  running the demo engine: 1 round of ${o.tasks} tasks`);
     const t0 = performance.now();

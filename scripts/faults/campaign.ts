@@ -57,7 +57,7 @@ async function main() {
   const port = await freePort();
   const node = await startNode(port, dir);
   const guardian = "0x000000000000000000000000000000000000dEaD";
-  const { deployment: d, file: deploymentFile } = deploy(node.url, `campaign-${port}`, dir, { ...E2E_PARAMS, commitDuration: 20, revealDuration: 20, guardian });
+  const { deployment: d, file: deploymentFile } = await deploy(node.url, `campaign-${port}`, dir, { ...E2E_PARAMS, commitDuration: 20, revealDuration: 20, guardian });
   const clients = await connect({ rpcUrl: node.url }, 200);
   const client = clients.publicClient;
   const ownerSender = createTxSender({ publicClient: client, walletClient: walletFor(clients, devKey(0)) });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { LoggedOutput } from "../data/logged";
 import { loadProfile } from "../data/scoringFiles";
-import { interleaveByQuery, labelAgreement, LOCAL_PROFILE } from "./demo";
+import { interleaveByQuery, labelAgreement, LOCAL_PROFILE, pinBlockTimes } from "./demo";
 
 const item = (task: "qa" | "summarization", queryId: string, model: string): LoggedOutput => ({ id: `${task}-${queryId}-${model}`, task, queryId, query: queryId, output: "o", model });
 
@@ -42,5 +42,51 @@ describe("demo helpers", () => {
     expect(p.useReferences).toBe(false);
     expect(Object.keys(p.tasks).sort()).toEqual(["qa", "summarization"]);
     for (const t of Object.values(p.tasks)) expect(t!.method).not.toBe("default");
+  });
+});
+
+describe("pinBlockTimes: the embedded chain's block times follow its history, not the wall clock", () => {
+  /** A stand-in provider that records requests; its latest block starts at t = 1000. */
+  function recorder() {
+    const calls: { method: string; params?: unknown }[] = [];
+    const provider = {
+      request: async (args: { method: string; params?: unknown }) => {
+        calls.push(args);
+        if (args.method === "eth_getBlockByNumber") return { timestamp: "0x3e8" };
+        // A slow send, so that a request made meanwhile would overtake it if requests were not queued.
+        if (args.method === "eth_sendRawTransaction") await new Promise((r) => setTimeout(r, 20));
+        return "0x1";
+      },
+    };
+    return { calls, provider };
+  }
+  const stamps = (calls: { method: string; params?: unknown }[]) =>
+    calls.filter((c) => c.method === "evm_setNextBlockTimestamp").map((c) => Number((c.params as [string])[0]));
+
+  test("behavior: each block one second after the previous, plus the time asked for; calls run at the next block's time", async () => {
+    const { calls, provider } = recorder();
+    const inner = provider.request;
+    const unpin = pinBlockTimes(provider);
+    await provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] });
+    await provider.request({ method: "eth_call", params: [{}, "latest"] });
+    await provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] });
+    expect(await provider.request({ method: "evm_increaseTime", params: [60] })).toBe("0x3c");
+    await provider.request({ method: "evm_mine" });
+    await provider.request({ method: "hardhat_mine", params: ["0x3"] });
+    await provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] });
+    expect(stamps(calls)).toEqual([1001, 1002, 1002, 1062, 1063, 1066]);
+    // evm_increaseTime never reaches the node: the jump lands in the next block's timestamp instead.
+    expect(calls.some((c) => c.method === "evm_increaseTime")).toBe(false);
+    unpin();
+    expect(provider.request).toBe(inner);
+  });
+
+  test("behavior: requests are served one at a time, in the order they were made", async () => {
+    const { calls, provider } = recorder();
+    pinBlockTimes(provider);
+    await Promise.all([provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] }), provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] })]);
+    const order = calls.filter((c) => c.method !== "eth_getBlockByNumber").map((c) => c.method);
+    expect(order).toEqual(["evm_setNextBlockTimestamp", "eth_sendRawTransaction", "evm_setNextBlockTimestamp", "eth_sendRawTransaction"]);
+    expect(stamps(calls)).toEqual([1001, 1002]);
   });
 });

@@ -120,10 +120,64 @@ const DEMO_PARAMS = {
   maxLowTrustSlashes: 64,
 };
 
+/** The embedded chain's genesis time: with block times pinned (pinBlockTimes), every demo run mines the same chain. */
+const DEMO_GENESIS = "2026-01-01T00:00:00Z";
+
+type RequestFn = (args: { method: string; params?: unknown }) => Promise<unknown>;
+
+/**
+ * Makes the embedded chain's block times a function of its history alone: every block is mined one second after the
+ * previous one, plus whatever `evm_increaseTime` asked for, and calls run at that next block's time. Wall-clock
+ * time, which depends on the machine's speed, never reaches a block. Block hashes (and so the assignment seeds drawn
+ * from them) are then the same in every run. Returns a function that puts the provider back.
+ */
+export function pinBlockTimes(provider: { request: RequestFn }): () => void {
+  const original = provider.request;
+  const inner: RequestFn = original.bind(provider);
+  let latest: bigint | undefined;
+  let bump = 0n;
+  const next = async () => {
+    if (latest === undefined) latest = BigInt(((await inner({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string }).timestamp);
+    return latest + (bump > 1n ? bump : 1n);
+  };
+  const MINING = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "evm_mine", "hardhat_mine"]);
+  const TIMED = new Set(["eth_call", "eth_estimateGas", "eth_createAccessList"]);
+  const handle: RequestFn = async (args) => {
+    if (args.method === "evm_increaseTime") {
+      bump += BigInt((args.params as [number | string])[0]);
+      return `0x${bump.toString(16)}`;
+    }
+    if (MINING.has(args.method) || TIMED.has(args.method)) {
+      const t = await next();
+      await inner({ method: "evm_setNextBlockTimestamp", params: [`0x${t.toString(16)}`] });
+      const out = await inner(args);
+      if (MINING.has(args.method)) {
+        // hardhat_mine mines [count] blocks, one second apart.
+        latest = t + (args.method === "hardhat_mine" ? BigInt((args.params as [string | number | undefined] | undefined)?.[0] ?? 1) - 1n : 0n);
+        bump = 0n;
+      }
+      return out;
+    }
+    return inner(args);
+  };
+  // One request at a time, in the order they are made: a timestamp set for a block is the one that block gets.
+  let queue: Promise<unknown> = Promise.resolve();
+  provider.request = (args) => {
+    const run = queue.then(() => handle(args));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  return () => {
+    provider.request = original;
+  };
+}
+
 /** Deploys the contracts on the embedded Hardhat network (in this process) and returns the provider and addresses. */
-async function embeddedChain(pool: GoldPoolFile): Promise<{ provider: EIP1193Provider; deployment: Deployment }> {
+async function embeddedChain(pool: GoldPoolFile): Promise<{ provider: EIP1193Provider; deployment: Deployment; unpin: () => void }> {
+  process.env.POQ_DEMO_GENESIS ??= DEMO_GENESIS;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat");
+  const unpin = pinBlockTimes(hre.network.provider);
   await hre.run("compile", { quiet: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require("../../deploy/modules/PoQLocal").default;
@@ -135,6 +189,7 @@ async function embeddedChain(pool: GoldPoolFile): Promise<{ provider: EIP1193Pro
   const chainId = Number(await provider.request({ method: "eth_chainId" }));
   return {
     provider,
+    unpin,
     deployment: {
       chainId,
       token: getAddress(await deployed.token.getAddress()),
@@ -207,6 +262,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");
   let clients: Clients;
   let d: Deployment;
+  let unpin = () => {};
   if (o.rpcUrl) {
     clients = await connect({ rpcUrl: o.rpcUrl }, 100);
     d = loadDeployment({ chainId: clients.chain.id, file: o.deploymentFile });
@@ -215,6 +271,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const chain = await embeddedChain(goldPool);
     clients = await connect({ provider: chain.provider }, 50);
     d = chain.deployment;
+    unpin = chain.unpin;
   }
   await o.onChain?.({ clients, deployment: d });
   const client = clients.publicClient;
@@ -338,6 +395,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     owner: owner.account,
   });
   ac.abort();
+  // A chain served after the demo follows the wall clock again, from the demo's last block time.
+  unpin();
   return { ...summary, storeDir };
 }
 

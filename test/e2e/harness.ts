@@ -1,12 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { erc20Abi, type Address, type Hex } from "viem";
+import { createWalletClient, erc20Abi, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { testTokenAbi } from "../../src/chain/abis";
-import { connect, walletFor, type Clients } from "../../src/chain/client";
+import { connect, type Clients } from "../../src/chain/client";
 import { loadDeployment, type Deployment } from "../../src/chain/deployment";
 import { devKey, DEV_ROLES } from "../../src/agents/accounts";
 import { LOCAL_GOLD_POOL, LOCAL_POLICY } from "../../src/agents/demo";
@@ -60,11 +61,25 @@ export class Proc {
   }
 }
 
-export async function startNode(port: number, logDir: string): Promise<Proc & { url: string }> {
-  const child = spawn(HARDHAT, ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const p = new Proc("hardhat-node", child, path.join(logDir, "node.log")) as Proc & { url: string };
+/** The EVM nodes the end-to-end networks run on: Hardhat's `hardhat node` and Foundry's anvil (`@foundry-rs/anvil`). */
+export type NodeKind = "hardhat" | "anvil";
+const ANVIL = path.join(ROOT, "node_modules", ".bin", "anvil");
+
+/**
+ * Starts a node on 127.0.0.1:<port>. Both serve chain id 31337 with 20 development accounts of 10,000 ETH from the
+ * same mnemonic, with wall-clock timestamps; Hardhat mines a block per transaction, anvil a block a second.
+ */
+export async function startNode(port: number, logDir: string, kind: NodeKind = "hardhat"): Promise<Proc & { url: string }> {
+  const [cmd, args, ready] =
+    kind === "anvil"
+      ? // A block a second, as a live chain has: anvil's default mines only on a transaction, so that a view call never
+        // sees time pass and every phase deadline waits for somebody's transaction.
+        [ANVIL, ["--port", String(port), "--host", "127.0.0.1", "--accounts", "20", "--chain-id", "31337", "--block-time", "1"], "Listening on"]
+      : [HARDHAT, ["node", "--port", String(port), "--hostname", "127.0.0.1"], "Started HTTP"];
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const p = new Proc(kind === "anvil" ? "anvil" : "hardhat-node", child, path.join(logDir, "node.log")) as Proc & { url: string };
   p.url = `http://127.0.0.1:${port}`;
-  await p.waitFor((l) => l.includes("Started HTTP"), 60_000, "the node to start");
+  await p.waitFor((l) => l.includes(ready), 60_000, `${kind} to start`);
   return p;
 }
 
@@ -84,32 +99,40 @@ export const E2E_PARAMS: Record<string, unknown> = {
 };
 
 /** Deploys with the Ignition module into deploy/deployments/<id>/ and returns the deployment. */
-export function deploy(url: string, id: string, logDir: string, params = E2E_PARAMS): { deployment: Deployment; file: string } {
+export async function deploy(url: string, id: string, logDir: string, params = E2E_PARAMS): Promise<{ deployment: Deployment; file: string }> {
   const dir = path.join(ROOT, "deploy", "deployments", id);
   fs.rmSync(dir, { recursive: true, force: true });
   const paramsFile = path.join(logDir, "params.json");
   fs.writeFileSync(paramsFile, JSON.stringify({ PoQLocal: params }));
-  const r = spawnSync(HARDHAT, ["ignition", "deploy", "deploy/modules/PoQLocal.ts", "--network", "localhost", "--deployment-id", id, "--parameters", paramsFile], {
+  // A child process awaited asynchronously, so that two networks deploy side by side and their logs keep flowing.
+  const child = spawn(HARDHAT, ["ignition", "deploy", "deploy/modules/PoQLocal.ts", "--network", "localhost", "--deployment-id", id, "--parameters", paramsFile], {
     cwd: ROOT,
     env: { ...process.env, POQ_LOCALHOST_URL: url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "false" },
-    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  fs.writeFileSync(path.join(logDir, "deploy.log"), `${r.stdout}\n${r.stderr}`);
-  if (r.status !== 0) throw new Error(`deployment failed: ${r.stderr || r.stdout}`);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  fs.writeFileSync(path.join(logDir, "deploy.log"), `${stdout}\n${stderr}`);
+  if (status !== 0) throw new Error(`deployment failed: ${stderr || stdout}`);
   const file = path.join(dir, "deployed_addresses.json");
   return { deployment: loadDeployment({ chainId: 31337, file }), file };
 }
 
 /** Mints test tokens to every development account that stakes (relayers for their bonds, inference nodes, evaluators). */
 export async function mintForStakers(clients: Clients, d: Deployment, amount: bigint) {
-  const owner = walletFor(clients, devKey(DEV_ROLES.owner));
+  // No nonce manager: each mint awaits its receipt, and this process may set up two chains that share id 31337 (the
+  // manager, keyed by account and chain id, would carry one chain's nonces over to the other).
+  const owner = createWalletClient({ chain: clients.chain, transport: clients.transport, account: privateKeyToAccount(devKey(DEV_ROLES.owner)) });
   for (const i of DEV_ROLES.relayers) {
-    const to = walletFor(clients, devKey(i)).account.address;
+    const to = privateKeyToAccount(devKey(i)).address;
     const hash = await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [to, 6_000n * 10n ** 18n] });
     await clients.publicClient.waitForTransactionReceipt({ hash });
   }
   for (const i of [...DEV_ROLES.inference, ...DEV_ROLES.evaluators]) {
-    const to = walletFor(clients, devKey(i)).account.address;
+    const to = privateKeyToAccount(devKey(i)).address;
     const hash = await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [to, amount] });
     await clients.publicClient.waitForTransactionReceipt({ hash });
   }
@@ -129,16 +152,16 @@ export async function balanceOf(clients: Clients, d: Deployment, a: Address): Pr
   return clients.publicClient.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
 }
 
-export type NetworkSetup = { node: Proc & { url: string }; clients: Clients; deployment: Deployment; deploymentFile: string; dir: string; storeDir: string };
+export type NetworkSetup = { kind: NodeKind; node: Proc & { url: string }; clients: Clients; deployment: Deployment; deploymentFile: string; dir: string; storeDir: string };
 
-export async function setupNetwork(id: string, params = E2E_PARAMS): Promise<NetworkSetup> {
+export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKind = "hardhat"): Promise<NetworkSetup> {
   const dir = tmpDir(`poq-${id}-`);
   const port = await freePort();
-  const node = await startNode(port, dir);
-  const { deployment, file } = deploy(node.url, `${id}-${port}`, dir, params);
+  const node = await startNode(port, dir, kind);
+  const { deployment, file } = await deploy(node.url, `${id}-${port}`, dir, params);
   const clients = await connect({ rpcUrl: node.url }, 200);
   await mintForStakers(clients, deployment, 2_000n * 10n ** 18n);
-  return { node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
+  return { kind, node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
 }
 
 /** The agents config of the local setup, pointed at this network's store. */

@@ -10,40 +10,74 @@ import { loadPayload } from "../../src/protocol/payload";
 import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
-import { agentsConfig, balanceOf, cleanup, poq, relayerArgs, revertedTransactions, setupNetwork, type NetworkSetup, type Proc } from "./harness";
+import { agentsConfig, balanceOf, cleanup, E2E_PARAMS, poq, relayerArgs, revertedTransactions, setupNetwork, type NetworkSetup, type NodeKind, type Proc } from "./harness";
 
 const addr = (i: number): Address => getAddress(privateKeyToAccount(devKey(i)).address);
 const ROUNDS = 3;
 
+type Run = { s: NetworkSetup; procs: Proc[] };
+const NODES: NodeKind[] = ["hardhat", "anvil"];
+const setups: NetworkSetup[] = [];
+const allProcs: Proc[] = [];
+
 /**
- * End to end against a real `hardhat node` process: two relayer processes (quorum 2) and one process hosting four
- * inference nodes and twelve evaluators (a booster, a saboteur and a never-revealer among them).
+ * One network: the node, two relayers and the agents, run until ROUNDS rounds closed, then the daemons are stopped.
+ * Set-ups run one after the other: both chains have id 31337 and the same owner key, and this process's nonce manager
+ * is keyed by account and chain id.
  */
-describe("network: hardhat node, relayers and agents as separate processes", () => {
+let setupQueue: Promise<unknown> = Promise.resolve();
+async function runNetwork(kind: NodeKind): Promise<Run> {
+  const setup = setupQueue.then(() => setupNetwork(`e2e-${kind}`, E2E_PARAMS, kind));
+  setupQueue = setup.catch(() => undefined);
+  const s = await setup;
+  setups.push(s);
+  const procs = [
+    poq("relayer-a", relayerArgs(s, 1, ["--registrar", "--max-rounds", String(ROUNDS), "--max-tasks", "40"]), s.dir),
+    poq("relayer-b", relayerArgs(s, 2), s.dir),
+    poq("agents", ["agents", "--config", agentsConfig(s)], s.dir),
+  ];
+  allProcs.push(...procs);
+  const client = s.clients.publicClient;
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const closed = await client.readContract({ address: s.deployment.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
+    if (closed >= BigInt(ROUNDS)) break;
+    if (Date.now() > deadline) throw new Error(`${kind}: only ${closed} of ${ROUNDS} rounds closed in time; logs in ${s.dir}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  for (const p of procs) p.kill("SIGTERM");
+  return { s, procs };
+}
+
+// Both networks run side by side (their daemons mostly wait on phase windows); each describe block awaits its own.
+const runs = new Map<NodeKind, Promise<Run>>();
+beforeAll(() => {
+  for (const kind of NODES) {
+    const run = runNetwork(kind);
+    run.catch(() => undefined); // reported by the describe block that awaits it
+    runs.set(kind, run);
+  }
+});
+
+afterAll(async () => {
+  for (const p of allProcs) p.kill("SIGKILL");
+  for (const s of setups) {
+    s.node.kill("SIGKILL");
+    cleanup(s, "e2e");
+  }
+});
+
+/**
+ * End to end against a real node process, `hardhat node` and anvil alike: two relayer processes (quorum 2) and one
+ * process hosting four inference nodes and twelve evaluators (a booster, a saboteur and a never-revealer among them).
+ */
+describe.each(NODES)("network on %s: relayers and agents as separate processes", (kind) => {
   let s: NetworkSetup;
-  const procs: Proc[] = [];
+  let procs: Proc[];
 
   beforeAll(async () => {
-    s = await setupNetwork("e2e");
-    procs.push(poq("relayer-a", relayerArgs(s, 1, ["--registrar", "--max-rounds", String(ROUNDS), "--max-tasks", "40"]), s.dir));
-    procs.push(poq("relayer-b", relayerArgs(s, 2), s.dir));
-    procs.push(poq("agents", ["agents", "--config", agentsConfig(s)], s.dir));
-    const client = s.clients.publicClient;
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const closed = await client.readContract({ address: s.deployment.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
-      if (closed >= BigInt(ROUNDS)) break;
-      if (Date.now() > deadline) throw new Error(`only ${closed} of ${ROUNDS} rounds closed in time; logs in ${s.dir}`);
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-    for (const p of procs) p.kill("SIGTERM");
+    ({ s, procs } = await runs.get(kind)!);
   }, 360_000);
-
-  afterAll(async () => {
-    for (const p of procs) p.kill("SIGKILL");
-    s?.node.kill("SIGKILL");
-    if (s) cleanup(s, "e2e");
-  });
 
   test("behavior: daemons shut down gracefully on SIGTERM", async () => {
     const codes = await Promise.all(procs.map((p) => p.exited));
