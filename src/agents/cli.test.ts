@@ -48,6 +48,9 @@ describe("poq CLI: one error style, help, version", () => {
       expect(help).toContain("--rpc");
       for (const unused of ["--port", "--poll-ms", "--data-dir", "--log-level"]) expect(help, `${cmd} ${unused}`).not.toContain(unused);
     }
+    // claim reads the published proofs from the store; fund reads nothing from it.
+    expect((await poq(["claim", "--help"])).stdout).toContain("--store");
+    expect((await poq(["fund", "--help"])).stdout).not.toContain("--store");
     const relayer = (await poq(["relayer", "--help"])).stdout.replace(/\s+/g, " ");
     expect(relayer).toContain(`--log-level <level> log level: ${LOG_LEVELS.join(", ")}`);
     expect(relayer).toContain("--port");

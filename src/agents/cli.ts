@@ -22,12 +22,13 @@ const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => pat
  * Options every daemon shares; they override the config file and the environment. One-shot commands (claim, fund)
  * get only those they use: no checkpoints, polling or HTTP port.
  */
-function daemonOptions(c: Command, oneShot = false): Command {
+function daemonOptions(c: Command, oneShot = false, usesStore = true): Command {
   c
     .option("--config <file>", "JSON config file (then environment POQ_*, then these flags)")
     .option("--rpc <url>", "JSON-RPC URL (POQ_RPC_URL)")
-    .option("--deployment <file>", "deployment addresses file (default: deploy/deployments/chain-<id>/deployed_addresses.json)")
-    .option("--store <dir>", "content store folder (POQ_STORE)")
+    .option("--deployment <file>", "deployment addresses file (default: deploy/deployments/chain-<id>/deployed_addresses.json)");
+  if (usesStore) c.option("--store <dir>", "content store folder (POQ_STORE)");
+  c
     .option("--key <hex>", "private key (POQ_PRIVATE_KEY)")
     .option("--keystore <file>", "encrypted JSON keystore instead of --key (POQ_KEYSTORE); password from --password-file or POQ_KEYSTORE_PASSWORD")
     .option("--password-file <file>", "file whose first line is the keystore password (POQ_KEYSTORE_PASSWORD_FILE)")
@@ -169,7 +170,7 @@ export function registerAgents(program: Command): void {
       }
     });
 
-  daemonOptions(program.command("fund").description("fund a round's inference and evaluator pools from the sender's tokens (a registered round or the next one)"), true)
+  daemonOptions(program.command("fund").description("fund a round's inference and evaluator pools from the sender's tokens (a registered round or the next one)"), true, false)
     .requiredOption("--round <id>", "round id", option(int(1), "--round"))
     .requiredOption("--inference <tokens>", "inference pool", option(tokenAmount(TOKEN_DECIMALS), "--inference"))
     .requiredOption("--evaluator <tokens>", "evaluator pool", option(tokenAmount(TOKEN_DECIMALS), "--evaluator"))
