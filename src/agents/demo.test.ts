@@ -46,15 +46,32 @@ describe("demo helpers", () => {
 });
 
 describe("pinBlockTimes: the embedded chain's block times follow its history, not the wall clock", () => {
-  /** A stand-in provider that records requests; its latest block starts at t = 1000. */
+  /**
+   * A stand-in chain that records requests: its latest block starts at t = 1000; a mined block takes the time set by
+   * evm_setNextBlockTimestamp (else one second later), hardhat_mine's further blocks one second apart. A send of
+   * "0xbad" mines its block and then fails, as a reverted transaction does on Hardhat.
+   */
   function recorder() {
     const calls: { method: string; params?: unknown }[] = [];
+    let latest = 1000;
+    let next: number | undefined;
+    const mine = (blocks: number) => {
+      latest = (next ?? latest + 1) + blocks - 1;
+      next = undefined;
+    };
     const provider = {
       request: async (args: { method: string; params?: unknown }) => {
         calls.push(args);
-        if (args.method === "eth_getBlockByNumber") return { timestamp: "0x3e8" };
-        // A slow send, so that a request made meanwhile would overtake it if requests were not queued.
-        if (args.method === "eth_sendRawTransaction") await new Promise((r) => setTimeout(r, 20));
+        const p = (args.params ?? []) as string[];
+        if (args.method === "eth_getBlockByNumber") return { timestamp: `0x${latest.toString(16)}` };
+        if (args.method === "evm_setNextBlockTimestamp") next = Number(p[0]);
+        if (args.method === "evm_mine" || args.method === "hardhat_mine") mine(args.method === "hardhat_mine" ? Number(p[0] ?? 1) : 1);
+        if (args.method === "eth_sendRawTransaction") {
+          // A slow send, so that a request made meanwhile would overtake it if requests were not queued.
+          await new Promise((r) => setTimeout(r, 20));
+          mine(1);
+          if (p[0] === "0xbad") throw new Error("execution reverted");
+        }
         return "0x1";
       },
     };
@@ -79,6 +96,14 @@ describe("pinBlockTimes: the embedded chain's block times follow its history, no
     expect(calls.some((c) => c.method === "evm_increaseTime")).toBe(false);
     unpin();
     expect(provider.request).toBe(inner);
+  });
+
+  test("behavior: a send that fails after mining its block still moves the next block's time on", async () => {
+    const { calls, provider } = recorder();
+    pinBlockTimes(provider);
+    await expect(provider.request({ method: "eth_sendRawTransaction", params: ["0xbad"] })).rejects.toThrow("execution reverted");
+    await provider.request({ method: "eth_sendRawTransaction", params: ["0x00"] });
+    expect(stamps(calls)).toEqual([1001, 1002]);
   });
 
   test("behavior: requests are served one at a time, in the order they were made", async () => {

@@ -134,12 +134,9 @@ type RequestFn = (args: { method: string; params?: unknown }) => Promise<unknown
 export function pinBlockTimes(provider: { request: RequestFn }): () => void {
   const original = provider.request;
   const inner: RequestFn = original.bind(provider);
+  const latestTime = async () => BigInt(((await inner({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string }).timestamp);
   let latest: bigint | undefined;
   let bump = 0n;
-  const next = async () => {
-    if (latest === undefined) latest = BigInt(((await inner({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string }).timestamp);
-    return latest + (bump > 1n ? bump : 1n);
-  };
   const MINING = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "evm_mine", "hardhat_mine"]);
   const TIMED = new Set(["eth_call", "eth_estimateGas", "eth_createAccessList"]);
   const handle: RequestFn = async (args) => {
@@ -147,18 +144,18 @@ export function pinBlockTimes(provider: { request: RequestFn }): () => void {
       bump += BigInt((args.params as [number | string])[0]);
       return `0x${bump.toString(16)}`;
     }
-    if (MINING.has(args.method) || TIMED.has(args.method)) {
-      const t = await next();
-      await inner({ method: "evm_setNextBlockTimestamp", params: [`0x${t.toString(16)}`] });
-      const out = await inner(args);
+    if (!MINING.has(args.method) && !TIMED.has(args.method)) return inner(args);
+    latest ??= await latestTime();
+    await inner({ method: "evm_setNextBlockTimestamp", params: [`0x${(latest + (bump > 1n ? bump : 1n)).toString(16)}`] });
+    try {
+      return await inner(args);
+    } finally {
+      // Read back from the chain: a send that fails may still have mined its block, and hardhat_mine mines several.
       if (MINING.has(args.method)) {
-        // hardhat_mine mines [count] blocks, one second apart.
-        latest = t + (args.method === "hardhat_mine" ? BigInt((args.params as [string | number | undefined] | undefined)?.[0] ?? 1) - 1n : 0n);
-        bump = 0n;
+        const now = await latestTime();
+        if (now !== latest) [latest, bump] = [now, 0n];
       }
-      return out;
     }
-    return inner(args);
   };
   // One request at a time, in the order they are made: a timestamp set for a block is the one that block gets.
   let queue: Promise<unknown> = Promise.resolve();

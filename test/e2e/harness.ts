@@ -63,7 +63,14 @@ export class Proc {
 
 /** The EVM nodes the end-to-end networks run on: Hardhat's `hardhat node` and Foundry's anvil (`@foundry-rs/anvil`). */
 export type NodeKind = "hardhat" | "anvil";
-const ANVIL = path.join(ROOT, "node_modules", ".bin", "anvil");
+/**
+ * anvil's own binary, from its platform package: `node_modules/.bin/anvil` is a node wrapper that runs it as a child,
+ * so killing the wrapper (SIGKILL) would leave the node running.
+ */
+function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  return path.join(ROOT, "node_modules", "@foundry-rs", `anvil-${process.platform}-${arch}`, "bin", "anvil");
+}
 
 /**
  * Starts a node on 127.0.0.1:<port>. Both serve chain id 31337 with 20 development accounts of 10,000 ETH from the
@@ -74,7 +81,7 @@ export async function startNode(port: number, logDir: string, kind: NodeKind = "
     kind === "anvil"
       ? // A block a second, as a live chain has: anvil's default mines only on a transaction, so that a view call never
         // sees time pass and every phase deadline waits for somebody's transaction.
-        [ANVIL, ["--port", String(port), "--host", "127.0.0.1", "--accounts", "20", "--chain-id", "31337", "--block-time", "1"], "Listening on"]
+        [anvilBinary(), ["--port", String(port), "--host", "127.0.0.1", "--accounts", "20", "--chain-id", "31337", "--block-time", "1"], "Listening on"]
       : [HARDHAT, ["node", "--port", String(port), "--hostname", "127.0.0.1"], "Started HTTP"];
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const p = new Proc(kind === "anvil" ? "anvil" : "hardhat-node", child, path.join(logDir, "node.log")) as Proc & { url: string };
@@ -104,19 +111,16 @@ export async function deploy(url: string, id: string, logDir: string, params = E
   fs.rmSync(dir, { recursive: true, force: true });
   const paramsFile = path.join(logDir, "params.json");
   fs.writeFileSync(paramsFile, JSON.stringify({ PoQLocal: params }));
-  // A child process awaited asynchronously, so that two networks deploy side by side and their logs keep flowing.
+  // Awaited asynchronously, so that this process's other children keep their logs flowing meanwhile.
+  const log = path.join(logDir, "deploy.log");
   const child = spawn(HARDHAT, ["ignition", "deploy", "deploy/modules/PoQLocal.ts", "--network", "localhost", "--deployment-id", id, "--parameters", paramsFile], {
     cwd: ROOT,
     env: { ...process.env, POQ_LOCALHOST_URL: url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "false" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  fs.writeFileSync(path.join(logDir, "deploy.log"), `${stdout}\n${stderr}`);
-  if (status !== 0) throw new Error(`deployment failed: ${stderr || stdout}`);
+  const p = new Proc("deploy", child, log);
+  const status = await p.exited;
+  if (status !== 0) throw new Error(`deployment failed (exit ${status}; log in ${log}): ${p.lines.slice(-20).join("\n")}`);
   const file = path.join(dir, "deployed_addresses.json");
   return { deployment: loadDeployment({ chainId: 31337, file }), file };
 }
@@ -152,7 +156,7 @@ export async function balanceOf(clients: Clients, d: Deployment, a: Address): Pr
   return clients.publicClient.readContract({ address: d.token, abi: erc20Abi, functionName: "balanceOf", args: [a] });
 }
 
-export type NetworkSetup = { kind: NodeKind; node: Proc & { url: string }; clients: Clients; deployment: Deployment; deploymentFile: string; dir: string; storeDir: string };
+export type NetworkSetup = { node: Proc & { url: string }; clients: Clients; deployment: Deployment; deploymentFile: string; dir: string; storeDir: string };
 
 export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKind = "hardhat"): Promise<NetworkSetup> {
   const dir = tmpDir(`poq-${id}-`);
@@ -161,7 +165,7 @@ export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKi
   const { deployment, file } = await deploy(node.url, `${id}-${port}`, dir, params);
   const clients = await connect({ rpcUrl: node.url }, 200);
   await mintForStakers(clients, deployment, 2_000n * 10n ** 18n);
-  return { kind, node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
+  return { node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
 }
 
 /** The agents config of the local setup, pointed at this network's store. */

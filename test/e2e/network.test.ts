@@ -22,8 +22,7 @@ const allProcs: Proc[] = [];
 
 /**
  * One network: the node, two relayers and the agents, run until ROUNDS rounds closed, then the daemons are stopped.
- * Set-ups run one after the other: both chains have id 31337 and the same owner key, and this process's nonce manager
- * is keyed by account and chain id.
+ * Set-ups run one after the other: each Ignition deploy may compile into the shared artifacts folder.
  */
 let setupQueue: Promise<unknown> = Promise.resolve();
 async function runNetwork(kind: NodeKind): Promise<Run> {
