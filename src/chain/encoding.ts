@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import {
   encodeAbiParameters,
+  getAbiItem,
   encodePacked,
   getAddress,
   hashTypedData,
@@ -13,6 +14,7 @@ import {
   type Hex,
 } from "viem";
 import { InputError } from "../errors";
+import { poQSettlementAbi } from "./abis";
 import { buildSumTree, sumTreeIndexOf, sumTreeProof, type SumTree } from "../rewards/sumTree";
 
 export { buildSumTree, type SumTree };
@@ -51,26 +53,11 @@ export type Settlement = {
   lowTrustSlashes: Address[];
 };
 
-/** ABI of the settlement tuple, as `abi.encode(settlement)` sees it. */
-export const SETTLEMENT_ABI = [
-  {
-    type: "tuple",
-    components: [
-      { name: "rewardsRoot", type: "bytes32" },
-      { name: "cumulativeTotal", type: "uint256" },
-      { name: "inferencePaid", type: "uint256" },
-      { name: "evaluatorPaid", type: "uint256" },
-      { name: "trustRoot", type: "bytes32" },
-      { name: "inputsHash", type: "bytes32" },
-      { name: "goldRoot", type: "bytes32" },
-      { name: "goldSalt", type: "bytes32" },
-      { name: "goldCount", type: "uint32" },
-      { name: "paramsVersion", type: "uint32" },
-      { name: "flags", type: "uint32" },
-      { name: "lowTrustSlashes", type: "address[]" },
-    ],
-  },
-] as const;
+/**
+ * ABI of the settlement tuple, as `abi.encode(settlement)` sees it: the parameter of the contract's own
+ * `hashSettlement(Settlement)`, so the struct layout is read from the compiled contract, never restated.
+ */
+export const SETTLEMENT_ABI = getAbiItem({ abi: poQSettlementAbi, name: "hashSettlement" }).inputs;
 
 /** Maps a quality in [0, 10] to the on-chain integer score (rounded half up, clamped to [0, 10000]). */
 export function toOnchainScore(quality: number): number {
