@@ -327,17 +327,7 @@ export type RoundPage = {
   proposedSlashes: { evaluator: Address; reason: number; reasonText: string; outcome: "executed" | "skipped" | "pending" | "nothing to slash" }[];
   skippedSlashes: { evaluator: Address; reason: number; reasonText: string; block: number; tx: Hex }[];
   /** Per task: consensus and each evaluator's score as quality 0..10 (null: reported unavailable). */
-  tasks: {
-    index: number;
-    node: Address | null;
-    model: string | null;
-    costUnits: string | null;
-    contentHash: Hex | null;
-    consensus: number | null;
-    excluded: boolean | null;
-    gold: number | null;
-    scores: { evaluator: Address; score: number | null }[];
-  }[];
+  tasks: TaskSummary[];
 };
 
 
@@ -986,10 +976,9 @@ const outputRecord = z.object({
   latencyMs: z.number().optional(),
 });
 
-export type TaskPage = {
-  round: number;
+/** One task as the round page lists it and the task page heads it. */
+export type TaskSummary = {
   index: number;
-  tasks: number;
   node: Address | null;
   model: string | null;
   costUnits: string | null;
@@ -1002,6 +991,11 @@ export type TaskPage = {
   gold: number | null;
   /** Each evaluator's score, quality 0..10 (null: it reported the output unavailable). */
   scores: { evaluator: Address; score: number | null }[];
+};
+
+export type TaskPage = TaskSummary & {
+  round: number;
+  tasks: number;
   /** The output from the content store, checked against its content hash (null: not available, see `note`). */
   output: z.infer<typeof outputRecord> | null;
   note: string | null;
