@@ -13,7 +13,7 @@
 const PURE = [
   "^src/(scoring|consensus|rewards|sim|math|adversary)/",
   "^src/protocol/(pricing|gold|manifest|payload|canonical|receipt)\\.ts$",
-  "^src/chain/encoding\\.ts$",
+  "^src/chain/(encoding|abis)\\.ts$",
   "^src/data/logged\\.ts$",
   "^src/(errors|schema)\\.ts$",
 ];

@@ -1,18 +1,14 @@
 import { getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { poQSettlementAbi, stakeVaultAbi } from "../chain/abis";
-import type { Clients } from "../chain/client";
-import type { Deployment } from "../chain/deployment";
 import { compactSignature, deriveSalt, packScores, revealTypedData, scoreCommitment, toOnchainScore, UNAVAILABLE } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
 import { chainTime, Phase, readRound, Role, roundCount, type RoundView } from "../chain/reader";
-import type { TxSender } from "../chain/tx";
 import type { LoggedOutput } from "../data/logged";
 import { scoreOutputs } from "../scoring/score";
 import type { QualityProfile } from "../scoring/profile";
 import { applyBehavior, type Behavior } from "./behavior";
-import type { Checkpoint } from "./checkpoint";
-import type { Common } from "./daemon";
+import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { loadBatch, loadOutputs } from "../protocol/manifest";
@@ -38,16 +34,9 @@ export type EvaluatorConfig = {
 /** Share of the reveal window after which an evaluator whose published reveal is not on chain reveals by itself. */
 export const SELF_REVEAL_AFTER = 2 / 3;
 
-export type EvaluatorDeps = {
-  common: Common;
-  clients: Clients;
-  deployment: Deployment;
-  store: ContentStore;
-  sender: TxSender;
+export type EvaluatorDeps = AgentDeps<EvaluatorConfig> & {
   privateKey: Hex;
   profile: QualityProfile;
-  checkpoint: Checkpoint;
-  config: EvaluatorConfig;
 };
 
 type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;

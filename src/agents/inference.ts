@@ -1,18 +1,13 @@
 import { getAddress, type Address } from "viem";
 import { stakeVaultAbi } from "../chain/abis";
-import type { Clients } from "../chain/client";
-import type { Deployment } from "../chain/deployment";
 import { Role } from "../chain/reader";
-import type { TxSender } from "../chain/tx";
 import type { LoggedOutput } from "../data/logged";
 import { InputError } from "../errors";
-import type { Checkpoint } from "./checkpoint";
-import type { Common } from "./daemon";
+import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
 import type { ReceiptSigner } from "../protocol/receipt";
-import type { ContentStore } from "../protocol/store";
 import { fileOutput } from "./outputs";
 import type { Announcer } from "./announce";
 
@@ -37,19 +32,12 @@ export type InferenceConfig = {
   window: number;
 };
 
-export type InferenceDeps = {
-  common: Common;
-  clients: Clients;
-  deployment: Deployment;
-  store: ContentStore;
-  sender: TxSender;
+export type InferenceDeps = AgentDeps<InferenceConfig> & {
   /** Signs the receipts of served outputs (the node's key). */
   signer: ReceiptSigner;
   /** Announces each filed output to the relayers' HTTP API (none: the relayers share this node's store). */
   announcer?: Announcer;
   source: OutputSource;
-  checkpoint: Checkpoint;
-  config: InferenceConfig;
 };
 
 /**

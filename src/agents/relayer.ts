@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, settlementConfigAbi, stakeVaultAbi } from "../chain/abis";
-import type { Clients } from "../chain/client";
-import type { Deployment } from "../chain/deployment";
 import { buildTaskTree, deriveSalt, goldItemLeaf, hashSettlement, settlementCommitment, type Settlement } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
 import {
@@ -18,7 +16,6 @@ import {
   roundVotes,
   type RoundView,
 } from "../chain/reader";
-import type { TxSender } from "../chain/tx";
 import { PoqError } from "../errors";
 import {
   attributeGold,
@@ -31,10 +28,9 @@ import {
 } from "../protocol/gold";
 import { loadBatch, modelId, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
-import { canonicalJson, type ContentStore } from "../protocol/store";
+import { canonicalJson } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
-import type { Checkpoint } from "./checkpoint";
-import type { Common } from "./daemon";
+import type { AgentDeps } from "./deps";
 import { haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { costUnitsOf } from "../protocol/pricing";
@@ -65,16 +61,9 @@ export type RelayerConfig = {
   goldRatePpm?: number;
 };
 
-export type RelayerDeps = {
-  common: Common;
-  clients: Clients;
-  deployment: Deployment;
-  store: ContentStore;
-  sender: TxSender;
+export type RelayerDeps = AgentDeps<RelayerConfig> & {
   privateKey: Hex;
   policy: SettlementParams;
-  checkpoint: Checkpoint;
-  config: RelayerConfig;
 };
 
 const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
