@@ -10,6 +10,7 @@ import {IPoQSettlement} from "./interfaces/IPoQSettlement.sol";
 import {ISettlementConfig} from "./interfaces/ISettlementConfig.sol";
 import {IRewardDistributor} from "./interfaces/IRewardDistributor.sol";
 import {SumTreeLib} from "./libraries/SumTreeLib.sol";
+import {ScoresLib} from "./libraries/ScoresLib.sol";
 
 /// @title SettlementChallenges
 /// @notice Permissionless challenges against accepted settlements (see {ISettlementChallenges}). It holds only
@@ -18,7 +19,6 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
     using SafeERC20 for IERC20;
 
     uint256 private constant _BPS = 10_000;
-    uint256 private constant _MAX_QUALITY = 10_000;
 
     IPoQSettlement private immutable _settlement;
     ISettlementConfig private immutable _config;
@@ -172,7 +172,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         uint256 taskCount = _settlement.getRound(roundId).taskCount;
         require(
             MerkleProof.verifyCalldata(itemProof, s.goldRoot, _goldLeaf(item))
-                && (item.poolIndex >= p.goldPoolSize || item.taskIndex >= taskCount || item.quality > _MAX_QUALITY),
+                && (item.poolIndex >= p.goldPoolSize || item.taskIndex >= taskCount || item.quality > ScoresLib.MAX_SCORE),
             ChallengeNoViolation()
         );
         emit ViolationProven(roundId, msg.sender, settlementHash, "gold item out of range");
