@@ -10,15 +10,14 @@ import {IPoQSettlement} from "./interfaces/IPoQSettlement.sol";
 import {ISettlementConfig} from "./interfaces/ISettlementConfig.sol";
 import {IRewardDistributor} from "./interfaces/IRewardDistributor.sol";
 import {SumTreeLib} from "./libraries/SumTreeLib.sol";
+import {ScoresLib} from "./libraries/ScoresLib.sol";
+import {BPS} from "./libraries/BasisPoints.sol";
 
 /// @title SettlementChallenges
 /// @notice Permissionless challenges against accepted settlements (see {ISettlementChallenges}). It holds only
 /// challengers' bonds; relayer bonds are seized by the stake vault on the settlement contract's order.
 contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
-
-    uint256 private constant _BPS = 10_000;
-    uint256 private constant _MAX_QUALITY = 10_000;
 
     IPoQSettlement private immutable _settlement;
     ISettlementConfig private immutable _config;
@@ -172,7 +171,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
         uint256 taskCount = _settlement.getRound(roundId).taskCount;
         require(
             MerkleProof.verifyCalldata(itemProof, s.goldRoot, _goldLeaf(item))
-                && (item.poolIndex >= p.goldPoolSize || item.taskIndex >= taskCount || item.quality > _MAX_QUALITY),
+                && (item.poolIndex >= p.goldPoolSize || item.taskIndex >= taskCount || item.quality > ScoresLib.MAX_SCORE),
             ChallengeNoViolation()
         );
         emit ViolationProven(roundId, msg.sender, settlementHash, "gold item out of range");
@@ -277,7 +276,7 @@ contract SettlementChallenges is ISettlementChallenges, ReentrancyGuardTransient
     function _dismiss(uint256 challengeId, Challenge storage c) private {
         _close(c, Status.Answered);
         uint256 bps = _config.paramsAt(_settlement.getRound(c.roundId).paramsVersion).failedChallengeBps;
-        uint256 toResponder = uint256(c.bond) * bps / _BPS;
+        uint256 toResponder = uint256(c.bond) * bps / BPS;
         uint256 toChallenger = c.bond - toResponder;
         emit ChallengeAnswered(challengeId, msg.sender, toResponder, toChallenger);
         if (toResponder > 0) _token.safeTransfer(msg.sender, toResponder);

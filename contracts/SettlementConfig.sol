@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ISettlementConfig} from "./interfaces/ISettlementConfig.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
 import {Governed} from "./governance/Governed.sol";
+import {BPS} from "./libraries/BasisPoints.sol";
 
 /// @title SettlementConfig
 /// @notice Versioned parameters, the relayer set and the guardian of the settlement contract, under governance.
@@ -27,7 +28,6 @@ contract SettlementConfig is ISettlementConfig, Governed {
     uint256 public constant MAX_SLASH_BPS = 5_000;
     /// @notice The seed block's hash must still be readable when the seed is drawn (the EVM keeps 256).
     uint256 public constant MAX_SEED_DELAY = 128;
-    uint256 private constant _BPS = 10_000;
 
     /* STORAGE */
 
@@ -219,8 +219,8 @@ contract SettlementConfig is ISettlementConfig, Governed {
         _checkBounds("nonRevealSlashBps", p.nonRevealSlashBps, 0, MAX_SLASH_BPS);
         _checkBounds("lowTrustSlashBps", p.lowTrustSlashBps, 0, MAX_SLASH_BPS);
         _checkBounds("maxLowTrustSlashes", p.maxLowTrustSlashes, 0, MAX_LOW_TRUST_SLASHES_BOUND);
-        _checkBounds("challengeRewardBps", p.challengeRewardBps, 0, _BPS);
-        _checkBounds("failedChallengeBps", p.failedChallengeBps, 0, _BPS);
+        _checkBounds("challengeRewardBps", p.challengeRewardBps, 0, BPS);
+        _checkBounds("failedChallengeBps", p.failedChallengeBps, 0, BPS);
         _checkBounds("minChallengeBond", p.minChallengeBond, 1, type(uint128).max);
         // The relayers that must agree on a settlement together hold more bond than a round's pools.
         _checkBounds("quorumBond", uint256(p.minRelayerBond) * p.quorum, p.maxRoundPools, type(uint256).max);

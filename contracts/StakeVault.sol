@@ -7,6 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
 import {IWithdrawalGate} from "./interfaces/IWithdrawalGate.sol";
 import {Governed} from "./governance/Governed.sol";
+import {BPS} from "./libraries/BasisPoints.sol";
 
 /// @title StakeVault
 /// @notice Stakes by role with per-role minimums, an unbonding queue of requests that stays slashable, withdrawals
@@ -23,7 +24,6 @@ contract StakeVault is IStakeVault, Governed, ReentrancyGuardTransient {
     uint256 public constant MAX_UNBONDING = 90 days;
     /// @notice Most unstake requests queued per account and role: bounds the loops over a queue.
     uint256 public constant MAX_QUEUE = 16;
-    uint256 private constant _BPS = 10_000;
     /// @dev Reason code of a seized relayer bond (1 and 2 are the settlement's slash reasons).
     uint8 private constant _REASON_BOND = 3;
 
@@ -160,7 +160,7 @@ contract StakeVault is IStakeVault, Governed, ReentrancyGuardTransient {
         if (total == 0 || bps == 0) return 0;
         // Rounds up (in favour of the protocol): a positive stake never yields a zero slash, and the result never
         // exceeds the stake because bps ≤ 10000.
-        amount = (total * bps + _BPS - 1) / _BPS;
+        amount = (total * bps + BPS - 1) / BPS;
         _take(account, role, amount);
         address recipient = _slashRecipient;
         emit Slashed(roundId, account, role, reason, amount, recipient);
@@ -174,13 +174,13 @@ contract StakeVault is IStakeVault, Governed, ReentrancyGuardTransient {
         returns (uint256 seized, uint256 reward)
     {
         require(msg.sender == _settlement, StakeVaultNotSettlement(msg.sender));
-        _checkBounds("rewardBps", rewardBps, 0, _BPS);
+        _checkBounds("rewardBps", rewardBps, 0, BPS);
         Stake storage s = _stakes[relayer][Role.Relayer];
         seized = uint256(s.active) + s.queued;
         if (seized == 0) return (0, 0);
         _take(relayer, Role.Relayer, seized);
         // Rounds down: the challenger never receives more than its share.
-        reward = seized * rewardBps / _BPS;
+        reward = seized * rewardBps / BPS;
         address recipient = _slashRecipient;
         emit Slashed(roundId, relayer, Role.Relayer, _REASON_BOND, seized, recipient);
         if (reward > 0) _token.safeTransfer(challenger, reward);
