@@ -142,30 +142,27 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
     const nPts = (rs: NaiveGas[], x: (r: NaiveGas) => number): [number, number][] => rs.map((r) => [x(r), n(r.total) / r.pairs]);
     const pairY = (r: RoundGas) => n(r.total) / r.pairs;
     const claimY = (r: RoundGas) => n(r.total + r.claims) / r.pairs;
+    /** Gas per scored pair along one axis: both reveal modes, the default with every claim, and the naive baseline. */
+    const pairSeries = (rounds: (mode: string) => RoundGas[], naive: NaiveGas[], x: (r: { tasks: number; k: number }) => number) => [
+      { name: "PoQ, batched signed reveals", points: pts(rounds("batch"), x, pairY) },
+      { name: "PoQ, per-evaluator reveals", points: pts(rounds("direct"), x, pairY) },
+      { name: "PoQ default + all claims", points: pts(rounds(def), x, claimY), dashed: true },
+      { name: "naive baseline", points: nPts(naive, x) },
+    ];
     res.plots["gas-per-pair-vs-tasks"] = {
       title: `Gas per scored pair vs tasks (k = ${base.k}, ${onchain.evaluators} evaluators)`,
       xLabel: "tasks per round",
       yLabel: "gas per scored (task, evaluator) pair",
       xLog: true,
       yLog: true,
-      series: [
-        { name: "PoQ, batched signed reveals", points: pts(taskRounds("batch"), (r) => r.tasks, pairY) },
-        { name: "PoQ, per-evaluator reveals", points: pts(taskRounds("direct"), (r) => r.tasks, pairY) },
-        { name: "PoQ default + all claims", points: pts(taskRounds(def), (r) => r.tasks, claimY), dashed: true },
-        { name: "naive baseline", points: nPts(naiveT, (r) => r.tasks) },
-      ],
+      series: pairSeries(taskRounds, naiveT, (r) => r.tasks),
     };
     res.plots["gas-per-pair-vs-k"] = {
       title: `Gas per scored pair vs k (${base.tasks} tasks, ${onchain.evaluators} evaluators)`,
       xLabel: "evaluators per task (k)",
       yLabel: "gas per scored (task, evaluator) pair",
       yLog: true,
-      series: [
-        { name: "PoQ, batched signed reveals", points: pts(kRounds("batch"), (r) => r.k, pairY) },
-        { name: "PoQ, per-evaluator reveals", points: pts(kRounds("direct"), (r) => r.k, pairY) },
-        { name: "PoQ default + all claims", points: pts(kRounds(def), (r) => r.k, claimY), dashed: true },
-        { name: "naive baseline", points: nPts(naiveK, (r) => r.k) },
-      ],
+      series: pairSeries(kRounds, naiveK, (r) => r.k),
     };
     res.plots["gas-per-round-vs-tasks"] = {
       title: `Gas per round vs tasks (k = ${base.k}, ${onchain.evaluators} evaluators)`,

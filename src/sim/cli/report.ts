@@ -89,32 +89,23 @@ export function writeSweepReport(dir: string, ctx: ReportContext): string {
     })]);
     out.push(table(["k", ...rules.flatMap((r) => [`${r} mean`, `${r} var`, `${r} inf. CV`])], rows), "");
     const suffix = ratio === 0 ? "clean" : `${Math.round(ratio * 100)}`;
-    out.push(
-      writeChart(dir, `reward-var-vs-k-${suffix}`, {
-        title: `Evaluator reward variance vs k (${label})`,
-        xLabel: "k (evaluators per task)",
-        yLabel: "variance of per-evaluation payoff",
-        xTicks: ks,
-        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.evaluatorRewardVar ?? Number.NaN]) })),
-      }),
-      "",
-      writeChart(dir, `reward-mean-vs-k-${suffix}`, {
-        title: `Evaluator reward mean vs k (${label})`,
-        xLabel: "k (evaluators per task)",
-        yLabel: "mean per-evaluation payoff",
-        xTicks: ks,
-        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.evaluatorRewardMean ?? Number.NaN]) })),
-      }),
-      "",
-      writeChart(dir, `inference-cv-vs-k-${suffix}`, {
-        title: `Inference reward CV vs k (${label})`,
-        xLabel: "k (evaluators per task)",
-        yLabel: "CV of per-task inference reward",
-        xTicks: ks,
-        series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.inferenceRewardCv ?? Number.NaN]) })),
-      }),
-      "",
-    );
+    const charts = [
+      { name: "reward-var-vs-k", title: "Evaluator reward variance", yLabel: "variance of per-evaluation payoff", metric: "evaluatorRewardVar" },
+      { name: "reward-mean-vs-k", title: "Evaluator reward mean", yLabel: "mean per-evaluation payoff", metric: "evaluatorRewardMean" },
+      { name: "inference-cv-vs-k", title: "Inference reward CV", yLabel: "CV of per-task inference reward", metric: "inferenceRewardCv" },
+    ] as const;
+    for (const c of charts) {
+      out.push(
+        writeChart(dir, `${c.name}-${suffix}`, {
+          title: `${c.title} vs k (${label})`,
+          xLabel: "k (evaluators per task)",
+          yLabel: c.yLabel,
+          xTicks: ks,
+          series: rules.map((rule) => ({ name: rule, points: ks.map((k) => [k, at(ratio, k, attack)?.rules[rule]?.[c.metric] ?? Number.NaN]) })),
+        }),
+        "",
+      );
+    }
   }
   const md = `${out.join("\n")}\n`;
   fs.writeFileSync(path.join(dir, "report.md"), md);
