@@ -4,7 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { nonceManager, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { deployTestToken, inProcessChain } from "../../test/helpers/inProcessChain";
+import { chainWithTestToken, deployTestToken } from "../../test/helpers/inProcessChain";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { readLoggedOutputs } from "../data/read";
@@ -19,12 +19,9 @@ const SAMPLE = path.join(__dirname, "..", "..", "data", "samples", "qa-sample.js
 
 describe("checkpoints bound to their chain (in-process Hardhat network)", () => {
   let clients: Clients;
-  let provider: Awaited<ReturnType<typeof inProcessChain>>["provider"];
+  let provider: Awaited<ReturnType<typeof chainWithTestToken>>["provider"];
   let token: Address;
-  beforeAll(async () => {
-    ({ clients, provider } = await inProcessChain());
-    token = await deployTestToken(clients);
-  }, 120_000);
+  beforeAll(async () => void ({ clients, provider, token } = await chainWithTestToken()), 120_000);
 
   const deploymentAt = (a: Address): Deployment => ({ chainId: 31337, token: a, vault: a, distributor: a, settlement: a, config: a, challenges: a, timelock: a });
   const items = readLoggedOutputs(SAMPLE, { requireLabel: false });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPublicClient, createWalletClient, custom, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { closedPort, deployTestToken, fakeRpc, inProcessChain, withFakeRpc } from "../../test/helpers/inProcessChain";
+import { chainWithTestToken, closedPort, fakeRpc, withFakeRpc } from "../../test/helpers/inProcessChain";
 import { devKey } from "../agents/accounts";
 import { PoqError } from "../errors";
 import { testTokenAbi } from "./abis";
@@ -27,10 +27,7 @@ const ok = (id: number, result: unknown) => ({ status: 200, body: { jsonrpc: "2.
 describe("isRetryable, on errors viem really throws", () => {
   let chain: Clients;
   let token: Address;
-  beforeAll(async () => {
-    chain = (await inProcessChain()).clients;
-    token = await deployTestToken(chain);
-  }, 120_000);
+  beforeAll(async () => void ({ clients: chain, token } = await chainWithTestToken()), 120_000);
 
   test("behavior: a node that cannot be reached is retryable", async () => {
     const url = await closedPort();
@@ -111,8 +108,7 @@ describe("withRetry", () => {
   });
 
   test("behavior: never retries a revert", async () => {
-    const { clients } = await inProcessChain();
-    const token = await deployTestToken(clients);
+    const { clients, token } = await chainWithTestToken();
     const stranger = privateKeyToAccount(devKey(8));
     let calls = 0;
     const e = await errorOf(() =>

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { Address } from "viem";
-import { deployTestToken, inProcessChain } from "../../test/helpers/inProcessChain";
+import { chainWithTestToken } from "../../test/helpers/inProcessChain";
 import { devKey } from "../agents/accounts";
 import { testTokenAbi } from "./abis";
 import { walletFor, type Clients } from "./client";
@@ -10,10 +10,7 @@ import { createTxSender } from "./tx";
 describe("createTxSender (in-process Hardhat network)", () => {
   let clients: Clients;
   let token: Address;
-  beforeAll(async () => {
-    clients = (await inProcessChain()).clients;
-    token = await deployTestToken(clients);
-  }, 120_000);
+  beforeAll(async () => void ({ clients, token } = await chainWithTestToken()), 120_000);
 
   const sender = (index: number) => createTxSender({ publicClient: clients.publicClient, walletClient: walletFor(clients, devKey(index)), retry: { baseDelayMs: 5, attempts: 6 } });
 

@@ -28,6 +28,15 @@ const registerRound = async (n: number, salt: string) => (await chain.register(R
 const stake = (who: number, amount: bigint) => chain.stake(who, 2, amount);
 
 const newIndexer = (db: ExplorerDb, confirmations = 0) => createIndexer({ client: chain.client, deployment: d, db, confirmations, fromBlock: 0n });
+/** An indexer over a new in-memory index, synced once. */
+const syncedIndexer = async (confirmations = 0) => {
+  const db = new ExplorerDb(":memory:");
+  const ix = await newIndexer(db, confirmations);
+  await ix.sync();
+  return { db, ix };
+};
+/** `db` equals an index built from scratch on the chain as it is now. */
+const expectSameAsFreshIndex = async (db: ExplorerDb) => expect(db.dump()).toBe((await syncedIndexer()).db.dump());
 const ctxOf = (ix: Indexer): ExplorerContext =>
   makeContext({ db: ix.db, deployment: ix.deployment, contracts: ix.contracts, token: ix.token(), storeConfigured: false, confirmations: ix.confirmations, client: chain.client });
 
@@ -76,8 +85,7 @@ describe("indexer on the in-process Hardhat chain", () => {
   }, 240_000);
 
   test("behavior: a round with a veto shows both attempts, the veto, the slash and per-task scores", async () => {
-    const ix = await newIndexer(new ExplorerDb(":memory:"));
-    await ix.sync();
+    const { ix } = await syncedIndexer();
     const ctx = ctxOf(ix);
     const p = await roundPage(ctx, "1");
     const onChain = await readRound(chain.client, d, 1n);
@@ -158,8 +166,7 @@ describe("indexer on the in-process Hardhat chain", () => {
   });
 
   test("behavior: an expired round cancelled by anyone shows the phase it was cancelled in and its refund", async () => {
-    const ix = await newIndexer(new ExplorerDb(":memory:"));
-    await ix.sync();
+    const { ix } = await syncedIndexer();
     const ctx = ctxOf(ix);
     const p = await roundPage(ctx, "2");
     expect([p.round.phase, p.round.cancelled?.phase, p.round.cancelled?.by]).toEqual(["cancelled", "expired", addrOf(6)]);
@@ -174,8 +181,7 @@ describe("indexer on the in-process Hardhat chain", () => {
   });
 
   test("behavior: the governance view decodes the executed operation and compares the delays", async () => {
-    const ix = await newIndexer(new ExplorerDb(":memory:"));
-    await ix.sync();
+    const { ix } = await syncedIndexer();
     const g = await governancePage(ctxOf(ix));
     const [delay, required] = await Promise.all([
       chain.client.readContract({ address: d.timelock, abi: poQTimelockAbi, functionName: "getMinDelay" }),
@@ -211,8 +217,7 @@ describe("indexer on the in-process Hardhat chain", () => {
     await chain.client.sendRawTransaction({ serializedTransaction: signed }).catch(() => undefined); // the node reports the revert; the transaction is mined
     const rc = await chain.client.waitForTransactionReceipt({ hash });
     expect(rc.status).toBe("reverted");
-    const ix = await newIndexer(new ExplorerDb(":memory:"));
-    await ix.sync();
+    const { ix } = await syncedIndexer();
     const t = await txPage(ctxOf(ix), hash);
     expect(t.indexed).toBe(true);
     expect(t.status).toBe("failed");
@@ -221,9 +226,7 @@ describe("indexer on the in-process Hardhat chain", () => {
   });
 
   test("behavior: a reverted snapshot drops the reverted events and re-indexes the new branch", async () => {
-    const db = new ExplorerDb(":memory:");
-    const ix = await newIndexer(db);
-    await ix.sync();
+    const { db, ix } = await syncedIndexer();
     const snap = await chain.test.snapshot();
     const rootA = await registerRound(3, "branch-a");
     const stakeA = await stake(10, tokens(500));
@@ -243,15 +246,11 @@ describe("indexer on the in-process Hardhat chain", () => {
     expect(db.db.prepare("SELECT COUNT(*) AS n FROM txs WHERE hash = ?").get(stakeA)).toEqual({ n: 0 });
     expect(db.db.prepare("SELECT COUNT(*) AS n FROM logs l JOIN log_accounts x USING (block_number, log_index) WHERE x.address = ?").get(addrOf(10))).toEqual({ n: 0 });
     // The index now equals one built from scratch on the surviving chain.
-    const fresh = new ExplorerDb(":memory:");
-    await (await newIndexer(fresh)).sync();
-    expect(db.dump()).toBe(fresh.dump());
+    await expectSameAsFreshIndex(db);
   });
 
   test("behavior: a chain reverted below the checkpoint (no new blocks) drops the reverted rounds", async () => {
-    const db = new ExplorerDb(":memory:");
-    const ix = await newIndexer(db);
-    await ix.sync();
+    const { db, ix } = await syncedIndexer();
     const snap = await chain.test.snapshot();
     await registerRound(2, "doomed");
     for (let i = 0; i < 10; i++) await stake(12, tokens(100)); // more dropped blocks than the linear check covers
@@ -262,15 +261,11 @@ describe("indexer on the in-process Hardhat chain", () => {
     expect(r.reorg).toBeDefined();
     expect(listRounds(ctxOf(ix)).total).toBe(before - 1);
     expect(db.db.prepare("SELECT COUNT(*) AS n FROM log_accounts WHERE address = ?").get(addrOf(12))).toEqual({ n: 0 });
-    const fresh = new ExplorerDb(":memory:");
-    await (await newIndexer(fresh)).sync();
-    expect(db.dump()).toBe(fresh.dump());
+    await expectSameAsFreshIndex(db);
   });
 
   test("behavior: confirmations hold back the newest blocks until they are final", async () => {
-    const db = new ExplorerDb(":memory:");
-    const ix = await newIndexer(db, 3);
-    await ix.sync();
+    const { ix } = await syncedIndexer(3);
     const rounds = listRounds(ctxOf(ix)).total;
     const snap = await chain.test.snapshot();
     await registerRound(2, "pending");

@@ -15,24 +15,13 @@ import { KuboContent } from "./kubo";
 import { FakeKubo } from "./kuboFake";
 import { openContent, parseContentConfig } from "./openContent";
 import { ContentStore } from "./store";
+import { noise } from "./testing";
 import { InputError } from "../errors";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-content-"));
 let seq = 0;
 const freshDir = () => path.join(root, `d${seq++}`);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-const noise = (n: number, seed: number): Uint8Array => {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
 
 describe("FolderContent", () => {
   test("behavior: an output's CID names the folder object by its keccak256, so objects the folder store already holds are readable", async () => {

@@ -6,18 +6,7 @@ import { sha256 } from "multiformats/hashes/sha2";
 import { cidFromBytes, CODEC_DAG_PB, CODEC_RAW, decodeCid, makeCid, type Cid } from "./cid";
 import { ContentMalformed, ContentMismatch } from "./content";
 import { CHUNK_SIZE, chunk, readDag } from "./dag";
-
-const noise = (n: number, seed: number): Uint8Array => {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
+import { noise } from "./testing";
 
 const sourceOf = (blocks: { cid: Cid; bytes: Uint8Array }[]) => {
   const m = new Map(blocks.map((b) => [b.cid, b.bytes]));

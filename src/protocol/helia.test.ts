@@ -13,6 +13,7 @@ import { ContentMismatch, ContentUnavailable } from "./content";
 import { chunk, CHUNK_SIZE } from "./dag";
 import { HeliaContent, isLoopbackAddr } from "./helia";
 import { freePort, openLoopbackNodes } from "./loopback";
+import { xorshiftBytes } from "./testing";
 import { loadHeliaModules } from "./esm";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-helia-"));
@@ -45,18 +46,6 @@ function blockFilesWith(dir: string, bytes: Uint8Array): string[] {
 function allBlockFiles(dir: string): string[] {
   return fs.readdirSync(path.join(dir, "blocks"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
-
-const pseudoRandom = (n: number, seed: number): Uint8Array => {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
 
 beforeAll(async () => {
   await loadHeliaModules(); // the first import of Helia and libp2p takes a few seconds
@@ -95,7 +84,7 @@ describe("HeliaContent on loopback", () => {
 
   test("behavior: a chunked 1 MB payload gets the same CID on every node and round-trips between them", async () => {
     const [a, b, c] = await nodes(3);
-    const payload = pseudoRandom(1_000_000, 42);
+    const payload = xorshiftBytes(1_000_000, 42);
     const cids = await Promise.all([a.put(payload), b.put(payload), c.put(payload)]);
     expect(new Set(cids).size).toBe(1);
     const cid = cids[0];
@@ -103,7 +92,7 @@ describe("HeliaContent on loopback", () => {
     expect(decodeCid(cid).codec).toBe(CODEC_DAG_PB);
     expect((cidToBytes(cid).length - 2) / 2).toBeLessThanOrEqual(MAX_CID_BYTES);
 
-    const other = pseudoRandom(1_000_000, 7);
+    const other = xorshiftBytes(1_000_000, 7);
     const otherCid = await a.put(other);
     expect(otherCid).not.toBe(cid);
     const got = await c.get(otherCid, { timeoutMs: 15_000 });
@@ -208,7 +197,7 @@ describe("HeliaContent on loopback", () => {
     const [a, b] = await nodes(2);
     const kept = await a.putOutput("kept by b");
     const dropped = await a.putOutput("not kept by b");
-    const payload = await a.put(pseudoRandom(600_000, 3));
+    const payload = await a.put(xorshiftBytes(600_000, 3));
     await b.pin(kept.cid, { timeoutMs: 10_000 });
     await b.pin(payload, { timeoutMs: 10_000 });
     await b.get(dropped.cid, { timeoutMs: 10_000 });

@@ -9,6 +9,7 @@ import { ContentMalformed, ContentMismatch, ContentUnavailable } from "./content
 import { chunk } from "./dag";
 import { KuboContent } from "./kubo";
 import { FakeKubo } from "./kuboFake";
+import { noise } from "./testing";
 import { InputError } from "../errors";
 
 let kubo: FakeKubo;
@@ -23,18 +24,6 @@ afterEach(async () => {
   await content.close();
   await kubo.stop();
 });
-
-const bytesOf = (n: number, seed: number): Uint8Array => {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
 
 describe("KuboContent over the RPC API", () => {
   test("behavior: an output goes in with block/put as a raw keccak-256 block, and comes back checked", async () => {
@@ -55,7 +44,7 @@ describe("KuboContent over the RPC API", () => {
   });
 
   test("behavior: chunked content is added with the fixed chunking and gets the CID computed locally; reads walk every block", async () => {
-    const payload = bytesOf(700_000, 1);
+    const payload = noise(700_000, 1);
     const cid = await content.put(payload);
     expect(cid).toBe((await chunk(payload)).cid);
     expect(decodeCid(cid).codec).toBe(CODEC_DAG_PB);
@@ -75,7 +64,7 @@ describe("KuboContent over the RPC API", () => {
 
   test("behavior: a Kubo that chunks add differently still ends up with our CID, block by block", async () => {
     kubo.addChunkSize = 100_000;
-    const payload = bytesOf(600_000, 2);
+    const payload = noise(600_000, 2);
     const cid = await content.put(payload, { pin: true });
     expect(cid).toBe((await chunk(payload)).cid);
     expect(content.addFallbacks).toBe(1);
@@ -90,7 +79,7 @@ describe("KuboContent over the RPC API", () => {
     await expect(content.get(cid)).rejects.toBeInstanceOf(ContentMismatch);
     expect(await content.has(cid)).toBe(false);
 
-    const payload = bytesOf(600_000, 3);
+    const payload = noise(600_000, 3);
     const root = await content.put(payload);
     const leaf = (await chunk(payload)).blocks[1].cid;
     const forged = new Uint8Array(kubo.blocks.get(leaf)!);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { prepareBatch } from "./batch";
 import { semanticScores } from "./semantic";
-import { item } from "./testing";
+import { expectScore, item, type Expected } from "./testing";
 
 const qa = (output: string, references = ["William Shakespeare", "Shakespeare"], useReferences = true) =>
   semanticScores(prepareBatch([item({ output, references })], { useReferences }))[0];
@@ -13,31 +13,42 @@ const SOURCE =
 const summ = (output: string, references?: string[]) =>
   semanticScores(prepareBatch([item({ task: "summarization", query: "Summarize the article.", context: SOURCE, references, output })]))[0];
 
+/** `qa` against other references, or with references turned off. */
+const qaWith = (references?: string[], useReferences = true) => (output: string) => qa(output, references, useReferences);
+
 describe("semantic", () => {
-  test("behaviour: an exact reference match scores 1", () => {
-    expect(qa("William Shakespeare")).toBe(1);
-    expect(qa("Hamlet was written by William Shakespeare around 1600.")).toBe(1);
-  });
-
-  test("behaviour: a wrong answer scores low", () => {
-    expect(qa("Christopher Marlowe")).toBeLessThan(0.2);
-  });
-
-  test("behaviour: an empty output scores 0", () => {
-    expect(qa("")).toBe(0);
-    expect(summ("")).toBe(0);
-  });
-
-  test("behaviour: spelling variants and compounds get partial credit", () => {
-    const s = semanticScores(prepareBatch([item({ output: "It was composed by Shostakovich.", references: ["Shostakovitch"] })]))[0];
-    expect(s).toBeGreaterThan(0.5);
-    const c = semanticScores(prepareBatch([item({ output: "He was a beekeeper.", references: ["Bee keeper"] })]))[0];
-    expect(c).toBeGreaterThan(0.5);
-  });
-
-  test("behaviour: without references a QA output gets the uninformative 0.5", () => {
-    expect(qa("Christopher Marlowe", undefined, false)).toBe(0.5);
-    expect(qa("William Shakespeare", ["William Shakespeare"], false)).toBe(0.5);
+  test.each<[string, [score: (output: string) => number, output: string, expected: Expected][]]>([
+    [
+      "an exact reference match scores 1",
+      [
+        [qa, "William Shakespeare", { is: 1 }],
+        [qa, "Hamlet was written by William Shakespeare around 1600.", { is: 1 }],
+      ],
+    ],
+    ["a wrong answer scores low", [[qa, "Christopher Marlowe", { below: 0.2 }]]],
+    [
+      "an empty output scores 0",
+      [
+        [qa, "", { is: 0 }],
+        [summ, "", { is: 0 }],
+      ],
+    ],
+    [
+      "spelling variants and compounds get partial credit",
+      [
+        [qaWith(["Shostakovitch"]), "It was composed by Shostakovich.", { above: 0.5 }],
+        [qaWith(["Bee keeper"]), "He was a beekeeper.", { above: 0.5 }],
+      ],
+    ],
+    [
+      "without references a QA output gets the uninformative 0.5",
+      [
+        [qaWith(undefined, false), "Christopher Marlowe", { is: 0.5 }],
+        [qaWith(["William Shakespeare"], false), "William Shakespeare", { is: 0.5 }],
+      ],
+    ],
+  ])("behaviour: %s", (_behaviour, cases) => {
+    for (const [score, output, expected] of cases) expectScore(score(output), expected, output);
   });
 
   test("behaviour: a summary copied from its source is more faithful than an invented one", () => {

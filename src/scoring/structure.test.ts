@@ -1,29 +1,21 @@
 import { describe, expect, test } from "vitest";
 import { prepareBatch } from "./batch";
 import { bandFit, repeatedBigramFraction, structureFactors, structureScores } from "./structure";
-import { item } from "./testing";
+import { expectScore, item, type Expected } from "./testing";
 import { Vocabulary } from "./text";
 
 const score = (output: string, extra: Parameters<typeof item>[0] = { output }) => structureScores(prepareBatch([item({ ...extra, output })]))[0];
 
+const LOOP = "the cat sat on the mat and the cat sat on the mat and the cat sat on the mat and the cat sat on the mat.";
+
 describe("structure", () => {
-  test("behaviour: an empty output scores 0", () => {
-    expect(score("")).toBe(0);
-    expect(score("   ...  ")).toBe(0);
-  });
-
-  test("behaviour: a clean answer scores 1", () => {
-    expect(score("William Shakespeare wrote Hamlet around 1600.")).toBe(1);
-  });
-
-  test("behaviour: degenerate repetition scores low", () => {
-    const loop = "the cat sat on the mat and the cat sat on the mat and the cat sat on the mat and the cat sat on the mat.";
-    expect(score(loop)).toBeLessThan(0.3);
-    expect(score("no no no no no no no no no no no no.")).toBeLessThan(0.2);
-  });
-
-  test("behaviour: garbage characters count as degeneration", () => {
-    expect(score("@@@ ### $$$ %%% ^^^ &&& *** ((( ))) a")).toBeLessThan(0.5);
+  test.each<[string, [output: string, expected: Expected][]]>([
+    ["an empty output scores 0", [["", { is: 0 }], ["   ...  ", { is: 0 }]]],
+    ["a clean answer scores 1", [["William Shakespeare wrote Hamlet around 1600.", { is: 1 }]]],
+    ["degenerate repetition scores low", [[LOOP, { below: 0.3 }], ["no no no no no no no no no no no no.", { below: 0.2 }]]],
+    ["garbage characters count as degeneration", [["@@@ ### $$$ %%% ^^^ &&& *** ((( ))) a", { below: 0.5 }]]],
+  ])("behaviour: %s", (_behaviour, cases) => {
+    for (const [output, expected] of cases) expectScore(score(output), expected, output);
   });
 
   test("behaviour: a long output cut mid-sentence is penalised", () => {
