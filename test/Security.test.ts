@@ -45,6 +45,7 @@ import {
   commitAll,
   commitSettlement,
   drawSeed,
+  expectWrongPhase,
   evaluatedRound,
   fullRound,
   fund,
@@ -99,9 +100,7 @@ describe("Security", function () {
       await settle(sys, a.ctx.roundId, sa.settlement);
       expect(await sys.settlement.phaseOf(a.ctx.roundId)).to.equal(Phase.Challenge);
       // The guardian cannot cancel N-1: evaluators committed in it.
-      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(b.ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(b.ctx.roundId, Phase.Expired, Phase.Settle);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(b.ctx.roundId), b.ctx.roundId, Phase.Expired, Phase.Settle);
       // Round N cannot start settling while N-2 and N-1 are open.
       await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(c.ctx.roundId, ethers.id("stale")))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementPreviousRoundOpen")
@@ -181,9 +180,7 @@ describe("Security", function () {
       const q = claimProof(bad, victim.address);
       await expect(sys.challenges.connect(thief).answerAccount(1, q.cumulativeAmount, q.index, q.proof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
       await toChallengeEnd(sys, r2.ctx.roundId);
-      await expect(sys.settlement.finalize(r2.ctx.roundId, bad.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(r2.ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.finalize(r2.ctx.roundId, bad.settlement), r2.ctx.roundId, Phase.Finalizable, Phase.Challenge);
       await advanceTo((await sys.challenges.getChallenge(1)).deadline);
       await expect(sys.challenges.resolve(1)).to.emit(sys.settlement, "SettlementRejected");
       // Both colluders lost their whole bonds; the challenger got its bond back and half of theirs.
@@ -249,9 +246,7 @@ describe("Security", function () {
       await op.execute();
       const r = await evaluatedRound(sys);
       const funded = ROUND_POOLS.inference + ROUND_POOLS.evaluator;
-      await expect(sys.settlement.connect(owner).cancelRound(r.ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(r.ctx.roundId, Phase.Expired, Phase.Reveal);
+      await expectWrongPhase(sys, sys.settlement.connect(owner).cancelRound(r.ctx.roundId), r.ctx.roundId, Phase.Expired, Phase.Reveal);
       // A round the owner-guardian can cancel (before its seed block) refunds its funder, not the guardian.
       const q = await registerRound(sys, { n: 2 });
       await fund(sys, q.roundId, 7n * TOKEN, 0n);
@@ -336,9 +331,7 @@ describe("Security", function () {
       for (let i = 0; i < DEFAULT_PARAMS.maxVetoes; i++) {
         await settle(sys, r.ctx.roundId, s.settlement);
         await sys.settlement.connect(sys.acc.guardian).vetoSettlement(r.ctx.roundId);
-        await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(r.ctx.roundId))
-          .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-          .withArgs(r.ctx.roundId, Phase.Expired, Phase.Settle);
+        await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(r.ctx.roundId), r.ctx.roundId, Phase.Expired, Phase.Settle);
       }
       await settle(sys, r.ctx.roundId, s.settlement);
       await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(r.ctx.roundId))

@@ -25,6 +25,7 @@ import { call, govern } from "./helpers/governance";
 import {
   acceptedRound,
   addr,
+  expectWrongPhase,
   buildSettlement,
   claimProof,
   fullRound,
@@ -141,9 +142,7 @@ describe("SettlementChallenges", function () {
       expect(await sys.challenges.openCount(ctx.roundId, 1)).to.equal(1);
       await toChallengeEnd(sys, ctx.roundId);
       expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Challenge);
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.finalize(ctx.roundId, built.settlement), ctx.roundId, Phase.Finalizable, Phase.Challenge);
     });
 
     it("needs the accepted settlement inside its challenge window", async function () {

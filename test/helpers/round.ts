@@ -1,3 +1,4 @@
+import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -306,6 +307,11 @@ export async function revealAll(sys: System, ctx: RoundCtx, commits: Map<Address
     const c = commits.get(addr(e.address));
     if (c && !skip.has(addr(e.address))) await reveal(sys, ctx, e, c);
   }
+}
+
+/** Expects `tx` to revert with `SettlementWrongPhase(roundId, expected, actual)`: a call made in the wrong phase. */
+export function expectWrongPhase(sys: System, tx: Promise<unknown>, roundId: bigint, expected: number, actual: number) {
+  return expect(tx).to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase").withArgs(roundId, expected, actual);
 }
 
 /* TIME */
