@@ -23,6 +23,7 @@ import {
 } from "./helpers/fixtures";
 import { call, govern, schedule } from "./helpers/governance";
 import { signerFor } from "./helpers/impersonate";
+import { expectWiredOnce } from "./helpers/setters";
 import {
   PAYLOAD_CID,
   ZERO32,
@@ -170,13 +171,14 @@ describe("PoQSettlement", function () {
   describe("setChallenges", function () {
     it("wires the challenge contract once, by the deployer, and emits ChallengesSet", async function () {
       const sys = await deploySystem({ noWiring: true });
-      const c = await sys.challenges.getAddress();
-      await expect(sys.settlement.connect(sys.acc.outsider).setChallenges(c))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotDeployer")
-        .withArgs(sys.acc.outsider.address);
-      await expect(sys.settlement.setChallenges(ethers.ZeroAddress)).to.be.revertedWithCustomError(sys.settlement, "SettlementZeroAddress");
-      await expect(sys.settlement.setChallenges(c)).to.emit(sys.settlement, "ChallengesSet").withArgs(c);
-      await expect(sys.settlement.setChallenges(c)).to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyWired");
+      await expectWiredOnce({
+        contract: sys.settlement,
+        fn: "setChallenges",
+        value: await sys.challenges.getAddress(),
+        event: "ChallengesSet",
+        outsider: sys.acc.outsider,
+        errors: { notDeployer: "SettlementNotDeployer", zeroAddress: "SettlementZeroAddress", alreadySet: "SettlementAlreadyWired" },
+      });
     });
   });
 

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { DEFAULT_PARAMS, PARAM_KEYS, UNBONDING, deploySystem, lifetimeOf, paramsOf, paramsWith, type Params, type System } from "./helpers/fixtures";
 import { call, govern, type Call } from "./helpers/governance";
+import { expectGovernedAddress } from "./helpers/setters";
 
 async function configFixture() {
   return deploySystem();
@@ -225,14 +226,8 @@ describe("SettlementConfig", function () {
   describe("setGuardian", function () {
     it("sets a new non-zero guardian through the timelock and emits GuardianSet", async function () {
       const sys = await loadFixture(configFixture);
-      const g = sys.acc.spare[0].address;
-      await expect(govern(sys, await call(sys.config, "setGuardian", [g]))).to.emit(sys.config, "GuardianSet").withArgs(g);
-      expect(await sys.config.guardian()).to.equal(g);
-      await expect(govern(sys, await call(sys.config, "setGuardian", [g]))).to.be.revertedWithCustomError(sys.config, "ConfigUnchanged");
-      await expect(govern(sys, await call(sys.config, "setGuardian", [ethers.ZeroAddress]))).to.be.revertedWithCustomError(sys.config, "ConfigZeroAddress");
-      await expect(sys.config.connect(sys.acc.guardian).setGuardian(g))
-        .to.be.revertedWithCustomError(sys.config, "OwnableUnauthorizedAccount")
-        .withArgs(sys.acc.guardian.address);
+      const expected = { getter: "guardian", event: "GuardianSet", caller: sys.acc.guardian, zeroAddress: "ConfigZeroAddress", unchanged: "ConfigUnchanged" };
+      await expectGovernedAddress(sys, sys.config, "setGuardian", sys.acc.spare[0].address, expected);
     });
   });
 
