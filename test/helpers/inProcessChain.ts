@@ -4,6 +4,8 @@ import { getAddress, type Address, type EIP1193Provider, type Hex } from "viem";
 import { testTokenAbi } from "../../src/chain/abis";
 import { connect, walletFor, type Clients } from "../../src/chain/client";
 import { devKey } from "../../src/agents/accounts";
+import type { Deployment } from "../../src/chain/deployment";
+import { deploymentOf, hardhat } from "../../src/explorer/testing";
 
 /**
  * The in-process Hardhat network for off-chain unit tests that need a real node (a fresh chain per test file, since
@@ -11,11 +13,7 @@ import { devKey } from "../../src/agents/accounts";
  * errors viem really produces instead of hand-typed ones.
  */
 export async function inProcessChain(): Promise<{ provider: EIP1193Provider; clients: Clients }> {
-  // The TypeScript hardhat.config.ts needs a require hook inside vitest.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require("tsx/cjs");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hre = require("hardhat") as { run: (task: string, o?: object) => Promise<unknown>; network: { provider: EIP1193Provider } };
+  const hre = hardhat();
   await hre.run("compile", { quiet: true });
   return { provider: hre.network.provider, clients: await connect({ provider: hre.network.provider }, 50) };
 }
@@ -83,22 +81,10 @@ export async function closedPort(): Promise<string> {
  * Deploys the whole local system (Ignition module PoQLocal, relayers: accounts 1 and 2) on the in-process network
  * and returns its addresses.
  */
-export async function deployLocal(params: Record<string, unknown> = {}): Promise<import("../../src/chain/deployment").Deployment> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hre = require("hardhat") as { ignition: { deploy: (m: unknown, o: object) => Promise<Record<string, { getAddress: () => Promise<string> }>> }; network: { provider: EIP1193Provider } };
+export async function deployLocal(params: Record<string, unknown> = {}): Promise<Deployment> {
+  const hre = hardhat();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require("../../deploy/modules/PoQLocal").default;
-  const d = await hre.ignition.deploy(mod, { parameters: { PoQLocal: params }, displayUi: false });
-  const at = async (k: string) => getAddress(await d[k].getAddress());
-  const chainId = Number(await hre.network.provider.request({ method: "eth_chainId" }));
-  return {
-    chainId,
-    token: await at("token"),
-    vault: await at("vault"),
-    distributor: await at("distributor"),
-    settlement: await at("settlement"),
-    config: await at("config"),
-    challenges: await at("challenges"),
-    timelock: await at("timelock"),
-  };
+  const deployed = await hre.ignition.deploy(mod, { parameters: { PoQLocal: params }, displayUi: false });
+  return deploymentOf(deployed, Number(await hre.network.provider.request({ method: "eth_chainId" })));
 }
