@@ -310,7 +310,20 @@ export async function measureClaimsByTreeSize(sizes: number[] = CLAIM_TREE_SIZES
   return out;
 }
 
-const fmt = (g: bigint) => Number(g).toLocaleString("en-US");
+/** A gas amount with thousands separators. */
+export const formatGas = (g: bigint) => Number(g).toLocaleString("en-US");
+const fmt = formatGas;
+
+/** What one more proof level adds to a first claim: from the smallest to the largest tree measured. */
+export function gasPerProofLevel(claims: ClaimRow[]): number {
+  const [lo, hi] = [claims[0], claims[claims.length - 1]];
+  return Number(hi.first - lo.first) / (hi.depth - lo.depth);
+}
+
+/** What seizing one more relayer bond adds to an upheld challenge's resolution. */
+export function gasPerSeizedBond(challenges: GasRow[]): bigint {
+  return gasOfKey(challenges, "resolveUpheld3") - gasOfKey(challenges, "resolveUpheld2");
+}
 
 /** A markdown table of gas rows. */
 export function formatGasTable(rows: GasRow[]): string {
@@ -348,7 +361,10 @@ export type SumTreeVariantRow = { leaves: number; depth: number; library: bigint
  * would (contracts/test/SumTreeGasHarness.sol): execution gas of each (calldata, which both share, excluded). Both
  * must compute the tree's root.
  */
-export async function measureSumTreeVariants(sizes: number[] = [8, 1024, 16384]): Promise<SumTreeVariantRow[]> {
+/** The tree sizes of the sum-tree variant comparison. */
+export const SUM_TREE_VARIANT_SIZES = [8, 64, 1024, 16384];
+
+export async function measureSumTreeVariants(sizes: number[] = SUM_TREE_VARIANT_SIZES): Promise<SumTreeVariantRow[]> {
   const h = await ethers.deployContract("SumTreeGasHarness");
   const out: SumTreeVariantRow[] = [];
   for (const leaves of sizes) {
