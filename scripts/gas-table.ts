@@ -10,42 +10,29 @@
 import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
-import {
-  CLAIM_TREE_SIZES,
-  GAS_BUDGETS,
-  ROUND_TREE_LEAVES,
-  formatClaimTable,
-  formatGasTable,
-  formatSumTreeVariants,
-  gasOfKey,
-  measureChallenges,
-  measureClaimsByTreeSize,
-  measureRound,
-  measureSumTreeVariants,
-} from "../test/helpers/gas";
+import * as gas from "../test/helpers/gas";
 import { SOLC_VERSION } from "../hardhat.config";
 
-const fmt = (g: bigint) => Number(g).toLocaleString("en-US");
+const fmt = gas.formatGas;
 
 async function main() {
-  const round = await measureRound();
-  const challenges = await measureChallenges();
-  const claims = await measureClaimsByTreeSize(CLAIM_TREE_SIZES);
-  const variants = await measureSumTreeVariants([8, 64, 1024, 16384]);
+  const round = await gas.measureRound();
+  const challenges = await gas.measureChallenges();
+  const claims = await gas.measureClaimsByTreeSize(gas.CLAIM_TREE_SIZES);
+  const variants = await gas.measureSumTreeVariants(gas.SUM_TREE_VARIANT_SIZES);
   const solidity = hre.config.solidity;
   const runs = (file: string) => solidity.overrides[file]?.settings?.optimizer?.runs ?? solidity.compilers[0].settings?.optimizer?.runs;
-  const g = (k: string) => fmt(gasOfKey(round, k));
-  const c = (k: string) => fmt(gasOfKey(challenges, k));
+  const g = (k: string) => fmt(gas.gasOfKey(round, k));
+  const c = (k: string) => fmt(gas.gasOfKey(challenges, k));
   const at1024 = claims.find((x) => x.leaves === 1024)!;
-  const [lo, hi] = [claims[0], claims[claims.length - 1]];
-  const perLevel = Math.round(Number(hi.first - lo.first) / (hi.depth - lo.depth) / 10) * 10;
-  const within = claims.filter((x) => x.first <= BigInt(GAS_BUDGETS.claimFirst)).map((x) => x.leaves);
+  const perLevel = Math.round(gas.gasPerProofLevel(claims) / 10) * 10;
+  const within = claims.filter((x) => x.first <= BigInt(gas.GAS_BUDGETS.claimFirst)).map((x) => x.leaves);
   const largestWithin = within.length ? Math.max(...within) : 0;
   const v1024 = variants.find((v) => v.leaves === 1024)!;
   const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
-  const commitOk = gasOfKey(round, "commitScores") <= BigInt(GAS_BUDGETS.commitScores);
-  const revealOk = gasOfKey(round, "revealScores100") <= BigInt(GAS_BUDGETS.revealScores100);
-  const claimOk = gasOfKey(round, "claimFirst") <= BigInt(GAS_BUDGETS.claimFirst);
+  const commitOk = gas.gasOfKey(round, "commitScores") <= BigInt(gas.GAS_BUDGETS.commitScores);
+  const revealOk = gas.gasOfKey(round, "revealScores100") <= BigInt(gas.GAS_BUDGETS.revealScores100);
+  const claimOk = gas.gasOfKey(round, "claimFirst") <= BigInt(gas.GAS_BUDGETS.claimFirst);
 
   const doc = `# Gas
 
@@ -61,16 +48,16 @@ claim, a slash and a bond include its \`transfer\`).
 
 | budget | measured | |
 |---|---:|:---:|
-| commitScores ≤ ${GAS_BUDGETS.commitScores.toLocaleString("en-US")} | ${g("commitScores")} (an evaluator that committed before); ${g("commitScoresFirst")} for an account's first commitment ever | ${verdict(commitOk)} for the steady state |
-| revealScores of 100 scores ≤ ${GAS_BUDGETS.revealScores100.toLocaleString("en-US")} | ${g("revealScores100")} | ${verdict(revealOk)} |
-| first claim ≤ ${GAS_BUDGETS.claimFirst.toLocaleString("en-US")} with ${ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts | ${g("claimFirst")} (account holding tokens); worst case ${g("claimFirstFresh")} (account holding none) | ${verdict(claimOk)}; within budget up to ${largestWithin} accounts |
+| commitScores ≤ ${gas.GAS_BUDGETS.commitScores.toLocaleString("en-US")} | ${g("commitScores")} (an evaluator that committed before); ${g("commitScoresFirst")} for an account's first commitment ever | ${verdict(commitOk)} for the steady state |
+| revealScores of 100 scores ≤ ${gas.GAS_BUDGETS.revealScores100.toLocaleString("en-US")} | ${g("revealScores100")} | ${verdict(revealOk)} |
+| first claim ≤ ${gas.GAS_BUDGETS.claimFirst.toLocaleString("en-US")} with ${gas.ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts | ${g("claimFirst")} (account holding tokens); worst case ${g("claimFirstFresh")} (account holding none) | ${verdict(claimOk)}; within budget up to ${largestWithin} accounts |
 
 ### What the misses cost
 
 - **First claim.** The cumulative rewards tree is a sum tree (\`SumTreeLib\`): every proof level carries the sibling's
   sum beside its hash (32 more calldata bytes) and hashes 128 bytes instead of 64. That is what bounds every claim by
   the root's total, so no tree can promise more than was allocated. A level costs about ${perLevel} gas against about 760 for
-  a plain Merkle proof; at ${ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts (10 levels) that is most of the difference to the 72,665 of the plain Merkle tree before it. The fixed
+  a plain Merkle proof; at ${gas.ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts (10 levels) that is most of the difference to the 72,665 of the plain Merkle tree before it. The fixed
   part of a claim (base cost, the new \`claimed\` slot, the cold root commitment, the token transfer, the event) is
   about 66,000. Of a level's cost, about 690 gas is execution (\`abi.encode\` of four words into fresh memory, a
   checked addition); a loop that hashes in scratch memory does the same in about 290 (measured below,
@@ -84,10 +71,10 @@ claim, a slash and a bond include its \`transfer\`).
 ## Round operations
 
 Three relayers (quorum 2), three inference nodes, five evaluators. Round 1 registers 100 tasks; the assignment tree
-has 64 leaves (proof of 6); the rewards tree has ${ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts (proof of 10); evaluator 3 does not reveal and is
+has 64 leaves (proof of 6); the rewards tree has ${gas.ROUND_TREE_LEAVES.toLocaleString("en-US")} accounts (proof of 10); evaluator 3 does not reveal and is
 slashed. Round 2: every evaluator reveals, five low-trust slashes. Round 3 pays node 0 again (its repeat claim).
 
-${formatGasTable(round)}
+${gas.formatGasTable(round)}
 
 Settlement calls read the round's pinned parameters from the config contract (one external call returning the whole
 parameter struct) and the caller's bond from the vault; a settlement commitment writes the relayer's vote (two new
@@ -99,31 +86,31 @@ A bonded challenge stores the challenge (six new slots), holds the bond and prov
 an answer proves the other side and splits the bond; an upheld challenge (or an instant proof) rejects the settlement
 and seizes the bond of every relayer that revealed it (one vault call and up to two token transfers each).
 
-${formatGasTable(challenges)}
+${gas.formatGasTable(challenges)}
 
-Seizing one more bond costs ${fmt(gasOfKey(challenges, "resolveUpheld3") - gasOfKey(challenges, "resolveUpheld2"))} gas (${c("resolveUpheld2")} with two, ${c("resolveUpheld3")} with three).
+Seizing one more bond costs ${fmt(gas.gasPerSeizedBond(challenges))} gas (${c("resolveUpheld2")} with two, ${c("resolveUpheld3")} with three).
 
 ## Claim against the size of the rewards tree
 
 One proof level per doubling of the accounts, about ${perLevel} gas each; the number of rounds never matters (the tree is
 cumulative). The first claim of an account that holds no tokens also pays the token's new balance slot.
 
-${formatClaimTable(claims)}
+${gas.formatClaimTable(claims)}
 
 ## Sum-tree verification: the library and a scratch-memory loop
 
 Execution gas of verifying one proof (calldata, the same for both, excluded), and the first claim it would give.
 
-${formatSumTreeVariants(variants, claims)}
+${gas.formatSumTreeVariants(variants, claims)}
 `;
   const out = process.env.POQ_GAS_DOC ?? path.join(__dirname, "..", "docs", "gas.md");
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, doc);
-  console.log(formatGasTable(round));
+  console.log(gas.formatGasTable(round));
   console.log();
-  console.log(formatGasTable(challenges));
+  console.log(gas.formatGasTable(challenges));
   console.log();
-  console.log(formatClaimTable(claims));
+  console.log(gas.formatClaimTable(claims));
   console.log(`\nwrote ${out}`);
 }
 

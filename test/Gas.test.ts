@@ -8,10 +8,13 @@ import hre from "hardhat";
 import {
   CLAIM_TREE_SIZES,
   GAS_BUDGETS,
+  SUM_TREE_VARIANT_SIZES,
   formatClaimTable,
   formatGasTable,
   formatSumTreeVariants,
   gasOfKey,
+  gasPerProofLevel,
+  gasPerSeizedBond,
   measureChallenges,
   measureClaimsByTreeSize,
   measureRound,
@@ -68,7 +71,7 @@ describe("Gas", function () {
     challenges = await measureChallenges();
     console.log(`\n${formatGasTable(challenges)}\n`);
     // Seizing one more bond costs one vault call and two token transfers, not more.
-    const perBond = gasOfKey(challenges, "resolveUpheld3") - gasOfKey(challenges, "resolveUpheld2");
+    const perBond = gasPerSeizedBond(challenges);
     expect(perBond).to.be.greaterThan(0n);
     expect(perBond).to.be.lessThan(80_000n);
   });
@@ -79,13 +82,11 @@ describe("Gas", function () {
     for (const c of claims) if (c.leaves <= 64) expect(c.first).to.be.lessThanOrEqual(BigInt(GAS_BUDGETS.claimFirst));
     // Cost grows with the proof (one level per doubling), never with the number of rounds.
     for (let i = 1; i < claims.length; i++) expect(claims[i].first).to.be.greaterThan(claims[i - 1].first);
-    const [lo, hi] = [claims[0], claims[claims.length - 1]];
-    const perLevel = (hi.first - lo.first) / BigInt(hi.depth - lo.depth);
-    expect(perLevel).to.be.lessThan(1_500n);
+    expect(gasPerProofLevel(claims)).to.be.lessThan(1_500);
   });
 
   it("measures what a scratch-memory verification loop would save per level (the budget trade-off)", async function () {
-    const variants = await measureSumTreeVariants([8, 64, 1024, 16384]);
+    const variants = await measureSumTreeVariants(SUM_TREE_VARIANT_SIZES);
     console.log(`\n${formatSumTreeVariants(variants, claims)}\n`);
     for (const v of variants) expect(v.scratch).to.be.lessThan(v.library);
   });

@@ -23,6 +23,7 @@ import {
 } from "./helpers/fixtures";
 import { call, govern, schedule } from "./helpers/governance";
 import { signerFor } from "./helpers/impersonate";
+import { expectWiredOnce } from "./helpers/setters";
 import {
   PAYLOAD_CID,
   ZERO32,
@@ -33,6 +34,7 @@ import {
   commit,
   commitSettlement,
   drawSeed,
+  expectWrongPhase,
   fund,
   honestPayout,
   makeCommit,
@@ -169,13 +171,14 @@ describe("PoQSettlement", function () {
   describe("setChallenges", function () {
     it("wires the challenge contract once, by the deployer, and emits ChallengesSet", async function () {
       const sys = await deploySystem({ noWiring: true });
-      const c = await sys.challenges.getAddress();
-      await expect(sys.settlement.connect(sys.acc.outsider).setChallenges(c))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotDeployer")
-        .withArgs(sys.acc.outsider.address);
-      await expect(sys.settlement.setChallenges(ethers.ZeroAddress)).to.be.revertedWithCustomError(sys.settlement, "SettlementZeroAddress");
-      await expect(sys.settlement.setChallenges(c)).to.emit(sys.settlement, "ChallengesSet").withArgs(c);
-      await expect(sys.settlement.setChallenges(c)).to.be.revertedWithCustomError(sys.settlement, "SettlementAlreadyWired");
+      await expectWiredOnce({
+        contract: sys.settlement,
+        fn: "setChallenges",
+        value: await sys.challenges.getAddress(),
+        event: "ChallengesSet",
+        outsider: sys.acc.outsider,
+        errors: { notDeployer: "SettlementNotDeployer", zeroAddress: "SettlementZeroAddress", alreadySet: "SettlementAlreadyWired" },
+      });
     });
   });
 
@@ -314,9 +317,7 @@ describe("PoQSettlement", function () {
       expect(await sys.settlement.phaseOf(ctx2.roundId)).to.equal(Phase.Seeding);
       await mine(1);
       expect(await sys.settlement.phaseOf(ctx2.roundId)).to.equal(Phase.Expired);
-      await expect(sys.settlement.drawSeed(ctx2.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx2.roundId, Phase.Seeding, Phase.Expired);
+      await expectWrongPhase(sys, sys.settlement.drawSeed(ctx2.roundId), ctx2.roundId, Phase.Seeding, Phase.Expired);
     });
 
     it("rejects an unknown or cancelled round", async function () {
@@ -324,9 +325,7 @@ describe("PoQSettlement", function () {
       await expect(sys.settlement.drawSeed(9)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(9);
       await sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId);
       await mineToSeed(sys, ctx);
-      await expect(sys.settlement.drawSeed(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Seeding, Phase.Cancelled);
+      await expectWrongPhase(sys, sys.settlement.drawSeed(ctx.roundId), ctx.roundId, Phase.Seeding, Phase.Cancelled);
     });
   });
 
@@ -425,9 +424,7 @@ describe("PoQSettlement", function () {
         .withArgs("assignmentRoot");
       await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(7, root)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(7);
       await toAssignDeadline(sys, ctx.roundId);
-      await expect(sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, root))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Assigning, Phase.Expired);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.relayers[0]).proposeAssignment(ctx.roundId, root), ctx.roundId, Phase.Assigning, Phase.Expired);
     });
   });
 
@@ -490,15 +487,11 @@ describe("PoQSettlement", function () {
       const { sys, ctx } = await loadFixture(seedingFixture);
       const e = sys.acc.evaluators[0];
       const c = ethers.id("c");
-      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Commit, Phase.Seeding);
+      await expectWrongPhase(sys, sys.settlement.connect(e).commitScores(ctx.roundId, c), ctx.roundId, Phase.Commit, Phase.Seeding);
       await expect(sys.settlement.connect(e).commitScores(5, c)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(5);
       await assign(sys, ctx, { assignment: fixedAssignment(sys) });
       await toReveal(sys, ctx.roundId);
-      await expect(sys.settlement.connect(e).commitScores(ctx.roundId, c))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Commit, Phase.Reveal);
+      await expectWrongPhase(sys, sys.settlement.connect(e).commitScores(ctx.roundId, c), ctx.roundId, Phase.Commit, Phase.Reveal);
     });
   });
 
@@ -580,9 +573,7 @@ describe("PoQSettlement", function () {
         .withArgs(ctx.roundId, e4.address);
       await toSettle(sys, ctx.roundId);
       const e = sys.acc.evaluators[0];
-      await expect(reveal(sys, ctx, e, commits.get(e.address)!))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Reveal, Phase.Settle);
+      await expectWrongPhase(sys, reveal(sys, ctx, e, commits.get(e.address)!), ctx.roundId, Phase.Reveal, Phase.Settle);
     });
   });
 
@@ -650,9 +641,7 @@ describe("PoQSettlement", function () {
         .to.be.revertedWithCustomError(sys.settlement, "ScoresOutOfRange")
         .withArgs(1, 20_000);
       await toSettle(sys, ctx.roundId);
-      await expect(sys.settlement.revealScoresBatch(ctx.roundId, [good]))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Reveal, Phase.Settle);
+      await expectWrongPhase(sys, sys.settlement.revealScoresBatch(ctx.roundId, [good]), ctx.roundId, Phase.Reveal, Phase.Settle);
     });
   });
 
@@ -775,9 +764,7 @@ describe("PoQSettlement", function () {
     it("rejects a non-relayer, an unbonded relayer, a zero commitment and the wrong phase", async function () {
       const { sys, ctx } = await loadFixture(revealFixture);
       const commitment = ethers.id("c");
-      await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(ctx.roundId, commitment))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Settle, Phase.Reveal);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.relayers[0]).commitSettlement(ctx.roundId, commitment), ctx.roundId, Phase.Settle, Phase.Reveal);
       await toSettle(sys, ctx.roundId);
       await expect(sys.settlement.connect(sys.acc.outsider).commitSettlement(ctx.roundId, commitment))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementNotRelayer")
@@ -839,9 +826,7 @@ describe("PoQSettlement", function () {
       expect((await sys.settlement.getRound(ctx.roundId)).acceptedVoters).to.equal(0b110n);
       // Anything else in the challenge window is refused as before.
       const other = standardSettlement(sys, ctx, "other").settlement;
-      await expect(sys.settlement.connect(sys.relayers[2]).revealSettlement(ctx.roundId, other, cs[2].salt, PAYLOAD_CID))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Settle, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.relayers[2]).revealSettlement(ctx.roundId, other, cs[2].salt, PAYLOAD_CID), ctx.roundId, Phase.Settle, Phase.Challenge);
     });
 
     it("is open only in the current attempt's reveal window", async function () {
@@ -1034,13 +1019,9 @@ describe("PoQSettlement", function () {
         .to.be.revertedWithCustomError(sys.settlement, "SettlementNotGuardian")
         .withArgs(sys.acc.outsider.address);
       await toChallengeEnd(sys, ctx.roundId);
-      await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Challenge, Phase.Finalizable);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId), ctx.roundId, Phase.Challenge, Phase.Finalizable);
       const { sys: s2, ctx: c2 } = await loadFixture(settleFixture);
-      await expect(s2.settlement.connect(s2.acc.guardian).vetoSettlement(c2.roundId))
-        .to.be.revertedWithCustomError(s2.settlement, "SettlementWrongPhase")
-        .withArgs(c2.roundId, Phase.Challenge, Phase.Settle);
+      await expectWrongPhase(s2, s2.settlement.connect(s2.acc.guardian).vetoSettlement(c2.roundId), c2.roundId, Phase.Challenge, Phase.Settle);
       await expect(s2.settlement.connect(s2.acc.guardian).vetoSettlement(77)).to.be.revertedWithCustomError(s2.settlement, "SettlementUnknownRound").withArgs(77);
     });
   });
@@ -1122,13 +1103,9 @@ describe("PoQSettlement", function () {
         .to.be.revertedWithCustomError(sys.settlement, "SettlementSeedFixed")
         .withArgs(ctx.roundId, ctx.seedBlock);
       await drawSeed(sys, ctx);
-      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Expired, Phase.Assigning);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId), ctx.roundId, Phase.Expired, Phase.Assigning);
       await assign(sys, ctx, { assignment: fixedAssignment(sys) });
-      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Expired, Phase.Commit);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(ctx.roundId), ctx.roundId, Phase.Expired, Phase.Commit);
     });
 
     it("refuses anyone else before the round expires", async function () {
@@ -1196,9 +1173,7 @@ describe("PoQSettlement", function () {
       await expect(sys.settlement.finalize(ctx.roundId, other.settlement))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementMismatch")
         .withArgs(ctx.roundId, built.hash, other.hash);
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.finalize(ctx.roundId, built.settlement), ctx.roundId, Phase.Finalizable, Phase.Challenge);
       await expect(sys.settlement.finalize(11, built.settlement)).to.be.revertedWithCustomError(sys.settlement, "SettlementUnknownRound").withArgs(11);
       const { sys: s2, ctx: c2, built: b2 } = await loadFixture(settleFixture);
       await expect(s2.settlement.finalize(c2.roundId, b2.settlement)).to.be.revertedWithCustomError(s2.settlement, "SettlementMismatch").withArgs(c2.roundId, ZERO32, b2.hash);

@@ -7,6 +7,7 @@ import { buildSumTree, sumTreeProof, type SumTree } from "../src/rewards/sumTree
 import { runs } from "./helpers/fastcheck";
 import { FundsState, INITIAL_BALANCE, Phase, TOKEN, deploySystem, getAccounts, mint, stakedFixture, type AnyToken } from "./helpers/fixtures";
 import { signerFor } from "./helpers/impersonate";
+import { expectWiredOnce } from "./helpers/setters";
 import { addr, assign, fund, registerRound, toReveal, toSettle } from "./helpers/round";
 import type { HookToken, RewardDistributor, SettlementStub } from "../typechain-types";
 
@@ -78,14 +79,16 @@ describe("RewardDistributor", function () {
       const acc = await getAccounts();
       const token = await ethers.deployContract("TestToken", [acc.deployer.address]);
       const d = await ethers.deployContract("RewardDistributor", [await token.getAddress()]);
-      await expect(d.connect(acc.outsider).setSettlement(acc.outsider.address))
-        .to.be.revertedWithCustomError(d, "DistributorNotDeployer")
-        .withArgs(acc.outsider.address);
-      await expect(d.setSettlement(ethers.ZeroAddress)).to.be.revertedWithCustomError(d, "DistributorZeroAddress");
-      await expect(d.setSettlement(acc.guardian.address)).to.emit(d, "SettlementSet").withArgs(acc.guardian.address);
-      await expect(d.setSettlement(acc.outsider.address))
-        .to.be.revertedWithCustomError(d, "DistributorSettlementAlreadySet")
-        .withArgs(acc.guardian.address);
+      await expectWiredOnce({
+        contract: d,
+        fn: "setSettlement",
+        value: acc.guardian.address,
+        event: "SettlementSet",
+        outsider: acc.outsider,
+        errors: { notDeployer: "DistributorNotDeployer", zeroAddress: "DistributorZeroAddress", alreadySet: "DistributorSettlementAlreadySet" },
+        again: acc.outsider.address,
+        alreadySetNamesValue: true,
+      });
     });
   });
 

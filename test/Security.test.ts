@@ -8,13 +8,12 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { buildGoldPoolTree, type GoldPoolItem } from "../src/chain/encoding";
 import {
   DEFAULT_PARAMS,
   EVALUATOR_STAKES,
   GOLD_POOL,
-  GOLD_POOL_TREE,
   Phase,
   RELAYER_BOND,
   Reason,
@@ -34,7 +33,7 @@ import { signerFor } from "./helpers/impersonate";
 import { extraEvaluators, inOneBlock } from "./helpers/accounts";
 import {
   PAYLOAD_CID,
-  addToLedger,
+  ROUND_POOLS,
   addr,
   advanceTo,
   allocated,
@@ -46,10 +45,14 @@ import {
   commitAll,
   commitSettlement,
   drawSeed,
+  expectWrongPhase,
+  evaluatedRound,
   fullRound,
   fund,
+  goldAnswer,
   goldProof,
   honestPayout,
+  honestSettlement,
   makeCommit,
   makeGold,
   mineToSeed,
@@ -57,7 +60,7 @@ import {
   openRound,
   registerRound,
   reveal,
-  revealAll,
+  roundAtSettle,
   settle,
   settleAndFinalize,
   toAssignDeadline,
@@ -67,29 +70,9 @@ import {
   toReveal,
   toSettle,
   toSettleReveals,
-  type Built,
-  type RoundCtx,
 } from "./helpers/round";
 
-const POOLS = { inference: 600n * TOKEN, evaluator: 300n * TOKEN };
 const REWARD_PER_BOND = (RELAYER_BOND * BigInt(DEFAULT_PARAMS.challengeRewardBps)) / 10_000n;
-
-/** Opens, funds, evaluates (everyone assigned commits and reveals) and brings a round to its Settle phase. */
-async function evaluatedRound(sys: System, opts: { n?: number } = {}) {
-  const ctx = await openRound(sys, { n: opts.n ?? 6 });
-  await fund(sys, ctx.roundId, POOLS.inference, POOLS.evaluator);
-  const commits = await commitAll(sys, ctx);
-  await toReveal(sys, ctx.roundId);
-  await revealAll(sys, ctx, commits);
-  return { ctx, commits, revealers: [...commits.keys()] };
-}
-
-/** The honest settlement of an evaluated round on top of `ledger`. */
-async function honest(sys: System, ctx: RoundCtx, revealers: Address[], ledger: ReadonlyMap<string, bigint>, tag?: string): Promise<Built> {
-  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, POOLS.inference, POOLS.evaluator, revealers);
-  const paramsVersion = Number((await sys.settlement.getRound(ctx.roundId)).paramsVersion);
-  return buildSettlement({ ledger: addToLedger(ledger, pay), inferencePaid, evaluatorPaid, paramsVersion, tag: tag ?? `r${ctx.roundId}` });
-}
 
 async function balance(sys: System, who: string) {
   return sys.token.balanceOf(who);
@@ -113,13 +96,11 @@ describe("Security", function () {
       const b = await evaluatedRound(sys); // N-1
       const c = await evaluatedRound(sys); // N
       await toSettle(sys, c.ctx.roundId);
-      const sa = await honest(sys, a.ctx, a.revealers, new Map());
+      const sa = await honestSettlement(sys, a.ctx, a.revealers, new Map());
       await settle(sys, a.ctx.roundId, sa.settlement);
       expect(await sys.settlement.phaseOf(a.ctx.roundId)).to.equal(Phase.Challenge);
       // The guardian cannot cancel N-1: evaluators committed in it.
-      await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(b.ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(b.ctx.roundId, Phase.Expired, Phase.Settle);
+      await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(b.ctx.roundId), b.ctx.roundId, Phase.Expired, Phase.Settle);
       // Round N cannot start settling while N-2 and N-1 are open.
       await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(c.ctx.roundId, ethers.id("stale")))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementPreviousRoundOpen")
@@ -127,9 +108,9 @@ describe("Security", function () {
       // Every round finalizes, each on top of the previous allocation; none reverts.
       await toChallengeEnd(sys, a.ctx.roundId);
       await sys.settlement.finalize(a.ctx.roundId, sa.settlement);
-      const sb = await honest(sys, b.ctx, b.revealers, sa.ledger);
+      const sb = await honestSettlement(sys, b.ctx, b.revealers, sa.ledger);
       await settleAndFinalize(sys, b.ctx.roundId, sb.settlement);
-      const sc = await honest(sys, c.ctx, c.revealers, sb.ledger);
+      const sc = await honestSettlement(sys, c.ctx, c.revealers, sb.ledger);
       await settleAndFinalize(sys, c.ctx.roundId, sc.settlement);
       expect(await sys.settlement.lastClosedRound()).to.equal(3);
       expect(await allocated(sys)).to.equal(sc.settlement.cumulativeTotal);
@@ -145,7 +126,7 @@ describe("Security", function () {
       await sys.settlement.connect(sys.acc.guardian).cancelRound(b.roundId);
       const c = await evaluatedRound(sys);
       await toSettle(sys, c.ctx.roundId);
-      const sa = await honest(sys, a.ctx, a.revealers, new Map());
+      const sa = await honestSettlement(sys, a.ctx, a.revealers, new Map());
       await settle(sys, a.ctx.roundId, sa.settlement);
       await expect(sys.settlement.connect(sys.relayers[0]).commitSettlement(c.ctx.roundId, ethers.id("x")))
         .to.be.revertedWithCustomError(sys.settlement, "SettlementPreviousRoundOpen")
@@ -154,7 +135,7 @@ describe("Security", function () {
       await sys.settlement.finalize(a.ctx.roundId, sa.settlement);
       expect(await sys.settlement.lastClosedRound()).to.equal(2);
       // A settlement of round N built on the stale (pre-N-2) allocation is refused at reveal.
-      const stale = await honest(sys, c.ctx, c.revealers, new Map(), "stale");
+      const stale = await honestSettlement(sys, c.ctx, c.revealers, new Map(), { tag: "stale" });
       const k = await commitSettlement(sys, sys.relayers[0], c.ctx.roundId, stale.settlement);
       await toSettleReveals(sys, c.ctx.roundId);
       const expected = sa.settlement.cumulativeTotal + stale.settlement.inferencePaid + stale.settlement.evaluatorPaid;
@@ -162,7 +143,7 @@ describe("Security", function () {
         .to.be.revertedWithCustomError(sys.settlement, "SettlementCumulativeTotalMismatch")
         .withArgs(expected, stale.settlement.cumulativeTotal);
       await toAttemptEnd(sys, c.ctx.roundId);
-      const sc = await honest(sys, c.ctx, c.revealers, sa.ledger);
+      const sc = await honestSettlement(sys, c.ctx, c.revealers, sa.ledger);
       await settleAndFinalize(sys, c.ctx.roundId, sc.settlement);
       expect(await sys.settlement.lastClosedRound()).to.equal(3);
       expect(await allocated(sys)).to.equal(sc.settlement.cumulativeTotal);
@@ -177,9 +158,7 @@ describe("Security", function () {
       const [thief, accomplice, honestRelayer] = sys.relayers;
       const owed1 = r1.built.ledger.get(addr(victim.address))!;
       // Round 2: the quorum moves the victim's whole unclaimed allotment to itself.
-      const r2 = await evaluatedRound(sys);
-      await toSettle(sys, r2.ctx.roundId);
-      const fair = await honest(sys, r2.ctx, r2.revealers, r1.built.ledger);
+      const { honest: fair, ...r2 } = await roundAtSettle(sys, r1.built.ledger);
       // (Taking only up to this round's payment to the victim would stay within this round's pools, which a quorum
       // can misdirect by design; taking more lowers what earlier rounds allotted.)
       const stolen = new Map(fair.ledger);
@@ -201,9 +180,7 @@ describe("Security", function () {
       const q = claimProof(bad, victim.address);
       await expect(sys.challenges.connect(thief).answerAccount(1, q.cumulativeAmount, q.index, q.proof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
       await toChallengeEnd(sys, r2.ctx.roundId);
-      await expect(sys.settlement.finalize(r2.ctx.roundId, bad.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(r2.ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.finalize(r2.ctx.roundId, bad.settlement), r2.ctx.roundId, Phase.Finalizable, Phase.Challenge);
       await advanceTo((await sys.challenges.getChallenge(1)).deadline);
       await expect(sys.challenges.resolve(1)).to.emit(sys.settlement, "SettlementRejected");
       // Both colluders lost their whole bonds; the challenger got its bond back and half of theirs.
@@ -226,9 +203,7 @@ describe("Security", function () {
     it("an account claims what finalized roots allot even while a later root is accepted and challenged", async function () {
       const sys = await loadFixture(stakedFixture);
       const r1 = await fullRound(sys, new Map());
-      const r2 = await evaluatedRound(sys);
-      await toSettle(sys, r2.ctx.roundId);
-      const s2 = await honest(sys, r2.ctx, r2.revealers, r1.built.ledger);
+      const { honest: s2, ...r2 } = await roundAtSettle(sys, r1.built.ledger);
       await settle(sys, r2.ctx.roundId, s2.settlement);
       const n1 = sys.acc.nodes[1];
       const p = claimProof(r1.built, n1.address);
@@ -239,9 +214,7 @@ describe("Security", function () {
     it("a colluding quorum cannot over-pay: a tree whose leaves add up to more than its stated total proves nothing, and its accounts' challenges hold", async function () {
       const sys = await loadFixture(stakedFixture);
       const r1 = await fullRound(sys, new Map());
-      const r2 = await evaluatedRound(sys);
-      await toSettle(sys, r2.ctx.roundId);
-      const fair = await honest(sys, r2.ctx, r2.revealers, r1.built.ledger);
+      const { honest: fair, ...r2 } = await roundAtSettle(sys, r1.built.ledger);
       const inflated = new Map(fair.ledger);
       inflated.set(addr(sys.relayers[0].address), 1_000_000n * TOKEN);
       // The stated total must be allocation + payments, so the tree's real sum cannot match it.
@@ -272,10 +245,8 @@ describe("Security", function () {
       await time.increaseTo(op.readyAt);
       await op.execute();
       const r = await evaluatedRound(sys);
-      const funded = POOLS.inference + POOLS.evaluator;
-      await expect(sys.settlement.connect(owner).cancelRound(r.ctx.roundId))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(r.ctx.roundId, Phase.Expired, Phase.Reveal);
+      const funded = ROUND_POOLS.inference + ROUND_POOLS.evaluator;
+      await expectWrongPhase(sys, sys.settlement.connect(owner).cancelRound(r.ctx.roundId), r.ctx.roundId, Phase.Expired, Phase.Reveal);
       // A round the owner-guardian can cancel (before its seed block) refunds its funder, not the guardian.
       const q = await registerRound(sys, { n: 2 });
       await fund(sys, q.roundId, 7n * TOKEN, 0n);
@@ -356,15 +327,11 @@ describe("Security", function () {
 
     it("the guardian can veto at most maxVetoes times and never cancel a round with commits; the honest settlement then finalizes", async function () {
       const sys = await loadFixture(stakedFixture);
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, new Map());
+      const { honest: s, ...r } = await roundAtSettle(sys, new Map());
       for (let i = 0; i < DEFAULT_PARAMS.maxVetoes; i++) {
         await settle(sys, r.ctx.roundId, s.settlement);
         await sys.settlement.connect(sys.acc.guardian).vetoSettlement(r.ctx.roundId);
-        await expect(sys.settlement.connect(sys.acc.guardian).cancelRound(r.ctx.roundId))
-          .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-          .withArgs(r.ctx.roundId, Phase.Expired, Phase.Settle);
+        await expectWrongPhase(sys, sys.settlement.connect(sys.acc.guardian).cancelRound(r.ctx.roundId), r.ctx.roundId, Phase.Expired, Phase.Settle);
       }
       await settle(sys, r.ctx.roundId, s.settlement);
       await expect(sys.settlement.connect(sys.acc.guardian).vetoSettlement(r.ctx.roundId))
@@ -380,7 +347,7 @@ describe("Security", function () {
       const sys = await deploySystem({ unbonding: 60 });
       await stakeAll(sys);
       const r = await openRound(sys, { n: 4 });
-      await fund(sys, r.roundId, POOLS.inference, POOLS.evaluator);
+      await fund(sys, r.roundId, ROUND_POOLS.inference, ROUND_POOLS.evaluator);
       const commits = await commitAll(sys, r);
       const [cheat, ...rest] = assignedSigners(sys, r);
       const stake = (await sys.vault.stakeOf(cheat.address, Role.Evaluator)).active;
@@ -392,7 +359,7 @@ describe("Security", function () {
       await toSettle(sys, r.roundId);
       // The round lasts: two vetoes.
       const revealers = rest.map((e) => addr(e.address));
-      const s = await honest(sys, r, revealers, new Map());
+      const s = await honestSettlement(sys, r, revealers, new Map());
       for (let i = 0; i < 2; i++) {
         await settle(sys, r.roundId, s.settlement);
         await sys.settlement.connect(sys.acc.guardian).vetoSettlement(r.roundId);
@@ -414,9 +381,7 @@ describe("Security", function () {
   describe("issue 12, item 5: stalling", function () {
     it("one relayer below quorum cannot stall settlement: commits close at a fixed time, not at its early reveal", async function () {
       const sys = await loadFixture(stakedFixture);
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, new Map());
+      const { honest: s, ...r } = await roundAtSettle(sys, new Map());
       const junk = buildSettlement({ ledger: new Map([[sys.relayers[0].address, 1n]]), inferencePaid: 1n, evaluatorPaid: 0n, tag: "junk" });
       const [staller, h1, h2] = sys.relayers;
       const k0 = await commitSettlement(sys, staller, r.ctx.roundId, junk.settlement);
@@ -451,7 +416,7 @@ describe("Security", function () {
       expect(j.assignDeadline - hr.revealDeadline).to.be.lessThanOrEqual(BigInt(3_000));
       // The honest round keeps at least its whole settlement window after the junk round is gone.
       expect(hr.expiresAt - start).to.be.greaterThanOrEqual(BigInt(sys.params.settleWindow));
-      const s = await honest(sys, h.ctx, h.revealers, new Map());
+      const s = await honestSettlement(sys, h.ctx, h.revealers, new Map());
       await settleAndFinalize(sys, h.ctx.roundId, s.settlement);
       expect(await sys.settlement.lastClosedRound()).to.equal(2);
     });
@@ -574,7 +539,7 @@ describe("Security", function () {
       const r = await evaluatedRound(sys);
       await toSettle(sys, r.ctx.roundId);
       // Half the evaluator pool goes unpaid.
-      const { pay, inferencePaid } = honestPayout(r.ctx, POOLS.inference, 0n, []);
+      const { pay, inferencePaid } = honestPayout(r.ctx, ROUND_POOLS.inference, 0n, []);
       const s = buildSettlement({ ledger: pay, inferencePaid, evaluatorPaid: 0n });
       await settle(sys, r.ctx.roundId, s.settlement);
       await expect(d.fundRound(r.ctx.roundId, TOKEN, 0)).to.be.revertedWithCustomError(sys.distributor, "DistributorFundingClosed").withArgs(r.ctx.roundId);
@@ -582,7 +547,7 @@ describe("Security", function () {
       await sys.settlement.finalize(r.ctx.roundId, s.settlement);
       const fb = await balance(sys, sys.acc.funder.address);
       await sys.distributor.refund(r.ctx.roundId, sys.acc.funder.address);
-      expect((await balance(sys, sys.acc.funder.address)) - fb).to.equal(POOLS.inference - inferencePaid + POOLS.evaluator);
+      expect((await balance(sys, sys.acc.funder.address)) - fb).to.equal(ROUND_POOLS.inference - inferencePaid + ROUND_POOLS.evaluator);
       expect(await balance(sys, sys.rewardVault)).to.equal(0n);
       await expectBooksBalanced(sys);
     });
@@ -623,9 +588,7 @@ describe("Security", function () {
 
     it("a settlement commitment binds its attempt: a commitment from an earlier attempt, or another relayer's, cannot be revealed", async function () {
       const sys = await loadFixture(stakedFixture);
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, new Map());
+      const { honest: s, ...r } = await roundAtSettle(sys, new Map());
       const [r0, r1] = sys.relayers;
       // Attempt 1: r0 commits and reveals; no quorum.
       const k0 = await commitSettlement(sys, r0, r.ctx.roundId, s.settlement);
@@ -648,9 +611,7 @@ describe("Security", function () {
       const [r0, r1, r2] = sys.relayers;
       const op = await schedule(sys, await call(sys.config, "setRelayer", [r0.address, false]));
       await time.increaseTo(op.readyAt - 1_000n);
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, new Map());
+      const { honest: s, ...r } = await roundAtSettle(sys, new Map());
       const ks = [];
       for (const x of [r0, r1, r2]) ks.push(await commitSettlement(sys, x, r.ctx.roundId, s.settlement));
       await toSettleReveals(sys, r.ctx.roundId);
@@ -852,7 +813,8 @@ describe("Security", function () {
         await sys.challenges.connect(sys.relayers[2]).answerAccount(id, q.cumulativeAmount, q.index, q.proof);
       }
       const it0 = gold2.items[0];
-      await sys.challenges.connect(sys.relayers[2]).answerGoldItem(n, it0, GOLD_POOL_TREE.getProof(it0.poolIndex) as Hex[], r2.tasks[it0.taskIndex], r2.taskTree.getProof(it0.taskIndex) as Hex[]);
+      const a0 = goldAnswer(r2, it0);
+      await sys.challenges.connect(sys.relayers[2]).answerGoldItem(n, it0, a0.poolProof, a0.task, a0.taskProof);
       await toChallengeEnd(sys, r2.roundId);
       await sys.settlement.finalize(r2.roundId, s.settlement);
       for (const x of sys.relayers) expect((await sys.vault.stakeOf(x.address, Role.Relayer)).active).to.equal(RELAYER_BOND);
@@ -866,9 +828,7 @@ describe("Security", function () {
     it("fixed: a moot challenge could revive when the same settlement was accepted again, and seize honest relayers' bonds (guardian plus griefer)", async function () {
       const sys = await loadFixture(stakedFixture);
       const r1 = await fullRound(sys, new Map());
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, r1.built.ledger);
+      const { honest: s, ...r } = await roundAtSettle(sys, r1.built.ledger);
       await settle(sys, r.ctx.roundId, s.settlement);
       const n0 = sys.acc.nodes[0].address;
       const p = claimProof(r1.built, n0);
@@ -914,9 +874,7 @@ describe("Security", function () {
 
     it("fixed: a third relayer's reveal racing the quorum reverted (normal operation mined a failed transaction)", async function () {
       const sys = await loadFixture(stakedFixture);
-      const r = await evaluatedRound(sys);
-      await toSettle(sys, r.ctx.roundId);
-      const s = await honest(sys, r.ctx, r.revealers, new Map());
+      const { honest: s, ...r } = await roundAtSettle(sys, new Map());
       await settle(sys, r.ctx.roundId, s.settlement, sys.relayers); // throws if any reveal reverts
       expect((await sys.settlement.getRound(r.ctx.roundId)).status).to.equal(Status.Accepted);
     });
@@ -945,7 +903,7 @@ describe("Security", function () {
       const a = await evaluatedRound(sys);
       const b = await evaluatedRound(sys);
       await toSettle(sys, b.ctx.roundId);
-      const sa = await honest(sys, a.ctx, a.revealers, new Map());
+      const sa = await honestSettlement(sys, a.ctx, a.revealers, new Map());
       for (let i = 0; i < 4; i++) {
         await settle(sys, a.ctx.roundId, sa.settlement);
         await time.setNextBlockTimestamp((await sys.settlement.getRound(a.ctx.roundId)).challengeEnd - 1n);
@@ -961,7 +919,7 @@ describe("Security", function () {
       await sys.settlement.connect(sys.acc.outsider).cancelRound(b.ctx.roundId);
       const fb = await balance(sys, sys.acc.funder.address);
       await sys.distributor.refund(b.ctx.roundId, sys.acc.funder.address);
-      expect((await balance(sys, sys.acc.funder.address)) - fb).to.equal(POOLS.inference + POOLS.evaluator);
+      expect((await balance(sys, sys.acc.funder.address)) - fb).to.equal(ROUND_POOLS.inference + ROUND_POOLS.evaluator);
       for (const e of b.revealers) {
         const i = sys.acc.evaluators.findIndex((x) => addr(x.address) === e);
         expect((await sys.vault.stakeOf(e, Role.Evaluator)).active).to.equal(EVALUATOR_STAKES[i]);

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import type { HookToken } from "../typechain-types";
-import { buildGoldPoolTree, type GoldItem, type GoldPoolItem } from "../src/chain/encoding";
+import { buildGoldPoolTree, type GoldItem, type GoldPoolItem, type TaskLeaf } from "../src/chain/encoding";
 import {
   ChallengeKind,
   ChallengeStatus,
@@ -23,22 +23,19 @@ import {
 } from "./helpers/fixtures";
 import { call, govern } from "./helpers/governance";
 import {
-  addToLedger,
+  acceptedRound,
   addr,
+  expectWrongPhase,
   buildSettlement,
   claimProof,
-  commitAll,
   fullRound,
-  fund,
+  goldAnswer,
   goldProof,
-  honestPayout,
   makeGold,
   openRound,
   pinNextTimestamp,
-  revealAll,
   settle,
   toChallengeEnd,
-  toReveal,
   toSettle,
   type Built,
   type GoldCtx,
@@ -49,31 +46,6 @@ import {
 
 const BOND = DEFAULT_PARAMS.minChallengeBond;
 const REWARD = (RELAYER_BOND * BigInt(DEFAULT_PARAMS.challengeRewardBps)) / 10_000n;
-
-/**
- * Opens a round (with `gold`, if any), funds it, has every assigned evaluator commit and reveal, and has the quorum
- * accept the settlement `make` builds from the honest payout (by default: the honest settlement). Phase Challenge.
- */
-async function acceptedRound(
-  sys: System,
-  ledger: ReadonlyMap<string, bigint>,
-  opts: { gold?: GoldCtx; n?: number; make?: (honest: Map<Address, bigint>, paid: { inferencePaid: bigint; evaluatorPaid: bigint }) => Built } = {},
-): Promise<{ ctx: RoundCtx; built: Built }> {
-  const ctx = await openRound(sys, { n: opts.n ?? 6, gold: opts.gold });
-  await fund(sys, ctx.roundId, 600n * TOKEN, 300n * TOKEN);
-  const commits = await commitAll(sys, ctx);
-  await toReveal(sys, ctx.roundId);
-  await revealAll(sys, ctx, commits);
-  await toSettle(sys, ctx.roundId);
-  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, 600n * TOKEN, 300n * TOKEN, [...commits.keys()]);
-  const honest = addToLedger(ledger, pay);
-  const paramsVersion = Number((await sys.settlement.getRound(ctx.roundId)).paramsVersion);
-  const built = opts.make
-    ? opts.make(honest, { inferencePaid, evaluatorPaid })
-    : buildSettlement({ ledger: honest, inferencePaid, evaluatorPaid, gold: opts.gold, paramsVersion, tag: `r${ctx.roundId}` });
-  await settle(sys, ctx.roundId, built.settlement);
-  return { ctx, built };
-}
 
 /** Round 1 finalized (gold: task 1 ← pool 0, task 3 ← pool 1); round 2 accepted honestly (gold: task 0 ← pool 2). */
 async function challengeFixture() {
@@ -92,11 +64,11 @@ async function loweredFixture() {
   const n0 = addr(sys.acc.nodes[0].address);
   const thief = addr(sys.relayers[0].address);
   const r2 = await acceptedRound(sys, r1.built.ledger, {
-    make: (honest, paid) => {
-      const ledger = new Map(honest);
+    make: (honest) => {
+      const ledger = new Map(honest.ledger);
       ledger.set(n0, ledger.get(n0)! - 100n * TOKEN);
       ledger.set(thief, (ledger.get(thief) ?? 0n) + 100n * TOKEN);
-      return buildSettlement({ ledger, ...paid, tag: "lowered" });
+      return buildSettlement({ ledger, inferencePaid: honest.settlement.inferencePaid, evaluatorPaid: honest.settlement.evaluatorPaid, tag: "lowered" });
     },
   });
   return { sys, r1, ...r2 };
@@ -120,6 +92,13 @@ async function openAccountChallenge(sys: System, ctx: RoundCtx, built: Built, ea
   const p = claimProof(earlier, who);
   await sys.challenges.connect(sys.acc.challenger).challengeAccount(ctx.roundId, built.settlement, who, p.cumulativeAmount, p.index, p.proof);
   return { id: await sys.challenges.challengeCount(), earlier: p };
+}
+
+/** The challenger opens a challenge of gold item 0 of `gold` in `built`; returns the item and what answers it. */
+async function openGoldChallenge(sys: System, ctx: RoundCtx, built: Built, gold: GoldCtx) {
+  const item = gold.items[0];
+  await sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, item, goldProof(gold, 0));
+  return { item, ...goldAnswer(ctx, item) };
 }
 
 describe("SettlementChallenges", function () {
@@ -163,9 +142,7 @@ describe("SettlementChallenges", function () {
       expect(await sys.challenges.openCount(ctx.roundId, 1)).to.equal(1);
       await toChallengeEnd(sys, ctx.roundId);
       expect(await sys.settlement.phaseOf(ctx.roundId)).to.equal(Phase.Challenge);
-      await expect(sys.settlement.finalize(ctx.roundId, built.settlement))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase")
-        .withArgs(ctx.roundId, Phase.Finalizable, Phase.Challenge);
+      await expectWrongPhase(sys, sys.settlement.finalize(ctx.roundId, built.settlement), ctx.roundId, Phase.Finalizable, Phase.Challenge);
     });
 
     it("needs the accepted settlement inside its challenge window", async function () {
@@ -257,7 +234,7 @@ describe("SettlementChallenges", function () {
 
     it("cannot answer a gold-item challenge", async function () {
       const { sys, ctx, built, gold2 } = await loadFixture(challengeFixture);
-      await sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, gold2.items[0], goldProof(gold2, 0));
+      await openGoldChallenge(sys, ctx, built, gold2);
       const a = claimProof(built, sys.acc.nodes[0].address);
       await expect(sys.challenges.answerAccount(1, a.cumulativeAmount, a.index, a.proof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeNotOpen").withArgs(1);
     });
@@ -287,11 +264,7 @@ describe("SettlementChallenges", function () {
   describe("answerGoldItem", function () {
     it("refutes with the pool leaf and the batch's task leaf of the same content", async function () {
       const { sys, ctx, built, gold2 } = await loadFixture(challengeFixture);
-      const item = gold2.items[0];
-      await sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, item, goldProof(gold2, 0));
-      const poolProof = GOLD_POOL_TREE.getProof(item.poolIndex) as Hex[];
-      const task = ctx.tasks[item.taskIndex];
-      const taskProof = ctx.taskTree.getProof(item.taskIndex) as Hex[];
+      const { item, poolProof, task, taskProof } = await openGoldChallenge(sys, ctx, built, gold2);
       await expect(sys.challenges.connect(sys.relayers[1]).answerGoldItem(1, item, poolProof, task, taskProof))
         .to.emit(sys.challenges, "ChallengeAnswered")
         .withArgs(1, sys.relayers[1].address, (BOND * 1_000n) / 10_000n, BOND - (BOND * 1_000n) / 10_000n);
@@ -299,18 +272,17 @@ describe("SettlementChallenges", function () {
 
     it("refuses another item, a bad pool or task proof, another task, and other content", async function () {
       const { sys, ctx, built, gold2 } = await loadFixture(challengeFixture);
-      const item = gold2.items[0];
-      await sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, item, goldProof(gold2, 0));
-      const poolProof = GOLD_POOL_TREE.getProof(item.poolIndex) as Hex[];
-      const task = ctx.tasks[item.taskIndex];
-      const taskProof = ctx.taskTree.getProof(item.taskIndex) as Hex[];
+      const { item, poolProof, task, taskProof } = await openGoldChallenge(sys, ctx, built, gold2);
       const r = sys.challenges.connect(sys.relayers[1]);
       const other: GoldItem = { ...item, quality: item.quality + 1 };
-      await expect(r.answerGoldItem(1, other, poolProof, task, taskProof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
-      await expect(r.answerGoldItem(1, item, GOLD_POOL_TREE.getProof(0) as Hex[], task, taskProof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
-      await expect(r.answerGoldItem(1, item, poolProof, task, ctx.taskTree.getProof(1) as Hex[])).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
-      await expect(r.answerGoldItem(1, item, poolProof, ctx.tasks[1], ctx.taskTree.getProof(1) as Hex[])).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
-      await expect(r.answerGoldItem(1, item, poolProof, { ...task, contentHash: ethers.id("x") as Hex }, taskProof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
+      const wrong: [GoldItem, Hex[], TaskLeaf, Hex[]][] = [
+        [other, poolProof, task, taskProof],
+        [item, GOLD_POOL_TREE.getProof(0) as Hex[], task, taskProof],
+        [item, poolProof, task, ctx.taskTree.getProof(1) as Hex[]],
+        [item, poolProof, ctx.tasks[1], ctx.taskTree.getProof(1) as Hex[]],
+        [item, poolProof, { ...task, contentHash: ethers.id("x") as Hex }, taskProof],
+      ];
+      for (const args of wrong) await expect(r.answerGoldItem(1, ...args)).to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer").withArgs(1);
       const deadline = (await sys.challenges.getChallenge(1)).deadline;
       await time.increaseTo(deadline);
       await expect(r.answerGoldItem(1, item, poolProof, task, taskProof)).to.be.revertedWithCustomError(sys.challenges, "ChallengeWindow").withArgs(1, deadline);
@@ -318,10 +290,8 @@ describe("SettlementChallenges", function () {
 
     it("an invented gold item (not the pool's content) cannot be answered: the challenge holds", async function () {
       const { sys, ctx, built, gold } = await loadFixture(inventedGoldFixture);
-      const item = gold.items[0];
-      await sys.challenges.connect(sys.acc.challenger).challengeGoldItem(ctx.roundId, built.settlement, item, goldProof(gold, 0));
-      const task = ctx.tasks[item.taskIndex];
-      await expect(sys.challenges.answerGoldItem(1, item, GOLD_POOL_TREE.getProof(item.poolIndex) as Hex[], task, ctx.taskTree.getProof(item.taskIndex) as Hex[]))
+      const { item, poolProof, task, taskProof } = await openGoldChallenge(sys, ctx, built, gold);
+      await expect(sys.challenges.answerGoldItem(1, item, poolProof, task, taskProof))
         .to.be.revertedWithCustomError(sys.challenges, "ChallengeBadAnswer")
         .withArgs(1);
       await time.increaseTo((await sys.challenges.getChallenge(1)).deadline);

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { DEFAULT_PARAMS, PARAM_KEYS, UNBONDING, deploySystem, lifetimeOf, paramsOf, paramsWith, type Params, type System } from "./helpers/fixtures";
 import { call, govern, type Call } from "./helpers/governance";
+import { expectGovernedAddress } from "./helpers/setters";
 
 async function configFixture() {
   return deploySystem();
@@ -11,40 +12,40 @@ async function configFixture() {
 const MAX_DURATION = 30 * 24 * 3600;
 const U128_MAX = 2n ** 128n - 1n;
 
-/** Each bounded parameter with a value just outside its bounds and the error's (min, max). */
-const OUT_OF_BOUNDS: { name: string; key: keyof Params; value: number | bigint; min: bigint; max: bigint; base?: Partial<Params> }[] = [
-  { name: "assignDuration", key: "assignDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "assignDuration", key: "assignDuration", value: MAX_DURATION + 1, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "commitDuration", key: "commitDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "revealDuration", key: "revealDuration", value: MAX_DURATION + 1, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "settleCommitDuration", key: "settleCommitDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "settleRevealDuration", key: "settleRevealDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
+const DURATION = { min: 1n, max: BigInt(MAX_DURATION) };
+const BPS = { min: 0n, max: 10_000n };
+const SLASH_BPS = { min: 0n, max: 5_000n };
+const COUNT_32 = { min: 1n, max: 32n };
+
+/** Each bounded parameter: its bounds (as the error reports them), values just outside them, and what else must change. */
+const BOUNDED: { key: keyof Params; min: bigint; max: bigint; outside: (number | bigint)[]; base?: Partial<Params> }[] = [
+  { key: "assignDuration", ...DURATION, outside: [0, MAX_DURATION + 1] },
+  { key: "commitDuration", ...DURATION, outside: [0] },
+  { key: "revealDuration", ...DURATION, outside: [MAX_DURATION + 1] },
+  { key: "settleCommitDuration", ...DURATION, outside: [0] },
+  { key: "settleRevealDuration", ...DURATION, outside: [0] },
   // At least one whole attempt fits in the settlement window.
-  { name: "settleWindow", key: "settleWindow", value: 239, min: 240n, max: BigInt(MAX_DURATION) },
-  { name: "settleWindow", key: "settleWindow", value: MAX_DURATION + 1, min: 240n, max: BigInt(MAX_DURATION) },
-  { name: "challengeDuration", key: "challengeDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "responseDuration", key: "responseDuration", value: 0, min: 1n, max: BigInt(MAX_DURATION) },
-  { name: "maxTasks", key: "maxTasks", value: 0, min: 1n, max: 100_000n },
-  { name: "maxTasks", key: "maxTasks", value: 100_001, min: 1n, max: 100_000n },
-  { name: "seedDelay", key: "seedDelay", value: 0, min: 1n, max: 128n },
-  { name: "seedDelay", key: "seedDelay", value: 129, min: 1n, max: 128n },
-  { name: "k", key: "k", value: 0, min: 1n, max: 32n },
-  { name: "k", key: "k", value: 33, min: 1n, max: 32n },
-  { name: "quorum", key: "quorum", value: 0, min: 1n, max: 32n },
-  { name: "quorum", key: "quorum", value: 33, min: 1n, max: 32n },
-  { name: "maxVetoes", key: "maxVetoes", value: 6, min: 0n, max: 5n, base: { maxExtensions: 6 } },
+  { key: "settleWindow", min: 240n, max: BigInt(MAX_DURATION), outside: [239, MAX_DURATION + 1] },
+  { key: "challengeDuration", ...DURATION, outside: [0] },
+  { key: "responseDuration", ...DURATION, outside: [0] },
+  { key: "maxTasks", min: 1n, max: 100_000n, outside: [0, 100_001] },
+  { key: "seedDelay", min: 1n, max: 128n, outside: [0, 129] },
+  { key: "k", ...COUNT_32, outside: [0, 33] },
+  { key: "quorum", ...COUNT_32, outside: [0, 33] },
+  { key: "maxVetoes", min: 0n, max: 5n, outside: [6], base: { maxExtensions: 6 } },
   // Every veto extends the round: maxExtensions ≥ maxVetoes.
-  { name: "maxExtensions", key: "maxExtensions", value: 1, min: 2n, max: 10n },
-  { name: "maxExtensions", key: "maxExtensions", value: 11, min: 2n, max: 10n },
-  { name: "maxOpenRounds", key: "maxOpenRounds", value: 0, min: 1n, max: 64n },
-  { name: "maxOpenRounds", key: "maxOpenRounds", value: 65, min: 1n, max: 64n },
-  { name: "nonRevealSlashBps", key: "nonRevealSlashBps", value: 5_001, min: 0n, max: 5_000n },
-  { name: "lowTrustSlashBps", key: "lowTrustSlashBps", value: 5_001, min: 0n, max: 5_000n },
-  { name: "maxLowTrustSlashes", key: "maxLowTrustSlashes", value: 257, min: 0n, max: 256n },
-  { name: "challengeRewardBps", key: "challengeRewardBps", value: 10_001, min: 0n, max: 10_000n },
-  { name: "failedChallengeBps", key: "failedChallengeBps", value: 10_001, min: 0n, max: 10_000n },
-  { name: "minChallengeBond", key: "minChallengeBond", value: 0n, min: 1n, max: U128_MAX },
+  { key: "maxExtensions", min: 2n, max: 10n, outside: [1, 11] },
+  { key: "maxOpenRounds", min: 1n, max: 64n, outside: [0, 65] },
+  { key: "nonRevealSlashBps", ...SLASH_BPS, outside: [5_001] },
+  { key: "lowTrustSlashBps", ...SLASH_BPS, outside: [5_001] },
+  { key: "maxLowTrustSlashes", min: 0n, max: 256n, outside: [257] },
+  { key: "challengeRewardBps", ...BPS, outside: [10_001] },
+  { key: "failedChallengeBps", ...BPS, outside: [10_001] },
+  { key: "minChallengeBond", min: 1n, max: U128_MAX, outside: [0n] },
 ];
+
+/** One case per value outside a parameter's bounds. */
+const OUT_OF_BOUNDS = BOUNDED.flatMap(({ outside, ...b }) => outside.map((value) => ({ ...b, value })));
 
 const paramsTuple = (p: Params) => PARAM_KEYS.map((k) => p[k]);
 
@@ -114,12 +115,12 @@ describe("SettlementConfig", function () {
     });
 
     for (const c of OUT_OF_BOUNDS) {
-      it(`refuses ${c.name} = ${c.value} (bounds ${c.min}..${c.max})`, async function () {
+      it(`refuses ${c.key} = ${c.value} (bounds ${c.min}..${c.max})`, async function () {
         const sys = await loadFixture(configFixture);
         const p = paramsWith({ ...c.base, [c.key]: c.value });
         await expect(govern(sys, await call(sys.config, "setParams", [p])))
           .to.be.revertedWithCustomError(sys.config, "ConfigParamOutOfBounds")
-          .withArgs(c.name, c.value, c.min, c.max);
+          .withArgs(c.key, c.value, c.min, c.max);
       });
     }
 
@@ -225,14 +226,8 @@ describe("SettlementConfig", function () {
   describe("setGuardian", function () {
     it("sets a new non-zero guardian through the timelock and emits GuardianSet", async function () {
       const sys = await loadFixture(configFixture);
-      const g = sys.acc.spare[0].address;
-      await expect(govern(sys, await call(sys.config, "setGuardian", [g]))).to.emit(sys.config, "GuardianSet").withArgs(g);
-      expect(await sys.config.guardian()).to.equal(g);
-      await expect(govern(sys, await call(sys.config, "setGuardian", [g]))).to.be.revertedWithCustomError(sys.config, "ConfigUnchanged");
-      await expect(govern(sys, await call(sys.config, "setGuardian", [ethers.ZeroAddress]))).to.be.revertedWithCustomError(sys.config, "ConfigZeroAddress");
-      await expect(sys.config.connect(sys.acc.guardian).setGuardian(g))
-        .to.be.revertedWithCustomError(sys.config, "OwnableUnauthorizedAccount")
-        .withArgs(sys.acc.guardian.address);
+      const expected = { getter: "guardian", event: "GuardianSet", caller: sys.acc.guardian, zeroAddress: "ConfigZeroAddress", unchanged: "ConfigUnchanged" };
+      await expectGovernedAddress(sys, sys.config, "setGuardian", sys.acc.spare[0].address, expected);
     });
   });
 

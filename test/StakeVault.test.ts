@@ -20,6 +20,7 @@ import {
 } from "./helpers/fixtures";
 import { call, govern, schedule } from "./helpers/governance";
 import { signerFor } from "./helpers/impersonate";
+import { expectGovernedAddress, expectWiredOnce } from "./helpers/setters";
 import { commitAll, now, openRound, pinNextTimestamp } from "./helpers/round";
 
 async function deployedFixture() {
@@ -415,14 +416,16 @@ describe("StakeVault", function () {
     it("wires the settlement once, by the deployer, and emits SettlementSet", async function () {
       const sys = await deploySystem({ noWiring: true });
       const s = await sys.settlement.getAddress();
-      await expect(sys.vault.connect(sys.acc.outsider).setSettlement(s))
-        .to.be.revertedWithCustomError(sys.vault, "StakeVaultNotDeployer")
-        .withArgs(sys.acc.outsider.address);
-      await expect(sys.vault.setSettlement(ethers.ZeroAddress)).to.be.revertedWithCustomError(sys.vault, "StakeVaultZeroAddress");
-      await expect(sys.vault.setSettlement(s)).to.emit(sys.vault, "SettlementSet").withArgs(s);
-      await expect(sys.vault.setSettlement(sys.acc.outsider.address))
-        .to.be.revertedWithCustomError(sys.vault, "StakeVaultSettlementAlreadySet")
-        .withArgs(s);
+      await expectWiredOnce({
+        contract: sys.vault,
+        fn: "setSettlement",
+        value: s,
+        event: "SettlementSet",
+        outsider: sys.acc.outsider,
+        errors: { notDeployer: "StakeVaultNotDeployer", zeroAddress: "StakeVaultZeroAddress", alreadySet: "StakeVaultSettlementAlreadySet" },
+        again: sys.acc.outsider.address,
+        alreadySetNamesValue: true,
+      });
       expect(await sys.vault.settlement()).to.equal(s);
       expect(await sys.vault.requiredGovernanceDelay()).to.equal(BigInt(UNBONDING + lifetimeOf(sys.params)));
     });
@@ -501,16 +504,8 @@ describe("StakeVault", function () {
   describe("setSlashRecipient", function () {
     it("sets a new non-zero recipient through the timelock and emits SlashRecipientSet", async function () {
       const sys = await loadFixture(stakedFixture);
-      const to = sys.acc.spare[0].address;
-      await expect(govern(sys, await call(sys.vault, "setSlashRecipient", [to]))).to.emit(sys.vault, "SlashRecipientSet").withArgs(to);
-      expect(await sys.vault.slashRecipient()).to.equal(to);
-      await expect(govern(sys, await call(sys.vault, "setSlashRecipient", [ethers.ZeroAddress]))).to.be.revertedWithCustomError(sys.vault, "StakeVaultZeroAddress");
-      await expect(govern(sys, await call(sys.vault, "setSlashRecipient", [to])))
-        .to.be.revertedWithCustomError(sys.vault, "StakeVaultParamUnchanged")
-        .withArgs("slashRecipient");
-      await expect(sys.vault.connect(sys.acc.treasury).setSlashRecipient(sys.acc.treasury.address))
-        .to.be.revertedWithCustomError(sys.vault, "OwnableUnauthorizedAccount")
-        .withArgs(sys.acc.treasury.address);
+      const expected = { getter: "slashRecipient", event: "SlashRecipientSet", caller: sys.acc.treasury, zeroAddress: "StakeVaultZeroAddress", unchanged: "StakeVaultParamUnchanged", unchangedArgs: ["slashRecipient"] };
+      await expectGovernedAddress(sys, sys.vault, "setSlashRecipient", sys.acc.spare[0].address, expected);
     });
   });
 

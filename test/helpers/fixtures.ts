@@ -2,6 +2,7 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Address, Hex } from "viem";
 import { buildGoldPoolTree, type GoldPoolItem } from "../../src/chain/encoding";
+import { Phase, Status, type RoundParams } from "../../src/chain/reader";
 import type {
   FeeToken,
   HookToken,
@@ -18,22 +19,8 @@ import type {
 
 /** `IStakeVault.Role`. */
 export const Role = { None: 0, Inference: 1, Evaluator: 2, Relayer: 3 } as const;
-/** `IPoQSettlement.Status`. */
-export const Status = { None: 0, Registered: 1, Active: 2, Accepted: 3, Finalized: 4, Cancelled: 5 } as const;
-/** `IPoQSettlement.Phase`. */
-export const Phase = {
-  None: 0,
-  Seeding: 1,
-  Assigning: 2,
-  Commit: 3,
-  Reveal: 4,
-  Settle: 5,
-  Challenge: 6,
-  Finalizable: 7,
-  Finalized: 8,
-  Cancelled: 9,
-  Expired: 10,
-} as const;
+/** `IPoQSettlement.Status` and `.Phase`: the off-chain reader's constants, checked against the chain here. */
+export { Phase, Status };
 /** Reason codes of the vault's `Slashed` event: the settlement's `SlashReason` and 3 for a seized relayer bond. */
 export const Reason = { None: 0, NonReveal: 1, LowTrust: 2, Bond: 3 } as const;
 /** `IPoQSettlement.ContentKind`. */
@@ -56,35 +43,8 @@ export const UNBONDING = 7 * DAY;
 export const VAULT_MAX_SLASH_BPS = 2_000;
 export const INITIAL_BALANCE = 1_000_000n * TOKEN;
 
-/** `ISettlementConfig.Params`, field for field. */
-export type Params = {
-  assignDuration: number;
-  commitDuration: number;
-  revealDuration: number;
-  settleWindow: number;
-  settleCommitDuration: number;
-  settleRevealDuration: number;
-  challengeDuration: number;
-  responseDuration: number;
-  maxTasks: number;
-  seedDelay: number;
-  k: number;
-  quorum: number;
-  maxVetoes: number;
-  maxExtensions: number;
-  maxOpenRounds: number;
-  nonRevealSlashBps: number;
-  lowTrustSlashBps: number;
-  maxLowTrustSlashes: number;
-  challengeRewardBps: number;
-  failedChallengeBps: number;
-  maxRoundPools: bigint;
-  minRelayerBond: bigint;
-  minChallengeBond: bigint;
-  policyHash: Hex;
-  goldPoolRoot: Hex;
-  goldPoolSize: number;
-};
+/** `ISettlementConfig.Params`, field for field: the type the off-chain reader returns. */
+export type Params = RoundParams;
 
 export const PARAM_KEYS: (keyof Params)[] = [
   "assignDuration",

@@ -1,23 +1,23 @@
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { buildAssignmentTree, buildTaskTree } from "../../src/chain/encoding";
 import { buildSumTree, sumTreeProof } from "../../src/rewards/sumTree";
-import { GOLD_POOL, GOLD_POOL_TREE, INITIAL_BALANCE, TOKEN, deploySystem, getAccounts, mint, stakeAll, type System } from "./fixtures";
+import { GOLD_POOL, INITIAL_BALANCE, TOKEN, deploySystem, getAccounts, mint, stakeAll, type Params, type System } from "./fixtures";
 import {
   PAYLOAD_CID,
   ZERO32,
+  acceptedRound,
   addToLedger,
   addr,
   buildSettlement,
   claimProof,
   commit,
-  commitAll,
   fullRound,
   fund,
+  goldAnswer,
   goldProof,
-  honestPayout,
   makeCommit,
   makeGold,
   makeSettlementCommit,
@@ -33,7 +33,6 @@ import {
   toReveal,
   toSettle,
   toSettleReveals,
-  type Built,
   type GoldCtx,
   type RoundCtx,
 } from "./round";
@@ -76,8 +75,7 @@ class Rows {
 
 /** Round operations: registration to claims, with a 1,024-account rewards tree. */
 export async function measureRound(): Promise<GasRow[]> {
-  const sys: System = await deploySystem();
-  await stakeAll(sys);
+  const sys = await stakedSystem();
   const { settlement, distributor, acc } = sys;
   const [e0, e1, e2, e3] = acc.evaluators;
   const out = new Rows();
@@ -182,32 +180,31 @@ export async function measureRound(): Promise<GasRow[]> {
   return out.rows;
 }
 
-/** Opens, evaluates and has `relayers` accept a round (with `gold`) on top of `ledger`. */
-async function accepted(sys: System, ledger: ReadonlyMap<string, bigint>, opts: { gold?: GoldCtx; make?: (honest: Built) => Built } = {}) {
-  const ctx = await openRound(sys, { n: 4, gold: opts.gold });
-  await fund(sys, ctx.roundId, 400n * TOKEN, 100n * TOKEN);
-  const commits = await commitAll(sys, ctx);
-  await toReveal(sys, ctx.roundId);
-  await revealAll(sys, ctx, commits);
-  await toSettle(sys, ctx.roundId);
-  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, 400n * TOKEN, 100n * TOKEN, [...commits.keys()]);
-  const paramsVersion = Number((await sys.settlement.getRound(ctx.roundId)).paramsVersion);
-  let built = buildSettlement({ ledger: addToLedger(ledger, pay), inferencePaid, evaluatorPaid, gold: opts.gold, paramsVersion, tag: `acc-${ctx.roundId}` });
-  if (opts.make) built = opts.make(built);
-  await settle(sys, ctx.roundId, built.settlement);
-  return { ctx, built };
+/** A fresh system (with `params`) with every role staked. */
+async function stakedSystem(params?: Partial<Params>): Promise<System> {
+  const sys = await deploySystem({ params });
+  await stakeAll(sys);
+  return sys;
+}
+
+/** Opens, evaluates and has the quorum accept a round of 4 tasks (with `gold`) on top of `ledger`. */
+function accepted(sys: System, ledger: ReadonlyMap<string, bigint>, gold?: GoldCtx) {
+  return acceptedRound(sys, ledger, { n: 4, inference: 400n * TOKEN, evaluator: 100n * TOKEN, gold, tag: (id) => `acc-${id}` });
+}
+
+/** A staked system whose round 1 (with `gold1`) finalized and whose round 2 (with `gold2`) is accepted on top of it. */
+async function afterFinalizedRound(opts: { params?: Partial<Params>; gold1?: GoldCtx; gold2?: GoldCtx } = {}) {
+  const sys = await stakedSystem(opts.params);
+  const r1 = await fullRound(sys, new Map(), { gold: opts.gold1 });
+  return { sys, r1, ...(await accepted(sys, r1.built.ledger, opts.gold2)) };
 }
 
 /** The cost of each challenge call. */
 export async function measureChallenges(): Promise<GasRow[]> {
   const out = new Rows();
   {
-    const sys = await deploySystem();
-    await stakeAll(sys);
-    const g1 = makeGold([{ taskIndex: 1, poolIndex: 0 }], GOLD_POOL, "gas-g1");
-    const r1 = await fullRound(sys, new Map(), { gold: g1 });
     const g2 = makeGold([{ taskIndex: 0, poolIndex: 2 }], GOLD_POOL, "gas-g2");
-    const { ctx, built } = await accepted(sys, r1.built.ledger, { gold: g2 });
+    const { sys, r1, ctx, built } = await afterFinalizedRound({ gold1: makeGold([{ taskIndex: 1, poolIndex: 0 }], GOLD_POOL, "gas-g1"), gold2: g2 });
     const ch = sys.challenges.connect(sys.acc.challenger);
     const [n0, n1, n2] = sys.acc.nodes.map((n) => n.address);
     const p0 = claimProof(r1.built, n0);
@@ -216,11 +213,8 @@ export async function measureChallenges(): Promise<GasRow[]> {
     out.add("answerAccount", "answerAccount (refuted: responder paid, challenger refunded the rest)", await gasOf(sys.challenges.connect(sys.relayers[2]).answerAccount(1, a0.cumulativeAmount, a0.index, a0.proof)));
     out.add("challengeGoldItem", "challengeGoldItem (open)", await gasOf(ch.challengeGoldItem(ctx.roundId, built.settlement, g2.items[0], goldProof(g2, 0))));
     const it = g2.items[0];
-    out.add(
-      "answerGoldItem",
-      "answerGoldItem (pool proof and task proof)",
-      await gasOf(sys.challenges.connect(sys.relayers[2]).answerGoldItem(2, it, GOLD_POOL_TREE.getProof(it.poolIndex) as Hex[], ctx.tasks[it.taskIndex], ctx.taskTree.getProof(it.taskIndex) as Hex[])),
-    );
+    const { poolProof, task, taskProof } = goldAnswer(ctx, it);
+    out.add("answerGoldItem", "answerGoldItem (pool proof and task proof)", await gasOf(sys.challenges.connect(sys.relayers[2]).answerGoldItem(2, it, poolProof, task, taskProof)));
     const p1 = claimProof(r1.built, n1);
     await ch.challengeAccount(ctx.roundId, built.settlement, n1, p1.cumulativeAmount, p1.index, p1.proof);
     await sys.settlement.connect(sys.acc.guardian).vetoSettlement(ctx.roundId);
@@ -232,10 +226,7 @@ export async function measureChallenges(): Promise<GasRow[]> {
     out.add("resolveUpheld2", "resolve (upheld: rejects, seizes 2 relayer bonds, pays the challenger)", await gasOf(sys.challenges.resolve(4)));
   }
   {
-    const sys = await deploySystem({ params: { quorum: 3 } });
-    await stakeAll(sys);
-    const r1 = await fullRound(sys, new Map());
-    const { ctx, built } = await accepted(sys, r1.built.ledger);
+    const { sys, r1, ctx, built } = await afterFinalizedRound({ params: { quorum: 3 } });
     const n0 = sys.acc.nodes[0].address;
     const p0 = claimProof(r1.built, n0);
     await sys.challenges.connect(sys.acc.challenger).challengeAccount(ctx.roundId, built.settlement, n0, p0.cumulativeAmount, p0.index, p0.proof);
@@ -243,10 +234,9 @@ export async function measureChallenges(): Promise<GasRow[]> {
     out.add("resolveUpheld3", "resolve (upheld: rejects, seizes 3 relayer bonds, pays the challenger)", await gasOf(sys.challenges.resolve(1)));
   }
   {
-    const sys = await deploySystem();
-    await stakeAll(sys);
+    const sys = await stakedSystem();
     const g = makeGold([{ taskIndex: 0, poolIndex: 5 }, { taskIndex: 2, poolIndex: 5 }], GOLD_POOL, "gas-reuse");
-    const { ctx, built } = await accepted(sys, new Map(), { gold: g });
+    const { ctx, built } = await accepted(sys, new Map(), g);
     out.add(
       "proveGoldReuseSame",
       "proveGoldReuse (two gold tasks of the round; rejects, seizes 2 bonds)",
@@ -254,12 +244,9 @@ export async function measureChallenges(): Promise<GasRow[]> {
     );
   }
   {
-    const sys = await deploySystem();
-    await stakeAll(sys);
     const g1 = makeGold([{ taskIndex: 2, poolIndex: 7 }], GOLD_POOL, "gas-first");
-    const r1 = await fullRound(sys, new Map(), { gold: g1 });
     const g2 = makeGold([{ taskIndex: 0, poolIndex: 7 }], GOLD_POOL, "gas-again");
-    const { ctx, built } = await accepted(sys, r1.built.ledger, { gold: g2 });
+    const { sys, r1, ctx, built } = await afterFinalizedRound({ gold1: g1, gold2: g2 });
     out.add(
       "proveGoldReuseEarlier",
       "proveGoldReuse (an earlier finalized round's item; rejects, seizes 2 bonds)",
@@ -267,10 +254,9 @@ export async function measureChallenges(): Promise<GasRow[]> {
     );
   }
   {
-    const sys = await deploySystem();
-    await stakeAll(sys);
+    const sys = await stakedSystem();
     const g = makeGold([{ taskIndex: 0, poolIndex: GOLD_POOL.length }], GOLD_POOL, "gas-range");
-    const { ctx, built } = await accepted(sys, new Map(), { gold: g });
+    const { ctx, built } = await accepted(sys, new Map(), g);
     out.add(
       "proveGoldOutOfRange",
       "proveGoldOutOfRange (pool index beyond the pool; rejects, seizes 2 bonds)",
@@ -324,7 +310,20 @@ export async function measureClaimsByTreeSize(sizes: number[] = CLAIM_TREE_SIZES
   return out;
 }
 
-const fmt = (g: bigint) => Number(g).toLocaleString("en-US");
+/** A gas amount with thousands separators. */
+export const formatGas = (g: bigint) => Number(g).toLocaleString("en-US");
+const fmt = formatGas;
+
+/** What one more proof level adds to a first claim: from the smallest to the largest tree measured. */
+export function gasPerProofLevel(claims: ClaimRow[]): number {
+  const [lo, hi] = [claims[0], claims[claims.length - 1]];
+  return Number(hi.first - lo.first) / (hi.depth - lo.depth);
+}
+
+/** What seizing one more relayer bond adds to an upheld challenge's resolution. */
+export function gasPerSeizedBond(challenges: GasRow[]): bigint {
+  return gasOfKey(challenges, "resolveUpheld3") - gasOfKey(challenges, "resolveUpheld2");
+}
 
 /** A markdown table of gas rows. */
 export function formatGasTable(rows: GasRow[]): string {
@@ -362,7 +361,10 @@ export type SumTreeVariantRow = { leaves: number; depth: number; library: bigint
  * would (contracts/test/SumTreeGasHarness.sol): execution gas of each (calldata, which both share, excluded). Both
  * must compute the tree's root.
  */
-export async function measureSumTreeVariants(sizes: number[] = [8, 1024, 16384]): Promise<SumTreeVariantRow[]> {
+/** The tree sizes of the sum-tree variant comparison. */
+export const SUM_TREE_VARIANT_SIZES = [8, 64, 1024, 16384];
+
+export async function measureSumTreeVariants(sizes: number[] = SUM_TREE_VARIANT_SIZES): Promise<SumTreeVariantRow[]> {
   const h = await ethers.deployContract("SumTreeGasHarness");
   const out: SumTreeVariantRow[] = [];
   for (const leaves of sizes) {

@@ -1,3 +1,4 @@
+import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -25,7 +26,7 @@ import {
   type SumTree,
   type TaskLeaf,
 } from "../../src/chain/encoding";
-import { GOLD_POOL, Role, type System } from "./fixtures";
+import { GOLD_POOL, GOLD_POOL_TREE, Role, type System } from "./fixtures";
 
 export const ZERO32 = ethers.ZeroHash as Hex;
 export const addr = (a: string): Address => ethers.getAddress(a) as Address;
@@ -68,6 +69,11 @@ export function goldProof(gold: GoldCtx, i: number): Hex[] {
     }
   }
   throw new Error(`gold item ${i} not in its tree`);
+}
+
+/** What answers a challenge of gold `item`: its proof in the committed pool, its task leaf and that leaf's proof. */
+export function goldAnswer(ctx: Pick<RoundCtx, "tasks" | "taskTree">, item: GoldItem): { poolProof: Hex[]; task: TaskLeaf; taskProof: Hex[] } {
+  return { poolProof: GOLD_POOL_TREE.getProof(item.poolIndex) as Hex[], task: ctx.tasks[item.taskIndex], taskProof: ctx.taskTree.getProof(item.taskIndex) as Hex[] };
 }
 
 /* ROUND CONTEXT */
@@ -303,6 +309,11 @@ export async function revealAll(sys: System, ctx: RoundCtx, commits: Map<Address
   }
 }
 
+/** Expects `tx` to revert with `SettlementWrongPhase(roundId, expected, actual)`: a call made in the wrong phase. */
+export function expectWrongPhase(sys: System, tx: Promise<unknown>, roundId: bigint, expected: number, actual: number) {
+  return expect(tx).to.be.revertedWithCustomError(sys.settlement, "SettlementWrongPhase").withArgs(roundId, expected, actual);
+}
+
 /* TIME */
 
 export async function now(): Promise<bigint> {
@@ -507,38 +518,79 @@ export function honestPayout(ctx: RoundCtx, inferencePool: bigint, evaluatorPool
   return { pay, inferencePaid, evaluatorPaid };
 }
 
-export type FullRound = { ctx: RoundCtx; built: Built; commits: Map<Address, Commit>; revealers: Address[] };
+/** The pools a round is funded with unless a test says otherwise. */
+export const ROUND_POOLS = { inference: 600n * 10n ** 18n, evaluator: 300n * 10n ** 18n };
+
+export type EvaluateOptions = { n?: number; inference?: bigint; evaluator?: bigint; nonRevealers?: string[]; gold?: GoldCtx };
+export type Evaluated = { ctx: RoundCtx; commits: Map<Address, Commit>; revealers: Address[] };
 
 /**
- * One honest round from registration to finalization: registers `n` tasks, assigns, funds, every assigned evaluator
- * commits and (except `nonRevealers`) reveals, the quorum settles the honest payout on top of `ledger`, and it
- * finalizes. Returns the new cumulative ledger in `built.ledger`.
+ * Registers `n` tasks (default 6, with `gold`), assigns, funds the pools (default {@link ROUND_POOLS}), and has every
+ * assigned evaluator commit and (except `nonRevealers`) reveal. The round stays in its Reveal phase.
  */
-export async function fullRound(
-  sys: System,
-  ledger: ReadonlyMap<string, bigint>,
-  opts: { n?: number; inference?: bigint; evaluator?: bigint; nonRevealers?: string[]; gold?: GoldCtx; lowTrustSlashes?: string[]; tag?: string } = {},
-): Promise<FullRound> {
+export async function evaluatedRound(sys: System, opts: EvaluateOptions = {}): Promise<Evaluated> {
   const ctx = await openRound(sys, { n: opts.n ?? 6, gold: opts.gold });
-  const inference = opts.inference ?? 600n * 10n ** 18n;
-  const evaluator = opts.evaluator ?? 300n * 10n ** 18n;
+  const inference = opts.inference ?? ROUND_POOLS.inference;
+  const evaluator = opts.evaluator ?? ROUND_POOLS.evaluator;
   if (inference + evaluator > 0n) await fund(sys, ctx.roundId, inference, evaluator);
   const commits = await commitAll(sys, ctx);
   await toReveal(sys, ctx.roundId);
   await revealAll(sys, ctx, commits, opts.nonRevealers);
-  await toSettle(sys, ctx.roundId);
   const skip = new Set((opts.nonRevealers ?? []).map(addr));
-  const revealers = [...commits.keys()].filter((a) => !skip.has(a));
-  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, inference, evaluator, revealers);
-  const built = buildSettlement({
+  return { ctx, commits, revealers: [...commits.keys()].filter((a) => !skip.has(a)) };
+}
+
+export type HonestOptions = { inference?: bigint; evaluator?: bigint; gold?: GoldCtx; lowTrustSlashes?: string[]; tag?: string };
+
+/**
+ * The honest settlement of a round whose `revealers` revealed, on top of the cumulative `ledger`: the honest payout
+ * of its pools (default {@link ROUND_POOLS}) under the round's parameter version, tagged `r<roundId>` by default.
+ */
+export async function honestSettlement(sys: System, ctx: RoundCtx, revealers: readonly string[], ledger: ReadonlyMap<string, bigint>, opts: HonestOptions = {}): Promise<Built> {
+  const { pay, inferencePaid, evaluatorPaid } = honestPayout(ctx, opts.inference ?? ROUND_POOLS.inference, opts.evaluator ?? ROUND_POOLS.evaluator, revealers);
+  return buildSettlement({
     ledger: addToLedger(ledger, pay),
     inferencePaid,
     evaluatorPaid,
     gold: opts.gold,
     lowTrustSlashes: opts.lowTrustSlashes,
     paramsVersion: Number((await sys.settlement.getRound(ctx.roundId)).paramsVersion),
-    tag: opts.tag ?? `round-${ctx.roundId}`,
+    tag: opts.tag ?? `r${ctx.roundId}`,
   });
-  await settleAndFinalize(sys, ctx.roundId, built.settlement);
-  return { ctx, built, commits, revealers };
+}
+
+export type RoundOptions = EvaluateOptions & Omit<HonestOptions, "tag"> & { tag?: string | ((roundId: bigint) => string) };
+
+/** {@link evaluatedRound}, then its Settle phase, with its honest settlement on top of `ledger` built (not proposed). */
+export async function roundAtSettle(sys: System, ledger: ReadonlyMap<string, bigint>, opts: RoundOptions = {}): Promise<Evaluated & { honest: Built }> {
+  const r = await evaluatedRound(sys, opts);
+  await toSettle(sys, r.ctx.roundId);
+  const tag = typeof opts.tag === "function" ? opts.tag(r.ctx.roundId) : opts.tag;
+  const honest = await honestSettlement(sys, r.ctx, r.revealers, ledger, { ...opts, tag });
+  return { ...r, honest };
+}
+
+export type FullRound = { ctx: RoundCtx; built: Built; commits: Map<Address, Commit>; revealers: Address[] };
+
+/**
+ * {@link roundAtSettle}, then the quorum accepts the honest settlement (or what `make` builds from it): the round is in
+ * its Challenge phase.
+ */
+export async function acceptedRound(sys: System, ledger: ReadonlyMap<string, bigint>, opts: RoundOptions & { make?: (honest: Built) => Built } = {}): Promise<FullRound> {
+  const { honest, ...r } = await roundAtSettle(sys, ledger, opts);
+  const built = opts.make ? opts.make(honest) : honest;
+  await settle(sys, r.ctx.roundId, built.settlement);
+  return { ...r, built };
+}
+
+/**
+ * One honest round from registration to finalization: registers `n` tasks, assigns, funds, every assigned evaluator
+ * commits and (except `nonRevealers`) reveals, the quorum settles the honest payout on top of `ledger` (tagged
+ * `round-<roundId>` by default), and it finalizes. Returns the new cumulative ledger in `built.ledger`.
+ */
+export async function fullRound(sys: System, ledger: ReadonlyMap<string, bigint>, opts: RoundOptions = {}): Promise<FullRound> {
+  const r = await acceptedRound(sys, ledger, { ...opts, tag: opts.tag ?? ((id) => `round-${id}`) });
+  await toChallengeEnd(sys, r.ctx.roundId);
+  await sys.settlement.finalize(r.ctx.roundId, r.built.settlement);
+  return r;
 }
