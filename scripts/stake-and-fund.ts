@@ -1,8 +1,8 @@
 /**
  * Example: after `npm run deploy:local`, mint test tokens to the local development accounts, stake the two relayers'
  * bonds (accounts 1-2), the four inference nodes (accounts 3-6) and twelve evaluators (accounts 7-18) used by
- * config/local/agents.json, and fund the next round's pools. Fails if the node has fewer than the 20 accounts the
- * local setup uses (anvil: start it with `--accounts 20`).
+ * config/local/agents.json, and fund the next round's pools. Fails, before sending anything, with exit code 1 and a
+ * message naming the 20 accounts needed if the node has fewer funded accounts (anvil: start it with `--accounts 20`).
  *
  *   npx hardhat run scripts/stake-and-fund.ts --network localhost
  */
@@ -13,17 +13,26 @@ import { ethers, network } from "hardhat";
 const Role = { Inference: 1, Evaluator: 2, Relayer: 3 } as const;
 const ROLE_NAMES = ["", "inference", "evaluator", "relayer"];
 
+/** The local setup's accounts: 0 deploys and funds, 1-2 relay, 3-6 serve, 7-18 evaluate, 19 claims. */
+const ACCOUNTS = 20;
+
 async function main() {
+  // The node's accounts first: with too few of them (anvil's default is 10), nothing is staked rather than some.
+  const signers = await ethers.getSigners();
+  const balances = await Promise.all(signers.slice(0, ACCOUNTS).map((s) => ethers.provider.getBalance(s.address)));
+  const funded = balances.filter((b) => b > 0n).length;
+  if (signers.length < ACCOUNTS || funded < ACCOUNTS) {
+    throw new Error(
+      `the node has ${signers.length} accounts, ${funded} of the first ${ACCOUNTS} funded; the local setup needs ${ACCOUNTS} funded accounts ` +
+        `(accounts 0-${ACCOUNTS - 1}): start anvil with --accounts ${ACCOUNTS} (hardhat node has ${ACCOUNTS})`,
+    );
+  }
   const { chainId } = await ethers.provider.getNetwork();
   const file = path.join(__dirname, "..", "deploy", "deployments", `chain-${chainId}`, "deployed_addresses.json");
   if (!fs.existsSync(file)) throw new Error(`no deployment for chain ${chainId} (${file}); deploy first`);
   const addresses: Record<string, string> = JSON.parse(fs.readFileSync(file, "utf8"));
   const pick = (name: string) => addresses[`PoQLocal#${name}`] ?? addresses[`PoQ#${name}`];
 
-  const signers = await ethers.getSigners();
-  if (signers.length < 20) {
-    throw new Error(`the node has ${signers.length} funded accounts; the local setup uses 20 (accounts 0-19): start anvil with --accounts 20`);
-  }
   const deployer = signers[0];
   const token = await ethers.getContractAt("TestToken", pick("TestToken"));
   const vault = await ethers.getContractAt("StakeVault", pick("StakeVault"));

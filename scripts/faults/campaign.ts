@@ -21,7 +21,7 @@ import { LOCAL_GOLD_POOL, LOCAL_POLICY } from "../../src/agents/demo";
 import { computeAssignment } from "../../src/agents/roundData";
 import { loadBatch } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
-import { deploy, E2E_PARAMS, freePort, mintForStakers, poq, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
+import { deploy, E2E_PARAMS, freePort, mintForStakers, poq, revertedTransactions, ROOT, startNode, tmpDir, type Proc } from "../../test/e2e/harness";
 import { Rng } from "../../src/math/prng";
 import { startRpcProxy, type ProxyMode } from "./rpcProxy";
 import { Command } from "commander";
@@ -196,6 +196,9 @@ async function main() {
     const committed = new Set(commits.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.evaluator as string)));
     for (const e of a.byEvaluator.keys()) if (behaviorOf(evalAddrs.indexOf(e)) === "honest" && evalAddrs.includes(e) && !committed.has(e)) absent++;
   }
+  // Reverted transactions of the relayers and agents (development accounts and the campaign's evaluators). Reported,
+  // not checked: a random SIGKILL may cut a process between sending and its receipt.
+  const reverted = await revertedTransactions(clients, [...Array.from({ length: 20 }, (_, i) => privateKeyToAccount(devKey(i)).address), ...evalAddrs]);
   const slashedHonest = slashes.filter((l) => behaviorOf(evalAddrs.indexOf(getAddress(l.args.account))) === "honest" && evalAddrs.includes(getAddress(l.args.account)));
 
   const checks = {
@@ -237,6 +240,7 @@ async function main() {
     `| claims paid (first pass) / second pass | ${first.filter((c) => c.paid > 0n).length} / ${second.filter((c) => c.paid > 0n).length} |`,
     `| slashes (all / of honest evaluators) | ${slashes.length} / ${slashedHonest.length} (non-reveal ${slashedHonest.filter((l) => l.args.reason === 1).length}, low trust ${slashedHonest.filter((l) => l.args.reason === 2).length}) |`,
     `| honest evaluators assigned but absent (no commit) | ${absent} |`,
+    `| reverted transactions (relayers and agents) | ${reverted.length} |`,
     `| tokens funded / allocated / claimed | ${books.funded} / ${books.allocated} / ${books.claimed} |`,
     "",
     ok ? "All checks pass." : "SOME CHECKS FAILED.",

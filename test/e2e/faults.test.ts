@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { getAddress, type Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { devKey } from "../../src/agents/accounts";
 import { poQSettlementAbi } from "../../src/chain/abis";
 import { Phase, readRound } from "../../src/chain/reader";
 import { computeRoundSettlement } from "../../src/agents/settle";
 import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
-import { agentsConfig, cleanup, E2E_PARAMS, poq, relayerArgs, setupNetwork, type NetworkSetup, type Proc } from "./harness";
+import { agentsConfig, cleanup, E2E_PARAMS, poq, relayerArgs, revertedTransactions, setupNetwork, type NetworkSetup, type Proc } from "./harness";
 
 const ROUNDS = 4;
 
@@ -141,6 +143,18 @@ describe("faults: relayer SIGKILLs and an RPC outage", () => {
     }
     const proposed = await client.getContractEvents({ address: d.settlement, abi: poQSettlementAbi, eventName: "AssignmentProposed", fromBlock: 0n, strict: true });
     expect(proposed).toHaveLength(ROUNDS * 2);
+  });
+
+  test("behavior: no transaction reverted, through the SIGKILLs and the outage", async () => {
+    // Every kill point comes after the step's receipt (the relayer logs `round N: <step>` once its transaction is
+    // mined), and the kill before finalizing lands in the challenge window, when a relayer has nothing to send; a
+    // restarted relayer re-reads the phase and simulates before it sends. So no transaction is cut in flight and
+    // none may revert: the allow-list of reverted transactions is empty.
+    const accounts = Array.from({ length: 20 }, (_, i) => getAddress(privateKeyToAccount(devKey(i)).address));
+    const reverted = await revertedTransactions(s.clients, accounts);
+    expect(reverted, `reverted transactions (${reverted.length}); logs in ${s.dir}`).toEqual([]);
+    // The scan does see the relayers' transactions.
+    expect(await s.clients.publicClient.getTransactionCount({ address: accounts[1] })).toBeGreaterThan(0);
   });
 
   test("behavior: no reveal was lost to the outage (every committed honest evaluator revealed)", async () => {

@@ -64,12 +64,23 @@ export class Proc {
 /** The EVM nodes the end-to-end networks run on: Hardhat's `hardhat node` and Foundry's anvil (`@foundry-rs/anvil`). */
 export type NodeKind = "hardhat" | "anvil";
 /**
- * anvil's own binary, from its platform package: `node_modules/.bin/anvil` is a node wrapper that runs it as a child,
- * so killing the wrapper (SIGKILL) would leave the node running.
+ * anvil's own binary, from its platform package (an optional dependency of `@foundry-rs/anvil`, such as
+ * `@foundry-rs/anvil-linux-amd64`): `node_modules/.bin/anvil` is a node wrapper that runs it as a child, so killing
+ * the wrapper (SIGKILL) would leave the node running. The wrapper's postinstall script, which would download the
+ * binary when the platform package is missing, is not allowed to run (package.json `allowScripts`), so a missing
+ * platform package is an error here, naming the package.
  */
-function anvilBinary(): string {
-  const arch = process.arch === "x64" ? "amd64" : process.arch;
-  return path.join(ROOT, "node_modules", "@foundry-rs", `anvil-${process.platform}-${arch}`, "bin", "anvil");
+export function anvilBinary(root = ROOT, platform: string = process.platform, cpu: string = process.arch): string {
+  const arch = cpu === "x64" ? "amd64" : cpu;
+  const pkg = `@foundry-rs/anvil-${platform}-${arch}`;
+  const file = path.join(root, "node_modules", ...pkg.split("/"), "bin", platform === "win32" ? "anvil.exe" : "anvil");
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `anvil binary not found at ${file}: the package ${pkg} (an optional dependency of @foundry-rs/anvil) is not installed; ` +
+        `run npm ci without --omit=optional, or npm install --no-save ${pkg}`,
+    );
+  }
+  return file;
 }
 
 /**

@@ -1,9 +1,24 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
-import { closedPort } from "../helpers/inProcessChain";
-import { ROOT, tmpDir } from "./harness";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { closedPort, deployLocal, inProcessChain } from "../helpers/inProcessChain";
+import { rewardDistributorAbi, testTokenAbi } from "../../src/chain/abis";
+import { walletFor, type Clients } from "../../src/chain/client";
+import type { Deployment } from "../../src/chain/deployment";
+import { serveRpc } from "../../src/chain/devnet";
+import { devKey } from "../../src/agents/accounts";
+import { freePort, Proc, ROOT, tmpDir } from "./harness";
+
+/** Whether something listens on 127.0.0.1:<port> (a server can bind it again once the daemon let it go). */
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
 
 /**
  * `poq` as a user gets it: `npm pack` (which builds dist/ with tsc first), then an install of the tarball into an
@@ -27,6 +42,16 @@ describe("package: npm pack, install into an empty folder, run", () => {
     const install = spawnSync("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: app, encoding: "utf8" });
     expect(install.status, install.stderr).toBe(0);
     bin = path.join(app, "node_modules", ".bin", "poq");
+    // npm 11 runs no install script it was not told to allow, so better-sqlite3's native module (the daemons'
+    // checkpoints, the explorer's index) is not built by this install: a user approves it (docs/operations.md) and
+    // installs again, which compiles SQLite when no prebuilt binary can be fetched. Rather than compile it on every
+    // run, the test puts the checkout's build of the very same version where that build would go.
+    const [mine, theirs] = [ROOT, app].map((dir) => path.join(dir, "node_modules", "better-sqlite3"));
+    const versionOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version as string;
+    expect(versionOf(theirs)).toBe(versionOf(mine));
+    const addon = path.join("build", "Release", "better_sqlite3.node");
+    fs.mkdirSync(path.dirname(path.join(theirs, addon)), { recursive: true });
+    if (!fs.existsSync(path.join(theirs, addon))) fs.copyFileSync(path.join(mine, addon), path.join(theirs, addon));
   }, 600_000);
 
   const run = (args: string[]) => spawnSync(bin, args, { cwd: app, encoding: "utf8", env: { ...process.env, POQ_LOG_LEVEL: "silent" } });
@@ -71,5 +96,89 @@ describe("package: npm pack, install into an empty folder, run", () => {
     const demo = run(["demo"]);
     expect(demo.status).toBe(2);
     expect(demo.stderr).toMatch(/^error: poq demo needs a checkout of the repository: its embedded chain is Hardhat/);
+  });
+  /**
+   * The installed `poq` against a chain: the in-process Hardhat network with the local system deployed, served over
+   * HTTP JSON-RPC by this process (so the children run asynchronously, and this process keeps answering).
+   */
+  describe("against a local chain", () => {
+    let clients: Clients;
+    let d: Deployment;
+    let rpc: { url: string; close: () => Promise<void> };
+    let file: string;
+    let work: string;
+    const daemons: Proc[] = [];
+
+    const runAsync = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(bin, args, { cwd: work, env: { ...process.env, POQ_LOG_LEVEL: "silent" }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (c) => (stdout += c));
+        child.stderr.on("data", (c) => (stderr += c));
+        child.on("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+    const chainArgs = () => ["--rpc", rpc.url, "--deployment", file];
+
+    beforeAll(async () => {
+      const chain = await inProcessChain();
+      clients = chain.clients;
+      d = await deployLocal();
+      rpc = await serveRpc(chain.provider, 0);
+      work = tmpDir("poq-package-chain-");
+      file = path.join(work, "deployment.json");
+      fs.writeFileSync(file, JSON.stringify(d));
+      const owner = walletFor(clients, devKey(0));
+      const hash = await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [privateKeyToAccount(devKey(6)).address, 10n ** 21n] });
+      await clients.publicClient.waitForTransactionReceipt({ hash });
+    }, 300_000);
+    afterAll(async () => {
+      for (const p of daemons) p.kill("SIGKILL");
+      await rpc?.close();
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    test("behavior: fund funds the next round, and inspect shows governance and the funder", async () => {
+      const fund = await runAsync(["fund", ...chainArgs(), "--dev-account", "6", "--round", "1", "--inference", "3", "--evaluator", "1"]);
+      expect(fund.stderr).toBe("");
+      expect(fund.code).toBe(0);
+      expect(fund.stdout).toMatch(/^funded round 1: tx 0x[0-9a-f]{64}/);
+      const f = await clients.publicClient.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "roundFunds", args: [1n] });
+      expect([f.inferencePool, f.evaluatorPool]).toEqual([3n * 10n ** 18n, 10n ** 18n]);
+
+      const db = ["--db", path.join(work, "inspect.sqlite")];
+      const gov = await runAsync(["inspect", "governance", ...chainArgs(), ...db, "--json"]);
+      expect(gov.code, gov.stderr).toBe(0);
+      const relayer1 = privateKeyToAccount(devKey(1)).address.toLowerCase();
+      expect(gov.stdout.toLowerCase()).toContain(relayer1);
+      const funder = privateKeyToAccount(devKey(6)).address;
+      const addr = await runAsync(["inspect", "address", funder, ...chainArgs(), ...db]);
+      expect(addr.code, addr.stderr).toBe(0);
+      expect(addr.stdout.toLowerCase()).toContain(funder.toLowerCase());
+    });
+
+    test("behavior: the explorer daemon serves HTTP, and on SIGTERM exits promptly with code 0 and frees its port", async () => {
+      const port = await freePort();
+      const child = spawn(bin, ["explorer", ...chainArgs(), "--db", path.join(work, "explorer.sqlite"), "--port", String(port), "--poll-ms", "200"], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+      const p = new Proc("explorer", child, path.join(work, "explorer.log"));
+      daemons.push(p);
+      await p.waitFor((l) => l.includes('"msg":"synced"'), 60_000, "the explorer's first sync");
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { ok: boolean }).ok).toBe(true);
+      const home = await fetch(`http://127.0.0.1:${port}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toMatch(/<html/i);
+      expect(await portFree(port)).toBe(false);
+
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const code = await Promise.race([p.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000))]);
+      expect(code, p.lines.slice(-10).join("\n")).toBe(0);
+      expect(child.signalCode).toBeNull();
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(await portFree(port)).toBe(true);
+      expect(p.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+    });
   });
 });
