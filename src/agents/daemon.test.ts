@@ -10,6 +10,8 @@ const DOCUMENTED = [
   "poq_relayer_tx_total",
   "poq_relayer_round_count",
   "poq_relayer_last_closed_round",
+  "poq_relayer_breaker_held",
+  "poq_relayer_breaker_rounds_total",
   "poq_evaluator_commits_total",
   "poq_evaluator_reveals_total",
   "poq_evaluator_bad_outputs_total",

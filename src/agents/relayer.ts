@@ -278,7 +278,18 @@ export function createRelayer(deps: RelayerDeps) {
       const target = running ? attempt : attempt + 1;
       if (votes.committed.has(target)) return;
       let computed = computedSettlements.get(r.id);
-      if (!computed) computedSettlements.set(r.id, (computed = await computeRoundSettlement(settleContext(r), r)));
+      if (!computed) {
+        computedSettlements.set(r.id, (computed = await computeRoundSettlement(settleContext(r), r)));
+        const b = computed.file.breaker;
+        metrics.relayer.breakerHeld.set(b.tripped ? 1 : 0);
+        if (b.tripped) {
+          metrics.relayer.breakerRounds.inc();
+          logger.warn(
+            { round_id: Number(r.id), flagged_stake_ppm: b.flaggedStakePpm, split_gap: b.splitGap },
+            `round ${r.id}: circuit breaker held, low-trust slashing frozen (the evidence may be captured: check the round's flagged stake and the gap between camps)`,
+          );
+        }
+      }
       checkpoint.set(`settlement:${r.id}:${target}`, computed.hash); // before sending: a crash after the commit still knows it
       const commitment = settlementCommitment({
         chainId: clients.chain.id,

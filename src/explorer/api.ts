@@ -291,7 +291,13 @@ export type RoundPage = {
     count: number | null;
     tasks: GoldTask[] | null;
   };
-  breaker: { held: boolean | null; flaggedStakePpm: number | null; confirmedStakePpm: number | null };
+  breaker: {
+    held: boolean | null;
+    flaggedStakePpm: number | null;
+    confirmedStakePpm: number | null;
+    /** The two-camp test's widest gap between neighbouring evaluators' mean residuals, quality points 0..10 (null: no payload, or one written before the test). */
+    splitGap: number | null;
+  };
   excludedTasks: number[] | null;
   content: { storeConfigured: boolean; manifest: RoundRow["manifest"]; payload: RoundRow["payload"]; goldOpening: RoundRow["goldOpening"]; note: string | null };
   announcements: { relayer: Address; kind: Value; cid: Value; block: number; tx: Hex }[];
@@ -612,7 +618,7 @@ export async function roundPage(ctx: ExplorerContext, idText: string): Promise<R
     },
     deadlines,
     gold: { commitment: r.goldCommitment, opening: r.goldOpening, root: r.goldRoot, count: r.goldCount, tasks: r.gold },
-    breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null },
+    breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null, splitGap: r.breaker?.splitGap === undefined ? null : r.breaker.splitGap / 1000 },
     excludedTasks: r.excludedTasks,
     content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, goldOpening: r.goldOpening, note: r.contentNote },
     announcements,

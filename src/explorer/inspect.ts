@@ -63,7 +63,11 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
       ["assignment", `${r.assignmentRoot ?? "-"} (${r.assignment})`],
       ["gold commitment", hasGold ? p.gold.commitment : "none"],
       ...(hasGold ? ([["gold", `opening ${p.gold.opening}; count ${p.gold.count ?? "- (after settlement)"}; root ${p.gold.root ?? "-"}`]] as [string, string][]) : []),
-      ["circuit breaker", p.breaker.held === null ? "-" : p.breaker.held ? "held (low-trust slashing frozen)" : "not held"],
+      [
+        "circuit breaker",
+        (p.breaker.held === null ? "-" : p.breaker.held ? "held (low-trust slashing frozen)" : "not held") +
+          (p.breaker.flaggedStakePpm === null ? "" : `; flagged stake ${(p.breaker.flaggedStakePpm / 1e4).toFixed(1)}%${p.breaker.splitGap === null ? "" : `, widest gap between camps ${p.breaker.splitGap.toFixed(3)} points`}`),
+      ],
       ["excluded tasks", p.excludedTasks === null ? "-" : p.excludedTasks.length ? p.excludedTasks.join(", ") : "none"],
     ]),
   );

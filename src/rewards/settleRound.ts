@@ -118,6 +118,9 @@ export function settleRoundCore(input: RoundCoreInput): RoundCoreOutput {
     afterRounds: params.slashAfterRounds,
     maxSlashes: params.maxSlashes,
     breakerPpm: params.breakerPpm,
+    meanResidual: out.detail ? out.detail.evidence.map((x) => (x && x.all.n >= params.consensus.minEvidenceMilli && x.all.n > 0 ? Math.floor((x.all.s1 * 1000) / x.all.n) : null)) : undefined,
+    // Two camps further apart than the confirmation band, each with more than breakerPpm of the stake: see campGap.
+    splitGap: rule.usesTrust ? params.consensus.confirmBand : 0,
   });
 
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { SlashReason, applySlashingPolicy, type SlashingInput } from "./slashing";
+import { SlashReason, applySlashingPolicy, campGap, type SlashingInput } from "./slashing";
 
 const base = (n: number, over: Partial<SlashingInput> = {}): SlashingInput => ({
   trust: new Int32Array(n).fill(900_000),
@@ -66,7 +66,7 @@ describe("applySlashingPolicy", () => {
     // 4 of 10 equal stakes suspect = 40% > 35%.
     const suspect = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
     const out = applySlashingPolicy(base(10, { trust: new Int32Array(10), lowStreak: new Int32Array(10).fill(9), flagged: suspect, suspect, confirmed: ones(10) }));
-    expect(out.breaker).toEqual({ tripped: true, flaggedStakePpm: 400_000, confirmedStakePpm: 400_000 });
+    expect(out.breaker).toEqual({ tripped: true, flaggedStakePpm: 400_000, confirmedStakePpm: 400_000, splitGap: 0 });
     expect(out.slashes).toEqual([]);
     expect(Array.from(out.lowStreak)).toEqual(new Array(10).fill(0));
   });
@@ -83,5 +83,52 @@ describe("applySlashingPolicy", () => {
   test("behavior: stateless rules never slash for low trust", () => {
     const out = applySlashingPolicy(base(1, { usesTrust: false, trust: Int32Array.from([0]), lowStreak: Int32Array.from([9]), flagged: ones(1), confirmed: ones(1) }));
     expect(out.slashes).toEqual([]);
+  });
+
+  describe("the two-camp test", () => {
+    // Mean residuals (score units) of 20 evaluators with equal stakes.
+    const spread = Array.from({ length: 20 }, (_, e) => -1_000 + e * 100); // honest offsets -1.0 .. +0.9, evenly spread
+    const flaggedLow = Uint8Array.from({ length: 20 }, (_, e) => (e < 6 ? 1 : 0)); // 30% of the stake flagged: under the count bound
+    const accused = { trust: new Int32Array(20), lowStreak: new Int32Array(20).fill(2), flagged: flaggedLow, suspect: flaggedLow, confirmed: new Uint8Array(20).fill(1), splitGap: 500 };
+
+    test("behavior: evenly spread offsets leave no wide gap, and slashing goes on", () => {
+      const out = applySlashingPolicy(base(20, { ...accused, meanResidual: spread }));
+      expect(out.breaker.splitGap).toBe(100);
+      expect(out.breaker.tripped).toBe(false);
+      expect(out.slashes.map((x) => x.evaluator)).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    test("behavior: a minority bloc apart at one end (30% of the stake, +3 points) sits outside the window: it stays slashable", () => {
+      const m = spread.map((v, e) => (e >= 14 ? 3_000 + e : v));
+      const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e >= 14 ? 1 : 0));
+      const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
+      expect(out.breaker.tripped).toBe(false);
+      expect(out.slashes.map((x) => x.evaluator)).toEqual([14, 15, 16, 17, 18, 19]);
+    });
+
+    test("behavior: two camps with half the stake each, apart by more than the gap, freeze slashing whoever holds the references", () => {
+      // The bloc (10..19) holds the references: the honest camp's residuals look pushed down by about 2 points.
+      const m = spread.map((v, e) => (e < 10 ? v - 1_500 : v + 500));
+      const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e < 6 ? 1 : 0));
+      const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
+      expect(out.breaker.splitGap).toBe(m[10] - m[9]);
+      expect(out.breaker.tripped).toBe(true);
+      expect(out.slashes).toEqual([]);
+      expect(Array.from(out.lowStreak)).toEqual(new Array(20).fill(0));
+      // Without the test (splitGap 0) the same round slashes the six accused.
+      expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m, splitGap: 0 })).slashes).toHaveLength(6);
+    });
+
+    test("behavior: the window weighs stake, not identities; non-revealers and evaluators without evidence are left out", () => {
+      // Gap after evaluator 0: with equal stakes 5% below it (outside the window); with evaluator 0 holding 40%, inside.
+      const m = [-3_000, ...spread.slice(1)];
+      const equal = campGap({ revealed: new Uint8Array(20).fill(1), stake: new Array<bigint>(20).fill(10n), breakerPpm: 350_000, meanResidual: m });
+      expect(equal).toBe(100);
+      const heavy = campGap({ revealed: new Uint8Array(20).fill(1), stake: [127n, ...new Array<bigint>(19).fill(10n)], breakerPpm: 350_000, meanResidual: m });
+      expect(heavy).toBe(m[1] - m[0]);
+      const hidden = campGap({ revealed: Uint8Array.from({ length: 20 }, (_, e) => (e === 0 ? 0 : 1)), stake: [127n, ...new Array<bigint>(19).fill(10n)], breakerPpm: 350_000, meanResidual: m });
+      expect(hidden).toBe(100);
+      expect(campGap({ revealed: new Uint8Array(3).fill(1), stake: [1n, 1n, 1n], breakerPpm: 350_000, meanResidual: [null, null, null] })).toBe(0);
+    });
   });
 });

@@ -26,6 +26,13 @@ export type SlashingInput = {
   afterRounds: number;
   maxSlashes: number;
   breakerPpm: number;
+  /**
+   * Each evaluator's accumulated mean residual against the rule's references (score units; null: no evidence or a
+   * stateless rule): the two-camp test's input.
+   */
+  meanResidual?: readonly (number | null)[];
+  /** Two-camp test: a gap at least this wide (score units) between the camps trips the breaker (0: no test). */
+  splitGap?: number;
 };
 
 export type Breaker = {
@@ -35,6 +42,11 @@ export type Breaker = {
   flaggedStakePpm: number;
   /** Stake of the flagged revealers whose push is also confirmed (see the rule's confirm()), ppm. */
   confirmedStakePpm: number;
+  /**
+   * Widest gap (score units) between two neighbouring evaluators' mean residuals with between breakerPpm and
+   * 1 - breakerPpm of the stake below it (0: none): the two-camp test's statistic.
+   */
+  splitGap: number;
 };
 
 export type SlashingOutput = {
@@ -71,8 +83,9 @@ export function applySlashingPolicy(input: SlashingInput): SlashingOutput {
   }
   const flaggedStakePpm = total > 0n ? Number((flaggedStake * 1_000_000n) / total) : 0;
   const confirmedStakePpm = total > 0n ? Number((confirmedStake * 1_000_000n) / total) : 0;
-  const tripped = input.usesTrust && flaggedStakePpm > input.breakerPpm;
-  const breaker = { tripped, flaggedStakePpm, confirmedStakePpm };
+  const splitGap = campGap(input);
+  const tripped = input.usesTrust && (flaggedStakePpm > input.breakerPpm || (!!input.splitGap && splitGap >= input.splitGap));
+  const breaker = { tripped, flaggedStakePpm, confirmedStakePpm, splitGap };
   if (!input.usesTrust) return { lowStreak, slashes: [], breaker };
   if (tripped) {
     // The evidence itself is in doubt: no slash, and every revealer's streak starts over.
@@ -90,4 +103,36 @@ export function applySlashingPolicy(input: SlashingInput): SlashingOutput {
   for (const e of chosen) lowStreak[e] = 0;
   chosen.sort((a, b) => a - b);
   return { lowStreak, slashes: chosen.map((e) => ({ evaluator: e, reason: SlashReason.LowTrust })), breaker };
+}
+
+/**
+ * Two-camp test. Sort the revealers by their accumulated mean residual and lay their stakes end to end; the statistic
+ * is the widest gap between neighbours with between breakerPpm and 1 - breakerPpm of the stake below it. Honest
+ * offsets spread evenly and leave no wide gap; a minority bloc (less than breakerPpm of the stake) sits apart at one
+ * end, outside the window, and stays detectable; two camps that each hold more than breakerPpm show a gap inside it:
+ * whichever camp holds the references, the evidence cannot say which is honest. Trust plays no part. Integer only.
+ */
+export function campGap(input: Pick<SlashingInput, "revealed" | "stake" | "breakerPpm" | "meanResidual">): number {
+  const m = input.meanResidual;
+  if (!m) return 0;
+  const idx: number[] = [];
+  let total = 0n;
+  for (let e = 0; e < m.length; e++) {
+    if (!input.revealed[e] || m[e] === null || input.stake[e] <= 0n) continue;
+    idx.push(e);
+    total += input.stake[e];
+  }
+  if (total === 0n) return 0;
+  idx.sort((a, b) => (m[a] as number) - (m[b] as number) || a - b);
+  const lo = BigInt(input.breakerPpm);
+  const hi = 1_000_000n - lo;
+  let below = 0n;
+  let widest = 0;
+  for (let i = 0; i + 1 < idx.length; i++) {
+    below += input.stake[idx[i]];
+    const share = (below * 1_000_000n) / total;
+    if (share < lo || share > hi) continue;
+    widest = Math.max(widest, (m[idx[i + 1]] as number) - (m[idx[i]] as number));
+  }
+  return widest;
 }

@@ -367,6 +367,9 @@ describe("explorer in a browser", () => {
       expect(nbsp(await page.locator("[data-field=gold-count]").textContent())).toBe(String(s.goldCount));
       expect(await page.locator("#gold-tasks tbody tr").count()).toBe(s.goldCount);
       expect(await page.locator("[data-field=breaker]").getAttribute("data-held")).toBe(String((s.flags & 1) === 1));
+      // The two-camp test's statistic, as the payload the settlement hash points to records it.
+      const payload = loadPayload(new ContentStore(summary.storeDir), round.settlementHash)!;
+      expect(Number(await page.locator("[data-field=breaker]").getAttribute("data-split-gap"))).toBe(payload.breaker.splitGap / 1000);
       if (id === 2) await shot("round-2");
     }
   });
@@ -637,6 +640,11 @@ describe("explorer in a browser", () => {
     const missing = await inProcess(["inspect", "round", "99", ...common("inspect-address.sqlite")]);
     expect(json.code, json.out).toBe(0);
     expect(JSON.parse(json.out)).toEqual(await (await fetch(`${url}/api/round/2`)).json());
+    // The table names the breaker's state and the two-camp test's statistic, as the API gives them.
+    const table = await inProcess(["inspect", "round", "2", ...common("inspect-address.sqlite")]);
+    const breaker = (JSON.parse(json.out) as { breaker: { held: boolean; splitGap: number } }).breaker;
+    expect(table.out).toContain(`widest gap between camps ${breaker.splitGap.toFixed(3)} points`);
+    expect(table.out).toMatch(breaker.held ? /circuit breaker\s+held/ : /circuit breaker\s+not held/);
     expect(addr.code, addr.out).toBe(0);
     expect(addr.out).toContain(`Address ${booster}`);
     for (const x of (await events(stakeVaultAbi, d().vault, "Slashed")).filter((e) => getAddress(e.args.account as string) === booster)) {

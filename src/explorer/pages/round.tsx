@@ -269,9 +269,9 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
             p.breaker.held === null ? (
               <span class="muted">no accepted settlement yet</span>
             ) : (
-              <span data-field="breaker" data-held={String(p.breaker.held)}>
+              <span data-field="breaker" data-held={String(p.breaker.held)} data-split-gap={p.breaker.splitGap === null ? undefined : String(p.breaker.splitGap)}>
                 {p.breaker.held ? <Badge text="held: low-trust slashing frozen this round" kind="warn" /> : "not held"}
-                {p.breaker.flaggedStakePpm !== null ? <span class="muted">{` (flagged stake ${trustText(p.breaker.flaggedStakePpm)}, confirmed ${trustText(p.breaker.confirmedStakePpm ?? 0)} of the revealers' stake)`}</span> : null}
+                {p.breaker.flaggedStakePpm !== null ? <span class="muted">{` (flagged stake ${trustText(p.breaker.flaggedStakePpm)}, confirmed ${trustText(p.breaker.confirmedStakePpm ?? 0)} of the revealers' stake${p.breaker.splitGap !== null ? `; widest gap between camps ${p.breaker.splitGap.toFixed(3)} points` : ""})`}</span> : null}
               </span>
             ),
           ],
