@@ -21,6 +21,9 @@ import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
+import type { Content } from "../protocol/content";
+import { FolderContent } from "../protocol/folderStore";
+import { openContent } from "../protocol/openContent";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { createAllotmentWatcher } from "./watcher";
 import { senderFor } from "./system";
@@ -32,13 +35,39 @@ import { senderFor } from "./system";
 export async function runAgents(cfg: DaemonConfig, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
   const shutdown = new AbortController();
   const common = createCommon(name, { level: cfg.logLevel, signal: options.signal ?? shutdown.signal });
-  const { logger, metrics, health, signal } = common;
+  const { logger } = common;
   if (!options.signal) shutdownSignal(logger, shutdown);
   const clients = await connect({ rpcUrl: cfg.rpcUrl });
   const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
   await verifyDeployment(clients.publicClient, deployment);
   await checkTokenDecimals(clients.publicClient, deployment);
   const store = new ContentStore(cfg.storeDir);
+  const content = await openDaemonContent(cfg, store);
+  const info = await content.info();
+  logger.info({ content: info.kind, peer_id: info.peerId, addresses: info.addresses }, "content backend ready");
+  try {
+    await runWith(cfg, name, { common, clients, deployment, store, content });
+  } finally {
+    await content.close().catch((e) => logger.warn({ err: errorLine(e) }, "closing the content backend failed"));
+  }
+}
+
+/**
+ * The daemon's content backend (`cfg.content`): the folder store itself when the config names its folder (the
+ * default), else what `openContent` opens (an embedded IPFS node in the daemon's own folder, or a Kubo node).
+ */
+export async function openDaemonContent(cfg: DaemonConfig, store: ContentStore): Promise<Content> {
+  if (cfg.content.kind === "folder" && path.resolve(cfg.content.dir) === store.dir) return new FolderContent(store);
+  return openContent(cfg.content);
+}
+
+async function runWith(
+  cfg: DaemonConfig,
+  name: string,
+  p: { common: ReturnType<typeof createCommon>; clients: Awaited<ReturnType<typeof connect>>; deployment: ReturnType<typeof loadDeployment>; store: ContentStore; content: Content },
+): Promise<void> {
+  const { common, clients, deployment, store, content } = p;
+  const { logger, metrics, health, signal } = common;
   const checkpoints: Checkpoint[] = [];
   // Bound to this chain and deployment: state of another chain (or an earlier run of this one) is dropped.
   const checkpointFor = async (kind: string, key: Hex) => {
@@ -60,7 +89,7 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
     const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
     const sender = senderFor(clients, spec.key, agentCommon, cfg.confirmations);
     /** What every agent of this key is built from. */
-    const base = { common: agentCommon, clients, deployment, store, sender };
+    const base = { common: agentCommon, clients, deployment, store, content, sender };
     if (spec.type === "relayer") {
       const r = createRelayer({
         ...base,
