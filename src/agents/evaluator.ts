@@ -11,8 +11,8 @@ import { applyBehavior, type Behavior } from "./behavior";
 import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
-import { loadBatch, loadOutputs } from "../protocol/manifest";
-import type { ContentStore } from "../protocol/store";
+import { loadOutputs } from "../protocol/manifest";
+import { roundManifest, type ChainContentAccess } from "./roundContent";
 import { assignmentProof, computeAssignment } from "./roundData";
 
 export type EvaluatorConfig = {
@@ -48,12 +48,12 @@ type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
 const batchQualityCache = new Map<string, { quality: number[]; unavailable: Set<number>; bad: { index: number; reason: string }[]; nodes: string[] }>();
 const CACHE_LIMIT = 4;
 
-function batchQuality(store: ContentStore, r: RoundView, profile: QualityProfile, useReferences: boolean) {
+async function batchQuality(a: ChainContentAccess, r: RoundView, profile: QualityProfile, useReferences: boolean) {
   const key = `${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
   const hit = batchQualityCache.get(key);
   if (hit) return hit;
-  const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-  const { items, bad, unavailable } = loadOutputs(store, manifest);
+  const manifest = await roundManifest(a, r);
+  const { items, bad, unavailable } = loadOutputs(a.store, manifest);
   const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
   const scored = scoreOutputs(valid.map((x) => x.it), profile, { useReferences });
   const quality = new Array<number>(items.length).fill(0);
@@ -77,7 +77,7 @@ function profileKey(p: QualityProfile): string {
  * and its key, so a restart can always reveal what it committed.
  */
 export function createEvaluator(deps: EvaluatorDeps) {
-  const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
+  const { common, clients, deployment: d, store, content, sender, checkpoint, config } = deps;
   const { logger, metrics } = common;
   const client = clients.publicClient;
   const me = getAddress(sender.account);
@@ -120,7 +120,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const key = `scores:${r.id}`;
     let scores = checkpoint.get(key) as Hex | undefined;
     if (!scores) {
-      const { quality, unavailable, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
+      const { quality, unavailable, bad, nodes } = await batchQuality({ store, content, client, deployment: d }, r, deps.profile, config.useReferences);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
         metrics.evaluator.badOutputs.inc();
