@@ -12,7 +12,7 @@ import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { loadOutputs } from "../protocol/manifest";
-import { roundManifest, type ChainContentAccess } from "./roundContent";
+import { fetchOutputs, roundManifest, type ChainContentAccess } from "./roundContent";
 import { assignmentProof, computeAssignment } from "./roundData";
 
 export type EvaluatorConfig = {
@@ -29,7 +29,32 @@ export type EvaluatorConfig = {
    * `SELF_REVEAL_AFTER` of the reveal window has passed. "self": send `revealScores` directly.
    */
   revealVia?: "relayer" | "self";
+  /**
+   * How long to wait for a batch's manifest and outputs from peers at most (default `OUTPUT_FETCH_MS`); in the commit
+   * window never past `COMMIT_MARGIN_MS` before its deadline. What has not arrived by then is reported UNAVAILABLE.
+   */
+  fetchTimeoutMs?: number;
 };
+
+/** Default longest wait for a batch's content from peers. */
+export const OUTPUT_FETCH_MS = 20_000;
+/** Time kept before the commit deadline for the commit transaction itself. */
+export const COMMIT_MARGIN_MS = 3_000;
+
+/**
+ * How long an evaluator may wait for the round's content now: `max`, cut in the commit window so that the commit
+ * still lands before the deadline (at least half a second).
+ */
+export function fetchBudgetMs(r: Pick<RoundView, "phase" | "commitDeadline">, now: bigint, max = OUTPUT_FETCH_MS): number {
+  if (r.phase !== Phase.Commit) return max;
+  const left = Number(r.commitDeadline - now) * 1000 - COMMIT_MARGIN_MS;
+  return Math.max(500, Math.min(max, left));
+}
+
+/** On-chain scores of an evaluator's tasks: its reported quality (0..10), or UNAVAILABLE where the output never arrived. */
+export function reportedScores(reported: number[], tasks: number[], unavailable: Set<number>): Hex {
+  return packScores(reported.map((q, i) => (unavailable.has(tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
+}
 
 /** Share of the reveal window after which an evaluator whose published reveal is not on chain reveals by itself. */
 export const SELF_REVEAL_AFTER = 2 / 3;
@@ -48,11 +73,23 @@ type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
 const batchQualityCache = new Map<string, { quality: number[]; unavailable: Set<number>; bad: { index: number; reason: string }[]; nodes: string[] }>();
 const CACHE_LIMIT = 4;
 
-async function batchQuality(a: ChainContentAccess, r: RoundView, profile: QualityProfile, useReferences: boolean) {
+/**
+ * The batch's honest qualities, with the tasks whose output is unavailable and those whose output is bad. Outputs the
+ * store lacks are fetched from peers first, for at most `fetchMs` (manifest included).
+ */
+export async function batchQuality(
+  a: ChainContentAccess,
+  r: Pick<RoundView, "id" | "taskRoot" | "taskCount" | "registeredBlock">,
+  profile: QualityProfile,
+  useReferences: boolean,
+  fetchMs = OUTPUT_FETCH_MS,
+) {
   const key = `${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
   const hit = batchQualityCache.get(key);
   if (hit) return hit;
-  const manifest = await roundManifest(a, r);
+  const until = Date.now() + fetchMs;
+  const manifest = await roundManifest(a, r, { timeoutMs: fetchMs });
+  await fetchOutputs(a, manifest, { timeoutMs: Math.max(0, until - Date.now()) });
   const { items, bad, unavailable } = loadOutputs(a.store, manifest);
   const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
   const scored = scoreOutputs(valid.map((x) => x.it), profile, { useReferences });
@@ -120,7 +157,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const key = `scores:${r.id}`;
     let scores = checkpoint.get(key) as Hex | undefined;
     if (!scores) {
-      const { quality, unavailable, bad, nodes } = await batchQuality({ store, content, client, deployment: d }, r, deps.profile, config.useReferences);
+      const budget = fetchBudgetMs(r, await chainTime(client), config.fetchTimeoutMs);
+      const { quality, unavailable, bad, nodes } = await batchQuality({ store, content, client, deployment: d }, r, deps.profile, config.useReferences, budget);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
         metrics.evaluator.badOutputs.inc();
@@ -137,7 +175,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         nodes: mine.tasks.map((t) => nodes[t]),
         target: config.colludeWith,
       });
-      scores = packScores(reported.map((q, i) => (unavailable.has(mine.tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
+      scores = reportedScores(reported, mine.tasks, unavailable);
       checkpoint.set(key, scores);
     }
     const out = { scores, tasksHash: mine.tasksHash, proof: mine.proof };

@@ -17,6 +17,7 @@ import { ContentUnavailable, type Content, type ReadOptions } from "../protocol/
 import { GOLD_INDEX, type GoldOpening } from "../protocol/gold";
 import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "../protocol/manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "../protocol/payload";
+import { mapConcurrent } from "../protocol/loopback";
 import { ContentError, type ContentStore } from "../protocol/store";
 
 /** Where a daemon's content lives: its own store, and (optionally) the backend that reaches other daemons' content. */
@@ -165,4 +166,29 @@ export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView,
     if (f && typeof f === "object" && f.taskRoot === r.taskRoot && Array.isArray(f.items)) return f;
   }
   return undefined;
+}
+
+/**
+ * Brings every output of a batch that the store lacks into the store, fetched by its CID (the raw keccak-256 block
+ * named by the task's `contentHash`) from the content backend, within one deadline for the whole batch: each read is
+ * checked by hash, and what no peer delivered by then is left missing (the evaluator reports it unavailable). Never
+ * waits past the deadline. Returns the tasks' content hashes still missing.
+ */
+export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number }): Promise<Hex[]> {
+  const wanted = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !a.store.has(h));
+  if (!a.content || wanted.length === 0) return wanted;
+  const content = a.content;
+  const until = Date.now() + o.timeoutMs;
+  const missing: Hex[] = [];
+  await mapConcurrent(wanted, o.concurrency ?? 32, async (hash) => {
+    const left = until - Date.now();
+    if (left <= 0) return void missing.push(hash);
+    try {
+      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left }));
+    } catch (e) {
+      if (!(e instanceof ContentError)) throw e;
+      missing.push(hash);
+    }
+  });
+  return missing.sort();
 }
