@@ -168,14 +168,21 @@ export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKi
   return { node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
 }
 
-/** The agents config of the local setup, pointed at this network's store. */
-export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}): string {
+/** The agents config of the local setup, pointed at this network's store (written to `<dir>/<name>`). */
+export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}, name = "agents.json"): string {
   const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
-  const file = path.join(s.dir, "agents.json");
+  const file = path.join(s.dir, name);
   const local = (r: string) => path.resolve(ROOT, "config", "local", r);
   const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile), goldPoolFile: local(cfg.goldPoolFile) };
   fs.writeFileSync(file, JSON.stringify({ ...cfg, ...paths, rpcUrl: s.node.url, deploymentFile: s.deploymentFile, storeDir: s.storeDir, dataDir: path.join(s.dir, "data"), pollMs: 300, ...extra }));
   return file;
+}
+
+/** Waits for a daemon's "content backend ready" log line; returns its content kind and the addresses peers dial. */
+export async function contentReady(p: Proc, timeoutMs = 120_000): Promise<{ content: string; addresses: string[] }> {
+  const line = await p.waitFor((l) => l.includes('"msg":"content backend ready"'), timeoutMs, "its content backend");
+  const o = JSON.parse(line) as { content: string; addresses: string[] };
+  return { content: o.content, addresses: o.addresses };
 }
 
 export function relayerArgs(s: NetworkSetup, devAccount: number, extra: string[] = []): string[] {
