@@ -67,11 +67,11 @@ export type EvaluatorDeps = AgentDeps<EvaluatorConfig> & {
 type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
 
 /**
- * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process: scoring is a pure function of
- * the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
+ * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process that share a store: scoring is a
+ * pure function of the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
  */
 const batchQualityCache = new Map<string, { quality: number[]; unavailable: Set<number>; bad: { index: number; reason: string }[]; nodes: string[] }>();
-const CACHE_LIMIT = 4;
+const CACHE_LIMIT = 32;
 
 /**
  * The batch's honest qualities, with the tasks whose output is unavailable and those whose output is bad. Outputs the
@@ -84,7 +84,8 @@ export async function batchQuality(
   useReferences: boolean,
   fetchMs = OUTPUT_FETCH_MS,
 ) {
-  const key = `${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
+  // Agents with stores of their own (each its own IPFS node) may hold different outputs: one entry per store.
+  const key = `${a.store.dir}:${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
   const hit = batchQualityCache.get(key);
   if (hit) return hit;
   const until = Date.now() + fetchMs;

@@ -178,11 +178,21 @@ export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {
   return file;
 }
 
-/** Waits for a daemon's "content backend ready" log line; returns its content kind and the addresses peers dial. */
-export async function contentReady(p: Proc, timeoutMs = 120_000): Promise<{ content: string; addresses: string[] }> {
-  const line = await p.waitFor((l) => l.includes('"msg":"content backend ready"'), timeoutMs, "its content backend");
-  const o = JSON.parse(line) as { content: string; addresses: string[] };
-  return { content: o.content, addresses: o.addresses };
+/**
+ * Waits for `count` "content backend ready" log lines of a daemon (one per backend it opened: one per agent when
+ * each has its own IPFS node); returns each one's content kind, account (per-agent backends) and dialable addresses.
+ */
+export async function contentReady(p: Proc, count = 1, timeoutMs = 180_000): Promise<{ content: string; account?: string; addresses: string[] }[]> {
+  const ready = (l: string) => l.includes('"msg":"content backend ready"');
+  const until = Date.now() + timeoutMs;
+  while (p.lines.filter(ready).length < count) {
+    if (Date.now() > until) throw new Error(`${p.name}: timed out waiting for ${count} content backends`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return p.lines.filter(ready).map((l) => {
+    const o = JSON.parse(l) as { content: string; account?: string; addresses: string[] };
+    return { content: o.content, account: o.account, addresses: o.addresses };
+  });
 }
 
 export function relayerArgs(s: NetworkSetup, devAccount: number, extra: string[] = []): string[] {

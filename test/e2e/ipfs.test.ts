@@ -13,64 +13,72 @@ import { ContentStore } from "../../src/protocol/store";
 import { agentsConfig, cleanup, contentReady, E2E_PARAMS, freePort, poq, setupNetwork, type NetworkSetup, type Proc } from "./harness";
 
 const addr = (i: number): Address => getAddress(privateKeyToAccount(devKey(i)).address);
-/** Rounds the registrar opens; at least the first must finalize. */
-const ROUNDS = 2;
+/** Rounds the registrar opens; all must finalize. */
+const ROUNDS = 3;
 const INFERENCE: [number, string[]][] = [
   [3, ["gpt4", "M8", "M12", "M17"]],
   [4, ["chatgpt", "M9", "M13", "M20"]],
+  [5, ["gpt35", "M10", "M14", "M22"]],
+  [6, ["fid", "newbing", "M11", "M15", "M23"]],
 ];
-const EVALUATORS = [7, 8, 9];
+const EVALUATORS = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
 
 /**
- * The network with no shared folder, on a real `hardhat node`: two relayers, two inference nodes and three
- * evaluators, each in its own process with its own store folder and its own embedded IPFS node (Helia), all on
- * 127.0.0.1 and peered explicitly (each node is given the addresses of the nodes started before it). Outputs reach
- * the relayers only as signed announcements to their HTTP API; manifests, gold openings, payloads and outputs reach
- * everyone else only over IPFS, found from the CIDs on chain.
+ * The network with no shared folder, on a real `hardhat node`: two relayers (each a process), four inference nodes
+ * (one process) and twelve evaluators (one process), every agent with its own store folder and its own embedded IPFS
+ * node (Helia), all on 127.0.0.1 and peered explicitly (each node is given the addresses of the nodes started before
+ * it). Outputs reach the relayers only as signed announcements to their HTTP API; manifests, gold openings, payloads
+ * and outputs reach everyone else only over IPFS, found from the CIDs on chain.
  */
-describe("network with a store and an IPFS node per daemon (hardhat node, loopback)", () => {
+describe("network with a store and an IPFS node per agent (hardhat node, loopback)", () => {
   let s: NetworkSetup;
   const procs: Proc[] = [];
-  const named = new Map<string, { proc: Proc; storeDir: string; addresses: string[] }>();
+  /** Per agent (by name): its store folder and the addresses of its node. */
+  const agents = new Map<string, { storeDir: string; addresses: string[] }>();
 
-  function start(name: string, agents: unknown[], peers: string[], extra: Record<string, unknown> = {}): { proc: Proc; storeDir: string } {
+  function start(name: string, list: unknown[], peers: string[], extra: Record<string, unknown> = {}): Proc {
     const storeDir = path.join(s.dir, name, "store");
-    const file = agentsConfig(s, { storeDir, dataDir: path.join(s.dir, name, "data"), content: { kind: "helia", peers }, agents, ...extra }, `${name}.json`);
+    const file = agentsConfig(s, { storeDir, dataDir: path.join(s.dir, name, "data"), content: { kind: "helia", peers }, agents: list, ...extra }, `${name}.json`);
     const proc = poq(name, ["agents", "--config", file], s.dir);
     procs.push(proc);
-    return { proc, storeDir };
+    return proc;
   }
-  async function ready(name: string, p: { proc: Proc; storeDir: string }) {
-    const { content, addresses } = await contentReady(p.proc);
-    expect(content).toBe("helia");
-    named.set(name, { ...p, addresses });
-    return addresses;
+  /** Waits for the process's nodes; `names[i]` is the agent of development account `accounts[i]` (one shared node when one name). */
+  async function ready(proc: Proc, names: string[], accounts: number[]): Promise<string[]> {
+    const nodes = await contentReady(proc, names.length);
+    const processStore = path.join(s.dir, proc.name, "store");
+    for (const n of nodes) expect(n.content).toBe("helia");
+    names.forEach((name, i) => {
+      const n = names.length === 1 ? nodes[0] : nodes.find((x) => x.account === addr(accounts[i]))!;
+      agents.set(name, { storeDir: names.length === 1 ? processStore : path.join(processStore, addr(accounts[i]).toLowerCase()), addresses: n.addresses });
+    });
+    return nodes.flatMap((n) => n.addresses);
   }
 
   beforeAll(async () => {
-    s = await setupNetwork("e2e-ipfs", { ...E2E_PARAMS, k: 3, commitDuration: 20, revealDuration: 20 });
+    s = await setupNetwork("e2e-ipfs", { ...E2E_PARAMS, commitDuration: 20, revealDuration: 20 });
     const [portA, portB] = [await freePort(), await freePort()];
-    const a = start("relayer-a", [{ type: "relayer", devAccount: 1, registrar: true }, { type: "funder", devAccount: 0, mint: true }], [], { announcePort: portA, maxRounds: ROUNDS, maxTasksPerRound: 20 });
-    const relayerA = await ready("relayer-a", a);
-    const relayerB = await ready("relayer-b", start("relayer-b", [{ type: "relayer", devAccount: 2 }], relayerA, { announcePort: portB }));
+    const a = start("relayer-a", [{ type: "relayer", devAccount: 1, registrar: true }, { type: "funder", devAccount: 0, mint: true }], [], { announcePort: portA, maxRounds: ROUNDS, maxTasksPerRound: 40 });
+    const relayerA = await ready(a, ["relayer-a"], [1]);
+    const relayerB = await ready(start("relayer-b", [{ type: "relayer", devAccount: 2 }], relayerA, { announcePort: portB }), ["relayer-b"], [2]);
     const relayers = [...relayerA, ...relayerB];
     const announceTo = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
-    const started = INFERENCE.map(([i, models]) => [`inference-${i}`, start(`inference-${i}`, [{ type: "inference", devAccount: i, models }], relayers, { announceTo })] as const);
-    const nodes = (await Promise.all(started.map(([name, p]) => ready(name, p)))).flat();
-    const evaluators = EVALUATORS.map((i) => [`evaluator-${i}`, start(`evaluator-${i}`, [{ type: "evaluator", devAccount: i }], [...relayers, ...nodes])] as const);
-    await Promise.all(evaluators.map(([name, p]) => ready(name, p)));
+    const inference = start("inference", INFERENCE.map(([i, models]) => ({ type: "inference", devAccount: i, models })), relayers, { announceTo });
+    const nodes = await ready(inference, INFERENCE.map(([i]) => `inference-${i}`), INFERENCE.map(([i]) => i));
+    const evaluators = start("evaluators", EVALUATORS.map((i) => ({ type: "evaluator", devAccount: i })), [...relayers, ...nodes]);
+    await ready(evaluators, EVALUATORS.map((i) => `evaluator-${i}`), EVALUATORS);
 
     const client = s.clients.publicClient;
-    const deadline = Date.now() + 420_000;
+    const deadline = Date.now() + 540_000;
     for (;;) {
       const closed = await client.readContract({ address: s.deployment.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
-      if (closed >= 1n) break;
-      if (Date.now() > deadline) throw new Error(`no round closed in time; logs in ${s.dir}`);
+      if (closed >= BigInt(ROUNDS)) break;
+      if (Date.now() > deadline) throw new Error(`only ${closed} of ${ROUNDS} rounds closed in time; logs in ${s.dir}`);
       await new Promise((r) => setTimeout(r, 1_000));
     }
     for (const p of procs) p.kill("SIGTERM");
     await Promise.all(procs.map((p) => p.exited));
-  }, 600_000);
+  }, 720_000);
 
   afterAll(() => {
     for (const p of procs) p.kill("SIGKILL");
@@ -80,13 +88,15 @@ describe("network with a store and an IPFS node per daemon (hardhat node, loopba
     }
   });
 
-  test("behavior: the first round finalizes, with every daemon on its own store and its own IPFS node on loopback", async () => {
+  test("behavior: every round finalizes, with every agent on its own store and its own IPFS node on loopback", async () => {
     const logs = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "RoundFinalized", fromBlock: 0n, strict: true });
-    expect(logs.map((l) => Number(l.args.roundId))).toContain(1);
-    const stores = [...named.values()].map((n) => n.storeDir);
-    expect(new Set(stores).size).toBe(named.size); // no shared folder
+    expect(logs.map((l) => Number(l.args.roundId))).toEqual(Array.from({ length: ROUNDS }, (_, i) => i + 1));
+    expect(agents.size).toBe(2 + INFERENCE.length + EVALUATORS.length);
+    expect(new Set([...agents.values()].map((n) => n.storeDir)).size).toBe(agents.size); // no shared folder
+    expect(new Set([...agents.values()].map((n) => n.addresses[0])).size).toBe(agents.size); // no shared node
     expect(fs.existsSync(s.storeDir)).toBe(false); // the setup's common store was never used
-    for (const [name, n] of named) {
+    for (const [name, n] of agents) {
+      expect(fs.existsSync(n.storeDir), name).toBe(true);
       expect(n.addresses.length, name).toBeGreaterThan(0);
       for (const a of n.addresses) expect(a, name).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
     }
@@ -104,8 +114,12 @@ describe("network with a store and an IPFS node per daemon (hardhat node, loopba
     expect(new Set(accepted.map((l) => getAddress(l.args.relayer)))).toEqual(new Set([addr(1), addr(2)]));
     for (const l of accepted) expect(isKeccakCid(cidFromBytes(l.args.payloadCid))).toBe(false);
 
-    for (const name of ["relayer-b", ...EVALUATORS.map((i) => `evaluator-${i}`)]) {
-      const store = new ContentStore(named.get(name)!.storeDir);
+    // every evaluator that committed in round 1 (those with assigned tasks) scored from its own store
+    const commits = await client.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "ScoresCommitted", args: { roundId: 1n }, fromBlock: 0n, strict: true });
+    const committed = EVALUATORS.filter((i) => commits.some((l) => getAddress(l.args.evaluator) === addr(i)));
+    expect(committed.length).toBeGreaterThanOrEqual(E2E_PARAMS.quorum as number);
+    for (const name of ["relayer-b", ...committed.map((i) => `evaluator-${i}`)]) {
+      const store = new ContentStore(agents.get(name)!.storeDir);
       const hash = store.getIndex("batch", r.taskRoot);
       expect(hash, `${name} has the manifest`).toBeDefined();
       const m = store.getJson<BatchManifest>(hash as `0x${string}`);
@@ -115,7 +129,7 @@ describe("network with a store and an IPFS node per daemon (hardhat node, loopba
   });
 
   test("behavior: every evaluator found every output in time: no score is UNAVAILABLE", async () => {
-    const reveals = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "ScoresRevealed", args: { roundId: 1n }, fromBlock: 0n, strict: true });
+    const reveals = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "ScoresRevealed", fromBlock: 0n, strict: true });
     expect(reveals.length).toBeGreaterThan(0);
     for (const l of reveals) expect(unpackScores(l.args.scores)).not.toContain(UNAVAILABLE);
   });
