@@ -149,7 +149,8 @@ export function registerAgents(program: Command): void {
       .option("--behavior <name>", "honest (default), never-reveal, or an attack model: boosting, sabotage, noise, intermittent, collusion, lazy, copycat")
       .option("--stake <tokens>", "stake to hold as evaluator")
       .option("--profile <file>", "calibration profile (from poq audit)")
-      .option("--use-references", "score against references where outputs carry them"),
+      .option("--use-references", "score against references where outputs carry them")
+      .option("--announce <urls>", "relayers' announcement API URLs each signed reveal is also sent to (POST /v1/reveal; comma-separated; POQ_ANNOUNCE)"),
   );
   daemonCommand(program, "inference", "stake and serve outputs: replay a logged-outputs file, or answer POST /v1/chat/completions in front of --backend", (c) =>
     c

@@ -214,7 +214,7 @@ export type DaemonConfig = {
   /** Inference: peer nodes' query API URLs to fan each query out to, and how many of them per query (default all). */
   fanout: string[];
   fanoutCount?: number;
-  /** Inference: relayers' announcement API URLs each filed output is announced to. */
+  /** Relayers' announcement API URLs: an inference node announces each filed output to them, an evaluator its signed reveals. */
   announceTo: string[];
   /** Relayer: port of the announcement API (POST /v1/announce); undefined for none. */
   announcePort?: number;

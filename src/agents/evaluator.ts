@@ -14,6 +14,7 @@ import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatc
 import { loadOutputs } from "../protocol/manifest";
 import { fetchOutputs, roundManifest, type ChainContentAccess } from "./roundContent";
 import { assignmentProof, computeAssignment } from "./roundData";
+import type { RevealSender } from "./announce";
 
 export type EvaluatorConfig = {
   behavior: Behavior;
@@ -62,6 +63,8 @@ export const SELF_REVEAL_AFTER = 2 / 3;
 export type EvaluatorDeps = AgentDeps<EvaluatorConfig> & {
   privateKey: Hex;
   profile: QualityProfile;
+  /** Sends signed reveals to relayers' `POST /v1/reveal` (relayers with stores of their own see them only so). */
+  reveals?: RevealSender;
 };
 
 type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
@@ -193,8 +196,11 @@ export function createEvaluator(deps: EvaluatorDeps) {
     return { committed: digest !== `0x${"00".repeat(32)}`, revealed };
   }
 
-  /** Signs the reveal and publishes it for relayers (idempotent: the same object and index every time). */
-  function publish(r: RoundView, p: NonNullable<Prepared>, signature: Hex) {
+  /**
+   * Signs the reveal and publishes it for relayers (idempotent: the same object and index every time); `fresh` the
+   * first time.
+   */
+  function publish(r: RoundView, p: NonNullable<Prepared>, signature: Hex): { file: PublishedReveal; fresh: boolean } {
     const file: PublishedReveal = {
       version: 1,
       chainId: clients.chain.id,
@@ -205,9 +211,9 @@ export function createEvaluator(deps: EvaluatorDeps) {
     };
     const key = revealIndexKey(r.id, me);
     const hash = store.putJson(file);
-    if (store.getIndex(REVEAL_INDEX, key) === hash) return false;
+    if (store.getIndex(REVEAL_INDEX, key) === hash) return { file, fresh: false };
     store.setIndex(REVEAL_INDEX, key, hash);
-    return true;
+    return { file, fresh: true };
   }
 
   async function revealSelf(r: RoundView, p: NonNullable<Prepared>) {
@@ -229,6 +235,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
   async function step(r: RoundView) {
     if (r.phase !== Phase.Commit && r.phase !== Phase.Reveal) return;
     const rec = await record(r);
+    if (rec.revealed) deps.reveals?.forget(r.id);
     if (r.phase === Phase.Commit && !rec.committed) {
       const p = await prepare(r);
       if (!p) return;
@@ -246,9 +253,12 @@ export function createEvaluator(deps: EvaluatorDeps) {
         const typed = revealTypedData({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, scores: p.scores, salt: salt(r) });
         signatures.set(r.id, (signature = await signer.signTypedData(typed)));
       }
-      if (publish(r, p, signature)) {
+      const { file, fresh } = publish(r, p, signature);
+      // Sent to the relayers' API as well (again each tick where it was not accepted yet).
+      await deps.reveals?.send(file);
+      if (fresh) {
         metrics.evaluator.revealsPublished.inc();
-        logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "reveal signed and published for relayers");
+        logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4, sent_to: deps.reveals ? "relayers" : undefined }, "reveal signed and published for relayers");
         return;
       }
       // Published earlier and still not on chain: reveal by itself once most of the window has passed.

@@ -16,7 +16,7 @@ import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, NO_SOURCE, replaySource } from "./inference";
 import { httpBackend, replayBackend, startServe } from "./serve";
-import { createAnnouncer, startAnnounce } from "./announce";
+import { createAnnouncer, createRevealSender, startAnnounce } from "./announce";
 import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
@@ -167,6 +167,8 @@ async function runWith(
         profile,
         checkpoint: await checkpointFor("evaluator", spec.key),
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
+        // With relayers to announce to, signed reveals go to their API too.
+        reveals: cfg.announceTo.length ? createRevealSender({ relayers: cfg.announceTo, logger: agentLogger, timeoutMs: 2_000 }) : undefined,
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
       ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });

@@ -65,7 +65,7 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
     const announceTo = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
     const inference = start("inference", INFERENCE.map(([i, models]) => ({ type: "inference", devAccount: i, models })), relayers, { announceTo });
     const nodes = await ready(inference, INFERENCE.map(([i]) => `inference-${i}`), INFERENCE.map(([i]) => i));
-    const evaluators = start("evaluators", EVALUATORS.map((i) => ({ type: "evaluator", devAccount: i })), [...relayers, ...nodes]);
+    const evaluators = start("evaluators", EVALUATORS.map((i) => ({ type: "evaluator", devAccount: i })), [...relayers, ...nodes], { announceTo });
     await ready(evaluators, EVALUATORS.map((i) => `evaluator-${i}`), EVALUATORS);
 
     const client = s.clients.publicClient;
@@ -126,6 +126,13 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
       expect(m.tasks.length).toBe(r.taskCount);
       if (name.startsWith("evaluator")) for (const t of m.tasks) expect(store.has(t.contentHash), `${name}: output ${cidOfKeccak(t.contentHash)}`).toBe(true);
     }
+  });
+
+  test("behavior: evaluators send their signed reveals to the relayers' API, and the registrar submits them in batches", async () => {
+    const relayerA = procs.find((p) => p.name === "relayer-a")!;
+    const evaluators = procs.find((p) => p.name === "evaluators")!;
+    expect(relayerA.lines.some((l) => l.includes('"msg":"relaying signed reveals"'))).toBe(true);
+    expect(evaluators.lines.filter((l) => l.includes("revealing directly"))).toEqual([]);
   });
 
   test("behavior: every evaluator found every output in time: no score is UNAVAILABLE", async () => {
