@@ -28,7 +28,7 @@ import {
 } from "../protocol/gold";
 import { modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
-import { CONTENT_KIND, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
+import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
 import { canonicalJson } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import type { AgentDeps } from "./deps";
@@ -99,6 +99,8 @@ export function createRelayer(deps: RelayerDeps) {
    */
   const computedSettlements = new Map<bigint, Awaited<ReturnType<typeof computeRoundSettlement>>>();
   const watchedSettlements = new Set<Hex>();
+  /** Rounds whose manifest and outputs this relayer holds pinned in its content backend. */
+  const pinnedRounds = new Set<bigint>();
   let scannedRoots = false;
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
@@ -407,6 +409,27 @@ export function createRelayer(deps: RelayerDeps) {
     );
   }
 
+  /* AVAILABILITY */
+
+  /**
+   * Pins a registered round's manifest and outputs in this relayer's content backend (fetched from peers), once,
+   * so they stay available when the registrar or an inference node goes away. It runs beside the ticks (one round at
+   * a time), so a slow peer never delays a phase step; a failure only delays it to a later tick.
+   */
+  let pinning = false;
+  function stepPin(r: RoundView) {
+    // A folder store has no peers to keep anything available for: everything it holds stays.
+    if (!content || content.kind === "folder" || pinning || pinnedRounds.has(r.id)) return;
+    pinning = true;
+    void pinRound(access, r, { timeoutMs: 10_000 })
+      .then((missing) => {
+        if (missing.length === 0) pinnedRounds.add(r.id);
+        else logger.debug({ round_id: Number(r.id), missing: missing.length }, "round outputs not all fetched yet: pinning again later");
+      })
+      .catch((e: unknown) => logger.debug({ round_id: Number(r.id), err: (e as Error).message.split("\n")[0] }, "round content not pinned yet"))
+      .finally(() => (pinning = false));
+  }
+
   /* REGISTRATION */
 
   async function maybeRegister(count: bigint, lastClosed: bigint, open: RoundView[]) {
@@ -573,6 +596,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
+      if (r.phase !== Phase.Expired) stepPin(r);
       const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
       if (afterReveal) {
         await stepOpenGold(r);
@@ -588,6 +612,7 @@ export function createRelayer(deps: RelayerDeps) {
     await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
     for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
+    for (const id of pinnedRounds) if (id <= lastClosed) pinnedRounds.delete(id);
   }
 
   return { tick, ensureBond };

@@ -9,7 +9,7 @@ import type { Deployment } from "../chain/deployment";
 import { hashSettlement } from "../chain/encoding";
 import { readRound } from "../chain/reader";
 import { deployLocal, LocalChain } from "../explorer/testing";
-import { cidFromBytes } from "../protocol/cid";
+import { cidFromBytes, cidOfKeccak } from "../protocol/cid";
 import { ContentUnavailable } from "../protocol/content";
 import type { GoldOpening } from "../protocol/gold";
 import type { HeliaContent } from "../protocol/helia";
@@ -17,7 +17,7 @@ import { openLoopbackNodes } from "../protocol/loopback";
 import { modelId, publishBatch, type BatchManifest } from "../protocol/manifest";
 import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, ContentStore } from "../protocol/store";
-import { CONTENT_KIND, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
+import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
 
 const RELAYER = 1;
 const EVALUATOR = 7;
@@ -78,6 +78,15 @@ describe("round content by on-chain pointer (in-process Hardhat network, two emb
     expect(stores.b.getIndex("batch", root)).toBeUndefined();
     expect(await roundManifest(access("b"), r)).toEqual(m);
     expect(stores.b.getIndex("batch", root)).toBeDefined(); // checked, then kept: the next read is local
+
+    // B pins the round: the manifest, and every output, fetched from A's node
+    for (const t of m.tasks) await nodes[0].putOutput(stores.a.get(t.contentHash), { pin: true });
+    expect(await pinRound(access("b"), r, { timeoutMs: 5_000 })).toEqual([]);
+    expect(await nodes[1].pinned(cidFromBytes(pointer))).toBe(true);
+    for (const t of m.tasks) {
+      expect(await nodes[1].pinned(cidOfKeccak(t.contentHash))).toBe(true);
+      expect(stores.b.has(t.contentHash)).toBe(true);
+    }
 
     // the registrar's gold opening, announced on chain
     const opening = { version: 1, roundId: r.id.toString(), taskRoot: root, goldRoot: `0x${"00".repeat(32)}`, goldCount: 0, salt: `0x${"11".repeat(32)}`, items: [] } as unknown as GoldOpening;

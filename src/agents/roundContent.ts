@@ -192,3 +192,22 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
   });
   return missing.sort();
 }
+
+/**
+ * Pins a round's batch manifest and every output it lists in the content backend, fetching from peers what the store
+ * lacks (within `timeoutMs`): what a relayer keeps available for the round's horizon, so the outputs outlive the
+ * registrar and the nodes that served them. Returns the outputs it could not get yet (a later call tries again).
+ */
+export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "taskCount" | "registeredBlock">, o: { timeoutMs: number }): Promise<Hex[]> {
+  if (!a.content) return [];
+  const until = Date.now() + o.timeoutMs;
+  const m = await roundManifest(a, r, { timeoutMs: o.timeoutMs });
+  await publishJson(a, m); // the same canonical bytes, so the same CID the registrar put on chain
+  const missing = await fetchOutputs(a, m, { timeoutMs: Math.max(0, until - Date.now()) });
+  const gone = new Set(missing);
+  for (const t of m.tasks) {
+    const hash = t.contentHash.toLowerCase() as Hex;
+    if (!gone.has(hash)) await a.content.putOutput(a.store.get(hash), { pin: true });
+  }
+  return missing;
+}

@@ -8,6 +8,7 @@ import { unpackScores, UNAVAILABLE } from "../../src/chain/encoding";
 import { readRound } from "../../src/chain/reader";
 import { devKey } from "../../src/agents/accounts";
 import { cidFromBytes, cidOfKeccak, isKeccakCid } from "../../src/protocol/cid";
+import { HeliaContent } from "../../src/protocol/helia";
 import type { BatchManifest } from "../../src/protocol/manifest";
 import { ContentStore } from "../../src/protocol/store";
 import { agentsConfig, cleanup, contentReady, E2E_PARAMS, freePort, poq, setupNetwork, type NetworkSetup, type Proc } from "./harness";
@@ -125,6 +126,17 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
       const m = store.getJson<BatchManifest>(hash as `0x${string}`);
       expect(m.tasks.length).toBe(r.taskCount);
       if (name.startsWith("evaluator")) for (const t of m.tasks) expect(store.has(t.contentHash), `${name}: output ${cidOfKeccak(t.contentHash)}`).toBe(true);
+    }
+
+    // the other relayer pinned the round's manifest and every output in its own node (its process has stopped)
+    const storeB = new ContentStore(agents.get("relayer-b")!.storeDir);
+    const m = storeB.getJson<BatchManifest>(storeB.getIndex("batch", r.taskRoot) as `0x${string}`);
+    const node = await HeliaContent.open({ dir: path.join(agents.get("relayer-b")!.storeDir, "ipfs") });
+    try {
+      expect(await node.pinned(manifestCid)).toBe(true);
+      for (const t of m.tasks) expect(await node.pinned(cidOfKeccak(t.contentHash)), `relayer-b pinned ${t.contentHash}`).toBe(true);
+    } finally {
+      await node.close();
     }
   });
 
