@@ -3,11 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
-import { getAddress, type Address, type Hex } from "viem";
+import { getAddress, keccak256, toHex, type Address, type Hex } from "viem";
+import { compactSignature, packScores, revealTypedData } from "../chain/encoding";
+import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { ContentStore } from "../protocol/store";
 import type { OutputRecord } from "../protocol/manifest";
 import { signReceipt } from "../protocol/receipt";
-import { createAnnouncer, rateLimiter, startAnnounce } from "./announce";
+import { createAnnouncer, createRevealSender, rateLimiter, startAnnounce } from "./announce";
 import { fileOutput, pendingReceipt } from "./outputs";
 
 const domain = { chainId: 31337, settlement: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
@@ -101,5 +103,61 @@ describe("output announcements", () => {
     const back = await relayer({ port });
     expect(await announcer.retry()).toBe(0);
     expect(back.store.listPending().get(staked.address.toLowerCase())).toEqual([filed.contentHash]);
+  });
+});
+
+describe("signed reveals to relayers (POST /v1/reveal)", () => {
+  const evaluator = privateKeyToAccount(`0x${"e5".repeat(32)}` as Hex);
+  async function signed(roundId: bigint): Promise<PublishedReveal> {
+    const scores = packScores([5_000, 6_000]);
+    const salt = keccak256(toHex(`salt-${roundId}`));
+    const signature = await evaluator.signTypedData(revealTypedData({ chainId: domain.chainId, contract: domain.settlement, roundId, scores, salt }));
+    return {
+      version: 1,
+      chainId: domain.chainId,
+      settlement: getAddress(domain.settlement),
+      roundId: roundId.toString(),
+      evaluator: evaluator.address,
+      reveal: { scores, salt, tasksHash: keccak256(toHex("tasks")), assignmentProof: [], ...compactSignature(signature) },
+    };
+  }
+  const postReveal = (url: string, body: unknown) => fetch(`${url}/v1/reveal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  it("behavior: a reveal signed by the evaluator it names is kept under its index; a forged, foreign or malformed one is refused", async () => {
+    const r = await relayer();
+    const file = await signed(3n);
+    await createRevealSender({ relayers: [r.url] }).send(file);
+    const hash = r.store.getIndex(REVEAL_INDEX, revealIndexKey(3n, evaluator.address));
+    expect(hash).toBeDefined();
+    expect(r.store.getJson(hash as Hex)).toEqual(file);
+
+    const forged = await postReveal(r.url, { ...file, evaluator: staked.address });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: string }).error).toMatch(/not signed by 0x/);
+    expect(r.store.getIndex(REVEAL_INDEX, revealIndexKey(3n, staked.address))).toBeUndefined();
+    const otherRound = await postReveal(r.url, { ...file, roundId: "4" }); // the signature covers the round
+    expect(otherRound.status).toBe(403);
+    const foreign = await postReveal(r.url, { ...file, chainId: 1 });
+    expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as { error: string }).error).toMatch(/not a reveal for this deployment/);
+    expect((await postReveal(r.url, { version: 1 })).status).toBe(400);
+    expect((await postReveal(r.url, { ...file, evaluator: "someone" })).status).toBe(400);
+  });
+
+  it("behavior: a relayer that is down gets the reveal on a later try; forget stops the retries", async () => {
+    const first = await relayer();
+    const port = first.port;
+    await first.close();
+    const sender = createRevealSender({ relayers: [`http://127.0.0.1:${port}`], timeoutMs: 1_000 });
+    await sender.send(await signed(5n)); // refused connection: kept for retry
+    const back = await relayer({ port });
+    await sender.retry();
+    expect(back.store.getIndex(REVEAL_INDEX, revealIndexKey(5n, evaluator.address))).toBeDefined();
+    await back.close();
+    await sender.send(await signed(6n));
+    sender.forget(6n);
+    const again = await relayer({ port });
+    await sender.retry();
+    expect(again.store.getIndex(REVEAL_INDEX, revealIndexKey(6n, evaluator.address))).toBeUndefined();
   });
 });

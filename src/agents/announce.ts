@@ -6,6 +6,7 @@ import type { OutputRecord } from "../protocol/manifest";
 import { ReceiptError, verifyReceipt, type Receipt, type ReceiptDomain } from "../protocol/receipt";
 import type { ContentStore } from "../protocol/store";
 import { RECEIPT_INDEX, receiptKey } from "./outputs";
+import { REVEAL_INDEX, revealIndexKey, revealSigner, type PublishedReveal } from "./revealBatch";
 
 /**
  * Output announcements: an inference node tells the relayers about each new output with a signed message to their
@@ -79,18 +80,52 @@ export function announceApp(p: AnnounceParameters): Hono {
     return { status: 200 as const, body: { accepted: hash } };
   }
 
-  app.post("/v1/announce", async (c) => {
+  /**
+   * An evaluator's signed reveal (`POST /v1/reveal`), so relayers with stores of their own can submit it in a batch:
+   * it must be for this chain and deployment and signed (EIP-712) by the evaluator it names; the relayer checks it
+   * against the chain (commitment, assignment) before submitting, as it does every published reveal.
+   */
+  const allowReveal = rateLimiter(p.perMinute ?? 120, p.burst ?? 60, p.now);
+  async function acceptReveal(raw: unknown) {
+    const f = raw as Partial<PublishedReveal>;
+    if (!f || typeof f !== "object" || f.version !== 1 || typeof f.roundId !== "string" || !/^\d{1,30}$/.test(f.roundId) || !f.reveal || typeof f.reveal !== "object")
+      return refuse(400, "malformed reveal: expected {version: 1, chainId, settlement, roundId, evaluator, reveal}");
+    if (typeof f.evaluator !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(f.evaluator)) return refuse(400, "malformed reveal: evaluator must be an address");
+    if (f.chainId !== p.domain.chainId || typeof f.settlement !== "string" || f.settlement.toLowerCase() !== p.domain.settlement.toLowerCase())
+      return refuse(400, `not a reveal for this deployment (chain ${p.domain.chainId}, settlement ${p.domain.settlement})`);
+    const evaluator = getAddress(f.evaluator);
+    if (!allowReveal(evaluator.toLowerCase())) return refuse(429, `too many reveals from ${evaluator}: slow down`);
+    const roundId = BigInt(f.roundId);
+    if ((await revealSigner({ chainId: p.domain.chainId, contract: p.domain.settlement, roundId }, f.reveal)) !== evaluator) return refuse(403, `refused: the reveal is not signed by ${evaluator}`);
+    const hash = p.store.putJson(f);
+    p.store.setIndex(REVEAL_INDEX, revealIndexKey(roundId, evaluator), hash);
+    p.logger?.debug({ evaluator, round_id: Number(roundId) }, "signed reveal received");
+    return { status: 200 as const, body: { accepted: hash } };
+  }
+
+  const body = async (c: { req: { header: (n: string) => string | undefined; text: () => Promise<string> } }): Promise<{ raw: unknown } | { error: string; status: 400 | 413 }> => {
     const length = Number(c.req.header("content-length") ?? "0");
-    if (length > maxBytes) return c.json({ error: `announcement too large (${length} bytes, at most ${maxBytes})` }, 413);
-    let raw: unknown;
+    if (length > maxBytes) return { error: `body too large (${length} bytes, at most ${maxBytes})`, status: 413 };
     try {
       const text = await c.req.text();
-      if (text.length > maxBytes) return c.json({ error: `announcement too large (at most ${maxBytes} bytes)` }, 413);
-      raw = JSON.parse(text);
+      if (text.length > maxBytes) return { error: `body too large (at most ${maxBytes} bytes)`, status: 413 };
+      return { raw: JSON.parse(text) };
     } catch {
-      return c.json({ error: "the body must be JSON" }, 400);
+      return { error: "the body must be JSON", status: 400 };
     }
-    const r = await accept(raw);
+  };
+
+  app.post("/v1/reveal", async (c) => {
+    const b = await body(c);
+    if ("error" in b) return c.json({ error: b.error }, b.status);
+    const r = await acceptReveal(b.raw);
+    return c.json(r.body, r.status);
+  });
+
+  app.post("/v1/announce", async (c) => {
+    const b = await body(c);
+    if ("error" in b) return c.json({ error: b.error.replace(/^body/, "announcement") }, b.status);
+    const r = await accept(b.raw);
     return c.json(r.body, r.status);
   });
   return app;
@@ -103,6 +138,54 @@ export function startAnnounce(p: AnnounceParameters & { port: number; host?: str
     );
   });
 }
+
+/**
+ * The evaluator's side of `POST /v1/reveal`: posts a signed reveal to every relayer URL once; what a relayer did not
+ * accept (down, rate-limited) is posted again by `retry()` (each tick) until `forget(roundId)`. Refusals are logged.
+ */
+export function createRevealSender(p: { relayers: string[]; logger?: Logger; timeoutMs?: number }) {
+  const waiting = new Map<string, { file: PublishedReveal; to: Set<string> }>();
+  async function post(file: PublishedReveal, to: string): Promise<"ok" | "retry" | "refused"> {
+    try {
+      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/reveal`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(file),
+        signal: AbortSignal.timeout(p.timeoutMs ?? 5_000),
+      });
+      if (res.ok) return "ok";
+      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+      if (res.status === 429 || res.status >= 500) return "retry";
+      p.logger?.warn({ relayer: to, round_id: Number(file.roundId), err: why }, "signed reveal refused");
+      return "refused";
+    } catch {
+      return "retry";
+    }
+  }
+  async function send(key: string) {
+    const w = waiting.get(key);
+    if (!w) return;
+    for (const to of [...w.to]) if ((await post(w.file, to)) !== "retry") w.to.delete(to);
+  }
+  return {
+    /** Sends a signed reveal to every relayer (again only where it was not accepted). */
+    async send(file: PublishedReveal) {
+      const key = file.roundId;
+      if (!waiting.has(key)) waiting.set(key, { file, to: new Set(p.relayers) });
+      await send(key);
+    },
+    /** Posts again what some relayer has not accepted yet. */
+    async retry() {
+      for (const key of [...waiting.keys()]) await send(key);
+    },
+    /** Stops sending the reveal of a round (revealed, or the round moved on). */
+    forget(roundId: bigint) {
+      waiting.delete(roundId.toString());
+    },
+  };
+}
+
+export type RevealSender = ReturnType<typeof createRevealSender>;
 
 /**
  * The inference node's side: posts each filed output to every relayer URL; what a relayer did not accept (down,

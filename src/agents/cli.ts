@@ -39,7 +39,12 @@ function daemonOptions(c: Command, oneShot = false, usesStore = true): Command {
     .option("--data-dir <dir>", "folder for SQLite checkpoints (POQ_DATA)")
     .option("--poll-ms <n>", "polling interval")
     .option("--port <n>", "port for /healthz and /metrics")
-    .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`);
+    .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`)
+    .option("--content <kind>", 'where content is published and fetched: folder (the store folder, default), helia (an embedded IPFS node), kubo (a Kubo node\'s RPC API), or the whole config as JSON (POQ_CONTENT)')
+    .option("--content-dir <dir>", "folder of the content backend (folder: default the store; helia: the node's own folder, default <store>/ipfs) (POQ_CONTENT_DIR)")
+    .option("--ipfs-listen <multiaddrs>", "helia: addresses to listen on, comma-separated (default /ip4/127.0.0.1/tcp/0) (POQ_IPFS_LISTEN)")
+    .option("--ipfs-peers <multiaddrs>", "helia: peers to keep connected, comma-separated, each ending in /p2p/<peer id> (POQ_IPFS_PEERS)")
+    .option("--kubo-url <url>", "kubo: the node's RPC API URL, e.g. http://127.0.0.1:5001 (POQ_KUBO_URL)");
 }
 
 /** The settings given as flags: each setting's flag (FLAGS) read back under commander's attribute name. */
@@ -144,7 +149,8 @@ export function registerAgents(program: Command): void {
       .option("--behavior <name>", "honest (default), never-reveal, or an attack model: boosting, sabotage, noise, intermittent, collusion, lazy, copycat")
       .option("--stake <tokens>", "stake to hold as evaluator")
       .option("--profile <file>", "calibration profile (from poq audit)")
-      .option("--use-references", "score against references where outputs carry them"),
+      .option("--use-references", "score against references where outputs carry them")
+      .option("--announce <urls>", "relayers' announcement API URLs each signed reveal is also sent to (POST /v1/reveal; comma-separated; POQ_ANNOUNCE)"),
   );
   daemonCommand(program, "inference", "stake and serve outputs: replay a logged-outputs file, or answer POST /v1/chat/completions in front of --backend", (c) =>
     c

@@ -126,4 +126,65 @@ describe("resolveConfig", () => {
     const c = resolveConfig({ env: {}, flags: { devAccount: "1", stake: "2.5" }, single: "evaluator" });
     expect(c.stake).toBe(2_500_000_000_000_000_000n);
   });
+
+  describe("content", () => {
+    const PEER = "/ip4/127.0.0.1/tcp/4002/p2p/12D3KooWFSjiz1EcnG4jeMrRoYCGib58MiJJgUYbrWY3QkTmqKyS";
+    const relayer = [{ type: "relayer", devAccount: 1 }];
+    const resolve = (extra: Record<string, unknown>, flags: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig({ file: file({ storeDir: "s", agents: relayer, ...extra }), env, flags });
+    const fails = (extra: Record<string, unknown>, message: RegExp, flags: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) => {
+      let err: unknown;
+      try {
+        resolve(extra, flags, env);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify({ extra, flags, env })).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(message);
+    };
+
+    test("behavior: the folder store is the default backend; helia gets its own folder inside the store, loopback and no peers by default", () => {
+      const c = resolve({});
+      expect(c.content).toEqual({ kind: "folder", dir: c.storeDir });
+      const h = resolve({ content: "helia" });
+      expect(h.content).toEqual({ kind: "helia", dir: path.join(h.storeDir, "ipfs"), listen: ["/ip4/127.0.0.1/tcp/0"], announce: [], peers: [], dial: "loopback", redialMs: 2000 });
+      const k = resolve({ content: { kind: "kubo", kuboUrl: "http://127.0.0.1:5001" } });
+      expect(k.content).toEqual({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" });
+    });
+
+    test("behavior: a config file object, the environment and the flags combine; a relative dir is relative to the file", () => {
+      const f = file({ storeDir: "s", agents: relayer, content: { kind: "helia", dir: "node-a", listen: ["/ip4/127.0.0.1/tcp/4001"], peers: [PEER] } });
+      const fromFile = resolveConfig({ file: f, env: {} });
+      expect(fromFile.content).toMatchObject({ kind: "helia", dir: path.join(path.dirname(f), "node-a"), listen: ["/ip4/127.0.0.1/tcp/4001"], peers: [PEER] });
+      const other = PEER.replace("4002", "4003");
+      const fromEnv = resolveConfig({ file: f, env: { POQ_IPFS_PEERS: `${PEER},${other}` }, flags: { ipfsListen: "/ip4/127.0.0.1/tcp/4009", contentDir: "flag-dir" } });
+      expect(fromEnv.content).toMatchObject({ kind: "helia", dir: path.resolve("flag-dir"), listen: ["/ip4/127.0.0.1/tcp/4009"], peers: [PEER, other] });
+      const json = resolveConfig({ env: { POQ_CONTENT: JSON.stringify({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" }) }, flags: { devAccount: "1" }, single: "relayer" });
+      expect(json.content).toEqual({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" });
+      expect(resolveConfig({ env: {}, flags: { devAccount: "1", content: "kubo", kuboUrl: "http://127.0.0.1:5001" }, single: "relayer" }).content.kind).toBe("kubo");
+    });
+
+    test("behavior: a bad multiaddr, a peer without its id, a non-loopback address or a setting of another kind is named", () => {
+      fails({ content: "ipfs" }, /content\.kind must be one of folder, helia, kubo, got "ipfs"/);
+      fails({ content: 7 }, /content must be folder, helia, kubo or an object/);
+      fails({ content: { kind: "helia", peers: ["127.0.0.1:4001"] } }, /content\.peers\.0: is not a usable multiaddr \(it must start with \/\)/);
+      fails({ content: { kind: "helia", peers: ["/ip4/127.0.0.1/tcp/4001"] } }, /content\.peers\.0: must end with \/p2p\/<peer id>/);
+      fails({ content: { kind: "helia", peers: ["/ip4/127.0.0.999/tcp/4001/p2p/12D3KooWFSjiz1EcnG4jeMrRoYCGib58MiJJgUYbrWY3QkTmqKyS"] } }, /"127\.0\.0\.999" is not an IPv4 address/);
+      fails({ content: { kind: "helia", listen: ["/ip4/127.0.0.1/udp/4001/quic-v1"] } }, /content\.listen\.0: .*only TCP is supported/);
+      fails({ content: { kind: "helia", peers: [PEER.replace("p2p/12D3", "p2p/0OIl")] } }, /is not a peer id/);
+      // tests and the demo dial loopback only: a public peer or listen address is refused before anything starts
+      fails({ content: { kind: "helia", peers: [PEER.replace("127.0.0.1", "203.0.113.7")] } }, /content\.peers\.0: \/ip4\/203\.0\.113\.7\/tcp\/4002\/p2p\/.* is not a loopback address, .*dial: "any"/);
+      fails({ content: { kind: "helia", listen: ["/ip4/0.0.0.0/tcp/4001"] } }, /content\.listen\.0: \/ip4\/0\.0\.0\.0\/tcp\/4001 is not a loopback address/);
+      expect(resolve({ content: { kind: "helia", dial: "any", listen: ["/ip4/0.0.0.0/tcp/4001"], peers: [PEER.replace("127.0.0.1", "203.0.113.7")] } }).content).toMatchObject({ dial: "any" });
+      fails({ content: { kind: "helia", bootstrap: ["/dnsaddr/bootstrap.libp2p.io"] } }, /bootstrap/);
+      fails({ content: { kind: "kubo", kuboUrl: "ftp://host" } }, /content\.kuboUrl/);
+      fails({ content: "kubo" }, /content\.kuboUrl/);
+      fails({ content: { kind: "helia", dir: "s" } }, /must not be the store folder itself/);
+      // flags and the environment are named as spelled
+      fails({}, /^--ipfs-peers\[1\] must end with \/p2p\/<peer id>/, { ipfsPeers: `${PEER},/ip4/127.0.0.1/tcp/4001` });
+      fails({}, /^environment POQ_IPFS_LISTEN\[0\] is not a usable multiaddr/, {}, { POQ_IPFS_LISTEN: "localhost:4001" });
+      fails({}, /--ipfs-peers does not apply to content kind "folder"/, { ipfsPeers: PEER });
+      fails({ content: "helia" }, /--kubo-url does not apply to content kind "helia"/, { kuboUrl: "http://127.0.0.1:5001" });
+      fails({ content: "helia" }, /content\.peers\.0: .*not a loopback address/, {}, { POQ_IPFS_PEERS: PEER.replace("127.0.0.1", "10.0.0.5") });
+    });
+  });
 });

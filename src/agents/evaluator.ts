@@ -11,9 +11,10 @@ import { applyBehavior, type Behavior } from "./behavior";
 import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
-import { loadBatch, loadOutputs } from "../protocol/manifest";
-import type { ContentStore } from "../protocol/store";
+import { loadOutputs } from "../protocol/manifest";
+import { fetchOutputs, roundManifest, type ChainContentAccess } from "./roundContent";
 import { assignmentProof, computeAssignment } from "./roundData";
+import type { RevealSender } from "./announce";
 
 export type EvaluatorConfig = {
   behavior: Behavior;
@@ -29,7 +30,32 @@ export type EvaluatorConfig = {
    * `SELF_REVEAL_AFTER` of the reveal window has passed. "self": send `revealScores` directly.
    */
   revealVia?: "relayer" | "self";
+  /**
+   * How long to wait for a batch's manifest and outputs from peers at most (default `OUTPUT_FETCH_MS`); in the commit
+   * window never past `COMMIT_MARGIN_MS` before its deadline. What has not arrived by then is reported UNAVAILABLE.
+   */
+  fetchTimeoutMs?: number;
 };
+
+/** Default longest wait for a batch's content from peers. */
+export const OUTPUT_FETCH_MS = 20_000;
+/** Time kept before the commit deadline for the commit transaction itself. */
+export const COMMIT_MARGIN_MS = 3_000;
+
+/**
+ * How long an evaluator may wait for the round's content now: `max`, cut in the commit window so that the commit
+ * still lands before the deadline (at least half a second).
+ */
+export function fetchBudgetMs(r: Pick<RoundView, "phase" | "commitDeadline">, now: bigint, max = OUTPUT_FETCH_MS): number {
+  if (r.phase !== Phase.Commit) return max;
+  const left = Number(r.commitDeadline - now) * 1000 - COMMIT_MARGIN_MS;
+  return Math.max(500, Math.min(max, left));
+}
+
+/** On-chain scores of an evaluator's tasks: its reported quality (0..10), or UNAVAILABLE where the output never arrived. */
+export function reportedScores(reported: number[], tasks: number[], unavailable: Set<number>): Hex {
+  return packScores(reported.map((q, i) => (unavailable.has(tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
+}
 
 /** Share of the reveal window after which an evaluator whose published reveal is not on chain reveals by itself. */
 export const SELF_REVEAL_AFTER = 2 / 3;
@@ -37,23 +63,38 @@ export const SELF_REVEAL_AFTER = 2 / 3;
 export type EvaluatorDeps = AgentDeps<EvaluatorConfig> & {
   privateKey: Hex;
   profile: QualityProfile;
+  /** Sends signed reveals to relayers' `POST /v1/reveal` (relayers with stores of their own see them only so). */
+  reveals?: RevealSender;
 };
 
 type Prepared = { scores: Hex; tasksHash: Hex; proof: Hex[] } | null;
 
 /**
- * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process: scoring is a pure function of
- * the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
+ * Honest qualities (0..10) of a whole batch, shared by the evaluators of one process that share a store: scoring is a
+ * pure function of the batch and the profile, so agents hosted together need not repeat it. Small and bounded.
  */
 const batchQualityCache = new Map<string, { quality: number[]; unavailable: Set<number>; bad: { index: number; reason: string }[]; nodes: string[] }>();
-const CACHE_LIMIT = 4;
+const CACHE_LIMIT = 32;
 
-function batchQuality(store: ContentStore, r: RoundView, profile: QualityProfile, useReferences: boolean) {
-  const key = `${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
+/**
+ * The batch's honest qualities, with the tasks whose output is unavailable and those whose output is bad. Outputs the
+ * store lacks are fetched from peers first, for at most `fetchMs` (manifest included).
+ */
+export async function batchQuality(
+  a: ChainContentAccess,
+  r: Pick<RoundView, "id" | "taskRoot" | "taskCount" | "registeredBlock">,
+  profile: QualityProfile,
+  useReferences: boolean,
+  fetchMs = OUTPUT_FETCH_MS,
+) {
+  // Agents with stores of their own (each its own IPFS node) may hold different outputs: one entry per store.
+  const key = `${a.store.dir}:${r.taskRoot}:${useReferences}:${profileKey(profile)}`;
   const hit = batchQualityCache.get(key);
   if (hit) return hit;
-  const manifest = loadBatch(store, r.taskRoot, r.taskCount);
-  const { items, bad, unavailable } = loadOutputs(store, manifest);
+  const until = Date.now() + fetchMs;
+  const manifest = await roundManifest(a, r, { timeoutMs: fetchMs });
+  await fetchOutputs(a, manifest, { timeoutMs: Math.max(0, until - Date.now()) });
+  const { items, bad, unavailable } = loadOutputs(a.store, manifest);
   const valid = items.map((it, i) => ({ it, i })).filter((x): x is { it: LoggedOutput; i: number } => x.it !== undefined);
   const scored = scoreOutputs(valid.map((x) => x.it), profile, { useReferences });
   const quality = new Array<number>(items.length).fill(0);
@@ -77,7 +118,7 @@ function profileKey(p: QualityProfile): string {
  * and its key, so a restart can always reveal what it committed.
  */
 export function createEvaluator(deps: EvaluatorDeps) {
-  const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
+  const { common, clients, deployment: d, store, content, sender, checkpoint, config } = deps;
   const { logger, metrics } = common;
   const client = clients.publicClient;
   const me = getAddress(sender.account);
@@ -120,7 +161,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
     const key = `scores:${r.id}`;
     let scores = checkpoint.get(key) as Hex | undefined;
     if (!scores) {
-      const { quality, unavailable, bad, nodes } = batchQuality(store, r, deps.profile, config.useReferences);
+      const budget = fetchBudgetMs(r, await chainTime(client), config.fetchTimeoutMs);
+      const { quality, unavailable, bad, nodes } = await batchQuality({ store, content, client, deployment: d }, r, deps.profile, config.useReferences, budget);
       for (const b of bad) {
         logger.warn({ round_id: Number(r.id), task: b.index, reason: b.reason }, "bad output: scored 0");
         metrics.evaluator.badOutputs.inc();
@@ -137,7 +179,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
         nodes: mine.tasks.map((t) => nodes[t]),
         target: config.colludeWith,
       });
-      scores = packScores(reported.map((q, i) => (unavailable.has(mine.tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
+      scores = reportedScores(reported, mine.tasks, unavailable);
       checkpoint.set(key, scores);
     }
     const out = { scores, tasksHash: mine.tasksHash, proof: mine.proof };
@@ -154,8 +196,11 @@ export function createEvaluator(deps: EvaluatorDeps) {
     return { committed: digest !== `0x${"00".repeat(32)}`, revealed };
   }
 
-  /** Signs the reveal and publishes it for relayers (idempotent: the same object and index every time). */
-  function publish(r: RoundView, p: NonNullable<Prepared>, signature: Hex) {
+  /**
+   * Signs the reveal and publishes it for relayers (idempotent: the same object and index every time); `fresh` the
+   * first time.
+   */
+  function publish(r: RoundView, p: NonNullable<Prepared>, signature: Hex): { file: PublishedReveal; fresh: boolean } {
     const file: PublishedReveal = {
       version: 1,
       chainId: clients.chain.id,
@@ -166,9 +211,9 @@ export function createEvaluator(deps: EvaluatorDeps) {
     };
     const key = revealIndexKey(r.id, me);
     const hash = store.putJson(file);
-    if (store.getIndex(REVEAL_INDEX, key) === hash) return false;
+    if (store.getIndex(REVEAL_INDEX, key) === hash) return { file, fresh: false };
     store.setIndex(REVEAL_INDEX, key, hash);
-    return true;
+    return { file, fresh: true };
   }
 
   async function revealSelf(r: RoundView, p: NonNullable<Prepared>) {
@@ -190,6 +235,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
   async function step(r: RoundView) {
     if (r.phase !== Phase.Commit && r.phase !== Phase.Reveal) return;
     const rec = await record(r);
+    if (rec.revealed) deps.reveals?.forget(r.id);
     if (r.phase === Phase.Commit && !rec.committed) {
       const p = await prepare(r);
       if (!p) return;
@@ -207,9 +253,12 @@ export function createEvaluator(deps: EvaluatorDeps) {
         const typed = revealTypedData({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, scores: p.scores, salt: salt(r) });
         signatures.set(r.id, (signature = await signer.signTypedData(typed)));
       }
-      if (publish(r, p, signature)) {
+      const { file, fresh } = publish(r, p, signature);
+      // Sent to the relayers' API as well (again each tick where it was not accepted yet).
+      await deps.reveals?.send(file);
+      if (fresh) {
         metrics.evaluator.revealsPublished.inc();
-        logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "reveal signed and published for relayers");
+        logger.info({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4, sent_to: deps.reveals ? "relayers" : undefined }, "reveal signed and published for relayers");
         return;
       }
       // Published earlier and still not on chain: reveal by itself once most of the window has passed.

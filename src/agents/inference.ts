@@ -1,4 +1,4 @@
-import { getAddress, type Address } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 import { stakeVaultAbi } from "../chain/abis";
 import { Role } from "../chain/reader";
 import type { LoggedOutput } from "../data/logged";
@@ -67,9 +67,15 @@ export function createInference(deps: InferenceDeps) {
     return (staked = true);
   }
 
+  /** Pins a filed output in the content backend: peers (evaluators, relayers) fetch it from this node by its CID. */
+  async function publish(contentHash: Hex) {
+    if (deps.content) await deps.content.putOutput(store.get(contentHash), { pin: true });
+  }
+
   /** Files one output served in `latencyMs`: stored, receipt signed, queued for the next batch. */
   async function file(record: OutputRecord, latencyMs: number) {
     const r = await fileOutput({ store, signer, domain, record, latencyMs });
+    await publish(r.contentHash);
     metrics.inference.outputs.inc();
     await deps.announcer?.announce(record, r.receipt);
     return r;
@@ -88,6 +94,7 @@ export function createInference(deps: InferenceDeps) {
       // A replayed output keeps its logged latency (0 when none was logged): it was not served now.
       const record = outputRecordOf(it);
       const r = await fileOutput({ store, signer, domain, record, latencyMs: it.latencyMs ?? 0 });
+      await publish(r.contentHash);
       await deps.announcer?.announce(record, r.receipt);
       served++;
     }

@@ -26,8 +26,9 @@ import {
   type GoldOpening,
   type GoldPoolFile,
 } from "../protocol/gold";
-import { loadBatch, modelId, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
+import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
 import { canonicalJson } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import type { AgentDeps } from "./deps";
@@ -83,9 +84,11 @@ export function policyHash(policy: SettlementParams): Hex {
  * slashing a non-revealer) are no-ops on chain the second time.
  */
 export function createRelayer(deps: RelayerDeps) {
-  const { common, clients, deployment: d, store, sender, checkpoint, config } = deps;
+  const { common, clients, deployment: d, store, content, sender, checkpoint, config } = deps;
   const { logger, metrics, health } = common;
   const client = clients.publicClient;
+  /** This relayer's store and content backend, with the chain that points into them. */
+  const access = { store, content, client, deployment: d };
   const me = getAddress(sender.account);
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
@@ -96,6 +99,8 @@ export function createRelayer(deps: RelayerDeps) {
    */
   const computedSettlements = new Map<bigint, Awaited<ReturnType<typeof computeRoundSettlement>>>();
   const watchedSettlements = new Set<Hex>();
+  /** Rounds whose manifest and outputs this relayer holds pinned in its content backend. */
+  const pinnedRounds = new Set<bigint>();
   let scannedRoots = false;
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
@@ -121,7 +126,7 @@ export function createRelayer(deps: RelayerDeps) {
     if (pinned !== ZERO_HASH && pinned !== policyHash(deps.policy)) {
       throw new PoqError(`policy mismatch: round ${r.id} pins policy ${pinned}, this relayer runs ${policyHash(deps.policy)}; refusing to settle`);
     }
-    return { client, deployment: d, store, policy: deps.policy };
+    return { client, deployment: d, store, content, policy: deps.policy };
   }
 
   /** Sends a step's transaction; a revert that says the step is already done (by us or another relayer) is fine. */
@@ -313,7 +318,8 @@ export function createRelayer(deps: RelayerDeps) {
       hash = computed.hash;
       file = computed.file;
     }
-    const payloadCid = store.getIndex("settlement", hash!) as Hex;
+    // The payload's CID (re-published and pinned: idempotent), or its keccak256 without a content backend.
+    const payloadCid = (await publishSettlementPayload(access, file!)).pointer;
     await send("revealSettlement", r, () => sender.write({ ...base, functionName: "revealSettlement", args: [r.id, settlementFromFile(file!), salt(r, attempt), payloadCid] }));
   }
 
@@ -321,21 +327,16 @@ export function createRelayer(deps: RelayerDeps) {
     return deriveSalt(deps.privateKey, { chainId: clients.chain.id, contract: d.settlement, roundId: r.id, purpose: "settlement", attempt });
   }
 
-  /** The accepted settlement of a round and its payload, from this relayer's store or the events. */
+  /**
+   * The accepted settlement of a round and its payload: this relayer's own, else the settlement from the events and
+   * a payload some revealer pointed to on chain (from the store, or fetched by its CID from peers).
+   */
   async function accepted(r: RoundView): Promise<{ settlement: Settlement; file?: SettlementPayloadFile }> {
     const file = loadPayload(store, r.settlementHash);
     if (file) return { settlement: settlementFromFile(file), file };
     const entry = (await revealedSettlementsWithPayloads(client, d, r)).get(r.settlementHash);
     if (!entry) throw new PoqError(`round ${r.id}: accepted settlement ${r.settlementHash} not found in events or store`, { retryable: true });
-    for (const cid of entry.payloadCids) {
-      try {
-        const f = store.getJson<SettlementPayloadFile>(cid);
-        if (f.settlementHash === r.settlementHash) return { settlement: entry.settlement, file: f };
-      } catch {
-        // not in this relayer's store
-      }
-    }
-    return { settlement: entry.settlement };
+    return { settlement: entry.settlement, file: await roundPayload(access, r) };
   }
 
   async function stepFinalize(r: RoundView) {
@@ -369,7 +370,7 @@ export function createRelayer(deps: RelayerDeps) {
     const { file } = await accepted(r);
     const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
     if (rootRound === 0n) return;
-    const prev = loadPayload(store, (await readRound(client, d, rootRound)).settlementHash);
+    const prev = await roundPayload(access, await readRound(client, d, rootRound));
     if (!prev) return;
     const now = new Map((file?.claims ?? []).map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)]));
     const lowered = prev.claims.filter((c) => (now.get(getAddress(c.account)) ?? -1n) < BigInt(c.cumulativeAmount));
@@ -405,12 +406,11 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   async function answerGold(r: RoundView, challengeId: bigint, anchor: Hex) {
-    const cid = store.getIndex(GOLD_INDEX, r.taskRoot);
-    if (!cid) return;
-    const opening = store.getJson<GoldOpening>(cid as Hex);
+    const opening = await roundGoldOpening(access, r);
+    if (!opening) return;
     const item = opening.items.find((it) => goldItemLeaf(it) === anchor);
     if (!item) return;
-    const manifest = loadBatch(store, r.taskRoot, r.taskCount);
+    const manifest = await roundManifest(access, r);
     const tree = buildTaskTree(taskLeaves(manifest));
     const task = taskLeaves(manifest)[item.taskIndex];
     const goldItem = { taskIndex: BigInt(item.taskIndex), poolIndex: BigInt(item.poolIndex), contentHash: item.contentHash, quality: BigInt(item.quality) };
@@ -418,6 +418,27 @@ export function createRelayer(deps: RelayerDeps) {
     await send("answerGoldItem", r, () =>
       sender.write({ ...challengesBase, functionName: "answerGoldItem", args: [challengeId, goldItem, item.poolProof, taskLeaf, tree.getProof(item.taskIndex) as Hex[]] }),
     );
+  }
+
+  /* AVAILABILITY */
+
+  /**
+   * Pins a registered round's manifest and outputs in this relayer's content backend (fetched from peers), once,
+   * so they stay available when the registrar or an inference node goes away. It runs beside the ticks (one round at
+   * a time), so a slow peer never delays a phase step; a failure only delays it to a later tick.
+   */
+  let pinning = false;
+  function stepPin(r: RoundView) {
+    // A folder store has no peers to keep anything available for: everything it holds stays.
+    if (!content || content.kind === "folder" || pinning || pinnedRounds.has(r.id)) return;
+    pinning = true;
+    void pinRound(access, r, { timeoutMs: 10_000 })
+      .then((missing) => {
+        if (missing.length === 0) pinnedRounds.add(r.id);
+        else logger.debug({ round_id: Number(r.id), missing: missing.length }, "round outputs not all fetched yet: pinning again later");
+      })
+      .catch((e: unknown) => logger.debug({ round_id: Number(r.id), err: (e as Error).message.split("\n")[0] }, "round content not pinned yet"))
+      .finally(() => (pinning = false));
   }
 
   /* REGISTRATION */
@@ -441,7 +462,9 @@ export function createRelayer(deps: RelayerDeps) {
     health.clear(HEALTH_REASONS.notEnoughEvaluators);
     const batch = await formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
     if (!batch) return;
-    const { root, cid } = publishBatch(store, batch.manifest);
+    // Every output of the batch is pinned in the content backend before the round opens: evaluators fetch them by CID.
+    if (content) for (const t of batch.manifest.tasks) await content.putOutput(store.get(t.contentHash), { pin: true });
+    const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
     // The gold choice is kept before the registration, so a crash right after it can still open the commitment.
     checkpoint.set(`gold:${root}`, JSON.stringify(batch.gold));
@@ -534,9 +557,9 @@ export function createRelayer(deps: RelayerDeps) {
     }
     const choice = JSON.parse(saved) as { salt: Hex; items: GoldOpening["items"] };
     const opening: GoldOpening = { version: 1, roundId: r.id.toString(), taskRoot: r.taskRoot, goldRoot: goldRootOf(choice.items), goldCount: choice.items.length, salt: choice.salt, items: choice.items };
-    const cid = store.putJson(opening);
-    await send("announce", r, () => sender.write({ ...base, functionName: "announce", args: [r.id, 2, cid] }));
-    store.setIndex(GOLD_INDEX, r.taskRoot, cid);
+    const { hash, pointer } = await publishJson(access, opening);
+    await send("announce", r, () => sender.write({ ...base, functionName: "announce", args: [r.id, CONTENT_KIND.goldOpening, pointer] }));
+    store.setIndex(GOLD_INDEX, r.taskRoot, hash);
   }
 
   function consumePending(m: BatchManifest) {
@@ -584,6 +607,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
+      if (r.phase !== Phase.Expired) stepPin(r);
       const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
       if (afterReveal) {
         await stepOpenGold(r);
@@ -599,6 +623,7 @@ export function createRelayer(deps: RelayerDeps) {
     await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
     for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
+    for (const id of pinnedRounds) if (id <= lastClosed) pinnedRounds.delete(id);
   }
 
   return { tick, ensureBond };

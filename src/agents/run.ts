@@ -9,18 +9,21 @@ import { readLoggedOutputs } from "../data/read";
 import { defaultProfile } from "../scoring/profile";
 import { loadProfile } from "../data/scoringFiles";
 import { openBoundCheckpoint, type Checkpoint } from "./checkpoint";
-import type { DaemonConfig } from "./config";
+import type { AgentSpec, DaemonConfig } from "./config";
 import { createCommon, createDaemon, type Common } from "./daemon";
 import { errorLine, shutdownSignal } from "../runtime";
 import { createEvaluator } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, NO_SOURCE, replaySource } from "./inference";
 import { httpBackend, replayBackend, startServe } from "./serve";
-import { createAnnouncer, startAnnounce } from "./announce";
+import { createAnnouncer, createRevealSender, startAnnounce } from "./announce";
 import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
+import type { Content } from "../protocol/content";
+import { FolderContent } from "../protocol/folderStore";
+import { openContent } from "../protocol/openContent";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { createAllotmentWatcher } from "./watcher";
 import { senderFor } from "./system";
@@ -32,13 +35,80 @@ import { senderFor } from "./system";
 export async function runAgents(cfg: DaemonConfig, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
   const shutdown = new AbortController();
   const common = createCommon(name, { level: cfg.logLevel, signal: options.signal ?? shutdown.signal });
-  const { logger, metrics, health, signal } = common;
+  const { logger } = common;
   if (!options.signal) shutdownSignal(logger, shutdown);
   const clients = await connect({ rpcUrl: cfg.rpcUrl });
   const deployment = loadDeployment({ chainId: clients.chain.id, file: cfg.deploymentFile });
   await verifyDeployment(clients.publicClient, deployment);
   await checkTokenDecimals(clients.publicClient, deployment);
-  const store = new ContentStore(cfg.storeDir);
+  const contents = daemonContents(cfg, logger);
+  try {
+    await runWith(cfg, name, { common, clients, deployment, contents });
+  } finally {
+    await contents.close();
+  }
+}
+
+/**
+ * The daemon's content backend (`cfg.content`): the folder store itself when the config names its folder (the
+ * default), else what `openContent` opens (an embedded IPFS node in the daemon's own folder, or a Kubo node).
+ */
+export async function openDaemonContent(cfg: Pick<DaemonConfig, "content">, store: ContentStore): Promise<Content> {
+  if (cfg.content.kind === "folder" && path.resolve(cfg.content.dir) === store.dir) return new FolderContent(store);
+  return openContent(cfg.content);
+}
+
+/** `addr` with its TCP port moved up by `n` (port 0, any free port, stays 0). */
+function shiftPort(addr: string, n: number): string {
+  return addr.replace(/\/tcp\/(\d+)/, (m, port: string) => (port === "0" ? m : `/tcp/${Number(port) + n}`));
+}
+
+/**
+ * The stores and content backends of a process's agents. With an embedded IPFS node (`helia`) and more than one
+ * agent that publishes or reads content, each of them gets a node and a store folder of its own,
+ * `<content dir>/<address>` and `<storeDir>/<address>` (fixed listen ports counted up from the configured one, in the
+ * order of the agents): agents may share a process, never a node or a blockstore. Otherwise the agents share the
+ * process's store and backend, opened once. Each backend opened is logged with the addresses peers dial.
+ */
+export function daemonContents(cfg: Pick<DaemonConfig, "content" | "storeDir" | "agents">, logger: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void }) {
+  const users = cfg.agents.filter((a) => a.type !== "funder");
+  const perAgent = cfg.content.kind === "helia" && users.length > 1;
+  const opened: Content[] = [];
+  let shared: Promise<{ store: ContentStore; content: Content }> | undefined;
+  async function open(storeDir: string, content: DaemonConfig["content"], account?: string) {
+    const store = new ContentStore(storeDir);
+    const c = await openDaemonContent({ content }, store);
+    opened.push(c);
+    const info = await c.info();
+    logger.info({ ...(account ? { account } : {}), content: info.kind, peer_id: info.peerId, addresses: info.addresses }, "content backend ready");
+    return { store, content: c };
+  }
+  return {
+    perAgent,
+    /** The store and backend of one agent. */
+    forAgent(spec: AgentSpec): Promise<{ store: ContentStore; content: Content }> {
+      if (!perAgent || cfg.content.kind !== "helia") return (shared ??= open(cfg.storeDir, cfg.content));
+      const c = cfg.content;
+      const account = senderAccount(spec.key);
+      const id = account.toLowerCase();
+      const i = (users as AgentSpec[]).indexOf(spec);
+      return open(path.join(cfg.storeDir, id), { ...c, dir: path.join(c.dir, id), listen: c.listen.map((a) => shiftPort(a, Math.max(0, i))) }, account);
+    },
+    async close() {
+      await Promise.all(opened.map((c) => c.close().catch((e) => logger.warn({ err: errorLine(e) }, "closing a content backend failed"))));
+    },
+  };
+}
+
+async function runWith(
+  cfg: DaemonConfig,
+  name: string,
+  p: { common: ReturnType<typeof createCommon>; clients: Awaited<ReturnType<typeof connect>>; deployment: ReturnType<typeof loadDeployment>; contents: ReturnType<typeof daemonContents> },
+): Promise<void> {
+  const { common, clients, deployment, contents } = p;
+  // The shared backend opens at start (and says where it listens) even before any agent needs it.
+  if (!contents.perAgent && cfg.agents[0]) await contents.forAgent(cfg.agents[0]);
+  const { logger, metrics, health, signal } = common;
   const checkpoints: Checkpoint[] = [];
   // Bound to this chain and deployment: state of another chain (or an earlier run of this one) is dropped.
   const checkpointFor = async (kind: string, key: Hex) => {
@@ -59,8 +129,14 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
     const agentLogger = logger.child({ agent: spec.type, account: senderAccount(spec.key) });
     const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
     const sender = senderFor(clients, spec.key, agentCommon, cfg.confirmations);
+    if (spec.type === "funder") {
+      const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
+      ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
+      continue;
+    }
+    const { store, content } = await contents.forAgent(spec);
     /** What every agent of this key is built from. */
-    const base = { common: agentCommon, clients, deployment, store, sender };
+    const base = { common: agentCommon, clients, deployment, store, content, sender };
     if (spec.type === "relayer") {
       const r = createRelayer({
         ...base,
@@ -91,12 +167,11 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
         profile,
         checkpoint: await checkpointFor("evaluator", spec.key),
         config: { behavior: spec.behavior, stake: cfg.stake, useReferences: cfg.useReferences },
+        // With relayers to announce to, signed reveals go to their API too.
+        reveals: cfg.announceTo.length ? createRevealSender({ relayers: cfg.announceTo, logger: agentLogger, timeoutMs: 2_000 }) : undefined,
       });
       ticks.push({ label: `evaluator ${sender.account}`, tick: e.tick });
       ticks.push({ label: `watcher ${sender.account}`, tick: createAllotmentWatcher(base).tick });
-    } else if (spec.type === "funder") {
-      const f = createFunder({ common: agentCommon, clients, deployment, sender, config: spec });
-      ticks.push({ label: `funder ${sender.account}`, tick: f.tick });
     } else {
       const me = senderAccount(spec.key);
       // With relayers to announce to, the node's own pending queue holds what some relayer has not accepted yet.

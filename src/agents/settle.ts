@@ -6,9 +6,11 @@ import { PoqError } from "../errors";
 import { checkGoldOpening, GOLD_INDEX, type GoldOpening } from "../protocol/gold";
 
 export { GOLD_INDEX };
-import { loadBatch } from "../protocol/manifest";
-import { loadPayload, publishPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
+import type { Content } from "../protocol/content";
+import type { BatchManifest } from "../protocol/manifest";
+import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, type ContentStore } from "../protocol/store";
+import { publishSettlementPayload, roundGoldOpening, roundManifest } from "./roundContent";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";
@@ -19,6 +21,8 @@ export type SettleContext = {
   client: PublicClient;
   deployment: Deployment;
   store: ContentStore;
+  /** The content backend: manifests, gold openings and payloads not in the store are fetched by their on-chain CIDs. */
+  content?: Content;
   /** The off-chain policy (consensus, reward and slashing parameters); its version comes from the round. */
   policy: SettlementParams;
 };
@@ -72,9 +76,9 @@ async function goldUsedBefore(ctx: SettleContext, r: RoundView): Promise<Set<num
     let items = usedGoldCache.get(e.settlementHash);
     if (!items) {
       const payload = loadPayload(ctx.store, e.settlementHash);
-      const cid = ctx.store.getIndex(GOLD_INDEX, e.taskRoot);
-      items = payload ? payload.gold.map((g) => g.poolIndex) : cid ? ctx.store.getJson<GoldOpening>(cid as Hex).items.map((g) => g.poolIndex) : undefined;
-      if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold is not in the store`, { retryable: true });
+      const opening = payload ? undefined : await roundGoldOpening(access(ctx), e);
+      items = payload ? payload.gold.map((g) => g.poolIndex) : opening?.items.map((g) => g.poolIndex);
+      if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold opening is neither in the store nor fetchable`, { retryable: true });
       usedGoldCache.set(e.settlementHash, items);
     }
     for (const i of items) used.add(i);
@@ -83,11 +87,10 @@ async function goldUsedBefore(ctx: SettleContext, r: RoundView): Promise<Set<num
 }
 
 /** The registrar's gold opening for a round, checked (reuse of earlier rounds' items included); none without gold. */
-export async function roundGold(ctx: SettleContext, r: RoundView, manifest: ReturnType<typeof loadBatch>): Promise<{ opening?: GoldOpening; gold: Map<number, number> }> {
+export async function roundGold(ctx: SettleContext, r: RoundView, manifest: BatchManifest): Promise<{ opening?: GoldOpening; gold: Map<number, number> }> {
   if (r.goldCommitment === ZERO_HASH) return { gold: new Map() };
-  const cid = ctx.store.getIndex(GOLD_INDEX, r.taskRoot);
-  if (!cid) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
-  const opening = ctx.store.getJson<GoldOpening>(cid as Hex);
+  const opening = await roundGoldOpening(access(ctx), r);
+  if (!opening) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
   const gold = checkGoldOpening(opening, { id: r.id, taskRoot: r.taskRoot, goldCommitment: r.goldCommitment, poolRoot: r.params.goldPoolRoot, poolSize: r.params.goldPoolSize }, manifest);
   const used = await goldUsedBefore(ctx, r);
   const reused = opening.items.find((it) => used.has(it.poolIndex));
@@ -101,8 +104,8 @@ export async function roundGold(ctx: SettleContext, r: RoundView, manifest: Retu
  * the same hash.
  */
 export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): Promise<ComputedSettlement> {
-  const { client, deployment: d, store } = ctx;
-  const manifest = loadBatch(store, r.taskRoot, r.taskCount);
+  const { client, deployment: d } = ctx;
+  const manifest = await roundManifest(access(ctx), r);
   const { opening, gold } = await roundGold(ctx, r, manifest);
   const [prior, assignment, votes, pools] = await Promise.all([priorState(ctx, r.id), computeAssignment(client, d, r), roundVotes(client, d, r), roundPools(client, d, r.id)]);
   const committedNotRevealed = [...votes.committed].filter((a) => !votes.revealed.has(a));
@@ -153,6 +156,8 @@ export async function computeRoundSettlement(ctx: SettleContext, r: RoundView): 
     claims: sumTreeClaims(p.rewardsTree).map((c) => ({ ...c, cumulativeAmount: c.cumulativeAmount.toString() })),
     gold: (opening?.items ?? []).map((g) => ({ taskIndex: g.taskIndex, poolIndex: g.poolIndex, quality: g.quality })),
   };
-  const payloadCid = publishPayload(store, file);
+  const { pointer: payloadCid } = await publishSettlementPayload(ctx, file);
   return { settlement, hash, file, payloadCid };
 }
+
+const access = (ctx: SettleContext) => ({ store: ctx.store, content: ctx.content, client: ctx.client, deployment: ctx.deployment });

@@ -4,9 +4,11 @@ import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { Phase, readRound, revealedSettlementsWithPayloads, roundCount, type RoundView } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
-import { isPayload, loadPayload, type SettlementPayloadFile } from "../protocol/payload";
+import type { Content } from "../protocol/content";
+import type { SettlementPayloadFile } from "../protocol/payload";
 import type { ContentStore } from "../protocol/store";
 import type { Common } from "./daemon";
+import { roundPayload } from "./roundContent";
 
 /**
  * An account's own watch over its allotment. A settlement's quorum could lower or drop what earlier rounds allotted
@@ -16,33 +18,23 @@ import type { Common } from "./daemon";
  * the new amount is lower, the leaf is missing, or no payload can be found at all, it posts the challenge (with its
  * bond), which the relayers must answer with a proof of at least the earlier amount, or lose their bonds.
  */
-export function createAllotmentWatcher(p: { common: Common; clients: Clients; deployment: Deployment; store: ContentStore; sender: TxSender }) {
-  const { common, clients, deployment: d, store, sender } = p;
+export function createAllotmentWatcher(p: { common: Common; clients: Clients; deployment: Deployment; store: ContentStore; content?: Content; sender: TxSender }) {
+  const { common, clients, deployment: d, store, content, sender } = p;
   const client = clients.publicClient;
+  const access = { store, content, client, deployment: d };
   const me = getAddress(sender.account);
   const checked = new Set<Hex>();
 
-  /** The payload of the accepted settlement: by its hash in the store, or through a CID a revealer pointed to. */
+  /** The payload of the accepted settlement: by its hash in the store, or through a CID a revealer pointed to (fetched from peers). */
   async function acceptedPayload(r: RoundView): Promise<SettlementPayloadFile | undefined> {
-    const mine = loadPayload(store, r.settlementHash);
-    if (mine) return mine;
-    const entry = (await revealedSettlementsWithPayloads(client, d, r)).get(r.settlementHash);
-    for (const cid of entry?.payloadCids ?? []) {
-      try {
-        const f = store.getJson<unknown>(cid);
-        if (isPayload(f) && f.settlementHash === r.settlementHash) return f;
-      } catch {
-        // not fetchable from here
-      }
-    }
-    return undefined;
+    return roundPayload(access, r);
   }
 
   /** This account's leaf under the distributor's current root, if it has one. */
   async function currentLeaf(): Promise<{ amount: bigint; index: number; proof: Hex[] } | undefined> {
     const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
     if (rootRound === 0n) return undefined;
-    const prev = loadPayload(store, (await readRound(client, d, rootRound)).settlementHash);
+    const prev = await roundPayload(access, await readRound(client, d, rootRound));
     const leaf = prev?.claims.find((c) => getAddress(c.account) === me);
     return leaf ? { amount: BigInt(leaf.cumulativeAmount), index: leaf.index, proof: leaf.proof } : undefined;
   }

@@ -44,7 +44,11 @@ export function publishBatch(store: ContentStore, m: BatchManifest): { root: Hex
 export function loadBatch(store: ContentStore, taskRoot: Hex, taskCount: number): BatchManifest {
   const hash = store.getIndex("batch", taskRoot);
   if (!hash) throw new ContentError(`no batch manifest for task root ${taskRoot} in the store`);
-  const m = store.getJson<BatchManifest>(hash as Hex);
+  return checkBatch(store.getJson<unknown>(hash as Hex), taskRoot, taskCount);
+}
+
+/** A manifest from anywhere (a peer, a CID on chain) checked against the chain: it must rebuild the same root and count. */
+export function checkBatch(m: unknown, taskRoot: Hex, taskCount: number): BatchManifest {
   if (!isManifest(m)) throw new ContentError(`batch ${taskRoot}: malformed manifest`);
   if (m.tasks.length !== taskCount) throw new ContentError(`batch ${taskRoot}: manifest lists ${m.tasks.length} tasks, chain says ${taskCount}`);
   const root = buildTaskTree(taskLeaves(m)).root;

@@ -179,14 +179,31 @@ export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKi
   return { node, clients, deployment, deploymentFile: file, dir, storeDir: path.join(dir, "store") };
 }
 
-/** The agents config of the local setup, pointed at this network's store. */
-export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}): string {
+/** The agents config of the local setup, pointed at this network's store (written to `<dir>/<name>`). */
+export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}, name = "agents.json"): string {
   const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
-  const file = path.join(s.dir, "agents.json");
+  const file = path.join(s.dir, name);
   const local = (r: string) => path.resolve(ROOT, "config", "local", r);
   const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile), goldPoolFile: local(cfg.goldPoolFile) };
   fs.writeFileSync(file, JSON.stringify({ ...cfg, ...paths, rpcUrl: s.node.url, deploymentFile: s.deploymentFile, storeDir: s.storeDir, dataDir: path.join(s.dir, "data"), pollMs: 300, ...extra }));
   return file;
+}
+
+/**
+ * Waits for `count` "content backend ready" log lines of a daemon (one per backend it opened: one per agent when
+ * each has its own IPFS node); returns each one's content kind, account (per-agent backends) and dialable addresses.
+ */
+export async function contentReady(p: Proc, count = 1, timeoutMs = 180_000): Promise<{ content: string; account?: string; addresses: string[] }[]> {
+  const ready = (l: string) => l.includes('"msg":"content backend ready"');
+  const until = Date.now() + timeoutMs;
+  while (p.lines.filter(ready).length < count) {
+    if (Date.now() > until) throw new Error(`${p.name}: timed out waiting for ${count} content backends`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return p.lines.filter(ready).map((l) => {
+    const o = JSON.parse(l) as { content: string; account?: string; addresses: string[] };
+    return { content: o.content, account: o.account, addresses: o.addresses };
+  });
 }
 
 export function relayerArgs(s: NetworkSetup, devAccount: number, extra: string[] = []): string[] {

@@ -1,0 +1,213 @@
+/**
+ * A round's content found from the chain: the batch manifest from the registration's `manifestCid`, settlement
+ * payloads from the `payloadCid` of each `SettlementRevealed`, the gold opening from the registrar's
+ * `ContentAnnounced`. Each is read from this daemon's own store when it is there, else fetched by its CID from the
+ * content backend (for an embedded IPFS node: from its peers), checked, and kept in the store.
+ *
+ * On-chain pointers come in two forms: the binary CID of the UnixFS file (what a daemon with a content backend
+ * publishes), or a bare 32-byte keccak256 of the bytes (what agents with the folder store alone publish, e.g. the
+ * demo); both are read.
+ */
+import { getAddress, type Hex, type PublicClient } from "viem";
+import { poQSettlementAbi } from "../chain/abis";
+import type { Deployment } from "../chain/deployment";
+import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader";
+import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "../protocol/cid";
+import { ContentUnavailable, type Content, type ReadOptions } from "../protocol/content";
+import { GOLD_INDEX, type GoldOpening } from "../protocol/gold";
+import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "../protocol/manifest";
+import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "../protocol/payload";
+import { mapConcurrent } from "../protocol/loopback";
+import { ContentError, type ContentStore } from "../protocol/store";
+
+/** Where a daemon's content lives: its own store, and (optionally) the backend that reaches other daemons' content. */
+export type ContentAccess = { store: ContentStore; content?: Content };
+export type ChainContentAccess = ContentAccess & { client: PublicClient; deployment: Deployment };
+
+/** How long a read of a manifest, a payload or an opening waits for peers, by default (a tick retries). */
+export const POINTER_READ_MS = 10_000;
+
+/** ContentKind of `announce` (IPoQSettlement.ContentKind). */
+export const CONTENT_KIND = { manifest: 1, goldOpening: 2 } as const;
+
+const HASH32 = /^0x[0-9a-fA-F]{64}$/;
+/** The folder layout's index from a CID to the keccak256 it stores the bytes under (as FolderContent keeps it). */
+const CID_INDEX = "cid";
+
+/** The CID an on-chain pointer names (a keccak256 pointer names the raw keccak block), or undefined when malformed. */
+export function pointerCid(pointer: Hex): Cid | undefined {
+  try {
+    return HASH32.test(pointer) ? cidOfKeccak(pointer) : cidFromBytes(pointer);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Publishes JSON content: into the store, and into the content backend (pinned: this daemon keeps it available).
+ * Returns its keccak256 in the store and the pointer to put on chain (the binary CID; the keccak256 without a backend).
+ */
+export async function publishJson(a: ContentAccess, value: unknown): Promise<{ hash: Hex; pointer: Hex }> {
+  const hash = a.store.putJson(value);
+  if (!a.content) return { hash, pointer: hash };
+  const cid = await a.content.putJson(value, { pin: true });
+  a.store.setIndex(CID_INDEX, cid, hash);
+  return { hash, pointer: cidToBytes(cid) };
+}
+
+/**
+ * The JSON an on-chain pointer names: from the store, else fetched from the content backend and kept in the store.
+ * Undefined when nobody delivered it in time (`ContentUnavailable`), or the bytes are not JSON.
+ */
+export async function readPointer(a: ContentAccess, pointer: Hex, options: ReadOptions = {}): Promise<unknown> {
+  const cid = pointerCid(pointer);
+  if (!cid) return undefined;
+  const local = HASH32.test(pointer) ? (pointer.toLowerCase() as Hex) : (a.store.getIndex(CID_INDEX, cid) as Hex | undefined);
+  if (local && a.store.has(local)) {
+    try {
+      return a.store.getJson<unknown>(local);
+    } catch {
+      // tampered or not JSON: fetch it again below
+    }
+  }
+  if (!a.content) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = await a.content.get(parseCid(cid), { timeoutMs: POINTER_READ_MS, ...options });
+  } catch (e) {
+    if (e instanceof ContentError) return undefined;
+    throw e;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const hash = a.store.put(bytes); // checked by the backend against its CID; kept so the next read is local
+  a.store.setIndex(CID_INDEX, cid, hash);
+  return value;
+}
+
+/** Publishes a batch manifest: indexed by its task root in the store, and pinned in the backend. */
+export async function publishManifest(a: ContentAccess, m: BatchManifest): Promise<{ root: Hex; hash: Hex; pointer: Hex }> {
+  const { root, cid: hash } = publishBatch(a.store, m);
+  const { pointer } = await publishJson(a, m);
+  return { root, hash, pointer };
+}
+
+/**
+ * The round's batch manifest: from the store's index by task root, else from the `manifestCid` of its registration
+ * (checked against the task root and count, then indexed in the store). Throws a retryable ContentError when it cannot
+ * be found yet.
+ */
+export async function roundManifest(a: ChainContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "taskCount" | "registeredBlock">, options: ReadOptions = {}): Promise<BatchManifest> {
+  if (a.store.getIndex("batch", r.taskRoot)) return loadBatch(a.store, r.taskRoot, r.taskCount);
+  const logs = await a.client.getContractEvents({
+    address: a.deployment.settlement,
+    abi: poQSettlementAbi,
+    strict: true,
+    eventName: "TasksRegistered",
+    args: { roundId: r.id },
+    fromBlock: r.registeredBlock,
+    toBlock: r.registeredBlock,
+  });
+  const pointer = logs.find((l) => l.args.taskRoot === r.taskRoot)?.args.manifestCid;
+  if (!pointer || pointer === "0x") throw new ContentError(`round ${r.id}: no batch manifest for task root ${r.taskRoot} in the store, and the registration names none`);
+  const raw = await readPointer(a, pointer, options);
+  if (raw === undefined) throw new ContentUnavailable(pointerCid(pointer) ?? pointer, "not-found", `round ${r.id}'s batch manifest (manifestCid ${pointer}) is not in the store and no peer delivered it`);
+  const m = checkBatch(raw, r.taskRoot, r.taskCount);
+  publishBatch(a.store, m);
+  return m;
+}
+
+/**
+ * The published payload of a settlement: this daemon's own (the store's index by settlement hash), else one that a
+ * relayer who revealed it pointed to (`payloadCid`), fetched and checked to be a payload of that hash. Undefined when
+ * none can be found. A fetched payload is kept in the store but never indexed as this daemon's own.
+ */
+export async function roundPayload(a: ChainContentAccess, r: RoundView, settlementHash: Hex = r.settlementHash, options: ReadOptions = {}): Promise<SettlementPayloadFile | undefined> {
+  const mine = loadPayload(a.store, settlementHash);
+  if (mine) return mine;
+  const entry = (await revealedSettlementsWithPayloads(a.client, a.deployment, r)).get(settlementHash);
+  for (const pointer of entry?.payloadCids ?? []) {
+    const f = await readPointer(a, pointer, options);
+    if (isPayload(f) && f.settlementHash === settlementHash) return f;
+  }
+  return undefined;
+}
+
+/** Publishes a settlement payload: indexed by its settlement hash in the store, and pinned in the backend. */
+export async function publishSettlementPayload(a: ContentAccess, f: SettlementPayloadFile): Promise<{ hash: Hex; pointer: Hex }> {
+  const hash = publishPayload(a.store, f);
+  const { pointer } = await publishJson(a, f);
+  return { hash, pointer };
+}
+
+/**
+ * The round's gold opening (unchecked: `roundGold` checks it): from the store's index, else from what the round's
+ * registrar announced on chain (`announce(roundId, GoldOpening, cid)`). Undefined when there is none yet.
+ */
+export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "registrar" | "registeredBlock">, options: ReadOptions = {}): Promise<GoldOpening | undefined> {
+  const local = a.store.getIndex(GOLD_INDEX, r.taskRoot);
+  if (local) return a.store.getJson<GoldOpening>(local as Hex);
+  const logs = await a.client.getContractEvents({
+    address: a.deployment.settlement,
+    abi: poQSettlementAbi,
+    strict: true,
+    eventName: "ContentAnnounced",
+    args: { roundId: r.id, relayer: r.registrar, kind: CONTENT_KIND.goldOpening },
+    fromBlock: r.registeredBlock,
+    toBlock: "latest",
+  });
+  for (const l of logs) {
+    if (getAddress(l.args.relayer) !== getAddress(r.registrar)) continue;
+    const f = (await readPointer(a, l.args.cid, options)) as GoldOpening | undefined;
+    if (f && typeof f === "object" && f.taskRoot === r.taskRoot && Array.isArray(f.items)) return f;
+  }
+  return undefined;
+}
+
+/**
+ * Brings every output of a batch that the store lacks into the store, fetched by its CID (the raw keccak-256 block
+ * named by the task's `contentHash`) from the content backend, within one deadline for the whole batch: each read is
+ * checked by hash, and what no peer delivered by then is left missing (the evaluator reports it unavailable). Never
+ * waits past the deadline. Returns the tasks' content hashes still missing.
+ */
+export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number }): Promise<Hex[]> {
+  const wanted = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !a.store.has(h));
+  if (!a.content || wanted.length === 0) return wanted;
+  const content = a.content;
+  const until = Date.now() + o.timeoutMs;
+  const missing: Hex[] = [];
+  await mapConcurrent(wanted, o.concurrency ?? 32, async (hash) => {
+    const left = until - Date.now();
+    if (left <= 0) return void missing.push(hash);
+    try {
+      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left }));
+    } catch (e) {
+      if (!(e instanceof ContentError)) throw e;
+      missing.push(hash);
+    }
+  });
+  return missing.sort();
+}
+
+/**
+ * Pins a round's batch manifest and every output it lists in the content backend, fetching from peers what the store
+ * lacks (within `timeoutMs`): what a relayer keeps available for the round's horizon, so the outputs outlive the
+ * registrar and the nodes that served them. Returns the outputs it could not get yet (a later call tries again).
+ */
+export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "taskCount" | "registeredBlock">, o: { timeoutMs: number }): Promise<Hex[]> {
+  if (!a.content) return [];
+  const until = Date.now() + o.timeoutMs;
+  const m = await roundManifest(a, r, { timeoutMs: o.timeoutMs });
+  await publishJson(a, m); // the same canonical bytes, so the same CID the registrar put on chain
+  const missing = await fetchOutputs(a, m, { timeoutMs: Math.max(0, until - Date.now()) });
+  const gone = new Set(missing);
+  for (const t of m.tasks) {
+    const hash = t.contentHash.toLowerCase() as Hex;
+    if (!gone.has(hash)) await a.content.putOutput(a.store.get(hash), { pin: true });
+  }
+  return missing;
+}
