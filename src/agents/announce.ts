@@ -140,28 +140,36 @@ export function startAnnounce(p: AnnounceParameters & { port: number; host?: str
 }
 
 /**
+ * Posts a JSON body to a relayer's API path. "ok": accepted; "retry": down, timed out, rate-limited (429) or a
+ * server error, so the caller posts it again later; "refused": any other answer (a 4xx names what is wrong; `refused`
+ * is told why), never posted again.
+ */
+async function postToRelayer(relayer: string, route: string, body: unknown, timeoutMs: number, refused: (why: string) => void): Promise<"ok" | "retry" | "refused"> {
+  try {
+    const res = await fetch(`${relayer.replace(/\/+$/, "")}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.ok) return "ok";
+    const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+    if (res.status === 429 || res.status >= 500) return "retry";
+    refused(why);
+    return "refused";
+  } catch {
+    return "retry";
+  }
+}
+
+/**
  * The evaluator's side of `POST /v1/reveal`: posts a signed reveal to every relayer URL once; what a relayer did not
  * accept (down, rate-limited) is posted again by `retry()` (each tick) until `forget(roundId)`. Refusals are logged.
  */
 export function createRevealSender(p: { relayers: string[]; logger?: Logger; timeoutMs?: number }) {
   const waiting = new Map<string, { file: PublishedReveal; to: Set<string> }>();
-  async function post(file: PublishedReveal, to: string): Promise<"ok" | "retry" | "refused"> {
-    try {
-      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/reveal`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(file),
-        signal: AbortSignal.timeout(p.timeoutMs ?? 5_000),
-      });
-      if (res.ok) return "ok";
-      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
-      if (res.status === 429 || res.status >= 500) return "retry";
-      p.logger?.warn({ relayer: to, round_id: Number(file.roundId), err: why }, "signed reveal refused");
-      return "refused";
-    } catch {
-      return "retry";
-    }
-  }
+  const post = (file: PublishedReveal, to: string) =>
+    postToRelayer(to, "/v1/reveal", file, p.timeoutMs ?? 5_000, (why) => p.logger?.warn({ relayer: to, round_id: Number(file.roundId), err: why }, "signed reveal refused"));
   async function send(key: string) {
     const w = waiting.get(key);
     if (!w) return;
@@ -194,23 +202,8 @@ export type RevealSender = ReturnType<typeof createRevealSender>;
  */
 export function createAnnouncer(p: { relayers: string[]; logger?: Logger; timeoutMs?: number; onDone?: (receipt: Receipt) => void }) {
   const waiting = new Map<string, Announcement & { to: Set<string> }>();
-  async function post(a: Announcement, to: string): Promise<"ok" | "retry" | "refused"> {
-    try {
-      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/announce`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(a),
-        signal: AbortSignal.timeout(p.timeoutMs ?? 10_000),
-      });
-      if (res.ok) return "ok";
-      const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
-      if (res.status === 429 || res.status >= 500) return "retry";
-      p.logger?.warn({ relayer: to, content_hash: a.receipt.outputHash, err: why }, "announcement refused");
-      return "refused";
-    } catch {
-      return "retry";
-    }
-  }
+  const post = (a: Announcement, to: string) =>
+    postToRelayer(to, "/v1/announce", a, p.timeoutMs ?? 10_000, (why) => p.logger?.warn({ relayer: to, content_hash: a.receipt.outputHash, err: why }, "announcement refused"));
   async function send(key: string) {
     const w = waiting.get(key)!;
     for (const to of [...w.to]) if ((await post(w, to)) !== "retry") w.to.delete(to);
