@@ -348,7 +348,7 @@ function evidencePass(input: RuleInput, history: EvidenceState[], decayed: Evide
 }
 
 /** Mean residual of accumulated evidence (score units), null below minEvidence. */
-function meanOf(s: PushStat, params: ConsensusParams): number | null {
+export function meanOf(s: PushStat, params: ConsensusParams): number | null {
   return s.n >= params.minEvidenceMilli && s.n > 0 ? floorDiv(s.s1 * 1000, s.n) : null;
 }
 

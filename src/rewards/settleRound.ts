@@ -1,6 +1,7 @@
 import type { RoundScores } from "../consensus/round";
 import type { EvidenceState } from "../consensus/rule";
 import { getRule } from "../consensus/rules";
+import { meanOf } from "../consensus/robustTrust";
 import { evaluatorWeights } from "./evaluatorRewards";
 import { inferenceWeights } from "./inferenceRewards";
 import type { SettlementParams } from "./params";
@@ -118,7 +119,7 @@ export function settleRoundCore(input: RoundCoreInput): RoundCoreOutput {
     afterRounds: params.slashAfterRounds,
     maxSlashes: params.maxSlashes,
     breakerPpm: params.breakerPpm,
-    meanResidual: out.detail ? out.detail.evidence.map((x) => (x && x.all.n >= params.consensus.minEvidenceMilli && x.all.n > 0 ? Math.floor((x.all.s1 * 1000) / x.all.n) : null)) : undefined,
+    meanResidual: out.detail ? out.detail.evidence.map((x) => (x ? meanOf(x.all, params.consensus) : null)) : undefined,
     // Two camps further apart than the confirmation band, each with more than breakerPpm of the stake: see campGap.
     splitGap: rule.usesTrust ? params.consensus.confirmBand : 0,
   });
