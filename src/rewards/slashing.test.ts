@@ -119,6 +119,22 @@ describe("applySlashingPolicy", () => {
       expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m, splitGap: 0 })).slashes).toHaveLength(6);
     });
 
+    test("behavior: the window's bound is inclusive: a bloc apart at one end with exactly breakerPpm of the stake trips it, one just under does not", () => {
+      const m = spread.map((v, e) => (e >= 13 ? 3_000 + e : v));
+      const all = new Uint8Array(20).fill(1);
+      // 7 of 20 equal stakes = 35.0%: 65% lies below the gap, inside [35%, 65%].
+      expect(campGap({ revealed: all, stake: new Array<bigint>(20).fill(10n), breakerPpm: 350_000, meanResidual: m })).toBe(m[13] - m[12]);
+      // 7 x 9 of 13 x 10 + 7 x 9 = 32.6%: 67.4% lies below the gap, outside.
+      const stake = Array.from({ length: 20 }, (_, e) => (e >= 13 ? 9n : 10n));
+      expect(campGap({ revealed: all, stake, breakerPpm: 350_000, meanResidual: m })).toBe(100);
+    });
+
+    test("behavior: the window counts only revealers with evidence: newcomers without it do not dilute the bloc's share", () => {
+      // 6 of 20 at +3 (30% of all stake); 4 honest newcomers without evidence leave 6 of 16 = 37.5% of the counted stake.
+      const m = spread.map((v, e) => (e >= 14 ? 3_000 + e : e < 4 ? null : v));
+      expect(campGap({ revealed: new Uint8Array(20).fill(1), stake: new Array<bigint>(20).fill(10n), breakerPpm: 350_000, meanResidual: m })).toBe(3_014 - 300);
+    });
+
     test("behavior: the window weighs stake, not identities; non-revealers and evaluators without evidence are left out", () => {
       // Gap after evaluator 0: with equal stakes 5% below it (outside the window); with evaluator 0 holding 40%, inside.
       const m = [-3_000, ...spread.slice(1)];
