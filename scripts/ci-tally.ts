@@ -43,6 +43,11 @@ export function tally(log: string): Tally {
   return { passed, failed, skipped, runs };
 }
 
+export function closingLine({ passed, failed, skipped }: Tally): string {
+  const parts = [failed ? `${failed} failed` : "", skipped ? `${skipped} skipped` : "", `${passed} passed`];
+  return `Tests:       ${parts.filter(Boolean).join(", ")}, ${passed + failed + skipped} total`;
+}
+
 if (require.main === module) {
   const file = process.argv[2];
   if (!file) {
@@ -52,5 +57,7 @@ if (require.main === module) {
   const { passed, failed, skipped, runs } = tally(readFileSync(file, "utf8"));
   console.log(`test runners: ${runs}`);
   console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  // The same counts in the summary format most CI log readers know (jest's), as the log's last line.
+  console.log(closingLine({ passed, failed, skipped, runs }));
   process.exit(failed > 0 || passed === 0 ? 1 : 0);
 }

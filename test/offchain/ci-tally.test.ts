@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { tally } from "../../scripts/ci-tally";
+import { closingLine, tally } from "../../scripts/ci-tally";
 
 const ESC = "\u001b";
 
@@ -17,5 +17,12 @@ describe("CI closing line", () => {
 
   test("behavior: a log with no runner's summary counts no test", () => {
     expect(tally("npm ERR! missing script: test\n")).toEqual({ passed: 0, failed: 0, skipped: 0, runs: 0 });
+  });
+
+  test("behavior: the closing line reads like jest's summary, failures first", () => {
+    expect(closingLine({ passed: 792, failed: 0, skipped: 0, runs: 2 })).toBe("Tests:       792 passed, 792 total");
+    expect(closingLine({ passed: 790, failed: 2, skipped: 1, runs: 2 })).toBe(
+      "Tests:       2 failed, 1 skipped, 790 passed, 793 total",
+    );
   });
 });
