@@ -41,6 +41,14 @@ describe("attacks", () => {
     expect(ATTACKS.copycat.score(ctx({ lastConsensus: null }))).toBe(5);
   });
 
+  test("behavior: camp-shield: the first shieldShare of the coalition boosts, the rest shifts by the camouflage; only the boosters are detection targets", () => {
+    const a = ATTACKS["camp-shield"];
+    // 10 members, shieldShare 0.2: ranks 0 and 1 boost (6 + 3), ranks 2..9 shift by 1.
+    expect([0, 1, 2, 9].map((member) => a.score(ctx({ member, coalition: 10 })))).toEqual([9, 9, 7, 7]);
+    expect([0, 1, 2, 9].map((m) => a.detectable!(m, 10, DEFAULT_ATTACK_PARAMS))).toEqual([true, true, false, false]);
+    expect(a.score(ctx({ member: 2, coalition: 10, params: { ...DEFAULT_ATTACK_PARAMS, shieldShare: 0.5 } }))).toBe(9);
+  });
+
   test("behavior: camouflage shifts every score a little; pump boosts one node only; gold-aware is honest on gold", () => {
     expect(ATTACKS.camouflage.score(ctx())).toBe(7);
     expect(ATTACKS.pump.score(ctx({ targetNode: true }))).toBe(9);
@@ -65,7 +73,7 @@ describe("attacks", () => {
   });
 
   test("behavior: every attack is listed, and an unknown one is an InputError", () => {
-    expect(ATTACK_NAMES).toEqual(["noise", "boosting", "sabotage", "intermittent", "collusion", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "abstain", "lazy", "copycat", "node-copier"]);
+    expect(ATTACK_NAMES).toEqual(["noise", "boosting", "sabotage", "intermittent", "collusion", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "camp-shield", "abstain", "lazy", "copycat", "node-copier"]);
     expect(() => getAttack("bribery")).toThrow(InputError);
   });
 });

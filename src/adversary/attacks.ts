@@ -16,9 +16,11 @@ export type AttackParams = {
   sleeperRounds: number;
   /** Pulse: boosts in every period-th round (rounds period, 2 period, ...), honest in the others. */
   period: number;
+  /** Camp-shield: share of the coalition that boosts; the rest forms a camp with the camouflage shift. */
+  shieldShare: number;
 };
 
-export const DEFAULT_ATTACK_PARAMS: Readonly<AttackParams> = Object.freeze({ boost: 3, sigma: 3, p: 0.5, lazyValue: 5, camouflage: 1, sleeperRounds: 5, period: 2 });
+export const DEFAULT_ATTACK_PARAMS: Readonly<AttackParams> = Object.freeze({ boost: 3, sigma: 3, p: 0.5, lazyValue: 5, camouflage: 1, sleeperRounds: 5, period: 2, shieldShare: 0.2 });
 
 /** What an attacker knows when it scores one task. */
 export type AttackContext = {
@@ -39,6 +41,9 @@ export type AttackContext = {
   gold?: boolean;
   /** Round index, 0-based; absent: 0. */
   round?: number;
+  /** This attacker's rank in the coalition (0-based, address order) and the coalition's size; absent: 0 and 1. */
+  member?: number;
+  coalition?: number;
   params: AttackParams;
 };
 
@@ -52,12 +57,15 @@ export type Attack = {
   firstAttackRound: (p: AttackParams) => number;
   /** Reports carry no information about the output: the peer-prediction payment's target (<= 25% of fair share). */
   uninformative: boolean;
+  /** Which coalition members the detection target covers (by rank); absent: all of them. */
+  detectable?: (member: number, coalition: number, p: AttackParams) => boolean;
   score: (c: AttackContext) => number;
 };
 
 const clamp10 = (x: number): number => (x < 0 ? 0 : x > 10 ? 10 : x);
 const boost = (c: AttackContext): number => Math.min(10, c.honest + c.params.boost);
 const first = (_p: AttackParams): number => 0;
+const shieldBooster = (member: number, coalition: number, p: AttackParams): boolean => member < Math.round(p.shieldShare * coalition);
 
 export const ATTACKS = {
   none: { name: "none", description: "no attack: malicious evaluators score honestly", persistent: false, uninformative: false, firstAttackRound: first, score: (c) => c.honest },
@@ -127,6 +135,16 @@ export const ATTACKS = {
     uninformative: false,
     firstAttackRound: first,
     score: (c) => (c.gold ? c.honest : boost(c)),
+  },
+  "camp-shield": {
+    name: "camp-shield",
+    description:
+      "most of the coalition forms a camp with a steady shift inside the honest band (s + camouflage) to split the evaluators in two; the rest (shieldShare) boosts beside it, hoping the split shields it",
+    persistent: true,
+    uninformative: false,
+    firstAttackRound: first,
+    detectable: shieldBooster,
+    score: (c) => (shieldBooster(c.member ?? 0, c.coalition ?? 1, c.params) ? boost(c) : clamp10(c.honest + c.params.camouflage)),
   },
   abstain: {
     name: "abstain",

@@ -11,6 +11,8 @@ const DOCUMENTED = [
   "poq_relayer_round_count",
   "poq_relayer_last_closed_round",
   "poq_relayer_breaker_held",
+  "poq_relayer_breaker_split",
+  "poq_relayer_breaker_split_rounds_total",
   "poq_relayer_breaker_rounds_total",
   "poq_evaluator_commits_total",
   "poq_evaluator_reveals_total",

@@ -65,6 +65,8 @@ export function createMetrics(registry: Registry = new Registry()) {
       badOutputs: counter("relayer_bad_outputs_total", "Pending outputs skipped as bad"),
       breakerHeld: gauge("relayer_breaker_held", "1 when the last settlement this relayer computed froze low-trust slashing (circuit breaker), else 0: an alert"),
       breakerRounds: counter("relayer_breaker_rounds_total", "Rounds whose computed settlement froze low-trust slashing (circuit breaker)"),
+      breakerSplit: gauge("relayer_breaker_split", "1 when the last settlement this relayer computed found two camps of evaluators (slashing limited to evaluators apart from both), else 0: an alert"),
+      breakerSplitRounds: counter("relayer_breaker_split_rounds_total", "Rounds whose computed settlement found two camps of evaluators"),
     },
     evaluator: {
       commits: counter("evaluator_commits_total", "Score commitments sent"),

@@ -287,11 +287,18 @@ export function createRelayer(deps: RelayerDeps) {
         computedSettlements.set(r.id, (computed = await computeRoundSettlement(settleContext(r), r)));
         const b = computed.file.breaker;
         metrics.relayer.breakerHeld.set(b.tripped ? 1 : 0);
+        metrics.relayer.breakerSplit.set(b.split ? 1 : 0);
         if (b.tripped) {
           metrics.relayer.breakerRounds.inc();
           logger.warn(
             { round_id: Number(r.id), flagged_stake_ppm: b.flaggedStakePpm, split_gap: b.splitGap },
             `round ${r.id}: circuit breaker held, low-trust slashing frozen (the evidence may be captured: check the round's flagged stake and the gap between camps)`,
+          );
+        } else if (b.split) {
+          metrics.relayer.breakerSplitRounds.inc();
+          logger.warn(
+            { round_id: Number(r.id), split_gap: b.splitGap, camp_centres: b.campCentres },
+            `round ${r.id}: evaluators split into two camps; only evaluators apart from both camps can be slashed (check who forms the camps)`,
           );
         }
       }

@@ -297,6 +297,10 @@ export type RoundPage = {
     confirmedStakePpm: number | null;
     /** The two-camp test's widest gap between neighbouring evaluators' mean residuals, quality points 0..10 (null: no payload, or one written before the test). */
     splitGap: number | null;
+    /** True when the round split into two camps (slashing limited to evaluators apart from both); null: unknown. */
+    split: boolean | null;
+    /** The camps' centres (mean residuals, quality points), lower first; null when not split or unknown. */
+    campCentres: [number, number] | null;
   };
   excludedTasks: number[] | null;
   content: { storeConfigured: boolean; manifest: RoundRow["manifest"]; payload: RoundRow["payload"]; goldOpening: RoundRow["goldOpening"]; note: string | null };
@@ -618,7 +622,7 @@ export async function roundPage(ctx: ExplorerContext, idText: string): Promise<R
     },
     deadlines,
     gold: { commitment: r.goldCommitment, opening: r.goldOpening, root: r.goldRoot, count: r.goldCount, tasks: r.gold },
-    breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null, splitGap: r.breaker?.splitGap === undefined ? null : r.breaker.splitGap / 1000 },
+    breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null, splitGap: r.breaker?.splitGap === undefined ? null : r.breaker.splitGap / 1000, split: r.breaker?.split ?? null, campCentres: r.breaker?.campCentres ? [r.breaker.campCentres[0] / 1000, r.breaker.campCentres[1] / 1000] : null },
     excludedTasks: r.excludedTasks,
     content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, goldOpening: r.goldOpening, note: r.contentNote },
     announcements,

@@ -66,6 +66,7 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
       [
         "circuit breaker",
         (p.breaker.held === null ? "-" : p.breaker.held ? "held (low-trust slashing frozen)" : "not held") +
+          (p.breaker.split && p.breaker.campCentres ? `; two camps (centres ${p.breaker.campCentres[0].toFixed(3)} and ${p.breaker.campCentres[1].toFixed(3)} points): only evaluators apart from both can be slashed` : "") +
           (p.breaker.flaggedStakePpm === null ? "" : `; flagged stake ${(p.breaker.flaggedStakePpm / 1e4).toFixed(1)}%${p.breaker.splitGap === null ? "" : `, widest gap between camps ${p.breaker.splitGap.toFixed(3)} points`}`),
       ],
       ["excluded tasks", p.excludedTasks === null ? "-" : p.excludedTasks.length ? p.excludedTasks.join(", ") : "none"],

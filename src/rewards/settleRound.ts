@@ -120,8 +120,12 @@ export function settleRoundCore(input: RoundCoreInput): RoundCoreOutput {
     maxSlashes: params.maxSlashes,
     breakerPpm: params.breakerPpm,
     meanResidual: out.detail ? out.detail.evidence.map((x) => (x ? meanOf(x.all, params.consensus) : null)) : undefined,
-    // Two camps further apart than the confirmation band, each with more than breakerPpm of the stake: see campGap.
+    // Two camps further apart than the confirmation band, each with at least breakerPpm of the stake: see campGap.
+    // Only evaluators outside both camps' bands (3 MADs, at least confirmBand, at most honestBand + confirmBand) can
+    // then be slashed.
     splitGap: rule.usesTrust ? params.consensus.confirmBand : 0,
+    campBandMin: params.consensus.confirmBand,
+    campBandMax: params.consensus.honestBand + params.consensus.confirmBand,
   });
 
   return {

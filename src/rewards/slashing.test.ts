@@ -66,7 +66,7 @@ describe("applySlashingPolicy", () => {
     // 4 of 10 equal stakes suspect = 40% > 35%.
     const suspect = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
     const out = applySlashingPolicy(base(10, { trust: new Int32Array(10), lowStreak: new Int32Array(10).fill(9), flagged: suspect, suspect, confirmed: ones(10) }));
-    expect(out.breaker).toEqual({ tripped: true, flaggedStakePpm: 400_000, confirmedStakePpm: 400_000, splitGap: 0 });
+    expect(out.breaker).toEqual({ tripped: true, flaggedStakePpm: 400_000, confirmedStakePpm: 400_000, splitGap: 0, split: false, campCentres: null, campBands: null });
     expect(out.slashes).toEqual([]);
     expect(Array.from(out.lowStreak)).toEqual(new Array(10).fill(0));
   });
@@ -89,7 +89,7 @@ describe("applySlashingPolicy", () => {
     // Mean residuals (score units) of 20 evaluators with equal stakes.
     const spread = Array.from({ length: 20 }, (_, e) => -1_000 + e * 100); // honest offsets -1.0 .. +0.9, evenly spread
     const flaggedLow = Uint8Array.from({ length: 20 }, (_, e) => (e < 6 ? 1 : 0)); // 30% of the stake flagged: under the count bound
-    const accused = { trust: new Int32Array(20), lowStreak: new Int32Array(20).fill(2), flagged: flaggedLow, suspect: flaggedLow, confirmed: new Uint8Array(20).fill(1), splitGap: 500 };
+    const accused = { trust: new Int32Array(20), lowStreak: new Int32Array(20).fill(2), flagged: flaggedLow, suspect: flaggedLow, confirmed: new Uint8Array(20).fill(1), splitGap: 500, campBandMin: 500, campBandMax: 2_000 };
 
     test("behavior: evenly spread offsets leave no wide gap, and slashing goes on", () => {
       const out = applySlashingPolicy(base(20, { ...accused, meanResidual: spread }));
@@ -106,17 +106,43 @@ describe("applySlashingPolicy", () => {
       expect(out.slashes.map((x) => x.evaluator)).toEqual([14, 15, 16, 17, 18, 19]);
     });
 
-    test("behavior: two camps with half the stake each, apart by more than the gap, freeze slashing whoever holds the references", () => {
+    test("behavior: two camps with half the stake each, apart by more than the gap: no member of either camp is slashed, whoever holds the references", () => {
       // The bloc (10..19) holds the references: the honest camp's residuals look pushed down by about 2 points.
       const m = spread.map((v, e) => (e < 10 ? v - 1_500 : v + 500));
       const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e < 6 ? 1 : 0));
       const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
       expect(out.breaker.splitGap).toBe(m[10] - m[9]);
-      expect(out.breaker.tripped).toBe(true);
+      expect(out.breaker.split).toBe(true);
+      expect(out.breaker.tripped).toBe(false);
+      // Lower weighted medians of each camp: the 5th of 10 equal stakes.
+      expect(out.breaker.campCentres).toEqual([m[4], m[14]]);
       expect(out.slashes).toEqual([]);
       expect(Array.from(out.lowStreak)).toEqual(new Array(20).fill(0));
       // Without the test (splitGap 0) the same round slashes the six accused.
       expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m, splitGap: 0 })).slashes).toHaveLength(6);
+    });
+
+    test("behavior: a camp with a steady offset does not shield boosters beside it: members of both camps are safe, a minority apart from both is slashed", () => {
+      // Honest 0..10 (55%) spread evenly over -0.6 .. +0.5; a camp 11..17 (35%) with a steady +1.2 offset; boosters
+      // 18, 19 (10%) one point above the camp (what a +3 boost leaves after clipping at 10 and the camp's pull).
+      const m = Array.from({ length: 20 }, (_, e) => (e <= 10 ? -600 + e * 110 : e <= 17 ? 1_150 + e * 5 : 2_250 + e));
+      // Accused: an honest evaluator at the low edge, one camp member and both boosters (20% of the stake: under the count bound).
+      const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e === 0 || e === 11 || e >= 18 ? 1 : 0));
+      const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
+      expect(out.breaker.split).toBe(true);
+      expect(out.breaker.tripped).toBe(false);
+      expect(out.breaker.campCentres).toEqual([m[5], m[15]]);
+      // Bands: 3 x the camp's median absolute deviation (honest 330 -> 990; the high camp 10 -> clamped up to 500).
+      expect(out.breaker.campBands).toEqual([990, 500]);
+      expect(out.slashes.map((x) => x.evaluator)).toEqual([18, 19]);
+      // A wide camp protects its own edges: honest offsets spread over -1.5 .. +0.5 widen the low camp's band.
+      const wide = m.map((v, e) => (e <= 10 ? -1_500 + e * 200 : v));
+      const w = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: wide }));
+      expect(w.breaker.campBands![0]).toBe(1_800);
+      expect(w.slashes.map((x) => x.evaluator)).toEqual([18, 19]);
+      // The bound of the protection: a camp whose own members spread up to the boosters covers them.
+      const spreadCamp = m.map((v, e) => (e >= 11 && e <= 17 ? 1_150 + (e - 11) * 200 : v));
+      expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: spreadCamp })).slashes).toEqual([]);
     });
 
     test("behavior: the window's bound is inclusive: a bloc apart at one end with exactly breakerPpm of the stake trips it, one just under does not", () => {

@@ -7,11 +7,11 @@ import type { RuleMetrics } from "./simulate";
 
 /** The grid: every attack at 30%, sybil splits, the 50% breaker runs, no-attack runs (shipped policy too). */
 export const ATTACKS_30: readonly AttackName[] = [
-  "boosting", "sabotage", "collusion", "intermittent", "noise", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "lazy", "copycat", "node-copier", "abstain",
+  "boosting", "sabotage", "collusion", "intermittent", "noise", "camouflage", "pump", "copy-bloc", "sleeper", "pulse", "gold-aware", "lazy", "copycat", "node-copier", "abstain", "camp-shield",
 ];
 /** Attacks whose shift (b = 3) exceeds the honest band on every attacking score: recall >= 0.9 within 10 rounds. */
-export const DETECTION_ATTACKS: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "sleeper"];
-export const ATTACKS_50: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "copy-bloc", "lazy"];
+export const DETECTION_ATTACKS: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "sleeper", "camp-shield"];
+export const ATTACKS_50: readonly AttackName[] = ["boosting", "sabotage", "collusion", "pump", "gold-aware", "copy-bloc", "lazy", "camp-shield"];
 export const SYBIL_SHARES: readonly number[] = [0.39, 0.56];
 export const SYBIL_ATTACKS: readonly AttackName[] = ["copy-bloc", "boosting"];
 

@@ -137,6 +137,7 @@ export function validateScenario(c: ScenarioConfig): void {
   check(Number.isFinite(a.camouflage) && a.camouflage >= -10 && a.camouflage <= 10, `--camouflage must be in [-10, 10], got ${a.camouflage}`);
   check(Number.isInteger(a.sleeperRounds) && a.sleeperRounds >= 0, `--sleeper-rounds must be an integer >= 0, got ${a.sleeperRounds}`);
   check(Number.isInteger(a.period) && a.period >= 1, `--period must be an integer >= 1, got ${a.period}`);
+  check(Number.isFinite(a.shieldShare) && a.shieldShare >= 0 && a.shieldShare <= 1, `--shield-share must be a fraction in [0, 1], got ${a.shieldShare}`);
   check(Number.isFinite(c.honestBias) && c.honestBias >= 0 && c.honestBias <= 10, `--honest-bias must be in [0, 10], got ${c.honestBias}`);
   check(
     Number.isFinite(c.honestSigmaMin) && Number.isFinite(c.honestSigmaMax) && c.honestSigmaMin >= 0 && c.honestSigmaMax >= c.honestSigmaMin,

@@ -98,6 +98,28 @@ describe("simulateRules", () => {
     expect(spec.maliciousPoolShare(undefined)).toBe(false);
   });
 
+  test("behavior: camp-shield: a camp with a steady offset splits the evaluators in two, and the boosters beside it are still slashed; no honest evaluator is", () => {
+    // 50% coalition: 36% of the stake forms a camp at +1 (inside the honest band), 14% boosts by 3. Honest offsets +-0.1,
+    // so the camp stands apart from them and the two-camp test holds in most rounds.
+    const scenario = buildScenario(data, {
+      ...cfg,
+      rounds: 20,
+      evaluators: 50,
+      k: 7,
+      honestBias: 0.1,
+      honestSigmaMin: 0.3,
+      honestSigmaMax: 0.6,
+      maliciousRatio: 0.5,
+      attack: "camp-shield",
+      attackParams: { ...cfg.attackParams, shieldShare: 0.28 },
+    });
+    const m = simulateRule(data, scenario, "robust-trust");
+    // Without the camp rule (a split froze all low-trust slashing) the boosters kept their stake: recall 0.
+    expect(m.breakerRounds).toBeGreaterThanOrEqual(10);
+    expect(m.honestSlashed).toBe(0);
+    expect(m.slashRecallAt10).toBeGreaterThanOrEqual(0.9);
+  });
+
   test("behavior: a coalition reporting UNAVAILABLE (abstain) earns nothing and is never treated as non-revealing", () => {
     const m = simulateRule(data, buildScenario(data, { ...cfg, rounds: 4, attack: "abstain" }), "robust-trust");
     expect(m.maliciousPoolShare).toBe(0);

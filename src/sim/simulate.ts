@@ -80,6 +80,10 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
   let trust = new Map<Address, TrustRecord>();
   let cumulative = new Map<Address, bigint>();
   const firstSlash = new Int32Array(M).fill(-1);
+  // Each attacker's rank in the coalition (address order) and the coalition's size, for attacks that split roles.
+  const rank = new Int32Array(M);
+  let coalition = 0;
+  for (let e = 0; e < M; e++) if (malicious[e]) rank[e] = coalition++;
 
   const truths: number[] = [];
   const consensusValues: number[] = [];
@@ -131,6 +135,8 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
             blocMean: blocN ? blocSum / blocN : s,
             gold: plan.gold[t] >= 0,
             round: r,
+            member: rank[e],
+            coalition,
             params: config.attackParams,
           });
         }
@@ -172,7 +178,7 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
     hooks.onRound?.(r, settlementInput, out);
     trust = out.trust;
     cumulative = new Map(out.cumulative.map((c) => [c.account, c.cumulativeAmount]));
-    if (out.breaker.tripped) breakerRounds++;
+    if (out.breaker.tripped || out.breaker.split) breakerRounds++;
     maxFlagged = Math.max(maxFlagged, out.breaker.flaggedStakePpm);
 
     const cons = Int32Array.from(out.consensus);
@@ -216,7 +222,10 @@ export function simulateRule(data: SimData, scenario: Scenario, rule: RuleName, 
   }
 
   const attackers = new Set<number>();
-  for (let e = 0; e < M; e++) if (malicious[e] && config.attack !== "none") attackers.add(e);
+  for (let e = 0; e < M; e++) {
+    if (!malicious[e] || config.attack === "none") continue;
+    if (!attack.detectable || attack.detectable(rank[e], coalition, config.attackParams)) attackers.add(e);
+  }
   const slashed = new Set<number>();
   let honestSlashed = 0;
   let maliciousSlashed = 0;

@@ -269,8 +269,14 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
             p.breaker.held === null ? (
               <span class="muted">no accepted settlement yet</span>
             ) : (
-              <span data-field="breaker" data-held={String(p.breaker.held)} data-split-gap={p.breaker.splitGap === null ? undefined : String(p.breaker.splitGap)}>
+              <span data-field="breaker" data-held={String(p.breaker.held)} data-split-gap={p.breaker.splitGap === null ? undefined : String(p.breaker.splitGap)} data-split={p.breaker.split === null ? undefined : String(p.breaker.split)}>
                 {p.breaker.held ? <Badge text="held: low-trust slashing frozen this round" kind="warn" /> : "not held"}
+                {p.breaker.split && p.breaker.campCentres ? (
+                  <>
+                    {" "}
+                    <Badge text={`two camps (centres ${p.breaker.campCentres[0].toFixed(3)} and ${p.breaker.campCentres[1].toFixed(3)} points): only evaluators apart from both can be slashed`} kind="warn" />
+                  </>
+                ) : null}
                 {p.breaker.flaggedStakePpm !== null ? <span class="muted">{` (flagged stake ${trustText(p.breaker.flaggedStakePpm)}, confirmed ${trustText(p.breaker.confirmedStakePpm ?? 0)} of the revealers' stake${p.breaker.splitGap !== null ? `; widest gap between camps ${p.breaker.splitGap.toFixed(3)} points` : ""})`}</span> : null}
               </span>
             ),

@@ -41,6 +41,7 @@ type SimulateOptions = {
   camouflage: number;
   sleeperRounds: number;
   period: number;
+  shieldShare: number;
   policy?: string;
   sensitivity?: number;
   workers: number;
@@ -66,7 +67,7 @@ export function scenarioFromOptions(o: SimulateOptions): ScenarioConfig {
     seed: o.seed,
     tasksPerRound: o.tasks,
     goldFraction: o.gold,
-    attackParams: { boost: o.boost, sigma: o.sigma, p: o.p, lazyValue: o.lazyValue, camouflage: o.camouflage, sleeperRounds: o.sleeperRounds, period: o.period },
+    attackParams: { boost: o.boost, sigma: o.sigma, p: o.p, lazyValue: o.lazyValue, camouflage: o.camouflage, sleeperRounds: o.sleeperRounds, period: o.period, shieldShare: o.shieldShare },
     honestBias: o.honestBias,
     honestSigmaMin: o.honestSigma[0],
     honestSigmaMax: o.honestSigma[1],
@@ -133,6 +134,7 @@ export function registerSimulate(program: Command): void {
     .option("--camouflage <c>", "camouflage attack's shift on every score (points)", real("--camouflage"), DEFAULT_SCENARIO.attackParams.camouflage)
     .option("--sleeper-rounds <n>", "sleeper attack: honest rounds before boosting", integer("--sleeper-rounds"), DEFAULT_SCENARIO.attackParams.sleeperRounds)
     .option("--period <n>", "pulse attack: boosts in every n-th round", integer("--period"), DEFAULT_SCENARIO.attackParams.period)
+    .option("--shield-share <s>", "camp-shield attack: share of the coalition that boosts (the rest forms the camp)", real("--shield-share"), DEFAULT_SCENARIO.attackParams.shieldShare)
     .option("--policy <file>", "settle with this policy file's overrides (e.g. config/local/policy.json)")
     .option("--sensitivity <b>", "with --acceptance: run the grid with honest offsets up to +-b instead (a sensitivity run)", real("--sensitivity"))
     .option("--workers <n>", "with --acceptance: worker processes", option(int(1, 64), "--workers"), 2)
