@@ -1,9 +1,17 @@
 import { describe, expect, test } from "vitest";
-import { durationText, quality, qualityText, timeText, trustText } from "./format";
+import { campsText, durationText, quality, qualityText, timeText, trustText } from "./format";
 import { cidText, phaseAt } from "./protocol";
 import { groupTokens, tokenAmount } from "./values";
 
 describe("format", () => {
+  test("behavior: a split round names both camps' centres in quality points; an unsplit or older payload shows nothing", () => {
+    expect(campsText({ split: true, campCentres: [-0.418, 0.607] })).toBe(
+      "two camps (centres -0.418 and 0.607 points): only evaluators outside both camps' bands can be slashed",
+    );
+    expect(campsText({ split: false, campCentres: null })).toBeNull();
+    expect(campsText({ split: null, campCentres: null })).toBeNull();
+  });
+
   test("behavior: token amounts keep every significant decimal", () => {
     expect(tokenAmount(1234500000000000000000n, 18)).toEqual({ wei: "1234500000000000000000", tokens: "1234.5" });
     expect(tokenAmount("1", 18).tokens).toBe("0.000000000000000001");

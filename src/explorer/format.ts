@@ -5,6 +5,15 @@ export function trustText(ppm: number): string {
   return (ppm / 1e6).toFixed(6);
 }
 
+/**
+ * A round split into two camps by the two-camp test (centres in quality points), or null when it was not split or the
+ * payload predates the test.
+ */
+export function campsText(b: { split: boolean | null; campCentres: [number, number] | null }): string | null {
+  if (!b.split || !b.campCentres) return null;
+  return `two camps (centres ${qualityText(b.campCentres[0])} and ${qualityText(b.campCentres[1])} points): only evaluators outside both camps' bands can be slashed`;
+}
+
 /** On-chain scores are quality 0..10 scaled by 1000; the explorer shows and serves quality 0..10. */
 export const SCORE_SCALE = 1000;
 

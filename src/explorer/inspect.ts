@@ -1,7 +1,7 @@
 import type { AddressPage, Deadline, RoundPage } from "./api";
 import type { ChallengesPage, ChallengeView, GovernancePage, ViolationView } from "./governance";
 import type { TxPage } from "./chainApi";
-import { durationText, qualityText, shortHex, timeText, trustText } from "./format";
+import { campsText, durationText, qualityText, shortHex, timeText, trustText } from "./format";
 import { groupTokens, partsText, valueText, type Amount, type Field, type Value } from "./values";
 
 /** Terminal tables for `poq inspect`: the same objects as the JSON API, as aligned text. */
@@ -66,7 +66,7 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
       [
         "circuit breaker",
         (p.breaker.held === null ? "-" : p.breaker.held ? "held (low-trust slashing frozen)" : "not held") +
-          (p.breaker.split && p.breaker.campCentres ? `; two camps (centres ${p.breaker.campCentres[0].toFixed(3)} and ${p.breaker.campCentres[1].toFixed(3)} points): only evaluators apart from both can be slashed` : "") +
+          (campsText(p.breaker) ? `; ${campsText(p.breaker)}` : "") +
           (p.breaker.flaggedStakePpm === null ? "" : `; flagged stake ${(p.breaker.flaggedStakePpm / 1e4).toFixed(1)}%${p.breaker.splitGap === null ? "" : `, widest gap between camps ${p.breaker.splitGap.toFixed(3)} points`}`),
       ],
       ["excluded tasks", p.excludedTasks === null ? "-" : p.excludedTasks.length ? p.excludedTasks.join(", ") : "none"],

@@ -1,7 +1,7 @@
 import type { Child, FC } from "hono/jsx";
 import type { Deadline, RoundPage, RoundsView, TaskPage } from "../api";
 import type { BlockRow, TxRow } from "../chainApi";
-import { qualityText, shortHex, trustText } from "../format";
+import { campsText, qualityText, shortHex, trustText } from "../format";
 import { ChallengesTable } from "./protocol";
 import { amountFacts, EventsSection, SlashesSection, Addr, Amt, Badge, TableSection, Overview, BlockLink, Countdown, Facts, Hash, Layout } from "./components";
 import { Pager, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, Val, YesNo, type PageCtx } from "./components";
@@ -271,10 +271,10 @@ export const RoundPageView: FC<{ c: PageCtx; p: RoundPage; taskPage: number }> =
             ) : (
               <span data-field="breaker" data-held={String(p.breaker.held)} data-split-gap={p.breaker.splitGap === null ? undefined : String(p.breaker.splitGap)} data-split={p.breaker.split === null ? undefined : String(p.breaker.split)}>
                 {p.breaker.held ? <Badge text="held: low-trust slashing frozen this round" kind="warn" /> : "not held"}
-                {p.breaker.split && p.breaker.campCentres ? (
+                {campsText(p.breaker) ? (
                   <>
                     {" "}
-                    <Badge text={`two camps (centres ${p.breaker.campCentres[0].toFixed(3)} and ${p.breaker.campCentres[1].toFixed(3)} points): only evaluators apart from both can be slashed`} kind="warn" />
+                    <Badge text={campsText(p.breaker)!} kind="warn" />
                   </>
                 ) : null}
                 {p.breaker.flaggedStakePpm !== null ? <span class="muted">{` (flagged stake ${trustText(p.breaker.flaggedStakePpm)}, confirmed ${trustText(p.breaker.confirmedStakePpm ?? 0)} of the revealers' stake${p.breaker.splitGap !== null ? `; widest gap between camps ${p.breaker.splitGap.toFixed(3)} points` : ""})`}</span> : null}
