@@ -142,6 +142,7 @@ export function registerAgents(program: Command): void {
       .option("--min-tasks <n>", "open a round only when this many outputs wait")
       .option("--max-rounds <n>", "stop opening rounds after this many exist (0: no limit)")
       .option("--max-open-rounds <n>", "rounds open at once at most (1..16, default 2)")
+      .option("--turn-grace-ms <ms>", "shared steps (finalize, cancel, non-reveal slash) of a round another relayer leads: wait this long for it first (default 4000)")
       .option("--announce-port <n>", "port of the announcement API (POST /v1/announce on 127.0.0.1) staked inference nodes announce outputs to (POQ_ANNOUNCE_PORT)"),
   );
   daemonCommand(program, "evaluator", "stake, score assigned outputs, commit and reveal each round", (c) =>

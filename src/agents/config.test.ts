@@ -118,6 +118,9 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ file: f, env: {} })).toThrow(new RegExp(`^config ${f}: pollMs must be an integer in \\[10, 600000\\], got 5$`));
     expect(() => resolveConfig({ env: { POQ_PORT: "http" }, flags: { devAccount: "1" }, single: "relayer" })).toThrow(/^environment POQ_PORT must be an integer in \[0, 65535\], got "http"$/);
     expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", maxOpenRounds: "99" }, single: "relayer" })).toThrow(/^--max-open-rounds must be an integer in \[1, 16\], got 99$/);
+    expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", turnGraceMs: "-1" }, single: "relayer" })).toThrow(/^--turn-grace-ms must be an integer in \[0, 3600000\], got -1$/);
+    expect(resolveConfig({ env: {}, flags: { devAccount: "1", turnGraceMs: "250" }, single: "relayer" }).turnGraceMs).toBe(250);
+    expect(resolveConfig({ env: {}, flags: { devAccount: "1" }, single: "relayer" }).turnGraceMs).toBe(4_000);
     expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", behavior: "evil" }, single: "evaluator" })).toThrow(/^--behavior must be a known evaluator behavior: honest, never-reveal, /);
     expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", stake: "1.0000000000000000001" }, single: "evaluator" })).toThrow(/^--stake must be a token amount .*at most 18 decimals/);
   });

@@ -106,6 +106,7 @@ function settings(base: string) {
     minTasks: { schema: int(1), flag: "--min-tasks" },
     maxRounds: { schema: int(0), flag: "--max-rounds" },
     maxOpenRounds: { schema: int(1, 16), flag: "--max-open-rounds" },
+    turnGraceMs: { schema: int(0, 3_600_000), flag: "--turn-grace-ms" },
     behavior: { schema: oneOf(BEHAVIORS, "evaluator behavior"), flag: "--behavior" },
     models: { schema: list(), flag: "--models" },
     registrar: { schema: bool(), flag: "--registrar" },
@@ -141,6 +142,7 @@ const DEFAULTS = {
   minTasks: 1,
   maxRounds: 0,
   maxOpenRounds: 2,
+  turnGraceMs: 4_000,
   behavior: "honest",
   models: [],
   registrar: false,
@@ -207,6 +209,8 @@ export type DaemonConfig = {
   minTasks: number;
   maxRounds: number;
   maxOpenRounds: number;
+  /** Relayer: wait this long before taking a shared step (finalize, cancel, non-reveal slash) of a round it does not lead. */
+  turnGraceMs: number;
   /** Inference: the OpenAI-compatible backend its query API fronts ("replay": the built-in replay backend). */
   backendUrl?: string;
   /** Inference: port of the query API (POST /v1/chat/completions); undefined for none. */
@@ -360,6 +364,7 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     minTasks: m.minTasks!,
     maxRounds: m.maxRounds!,
     maxOpenRounds: m.maxOpenRounds!,
+    turnGraceMs: m.turnGraceMs!,
     backendUrl: m.backendUrl,
     servePort: m.servePort,
     fanout: m.fanout ?? [],

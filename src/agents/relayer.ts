@@ -39,6 +39,7 @@ import { pendingReceipt } from "./outputs";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeAssignment } from "./roundData";
 import { computeRoundSettlement, GOLD_INDEX, type SettleContext } from "./settle";
+import { forgetTurns, mayTakeTurn, type TurnClock } from "./turns";
 
 export type RelayerConfig = {
   /** Whether this relayer forms task batches and opens rounds (one registrar per network is enough). */
@@ -56,6 +57,11 @@ export type RelayerConfig = {
    * relayer did not submit), "off" never. Default: "now" for the registrar, "backup" for the others.
    */
   relayReveals?: "now" | "backup" | "off";
+  /**
+   * Turn-taking for the steps any relayer may take (finalize, cancelRound, slashNonRevealer): when this relayer is
+   * not the round's leader, it waits this long after it first saw the step pending (see ./turns). Default 4,000 ms.
+   */
+  turnGraceMs?: number;
   /** Registrar: the gold pool it draws hidden gold tasks from (its root must be the round's `goldPoolRoot`). */
   goldPool?: GoldPoolFile;
   /** Registrar: share of each batch that is gold (ppm of the ordinary tasks; default 5%). */
@@ -81,7 +87,8 @@ export function policyHash(policy: SettlementParams): Hex {
  * the next step, so a restart (even after SIGKILL) resumes where the chain says the round is: nothing is committed,
  * revealed or finalized twice, because each step first checks whether it already happened on chain, and the steps
  * two relayers may race for (drawing the seed, voting after acceptance, finalizing, cancelling an expired round,
- * slashing a non-revealer) are no-ops on chain the second time.
+ * slashing a non-revealer) are no-ops on chain the second time. The last three also take turns (./turns): the round's
+ * leader sends at once, the others only if it has not done so within the grace period.
  */
 export function createRelayer(deps: RelayerDeps) {
   const { common, clients, deployment: d, store, content, sender, checkpoint, config } = deps;
@@ -104,6 +111,26 @@ export function createRelayer(deps: RelayerDeps) {
   let scannedRoots = false;
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
+  const turns: TurnClock = { pendingSince: new Map(), graceMs: config.turnGraceMs ?? 4_000 };
+  /** Current relayers in vote-bit order, read once per tick (ids are handed out from 1 upward and never reused). */
+  let relayerSet: Promise<Address[]> | undefined;
+  async function readRelayerSet(): Promise<Address[]> {
+    const out: Address[] = [];
+    for (let id = 1n; id < 256n; id++) {
+      const a = await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "relayerById", args: [id] });
+      if (a === "0x0000000000000000000000000000000000000000") break;
+      const [, current] = await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "relayerId", args: [a] });
+      if (current) out.push(getAddress(a));
+    }
+    return out;
+  }
+  /** Whether this relayer takes a shared step now: the round's leader at once, the others after the grace period. */
+  async function myTurn(r: { id: bigint }, step: string): Promise<boolean> {
+    const relayers = await (relayerSet ??= readRelayerSet());
+    const go = mayTakeTurn(turns, { relayers, me, roundId: r.id, step, nowMs: Date.now() });
+    if (!go) logger.debug({ round_id: Number(r.id), step }, "not this relayer's turn: waiting for the round's leader");
+    return go;
+  }
   const challengesBase = { address: d.challenges, abi: settlementChallengesAbi } as const;
 
   async function myVotes(r: RoundView) {
@@ -264,6 +291,7 @@ export function createRelayer(deps: RelayerDeps) {
       if (votes.revealed.has(e)) continue;
       const [, revealed, slashed] = await client.readContract({ ...base, functionName: "scoreRecord", args: [r.id, e] });
       if (revealed || slashed) continue;
+      if (!(await myTurn(r, "slashNonRevealer"))) return; // not done: looked at again next tick
       await send("slashNonRevealer", r, () => sender.write({ ...base, functionName: "slashNonRevealer", args: [r.id, e] }));
       metrics.relayer.nonRevealSlashes.inc();
     }
@@ -349,11 +377,13 @@ export function createRelayer(deps: RelayerDeps) {
   async function stepFinalize(r: RoundView) {
     const { settlement } = await accepted(r);
     if (hashSettlement(settlement) !== r.settlementHash) throw new PoqError(`round ${r.id}: settlement found does not hash to the accepted one`);
+    if (!(await myTurn(r, "finalize"))) return;
     await send("finalize", r, () => sender.write({ ...base, functionName: "finalize", args: [r.id, settlement] }));
     metrics.relayer.roundsFinalized.inc();
   }
 
   async function stepCancel(r: RoundView) {
+    if (!(await myTurn(r, "cancelRound"))) return;
     await send("cancelRound", r, () => sender.write({ ...base, functionName: "cancelRound", args: [r.id] }));
     metrics.relayer.roundsCancelled.inc();
   }
@@ -604,6 +634,7 @@ export function createRelayer(deps: RelayerDeps) {
       return health.set(HEALTH_REASONS.keyNotRegistered, `${me} is not a registered relayer (governance: SettlementConfig.setRelayer)`);
     }
     health.clear(HEALTH_REASONS.keyNotRegistered);
+    relayerSet = undefined; // re-read the relayer set this tick, when a turn is first needed
     // Every relayer step needs the bond (registration, votes, settlement); without it the relayer only watches.
     if (!(await ensureBond())) return;
     const [count, lastClosed] = await Promise.all([roundCount(client, d), client.readContract({ ...base, functionName: "lastClosedRound" })]);
@@ -631,6 +662,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
     for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
     for (const id of pinnedRounds) if (id <= lastClosed) pinnedRounds.delete(id);
+    forgetTurns(turns, lastClosed);
   }
 
   return { tick, ensureBond };

@@ -149,6 +149,7 @@ async function runWith(
           minTasks: cfg.minTasks,
           maxRounds: cfg.maxRounds,
           maxOpenRounds: cfg.maxOpenRounds,
+          turnGraceMs: cfg.turnGraceMs,
           goldPool: spec.registrar ? goldPool : undefined,
         },
       });
