@@ -10,6 +10,7 @@ import { loadPayload } from "../../src/protocol/payload";
 import { ContentStore } from "../../src/protocol/store";
 import { loadPolicy } from "../../src/agents/policy";
 import { LOCAL_POLICY } from "../../src/agents/demo";
+import { turnLeader } from "../../src/agents/turns";
 import { agentsConfig, balanceOf, cleanup, E2E_PARAMS, poq, relayerArgs, revertedTransactions, setupNetwork, type NetworkSetup, type NodeKind, type Proc } from "./harness";
 
 const addr = (i: number): Address => getAddress(privateKeyToAccount(devKey(i)).address);
@@ -95,6 +96,13 @@ describe.each(NODES)("network on %s: relayers and agents as separate processes",
     expect(reverted, `reverted transactions; logs in ${s.dir}`).toEqual([]);
     // The scan does see the agents' transactions.
     expect(await s.clients.publicClient.getTransactionCount({ address: addr(1) })).toBeGreaterThan(0);
+  });
+
+  test("behavior: relayers take turns: each round is finalized by its leader (relayers round-robin by round id), and only once", async () => {
+    const logs = await s.clients.publicClient.getContractEvents({ address: s.deployment.settlement, abi: poQSettlementAbi, eventName: "RoundFinalized", fromBlock: 0n, strict: true });
+    expect(logs.map((l) => Number(l.args.roundId))).toEqual([1, 2, 3]);
+    // Both relayers were up the whole time, so the non-leader's grace period never ran out.
+    for (const l of logs) expect(getAddress(l.args.caller), `round ${l.args.roundId}`).toBe(turnLeader([addr(1), addr(2)], l.args.roundId));
   });
 
   test("behavior: settlements recompute to the accepted hash from chain data and the store alone", async () => {
