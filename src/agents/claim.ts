@@ -5,20 +5,24 @@ import { TOKEN_DECIMALS, type Deployment } from "../chain/deployment";
 import { readRound } from "../chain/reader";
 import type { TxSender } from "../chain/tx";
 import { InputError } from "../errors";
-import { loadPayload } from "../protocol/payload";
+import type { Content } from "../protocol/content";
 import type { ContentStore } from "../protocol/store";
+import { roundPayload } from "./roundContent";
 import { ensureAllowance } from "./funds";
 
 export type ClaimResult = { account: Address; cumulativeAmount: bigint; paid: bigint; txHash?: string };
 
 /**
  * Claims for `accounts` (or every account in the latest settlement) what the current root owes them, using the
- * proofs the relayers published in the content store. Anyone may claim for anyone; tokens go to the account.
+ * proofs the relayers published: from the store, else fetched by the payload pointers the relayers revealed on chain
+ * through `content` (checked by hash). Anyone may claim for anyone; tokens go to the account.
  */
 export async function claimRewards(p: {
   clients: Clients;
   deployment: Deployment;
   store: ContentStore;
+  /** The content backend the payload is fetched through when the store does not hold it. */
+  content?: Content;
   sender: TxSender;
   accounts?: Address[];
 }): Promise<ClaimResult[]> {
@@ -27,8 +31,10 @@ export async function claimRewards(p: {
   const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
   if (rootRound === 0n) throw new InputError("nothing to claim yet: no round has been finalized");
   const r = await readRound(client, d, rootRound);
-  const payload = loadPayload(p.store, r.settlementHash);
-  if (!payload) throw new InputError(`the store has no payload for settlement ${r.settlementHash} of round ${rootRound}`);
+  const payload = await roundPayload({ store: p.store, content: p.content, client, deployment: d }, r);
+  if (!payload) {
+    throw new InputError(`no payload for settlement ${r.settlementHash} of round ${rootRound}: the store has none${p.content ? " and none of the relayers' published payloads could be fetched" : " (give a content backend, e.g. --content helia with --ipfs-peers, to fetch the one the relayers published)"}`);
+  }
   const wanted = p.accounts?.map((a) => getAddress(a));
   const leaves = wanted
     ? wanted.map((a) => payload.claims.find((c) => getAddress(c.account) === a) ?? { account: a, cumulativeAmount: "0", index: 0, proof: [] })

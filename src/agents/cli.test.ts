@@ -51,6 +51,9 @@ describe("poq CLI: one error style, help, version", () => {
     // claim reads the published proofs from the store; fund reads nothing from it.
     expect((await poq(["claim", "--help"])).stdout).toContain("--store");
     expect((await poq(["fund", "--help"])).stdout).not.toContain("--store");
+    // claim fetches the published payload through a content backend when its store lacks it; fund needs none.
+    expect((await poq(["claim", "--help"])).stdout).toContain("--ipfs-peers");
+    expect((await poq(["fund", "--help"])).stdout).not.toContain("--content");
     const relayer = (await poq(["relayer", "--help"])).stdout.replace(/\s+/g, " ");
     expect(relayer).toContain(`--log-level <level> log level: ${LOG_LEVELS.join(", ")}`);
     expect(relayer).toContain("--port");

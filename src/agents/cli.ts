@@ -12,7 +12,7 @@ import { claimRewards, fundRound } from "./claim";
 import { FLAGS, LOG_LEVELS, resolveConfig, type AgentSpec } from "./config";
 import { createCommon } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
-import { runAgents } from "./run";
+import { openDaemonContent, runAgents } from "./run";
 import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
 
@@ -34,12 +34,19 @@ function daemonOptions(c: Command, oneShot = false, usesStore = true): Command {
     .option("--password-file <file>", "file whose first line is the keystore password (POQ_KEYSTORE_PASSWORD_FILE)")
     .option("--dev-account <n>", "use development account n of the local Hardhat mnemonic instead of --key or --keystore")
     .option("--confirmations <n>", "blocks to wait after inclusion");
-  if (oneShot) return c;
+  if (oneShot) return usesStore ? contentOptions(c) : c;
+  return contentOptions(
+    c
+      .option("--data-dir <dir>", "folder for SQLite checkpoints (POQ_DATA)")
+      .option("--poll-ms <n>", "polling interval")
+      .option("--port <n>", "port for /healthz and /metrics")
+      .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`),
+  );
+}
+
+/** Where content is read from and published to: every daemon, and claim (which reads the published proofs). */
+function contentOptions(c: Command): Command {
   return c
-    .option("--data-dir <dir>", "folder for SQLite checkpoints (POQ_DATA)")
-    .option("--poll-ms <n>", "polling interval")
-    .option("--port <n>", "port for /healthz and /metrics")
-    .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`)
     .option("--content <kind>", 'where content is published and fetched: folder (the store folder, default), helia (an embedded IPFS node), kubo (a Kubo node\'s RPC API), or the whole config as JSON (POQ_CONTENT)')
     .option("--content-dir <dir>", "folder of the content backend (folder: default the store; helia: the node's own folder, default <store>/ipfs) (POQ_CONTENT_DIR)")
     .option("--ipfs-listen <multiaddrs>", "helia: addresses to listen on, comma-separated (default /ip4/127.0.0.1/tcp/0) (POQ_IPFS_LISTEN)")
@@ -171,9 +178,17 @@ export function registerAgents(program: Command): void {
     .option("--account <address...>", "accounts to claim for (default: every account owed something)", (v: string, previous: Address[] = []) => [...previous, option(address(), "--account")(v)])
     .action(async (o) => {
       const { cfg, clients, deployment, sender } = await oneShot(o);
-      const results = await claimRewards({ clients, deployment, store: new ContentStore(cfg.storeDir), sender, accounts: o.account as Address[] | undefined });
-      for (const r of results) {
-        process.stdout.write(`${r.account}  ${r.paid > 0n ? `claimed ${formatUnits(r.paid, TOKEN_DECIMALS)}` : "nothing to claim"}  (cumulative ${formatUnits(r.cumulativeAmount, TOKEN_DECIMALS)})${r.txHash ? `  tx ${r.txHash}` : ""}\n`);
+      // The proofs come from the store, else from the payloads the relayers point to on chain, fetched through the
+      // configured content backend (an IPFS node with --content helia: no shared folder needed).
+      const store = new ContentStore(cfg.storeDir);
+      const content = await openDaemonContent({ content: cfg.content }, store);
+      try {
+        const results = await claimRewards({ clients, deployment, store, content, sender, accounts: o.account as Address[] | undefined });
+        for (const r of results) {
+          process.stdout.write(`${r.account}  ${r.paid > 0n ? `claimed ${formatUnits(r.paid, TOKEN_DECIMALS)}` : "nothing to claim"}  (cumulative ${formatUnits(r.cumulativeAmount, TOKEN_DECIMALS)})${r.txHash ? `  tx ${r.txHash}` : ""}\n`);
+        }
+      } finally {
+        await content.close();
       }
     });
 

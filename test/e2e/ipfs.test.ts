@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { getAddress, type Address } from "viem";
+import { formatUnits, getAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { poQSettlementAbi } from "../../src/chain/abis";
+import { poQSettlementAbi, rewardDistributorAbi } from "../../src/chain/abis";
 import { unpackScores, UNAVAILABLE } from "../../src/chain/encoding";
 import { readRound } from "../../src/chain/reader";
 import { devKey } from "../../src/agents/accounts";
@@ -36,6 +36,8 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
   const procs: Proc[] = [];
   /** Per agent (by name): its store folder and the addresses of its node. */
   const agents = new Map<string, { storeDir: string; addresses: string[] }>();
+  /** `poq claim` run with a fresh store and its own IPFS node, peered with relayer A only, while the daemons still run. */
+  let claim: { code: number | null; lines: string[]; storeBefore: boolean } | undefined;
 
   function start(name: string, list: unknown[], peers: string[], extra: Record<string, unknown> = {}): Proc {
     const storeDir = path.join(s.dir, name, "store");
@@ -77,6 +79,15 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
       if (Date.now() > deadline) throw new Error(`only ${closed} of ${ROUNDS} rounds closed in time; logs in ${s.dir}`);
       await new Promise((r) => setTimeout(r, 1_000));
     }
+    // A claimant on another machine: nothing in its store, the payload found from the pointers on chain over IPFS.
+    const claimStore = path.join(s.dir, "claimant", "store");
+    const storeBefore = fs.existsSync(claimStore);
+    const c = poq(
+      "claimant",
+      ["claim", "--rpc", s.node.url, "--deployment", s.deploymentFile, "--store", claimStore, "--dev-account", "19", "--content", "helia", "--content-dir", path.join(s.dir, "claimant", "ipfs"), "--ipfs-peers", relayerA.join(",")],
+      s.dir,
+    );
+    claim = { code: await c.exited, lines: c.lines, storeBefore };
     for (const p of procs) p.kill("SIGTERM");
     await Promise.all(procs.map((p) => p.exited));
   }, 720_000);
@@ -145,6 +156,23 @@ describe("network with a store and an IPFS node per agent (hardhat node, loopbac
     const evaluators = procs.find((p) => p.name === "evaluators")!;
     expect(relayerA.lines.some((l) => l.includes('"msg":"relaying signed reveals"'))).toBe(true);
     expect(evaluators.lines.filter((l) => l.includes("revealing directly"))).toEqual([]);
+  });
+
+  test("behavior: poq claim with its own store and IPFS node fetches the payload by its on-chain pointer and pays every account what the root owes it", async () => {
+    expect(claim!.code, claim!.lines.join("\n")).toBe(0);
+    const client = s.clients.publicClient;
+    const r = await readRound(client, s.deployment, BigInt(ROUNDS));
+    // The claimant's store did not exist: the payload it used came over IPFS, checked against the accepted hash.
+    expect(claim!.storeBefore).toBe(false);
+    const claimed = claim!.lines.filter((l) => / claimed /.test(l));
+    expect(claimed.length).toBeGreaterThan(0);
+    for (const line of claimed) {
+      const [account] = line.trim().split(/\s+/);
+      const paid = await client.readContract({ address: s.deployment.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [getAddress(account)] });
+      const cumulative = /\(cumulative ([0-9.]+)\)/.exec(line)![1];
+      expect(formatUnits(paid, 18), line).toBe(cumulative);
+    }
+    expect(r.settlementHash).not.toBe("0x" + "0".repeat(64));
   });
 
   test("behavior: every evaluator found every output in time: no score is UNAVAILABLE", async () => {
