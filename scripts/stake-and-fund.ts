@@ -50,12 +50,20 @@ async function main() {
     ...nodes.map((s) => [s, Role.Inference, stake] as const),
     ...evaluators.map((s) => [s, Role.Evaluator, stake] as const),
   ];
-  for (const [signer, role, amount] of plan) {
-    await (await token.connect(deployer).mint(signer.address, amount)).wait();
-    await (await token.connect(signer).approve(await vault.getAddress(), amount)).wait();
-    await (await vault.connect(signer).stake(role, amount)).wait();
-    console.log(`staked ${ethers.formatEther(amount)} for ${ROLE_NAMES[role]} ${signer.address}`);
-  }
+  // The deployer's mints go out back to back (one nonce after another) and are awaited together; then every staker
+  // approves and stakes with its own key, all stakers at once: three block times in all instead of three per staker
+  // (on anvil with --block-time 1 that is seconds instead of a minute).
+  const mints = [];
+  for (const [signer, , amount] of plan) mints.push(await token.connect(deployer).mint(signer.address, amount));
+  await Promise.all(mints.map((tx) => tx.wait()));
+  const vaultAddress = await vault.getAddress();
+  await Promise.all(
+    plan.map(async ([signer, role, amount]) => {
+      await (await token.connect(signer).approve(vaultAddress, amount)).wait();
+      await (await vault.connect(signer).stake(role, amount)).wait();
+    }),
+  );
+  for (const [signer, role, amount] of plan) console.log(`staked ${ethers.formatEther(amount)} for ${ROLE_NAMES[role]} ${signer.address}`);
 
   const nextRound = (await settlement.roundCount()) + 1n;
   const inferencePool = ethers.parseEther("700");
