@@ -23,10 +23,13 @@ export type NodeRunResult = {
   /** The whole demo call: setup (staking, serving outputs), the round, claims and checks. */
   demoMs: number;
   transactions: number;
+  /** Evaluators that committed scores in the round, and the assigned outputs they reported unavailable (not fetched in time). */
+  commits: number;
+  unavailable: number;
   conserved: boolean;
 };
 
-type LogLine = { time?: string; msg?: string; round_id?: number; step?: string };
+type LogLine = { time?: string; msg?: string; round_id?: number; step?: string; tasks?: unknown };
 
 export async function runNodeRound(o: { tasks: number; dataFiles: string[]; content?: DemoContentKind; progress: (line: string) => void }): Promise<NodeRunResult> {
   const content = o.content ?? "folder";
@@ -80,6 +83,8 @@ export async function runNodeRound(o: { tasks: number; dataFiles: string[]; cont
       steps,
       demoMs,
       transactions: lines.filter((l) => l.msg === "tx confirmed").length,
+      commits: lines.filter((l) => l.msg === "committed" && l.round_id === 1).length,
+      unavailable: lines.filter((l) => l.msg === "outputs unavailable: reported as such" && l.round_id === 1).reduce((t, l) => t + (Array.isArray(l.tasks) ? l.tasks.length : 0), 0),
       conserved: summary.conserved,
     };
   } finally {

@@ -265,7 +265,7 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
           name: `${fmt(node.tasks)}-task round with an IPFS node per agent, against the shared folder`,
           target: `<= ${HELIA_ROUND_GOAL}x`,
           value: `${ratio.round.toFixed(2)}x (${secs(nodeHelia.roundMs)})`,
-          met: ratio.round <= HELIA_ROUND_GOAL,
+          met: ratio.round <= HELIA_ROUND_GOAL && nodeHelia.commits > 0,
         });
       }
     }
@@ -525,7 +525,7 @@ export function renderReport(res: BenchResult, plotDir: string): string {
     const h = meta.relayerWallTimeHelia;
     const f = meta.relayerWallTime && meta.relayerWallTime.tasks === h.tasks ? meta.relayerWallTime : undefined;
     const r = f ? heliaRatio(f, h) : undefined;
-    const row = (what: string, x: NodeRunResult) => [what, (x.roundMs / 1000).toFixed(1), (x.demoMs / 1000).toFixed(1), fmt(x.transactions), x.conserved ? "yes" : "**no**"];
+    const row = (what: string, x: NodeRunResult) => [what, (x.roundMs / 1000).toFixed(1), (x.demoMs / 1000).toFixed(1), fmt(x.transactions), `${x.commits} of 12`, fmt(x.unavailable), x.conserved ? "yes" : "**no**"];
     out.push(
       "### With an IPFS node per agent",
       "",
@@ -536,11 +536,12 @@ export function renderReport(res: BenchResult, plotDir: string): string {
       "from its own store.",
       "",
       table(
-        ["content", "registerTasks to finalize (s)", "whole demo call (s)", "transactions", "tokens conserved"],
-        ["---", "---:", "---:", "---:", "---"],
+        ["content", "registerTasks to finalize (s)", "whole demo call (s)", "transactions", "evaluators committed", "outputs reported unavailable", "tokens conserved"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---"],
         [...(f ? [row("shared folder store", f)] : []), row("a store folder and an IPFS node per agent", h)],
       ),
       "",
+      h.commits === 0 ? "**No evaluator committed in the IPFS round**: the commit window closed before any had fetched and scored the batch, so the round settled without scores and its time is not comparable.\n" : "",
       r
         ? `Ratio to the shared folder: **${r.round.toFixed(2)}x** for the round (goal: at most ${HELIA_ROUND_GOAL}x, ${r.round <= HELIA_ROUND_GOAL ? "met" : "**missed**"}), ${r.demo.toFixed(2)}x for the whole demo call (serving and announcing ${fmt(h.tasks)} outputs included).`
         : "The shared-folder round was not run alongside, so there is no ratio this time.",

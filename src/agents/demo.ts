@@ -393,7 +393,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const before = await client.getBlockNumber();
       for (const a of inference) await a.tick();
       if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
-      for (const e of evaluators) await e.tick();
+      // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
+      // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
+      // shared folder they tick in turn, so that the embedded chain is the same in every run.
+      if (kind === "helia") await Promise.all(evaluators.map((e) => e.tick()));
+      else for (const e of evaluators) await e.tick();
       for (const r of relayers) await r.tick();
       for (const w of watchers) await w.tick();
       await funder.tick();
