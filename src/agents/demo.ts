@@ -393,13 +393,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const before = await client.getBlockNumber();
       for (const a of inference) await a.tick();
       if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
+      // Over IPFS, content a peer has not delivered yet fails a tick (a ContentError); the agent tries again on the
+      // next pass, as a daemon does. Any other failure stops the demo.
+      const retrying = (label: string, tick: () => Promise<void>) => async () => {
+        try {
+          await tick();
+        } catch (e) {
+          if (kind !== "helia" || !(e instanceof ContentError)) throw e;
+          common.logger.warn({ agent: label, err: (e as Error).message.split("\n")[0] }, "agent tick failed: content not delivered yet, trying again");
+        }
+      };
       // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
       // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
       // shared folder they tick in turn, so that the embedded chain is the same in every run.
-      if (kind === "helia") await Promise.all(evaluators.map((e) => e.tick()));
+      if (kind === "helia") await Promise.all(evaluators.map((e) => retrying(`evaluator ${e.address}`, e.tick)()));
       else for (const e of evaluators) await e.tick();
-      for (const r of relayers) await r.tick();
-      for (const w of watchers) await w.tick();
+      for (const [i, r] of relayers.entries()) await retrying(`relayer ${relayerSenders[i].account}`, r.tick)();
+      for (const [i, w] of watchers.entries()) await retrying(`watcher ${i}`, w.tick)();
       await funder.tick();
       const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
       const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
