@@ -385,6 +385,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // The treasury funds each round once it is registered.
     const funder = createFunder({ common, clients, deployment: d, sender: owner, config: { inferencePool: POOLS.inference, evaluatorPool: POOLS.evaluator, mint: true } });
 
+    // Over IPFS, content a peer has not delivered yet fails a tick (a ContentError); the agent tries again on the
+    // next pass, as a daemon does. Any other failure stops the demo.
+    const retrying = (label: string, tick: () => Promise<void>) => async () => {
+      try {
+        await tick();
+      } catch (e) {
+        if (kind !== "helia" || !(e instanceof ContentError)) throw e;
+        common.logger.warn({ agent: label, err: (e as Error).message.split("\n")[0] }, "agent tick failed: content not delivered yet, trying again");
+      }
+    };
     const batched = dropBatched();
     const started = Date.now();
     let lastLine = "";
@@ -393,16 +403,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const before = await client.getBlockNumber();
       for (const a of inference) await a.tick();
       if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
-      // Over IPFS, content a peer has not delivered yet fails a tick (a ContentError); the agent tries again on the
-      // next pass, as a daemon does. Any other failure stops the demo.
-      const retrying = (label: string, tick: () => Promise<void>) => async () => {
-        try {
-          await tick();
-        } catch (e) {
-          if (kind !== "helia" || !(e instanceof ContentError)) throw e;
-          common.logger.warn({ agent: label, err: (e as Error).message.split("\n")[0] }, "agent tick failed: content not delivered yet, trying again");
-        }
-      };
       // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
       // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
       // shared folder they tick in turn, so that the embedded chain is the same in every run.
