@@ -4,14 +4,18 @@
  * nodes, 12 evaluators (signed reveals relayed in batches) and 2 relayers settle one round. The time is taken from
  * the agents' log, from the registrar's `registerTasks` to the `finalize` of the round; phase deadlines are skipped
  * with the node's time controls, as the demo does, so the time is the agents' and the chain's work, not waiting.
+ * `content` picks where the agents keep content: the shared folder store, or a store folder and an embedded IPFS node
+ * per agent on 127.0.0.1 (`runDemo`'s `content: "helia"`).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { runDemo } from "../src/agents/demo";
+import type { DemoContentKind } from "../src/agents/demoContent";
 import { deploy, freePort, startNode, tmpDir, type Proc } from "../test/e2e/harness";
 
 export type NodeRunResult = {
   tasks: number;
+  content: DemoContentKind;
   /** registerTasks to finalize, from the agents' log timestamps. */
   roundMs: number;
   /** Each step's offset from registerTasks (ms). */
@@ -19,15 +23,19 @@ export type NodeRunResult = {
   /** The whole demo call: setup (staking, serving outputs), the round, claims and checks. */
   demoMs: number;
   transactions: number;
+  /** Evaluators that committed scores in the round, and the assigned outputs they reported unavailable (not fetched in time). */
+  commits: number;
+  unavailable: number;
   conserved: boolean;
 };
 
-type LogLine = { time?: string; msg?: string; round_id?: number; step?: string };
+type LogLine = { time?: string; msg?: string; round_id?: number; step?: string; tasks?: unknown };
 
-export async function runNodeRound(o: { tasks: number; dataFiles: string[]; progress: (line: string) => void }): Promise<NodeRunResult> {
+export async function runNodeRound(o: { tasks: number; dataFiles: string[]; content?: DemoContentKind; progress: (line: string) => void }): Promise<NodeRunResult> {
+  const content = o.content ?? "folder";
   const dir = tmpDir("poq-bench-node-");
   const port = await freePort();
-  o.progress(`relayer wall time: starting hardhat node on port ${port}`);
+  o.progress(`relayer wall time (${content === "helia" ? "an IPFS node per agent" : "shared folder"}): starting hardhat node on port ${port}`);
   let node: (Proc & { url: string }) | undefined;
   let deploymentFile: string | undefined;
   try {
@@ -48,6 +56,7 @@ export async function runNodeRound(o: { tasks: number; dataFiles: string[]; prog
       storeDir: path.join(dir, "store"),
       logFile,
       progress: null,
+      content,
     });
     const demoMs = performance.now() - t0;
     const lines = fs
@@ -69,10 +78,13 @@ export async function runNodeRound(o: { tasks: number; dataFiles: string[]; prog
     }
     return {
       tasks: o.tasks,
+      content,
       roundMs: end - start,
       steps,
       demoMs,
       transactions: lines.filter((l) => l.msg === "tx confirmed").length,
+      commits: lines.filter((l) => l.msg === "committed" && l.round_id === 1).length,
+      unavailable: lines.filter((l) => l.msg === "outputs unavailable: reported as such" && l.round_id === 1).reduce((t, l) => t + (Array.isArray(l.tasks) ? l.tasks.length : 0), 0),
       conserved: summary.conserved,
     };
   } finally {

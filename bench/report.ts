@@ -38,7 +38,14 @@ export type BenchResult = {
   roundGas: Record<string, number>;
   defaultRevealPath: "batch" | "direct" | null;
   targets: Target[];
-  meta: Meta & { evaluators?: number; nodes?: number; hardfork?: string; relayerWallTime?: NodeRunResult };
+  meta: Meta & {
+    evaluators?: number;
+    nodes?: number;
+    hardfork?: string;
+    /** The node round with the shared folder store, and the same round with a store folder and an IPFS node per agent. */
+    relayerWallTime?: NodeRunResult;
+    relayerWallTimeHelia?: NodeRunResult;
+  };
   plots: Record<string, Plot>;
   /** Raw rows for the report (not printed with --json). */
   detail?: { onchain?: OnchainResult; offchain?: OffchainResult; ipfs?: IpfsBenchResult };
@@ -54,6 +61,12 @@ const median = (xs: bigint[]): bigint => {
 };
 const max = (xs: bigint[]): bigint => xs.reduce((a, b) => (b > a ? b : a), 0n);
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+const ratio2 = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** The IPFS round's times over the folder round's: registration to finalization, and the whole demo call. */
+function heliaRatio(folder: NodeRunResult, helia: NodeRunResult): { round: number; demo: number } {
+  return { round: ratio2(helia.roundMs, folder.roundMs), demo: ratio2(helia.demoMs, folder.demoMs) };
+}
 
 /** The base configuration of the sweeps: the task count and k present in both. */
 function baseOf(rounds: RoundGas[]): { tasks: number; k: number } {
@@ -66,8 +79,11 @@ function baseOf(rounds: RoundGas[]): { tasks: number; k: number } {
   return { tasks: t, k };
 }
 
-export function buildResult(input: { onchain?: OnchainResult; offchain?: OffchainResult; node?: NodeRunResult; ipfs?: IpfsBenchResult; meta: Meta }): BenchResult {
-  const { onchain, offchain, node, ipfs, meta } = input;
+/** The goal for a round with an IPFS node per agent, as a multiple of the same round on the shared folder store. */
+export const HELIA_ROUND_GOAL = 2;
+
+export function buildResult(input: { onchain?: OnchainResult; offchain?: OffchainResult; node?: NodeRunResult; nodeHelia?: NodeRunResult; ipfs?: IpfsBenchResult; meta: Meta }): BenchResult {
+  const { onchain, offchain, node, nodeHelia, ipfs, meta } = input;
   const res: BenchResult = {
     gas: {},
     gasPerScoredPair: {},
@@ -235,6 +251,23 @@ export function buildResult(input: { onchain?: OnchainResult; offchain?: Offchai
     res.meta.relayerWallTime = node;
     if (!meta.smoke) {
       res.targets.push({ name: `relayer wall time, ${fmt(node.tasks)}-task round on a local node`, target: "< 60 s", value: secs(node.roundMs), met: node.roundMs < 60_000 });
+    }
+  }
+  if (nodeHelia) {
+    res.offchain[`relayer.round${nodeHelia.tasks}.helia.ms`] = Math.round(nodeHelia.roundMs);
+    res.meta.relayerWallTimeHelia = nodeHelia;
+    if (node && node.tasks === nodeHelia.tasks) {
+      const ratio = heliaRatio(node, nodeHelia);
+      res.offchain[`relayer.round${node.tasks}.heliaRatio`] = ratio.round;
+      res.offchain[`relayer.round${node.tasks}.heliaDemoRatio`] = ratio.demo;
+      if (!meta.smoke) {
+        res.targets.push({
+          name: `${fmt(node.tasks)}-task round with an IPFS node per agent, against the shared folder`,
+          target: `<= ${HELIA_ROUND_GOAL}x`,
+          value: `${ratio.round.toFixed(2)}x (${secs(nodeHelia.roundMs)})`,
+          met: ratio.round <= HELIA_ROUND_GOAL && nodeHelia.commits > 0,
+        });
+      }
     }
   }
   return res;
@@ -464,7 +497,9 @@ export function renderReport(res: BenchResult, plotDir: string): string {
       "",
       renderIpfsTable(res.detail.ipfs),
       "",
-      "A whole round end to end with IPFS against the folder store is measured once the agents use the content interface.",
+      meta.relayerWallTimeHelia
+        ? "A whole round end to end with an IPFS node per agent, against the folder store, is in the relayer wall time below."
+        : "A whole round end to end with an IPFS node per agent was not run this time (see the relayer wall time).",
       "",
     );
   }
@@ -483,6 +518,33 @@ export function renderReport(res: BenchResult, plotDir: string): string {
       "",
       `Registration to finalization: **${(w.roundMs / 1000).toFixed(1)} s**; the whole demo call (staking, serving ${fmt(w.tasks)} outputs, the round,`,
       `claims, checks) took ${(w.demoMs / 1000).toFixed(1)} s with ${w.transactions} transactions; tokens conserved: ${w.conserved ? "yes" : "**no**"}.`,
+      "",
+    );
+  }
+  if (meta.relayerWallTimeHelia) {
+    const h = meta.relayerWallTimeHelia;
+    const f = meta.relayerWallTime && meta.relayerWallTime.tasks === h.tasks ? meta.relayerWallTime : undefined;
+    const r = f ? heliaRatio(f, h) : undefined;
+    const row = (what: string, x: NodeRunResult) => [what, (x.roundMs / 1000).toFixed(1), (x.demoMs / 1000).toFixed(1), fmt(x.transactions), `${x.commits} of 12`, fmt(x.unavailable), x.conserved ? "yes" : "**no**"];
+    out.push(
+      "### With an IPFS node per agent",
+      "",
+      `The same round (\`runDemo\` with \`content: "helia"\`) with no shared folder: each of the 18 agents has a store folder of its own`,
+      "and an embedded Helia node on 127.0.0.1 (no bootstrap, discovery or delegated routing), every node peered with the two",
+      "relayers' nodes. Inference nodes announce each signed output to the relayers' HTTP API; the manifest, the outputs and",
+      "the payloads reach everyone else over bitswap, found by the CIDs on chain; each evaluator fetches and scores the batch",
+      "from its own store.",
+      "",
+      table(
+        ["content", "registerTasks to finalize (s)", "whole demo call (s)", "transactions", "evaluators committed", "outputs reported unavailable", "tokens conserved"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---"],
+        [...(f ? [row("shared folder store", f)] : []), row("a store folder and an IPFS node per agent", h)],
+      ),
+      "",
+      h.commits === 0 ? "**No evaluator committed in the IPFS round**: the commit window closed before any had fetched and scored the batch, so the round settled without scores and its time is not comparable.\n" : "",
+      r
+        ? `Ratio to the shared folder: **${r.round.toFixed(2)}x** for the round (goal: at most ${HELIA_ROUND_GOAL}x, ${r.round <= HELIA_ROUND_GOAL ? "met" : "**missed**"}), ${r.demo.toFixed(2)}x for the whole demo call (serving and announcing ${fmt(h.tasks)} outputs included).`
+        : "The shared-folder round was not run alongside, so there is no ratio this time.",
       "",
     );
   }

@@ -8,13 +8,16 @@
  *
  * Options: --out FILE (report path; with --smoke nothing is written unless given), --data DIR (default
  * ../shared/data, else data/samples), --naive-full (send every naive score transaction instead of a sample above
- * 6,000 per round), --skip-node, --skip-offchain, --skip-onchain, --skip-ipfs.
+ * 6,000 per round), --skip-node, --skip-offchain, --skip-onchain, --skip-ipfs, --node-tasks N (tasks of the node round,
+ * default 1,000). The node round runs twice in the same run, with the shared folder store and with a store folder and
+ * an IPFS node per agent, and the report gives the ratio.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { InputError } from "../src/errors";
+import { int, option } from "../src/schema";
 import { runScript } from "../src/runtime";
 import { renderLineChart, svgToPng } from "../src/sim/svgPlot";
 import { runNodeRound, type NodeRunResult } from "./node";
@@ -35,9 +38,10 @@ type Args = {
   skipOffchain: boolean;
   skipOnchain: boolean;
   skipIpfs: boolean;
+  nodeTasks: number;
 };
 
-type Flags = { json?: boolean; smoke?: boolean; out?: string; data?: string; naiveFull?: boolean; skipNode?: boolean; skipOffchain?: boolean; skipOnchain?: boolean; skipIpfs?: boolean };
+type Flags = { json?: boolean; smoke?: boolean; out?: string; data?: string; naiveFull?: boolean; skipNode?: boolean; skipOffchain?: boolean; skipOnchain?: boolean; skipIpfs?: boolean; nodeTasks?: number };
 
 /** Defaults that depend on other flags: the data folder, the report path, the node run (never in smoke mode). */
 function argsOf(o: Flags): Args {
@@ -55,6 +59,7 @@ function argsOf(o: Flags): Args {
     skipOffchain: o.skipOffchain ?? false,
     skipOnchain: o.skipOnchain ?? false,
     skipIpfs: o.skipIpfs ?? false,
+    nodeTasks: o.nodeTasks ?? 1_000,
   };
 }
 
@@ -132,7 +137,18 @@ async function main(flags: Flags) {
   let ipfs: IpfsBenchResult | undefined;
   if (!args.skipIpfs) ipfs = await runIpfsBench({ outputs: args.smoke ? 200 : 1_000, repeats: args.smoke ? 1 : 3, progress });
   let node: NodeRunResult | undefined;
-  if (!args.skipNode) node = await runNodeRound({ tasks: 1_000, dataFiles: demoData(args.data), progress });
+  let nodeHelia: NodeRunResult | undefined;
+  if (!args.skipNode) {
+    // The same round on the shared folder store and with an IPFS node per agent, one after the other.
+    node = await runNodeRound({ tasks: args.nodeTasks, dataFiles: demoData(args.data), content: "folder", progress });
+    try {
+      nodeHelia = await runNodeRound({ tasks: args.nodeTasks, dataFiles: demoData(args.data), content: "helia", progress });
+      progress(`  node round: ${(node.roundMs / 1000).toFixed(1)} s on the shared folder, ${(nodeHelia.roundMs / 1000).toFixed(1)} s with an IPFS node per agent (${(nodeHelia.roundMs / node.roundMs).toFixed(2)}x; ${nodeHelia.commits} evaluators committed, ${nodeHelia.unavailable} outputs reported unavailable)`);
+    } catch (e) {
+      // The folder round still goes into the report; the failure is said here and leaves the IPFS row out.
+      progress(`  node round with an IPFS node per agent FAILED: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
   clearInterval(timer);
   sampleLoad();
 
@@ -140,6 +156,7 @@ async function main(flags: Flags) {
     onchain,
     offchain,
     node,
+    nodeHelia,
     ipfs,
     meta: {
       smoke: args.smoke,
@@ -173,7 +190,8 @@ runScript(
     .option("--out <file>", "report path (default docs/performance.md; none with --smoke)")
     .option("--data <dir>", "logged outputs (default ../shared/data, else data/samples)")
     .option("--naive-full", "send every naive score transaction instead of a sample above 6,000 per round")
-    .option("--skip-node", "skip the node round")
+    .option("--skip-node", "skip the node round (both content kinds)")
+    .option("--node-tasks <n>", "tasks of the node round (default 1,000)", option(int(1), "--node-tasks"))
     .option("--skip-offchain", "skip the off-chain measures")
     .option("--skip-onchain", "skip the on-chain gas runs")
     .option("--skip-ipfs", "skip the IPFS publish-and-fetch run")

@@ -71,6 +71,11 @@ describe("poq CLI: one error style, help, version", () => {
     expectCleanError(await poq(["claim", "--rpc", "not a url", "--dev-account", "3"]), /malformed RPC URL/);
     expectCleanError(await poq(["relayer", "--rpc", url, "--dev-account", "1", "--log-level", "loud"]), /--log-level/);
   });
+
+  test("behavior: poq demo offers the folder store and an IPFS node per agent, and names both when given another content kind", async () => {
+    expect((await poq(["demo", "--help"])).stdout.replace(/\s+/g, " ")).toMatch(/--content <kind> folder \(default\).*helia/);
+    expectCleanError(await poq(["demo", "--content", "kubo"]), /--content.*folder, helia/);
+  });
 });
 
 describe("poq fund validates the round (in-process Hardhat network served over HTTP)", () => {

@@ -22,12 +22,14 @@ import { createInference, replaySource } from "./inference";
 import { loadPolicy } from "./policy";
 import { createRelayer } from "./relayer";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
-import { loadBatch, loadOutputs } from "../protocol/manifest";
-import { loadPayload } from "../protocol/payload";
+import { loadOutputs } from "../protocol/manifest";
+import { ContentError } from "../protocol/store";
 import { createAllotmentWatcher } from "./watcher";
 import { Status } from "../chain/reader";
-import { ContentStore } from "../protocol/store";
 import { senderFor } from "./system";
+import { createAnnouncer, createRevealSender } from "./announce";
+import { openDemoContent, type DemoContentKind } from "./demoContent";
+import { roundManifest, roundPayload, type ChainContentAccess } from "./roundContent";
 import { privateKeyToAccount } from "viem/accounts";
 
 export type DemoOptions = {
@@ -47,6 +49,13 @@ export type DemoOptions = {
   logFile?: string;
   /** The evaluators' quality profile: a profile file (default: LOCAL_PROFILE), or "default" for the uncalibrated one. */
   profile?: string;
+  /**
+   * Where the agents keep content (default "folder"): one shared store folder, or ("helia") a store folder and an
+   * embedded IPFS node per agent on 127.0.0.1, content reaching the others only over IPFS (see openDemoContent).
+   */
+  content?: DemoContentKind;
+  /** With "helia": called with every address any agent's node is about to dial. */
+  onDial?: (addr: string) => void;
 };
 
 export type LabelAgreement = { task: string; metric: Metric; value: number; n: number };
@@ -92,7 +101,13 @@ export type DemoSummary = {
    * 0/1 labels (QA correctness), Spearman otherwise (summary ratings). Outputs without a label are left out.
    */
   labelAgreement: LabelAgreement[];
+  /** The demo's folder: the agents' log, and the shared store (folder) or every agent's own store folder (helia). */
   storeDir: string;
+  content: DemoContentKind;
+  /** The store folder the summary read the rounds' content from, and the explorer reads: the shared store, or the registrar relayer's own. */
+  contentDir: string;
+  /** helia: each agent's own store folder, by address. */
+  agentStores?: Record<Address, string>;
 };
 
 const DECIMALS = 18;
@@ -250,7 +265,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const say = (s: string) => progress?.write(`${s}\n`);
   const items = interleaveByQuery(o.dataFiles.flatMap((f) => readLoggedOutputs(f, { requireLabel: false })));
   const storeDir = o.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "poq-demo-"));
-  const store = new ContentStore(storeDir);
+  fs.mkdirSync(storeDir, { recursive: true });
   const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
   const ac = new AbortController();
   const common = createCommon("demo", { destination: logFile, signal: ac.signal });
@@ -298,118 +313,213 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
   const models = modelsPerNode(items, nodeKeys.length);
   const window = Math.max(1, Math.ceil(o.tasksPerRound / nodeKeys.length));
-  const inference = nodeSenders.map((sender, i) =>
-    createInference({ common, clients, deployment: d, store, sender, signer: privateKeyToAccount(nodeKeys[i]), source: replaySource(items, models[i]), checkpoint: memory(), config: { stake: stakeAmount, window } }),
-  );
-  const profile = o.profile === "default" ? defaultProfile() : loadProfile(o.profile ?? LOCAL_PROFILE);
-  const evaluators = evalSenders.map((sender, i) =>
-    createEvaluator({ common, clients, deployment: d, store, sender, privateKey: evalKeys[i], profile, checkpoint: memory(), config: { behavior: BEHAVIORS[i] ?? "honest", stake: stakeAmount, useReferences: false } }),
-  );
-  // Local networks settle few, short rounds: a policy that reacts faster than the production default.
-  const policy = loadPolicy(LOCAL_POLICY);
-  const relayers = relayerKeys.map((key, i) =>
-    createRelayer({
-      common,
-      clients,
-      deployment: d,
-      store,
-      sender: relayerSenders[i],
-      privateKey: key,
-      policy,
-      checkpoint: memory(),
-      config: { registrar: i === 0, maxTasksPerRound: o.tasksPerRound, minTasks: 1, maxRounds: o.rounds, maxOpenRounds: 2, goldPool: i === 0 ? goldPool : undefined },
-    }),
-  );
+  const kind = o.content ?? "folder";
+  if (kind === "helia") say(`opening ${nodeKeys.length + evalKeys.length + relayerKeys.length} IPFS nodes on 127.0.0.1, one per agent, each with its own store folder`);
+  const contents = await openDemoContent({
+    kind,
+    storeDir,
+    relayers: relayerSenders.map((s) => s.account),
+    others: [...nodeSenders, ...evalSenders].map((s) => s.account),
+    clients,
+    deployment: d,
+    logger: common.logger,
+    window,
+    onDial: o.onDial,
+  });
+  try {
+    const announceTo = contents.announceTo;
+    const inference = nodeSenders.map((sender, i) => {
+      const { store, content } = contents.of(sender.account);
+      // With stores of their own, the relayers learn of outputs only from the node's signed announcements; the node's
+      // own queue keeps an output until a registered batch holds it (dropBatched), so it serves one window ahead of
+      // the rounds, as with the shared folder.
+      const announcer = announceTo.length ? createAnnouncer({ relayers: announceTo, logger: common.logger }) : undefined;
+      return createInference({
+        common,
+        clients,
+        deployment: d,
+        store,
+        content,
+        sender,
+        announcer,
+        signer: privateKeyToAccount(nodeKeys[i]),
+        source: replaySource(items, models[i]),
+        checkpoint: memory(),
+        config: { stake: stakeAmount, window },
+      });
+    });
+    const profile = o.profile === "default" ? defaultProfile() : loadProfile(o.profile ?? LOCAL_PROFILE);
+    const evaluators = evalSenders.map((sender, i) =>
+      createEvaluator({
+        common,
+        clients,
+        deployment: d,
+        ...contents.of(sender.account),
+        sender,
+        privateKey: evalKeys[i],
+        profile,
+        checkpoint: memory(),
+        config: { behavior: BEHAVIORS[i] ?? "honest", stake: stakeAmount, useReferences: false },
+        reveals: announceTo.length ? createRevealSender({ relayers: announceTo, logger: common.logger, timeoutMs: 2_000 }) : undefined,
+      }),
+    );
+    // Local networks settle few, short rounds: a policy that reacts faster than the production default.
+    const policy = loadPolicy(LOCAL_POLICY);
+    const relayers = relayerKeys.map((key, i) =>
+      createRelayer({
+        common,
+        clients,
+        deployment: d,
+        ...contents.of(relayerSenders[i].account),
+        sender: relayerSenders[i],
+        privateKey: key,
+        policy,
+        checkpoint: memory(),
+        config: { registrar: i === 0, maxTasksPerRound: o.tasksPerRound, minTasks: 1, maxRounds: o.rounds, maxOpenRounds: 2, goldPool: i === 0 ? goldPool : undefined },
+      }),
+    );
 
-  // Every staker watches its own allotment in each accepted settlement.
-  const watchers = [...nodeSenders, ...evalSenders].map((sender) => createAllotmentWatcher({ common, clients, deployment: d, store, sender }));
+    // Every staker watches its own allotment in each accepted settlement.
+    const watchers = [...nodeSenders, ...evalSenders].map((sender) => createAllotmentWatcher({ common, clients, deployment: d, ...contents.of(sender.account), sender }));
 
-  // The treasury funds each round once it is registered.
-  const funder = createFunder({ common, clients, deployment: d, sender: owner, config: { inferencePool: POOLS.inference, evaluatorPool: POOLS.evaluator, mint: true } });
+    // The treasury funds each round once it is registered.
+    const funder = createFunder({ common, clients, deployment: d, sender: owner, config: { inferencePool: POOLS.inference, evaluatorPool: POOLS.evaluator, mint: true } });
 
-  const started = Date.now();
-  let lastLine = "";
-  for (let pass = 0; ; pass++) {
-    if (pass > 2_000) throw new InputError("the demo made no progress (stuck); see the agents' log " + logFile);
-    const before = await client.getBlockNumber();
-    for (const a of inference) await a.tick();
-    for (const e of evaluators) await e.tick();
-    for (const r of relayers) await r.tick();
-    for (const w of watchers) await w.tick();
-    await funder.tick();
-    const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
-    const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
-    const open: RoundView[] = [];
-    for (let id = lastClosed + 1n; id <= count; id++) open.push(await readRound(client, d, id));
-    const line = `[${((Date.now() - started) / 1000).toFixed(1)}s] rounds closed ${lastClosed}/${o.rounds}` + open.map((r) => `  round ${r.id}: ${PHASE_NAMES[r.phase].toLowerCase()}`).join("");
-    if (line.replace(/^\[[^\]]*\] /, "") !== lastLine) {
-      say(line);
-      lastLine = line.replace(/^\[[^\]]*\] /, "");
-    }
-    if (lastClosed >= BigInt(o.rounds)) break;
-    const after = await client.getBlockNumber();
-    if (after === before) {
-      // Nothing left to do until a deadline: move time (on a Hardhat chain) or wait for it.
-      const now = await chainTime(client);
-      const windows = await Promise.all(
-        open.map(async (r) => {
-          const [, commitsClose, revealsClose] = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "settlementAttempt", args: [r.id] });
-          return [r.commitDeadline, r.revealDeadline, r.challengeEnd, r.assignDeadline, r.expiresAt, commitsClose, revealsClose];
-        }),
-      );
-      const next = windows.flat().filter((t) => t > now).reduce<bigint | undefined>((m, t) => (m === undefined || t < m ? t : m), undefined);
-      if (next !== undefined && test) {
-        await test.increaseTime({ seconds: Number(next - now) });
-        await test.mine({ blocks: 1 });
-      } else {
-        await new Promise((r) => setTimeout(r, 1_000));
+    // Over IPFS, content a peer has not delivered yet fails a tick (a ContentError); the agent tries again on the
+    // next pass, as a daemon does. Any other failure stops the demo.
+    const retrying = (label: string, tick: () => Promise<void>) => async () => {
+      try {
+        await tick();
+      } catch (e) {
+        if (kind !== "helia" || !(e instanceof ContentError)) throw e;
+        common.logger.warn({ agent: label, err: (e as Error).message.split("\n")[0] }, "agent tick failed: content not delivered yet, trying again");
+      }
+    };
+    const batched = dropBatched();
+    const started = Date.now();
+    let lastLine = "";
+    for (let pass = 0; ; pass++) {
+      if (pass > 2_000) throw new InputError("the demo made no progress (stuck); see the agents' log " + logFile);
+      const before = await client.getBlockNumber();
+      for (const a of inference) await a.tick();
+      if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
+      // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
+      // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
+      // shared folder they tick in turn, so that the embedded chain is the same in every run.
+      if (kind === "helia") await Promise.all(evaluators.map((e) => retrying(`evaluator ${e.address}`, e.tick)()));
+      else for (const e of evaluators) await e.tick();
+      for (const [i, r] of relayers.entries()) await retrying(`relayer ${relayerSenders[i].account}`, r.tick)();
+      for (const [i, w] of watchers.entries()) await retrying(`watcher ${i}`, w.tick)();
+      await funder.tick();
+      const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+      const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
+      const open: RoundView[] = [];
+      for (let id = lastClosed + 1n; id <= count; id++) open.push(await readRound(client, d, id));
+      const line = `[${((Date.now() - started) / 1000).toFixed(1)}s] rounds closed ${lastClosed}/${o.rounds}` + open.map((r) => `  round ${r.id}: ${PHASE_NAMES[r.phase].toLowerCase()}`).join("");
+      if (line.replace(/^\[[^\]]*\] /, "") !== lastLine) {
+        say(line);
+        lastLine = line.replace(/^\[[^\]]*\] /, "");
+      }
+      if (lastClosed >= BigInt(o.rounds)) break;
+      const after = await client.getBlockNumber();
+      if (after === before) {
+        // Nothing left to do until a deadline: move time (on a Hardhat chain) or wait for it.
+        const now = await chainTime(client);
+        const windows = await Promise.all(
+          open.map(async (r) => {
+            const [, commitsClose, revealsClose] = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "settlementAttempt", args: [r.id] });
+            return [r.commitDeadline, r.revealDeadline, r.challengeEnd, r.assignDeadline, r.expiresAt, commitsClose, revealsClose];
+          }),
+        );
+        const next = windows.flat().filter((t) => t > now).reduce<bigint | undefined>((m, t) => (m === undefined || t < m ? t : m), undefined);
+        if (next !== undefined && test) {
+          await test.increaseTime({ seconds: Number(next - now) });
+          await test.mine({ blocks: 1 });
+        } else {
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
       }
     }
-  }
 
-  // Everyone claims what the latest root owes them.
-  const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
-  const last = await readRound(client, d, rootRound);
-  const payload = loadPayload(store, last.settlementHash);
-  let claimsPaid = 0n;
-  for (const c of payload?.claims ?? []) {
-    const already = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [c.account] });
-    if (already >= BigInt(c.cumulativeAmount)) continue;
-    await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [c.account, BigInt(c.cumulativeAmount), BigInt(c.index), c.proof] });
-    claimsPaid += BigInt(c.cumulativeAmount) - already;
-  }
-  // The treasury takes back what the rounds left unallocated.
-  for (let id = 1n; id <= BigInt(o.rounds); id++) {
-    const due = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refundable", args: [id, owner.account] });
-    if (due > 0n) await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refund", args: [id, owner.account] });
-  }
+    // Everyone claims what the latest root owes them, from the payload the relayers published.
+    const reader: ChainContentAccess = { ...contents.reader, client, deployment: d };
+    const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });
+    const last = await readRound(client, d, rootRound);
+    const payload = await roundPayload(reader, last);
+    let claimsPaid = 0n;
+    for (const c of payload?.claims ?? []) {
+      const already = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [c.account] });
+      if (already >= BigInt(c.cumulativeAmount)) continue;
+      await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "claim", args: [c.account, BigInt(c.cumulativeAmount), BigInt(c.index), c.proof] });
+      claimsPaid += BigInt(c.cumulativeAmount) - already;
+    }
+    // The treasury takes back what the rounds left unallocated.
+    for (let id = 1n; id <= BigInt(o.rounds); id++) {
+      const due = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refundable", args: [id, owner.account] });
+      if (due > 0n) await owner.write({ address: d.distributor, abi: rewardDistributorAbi, functionName: "refund", args: [id, owner.account] });
+    }
 
-  const labels = new Map(items.filter((it) => it.label !== undefined).map((it) => [it.id, it.label!]));
-  const summary = await summarize(client, d, store, o.rounds, claimsPaid, labels, {
-    nodes: nodeSenders.map((s) => s.account),
-    evaluators: evalSenders.map((s, i) => ({ address: s.account, behavior: BEHAVIORS[i] ?? "honest" })),
-    relayers: relayerKeys.map((k) => senderFor(clients, k, common).account),
-    owner: owner.account,
-  });
-  ac.abort();
-  // A chain served after the demo follows the wall clock again, from the demo's last block time.
-  unpin();
-  return { ...summary, storeDir };
+    const labels = new Map(items.filter((it) => it.label !== undefined).map((it) => [it.id, it.label!]));
+    const summary = await summarize(reader, o.rounds, claimsPaid, labels, {
+      nodes: nodeSenders.map((s) => s.account),
+      evaluators: evalSenders.map((s, i) => ({ address: s.account, behavior: BEHAVIORS[i] ?? "honest" })),
+      relayers: relayerKeys.map((k) => senderFor(clients, k, common).account),
+      owner: owner.account,
+    });
+    return {
+      ...summary,
+      storeDir,
+      content: kind,
+      contentDir: contents.reader.store.dir,
+      ...(contents.stores.size ? { agentStores: Object.fromEntries(contents.stores) } : {}),
+    };
+  } finally {
+    await contents.close();
+    ac.abort();
+    // A chain served after the demo follows the wall clock again, from the demo's last block time.
+    unpin();
+  }
 }
 
 type TxSenderLike = { account: Address };
 
+/**
+ * For inference nodes with stores of their own: drops from a node's pending queue the outputs that a registered
+ * round's batch holds, reading each manifest from the CID on chain (fetched over IPFS). A manifest not delivered yet
+ * is read again on the next call.
+ */
+function dropBatched() {
+  const done = new Map<Address, bigint>();
+  return {
+    async drop(a: ChainContentAccess, node: Address) {
+      const count = await a.client.readContract({ address: a.deployment.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+      for (let id = (done.get(node) ?? 0n) + 1n; id <= count; id++) {
+        const r = await readRound(a.client, a.deployment, id);
+        if (r.taskCount === 0) return;
+        try {
+          const m = await roundManifest(a, r, { timeoutMs: 5_000 });
+          for (const t of m.tasks) if (getAddress(t.node) === node) a.store.removePending(node, t.contentHash);
+        } catch (e) {
+          if (e instanceof ContentError) return;
+          throw e;
+        }
+        done.set(node, id);
+      }
+    },
+  };
+}
+
 type Cast = { nodes: Address[]; evaluators: { address: Address; behavior: string }[]; relayers: Address[]; owner: Address };
 
+/** Reads the rounds from the chain and their content through `reader` (its store, else fetched by the CIDs on chain). */
 async function summarize(
-  client: Clients["publicClient"],
-  d: Deployment,
-  store: ContentStore,
+  reader: ChainContentAccess,
   rounds: number,
   claimsPaid: bigint,
   labels: Map<string, number>,
   cast: Cast,
-): Promise<Omit<DemoSummary, "storeDir">> {
+): Promise<Omit<DemoSummary, "storeDir" | "content" | "contentDir" | "agentStores">> {
+  const { client, deployment: d, store } = reader;
   const out: DemoRound[] = [];
   const slashedBy = new Map<Address, bigint>();
   const slashLogs = await client.getContractEvents({ address: d.vault, abi: stakeVaultAbi, eventName: "Slashed", strict: true, fromBlock: 0n, toBlock: "latest" });
@@ -418,13 +528,13 @@ async function summarize(
   const scored: { task: string; consensus: number; label: number }[] = [];
   for (let id = 1n; id <= BigInt(rounds); id++) {
     const r = await readRound(client, d, id);
-    const p = loadPayload(store, r.settlementHash);
+    const p = await roundPayload(reader, r);
     const slashed = slashLogs.filter((l) => l.args.roundId === id).map((l) => getAddress(l.args.account));
     if (p) {
       lastTrust = new Map(p.trust.map((t) => [getAddress(t.evaluator), t.trustPpm]));
       // Tasks the round excluded (unavailable to most evaluators) have no consensus; gold tasks are not replayed outputs.
       const refused = new Set([...p.excludedTasks, ...p.gold.map((g) => g.taskIndex)]);
-      const { items: served } = loadOutputs(store, loadBatch(store, r.taskRoot, r.taskCount));
+      const { items: served } = loadOutputs(store, await roundManifest(reader, r));
       served.forEach((it, i) => {
         const label = it && labels.get(it.id);
         if (it && label !== undefined && !refused.has(i)) scored.push({ task: it.task, consensus: p.consensus[i], label });
@@ -470,7 +580,7 @@ async function summarize(
   };
 
   const rewardsOf = new Map<Address, bigint>();
-  const lastPayload = out.length ? loadPayload(store, out[out.length - 1].settlementHash) : undefined;
+  const lastPayload = out.length ? await roundPayload(reader, await readRound(client, d, BigInt(out[out.length - 1].id))) : undefined;
   for (const c of lastPayload?.claims ?? []) rewardsOf.set(getAddress(c.account), BigInt(c.cumulativeAmount));
   const accounts: DemoSummary["accounts"] = [];
   for (const n of cast.nodes) accounts.push({ address: n, role: "inference", rewards: (rewardsOf.get(n) ?? 0n).toString(), claimed: (await claimedOf(client, d, n)).toString(), slashed: "0" });
@@ -519,7 +629,10 @@ export function renderDemo(s: DemoSummary): string {
   }
   lines.push("", `Claims paid: ${t(s.claimsPaid)} tokens`);
   lines.push(`Token conservation: ${s.conserved ? "OK" : "FAILED"} (${Object.entries(s.checks).map(([k, v]) => `${k}=${v}`).join(", ")})`);
-  lines.push(`Content store and agent logs: ${s.storeDir}`);
+  if (s.content === "helia") {
+    lines.push(`Agent logs and each agent's own store folder (and IPFS node): ${s.storeDir}`);
+    lines.push(`Content read from the registrar relayer's store: ${s.contentDir}`);
+  } else lines.push(`Content store and agent logs: ${s.storeDir}`);
   return lines.join("\n");
 }
 
