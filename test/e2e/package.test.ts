@@ -157,6 +157,37 @@ describe("package: npm pack, install into an empty folder, run", () => {
       expect(addr.stdout.toLowerCase()).toContain(funder.toLowerCase());
     });
 
+    test("behavior: the relayer, evaluator and inference daemons run from the installed package: /healthz and /metrics answer, SIGTERM stops each with code 0", async () => {
+      const runs: [string, string[]][] = [
+        ["relayer", ["--dev-account", "1"]],
+        ["evaluator", ["--dev-account", "7"]],
+        ["inference", ["--dev-account", "3", "--replay", sample(), "--models", "fid,gpt35"]],
+      ];
+      await Promise.all(
+        runs.map(async ([type, extra]) => {
+          const port = await freePort();
+          const args = [type, ...chainArgs(), "--store", path.join(work, "store"), "--data-dir", path.join(work, `data-${type}`), "--port", String(port), "--poll-ms", "200", ...extra];
+          const child = spawn(bin, args, { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+          const p = new Proc(type, child, path.join(work, `${type}.log`));
+          daemons.push(p);
+          const started = p.waitFor((l) => l.includes("http listening"), 60_000, `${type}: started`);
+          const early = p.exited.then((c) => `exited with ${c} before listening`);
+          const first = await Promise.race([started, early]);
+          expect(first, `${type}: ${p.lines.slice(-10).join("\n")}`).toContain("http listening");
+          // Healthy or degraded with a named reason (an evaluator without tokens says so): either way it answers.
+          const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+          expect([200, 503], `${type} /healthz`).toContain(health.status);
+          expect(((await health.json()) as { status: string }).status, type).toMatch(/^(ok|degraded)$/);
+          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          expect(metrics, type).toContain("poq_ticks_total");
+          child.kill("SIGTERM");
+          const code = await Promise.race([p.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 12_000))]);
+          expect(code, `${type}: ${p.lines.slice(-10).join("\n")}`).toBe(0);
+          expect(await portFree(port), type).toBe(true);
+        }),
+      );
+    });
+
     test("behavior: the explorer daemon serves HTTP, and on SIGTERM exits promptly with code 0 and frees its port", async () => {
       const port = await freePort();
       const child = spawn(bin, ["explorer", ...chainArgs(), "--db", path.join(work, "explorer.sqlite"), "--port", String(port), "--poll-ms", "200"], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
