@@ -461,7 +461,12 @@ async function runReadme(kind: NodeKind): Promise<Run> {
   const chainStop = await chain.stop();
   mark("stopped");
   const portsFreeAfter: number[] = [];
-  for (const port of ports) if (await portFree(port)) portsFreeAfter.push(port);
+  // A port is released when the kernel has closed the dead process's socket, which may lag its exit a little: each
+  // gets up to 5 s.
+  for (const port of ports) {
+    for (const until = Date.now() + 5_000; !(await portFree(port)) && Date.now() < until; ) await sleep(100);
+    if (await portFree(port)) portsFreeAfter.push(port);
+  }
   console.log(`README on ${kind}: ${timeline.join(", ")}; ${where}`);
   for (const s of stops) console.log(`  ${s.name} (${s.members.join(", ")}): gone ${s.ms} ms after SIGTERM, exit code ${s.code}, signal ${s.signal}`);
   complete++;
