@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, type Address, type Hex } from "viem";
+import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, zeroAddress, type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, settlementConfigAbi, stakeVaultAbi } from "../chain/abis";
 import { buildTaskTree, deriveSalt, goldItemLeaf, hashSettlement, settlementCommitment, type Settlement } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
@@ -118,7 +118,7 @@ export function createRelayer(deps: RelayerDeps) {
     const out: Address[] = [];
     for (let id = 1n; id < 256n; id++) {
       const a = await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "relayerById", args: [id] });
-      if (a === "0x0000000000000000000000000000000000000000") break;
+      if (a === zeroAddress) break;
       const [, current] = await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "relayerId", args: [a] });
       if (current) out.push(getAddress(a));
     }

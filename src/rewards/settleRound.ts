@@ -120,7 +120,7 @@ export function settleRoundCore(input: RoundCoreInput): RoundCoreOutput {
     maxSlashes: params.maxSlashes,
     breakerPpm: params.breakerPpm,
     meanResidual: out.detail ? out.detail.evidence.map((x) => (x ? meanOf(x.all, params.consensus) : null)) : undefined,
-    // Two camps further apart than the confirmation band, each with at least breakerPpm of the stake: see campGap.
+    // Two camps further apart than the confirmation band, each with at least breakerPpm of the stake: see campSplit.
     // Only evaluators outside both camps' bands (3 MADs, at least confirmBand, at most honestBand + confirmBand) can
     // then be slashed.
     splitGap: rule.usesTrust ? params.consensus.confirmBand : 0,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { SlashReason, applySlashingPolicy, campGap, type SlashingInput } from "./slashing";
+import { SlashReason, applySlashingPolicy, campSplit, type SlashingInput } from "./slashing";
 
 const base = (n: number, over: Partial<SlashingInput> = {}): SlashingInput => ({
   trust: new Int32Array(n).fill(900_000),
@@ -86,6 +86,7 @@ describe("applySlashingPolicy", () => {
   });
 
   describe("the two-camp test", () => {
+    const campGap = (i: Parameters<typeof campSplit>[0]): number => campSplit(i).gap;
     // Mean residuals (score units) of 20 evaluators with equal stakes.
     const spread = Array.from({ length: 20 }, (_, e) => -1_000 + e * 100); // honest offsets -1.0 .. +0.9, evenly spread
     const flaggedLow = Uint8Array.from({ length: 20 }, (_, e) => (e < 6 ? 1 : 0)); // 30% of the stake flagged: under the count bound

@@ -89,7 +89,7 @@ export type SlashingOutput = {
  * slash is emitted and every revealer's streak restarts: a slash then needs afterRounds consecutive rounds without the
  * breaker.
  *
- * Two camps (see campGap): when the revealers' mean residuals split into two camps that each hold at least breakerPpm
+ * Two camps (see campSplit): when the revealers' mean residuals split into two camps that each hold at least breakerPpm
  * of the stake, the evidence cannot say which camp is honest, so neither camp's members can be slashed: an accused
  * evaluator's streak advances only when its mean residual lies outside both camps' bands (CAMP_SPREADS stake-weighted
  * median absolute deviations around the camp's stake-weighted median, clamped to [campBandMin, campBandMax]), and
@@ -151,14 +151,9 @@ export function applySlashingPolicy(input: SlashingInput): SlashingOutput {
  * offsets spread evenly and leave no wide gap; a minority bloc (less than breakerPpm of the stake) sits apart at one
  * end, outside the window, and stays detectable; two camps that each hold more than breakerPpm show a gap inside it:
  * whichever camp holds the references, the evidence cannot say which is honest. Trust plays no part. Integer only.
- */
-export function campGap(input: Pick<SlashingInput, "revealed" | "stake" | "breakerPpm" | "meanResidual">): number {
-  return campSplit(input).gap;
-}
-
-/**
- * campGap's statistic, and for each side of the widest gap (lower camp first) the stake-weighted median residual and
- * the stake-weighted median absolute deviation from it.
+ *
+ * Returns the statistic (`gap`), and for each side of the widest gap (lower camp first) the stake-weighted median
+ * residual and the stake-weighted median absolute deviation from it.
  */
 export function campSplit(input: Pick<SlashingInput, "revealed" | "stake" | "breakerPpm" | "meanResidual">): {
   gap: number;

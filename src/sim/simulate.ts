@@ -40,7 +40,10 @@ export type RuleMetrics = {
   maliciousPoolShare: number;
   /** The coalition's share of evaluator stake: its fair share of the pool. */
   fairShare: number;
-  /** Rounds in which the circuit breaker froze low-trust slashing; the largest flagged stake share seen (ppm). */
+  /**
+   * Rounds in which the circuit breaker held (low-trust slashing frozen, or limited to evaluators outside both camps
+   * of a split round); the largest flagged stake share seen (ppm).
+   */
   breakerRounds: number;
   maxFlaggedStakePpm: number;
   /** MAE of the plain (seat-weighted) mean and median of the very same reports (baselines for the acceptance). */
