@@ -4,7 +4,7 @@ import { getAddress, type Address } from "viem";
  * Turn-taking for the steps any relayer may take (finalizing, cancelling an expired round, slashing a non-revealer).
  * The round's leader, the current relayers in vote-bit order taken round-robin by round id, sends at once; every
  * other relayer sends only once the step has been pending for `graceMs` on its own clock, so two healthy relayers do
- * not send the same step into the same block (the second would revert and pay gas for nothing), while a leader that
+ * not send the same step into the same block (the contract makes the second a no-op, but its sender still pays the gas), while a leader that
  * is down or slow is covered after the grace period.
  */
 export function turnLeader(relayers: readonly Address[], roundId: bigint): Address | undefined {

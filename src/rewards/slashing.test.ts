@@ -146,6 +146,37 @@ describe("applySlashingPolicy", () => {
       expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: spreadCamp })).slashes).toEqual([]);
     });
 
+    test("behavior: a camp's band is clamped at campBandMax: an accused 2.5 points from its own wide camp's centre is slashed, one 1.5 points away is not", () => {
+      // Low camp 0..10 spread over -2.5 .. +2.5 (3 MADs = 4.5 points, clamped to 2.0); high camp 11..19 at +6.
+      const m = Array.from({ length: 20 }, (_, e) => (e <= 10 ? -2_500 + e * 500 : 6_000 + e));
+      const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e === 0 || e === 2 ? 1 : 0));
+      const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
+      expect(out.breaker.split).toBe(true);
+      expect(out.breaker.campBands![0]).toBe(2_000);
+      expect(out.slashes.map((x) => x.evaluator)).toEqual([0]);
+    });
+
+    test("behavior: in a split round an accused evaluator without a mean residual is not slashed: nothing shows it apart from the camps", () => {
+      const m: (number | null)[] = spread.map((v, e) => (e < 10 ? v - 1_500 : v + 500));
+      m[0] = null;
+      const flagged = Uint8Array.from({ length: 20 }, (_, e) => (e === 0 ? 1 : 0));
+      const out = applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m }));
+      expect(out.breaker.split).toBe(true);
+      expect(out.slashes).toEqual([]);
+      // The same evaluator is slashed in a round that does not split.
+      expect(applySlashingPolicy(base(20, { ...accused, flagged, suspect: flagged, meanResidual: m, splitGap: 0 })).slashes.map((x) => x.evaluator)).toEqual([0]);
+    });
+
+    test("behavior: the split's gap bound is inclusive (a gap of exactly splitGap splits, one point less does not), and zero-stake evaluators take no part in the camps", () => {
+      const camps = (gap: number) => Array.from({ length: 20 }, (_, e) => (e < 10 ? e * 10 : 90 + gap + (e - 10) * 10));
+      expect(applySlashingPolicy(base(20, { ...accused, meanResidual: camps(500) })).breaker.split).toBe(true);
+      expect(applySlashingPolicy(base(20, { ...accused, meanResidual: camps(499) })).breaker.split).toBe(false);
+      // A zero-stake identity in the middle of the gap would halve it if it counted.
+      const withZero = [...camps(1_000), 590];
+      const stake = [...new Array<bigint>(20).fill(10n), 0n];
+      expect(campGap({ revealed: new Uint8Array(21).fill(1), stake, breakerPpm: 350_000, meanResidual: withZero })).toBe(1_000);
+    });
+
     test("behavior: the window's bound is inclusive: a bloc apart at one end with exactly breakerPpm of the stake trips it, one just under does not", () => {
       const m = spread.map((v, e) => (e >= 13 ? 3_000 + e : v));
       const all = new Uint8Array(20).fill(1);
