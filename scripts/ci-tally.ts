@@ -43,9 +43,12 @@ export function tally(log: string): Tally {
   return { passed, failed, skipped, runs };
 }
 
+/**
+ * The closing line: `tests: N passed, M failed` (`, K skipped` when any), in the plain form that CI log readers take
+ * in any language. It is the log's last line.
+ */
 export function closingLine({ passed, failed, skipped }: Tally): string {
-  const parts = [failed ? `${failed} failed` : "", skipped ? `${skipped} skipped` : "", `${passed} passed`];
-  return `Tests:       ${parts.filter(Boolean).join(", ")}, ${passed + failed + skipped} total`;
+  return `tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
 }
 
 if (require.main === module) {
@@ -54,10 +57,8 @@ if (require.main === module) {
     console.error("usage: ci-tally <log file>");
     process.exit(2);
   }
-  const { passed, failed, skipped, runs } = tally(readFileSync(file, "utf8"));
-  console.log(`test runners: ${runs}`);
-  console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-  // The same counts in the summary format most CI log readers know (jest's), as the log's last line.
-  console.log(closingLine({ passed, failed, skipped, runs }));
-  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+  const counts = tally(readFileSync(file, "utf8"));
+  console.log(`test runners: ${counts.runs}`);
+  console.log(closingLine(counts));
+  process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);
 }

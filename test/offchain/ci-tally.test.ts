@@ -19,10 +19,9 @@ describe("CI closing line", () => {
     expect(tally("npm ERR! missing script: test\n")).toEqual({ passed: 0, failed: 0, skipped: 0, runs: 0 });
   });
 
-  test("behavior: the closing line reads like jest's summary, failures first", () => {
-    expect(closingLine({ passed: 792, failed: 0, skipped: 0, runs: 2 })).toBe("Tests:       792 passed, 792 total");
-    expect(closingLine({ passed: 790, failed: 2, skipped: 1, runs: 2 })).toBe(
-      "Tests:       2 failed, 1 skipped, 790 passed, 793 total",
-    );
+  test("behavior: the closing line is the plain `tests: N passed, M failed`, skips after", () => {
+    expect(closingLine({ passed: 792, failed: 0, skipped: 0, runs: 2 })).toBe("tests: 792 passed, 0 failed");
+    expect(closingLine({ passed: 790, failed: 2, skipped: 1, runs: 2 })).toBe("tests: 790 passed, 2 failed, 1 skipped");
+    expect(closingLine({ passed: 790, failed: 2, skipped: 1, runs: 2 })).toMatch(/^\w+: \d+ passed, \d+ failed(, \d+ skipped)?$/);
   });
 });
