@@ -108,7 +108,7 @@ export function registerAgents(program: Command): void {
     .option("--data <file...>", "logged-outputs files to replay", SAMPLES)
     .option("--rpc <url>", "use this node and the deployment from deploy/ instead of the embedded chain")
     .option("--store <dir>", "content store folder (default: a new temporary folder)")
-    .option("--content <kind>", "folder (default): one store folder shared by every agent; helia: a store folder and an embedded IPFS node per agent, on 127.0.0.1 (content reaches the others only over IPFS)", option(oneOf(["folder", "helia"] as const, "content kind"), "--content"), "folder")
+    .option("--content <kind>", "helia (default): a store folder and an embedded IPFS node per agent, on 127.0.0.1 (content reaches the others only over IPFS); folder: one store folder shared by every agent", option(oneOf(["helia", "folder"] as const, "content kind"), "--content"), "helia")
     .option("--profile <file>", 'the evaluators\' quality profile (default: config/local/profile.json): a file from poq audit --save-profile, or "default" for the uncalibrated one')
     .option("--json", "print a machine-readable summary")
     .option("--serve <port>", "then keep the embedded chain and serve it over JSON-RPC on 127.0.0.1:<port> (0: a free port) until SIGINT or SIGTERM, for poq explorer --rpc; writes the addresses to <store>/deployment.json", option(int(0, 65_535), "--serve"))

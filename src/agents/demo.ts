@@ -5,7 +5,7 @@ import { createTestClient, erc20Abi, formatUnits, getAddress, parseUnits, type A
 import { poQSettlementAbi, rewardDistributorAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
 import { connect, type Clients } from "../chain/client";
 import { loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
-import { chainTime, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
+import { chainTime, Phase, PHASE_NAMES, readRound, rewardBooks, type RoundView } from "../chain/reader";
 import { type LoggedOutput } from "../data/logged";
 import { readLoggedOutputs } from "../data/read";
 import { InputError } from "../errors";
@@ -16,7 +16,7 @@ import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
 import { createCommon } from "./daemon";
-import { createEvaluator } from "./evaluator";
+import { createEvaluator, OUTPUT_FETCH_MS } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
 import { loadPolicy } from "./policy";
@@ -29,7 +29,7 @@ import { Status } from "../chain/reader";
 import { senderFor } from "./system";
 import { createAnnouncer, createRevealSender } from "./announce";
 import { openDemoContent, type DemoContentKind } from "./demoContent";
-import { roundManifest, roundPayload, type ChainContentAccess } from "./roundContent";
+import { fetchOutputs, roundManifest, roundPayload, type ChainContentAccess } from "./roundContent";
 import { privateKeyToAccount } from "viem/accounts";
 
 export type DemoOptions = {
@@ -50,8 +50,8 @@ export type DemoOptions = {
   /** The evaluators' quality profile: a profile file (default: LOCAL_PROFILE), or "default" for the uncalibrated one. */
   profile?: string;
   /**
-   * Where the agents keep content (default "folder"): one shared store folder, or ("helia") a store folder and an
-   * embedded IPFS node per agent on 127.0.0.1, content reaching the others only over IPFS (see openDemoContent).
+   * Where the agents keep content (default "helia"): a store folder and an embedded IPFS node per agent on
+   * 127.0.0.1, content reaching the others only over IPFS (see openDemoContent), or ("folder") one shared store folder.
    */
   content?: DemoContentKind;
   /** With "helia": called with every address any agent's node is about to dial. */
@@ -254,6 +254,9 @@ function modelsPerNode(items: LoggedOutput[], nodes: number): string[][] {
   return out;
 }
 
+/** helia: how long the demo keeps trying to bring a round's content to every evaluator before their ticks. */
+const PREFETCH_MS = 120_000;
+
 /**
  * The main job: a full network on one chain. Inference nodes replay logged outputs, twelve evaluators (a booster,
  * a saboteur and a never-revealer among them) score and commit-reveal, two relayers settle with quorum two, every
@@ -313,7 +316,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
   const models = modelsPerNode(items, nodeKeys.length);
   const window = Math.max(1, Math.ceil(o.tasksPerRound / nodeKeys.length));
-  const kind = o.content ?? "folder";
+  const kind = o.content ?? "helia";
   if (kind === "helia") say(`opening ${nodeKeys.length + evalKeys.length + relayerKeys.length} IPFS nodes on 127.0.0.1, one per agent, each with its own store folder`);
   const contents = await openDemoContent({
     kind,
@@ -395,6 +398,31 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         common.logger.warn({ agent: label, err: (e as Error).message.split("\n")[0] }, "agent tick failed: content not delivered yet, trying again");
       }
     };
+    const prefetchCommitRounds = async () => {
+      const count = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
+      const lastClosed = await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "lastClosedRound" });
+      for (let id = lastClosed + 1n; id <= count; id++) {
+        const r = await readRound(client, d, id);
+        if (r.phase !== Phase.Commit) continue;
+        await Promise.all(
+          evalSenders.map(async (s) => {
+            const a: ChainContentAccess = { ...contents.of(s.account), client, deployment: d };
+            // The embedded chain's clock does not run while the demo waits, so a slow fetch on a loaded machine is
+            // given more tries rather than turned into UNAVAILABLE scores that another run would not report.
+            const until = Date.now() + PREFETCH_MS;
+            for (;;) {
+              try {
+                const missing = await fetchOutputs(a, await roundManifest(a, r, { timeoutMs: OUTPUT_FETCH_MS }), { timeoutMs: OUTPUT_FETCH_MS });
+                if (missing.length === 0) return;
+              } catch (e) {
+                if (!(e instanceof ContentError)) throw e;
+              }
+              if (Date.now() > until) return; // the evaluator's own tick fetches again, within its budget
+            }
+          }),
+        );
+      }
+    };
     const batched = dropBatched();
     const started = Date.now();
     let lastLine = "";
@@ -406,8 +434,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
       // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
       // shared folder they tick in turn, so that the embedded chain is the same in every run.
-      if (kind === "helia") await Promise.all(evaluators.map((e) => retrying(`evaluator ${e.address}`, e.tick)()));
-      else for (const e of evaluators) await e.tick();
+      // With a node each, the evaluators fetch the content of the rounds in their commit phase side by side (their
+      // fetches from the relayers' nodes overlap instead of queueing behind one another), then tick in turn, as on
+      // the shared folder: the transactions reach the embedded chain in the same order, so block hashes, assignment
+      // seeds and settlements are the same in every run.
+      if (kind === "helia") await prefetchCommitRounds();
+      for (const e of evaluators) await retrying(`evaluator ${e.address}`, e.tick)();
       for (const [i, r] of relayers.entries()) await retrying(`relayer ${relayerSenders[i].account}`, r.tick)();
       for (const [i, w] of watchers.entries()) await retrying(`watcher ${i}`, w.tick)();
       await funder.tick();

@@ -177,7 +177,7 @@ describe("explorer in a browser", () => {
     const r4 = await local.register(relayers[0], 6, { salt: "round-4" });
     const byEvaluator = await local.assign(r4.id, relayers);
     await local.vote(r4.id, byEvaluator, evaluators);
-    const store = new ContentStore(summary.storeDir);
+    const store = new ContentStore(summary.contentDir);
     const prev = loadPayload(store, (await readRound(client(), d(), 3n)).settlementHash)!;
     const leafOf = (a: Address) => {
       const c = prev.claims.find((x) => getAddress(x.account) === a)!;
@@ -229,7 +229,7 @@ describe("explorer in a browser", () => {
       "--deployment",
       deploymentFile,
       "--store",
-      summary.storeDir,
+      summary.contentDir,
       "--labels",
       labelsFile,
       "--db",
@@ -368,7 +368,7 @@ describe("explorer in a browser", () => {
       expect(await page.locator("#gold-tasks tbody tr").count()).toBe(s.goldCount);
       expect(await page.locator("[data-field=breaker]").getAttribute("data-held")).toBe(String((s.flags & 1) === 1));
       // The two-camp test's statistic, as the payload the settlement hash points to records it.
-      const payload = loadPayload(new ContentStore(summary.storeDir), round.settlementHash)!;
+      const payload = loadPayload(new ContentStore(summary.contentDir), round.settlementHash)!;
       expect(Number(await page.locator("[data-field=breaker]").getAttribute("data-split-gap"))).toBe(payload.breaker.splitGap / 1000);
       if (id === 2) await shot("round-2");
     }
@@ -630,7 +630,7 @@ describe("explorer in a browser", () => {
   });
 
   test("behavior: poq inspect prints the same data as the API, as tables or JSON", async () => {
-    const common = (db: string) => ["--rpc", rpc.url, "--deployment", deploymentFile, "--store", summary.storeDir, "--labels", labelsFile, "--db", path.join(dir, db), "--confirmations", "0"];
+    const common = (db: string) => ["--rpc", rpc.url, "--deployment", deploymentFile, "--store", summary.contentDir, "--labels", labelsFile, "--db", path.join(dir, db), "--confirmations", "0"];
     const booster = await slashedEvaluator();
     const finalizeTx = (await events(poQSettlementAbi, d().settlement, "RoundFinalized"))[1].transactionHash;
     // Two real processes, and the rest through the same entry point in this process (faster).
@@ -800,7 +800,7 @@ describe("explorer in a browser", () => {
     expect(await explorer.exited).toBe(0);
     expect(explorer.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
     const served = new ExplorerDb(path.join(dir, "explorer.sqlite"));
-    const rebuilt = await openExplorer({ rpcUrl: "", storeDir: summary.storeDir, dbFile: path.join(dir, "rebuilt.sqlite"), confirmations: 0 }, { clients: chain.clients, deployment: d() });
+    const rebuilt = await openExplorer({ rpcUrl: "", storeDir: summary.contentDir, dbFile: path.join(dir, "rebuilt.sqlite"), confirmations: 0 }, { clients: chain.clients, deployment: d() });
     await rebuilt.indexer.sync();
     try {
       const dump = rebuilt.db.dump();

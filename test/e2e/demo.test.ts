@@ -1,7 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { poQSettlementAbi } from "../../src/chain/abis";
 import { readRound } from "../../src/chain/reader";
+import path from "node:path";
 import { sharedDemo } from "../helpers/demo";
+import { expectGolden } from "../helpers/golden";
 
 /** `poq demo --json`, as `npm run demo` runs it (embedded chain, 3 rounds, claims, conservation): the run the e2e and browser projects share. */
 describe("demo", () => {
@@ -38,5 +40,15 @@ describe("demo", () => {
     expect(agreement.get("qa")!.n + agreement.get("summarization")!.n).toBe(replayed);
     expect(agreement.get("qa")!.value).toBeGreaterThan(0.85);
     expect(agreement.get("summarization")!.value).toBeGreaterThan(0.5);
+  }, 600_000);
+
+  test("behavior: the demo's settlements are the committed ones (golden/demo-settlements.json): the same in every run, on any machine", async () => {
+    // The README's promise: the embedded chain's block times are pinned and the agents act in a fixed order (over
+    // IPFS the evaluators fetch side by side, then send in turn), so the block hashes, the assignment seeds and with
+    // them every settlement are the same bytes in every run, however loaded the machine.
+    const demo = await sharedDemo();
+    expect(demo.summary.content).toBe("helia"); // the default: an embedded IPFS node per agent
+    const rounds = demo.summary.rounds.map((r) => ({ id: r.id, settlementHash: r.settlementHash, tasks: r.tasks, gold: r.gold, excluded: r.excluded, slashed: r.slashed, inferencePaid: r.inferencePaid, evaluatorPaid: r.evaluatorPaid }));
+    expectGolden(path.join(__dirname, "golden", "demo-settlements.json"), { content: demo.summary.content, rounds });
   }, 600_000);
 });
