@@ -51,6 +51,7 @@ function contentOptions(c: Command): Command {
     .option("--content-dir <dir>", "folder of the content backend (folder: default the store; helia: the node's own folder, default <store>/ipfs) (POQ_CONTENT_DIR)")
     .option("--ipfs-listen <multiaddrs>", "helia: addresses to listen on, comma-separated (default /ip4/127.0.0.1/tcp/0) (POQ_IPFS_LISTEN)")
     .option("--ipfs-peers <multiaddrs>", "helia: peers to keep connected, comma-separated, each ending in /p2p/<peer id> (POQ_IPFS_PEERS)")
+    .option("--ipfs-peer-urls <urls>", "helia: daemons whose nodes to keep connected, by their --port URL, comma-separated, e.g. http://127.0.0.1:9101 (asked for their addresses at GET /v1/ipfs) (POQ_IPFS_PEER_URLS)")
     .option("--kubo-url <url>", "kubo: the node's RPC API URL, e.g. http://127.0.0.1:5001 (POQ_KUBO_URL)");
 }
 

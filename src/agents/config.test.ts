@@ -149,7 +149,7 @@ describe("resolveConfig", () => {
       const c = resolve({});
       expect(c.content).toEqual({ kind: "folder", dir: c.storeDir });
       const h = resolve({ content: "helia" });
-      expect(h.content).toEqual({ kind: "helia", dir: path.join(h.storeDir, "ipfs"), listen: ["/ip4/127.0.0.1/tcp/0"], announce: [], peers: [], dial: "loopback", redialMs: 2000 });
+      expect(h.content).toEqual({ kind: "helia", dir: path.join(h.storeDir, "ipfs"), listen: ["/ip4/127.0.0.1/tcp/0"], announce: [], peers: [], peerUrls: [], dial: "loopback", redialMs: 2000 });
       const k = resolve({ content: { kind: "kubo", kuboUrl: "http://127.0.0.1:5001" } });
       expect(k.content).toEqual({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" });
     });
@@ -161,6 +161,10 @@ describe("resolveConfig", () => {
       const other = PEER.replace("4002", "4003");
       const fromEnv = resolveConfig({ file: f, env: { POQ_IPFS_PEERS: `${PEER},${other}` }, flags: { ipfsListen: "/ip4/127.0.0.1/tcp/4009", contentDir: "flag-dir" } });
       expect(fromEnv.content).toMatchObject({ kind: "helia", dir: path.resolve("flag-dir"), listen: ["/ip4/127.0.0.1/tcp/4009"], peers: [PEER, other] });
+      const urls = resolveConfig({ file: f, env: { POQ_IPFS_PEER_URLS: "http://127.0.0.1:9101, http://127.0.0.1:9102" } });
+      expect(urls.content).toMatchObject({ kind: "helia", peers: [PEER], peerUrls: ["http://127.0.0.1:9101", "http://127.0.0.1:9102"] });
+      expect(() => resolveConfig({ file: f, env: {}, flags: { ipfsPeerUrls: "http://198.51.100.7:9101" } })).toThrow(/content.peerUrls.0: http:\/\/198.51.100.7:9101 is not on the loopback interface/);
+      expect(() => resolveConfig({ env: {}, flags: { devAccount: "1", ipfsPeerUrls: "http://127.0.0.1:9101" }, single: "relayer" })).toThrow(/--ipfs-peer-urls does not apply to content kind "folder"/);
       const json = resolveConfig({ env: { POQ_CONTENT: JSON.stringify({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" }) }, flags: { devAccount: "1" }, single: "relayer" });
       expect(json.content).toEqual({ kind: "kubo", kuboUrl: "http://127.0.0.1:5001" });
       expect(resolveConfig({ env: {}, flags: { devAccount: "1", content: "kubo", kuboUrl: "http://127.0.0.1:5001" }, single: "relayer" }).content.kind).toBe("kubo");

@@ -120,6 +120,7 @@ function settings(base: string) {
     contentDir: { schema: optional(pathIn(base)), env: "POQ_CONTENT_DIR", flag: "--content-dir" },
     ipfsListen: { schema: optional(multiaddrs(false)), env: "POQ_IPFS_LISTEN", flag: "--ipfs-listen" },
     ipfsPeers: { schema: optional(multiaddrs(true)), env: "POQ_IPFS_PEERS", flag: "--ipfs-peers" },
+    ipfsPeerUrls: { schema: optional(list()), env: "POQ_IPFS_PEER_URLS", flag: "--ipfs-peer-urls" },
     kuboUrl: { schema: optional(text()), env: "POQ_KUBO_URL", flag: "--kubo-url" },
   } satisfies Record<string, { schema: z.ZodType; env?: string; flag: string }>;
 }
@@ -232,7 +233,7 @@ export type DaemonConfig = {
 
 /**
  * The content backend from the merged settings: the `content` setting (a kind or a whole config; default "folder"),
- * then `contentDir`, `ipfsListen`, `ipfsPeers` and `kuboUrl` on top. Checked as a whole (multiaddrs, loopback-only
+ * then `contentDir`, `ipfsListen`, `ipfsPeers`, `ipfsPeerUrls` and `kuboUrl` on top. Checked as a whole (multiaddrs, loopback-only
  * dialing, the Kubo URL); a setting that does not apply to the kind is refused rather than ignored.
  */
 function resolveContent(m: Values): ParsedContentConfig {
@@ -244,6 +245,7 @@ function resolveContent(m: Values): ParsedContentConfig {
   if (m.contentDir !== undefined) (kind === "kubo" ? refuse("contentDir") : (c.dir = m.contentDir));
   if (m.ipfsListen !== undefined) (kind !== "helia" ? refuse("ipfsListen") : (c.listen = m.ipfsListen));
   if (m.ipfsPeers !== undefined) (kind !== "helia" ? refuse("ipfsPeers") : (c.peers = m.ipfsPeers));
+  if (m.ipfsPeerUrls !== undefined) (kind !== "helia" ? refuse("ipfsPeerUrls") : (c.peerUrls = m.ipfsPeerUrls));
   if (m.kuboUrl !== undefined) (kind !== "kubo" ? refuse("kuboUrl") : (c.kuboUrl = m.kuboUrl));
   if (kind === "folder") c.dir ??= m.storeDir;
   if (kind === "helia") c.dir ??= path.join(m.storeDir!, "ipfs");

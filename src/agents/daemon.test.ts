@@ -23,6 +23,16 @@ const DOCUMENTED = [
 const quietCommon = (signal = new AbortController().signal) => ({ common: createCommon("test", { level: "silent", signal }) });
 
 describe("daemon HTTP surface (Hono)", () => {
+  test("behavior: /v1/ipfs lists the process's IPFS nodes (what another daemon's peer URL resolves to), none without one", async () => {
+    const { common } = quietCommon();
+    const nodes = [{ account: "0x00000000000000000000000000000000000000aa", peerId: "12D3KooWx", addresses: ["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWx"] }];
+    const withNodes = healthApp({ name: "poq-test", health: common.health, metrics: common.metrics, ipfs: async () => ({ nodes }) });
+    expect(await (await withNodes.request("/v1/ipfs")).json()).toEqual({ nodes });
+    const without = healthApp({ name: "poq-test", health: common.health, metrics: common.metrics });
+    const r = await without.request("/v1/ipfs");
+    expect([r.status, await r.json()]).toEqual([200, { nodes: [] }]);
+  });
+
   test("behavior: /healthz is 200 ok with no reasons, 503 degraded with each reason set, 200 again once cleared", async () => {
     const { common } = quietCommon();
     const app = healthApp({ name: "poq-test", health: common.health, metrics: common.metrics });

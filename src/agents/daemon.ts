@@ -6,6 +6,7 @@ import { PoqError } from "../errors";
 import { sleep } from "../chain/retry";
 import { createHealth, HEALTH_REASONS, type Health, type HealthBoard } from "./health";
 import { createMetrics, type Metrics } from "./metrics";
+import type { IpfsNodesAnswer } from "../protocol/peerUrls";
 
 /** What every daemon shares: its logger, metrics, health and shutdown signal (passed in, never global). */
 export type Common = {
@@ -37,6 +38,8 @@ export type DaemonParameters = {
   unhealthyAfterMs?: number;
   /** Called once after the loop stopped. */
   onStop?: () => Promise<void> | void;
+  /** The process's IPFS nodes, served at `GET /v1/ipfs` (other daemons name this port as a peer URL). */
+  ipfs?: () => Promise<IpfsNodesAnswer>;
 };
 
 export type Daemon = {
@@ -48,15 +51,17 @@ export type Daemon = {
 
 /**
  * The daemon's HTTP surface (Hono): `GET /healthz` answers `{status, reasons}` with 200 when ok and 503 when
- * degraded; `GET /metrics` the Prometheus text of the registry.
+ * degraded; `GET /metrics` the Prometheus text of the registry; `GET /v1/ipfs` the process's IPFS nodes
+ * (`{nodes: [{account, peerId, addresses}]}`, empty without an embedded node), what a peer URL resolves to.
  */
-export function healthApp(p: { name: string; health: HealthBoard; metrics: Metrics }): Hono {
+export function healthApp(p: { name: string; health: HealthBoard; metrics: Metrics; ipfs?: () => Promise<IpfsNodesAnswer> }): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => {
     const report = p.health.report();
     return c.json({ ...report, daemon: p.name }, report.status === "ok" ? 200 : 503);
   });
   app.get("/metrics", async (c) => c.body(await p.metrics.registry.metrics(), 200, { "content-type": p.metrics.registry.contentType }));
+  app.get("/v1/ipfs", async (c) => c.json(p.ipfs ? await p.ipfs() : { nodes: [] }));
   app.notFound((c) => c.json({ error: "not found" }, 404));
   return app;
 }
@@ -80,7 +85,7 @@ export function createDaemon(p: DaemonParameters): Daemon {
 
   function startServer() {
     if (p.port === undefined) return resolveReady(undefined);
-    const app = healthApp({ name: p.name, health, metrics });
+    const app = healthApp({ name: p.name, health, metrics, ipfs: p.ipfs });
     server = serve({ fetch: app.fetch, port: p.port, hostname: "127.0.0.1" }, (info) => {
       logger.info({ port: info.port }, "http listening (/healthz, /metrics)");
       resolveReady(info.port);

@@ -21,6 +21,7 @@ import { stakedInference } from "./outputs";
 import { loadPolicy } from "./policy";
 import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
+import type { IpfsNodesAnswer } from "../protocol/peerUrls";
 import type { Content } from "../protocol/content";
 import { FolderContent } from "../protocol/folderStore";
 import { openContent } from "../protocol/openContent";
@@ -74,6 +75,8 @@ export function daemonContents(cfg: Pick<DaemonConfig, "content" | "storeDir" | 
   const users = cfg.agents.filter((a) => a.type !== "funder");
   const perAgent = cfg.content.kind === "helia" && users.length > 1;
   const opened: Content[] = [];
+  /** The embedded IPFS nodes opened, for `GET /v1/ipfs`. */
+  const nodes: { account?: string; content: Content }[] = [];
   let shared: Promise<{ store: ContentStore; content: Content }> | undefined;
   async function open(storeDir: string, content: DaemonConfig["content"], account?: string) {
     const store = new ContentStore(storeDir);
@@ -81,6 +84,7 @@ export function daemonContents(cfg: Pick<DaemonConfig, "content" | "storeDir" | 
     opened.push(c);
     const info = await c.info();
     logger.info({ ...(account ? { account } : {}), content: info.kind, peer_id: info.peerId, addresses: info.addresses }, "content backend ready");
+    if (info.kind === "helia" && info.peerId) nodes.push({ ...(account ? { account } : {}), content: c });
     return { store, content: c };
   }
   return {
@@ -93,6 +97,15 @@ export function daemonContents(cfg: Pick<DaemonConfig, "content" | "storeDir" | 
       const id = account.toLowerCase();
       const i = (users as AgentSpec[]).indexOf(spec);
       return open(path.join(cfg.storeDir, id), { ...c, dir: path.join(c.dir, id), listen: c.listen.map((a) => shiftPort(a, Math.max(0, i))) }, account);
+    },
+    /** The embedded IPFS nodes opened so far, with their current addresses (what `GET /v1/ipfs` serves). */
+    async ipfs(): Promise<IpfsNodesAnswer> {
+      const out: IpfsNodesAnswer["nodes"] = [];
+      for (const n of nodes) {
+        const info = await n.content.info();
+        out.push({ ...(n.account ? { account: n.account } : {}), peerId: info.peerId!, addresses: info.addresses ?? [] });
+      }
+      return { nodes: out };
     },
     async close() {
       await Promise.all(opened.map((c) => c.close().catch((e) => logger.warn({ err: errorLine(e) }, "closing a content backend failed"))));
@@ -203,6 +216,7 @@ async function runWith(
   const daemon = createDaemon({
     name,
     common,
+    ipfs: contents.ipfs,
     intervalMs: cfg.pollMs,
     port: cfg.port,
     tick: async () => {

@@ -27,6 +27,12 @@ export function isLoopbackMultiaddr(addr: string): boolean {
   return /^\/ip4\/127\.\d{1,3}\.\d{1,3}\.\d{1,3}(\/|$)/.test(addr) || /^\/ip6\/::1(\/|$)/.test(addr) || /^\/dns[46]?\/localhost(\/|$)/.test(addr);
 }
 
+/** True for an http(s) URL whose host is on the loopback interface (127.0.0.0/8, [::1], localhost). */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === "[::1]" || host === "localhost";
+}
+
 /**
  * What is wrong with `addr` as a TCP multiaddr (`/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>[/p2p/<peer id>]`), or
  * undefined when it is fine. `peer`: it must name the peer (end in /p2p/<peer id>).
@@ -67,6 +73,11 @@ const heliaSchema = z
     announce: z.array(multiaddr(false)).default([]),
     /** Peers to keep connected: multiaddrs ending in /p2p/<peer id>. */
     peers: z.array(multiaddr(true)).default([]),
+    /**
+     * Daemons whose nodes to keep connected too, by their HTTP port (`http://127.0.0.1:9101`): at start the node asks
+     * each for its addresses (`GET /v1/ipfs`), so a setup needs no peer id written by hand.
+     */
+    peerUrls: z.array(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of a daemon's port" })).default([]),
     dial: z.enum(["loopback", "any"]).default("loopback"),
     redialMs: z.number().int().min(50).max(600_000).default(2_000),
     timeoutMs,
@@ -80,6 +91,9 @@ const heliaSchema = z
           ctx.addIssue({ code: "custom", path: [key, i], input: a, message: `${a} is not a loopback address, and this node only dials loopback (set dial: "any" for a network of machines)` });
       });
     }
+    c.peerUrls.forEach((u, i) => {
+      if (!isLoopbackUrl(u)) ctx.addIssue({ code: "custom", path: ["peerUrls", i], input: u, message: `${u} is not on the loopback interface, and this node only dials loopback (set dial: "any" for a network of machines)` });
+    });
   });
 
 export const contentConfigSchema = z.discriminatedUnion("kind", [

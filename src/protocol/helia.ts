@@ -56,6 +56,11 @@ export type HeliaContentOptions = {
   onDial?: (addr: string) => void;
   /** Bitswap tuning (see `BITSWAP_DEFAULTS`). */
   bitswap?: Partial<typeof BITSWAP_DEFAULTS>;
+  /**
+   * Asked every `everyMs` for peer addresses to keep (e.g. the daemons named by URL, whose nodes may have come back
+   * on another port); what it returns is added to the configured peers, and a failure is ignored until next time.
+   */
+  peerSource?: { resolve: () => Promise<string[]>; everyMs: number };
 };
 
 /** Bitswap settings: Helia's defaults except where noted in the bench (docs/operations.md). */
@@ -131,6 +136,7 @@ export class HeliaContent extends ContentBase {
   private readonly dialing = new Set<string>();
   private readonly allowAddr: (addr: string) => boolean;
   private redialTimer?: NodeJS.Timeout;
+  private refreshTimer?: NodeJS.Timeout;
   private releaseLock?: () => void;
   private closed = false;
 
@@ -202,6 +208,16 @@ export class HeliaContent extends ContentBase {
     c.redialTimer = setInterval(() => void c.redialAll(), redialMs);
     c.redialTimer.unref();
     void c.redialAll();
+    const source = o.peerSource;
+    if (source) {
+      c.refreshTimer = setInterval(() => {
+        void source
+          .resolve()
+          .then((addrs) => Promise.all(addrs.filter((a) => allowAddr(a)).map((a) => c.addPeer(a))))
+          .catch(() => undefined);
+      }, source.everyMs);
+      c.refreshTimer.unref();
+    }
     return c;
   }
 
@@ -360,6 +376,7 @@ export class HeliaContent extends ContentBase {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.redialTimer);
+    clearInterval(this.refreshTimer);
     try {
       await this.node.stop();
     } finally {

@@ -4,6 +4,7 @@
  *   { kind: "helia", dir: "store/relayer-1" }                                   # an embedded node, loopback only
  *   { kind: "helia", dir, listen: ["/ip4/0.0.0.0/tcp/4001"], announce: ["/ip4/203.0.113.7/tcp/4001"],
  *     peers: ["/ip4/198.51.100.2/tcp/4001/p2p/12D3KooW…"], dial: "any" }        # a network of machines
+ *   { kind: "helia", dir, peerUrls: ["http://127.0.0.1:9101"] }                 # peers: that daemon's nodes
  *   { kind: "kubo", kuboUrl: "http://127.0.0.1:5001" }                          # a Kubo node through its RPC API
  *   { kind: "folder", dir: "store" }                                            # one machine, no IPFS
  */
@@ -12,6 +13,10 @@ import { parseContentConfig, type ContentConfig } from "./contentConfig";
 import { FolderContent } from "./folderStore";
 import { HeliaContent } from "./helia";
 import { KuboContent } from "./kubo";
+import { resolvePeerUrls } from "./peerUrls";
+
+/** How often a node asks the daemons named by URL for their addresses again. */
+const PEER_URL_REFRESH_MS = 15_000;
 
 export { contentConfigSchema, parseContentConfig, type ContentConfig, type ParsedContentConfig } from "./contentConfig";
 
@@ -20,7 +25,14 @@ export async function openContent(raw: ContentConfig | unknown, hooks: { onDial?
   const c = parseContentConfig(raw);
   switch (c.kind) {
     case "helia":
-      return HeliaContent.open({ dir: c.dir, listen: c.listen, announce: c.announce, peers: c.peers, dial: c.dial, redialMs: c.redialMs, timeoutMs: c.timeoutMs, onDial: hooks.onDial });
+    {
+      // Daemons named by their HTTP port are asked for their nodes' addresses (they may still be starting).
+      // Asked again every 15 s: a daemon that restarts keeps its peer id but may listen on another port.
+      const fromUrls = (waitMs?: number) => resolvePeerUrls(c.peerUrls, { dial: c.dial, waitMs });
+      const peers = c.peerUrls.length ? [...new Set([...c.peers, ...(await fromUrls())])] : c.peers;
+      const peerSource = c.peerUrls.length ? { resolve: () => fromUrls(0), everyMs: PEER_URL_REFRESH_MS } : undefined;
+      return HeliaContent.open({ dir: c.dir, listen: c.listen, announce: c.announce, peers, dial: c.dial, redialMs: c.redialMs, timeoutMs: c.timeoutMs, onDial: hooks.onDial, peerSource });
+    }
     case "kubo":
       return KuboContent.open({ url: c.kuboUrl, timeoutMs: c.timeoutMs });
     case "folder":

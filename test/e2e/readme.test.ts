@@ -297,6 +297,9 @@ type Run = {
   signers: Signer[];
   claimKey: number;
   reverted: Awaited<ReturnType<typeof revertedTransactions>>;
+  /** Each daemon's and the claim's `--store` (or the config's `storeDir`), and the folders under .poq/ after the run. */
+  stores: { cmd: string; store: string | undefined }[];
+  poqFolders: string[];
   /** The daemons' stops (SIGTERM to each one's process group), then the chain's. */
   stops: { name: string; members: string[]; gone: boolean; survivors: string[]; ms: number; code: number | null; signal: string | null; logged: boolean }[];
   chainStop: { gone: boolean; survivors: string[]; ms: number };
@@ -413,11 +416,14 @@ async function runReadme(kind: NodeKind): Promise<Run> {
   });
 
   // What the claim paid from: the root's payload, for the root it read (a round may finalize while it runs)
-  const store = new ContentStore(path.join(repo, ".poq", "store"));
+  // The claimant's own store: the payload it claimed with reached it over IPFS, from the pointers on chain.
+  const claimStore = flag(readme.claim, "--store");
+  if (!claimStore) throw new Error(`"${readme.claim}" names no --store of its own`);
+  const store = new ContentStore(path.join(repo, claimStore));
   let owed = new Map<Address, bigint>();
   for (let r = rootBefore; r <= rootAfter && r > 0n; r++) {
     const payload = loadPayload(store, (await readRound(client, deployment, r)).settlementHash);
-    if (!payload) throw new Error(`the store in ${repo}/.poq/store has no payload for round ${r}'s settlement; ${where}`);
+    if (!payload) throw new Error(`the claimant's store ${repo}/${claimStore} has no payload for round ${r}'s settlement; ${where}`);
     owed = new Map(payload.claims.map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)]));
     if (lines.every((l) => owed.get(l.account) === l.cumulative)) break;
   }
@@ -491,6 +497,12 @@ async function runReadme(kind: NodeKind): Promise<Run> {
     chainStop,
     ports,
     portsFreeAfter,
+    stores: [...readme.daemons, readme.claim].map((cmd) => {
+      const config = flag(cmd, "--config");
+      const fromConfig = config ? (JSON.parse(fs.readFileSync(path.join(repo, config), "utf8")) as { storeDir?: string }).storeDir : undefined;
+      return { cmd, store: flag(cmd, "--store") ?? (config && fromConfig ? path.relative(repo, path.resolve(path.dirname(path.join(repo, config)), fromConfig)) : undefined) };
+    }),
+    poqFolders: fs.existsSync(path.join(repo, ".poq")) ? fs.readdirSync(path.join(repo, ".poq")).sort() : [],
   };
 }
 
@@ -555,6 +567,19 @@ describe.each(["hardhat", "anvil"] as const)("README, four terminals, on %s: the
     }
     // Nothing else was claimed: every line is an account of the root's payload.
     for (const l of run.claim.lines) expect(run.owed.get(l.account)).toBe(l.cumulative);
+  });
+
+  test("behavior: no folder is shared: each daemon and the claimant have a store folder of their own, the agents one per agent", () => {
+    const stores = run.stores.map((x) => x.store);
+    for (const x of run.stores) expect(x.store, `"${x.cmd}" names its own store folder`).toBeDefined();
+    expect(new Set(stores).size).toBe(stores.length);
+    expect(run.poqFolders).not.toContain("store"); // the folder backend's default, .poq/store, was never used
+    for (const st of stores) expect(fs.existsSync(path.join(run.repo, st!)), st).toBe(true);
+    // the agents process: a store folder per agent (4 inference nodes and 12 evaluators), each with its own IPFS node
+    const agents = run.stores.find((x) => / agents /.test(x.cmd))!.store!;
+    const perAgent = fs.readdirSync(path.join(run.repo, agents)).filter((f) => /^0x[0-9a-f]{40}$/.test(f));
+    expect(perAgent.length).toBe(16);
+    for (const a of perAgent) expect(fs.existsSync(path.join(run.repo, agents, "ipfs", a, "blocks")), a).toBe(true);
   });
 
   test("behavior: every process signs with keys of its own, as the README assigns them", () => {

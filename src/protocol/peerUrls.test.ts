@@ -1,0 +1,118 @@
+/**
+ * Peers named by a daemon's HTTP port: real embedded IPFS nodes on loopback, found through a real HTTP server that
+ * answers `GET /v1/ipfs` as a daemon's /healthz port does (`healthApp`).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { InputError } from "../errors";
+import { parseContentConfig } from "./contentConfig";
+import { loadHeliaModules } from "./esm";
+import { HeliaContent } from "./helia";
+import { freePort } from "./loopback";
+import { openContent } from "./openContent";
+import { resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
+import type { Content } from "./content";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-peer-urls-"));
+let seq = 0;
+const freshDir = () => path.join(root, `t${seq++}`);
+const closers: (() => Promise<unknown>)[] = [];
+
+/** An HTTP server on 127.0.0.1 answering `GET /v1/ipfs` with what `answer()` gives (or `status`). */
+async function daemonPort(answer: () => Promise<unknown>, status = 200): Promise<string> {
+  const app = new Hono();
+  app.get("/v1/ipfs", async (c) => (status === 200 ? c.json((await answer()) as object) : c.json({ error: "x" }, status as 404)));
+  const port = await freePort();
+  const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+  closers.push(() => new Promise((r) => server.close(r)));
+  return `http://127.0.0.1:${port}`;
+}
+
+const nodesOf = async (...cs: HeliaContent[]): Promise<IpfsNodesAnswer> => ({ nodes: await Promise.all(cs.map(async (c) => ({ peerId: c.peerId, addresses: (await c.info()).addresses }))) });
+
+beforeAll(async () => {
+  await loadHeliaModules();
+});
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe("IPFS peers named by a daemon's HTTP port", () => {
+  test("behavior: a node configured with a daemon's URL connects to that daemon's node and fetches from it", async () => {
+    const a = await HeliaContent.open({ dir: freshDir() });
+    closers.push(() => a.close());
+    const url = await daemonPort(() => nodesOf(a));
+    const b: Content = await openContent({ kind: "helia", dir: freshDir(), peerUrls: [url] });
+    closers.push(() => b.close());
+    const { cid } = await a.putOutput("found through the daemon's port");
+    expect(await b.getText(cid, { timeoutMs: 10_000 })).toBe("found through the daemon's port");
+    expect((await b.info()).connectedPeers).toContain(a.peerId);
+  });
+
+  test("behavior: a daemon that starts later is waited for; one that never answers is named in a clear error", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const pending = resolvePeerUrls([url], { dial: "loopback", waitMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 1_200)); // nothing listens yet: the first tries fail
+    const a = await HeliaContent.open({ dir: freshDir() });
+    closers.push(() => a.close());
+    const app = new Hono().get("/v1/ipfs", async (c) => c.json(await nodesOf(a)));
+    const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+    closers.push(() => new Promise((r) => server.close(r)));
+    expect(await pending).toEqual((await a.info()).addresses);
+
+    const silent = `http://127.0.0.1:${await freePort()}`;
+    const e = await resolvePeerUrls([silent], { dial: "loopback", waitMs: 600 }).catch((x) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.message).toContain(`IPFS peer URL ${silent}: no answer from ${silent}/v1/ipfs`);
+  });
+
+  test("behavior: a port that is not a daemon's, an answer without nodes, a bad or undialable address are refused by name", async () => {
+    const notDaemon = await daemonPort(async () => ({}), 404);
+    await expect(resolvePeerUrls([notDaemon], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(/answered 404; is it a PoQ daemon's --port/);
+    const noNodes = await daemonPort(async () => ({ nodes: [] }));
+    await expect(resolvePeerUrls([noNodes], { dial: "loopback" })).rejects.toThrow(/runs no IPFS node/);
+    const garbage = await daemonPort(async () => ({ hello: 1 }));
+    await expect(resolvePeerUrls([garbage], { dial: "loopback" })).rejects.toThrow(/did not answer \{nodes/);
+    const id = "12D3KooWGRUVh8ZbSYrpQY3gSf3vX3xWuH3v4zXkX2XtL6mK8DkQ";
+    const bad = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: ["/ip4/127.0.0.1/udp/1/quic"] }] }));
+    await expect(resolvePeerUrls([bad], { dial: "loopback" })).rejects.toThrow(/the address "\/ip4\/127.0.0.1\/udp\/1\/quic" is not a usable multiaddr/);
+    const remote = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: [`/ip4/198.51.100.7/tcp/4001/p2p/${id}`] }] }));
+    await expect(resolvePeerUrls([remote], { dial: "loopback" })).rejects.toThrow(/none of its nodes' addresses can be dialed from here \(this node dials loopback only\)/);
+    expect(await resolvePeerUrls([remote], { dial: "any" })).toEqual([`/ip4/198.51.100.7/tcp/4001/p2p/${id}`]);
+  });
+
+  test("behavior: a URL off the loopback interface is refused before anything starts, unless the node may dial any address", () => {
+    expect(() => parseContentConfig({ kind: "helia", dir: "x", peerUrls: ["http://198.51.100.7:9101"] })).toThrow(/content.peerUrls.0: http:\/\/198.51.100.7:9101 is not on the loopback interface/);
+    expect(() => parseContentConfig({ kind: "helia", dir: "x", peerUrls: ["ftp://127.0.0.1:9101"] })).toThrow(/content.peerUrls.0: must be an http/);
+    expect(parseContentConfig({ kind: "helia", dir: "x", peerUrls: ["http://198.51.100.7:9101"], dial: "any" })).toMatchObject({ peerUrls: ["http://198.51.100.7:9101"] });
+  });
+
+  test("behavior: a peer that comes back on another port is found again through its daemon's URL", async () => {
+    const dirA = freshDir();
+    let a = await HeliaContent.open({ dir: dirA });
+    let current = a;
+    const url = await daemonPort(() => nodesOf(current));
+    const b = await HeliaContent.open({
+      dir: freshDir(),
+      peers: await resolvePeerUrls([url], { dial: "loopback" }),
+      redialMs: 200,
+      peerSource: { resolve: () => resolvePeerUrls([url], { dial: "loopback", waitMs: 0 }), everyMs: 200 },
+    });
+    closers.push(() => b.close());
+    await b.waitForPeers(10_000);
+    const before = (await a.info()).addresses;
+    await a.close();
+    a = await HeliaContent.open({ dir: dirA }); // same key, a new free port
+    current = a;
+    closers.push(() => a.close());
+    expect((await a.info()).addresses).not.toEqual(before);
+    const { cid } = await a.putOutput("after a restart on another port");
+    expect(await b.getText(cid, { timeoutMs: 10_000 })).toBe("after a restart on another port");
+  });
+});
