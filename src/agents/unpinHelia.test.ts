@@ -2,13 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Abi, Hex } from "viem";
+import type { Abi, EIP1193Provider, Hex } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { hashSettlement } from "../chain/encoding";
 import { chainTime, readHorizonParams, readRound, type RoundView } from "../chain/reader";
-import { deployLocal, LocalChain } from "../explorer/testing";
+import { InputError } from "../errors";
+import { deployLocal, LocalChain, serveRpc } from "../explorer/testing";
 import { cidFromBytes, cidOfKeccak, type Cid } from "../protocol/cid";
 import { GOLD_INDEX, type GoldOpening } from "../protocol/gold";
 import type { HeliaContent } from "../protocol/helia";
@@ -17,8 +18,10 @@ import { modelId, type BatchManifest } from "../protocol/manifest";
 import { settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentStore } from "../protocol/store";
 import { Checkpoint } from "./checkpoint";
+import { resolveConfig } from "./config";
 import { createCommon } from "./daemon";
 import { pinRound, publishJson, publishManifest, publishSettlementPayload } from "./roundContent";
+import { runAgents } from "./run";
 import { chainHorizon, createUnpinner } from "./unpin";
 
 const RELAYER = 1;
@@ -35,6 +38,7 @@ const TOKEN = 10n ** 18n;
  */
 describe("unpinning at the recomputation horizon (in-process Hardhat network, two embedded nodes on loopback)", () => {
   let clients: Clients;
+  let provider: EIP1193Provider;
   let d: Deployment;
   let chain: LocalChain;
   let nodes: HeliaContent[] = [];
@@ -44,7 +48,7 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
   const common = createCommon("test", { level: "silent", signal: new AbortController().signal });
 
   beforeAll(async () => {
-    ({ clients, deployment: d } = await deployLocal({ k: 1, quorum: 1, unbondingPeriod: 60, maxRoundPools: 5_000n * TOKEN, commitDuration: 10, revealDuration: 10, settleCommitDuration: 10, settleRevealDuration: 10, challengeDuration: 5 }));
+    ({ clients, provider, deployment: d } = await deployLocal({ k: 1, quorum: 1, unbondingPeriod: 60, maxRoundPools: 5_000n * TOKEN, commitDuration: 10, revealDuration: 10, settleCommitDuration: 10, settleRevealDuration: 10, challengeDuration: 5 }));
     chain = new LocalChain(clients, d);
     await chain.stake(RELAYER, 3, 5_000n * TOKEN);
     await chain.stake(EVALUATOR, 2, 500n * TOKEN);
@@ -186,5 +190,30 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     expect(await held(nodes[0], relayerB)).toEqual(relayerB.map(() => [true, true]));
     ckR2.close();
     ckN2.close();
+  });
+
+  test("behavior: a relayer started with a pin horizon shorter than the chain's stops at start with an InputError naming both", async () => {
+    const rpc = await serveRpc(provider);
+    try {
+      const deploymentFile = path.join(dir, "deployment.json");
+      const { token, vault, distributor, settlement, config, challenges, timelock } = d;
+      fs.writeFileSync(deploymentFile, JSON.stringify({ token, vault, distributor, settlement, config, challenges, timelock }));
+      const cfg = resolveConfig({
+        env: {},
+        flags: { devAccount: RELAYER, rpcUrl: rpc.url, deploymentFile, storeDir: path.join(dir, "run-store"), dataDir: path.join(dir, "run-data"), logLevel: "silent", pinHorizon: "379" },
+        single: "relayer",
+      });
+      // without the check the relayer would run: stopped after 10 s, it then ends without an error
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 10_000);
+      const err = await runAgents(cfg, "poq-relayer", { signal: stop.signal }).catch((e: unknown) => e);
+      clearTimeout(timer);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toBe(
+        "pinHorizon (--pin-horizon) 379 s is shorter than the chain's recomputation horizon of 380 s (unbonding period 60 s + longest round 320 s): content others may still need would be unpinned; give at least 380 s or leave it out",
+      );
+    } finally {
+      await rpc.close();
+    }
   });
 });
