@@ -3,14 +3,14 @@ import { InputError } from "../errors";
 import { resolveConfig } from "./config";
 import { chainHorizon, pastHorizon, resolveHorizon, roundsPastHorizon } from "./unpin";
 
-/** The local deployment's parts: unbonding 7 days, and a round of at most 320 s. */
-const CHAIN = { unbondingPeriod: 7n * 86_400n, maxRoundLifetime: 320n };
+/** The local deployment's parts (deploy/modules/core.ts): unbonding 7 days, and a round of at most 340 s. */
+const CHAIN = { unbondingPeriod: 7n * 86_400n, maxRoundLifetime: 340n };
 const H = chainHorizon(CHAIN);
 const T = 1_800_000_000n;
 
 describe("the recomputation horizon (pure)", () => {
   test("unit: the chain's horizon is the unbonding period plus the longest round; an override may only lengthen it", () => {
-    expect(H).toBe(605_120n);
+    expect(H).toBe(605_140n);
     expect(resolveHorizon(CHAIN)).toBe(H);
     expect(resolveHorizon(CHAIN, Number(H))).toBe(H);
     expect(resolveHorizon(CHAIN, Number(H) + 86_400)).toBe(H + 86_400n);
@@ -23,9 +23,9 @@ describe("the recomputation horizon (pure)", () => {
     })();
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toBe(
-      "pinHorizon (--pin-horizon) 3600 s is shorter than the chain's recomputation horizon of 605120 s (unbonding period 604800 s + longest round 320 s): content others may still need would be unpinned; give at least 605120 s or leave it out",
+      "pinHorizon (--pin-horizon) 3600 s is shorter than the chain's recomputation horizon of 605140 s (unbonding period 604800 s + longest round 340 s): content others may still need would be unpinned; give at least 605140 s or leave it out",
     );
-    expect(() => resolveHorizon(CHAIN, Number(H) - 1)).toThrow(/shorter than the chain's recomputation horizon of 605120 s/);
+    expect(() => resolveHorizon(CHAIN, Number(H) - 1)).toThrow(/shorter than the chain's recomputation horizon of 605140 s/);
   });
 
   test("unit: a closed round is past the horizon only strictly after closing time + horizon; exactly at it, it is not", () => {
