@@ -101,7 +101,7 @@ export type UnpinDeps = {
 };
 
 export type UnpinPass = {
-  /** Rounds whose content this pass unpinned (a relayer's). */
+  /** Rounds past the horizon whose content this pass unpinned. */
   rounds: bigint[];
   /** CIDs it unpinned. */
   unpinned: number;
@@ -149,6 +149,8 @@ export function createUnpinner(deps: UnpinDeps) {
     let n = 0;
     for (const cid of new Set(cids)) {
       if (keep.has(cid) || !(await content!.pinned(cid))) continue;
+      // set before the first unpin: a stop before the collection leaves it due for the next pass
+      if (checkpoint.get(GC_DUE) !== "1") checkpoint.set(GC_DUE, "1");
       await content!.unpin(cid);
       n++;
     }
@@ -235,7 +237,6 @@ export function createUnpinner(deps: UnpinDeps) {
     let unpinned = 0;
     if (due.length) {
       const keep = await liveCids(due[due.length - 1], count);
-      checkpoint.set(GC_DUE, "1");
       for (const r of due) {
         const n = await unpinAll([...(await storedCids(r)), ...(await ownPayloads(r))], keep);
         unpinned += n;
@@ -319,7 +320,6 @@ export function createUnpinner(deps: UnpinDeps) {
         for (const id of e.rounds) if (!(await isPast(id)) && (oldest === 0n || BigInt(id) < oldest)) oldest = BigInt(id);
         continue;
       }
-      if (unpinned === 0) checkpoint.set(GC_DUE, "1");
       const n = await unpinAll([cidOfKeccak(hash)], new Set());
       unpinned += n;
       metrics.pins.unpinned.inc(n);

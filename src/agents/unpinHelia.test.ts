@@ -61,13 +61,13 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
   });
 
   const access = () => ({ store: stores.relayer, content: nodes[0], client: clients.publicClient, deployment: d });
-  const unpinner = (who: "relayer" | "node", checkpoint: Checkpoint, overrideSeconds?: number) =>
+  const unpinner = (who: "relayer" | "node", checkpoint: Checkpoint, overrideSeconds?: number, content: HeliaContent = nodes[who === "relayer" ? 0 : 1]) =>
     createUnpinner({
       common,
       client: clients.publicClient,
       deployment: d,
       store: stores[who],
-      content: nodes[who === "relayer" ? 0 : 1],
+      content,
       checkpoint,
       account: chain.address(who === "relayer" ? RELAYER : NODE),
       role: who === "relayer" ? "relayer" : "inference",
@@ -171,8 +171,12 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     expect(await held(nodes[0], relayerA)).toEqual(relayerA.map(() => [false, false]));
     expect(await held(nodes[0], relayerB)).toEqual(relayerB.map(() => [true, true]));
 
-    // the node unpins o1 (only in A) and o4 (never batched, older than the horizon); o2 (also in B) and o3 stay
-    expect(await node.pass()).toMatchObject({ rounds: [a.r.id], unpinned: 2, gc: true, oldestPinnedRound: b.r.id });
+    // the node unpins o1 (only in A) and o4 (never batched, older than the horizon); o2 (also in B) and o3 stay.
+    // It stops before collecting (its gc fails): the blocks stay, and its next pass collects without unpinning again.
+    const stopping = Object.create(nodes[1], { gc: { value: () => Promise.reject(new Error("stopped before collecting")) } }) as HeliaContent;
+    await expect(unpinner("node", ckN, undefined, stopping).pass()).rejects.toThrow("stopped before collecting");
+    expect(await held(nodes[1], [o1, o4].map(cidOfKeccak))).toEqual([[false, true], [false, true]]);
+    expect(await node.pass()).toMatchObject({ rounds: [], unpinned: 0, gc: true, oldestPinnedRound: b.r.id });
     expect(await held(nodes[1], [o1, o4].map(cidOfKeccak))).toEqual([[false, false], [false, false]]);
     expect(await held(nodes[1], [o2, o3].map(cidOfKeccak))).toEqual([[true, true], [true, true]]);
 
