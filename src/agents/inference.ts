@@ -114,11 +114,11 @@ export function createInference(deps: InferenceDeps) {
   }
 
   async function tick() {
+    unpinner.maybePass(); // beside the tick, staked or not
     if (!(await ensureStake())) return;
     await serve();
     const waiting = await deps.announcer?.retry();
     if (waiting) logger.warn({ node: me, waiting }, "announcements not yet accepted by every relayer");
-    unpinner.maybePass();
   }
 
   return { tick, address: me, serve, file, unpinner };

@@ -634,6 +634,8 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   async function tick() {
+    // Beside the steps, and even when this relayer can take none (unregistered, unbonded): what it pinned still goes.
+    unpinner.maybePass();
     // An unregistered key can take no step: say so (once) instead of idling silently.
     if (!(await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "isRelayer", args: [me] }))) {
       return health.set(HEALTH_REASONS.keyNotRegistered, `${me} is not a registered relayer (governance: SettlementConfig.setRelayer)`);
@@ -668,7 +670,6 @@ export function createRelayer(deps: RelayerDeps) {
     for (const id of computedSettlements.keys()) if (id <= lastClosed) computedSettlements.delete(id);
     for (const id of pinnedRounds) if (id <= lastClosed) pinnedRounds.delete(id);
     forgetTurns(turns, lastClosed);
-    unpinner.maybePass();
   }
 
   return { tick, ensureBond, unpinner };
