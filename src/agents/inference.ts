@@ -75,8 +75,8 @@ export function createInference(deps: InferenceDeps) {
   /** Pins a filed output in the content backend: peers (evaluators, relayers) fetch it from this node by its CID. */
   async function publish(contentHash: Hex) {
     if (!deps.content) return;
+    unpinner.recordOutput(contentHash); // first: a stop right after the pin never leaves it pinned for good
     await deps.content.putOutput(store.get(contentHash), { pin: true });
-    unpinner.recordOutput(contentHash);
   }
 
   /** Files one output served in `latencyMs`: stored, receipt signed, queued for the next batch. */
