@@ -6,7 +6,6 @@ import type { Abi, EIP1193Provider, Hex } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { hashSettlement } from "../chain/encoding";
 import { chainTime, readHorizonParams, readRound, type RoundView } from "../chain/reader";
 import { InputError } from "../errors";
 import { deployLocal, LocalChain, serveRpc } from "../explorer/testing";
@@ -14,8 +13,8 @@ import { cidFromBytes, cidOfKeccak, type Cid } from "../protocol/cid";
 import { GOLD_INDEX, type GoldOpening } from "../protocol/gold";
 import type { HeliaContent } from "../protocol/helia";
 import { openLoopbackNodes } from "../protocol/loopback";
+import { bareSettlementPayload } from "../protocol/testing";
 import { modelId, type BatchManifest } from "../protocol/manifest";
-import { settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentStore } from "../protocol/store";
 import { Checkpoint } from "./checkpoint";
 import { resolveConfig } from "./config";
@@ -99,19 +98,7 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     const byEvaluator = await chain.assign(r.id, [RELAYER]);
     await chain.vote(r.id, byEvaluator, [EVALUATOR]);
     const s = await chain.emptySettlement(r.id, `unpin ${r.id}`);
-    const file: SettlementPayloadFile = {
-      version: 2,
-      roundId: r.id.toString(),
-      settlementHash: hashSettlement(s),
-      settlement: settlementToJson(s),
-      consensus: r.taskCount === 2 ? [5, 5] : [],
-      excludedTasks: [],
-      breaker: { tripped: false } as unknown as SettlementPayloadFile["breaker"],
-      trust: [],
-      rewards: [],
-      claims: [],
-      gold: [],
-    };
+    const file = bareSettlementPayload(r.id, s, r.taskCount === 2 ? [5, 5] : []);
     const payload = await publishSettlementPayload(access(), file);
     await chain.settle(r.id, s, [RELAYER], payload.pointer);
     await chain.passUntil((await readRound(clients.publicClient, d, r.id)).challengeEnd);
