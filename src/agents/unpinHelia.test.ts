@@ -6,7 +6,7 @@ import type { Abi, EIP1193Provider, Hex } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { chainTime, readHorizonParams, readRound, type RoundView } from "../chain/reader";
+import { chainTime, Phase, readHorizonParams, readRound, roundClosure, type RoundView } from "../chain/reader";
 import { InputError } from "../errors";
 import { deployLocal, LocalChain, serveRpc } from "../explorer/testing";
 import { cidFromBytes, cidOfKeccak, type Cid } from "../protocol/cid";
@@ -179,6 +179,27 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     expect(await unpinner("relayer", ckR2).pass()).toMatchObject({ rounds: [], unpinned: 0, gc: false, oldestPinnedRound: b.r.id });
     expect(await unpinner("node", ckN2).pass()).toMatchObject({ rounds: [], unpinned: 0, gc: false, oldestPinnedRound: b.r.id });
     expect(await held(nodes[0], relayerB)).toEqual(relayerB.map(() => [true, true]));
+
+    // B expires unseeded (counted from its assignment deadline until cancelled), then is cancelled (counted from
+    // the cancellation); past that horizon everything B held goes, o2 included
+    await chain.passUntil(b.r.assignDeadline);
+    const expired = await readRound(clients.publicClient, d, b.r.id);
+    expect(expired.phase).toBe(Phase.Expired);
+    expect(await roundClosure(clients.publicClient, d, expired)).toEqual({ state: "expired", at: b.r.assignDeadline });
+    await chain.send(RELAYER, d.settlement, poQSettlementAbi as Abi, "cancelRound", [b.r.id]);
+    const cancelledAt = await chainTime(clients.publicClient);
+    expect(await roundClosure(clients.publicClient, d, await readRound(clients.publicClient, d, b.r.id))).toEqual({ state: "cancelled", at: cancelledAt });
+    await chain.test.setNextBlockTimestamp({ timestamp: cancelledAt + horizon });
+    await chain.test.mine({ blocks: 1 });
+    expect(await chainTime(clients.publicClient)).toBe(cancelledAt + horizon);
+    expect(await unpinner("relayer", ckR2).pass()).toMatchObject({ rounds: [], unpinned: 0 }); // exactly at the horizon: kept
+    await chain.passTime(1);
+    expect(await unpinner("relayer", ckR2).pass()).toMatchObject({ rounds: [b.r.id], unpinned: 3, gc: true, oldestPinnedRound: 0n });
+    // o2 and o3 go; o2 is A's content too
+    expect(await unpinner("node", ckN2).pass()).toMatchObject({ rounds: [a.r.id, b.r.id], unpinned: 2, gc: true, oldestPinnedRound: 0n });
+    expect(await held(nodes[0], relayerB)).toEqual(relayerB.map(() => [false, false]));
+    expect(await held(nodes[1], [o2, o3].map(cidOfKeccak))).toEqual([[false, false], [false, false]]);
+    expect(ckN2.entries("unpin:output:")).toEqual([]);
     ckR2.close();
     ckN2.close();
   });
