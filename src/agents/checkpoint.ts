@@ -32,6 +32,17 @@ export class Checkpoint {
     this.setStmt.run(key, value);
   }
 
+  /** Forgets one value. */
+  delete(key: string): void {
+    this.db.prepare("DELETE FROM kv WHERE key = ?").run(key);
+  }
+
+  /** Every stored value whose key starts with `prefix`, in key order. */
+  entries(prefix: string): [string, string][] {
+    const rows = this.db.prepare("SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key").all(prefix.length, prefix) as { key: string; value: string }[];
+    return rows.map((r) => [r.key, r.value]);
+  }
+
   /** True when nothing is stored. */
   isEmpty(): boolean {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM kv").get() as { n: number }).n === 0;

@@ -61,8 +61,14 @@ function flagsOf(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(FLAGS).map(([setting, flag]) => [setting, o[attribute(flag)]]));
 }
 
+/** The daemons that pin content (relayers, inference nodes) unpin it past the recomputation horizon. */
+function pinOptions(c: Command): Command {
+  return c.option("--pin-horizon <seconds>", "keep content pinned this long after its round closed; at least the chain's horizon (unbonding period + longest round), the default (POQ_PIN_HORIZON)");
+}
+
 function daemonCommand(program: Command, type: AgentSpec["type"] | "agents", description: string, extra: (c: Command) => Command) {
   const c = daemonOptions(program.command(type).description(description));
+  if (type === "relayer" || type === "inference" || type === "agents") pinOptions(c);
   extra(c).action(async (o) => {
     const cfg = resolveConfig({ file: o.config, flags: flagsOf(o), single: type === "agents" ? undefined : type });
     await runAgents(cfg, type === "agents" ? "poq-agents" : `poq-${type}`);

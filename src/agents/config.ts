@@ -107,6 +107,7 @@ function settings(base: string) {
     maxRounds: { schema: int(0), flag: "--max-rounds" },
     maxOpenRounds: { schema: int(1, 16), flag: "--max-open-rounds" },
     turnGraceMs: { schema: int(0, 3_600_000), flag: "--turn-grace-ms" },
+    pinHorizon: { schema: optional(int(1)), env: "POQ_PIN_HORIZON", flag: "--pin-horizon" },
     behavior: { schema: oneOf(BEHAVIORS, "evaluator behavior"), flag: "--behavior" },
     models: { schema: list(), flag: "--models" },
     registrar: { schema: bool(), flag: "--registrar" },
@@ -212,6 +213,11 @@ export type DaemonConfig = {
   maxOpenRounds: number;
   /** Relayer: wait this long before taking a shared step (finalize, cancel, non-reveal slash) of a round it does not lead. */
   turnGraceMs: number;
+  /**
+   * Relayer, inference: keep content pinned this long (seconds) after its round closed; at least the chain's horizon
+   * (unbonding period + longest round), which is the default (./unpin).
+   */
+  pinHorizon?: number;
   /** Inference: the OpenAI-compatible backend its query API fronts ("replay": the built-in replay backend). */
   backendUrl?: string;
   /** Inference: port of the query API (POST /v1/chat/completions); undefined for none. */
@@ -367,6 +373,7 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     maxRounds: m.maxRounds!,
     maxOpenRounds: m.maxOpenRounds!,
     turnGraceMs: m.turnGraceMs!,
+    pinHorizon: m.pinHorizon,
     backendUrl: m.backendUrl,
     servePort: m.servePort,
     fanout: m.fanout ?? [],

@@ -18,6 +18,8 @@ const DOCUMENTED = [
   "poq_evaluator_reveals_total",
   "poq_evaluator_bad_outputs_total",
   "poq_inference_outputs_total",
+  "poq_unpinned_cids_total",
+  "poq_oldest_pinned_round",
 ];
 
 const quietCommon = (signal = new AbortController().signal) => ({ common: createCommon("test", { level: "silent", signal }) });

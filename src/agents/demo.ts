@@ -473,6 +473,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       }
     }
 
+    // An unpinning pass still running beside the ticks ends before the nodes close.
+    await Promise.all([...inference, ...relayers].map((a) => a.unpinner.idle()));
+
     // Everyone claims what the latest root owes them, from the payload the relayers published.
     const reader: ChainContentAccess = { ...contents.reader, client, deployment: d };
     const rootRound = await client.readContract({ address: d.distributor, abi: rewardDistributorAbi, functionName: "rootRound" });

@@ -10,6 +10,7 @@ import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
 import type { ReceiptSigner } from "../protocol/receipt";
 import { fileOutput } from "./outputs";
 import type { Announcer } from "./announce";
+import { createUnpinner } from "./unpin";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
@@ -30,6 +31,8 @@ export type InferenceConfig = {
   stake: bigint;
   /** Keep at most this many outputs waiting for a batch. */
   window: number;
+  /** Keep outputs pinned this long (seconds) after their round closed, if longer than the chain's horizon (./unpin). */
+  pinHorizon?: number;
 };
 
 export type InferenceDeps = AgentDeps<InferenceConfig> & {
@@ -53,6 +56,8 @@ export function createInference(deps: InferenceDeps) {
   let staked = config.stake === 0n;
   const cursor = checkpoint.get("replay_position");
   if (cursor) source.seek(Number(cursor));
+  /** Unpins this node's outputs once their rounds are past the recomputation horizon (./unpin). */
+  const unpinner = createUnpinner({ common, client: clients.publicClient, deployment: d, store, content: deps.content, checkpoint, account: me, role: "inference", overrideSeconds: config.pinHorizon });
 
   async function ensureStake() {
     if (staked) return true;
@@ -69,7 +74,9 @@ export function createInference(deps: InferenceDeps) {
 
   /** Pins a filed output in the content backend: peers (evaluators, relayers) fetch it from this node by its CID. */
   async function publish(contentHash: Hex) {
-    if (deps.content) await deps.content.putOutput(store.get(contentHash), { pin: true });
+    if (!deps.content) return;
+    unpinner.recordOutput(contentHash); // first: a stop right after the pin never leaves it pinned for good
+    await deps.content.putOutput(store.get(contentHash), { pin: true });
   }
 
   /** Files one output served in `latencyMs`: stored, receipt signed, queued for the next batch. */
@@ -107,11 +114,12 @@ export function createInference(deps: InferenceDeps) {
   }
 
   async function tick() {
+    unpinner.maybePass(); // beside the tick, staked or not
     if (!(await ensureStake())) return;
     await serve();
     const waiting = await deps.announcer?.retry();
     if (waiting) logger.warn({ node: me, waiting }, "announcements not yet accepted by every relayer");
   }
 
-  return { tick, address: me, serve, file };
+  return { tick, address: me, serve, file, unpinner };
 }

@@ -34,6 +34,8 @@ export function createMetrics(registry: Registry = new Registry()) {
   };
   const gauge = (name: string, help: string) => new Gauge({ name: `poq_${name}`, help, registers: [registry] });
   collectDefaultMetrics({ register: registry });
+  /** Each agent's oldest round whose content it still holds pinned (by account); the gauge shows the lowest. */
+  const oldestPinned = new Map<string, number>();
   return {
     registry,
     daemon: {
@@ -78,6 +80,19 @@ export function createMetrics(registry: Registry = new Registry()) {
     },
     inference: {
       outputs: counter("inference_outputs_total", "Outputs served into the store"),
+    },
+    pins: {
+      unpinned: counter("unpinned_cids_total", "CIDs unpinned past the recomputation horizon"),
+      oldestPinned,
+      oldestPinnedRound: new Gauge({
+        name: "poq_oldest_pinned_round",
+        help: "Oldest round whose content an agent of this process still keeps pinned (0: none)",
+        registers: [registry],
+        collect() {
+          const rounds = [...oldestPinned.values()].filter((r) => r > 0);
+          this.set(rounds.length ? Math.min(...rounds) : 0);
+        },
+      }),
     },
     funder: {
       roundsFunded: counter("funder_rounds_funded_total", "Rounds funded"),

@@ -40,6 +40,7 @@ import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, 
 import { computeAssignment } from "./roundData";
 import { computeRoundSettlement, GOLD_INDEX, type SettleContext } from "./settle";
 import { forgetTurns, mayTakeTurn, type TurnClock } from "./turns";
+import { createUnpinner } from "./unpin";
 
 export type RelayerConfig = {
   /** Whether this relayer forms task batches and opens rounds (one registrar per network is enough). */
@@ -66,6 +67,8 @@ export type RelayerConfig = {
   goldPool?: GoldPoolFile;
   /** Registrar: share of each batch that is gold (ppm of the ordinary tasks; default 5%). */
   goldRatePpm?: number;
+  /** Keep content pinned this long (seconds) after a round closed, if longer than the chain's horizon (./unpin). */
+  pinHorizon?: number;
 };
 
 export type RelayerDeps = AgentDeps<RelayerConfig> & {
@@ -109,6 +112,8 @@ export function createRelayer(deps: RelayerDeps) {
   /** Rounds whose manifest and outputs this relayer holds pinned in its content backend. */
   const pinnedRounds = new Set<bigint>();
   let scannedRoots = false;
+  /** Unpins what this relayer pinned for each round past the recomputation horizon (./unpin). */
+  const unpinner = createUnpinner({ common, client, deployment: d, store, content, checkpoint, account: me, role: "relayer", overrideSeconds: config.pinHorizon });
 
   const base = { address: d.settlement, abi: poQSettlementAbi } as const;
   const turns: TurnClock = { pendingSince: new Map(), graceMs: config.turnGraceMs ?? 4_000 };
@@ -629,6 +634,8 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   async function tick() {
+    // Beside the steps, and even when this relayer can take none (unregistered, unbonded): what it pinned still goes.
+    unpinner.maybePass();
     // An unregistered key can take no step: say so (once) instead of idling silently.
     if (!(await client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "isRelayer", args: [me] }))) {
       return health.set(HEALTH_REASONS.keyNotRegistered, `${me} is not a registered relayer (governance: SettlementConfig.setRelayer)`);
@@ -665,5 +672,5 @@ export function createRelayer(deps: RelayerDeps) {
     forgetTurns(turns, lastClosed);
   }
 
-  return { tick, ensureBond };
+  return { tick, ensureBond, unpinner };
 }

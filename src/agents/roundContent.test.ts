@@ -14,8 +14,9 @@ import { ContentUnavailable } from "../protocol/content";
 import type { GoldOpening } from "../protocol/gold";
 import type { HeliaContent } from "../protocol/helia";
 import { openLoopbackNodes } from "../protocol/loopback";
+import { bareSettlementPayload } from "../protocol/testing";
 import { modelId, publishBatch, type BatchManifest } from "../protocol/manifest";
-import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
+import { loadPayload } from "../protocol/payload";
 import { ContentError, ContentStore } from "../protocol/store";
 import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
 
@@ -99,19 +100,7 @@ describe("round content by on-chain pointer (in-process Hardhat network, two emb
     await chain.vote(r.id, byEvaluator, [EVALUATOR]);
     const s = await chain.emptySettlement(r.id, "round content");
     const hash = hashSettlement(s);
-    const file: SettlementPayloadFile = {
-      version: 2,
-      roundId: r.id.toString(),
-      settlementHash: hash,
-      settlement: settlementToJson(s),
-      consensus: [5, 5],
-      excludedTasks: [],
-      breaker: { tripped: false } as unknown as SettlementPayloadFile["breaker"],
-      trust: [],
-      rewards: [],
-      claims: [],
-      gold: [],
-    };
+    const file = bareSettlementPayload(r.id, s, [5, 5]);
     const payload = await publishSettlementPayload(access("a"), file);
     await chain.settle(r.id, s, [RELAYER], payload.pointer);
     r = await readRound(clients.publicClient, d, r.id);

@@ -28,6 +28,8 @@ import { openContent } from "../protocol/openContent";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { createAllotmentWatcher } from "./watcher";
 import { senderFor } from "./system";
+import { readHorizonParams } from "../chain/reader";
+import { resolveHorizon } from "./unpin";
 
 /**
  * Runs the configured agents in one process until SIGINT or SIGTERM: one polling loop ticks each agent in turn; an
@@ -136,8 +138,11 @@ async function runWith(
   const policy = loadPolicy(cfg.policyFile);
   const goldPool = cfg.goldPoolFile ? checkGoldPool(readJsonFile<GoldPoolFile>(cfg.goldPoolFile, "gold pool")) : undefined;
 
+  // An operator's pin horizon may only lengthen the chain's: a shorter one stops the daemon at start (exit code 2).
+  if (cfg.pinHorizon !== undefined) resolveHorizon(await readHorizonParams(clients.publicClient, deployment), cfg.pinHorizon, "pinHorizon (--pin-horizon)");
   const ticks: { label: string; tick: () => Promise<void> }[] = [];
   const servers: { close: () => Promise<void> }[] = [];
+  const unpinners: { idle: () => Promise<void> }[] = [];
   for (const spec of cfg.agents) {
     const agentLogger = logger.child({ agent: spec.type, account: senderAccount(spec.key) });
     const agentCommon: Common = { logger: agentLogger, metrics, health: health.scope(`${spec.type} ${senderAccount(spec.key)}`, agentLogger), signal };
@@ -164,9 +169,11 @@ async function runWith(
           maxOpenRounds: cfg.maxOpenRounds,
           turnGraceMs: cfg.turnGraceMs,
           goldPool: spec.registrar ? goldPool : undefined,
+          pinHorizon: cfg.pinHorizon,
         },
       });
       ticks.push({ label: `relayer ${sender.account}`, tick: r.tick });
+      unpinners.push(r.unpinner);
       if (cfg.announcePort !== undefined) {
         const port = cfg.announcePort === 0 ? 0 : cfg.announcePort + servers.length;
         const s = await startAnnounce({ port, store, domain: { chainId: clients.chain.id, settlement: deployment.settlement }, isStaked: stakedInference(clients, deployment), logger: agentLogger });
@@ -197,9 +204,10 @@ async function runWith(
         // With a backend, only the queries it answers are filed; otherwise the replay files are.
         source: cfg.backendUrl || items.length === 0 ? NO_SOURCE : replaySource(items, spec.models),
         checkpoint: await checkpointFor("inference", spec.key),
-        config: { stake: cfg.stake, window: cfg.window },
+        config: { stake: cfg.stake, window: cfg.window, pinHorizon: cfg.pinHorizon },
       });
       ticks.push({ label: `inference ${sender.account}`, tick: n.tick });
+      unpinners.push(n.unpinner);
       if (cfg.servePort !== undefined && cfg.backendUrl) {
         const backend = cfg.backendUrl === "replay" ? replayBackend(items) : httpBackend(cfg.backendUrl, { apiKey: process.env.POQ_BACKEND_API_KEY });
         // Several nodes in one process: consecutive ports from servePort (0: each a free port).
@@ -241,6 +249,7 @@ async function runWith(
     },
     onStop: async () => {
       await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(unpinners.map((u) => u.idle()));
       checkpoints.forEach((c) => c.close());
     },
   });

@@ -332,3 +332,41 @@ export async function rewardBooks(client: PublicClient, d: Deployment): Promise<
 export async function chainTime(client: PublicClient): Promise<bigint> {
   return (await client.getBlock({ blockTag: "latest" })).timestamp;
 }
+
+/** The chain's parts of the recomputation horizon (seconds): the vault's unbonding period and the longest round. */
+export type HorizonParams = { unbondingPeriod: bigint; maxRoundLifetime: bigint };
+
+/** `StakeVault.unbondingPeriod()` and `SettlementConfig.maxRoundLifetime()` (of the current parameters), at one block. */
+export async function readHorizonParams(client: PublicClient, d: Deployment): Promise<HorizonParams> {
+  const blockNumber = await client.getBlockNumber({ cacheTime: 0 });
+  const [unbondingPeriod, maxRoundLifetime] = await Promise.all([
+    client.readContract({ address: d.vault, abi: stakeVaultAbi, functionName: "unbondingPeriod", blockNumber }),
+    client.readContract({ address: d.config, abi: settlementConfigAbi, functionName: "maxRoundLifetime", blockNumber }),
+  ]);
+  return { unbondingPeriod, maxRoundLifetime };
+}
+
+/**
+ * When a round closed, from chain facts: finalized or cancelled at the timestamp of the block of its
+ * `RoundFinalized` / `RoundCancelled` event; expired (not yet cancelled) at its expiry (`expiresAt` once active,
+ * `assignDeadline` before, or the first block past the seed block's blockhash window); otherwise open.
+ */
+export type RoundClosure = { state: "open" } | { state: "finalized" | "cancelled" | "expired"; at: bigint };
+
+/** Blocks after the seed block whose hash the contract can still read (`PoQSettlement._BLOCKHASH_WINDOW`). */
+const BLOCKHASH_WINDOW = 256n;
+
+export async function roundClosure(client: PublicClient, d: Deployment, r: RoundView): Promise<RoundClosure> {
+  const eventTime = async (eventName: "RoundFinalized" | "RoundCancelled") => {
+    const logs = await client.getContractEvents({ address: d.settlement, abi: poQSettlementAbi, strict: true, eventName, args: { roundId: r.id }, ...roundRange(r) });
+    if (!logs.length) throw new InputError(`round ${r.id} is ${eventName === "RoundFinalized" ? "finalized" : "cancelled"} but its ${eventName} event is not found from block ${r.registeredBlock}`);
+    return (await client.getBlock({ blockNumber: logs[0].blockNumber })).timestamp;
+  };
+  if (r.status === Status.Finalized) return { state: "finalized", at: await eventTime("RoundFinalized") };
+  if (r.status === Status.Cancelled) return { state: "cancelled", at: await eventTime("RoundCancelled") };
+  if (r.phase !== Phase.Expired) return { state: "open" };
+  if (r.status === Status.Active) return { state: "expired", at: r.expiresAt };
+  const now = await chainTime(client);
+  if (now >= r.assignDeadline) return { state: "expired", at: r.assignDeadline };
+  return { state: "expired", at: (await client.getBlock({ blockNumber: r.seedBlock + BLOCKHASH_WINDOW + 1n })).timestamp };
+}

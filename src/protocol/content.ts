@@ -65,6 +65,11 @@ export interface Content {
   pin(cid: Cid, options?: ReadOptions): Promise<void>;
   unpin(cid: Cid): Promise<void>;
   pinned(cid: Cid): Promise<boolean>;
+  /**
+   * Removes every block no pin keeps (after unpinning content past its horizon): `gc()` of the embedded node, Kubo's
+   * `repo/gc`; the folder store keeps everything (its objects are the daemon's own store).
+   */
+  gc(): Promise<void>;
 
   info(): Promise<ContentInfo>;
   close(): Promise<void>;
@@ -157,6 +162,7 @@ export abstract class ContentBase implements Content {
   abstract pin(cid: Cid, options?: ReadOptions): Promise<void>;
   abstract unpin(cid: Cid): Promise<void>;
   abstract pinned(cid: Cid): Promise<boolean>;
+  abstract gc(): Promise<void>;
   abstract info(): Promise<ContentInfo>;
   abstract close(): Promise<void>;
 

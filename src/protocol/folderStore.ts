@@ -88,6 +88,9 @@ export class FolderContent extends ContentBase {
     return this.store.getIndex(PIN_INDEX, cid) === "1";
   }
 
+  /** Nothing to collect: the folder's objects are the daemon's own store, which keeps everything. */
+  async gc(): Promise<void> {}
+
   async info(): Promise<ContentInfo> {
     return { kind: "folder", addresses: [this.store.dir], connectedPeers: [] };
   }

@@ -217,6 +217,18 @@ describe("HeliaContent on loopback", () => {
     expect(await a.pinned(own.cid)).toBe(true);
   });
 
+  test("behavior: a garbage collection that starts while content is being put and pinned never takes it (no peer holds it)", async () => {
+    const [a] = await nodes(2, { timeoutMs: 1_500 }); // the other node holds none of it
+    const outputs = Array.from({ length: 8 }, (_, i) => a.putOutput(`output ${i} stored while a collection runs`, { pin: true }));
+    const payload = a.put(xorshiftBytes(600_000, 4), { pin: true });
+    const results = await Promise.allSettled([...outputs, payload, a.gc(), a.gc()]);
+    expect(results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"))).toEqual(results.map(() => "ok"));
+    for (const cid of [...(await Promise.all(outputs)).map((o) => o.cid), await payload]) {
+      expect(await a.pinned(cid)).toBe(true);
+      expect(await a.has(cid)).toBe(true);
+    }
+  });
+
   test("behavior: a folder serves one node at a time; non-loopback peers and peers without an id are refused before any dial", async () => {
     const dir = freshDir();
     const a = await HeliaContent.open({ dir, onDial });

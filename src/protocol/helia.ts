@@ -139,6 +139,10 @@ export class HeliaContent extends ContentBase {
   private refreshTimer?: NodeJS.Timeout;
   private releaseLock?: () => void;
   private closed = false;
+  /** Puts and pins in progress, and the garbage collection running (see `guarded`). */
+  private writes = 0;
+  private writesDone?: () => void;
+  private collecting?: Promise<void>;
 
   private constructor(o: { dir: string; timeoutMs: number; node: Node; M: HeliaContent["M"]; allowAddr: (addr: string) => boolean; releaseLock: () => void }) {
     super();
@@ -296,20 +300,39 @@ export class HeliaContent extends ContentBase {
     }
   }
 
+  /**
+   * Runs a put or a pin with no garbage collection in between: Helia's own lock covers each block operation, not
+   * the put of a block and the pin that follows it, and a collection between them would delete the block (which,
+   * for a node's own output, no peer holds). A collection waits for the writes in progress; new ones wait for it.
+   */
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.collecting) await this.collecting;
+    this.writes++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.writes === 0) this.writesDone?.();
+    }
+  }
+
   async putOutput(content: Uint8Array | string, options?: PutOptions): Promise<{ cid: Cid; hash: Hex }> {
     const bytes = toBytes(content);
     if (bytes.length > MAX_OUTPUT_BYTES) throw new InputError(`an output of ${bytes.length} bytes is larger than the ${MAX_OUTPUT_BYTES} allowed in one block`);
     const out = outputCidOf(bytes);
-    await this.node.blockstore.put(this.cidObject(out.cid), bytes);
-    if (options?.pin) await this.pin(out.cid);
-    return out;
+    return this.guarded(async () => {
+      await this.node.blockstore.put(this.cidObject(out.cid), bytes);
+      if (options?.pin) await this.pinNow(out.cid);
+      return out;
+    });
   }
 
   async put(content: Uint8Array | string, options?: PutOptions): Promise<Cid> {
     const { cid, blocks } = await chunk(toBytes(content));
-    for (const b of blocks) await this.node.blockstore.put(this.cidObject(b.cid), b.bytes);
-    if (options?.pin) await this.pin(cid);
-    return cid;
+    return this.guarded(async () => {
+      for (const b of blocks) await this.node.blockstore.put(this.cidObject(b.cid), b.bytes);
+      if (options?.pin) await this.pinNow(cid);
+      return cid;
+    });
   }
 
   async get(cid: Cid, options?: ReadOptions): Promise<Uint8Array> {
@@ -341,6 +364,10 @@ export class HeliaContent extends ContentBase {
   }
 
   async pin(cid: Cid, options?: ReadOptions): Promise<void> {
+    await this.guarded(() => this.pinNow(cid, options));
+  }
+
+  private async pinNow(cid: Cid, options?: ReadOptions): Promise<void> {
     const c = parseCid(cid);
     await this.get(c, options); // fetches what is missing, every block checked
     if (await this.pinned(c)) return;
@@ -363,9 +390,19 @@ export class HeliaContent extends ContentBase {
     }
   }
 
-  /** Deletes every block that no pin keeps (after unpinning content past its horizon). */
+  /** Deletes every block that no pin keeps (after unpinning content past its horizon), between puts and pins. */
   async gc(): Promise<void> {
-    await this.node.gc();
+    while (this.collecting) await this.collecting;
+    let finished!: () => void;
+    this.collecting = new Promise<void>((r) => (finished = r));
+    try {
+      if (this.writes > 0) await new Promise<void>((r) => (this.writesDone = r));
+      await this.node.gc();
+    } finally {
+      this.writesDone = undefined;
+      this.collecting = undefined;
+      finished();
+    }
   }
 
   async info(): Promise<ContentInfo> {

@@ -120,6 +120,21 @@ describe("KuboContent over the RPC API", () => {
     expect(kubo.pins.has(pinnedAtPut.cid)).toBe(true);
   });
 
+  test("behavior: gc is Kubo's repo/gc: blocks of an unpinned DAG go, every block of a pinned DAG stays", async () => {
+    const kept = await content.put(noise(700_000, 2), { pin: true });
+    const dropped = await content.put(noise(300_000, 3), { pin: true });
+    const loose = await content.putOutput("never pinned");
+    await content.unpin(dropped);
+    const keptBlocks = (await chunk(noise(700_000, 2))).blocks.map((b) => b.cid);
+    const droppedBlocks = (await chunk(noise(300_000, 3))).blocks.map((b) => b.cid);
+    await content.gc();
+    expect(kubo.calledWith("repo/gc")).toHaveLength(1);
+    for (const b of keptBlocks) expect(kubo.blocks.has(b), b).toBe(true);
+    for (const b of [...droppedBlocks, loose.cid]) expect(kubo.blocks.has(b), b).toBe(false);
+    expect(await content.has(kept)).toBe(true);
+    expect(await content.has(dropped)).toBe(false);
+  });
+
   test("behavior: info reports Kubo's identity and peers; a malformed JSON output is ContentMalformed", async () => {
     const info = await content.info();
     expect(info.kind).toBe("kubo");

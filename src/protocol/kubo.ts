@@ -11,7 +11,8 @@
  *   is the same as on every other backend;
  * - `block/get` (with Kubo's `timeout`, and `offline=true` for `has`): every read walks the DAG block by block and
  *   checks each block here, trusting nothing the Kubo node says (`cat` would return bytes checked only by Kubo);
- * - `pin/add`, `pin/rm`, `pin/ls?type=recursive`: pins.
+ * - `pin/add`, `pin/rm`, `pin/ls?type=recursive`: pins;
+ * - `repo/gc`: garbage collection, after unpinning content past its horizon (the client's `repo.gc()`).
  *
  * No Kubo binary can be installed in this project's build environment: the client is tested against a local HTTP
  * server that answers these calls with Kubo's documented response shapes (`kuboFake.ts`).
@@ -169,6 +170,11 @@ export class KuboContent extends ContentBase {
       if (/not pinned/i.test((e as Error).message)) return false;
       throw e;
     }
+  }
+
+  /** Kubo's `repo/gc`: removes every block no pin keeps (an error Kubo streams for a block is thrown). */
+  async gc(): Promise<void> {
+    for await (const r of this.client.repo.gc()) if (r.err) throw r.err;
   }
 
   async info(): Promise<ContentInfo> {

@@ -172,6 +172,15 @@ export class FakeKubo {
           res.writeHead(200, { "Content-Type": "application/json", "X-Chunked-Output": "1" });
           return void res.end(list.map((c) => `${JSON.stringify({ Cid: c, Name: "", Type: "recursive" })}\n`).join(""));
         }
+        case "repo/gc": {
+          // Kubo keeps every block of a recursively pinned DAG and streams the key of each block it removes.
+          const kept = new Set<string>();
+          for (const p of this.pins) for (const b of await dagBlocks(p as Cid, async (c) => this.waitForBlock(c, true, 0, closed.signal))) kept.add(b);
+          const removed = [...this.blocks.keys()].filter((c) => !kept.has(c));
+          for (const c of removed) this.blocks.delete(c);
+          res.writeHead(200, { "Content-Type": "application/json", "X-Chunked-Output": "1" });
+          return void res.end(removed.map((c) => `${JSON.stringify({ Key: { "/": c } })}\n`).join(""));
+        }
         default:
           return this.text(res, 404, "404 page not found");
       }
