@@ -12,7 +12,7 @@ import { connect, type Clients } from "../../src/chain/client";
 import { loadDeployment, TOKEN_DECIMALS, type Deployment } from "../../src/chain/deployment";
 import { readRound } from "../../src/chain/reader";
 import { devKey } from "../../src/agents/accounts";
-import { loadPayload } from "../../src/protocol/payload";
+import { roundPayload } from "../../src/agents/roundContent";
 import { ContentStore } from "../../src/protocol/store";
 import { anvilBinary, Proc, revertedTransactions, ROOT, type NodeKind } from "./harness";
 
@@ -419,14 +419,18 @@ async function runReadme(kind: NodeKind): Promise<Run> {
   // The claimant's own store: the payload it claimed with reached it over IPFS, from the pointers on chain.
   const claimStore = flag(readme.claim, "--store");
   if (!claimStore) throw new Error(`"${readme.claim}" names no --store of its own`);
+  // Read from that store alone (no content backend): found through the payload pointers revealed on chain.
   const store = new ContentStore(path.join(repo, claimStore));
   let owed = new Map<Address, bigint>();
+  const fetched: bigint[] = [];
   for (let r = rootBefore; r <= rootAfter && r > 0n; r++) {
-    const payload = loadPayload(store, (await readRound(client, deployment, r)).settlementHash);
-    if (!payload) throw new Error(`the claimant's store ${repo}/${claimStore} has no payload for round ${r}'s settlement; ${where}`);
+    const payload = await roundPayload({ store, client, deployment }, await readRound(client, deployment, r));
+    if (!payload) continue; // the claim reads the root of the moment, so it may have fetched only one of these
+    fetched.push(r);
     owed = new Map(payload.claims.map((c) => [getAddress(c.account), BigInt(c.cumulativeAmount)]));
     if (lines.every((l) => owed.get(l.account) === l.cumulative)) break;
   }
+  if (fetched.length === 0) throw new Error(`the claimant's store ${repo}/${claimStore} holds no payload of rounds ${rootBefore}..${rootAfter}; ${where}`);
   const claimedOnChain = new Map<Address, bigint>();
   for (const a of owed.keys()) claimedOnChain.set(a, await client.readContract({ address: deployment.distributor, abi: rewardDistributorAbi, functionName: "claimed", args: [a] }));
   const claimTxs: Run["claimTxs"] = [];
