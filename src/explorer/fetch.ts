@@ -6,8 +6,9 @@
  * relayers' own (src/protocol/roundContent.ts): from the store, else fetched by CID, checked by hash, kept.
  *
  * Fetches run in the background, one deadline per fetch; the indexer waits for them only a short while before it
- * derives a round with what the store has. What no peer delivered is tried again later (every `retryMs`), and a round
- * whose content arrives is derived again. As an archive, the fetcher also pins in its node every CID the round's
+ * derives a round with what the store has. What no peer delivered is tried again later (after `retryMs`, doubling
+ * with each fetch in a row that missed something, up to 40 × `retryMs`), and a round whose content arrives is derived
+ * again. As an archive, the fetcher also pins in its node every CID the round's
  * events point to and every output its manifest lists, and never unpins them.
  */
 import type { Hex } from "viem";
@@ -69,6 +70,8 @@ export class ContentFetcher {
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly again = new Map<number, Promise<void>>();
   private readonly retryAt = new Map<number, number>();
+  /** Fetches in a row that left something missing, per round (the retry interval doubles with each). */
+  private readonly misses = new Map<number, number>();
   private readonly changed = new Set<number>();
   private readonly pinnedCids = new Set<string>();
   private readonly ac = new AbortController();
@@ -91,7 +94,7 @@ export class ContentFetcher {
   async prefetch(ids: number[]): Promise<void> {
     if (!ids.length) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(ids.map((id) => this.fetch(id))), new Promise<void>((r) => (timer = setTimeout(r, this.o.waitMs)))]);
+    await Promise.race([Promise.all(ids.map((id) => this.fetch(id, true))), new Promise<void>((r) => (timer = setTimeout(r, this.o.waitMs)))]);
     clearTimeout(timer);
     // a round whose fetch ended in time is derived right now: no need to derive it again for this fetch
     for (const id of ids) if (!this.inFlight.has(id) && !this.again.has(id)) this.changed.delete(id);
@@ -128,21 +131,24 @@ export class ContentFetcher {
     };
   }
 
-  /** Fetches a round's content (joins a fetch under way, and then fetches once more: new events may point further). */
-  fetch(id: number): Promise<void> {
+  /**
+   * Fetches a round's content (joins a fetch under way, and then fetches once more: new events may point further).
+   * `urgent` (a round about to be derived) goes before the retries waiting for a slot.
+   */
+  fetch(id: number, urgent = false): Promise<void> {
     const running = this.inFlight.get(id);
     if (running) {
       let next = this.again.get(id);
       if (!next) {
         next = running.then(() => {
           this.again.delete(id);
-          return this.fetch(id);
+          return this.fetch(id, urgent);
         });
         this.again.set(id, next);
       }
       return next;
     }
-    const p = this.limited(() => this.fetchRound(id))
+    const p = this.limited(() => this.fetchRound(id), urgent)
       .catch((e) => this.o.logger?.warn({ round_id: id, err: (e as Error).message }, "fetching the round's content failed; trying again later"))
       .finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, p);
@@ -155,8 +161,8 @@ export class ContentFetcher {
     await Promise.allSettled([...this.inFlight.values(), ...this.again.values()]);
   }
 
-  private async limited<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.o.concurrency) await new Promise<void>((r) => this.queue.push(r));
+  private async limited<T>(fn: () => Promise<T>, urgent: boolean): Promise<T> {
+    if (this.running >= this.o.concurrency) await new Promise<void>((r) => (urgent ? this.queue.unshift(r) : this.queue.push(r)));
     this.running++;
     try {
       return await fn();
@@ -274,8 +280,15 @@ export class ContentFetcher {
     if (this.ac.signal.aborted) return;
     this.state.set(id, now);
     const waiting = now.manifest === "unavailable" || now.payloads === "unavailable" || now.goldOpening === "unavailable" || (now.outputs?.missing ?? 0) > 0 || (now.pinned?.missing ?? 0) > 0;
-    if (waiting) this.retryAt.set(id, Date.now() + this.o.retryMs);
-    else this.retryAt.delete(id);
+    if (waiting) {
+      // asked again after retryMs, doubling with each fetch in a row that left something missing, up to 40 times it
+      const misses = (this.misses.get(id) ?? 0) + 1;
+      this.misses.set(id, misses);
+      this.retryAt.set(id, Date.now() + this.o.retryMs * Math.min(40, 2 ** (misses - 1)));
+    } else {
+      this.retryAt.delete(id);
+      this.misses.delete(id);
+    }
     if (JSON.stringify(now) !== JSON.stringify(before ?? null)) {
       this.changed.add(id);
       this.o.logger?.info({ round_id: id, manifest: now.manifest, outputs: now.outputs, payloads: now.payloads, gold_opening: now.goldOpening, pinned: now.pinned }, waiting ? "round content incomplete; trying again later" : "round content ready");
