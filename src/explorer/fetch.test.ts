@@ -13,6 +13,8 @@ import { settlementToJson, type SettlementPayloadFile } from "../protocol/payloa
 import { publishManifest, publishSettlementPayload, type ContentAccess } from "../protocol/roundContent";
 import { ContentStore } from "../protocol/store";
 import { roundPage, status, taskPage } from "./api";
+import { createApp } from "./server";
+import { renderRound } from "./inspect";
 import { hashSettlement } from "../chain/encoding";
 import { openExplorer, resolveExplorerConfig, type OpenedExplorer } from "./run";
 import { deployLocal, LocalChain } from "./testing";
@@ -132,6 +134,13 @@ describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loop
     await new Promise((r) => setTimeout(r, 200));
     expect(status(explorer.ctx).content).toMatchObject({ backend: "helia", archive: true, connectedPeers: 1, roundsFetched: 1, roundsWaiting: 0 });
 
+    // the pages say it too: the status line names the backend, the round where its content came from
+    const html = await (await createApp(explorer.ctx).request(`/round/${id}`)).text();
+    expect(html).toMatch(/off-chain data: from the content store, fetched over helia \(1 peer connected; archive: pins every round&#39;s content; 0 rounds waiting for content\)/);
+    expect(html).toMatch(/<span id="content-source">Content: manifest fetched over helia; outputs: 2 of 2 held, 2 fetched; settlement payload fetched over helia; archive: 4 CIDs pinned.<\/span>/);
+
+    expect(renderRound(p, explorer.ctx.token.symbol)).toMatch(/Content: manifest fetched over helia; outputs: 2 of 2 held, 2 fetched; settlement payload fetched over helia/); // poq inspect round
+
     // the relayer's node goes away: derived again, the round still shows everything, from the explorer's own store
     await relayerNode.close();
     explorer.db.markDirty([Number(id)]);
@@ -179,4 +188,21 @@ describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loop
     expect(taskPage(explorer.ctx, id.toString(), "0").output).toMatchObject({ output: "answer 0" });
     expect(await explorer.content!.pinned(cidFromBytes(pointer))).toBe(true);
   }, 120_000);
+
+  test("behavior: content a peer delivers under the right CID but for another batch is rejected, never shown, and not asked for again", async () => {
+    const holderStore = new ContentStore(path.join(dir, "holder-store"));
+    const real = manifestIn(holderStore, "r3");
+    const other = manifestIn(holderStore, "r3-other");
+    // the registration names the task root of one batch and the CID of another, which the holder serves
+    const { root } = await publishManifest({ store: holderStore }, real);
+    const { pointer } = await publishManifest({ store: holderStore, content: holder }, other);
+    const id = await register(pointer, root);
+    await explorer.indexer.sync();
+    const p = await roundPage(explorer.ctx, id.toString());
+    expect(p.content.manifest).toBe("invalid");
+    expect(p.content.note).toMatch(/batch manifest rejected: .* does not rebuild the task root/);
+    expect(p.content.source).toMatchObject({ manifest: "invalid", outputs: null });
+    expect(taskPage(explorer.ctx, id.toString(), "0")).toMatchObject({ node: null, contentHash: null, output: null });
+    expect(status(explorer.ctx).content?.roundsWaiting).toBe(0);
+  }, 60_000);
 });
