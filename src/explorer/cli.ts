@@ -7,7 +7,7 @@ import { renderAddress, renderChallenges, renderGovernance, renderRound, renderT
 import { challengesPage, governancePage } from "./governance";
 import { openExplorer, resolveExplorerConfig, type ExplorerFlags } from "./run";
 import { createExplorerServer } from "./server";
-import { contentOptions } from "../protocol/contentSettings";
+import { contentOptions, contentSettings } from "../protocol/contentSettings";
 
 /** Options shared by `poq explorer` and `poq inspect` (the content options as the daemons have them). */
 function chainOptions(c: Command): Command {
@@ -22,7 +22,7 @@ function chainOptions(c: Command): Command {
 }
 
 function flagsOf(o: Record<string, string | boolean | undefined>): ExplorerFlags {
-  const keys = ["rpc", "deployment", "store", "db", "labels", "confirmations", "fromBlock", "port", "host", "pollMs", "logLevel", "content", "contentDir", "ipfsListen", "ipfsPeers", "kuboUrl"] as const;
+  const keys = ["rpc", "deployment", "store", "db", "labels", "confirmations", "fromBlock", "port", "host", "pollMs", "logLevel", ...Object.keys(contentSettings("."))];
   const flags: ExplorerFlags = Object.fromEntries(keys.map((k) => [k, o[k] as string | undefined]));
   if (o.archive) flags.archive = "true";
   return flags;

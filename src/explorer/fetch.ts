@@ -217,7 +217,7 @@ export class ContentFetcher {
     if (manifest) {
       hashes = [...new Set(manifest.tasks.map((t) => t.contentHash.toLowerCase() as Hex))];
       const lacking = hashes.filter((h) => !store.has(h)).length;
-      const missing = lacking ? await fetchOutputs(a, manifest, { timeoutMs: Math.max(1, until - Date.now()) }) : [];
+      const missing = lacking ? await fetchOutputs(a, manifest, read()) : [];
       outputs = { listed: hashes.length, fetched: (before?.outputs?.fetched ?? 0) + lacking - missing.length, missing: missing.length };
     }
 

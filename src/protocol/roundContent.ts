@@ -216,9 +216,9 @@ export async function goldOpeningAt(a: ContentAccess, taskRoot: Hex, pointers: r
  * Brings every output of a batch that the store lacks into the store, fetched by its CID (the raw keccak-256 block
  * named by the task's `contentHash`) from the content backend, within one deadline for the whole batch: each read is
  * checked by hash, and what no peer delivered by then is left missing (the evaluator reports it unavailable). Never
- * waits past the deadline. Returns the tasks' content hashes still missing.
+ * waits past the deadline (or once `signal` aborts). Returns the tasks' content hashes still missing.
  */
-export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number }): Promise<Hex[]> {
+export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number; signal?: AbortSignal }): Promise<Hex[]> {
   const wanted = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !a.store.has(h));
   if (!a.content || wanted.length === 0) return wanted;
   const content = a.content;
@@ -228,7 +228,7 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
     const left = until - Date.now();
     if (left <= 0) return void missing.push(hash);
     try {
-      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left }));
+      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left, signal: o.signal }));
     } catch (e) {
       if (!(e instanceof ContentError)) throw e;
       missing.push(hash);
