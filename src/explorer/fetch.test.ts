@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Abi, Hex } from "viem";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import type { Abi, EIP1193Provider, Hex } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
@@ -17,7 +17,8 @@ import { createApp } from "./server";
 import { renderRound } from "./inspect";
 import { hashSettlement } from "../chain/encoding";
 import { openExplorer, resolveExplorerConfig, type OpenedExplorer } from "./run";
-import { deployLocal, LocalChain } from "./testing";
+import { deployLocal, LocalChain, serveRpc } from "./testing";
+import { main } from "../cli";
 
 const RELAYER = 1;
 const NODE = 3;
@@ -30,6 +31,7 @@ const TOKEN = 10n ** 18n;
  */
 describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loopback)", () => {
   let clients: Clients;
+  let provider: EIP1193Provider;
   let d: Deployment;
   let chain: LocalChain;
   let relayerNode: HeliaContent;
@@ -40,7 +42,7 @@ describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loop
   const relayer = (): ContentAccess => ({ store: relayerStore, content: relayerNode });
 
   beforeAll(async () => {
-    ({ clients, deployment: d } = await deployLocal({ k: 1, quorum: 1, maxRoundPools: 5_000n * TOKEN, commitDuration: 10, revealDuration: 10, settleCommitDuration: 10, settleRevealDuration: 10, challengeDuration: 5 }));
+    ({ clients, provider, deployment: d } = await deployLocal({ k: 1, quorum: 1, maxRoundPools: 5_000n * TOKEN, commitDuration: 10, revealDuration: 10, settleCommitDuration: 10, settleRevealDuration: 10, challengeDuration: 5 }));
     chain = new LocalChain(clients, d);
     await chain.stake(RELAYER, 3, 5_000n * TOKEN);
     await chain.stake(EVALUATOR, 2, 500n * TOKEN);
@@ -140,6 +142,22 @@ describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loop
     expect(html).toMatch(/<span id="content-source">Content: manifest fetched over helia; outputs: 2 of 2 held, 2 fetched; settlement payload fetched over helia; archive: 4 CIDs pinned.<\/span>/);
 
     expect(renderRound(p, explorer.ctx.token.symbol)).toMatch(/Content: manifest fetched over helia; outputs: 2 of 2 held, 2 fetched; settlement payload fetched over helia/); // poq inspect round
+
+    // the command line, as an operator runs it: `poq inspect round N --json` with a fresh store and a node of its own
+    const rpc = await serveRpc(provider);
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      fs.writeFileSync(path.join(dir, "deployment.json"), JSON.stringify(d));
+      const args = ["--rpc", rpc.url, "--deployment", path.join(dir, "deployment.json"), "--db", path.join(dir, "inspect.sqlite"), "--confirmations", "0"];
+      const content = ["--store", path.join(dir, "inspect-store"), "--content", "helia", "--content-dir", path.join(dir, "inspect-ipfs"), "--ipfs-peers", relayerNode.addresses()[0]];
+      expect(await main(["node", "poq", "inspect", "round", id.toString(), "--json", ...args, ...content])).toBe(0);
+      const inspected = JSON.parse(out.mock.calls.map((c) => String(c[0])).join("")) as Awaited<ReturnType<typeof roundPage>>;
+      expect(inspected.content).toMatchObject({ manifest: "loaded", payload: "loaded", backend: "helia", source: { manifest: "fetched", payloads: "fetched", pinned: null } });
+      expect(inspected.tasks.map((t) => t.consensus)).toEqual([4, 7]);
+    } finally {
+      out.mockRestore();
+      await rpc.close();
+    }
 
     // the relayer's node goes away: derived again, the round still shows everything, from the explorer's own store
     await relayerNode.close();

@@ -45,7 +45,7 @@ export type ContentStatusView = {
   addresses: string[];
   connectedPeers: number;
   archive: boolean;
-  /** Rounds whose content (some of it) this explorer fetched from the backend, and rounds still waiting for some. */
+  /** Rounds whose content (some of it) this explorer fetched since it started, and rounds still waiting for some. */
   roundsFetched: number;
   roundsWaiting: number;
 };
@@ -207,9 +207,9 @@ export class ContentFetcher {
         manifest = await manifestAt(a, r, manifestCid, read());
         manifestSource = hadManifest ? "store" : "fetched";
       } catch (e) {
-        if (!(e instanceof ContentError)) throw e;
+        // not delivered yet: asked again later; anything else (not a manifest of this batch) is rejected for good
         manifestSource = e instanceof ContentUnavailable ? "unavailable" : "invalid";
-        notes.push(`batch manifest: ${e.message.split("\n")[0]}`);
+        notes.push(`batch manifest: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
       }
     }
     let outputs: RoundContentSource["outputs"] = null;
