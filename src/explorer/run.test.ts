@@ -49,6 +49,10 @@ describe("explorer configuration", () => {
     }
   });
 
+  test("behavior: POQ_EXPLORER_ARCHIVE other than true or false is refused naming the variable", () => {
+    expect(() => resolveExplorerConfig({ content: "helia" }, { POQ_EXPLORER_ARCHIVE: "yes" })).toThrow(/POQ_EXPLORER_ARCHIVE must be true or false, got "yes"/);
+  });
+
   test("behavior: a labels file is read into name tags, and a malformed one is refused naming the entry", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-labels-"));
     const file = (name: string, body: string) => (fs.writeFileSync(path.join(dir, name), body), path.join(dir, name));

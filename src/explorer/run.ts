@@ -84,6 +84,7 @@ export function resolveExplorerConfig(flags: ExplorerFlags, env: NodeJS.ProcessE
   });
   if (!r.success) {
     const issue = r.error.issues[0];
+    if (issue.path[0] === "archive") throw new InputError(`POQ_EXPLORER_ARCHIVE ${issue.message}, got ${shown(env.POQ_EXPLORER_ARCHIVE)}`);
     throw new InputError(issue.message.startsWith("--") ? issue.message : `${String(issue.path[0])}: ${issue.message}`);
   }
   const cfg: ExplorerConfig = r.data;
