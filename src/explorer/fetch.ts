@@ -186,7 +186,11 @@ export class ContentFetcher {
     const logs = roundLogs(db, id);
     const args = (l: { args: string }) => JSON.parse(l.args) as Args;
     const reg = logs.find((l) => l.contract === "settlement" && l.event === "TasksRegistered");
-    if (!reg) return;
+    if (!reg) {
+      // no such round (any more: a reorganization dropped it): nothing to fetch or retry
+      for (const m of [this.state, this.retryAt, this.misses]) m.delete(id);
+      return;
+    }
     const ra = args(reg);
     const r = { id: BigInt(id), taskRoot: ra.taskRoot as Hex, taskCount: Number(ra.taskCount) };
     const registrar = String(ra.registrar).toLowerCase();
