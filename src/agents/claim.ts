@@ -7,7 +7,7 @@ import type { TxSender } from "../chain/tx";
 import { InputError } from "../errors";
 import type { Content } from "../protocol/content";
 import type { ContentStore } from "../protocol/store";
-import { roundPayload } from "./roundContent";
+import { roundPayload } from "../protocol/roundContent";
 import { ensureAllowance } from "./funds";
 
 export type ClaimResult = { account: Address; cumulativeAmount: bigint; paid: bigint; txHash?: string };

@@ -14,6 +14,7 @@ import { createCommon } from "./daemon";
 import { demoJson, renderDemo, runDemo } from "./demo";
 import { openDaemonContent, runAgents } from "./run";
 import { ContentStore } from "../protocol/store";
+import { contentOptions } from "../protocol/contentSettings";
 import { senderFor } from "./system";
 
 const SAMPLES = ["qa-sample.jsonl", "summarization-sample.jsonl"].map((f) => path.join(__dirname, "..", "..", "data", "samples", f));
@@ -42,17 +43,6 @@ function daemonOptions(c: Command, oneShot = false, usesStore = true): Command {
       .option("--port <n>", "port for /healthz and /metrics")
       .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (POQ_LOG_LEVEL, default info)`),
   );
-}
-
-/** Where content is read from and published to: every daemon, and claim (which reads the published proofs). */
-function contentOptions(c: Command): Command {
-  return c
-    .option("--content <kind>", 'where content is published and fetched: folder (the store folder, default), helia (an embedded IPFS node), kubo (a Kubo node\'s RPC API), or the whole config as JSON (POQ_CONTENT)')
-    .option("--content-dir <dir>", "folder of the content backend (folder: default the store; helia: the node's own folder, default <store>/ipfs) (POQ_CONTENT_DIR)")
-    .option("--ipfs-listen <multiaddrs>", "helia: addresses to listen on, comma-separated (default /ip4/127.0.0.1/tcp/0) (POQ_IPFS_LISTEN)")
-    .option("--ipfs-peers <multiaddrs>", "helia: peers to keep connected, comma-separated, each ending in /p2p/<peer id> (POQ_IPFS_PEERS)")
-    .option("--ipfs-peer-urls <urls>", "helia: daemons whose nodes to keep connected, by their --port URL, comma-separated, e.g. http://127.0.0.1:9101 (asked for their addresses at GET /v1/ipfs) (POQ_IPFS_PEER_URLS)")
-    .option("--kubo-url <url>", "kubo: the node's RPC API URL, e.g. http://127.0.0.1:5001 (POQ_KUBO_URL)");
 }
 
 /** The settings given as flags: each setting's flag (FLAGS) read back under commander's attribute name. */

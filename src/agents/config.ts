@@ -5,7 +5,8 @@ import { z } from "zod";
 import { TOKEN_DECIMALS } from "../chain/deployment";
 import { InputError } from "../errors";
 import { bool, int, issueText, list, oneOf, optional, SECRET, strict, text, tokenAmount } from "../schema";
-import { CONTENT_KINDS, contentConfigSchema, contentIssueText, multiaddrProblem, type ParsedContentConfig } from "../protocol/contentConfig";
+import type { ParsedContentConfig } from "../protocol/contentConfig";
+import { contentSettings, resolveContent } from "../protocol/contentSettings";
 import { devKey } from "./accounts";
 import { BEHAVIORS } from "./behavior";
 import { decryptKeystore, keystorePassword } from "./keystore";
@@ -35,46 +36,6 @@ const privateKey = z.unknown().transform((v, ctx) => {
 
 /** A path: relative to `base` (the config file's folder, or the working directory for flags and environment). */
 const pathIn = (base: string) => text().transform((p) => path.resolve(base, p));
-
-/**
- * The `content` setting: a kind ("folder", "helia", "kubo"), or the backend's whole config as an object (in a file) or
- * as JSON text (environment, flag). A relative `dir` is resolved like every path. Checked as a whole, with its
- * defaults, once every source is merged (`resolveContent`).
- */
-const contentSetting = (base: string) =>
-  z.unknown().transform((v, ctx) => {
-    const expected = `must be ${CONTENT_KINDS.join(", ")} or an object {kind, ...}`;
-    let o: unknown = v;
-    if (typeof v === "string") {
-      const t = v.trim();
-      try {
-        o = t.startsWith("{") ? JSON.parse(t) : { kind: t };
-      } catch {
-        ctx.addIssue({ code: "custom", message: `${expected} (malformed JSON)` });
-        return z.NEVER;
-      }
-    }
-    if (!o || typeof o !== "object" || Array.isArray(o)) {
-      ctx.addIssue({ code: "custom", message: expected });
-      return z.NEVER;
-    }
-    const c = { ...(o as Record<string, unknown>) };
-    if (!(CONTENT_KINDS as readonly unknown[]).includes(c.kind)) {
-      ctx.addIssue({ code: "custom", path: ["kind"], input: c.kind, message: `must be one of ${CONTENT_KINDS.join(", ")}` });
-      return z.NEVER;
-    }
-    if (typeof c.dir === "string" && c.dir !== "") c.dir = path.resolve(base, c.dir);
-    return c as { kind: (typeof CONTENT_KINDS)[number] } & Record<string, unknown>;
-  });
-
-/** A list of multiaddrs (JSON array or comma-separated); `peer`: each must end in /p2p/<peer id>. */
-const multiaddrs = (peer: boolean) =>
-  list().superRefine((items, ctx) => {
-    items.forEach((a, i) => {
-      const problem = multiaddrProblem(a, { peer });
-      if (problem) ctx.addIssue({ code: "custom", path: [i], input: a, message: problem });
-    });
-  });
 
 /**
  * Every setting a daemon reads, once: its schema (type, validation and message), its environment variable and its
@@ -117,12 +78,7 @@ function settings(base: string) {
     fanoutCount: { schema: optional(int(0)), flag: "--fanout-count" },
     announceTo: { schema: list(), env: "POQ_ANNOUNCE", flag: "--announce" },
     announcePort: { schema: optional(int(0, 65_535)), env: "POQ_ANNOUNCE_PORT", flag: "--announce-port" },
-    content: { schema: optional(contentSetting(base)), env: "POQ_CONTENT", flag: "--content" },
-    contentDir: { schema: optional(pathIn(base)), env: "POQ_CONTENT_DIR", flag: "--content-dir" },
-    ipfsListen: { schema: optional(multiaddrs(false)), env: "POQ_IPFS_LISTEN", flag: "--ipfs-listen" },
-    ipfsPeers: { schema: optional(multiaddrs(true)), env: "POQ_IPFS_PEERS", flag: "--ipfs-peers" },
-    ipfsPeerUrls: { schema: optional(list()), env: "POQ_IPFS_PEER_URLS", flag: "--ipfs-peer-urls" },
-    kuboUrl: { schema: optional(text()), env: "POQ_KUBO_URL", flag: "--kubo-url" },
+    ...contentSettings(base),
   } satisfies Record<string, { schema: z.ZodType; env?: string; flag: string }>;
 }
 
@@ -236,32 +192,6 @@ export type DaemonConfig = {
   content: ParsedContentConfig;
   agents: AgentSpec[];
 };
-
-/**
- * The content backend from the merged settings: the `content` setting (a kind or a whole config; default "folder"),
- * then `contentDir`, `ipfsListen`, `ipfsPeers`, `ipfsPeerUrls` and `kuboUrl` on top. Checked as a whole (multiaddrs, loopback-only
- * dialing, the Kubo URL); a setting that does not apply to the kind is refused rather than ignored.
- */
-function resolveContent(m: Values): ParsedContentConfig {
-  const c: Record<string, unknown> = { ...(m.content ?? { kind: "folder" }) };
-  const kind = c.kind as (typeof CONTENT_KINDS)[number];
-  const refuse = (setting: keyof Settings) => {
-    throw new InputError(`${FLAGS[setting]} does not apply to content kind "${kind}"`);
-  };
-  if (m.contentDir !== undefined) (kind === "kubo" ? refuse("contentDir") : (c.dir = m.contentDir));
-  if (m.ipfsListen !== undefined) (kind !== "helia" ? refuse("ipfsListen") : (c.listen = m.ipfsListen));
-  if (m.ipfsPeers !== undefined) (kind !== "helia" ? refuse("ipfsPeers") : (c.peers = m.ipfsPeers));
-  if (m.ipfsPeerUrls !== undefined) (kind !== "helia" ? refuse("ipfsPeerUrls") : (c.peerUrls = m.ipfsPeerUrls));
-  if (m.kuboUrl !== undefined) (kind !== "kubo" ? refuse("kuboUrl") : (c.kuboUrl = m.kuboUrl));
-  if (kind === "folder") c.dir ??= m.storeDir;
-  if (kind === "helia") c.dir ??= path.join(m.storeDir!, "ipfs");
-  const r = contentConfigSchema.safeParse(c, { reportInput: true });
-  if (!r.success) throw new InputError(`invalid content setting: ${contentIssueText(r.error.issues[0])}`);
-  if (r.data.kind === "helia" && path.resolve(r.data.dir) === path.resolve(m.storeDir!)) {
-    throw new InputError(`invalid content setting: content.dir must not be the store folder itself (${r.data.dir}): give the IPFS node its own folder`);
-  }
-  return r.data;
-}
 
 function readConfigFile(file: string): unknown {
   let textValue: string;
@@ -380,7 +310,7 @@ export function resolveConfig(p: { file?: string; env?: NodeJS.ProcessEnv; flags
     fanoutCount: m.fanoutCount,
     announceTo: m.announceTo ?? [],
     announcePort: m.announcePort,
-    content: resolveContent(m),
+    content: resolveContent(m, m.storeDir!),
     agents,
   };
 }

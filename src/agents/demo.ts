@@ -29,7 +29,7 @@ import { Status } from "../chain/reader";
 import { senderFor } from "./system";
 import { createAnnouncer, createRevealSender } from "./announce";
 import { openDemoContent, type DemoContentKind } from "./demoContent";
-import { fetchOutputs, roundManifest, roundPayload, type ChainContentAccess } from "./roundContent";
+import { fetchOutputs, roundManifest, roundPayload, type ChainContentAccess } from "../protocol/roundContent";
 import { privateKeyToAccount } from "viem/accounts";
 
 export type DemoOptions = {

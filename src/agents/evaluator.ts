@@ -12,7 +12,7 @@ import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { loadOutputs } from "../protocol/manifest";
-import { fetchOutputs, roundManifest, type ChainContentAccess } from "./roundContent";
+import { fetchOutputs, roundManifest, type ChainContentAccess } from "../protocol/roundContent";
 import { assignmentProof, computeAssignment } from "./roundData";
 import type { RevealSender } from "./announce";
 

@@ -28,7 +28,7 @@ import {
 } from "../protocol/gold";
 import { modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
-import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "./roundContent";
+import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
 import { canonicalJson } from "../protocol/store";
 import type { SettlementParams } from "../rewards/params";
 import type { AgentDeps } from "./deps";

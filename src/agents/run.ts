@@ -23,8 +23,7 @@ import { createRelayer, policyHash } from "./relayer";
 import { ContentStore } from "../protocol/store";
 import type { IpfsNodesAnswer } from "../protocol/peerUrls";
 import type { Content } from "../protocol/content";
-import { FolderContent } from "../protocol/folderStore";
-import { openContent } from "../protocol/openContent";
+import { openStoreContent } from "../protocol/openContent";
 import { checkGoldPool, type GoldPoolFile } from "../protocol/gold";
 import { createAllotmentWatcher } from "./watcher";
 import { senderFor } from "./system";
@@ -52,14 +51,8 @@ export async function runAgents(cfg: DaemonConfig, name: string, options: { sign
   }
 }
 
-/**
- * The daemon's content backend (`cfg.content`): the folder store itself when the config names its folder (the
- * default), else what `openContent` opens (an embedded IPFS node in the daemon's own folder, or a Kubo node).
- */
-export async function openDaemonContent(cfg: Pick<DaemonConfig, "content">, store: ContentStore): Promise<Content> {
-  if (cfg.content.kind === "folder" && path.resolve(cfg.content.dir) === store.dir) return new FolderContent(store);
-  return openContent(cfg.content);
-}
+/** The daemon's content backend (`cfg.content`): see `openStoreContent`. */
+export const openDaemonContent = (cfg: Pick<DaemonConfig, "content">, store: ContentStore): Promise<Content> => openStoreContent(cfg.content, store);
 
 /** `addr` with its TCP port moved up by `n` (port 0, any free port, stays 0). */
 function shiftPort(addr: string, n: number): string {

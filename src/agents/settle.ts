@@ -10,7 +10,7 @@ import type { Content } from "../protocol/content";
 import type { BatchManifest } from "../protocol/manifest";
 import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, type ContentStore } from "../protocol/store";
-import { publishSettlementPayload, roundGoldOpening, roundManifest } from "./roundContent";
+import { publishSettlementPayload, roundGoldOpening, roundManifest } from "../protocol/roundContent";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";

@@ -36,7 +36,7 @@ import type { BatchManifest } from "../protocol/manifest";
 import { ContentError, type ContentStore } from "../protocol/store";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
-import { pointerCid, roundManifest } from "./roundContent";
+import { pointerCid, roundManifest } from "../protocol/roundContent";
 
 /* THE HORIZON (pure) */
 

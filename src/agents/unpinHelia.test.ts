@@ -19,7 +19,7 @@ import { ContentStore } from "../protocol/store";
 import { Checkpoint } from "./checkpoint";
 import { resolveConfig } from "./config";
 import { createCommon } from "./daemon";
-import { pinRound, publishJson, publishManifest, publishSettlementPayload } from "./roundContent";
+import { pinRound, publishJson, publishManifest, publishSettlementPayload } from "../protocol/roundContent";
 import { runAgents } from "./run";
 import { chainHorizon, createUnpinner } from "./unpin";
 

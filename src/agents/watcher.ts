@@ -8,7 +8,7 @@ import type { Content } from "../protocol/content";
 import type { SettlementPayloadFile } from "../protocol/payload";
 import type { ContentStore } from "../protocol/store";
 import type { Common } from "./daemon";
-import { roundPayload } from "./roundContent";
+import { roundPayload } from "../protocol/roundContent";
 
 /**
  * An account's own watch over its allotment. A settlement's quorum could lower or drop what earlier rounds allotted

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { InputError } from "../errors";
 import { type Json } from "./contracts";
 import { balances, blockTime, countdown, eventView, indexedTime, NotFoundError, presenter, tags, type Balances, type Countdown, type EventView, type ExplorerContext, type LogRow } from "./context";
+import type { ContentStatusView } from "./fetch";
 import type { GoldTask, RoundRow } from "./derive";
 import { quality } from "./format";
 import { parseAddress, parseBlockNumber, parsePaging, parseRoundId, parseTaskIndex, parseTxHash } from "./params";
@@ -59,6 +60,8 @@ export type StatusView = {
   /** Blocks that must follow a block before it is indexed. */
   confirmations: number;
   storeConfigured: boolean;
+  /** With a content backend: its kind, this node's peer id and addresses, connected peers, archive role, rounds fetched. */
+  content: ContentStatusView | null;
   rounds: number;
 };
 
@@ -74,6 +77,7 @@ export function status(ctx: ExplorerContext): StatusView {
     headBlock: s?.headNumber ?? null,
     confirmations: ctx.confirmations,
     storeConfigured: ctx.storeConfigured,
+    content: ctx.contentStatus?.() ?? null,
     rounds,
   };
 }
@@ -303,7 +307,17 @@ export type RoundPage = {
     campCentres: [number, number] | null;
   };
   excludedTasks: number[] | null;
-  content: { storeConfigured: boolean; manifest: RoundRow["manifest"]; payload: RoundRow["payload"]; goldOpening: RoundRow["goldOpening"]; note: string | null };
+  content: {
+    storeConfigured: boolean;
+    manifest: RoundRow["manifest"];
+    payload: RoundRow["payload"];
+    goldOpening: RoundRow["goldOpening"];
+    note: string | null;
+    /** The content backend the explorer fetches with (null: the store folder alone). */
+    backend: ContentStatusView["backend"] | null;
+    /** Where each piece came from: already in the store, or fetched by CID from the backend (null: nothing fetched). */
+    source: RoundRow["contentSource"];
+  };
   announcements: { relayer: Address; kind: Value; cid: Value; block: number; tx: Hex }[];
   timeline: PhaseStep[];
   events: EventView[];
@@ -624,7 +638,7 @@ export async function roundPage(ctx: ExplorerContext, idText: string): Promise<R
     gold: { commitment: r.goldCommitment, opening: r.goldOpening, root: r.goldRoot, count: r.goldCount, tasks: r.gold },
     breaker: { held: r.flags === null ? null : (r.flags & 1) === 1, flaggedStakePpm: r.breaker?.flaggedStakePpm ?? null, confirmedStakePpm: r.breaker?.confirmedStakePpm ?? null, splitGap: r.breaker?.splitGap === undefined ? null : r.breaker.splitGap / 1000, split: r.breaker?.split ?? null, campCentres: r.breaker?.campCentres ? [r.breaker.campCentres[0] / 1000, r.breaker.campCentres[1] / 1000] : null },
     excludedTasks: r.excludedTasks,
-    content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, goldOpening: r.goldOpening, note: r.contentNote },
+    content: { storeConfigured: ctx.storeConfigured, manifest: r.manifest, payload: r.payload, goldOpening: r.goldOpening, note: r.contentNote, backend: ctx.contentStatus?.().backend ?? null, source: r.contentSource ?? null },
     announcements,
     timeline,
     events: logs.map((l) => eventView(ctx, p, l)),
@@ -1029,8 +1043,11 @@ export function taskPage(ctx: ExplorerContext, roundText: string, indexText: str
   }
   let output: TaskPage["output"] = null;
   let note: string | null = null;
-  if (!t?.content_hash) note = ctx.storeConfigured ? "the batch manifest is not in the content store" : "no content store configured (--store): outputs are in the relayers' content store";
+  const backend = ctx.contentStatus?.().backend;
+  const unfetched = backend ? `; the explorer's ${backend} content backend has not delivered it yet (tried again)` : "";
+  if (!t?.content_hash) note = ctx.storeConfigured ? `the batch manifest is not in the content store${unfetched}` : "no content store configured (--store): outputs are in the relayers' content store";
   else if (!ctx.store) note = "no content store configured (--store)";
+  else if (backend && !ctx.store.has(t.content_hash)) note = `the output is not in the content store${unfetched}`;
   else {
     try {
       const parsed = outputRecord.safeParse(ctx.store.getJson(t.content_hash));

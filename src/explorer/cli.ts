@@ -7,21 +7,25 @@ import { renderAddress, renderChallenges, renderGovernance, renderRound, renderT
 import { challengesPage, governancePage } from "./governance";
 import { openExplorer, resolveExplorerConfig, type ExplorerFlags } from "./run";
 import { createExplorerServer } from "./server";
+import { contentOptions, contentSettings } from "../protocol/contentSettings";
 
-/** Options shared by `poq explorer` and `poq inspect`. */
+/** Options shared by `poq explorer` and `poq inspect` (the content options as the daemons have them). */
 function chainOptions(c: Command): Command {
-  return c
+  return contentOptions(c)
     .option("--rpc <url>", "JSON-RPC URL (POQ_RPC_URL; default http://127.0.0.1:8545)")
     .option("--deployment <file>", "deployment addresses (POQ_DEPLOYMENT; default deploy/deployments/chain-<id>/deployed_addresses.json)")
-    .option("--store <dir>", "content store with the relayers' payloads (POQ_STORE; default .poq/store when it exists)")
+    .option("--store <dir>", "content store with the relayers' payloads (POQ_STORE; default .poq/store when it exists); with --content helia or kubo the explorer's own store, filled with the content it fetches (created; default .poq/store)")
     .option("--db <file>", "SQLite index (POQ_EXPLORER_DB; default .poq/data/explorer-<chainId>.sqlite)")
     .option("--labels <file>", "name tags: a JSON object of address to label (POQ_EXPLORER_LABELS)")
     .option("--confirmations <n>", "index blocks once this many blocks follow them (POQ_CONFIRMATIONS; default 1)")
     .option("--from-block <n>", "first block to index (default: the deployment block from the Ignition journal, else 0)");
 }
 
-function flagsOf(o: Record<string, string | undefined>): ExplorerFlags {
-  return { rpc: o.rpc, deployment: o.deployment, store: o.store, db: o.db, labels: o.labels, confirmations: o.confirmations, fromBlock: o.fromBlock, port: o.port, host: o.host, pollMs: o.pollMs, logLevel: o.logLevel };
+function flagsOf(o: Record<string, string | boolean | undefined>): ExplorerFlags {
+  const keys = ["rpc", "deployment", "store", "db", "labels", "confirmations", "fromBlock", "port", "host", "pollMs", "logLevel", ...Object.keys(contentSettings("."))];
+  const flags: ExplorerFlags = Object.fromEntries(keys.map((k) => [k, o[k] as string | undefined]));
+  if (o.archive) flags.archive = "true";
+  return flags;
 }
 
 export function registerExplorer(program: Command): void {
@@ -30,6 +34,7 @@ export function registerExplorer(program: Command): void {
     .option("--host <addr>", "interface to listen on (default 127.0.0.1)")
     .option("--poll-ms <n>", "polling interval (POQ_POLL_MS; default 1000)")
     .option("--log-level <level>", "pino level (info, debug, warn)")
+    .option("--archive", "archive: pin in the IPFS node every CID the rounds point to on chain and every output their manifests list, and never unpin them (POQ_EXPLORER_ARCHIVE=true; needs --content helia or kubo)")
     .action(async (o) => {
       const cfg = resolveExplorerConfig(flagsOf(o));
       const logger = createLogger("poq-explorer", { level: cfg.logLevel });
@@ -46,11 +51,11 @@ export function registerExplorer(program: Command): void {
       try {
         ({ url } = await server.listen(cfg.port, cfg.host));
       } catch (e) {
-        opened.close();
+        await opened.close();
         throw new InputError(`cannot listen on ${cfg.host}:${cfg.port}: ${(e as Error).message}`);
       }
       const ac = shutdownSignal(logger);
-      logger.info({ url, db: ctx.db.file, store: cfg.storeDir ?? null, confirmations: cfg.confirmations, from_block: indexer.deployment.fromBlock?.toString() }, "listening");
+      logger.info({ url, db: ctx.db.file, store: cfg.storeDir ?? null, content: cfg.content?.kind ?? null, archive: cfg.archive, confirmations: cfg.confirmations, from_block: indexer.deployment.fromBlock?.toString() }, "listening");
       let synced = false;
       const loop = async () => {
         while (!ac.signal.aborted) {
@@ -73,7 +78,7 @@ export function registerExplorer(program: Command): void {
       };
       await loop();
       await server.close();
-      opened.close();
+      await opened.close();
       logger.info("stopped");
     });
 
@@ -90,7 +95,7 @@ export function registerExplorer(program: Command): void {
           await opened.indexer.sync();
           process.stdout.write(`${await show(opened, v, !!o.json)}\n`);
         } finally {
-          opened.close();
+          await opened.close();
         }
       });
   const sym = (x: Awaited<ReturnType<typeof openExplorer>>) => x.ctx.token.symbol;

@@ -1,6 +1,7 @@
 import { erc20Abi, getAddress, type Address, type Hex, type PublicClient } from "viem";
 import type { Deployment } from "../chain/deployment";
 import type { ContentStore } from "../protocol/store";
+import type { ContentStatusView } from "./fetch";
 import { PoqError } from "../errors";
 import type { Contracts, Json } from "./contracts";
 import type { ExplorerDb } from "./db";
@@ -18,6 +19,8 @@ export type ExplorerContext = {
   storeConfigured: boolean;
   /** The content store, for task outputs (checked against their content hash). */
   store?: ContentStore;
+  /** With a content backend: what the status shows of it (fetch.ts). */
+  contentStatus?: () => ContentStatusView;
   confirmations: number;
   /** When set: balances and total supply are read live (cached per block), and transactions the index does not hold are looked up. */
   client?: PublicClient;

@@ -19,7 +19,7 @@ import Database from "better-sqlite3";
  *
  * Rebuilding from scratch gives identical content in every content table ({@link ExplorerDb.dump}).
  */
-export const SCHEMA_VERSION = "4";
+export const SCHEMA_VERSION = "5";
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

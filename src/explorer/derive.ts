@@ -12,6 +12,7 @@ import { checkGoldOpening, type GoldOpening } from "../protocol/gold";
 import { loadBatch, taskLeaves, type BatchManifest } from "../protocol/manifest";
 import { isPayload, loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
 import type { ContentStore } from "../protocol/store";
+import { storedPointer } from "../protocol/roundContent";
 import type { ExplorerDb } from "./db";
 import type { Json } from "./contracts";
 import { handlerOf, type PhaseName, type RoundFold, type RoundStatus } from "./protocol";
@@ -22,6 +23,26 @@ export { blockTime, type LogRow };
 
 /** What the store gave for a round's batch manifest, settlement payload or gold opening. */
 export type ContentStatus = "loaded" | "missing" | "invalid" | "no-store" | "none";
+
+/**
+ * Where a piece of a round's content came from, with a content backend: already in the explorer's store, fetched by
+ * its CID from the backend (checked by hash, then kept in the store), not delivered yet (tried again later), rejected,
+ * or nothing to fetch.
+ */
+export type FetchSource = "store" | "fetched" | "unavailable" | "invalid" | "none";
+
+/** A round's content as the explorer's fetcher last found it (see fetch.ts). */
+export type RoundContentSource = {
+  manifest: FetchSource;
+  /** The outputs the manifest lists: how many, how many this explorer fetched, how many are still missing. */
+  outputs: { listed: number; fetched: number; missing: number } | null;
+  /** The payloads of the revealed settlements (the worst of them). */
+  payloads: FetchSource;
+  goldOpening: FetchSource;
+  /** As an archive: the CIDs pinned in the explorer's node, and those not pinned yet (null: not an archive). */
+  pinned: { cids: number; missing: number } | null;
+  note: string | null;
+};
 
 /** A round's pinned parameters as the index stores them: token amounts as base-unit decimal strings. */
 export type ParamsRow = { [K in keyof RoundParams]: RoundParams[K] extends bigint ? string : RoundParams[K] };
@@ -108,6 +129,8 @@ export type RoundRow = {
   goldOpening: ContentStatus;
   /** Why the manifest, payload or gold opening is missing or was rejected. */
   contentNote: string | null;
+  /** With a content backend: where the round's content came from (null: no backend, or not fetched yet). */
+  contentSource: RoundContentSource | null;
   meanConsensus: number | null;
   /** Tasks the settlement left out (their output was unavailable to most of their evaluators), from the payload. */
   excludedTasks: number[] | null;
@@ -124,6 +147,8 @@ export type DeriveContext = {
   store?: ContentStore;
   /** Assignments are a pure function of chain data: computed once per round and seed. */
   assignmentCache: Map<string, Map<Address, number[]> | null>;
+  /** With a content backend: where each round's content came from (the fetcher's record). */
+  contentSource?: (roundId: number) => RoundContentSource | undefined;
   log?: (o: object, msg: string) => void;
 };
 
@@ -237,6 +262,7 @@ export function registeredRound(r: Registration): RoundRow {
     payload: "none",
     goldOpening: "none",
     contentNote: null,
+    contentSource: null,
     meanConsensus: null,
     excludedTasks: null,
     breaker: null,
@@ -404,13 +430,10 @@ async function assignmentOf(ctx: DeriveContext, row: RoundRow): Promise<Map<Addr
   return out;
 }
 
-/** A content identifier that is a 32-byte content hash the store holds. */
-const storeHash = (store: ContentStore, cid: string): Hex | undefined => (/^0x[0-9a-fA-F]{64}$/.test(cid) && store.has(cid as Hex) ? (cid as Hex) : undefined);
-
 /** The batch manifest: by its task root in the store's index, else by the manifest CID the registration names. */
 function manifestOf(store: ContentStore, row: RoundRow): BatchManifest | undefined {
   if (store.getIndex("batch", row.taskRoot)) return loadBatch(store, row.taskRoot, row.taskCount);
-  const cid = storeHash(store, row.manifestCid);
+  const cid = storedPointer(store, row.manifestCid);
   if (!cid) return undefined;
   const m = store.getJson<BatchManifest>(cid);
   if (!m || m.version !== 2 || !Array.isArray(m.tasks) || m.tasks.length !== row.taskCount) throw new Error(`manifest ${cid} does not list the round's ${row.taskCount} tasks`);
@@ -423,16 +446,13 @@ function payloadOf(store: ContentStore, hash: Hex, cids: string[]): SettlementPa
   const indexed = loadPayload(store, hash);
   if (indexed) return indexed;
   for (const c of cids) {
-    const cid = storeHash(store, c);
+    const cid = storedPointer(store, c);
     if (!cid) continue;
     const f = store.getJson<unknown>(cid);
     if (isPayload(f) && f.settlementHash === hash) return f;
   }
   return undefined;
 }
-
-/** The store's index of gold openings (by task root), kept by the registrar beside the announced CID. */
-
 
 /**
  * Rebuilds every derived row of a round from its indexed events, the recomputed assignment and, when a content store
@@ -480,7 +500,7 @@ export async function deriveRound(ctx: DeriveContext, roundId: number): Promise<
     }
     if (hasGold) {
       const announced = logs.filter((l) => l.event === "ContentAnnounced" && Number((JSON.parse(l.args) as Args).kind) === 2).map((l) => str(JSON.parse(l.args) as Args, "cid"));
-      const cids = [...announced, store.getIndex(GOLD_INDEX, row.taskRoot) ?? ""].map((c) => storeHash(store, c)).filter((c): c is Hex => !!c);
+      const cids = [...announced, store.getIndex(GOLD_INDEX, row.taskRoot) ?? ""].map((c) => storedPointer(store, c)).filter((c): c is Hex => !!c);
       if (!cids.length) row.goldOpening = "missing";
       else if (!manifest || !params) {
         row.goldOpening = "missing";
@@ -518,6 +538,7 @@ export async function deriveRound(ctx: DeriveContext, roundId: number): Promise<
     }
   }
   row.contentNote = notes.length ? notes.join("; ") : null;
+  row.contentSource = ctx.contentSource?.(roundId) ?? null;
   if (payload) {
     const counted = payload.consensus.filter((c) => c >= 0);
     if (counted.length) row.meanConsensus = counted.reduce((t, c) => t + c, 0) / counted.length;

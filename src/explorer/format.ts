@@ -1,4 +1,5 @@
 /** Plain-text formats shared by the pages, the API and `poq inspect`. */
+import type { RoundContentSource } from "./derive";
 
 /** Trust in parts per million as a decimal in [0, 1] with 6 digits: 812345 -> "0.812345". */
 export function trustText(ppm: number): string {
@@ -62,4 +63,17 @@ export function durationText(seconds: number): string {
 
 export function shortHex(h: string, head = 6, tail = 4): string {
   return h.length <= head + tail + 1 ? h : `${h.slice(0, head)}…${h.slice(-tail)}`;
+}
+
+/** Where the round's content came from, with a content backend: one sentence (empty without one). */
+export function contentSourceText(backend: string | null, s: RoundContentSource | null): string {
+  if (!s || !backend) return "";
+  const word = (x: string) => (x === "store" ? "from the store" : x === "fetched" ? `fetched over ${backend}` : x);
+  const items: string[] = [];
+  if (s.manifest !== "none") items.push(`manifest ${word(s.manifest)}`);
+  if (s.outputs) items.push(`outputs: ${s.outputs.listed - s.outputs.missing} of ${s.outputs.listed} held, ${s.outputs.fetched} fetched${s.outputs.missing ? `, ${s.outputs.missing} unavailable` : ""}`);
+  if (s.payloads !== "none") items.push(`settlement payload ${word(s.payloads)}`);
+  if (s.goldOpening !== "none") items.push(`gold opening ${word(s.goldOpening)}`);
+  if (s.pinned) items.push(`archive: ${s.pinned.cids} CIDs pinned${s.pinned.missing ? `, ${s.pinned.missing} not yet` : ""}`);
+  return items.length ? `Content: ${items.join("; ")}.` : "";
 }

@@ -6,6 +6,7 @@ import type { ContentStore } from "../protocol/store";
 import { ExplorerDb, SCHEMA_VERSION } from "./db";
 import { addressesIn, Contracts, roundOf, txRecord, type Json } from "./contracts";
 import { deriveRound, type DeriveContext, type RoundRow } from "./derive";
+import type { ContentFetcher } from "./fetch";
 
 const TRANSFER = erc20Abi.find((x) => x.type === "event" && x.name === "Transfer")!;
 
@@ -17,6 +18,8 @@ export type IndexerOptions = {
   db: ExplorerDb;
   /** The relayers' content store: batch manifests and settlement payloads (consensus, trust, rewards, proofs). */
   store?: ContentStore;
+  /** With a content backend: fetches each round's content into `store` before the round is derived (fetch.ts). */
+  fetcher?: ContentFetcher;
   /** Blocks below the head that must exist before a block is indexed (0: index the head). */
   confirmations: number;
   /** First block to index (the deployment block). */
@@ -80,7 +83,7 @@ function checkIdentity(db: ExplorerDb, d: Deployment, fromBlock: bigint, logger?
  * chain still has (the fork point), deletes every row above it, and indexes again from there.
  */
 export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
-  const { client, db, store } = o;
+  const { client, db, store, fetcher } = o;
   const d: Deployment = { ...o.deployment, fromBlock: o.fromBlock };
   const contracts = new Contracts(d);
   const watched = contracts.watched();
@@ -95,7 +98,7 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
   }
   const token = JSON.parse(db.getMeta("token")!) as TokenInfo;
 
-  const ctx: DeriveContext = { db, client, deployment: d, store, assignmentCache: new Map(), log: logger ? (x, m) => logger.info(x, m) : undefined };
+  const ctx: DeriveContext = { db, client, deployment: d, store, assignmentCache: new Map(), contentSource: fetcher ? (id) => fetcher.source(id) : undefined, log: logger ? (x, m) => logger.info(x, m) : undefined };
   const first = Number(o.fromBlock);
 
   async function hashAt(n: number): Promise<{ hash: Hex; timestamp: number } | undefined> {
@@ -267,8 +270,11 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     }
   }
 
+  /** Derives the rounds marked dirty; with a fetcher, after it brought their content (waiting for it a short while). */
   async function deriveDirty() {
-    for (const id of db.dirtyRounds()) await deriveRound(ctx, id);
+    const ids = db.dirtyRounds();
+    await fetcher?.prefetch(ids);
+    for (const id of ids) await deriveRound(ctx, id);
   }
 
   async function sync(): Promise<SyncResult> {
@@ -289,6 +295,11 @@ export async function createIndexer(o: IndexerOptions): Promise<Indexer> {
     const now = db.getSync();
     if (now) db.setSync({ ...now, headNumber: head, headTimestamp: seen.timestamp, observedAt: seen.observedAt });
     waitingForContent();
+    if (fetcher) {
+      // content that arrived since (a fetch that outlived its wait, or a retry): derive the round again
+      db.markDirty(fetcher.takeChanged());
+      fetcher.retry();
+    }
     await deriveDirty();
     if (newLogs > 0) logger?.info({ block: now?.blockNumber, head, new_logs: newLogs }, "indexed");
     return { indexedBlock: now?.blockNumber, headBlock: head, newLogs, reorg };

@@ -1,7 +1,7 @@
 import type { AddressPage, Deadline, RoundPage } from "./api";
 import type { ChallengesPage, ChallengeView, GovernancePage, ViolationView } from "./governance";
 import type { TxPage } from "./chainApi";
-import { campsText, durationText, qualityText, shortHex, timeText, trustText } from "./format";
+import { campsText, contentSourceText, durationText, qualityText, shortHex, timeText, trustText } from "./format";
 import { groupTokens, partsText, valueText, type Amount, type Field, type Value } from "./values";
 
 /** Terminal tables for `poq inspect`: the same objects as the JSON API, as aligned text. */
@@ -72,6 +72,8 @@ export function renderRound(p: RoundPage, symbol: string, maxTasks = 20): string
       ["excluded tasks", p.excludedTasks === null ? "-" : p.excludedTasks.length ? p.excludedTasks.join(", ") : "none"],
     ]),
   );
+  const fetched = contentSourceText(p.content.backend, p.content.source);
+  if (fetched) out.push("", `  ${fetched}`);
   if (!p.content.storeConfigured) out.push("", "  note: no content store (--store): consensus, trust, rewards and proofs are not shown");
   else if (p.content.note || (p.content.payload !== "loaded" && p.content.payload !== "none")) out.push("", `  note: settlement payload ${p.content.payload}${p.content.note ? `: ${p.content.note}` : ""}`);
   if (p.gold.tasks?.length) {

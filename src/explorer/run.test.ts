@@ -26,6 +26,33 @@ describe("explorer configuration", () => {
     }
   });
 
+  test("behavior: the content options read as the daemons read them: a flag wins over its variable; a backend gets the explorer a store of its own", () => {
+    const cwd = process.cwd();
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "poq-cwd-"));
+    process.chdir(empty);
+    try {
+      // without content options nothing changes: no store folder, no backend
+      const plain = resolveExplorerConfig({}, {});
+      expect([plain.storeDir, plain.content, plain.archive]).toEqual([undefined, undefined, false]);
+      const peer = "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN";
+      const env = { POQ_CONTENT: "helia", POQ_IPFS_PEERS: peer, POQ_EXPLORER_ARCHIVE: "true" };
+      const fromEnv = resolveExplorerConfig({}, env);
+      expect(fromEnv).toMatchObject({ storeDir: ".poq/store", archive: true, content: { kind: "helia", dir: path.join(fs.realpathSync(empty), ".poq", "store", "ipfs"), peers: [peer], dial: "loopback" } });
+      const other = peer.replace("/tcp/4001/", "/tcp/4002/");
+      expect(resolveExplorerConfig({ ipfsPeers: other }, env).content).toMatchObject({ peers: [other] }); // the flag wins
+      // a store folder that does not exist yet is the explorer's own, to fill
+      const own = resolveExplorerConfig({ store: "mine", contentDir: "node", ipfsListen: "/ip4/127.0.0.1/tcp/4555" }, env);
+      expect(own).toMatchObject({ storeDir: "mine", content: { kind: "helia", dir: path.join(fs.realpathSync(empty), "node"), listen: ["/ip4/127.0.0.1/tcp/4555"], peers: [peer] } });
+      expect(resolveExplorerConfig({ content: "folder" }, {}).content).toMatchObject({ kind: "folder", dir: path.join(fs.realpathSync(empty), ".poq", "store") });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test("behavior: POQ_EXPLORER_ARCHIVE other than true or false is refused naming the variable", () => {
+    expect(() => resolveExplorerConfig({ content: "helia" }, { POQ_EXPLORER_ARCHIVE: "yes" })).toThrow(/POQ_EXPLORER_ARCHIVE must be true or false, got "yes"/);
+  });
+
   test("behavior: a labels file is read into name tags, and a malformed one is refused naming the entry", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-labels-"));
     const file = (name: string, body: string) => (fs.writeFileSync(path.join(dir, name), body), path.join(dir, name));
@@ -44,6 +71,11 @@ describe("explorer configuration", () => {
     [{ pollMs: "1.5" }, /--poll-ms must be an integer/],
     [{ fromBlock: "latest" }, /--from-block must be an integer/],
     [{ store: "/nonexistent/poq-store" }, /content store folder .* does not exist/],
+    [{ archive: "true" }, /--archive pins content in an IPFS node: it needs --content helia .* or kubo/],
+    [{ content: "helia", archive: "true", store: os.tmpdir(), kuboUrl: "http://127.0.0.1:5001" }, /--kubo-url does not apply to content kind "helia"/],
+    [{ content: "ipfs" }, /--content must be one of folder, helia, kubo/],
+    [{ content: "helia", store: os.tmpdir(), ipfsPeers: "/ip4/127.0.0.1/tcp/4001" }, /--ipfs-peers must end with \/p2p\/<peer id>/],
+    [{ content: "helia", store: os.tmpdir(), ipfsPeers: "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN" }, /not a loopback address/],
   ])("behavior: bad input %j is refused with a clear message", (flags, message) => {
     expect(() => resolveExplorerConfig(flags, {})).toThrow(InputError);
     expect(() => resolveExplorerConfig(flags, {})).toThrow(message);
@@ -56,6 +88,8 @@ describe("explorer configuration", () => {
       for (const [args, message] of [
         [["explorer", "--rpc", "::::"], /malformed RPC URL/],
         [["explorer", "--store", "/nonexistent/store"], /does not exist/],
+        [["explorer", "--archive", "--rpc", "http://127.0.0.1:1"], /--archive pins content in an IPFS node/],
+        [["explorer", "--content", "helia", "--ipfs-peers", "nonsense", "--rpc", "http://127.0.0.1:1"], /--ipfs-peers/],
         [["inspect", "round", "1", "--rpc", "http://127.0.0.1:1"], /cannot reach the JSON-RPC endpoint http:\/\/127.0.0.1:1/],
         [["inspect", "round"], /missing required argument/],
         [["inspect", "round", "1", "--confirmations", "many"], /--confirmations must be an integer/],

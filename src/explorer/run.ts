@@ -6,6 +6,12 @@ import { connect, type Clients } from "../chain/client";
 import { DEFAULT_DEPLOYMENTS_DIR, loadDeployment, verifyDeployment, type Deployment } from "../chain/deployment";
 import { InputError, PoqError, shown } from "../errors";
 import { ContentStore } from "../protocol/store";
+import type { Content } from "../protocol/content";
+import type { ParsedContentConfig } from "../protocol/contentConfig";
+import { contentSettings, resolveContent, type ContentSettingName, type ContentValues } from "../protocol/contentSettings";
+import { openStoreContent } from "../protocol/openContent";
+import { bool, parseInput } from "../schema";
+import { ContentFetcher, type ContentFetcherOptions } from "./fetch";
 import { makeContext, type ExplorerContext } from "./context";
 import { ExplorerDb } from "./db";
 import { createIndexer, type Indexer, type IndexerLogger } from "./indexer";
@@ -37,11 +43,16 @@ const explorerConfig = z.object({
   host: optional(z.string()).transform((v) => v ?? "127.0.0.1"),
   pollMs: optional(intIn("--poll-ms", 50, 3_600_000)).transform((v) => v ?? 1000),
   logLevel: optional(z.string()).transform((v) => v ?? "info"),
+  /** Archive: pin every CID the rounds point to on chain, and every output their manifests list, and keep them. */
+  archive: optional(bool()).transform((v) => v ?? false),
 });
 
-export type ExplorerConfig = z.infer<typeof explorerConfig>;
+export type ExplorerConfig = z.infer<typeof explorerConfig> & {
+  /** Where round content is fetched from, beside the store (unset: the store folder alone, nothing fetched). */
+  content?: ParsedContentConfig;
+};
 
-export type ExplorerFlags = Partial<Record<"rpc" | "deployment" | "store" | "db" | "labels" | "confirmations" | "fromBlock" | "port" | "host" | "pollMs" | "logLevel", string>>;
+export type ExplorerFlags = Partial<Record<"rpc" | "deployment" | "store" | "db" | "labels" | "confirmations" | "fromBlock" | "port" | "host" | "pollMs" | "logLevel" | "archive" | ContentSettingName, string>>;
 
 export const DEFAULT_STORE = ".poq/store";
 
@@ -69,15 +80,32 @@ export function resolveExplorerConfig(flags: ExplorerFlags, env: NodeJS.ProcessE
     host: pick("host"),
     pollMs: pick("pollMs", "POQ_POLL_MS"),
     logLevel: pick("logLevel", "POQ_LOG_LEVEL"),
+    archive: pick("archive", "POQ_EXPLORER_ARCHIVE"),
   });
   if (!r.success) {
     const issue = r.error.issues[0];
+    if (issue.path[0] === "archive") throw new InputError(`POQ_EXPLORER_ARCHIVE ${issue.message}, got ${shown(env.POQ_EXPLORER_ARCHIVE)}`);
     throw new InputError(issue.message.startsWith("--") ? issue.message : `${String(issue.path[0])}: ${issue.message}`);
   }
-  const cfg = r.data;
+  const cfg: ExplorerConfig = r.data;
+  // The content options, read as the daemons read them (src/protocol/contentSettings.ts): a flag, else its variable.
+  const values: ContentValues = {};
+  for (const [k, setting] of Object.entries(contentSettings(process.cwd())) as [ContentSettingName, ReturnType<typeof contentSettings>[ContentSettingName]][]) {
+    const flag = flags[k];
+    const fromFlag = flag !== undefined && flag !== "";
+    const raw = fromFlag ? flag : env[setting.env] === "" ? undefined : env[setting.env];
+    if (raw !== undefined) Object.assign(values, { [k]: parseInput(setting.schema, raw, fromFlag ? "" : "environment", () => (fromFlag ? setting.flag : setting.env)) });
+  }
+  const fetches = Object.values(values).some((v) => v !== undefined);
   if (cfg.storeDir !== undefined) {
-    if (!fs.existsSync(cfg.storeDir) || !fs.statSync(cfg.storeDir).isDirectory()) throw new InputError(`content store folder "${cfg.storeDir}" does not exist`);
-  } else if (fs.existsSync(DEFAULT_STORE)) cfg.storeDir = DEFAULT_STORE;
+    if (fs.existsSync(cfg.storeDir) && !fs.statSync(cfg.storeDir).isDirectory()) throw new InputError(`content store "${cfg.storeDir}" is not a folder`);
+    // with a content backend the explorer fills a store of its own; without one it only reads an existing store
+    if (!fs.existsSync(cfg.storeDir) && !fetches) throw new InputError(`content store folder "${cfg.storeDir}" does not exist`);
+  } else if (fetches || fs.existsSync(DEFAULT_STORE)) cfg.storeDir = DEFAULT_STORE;
+  if (fetches) cfg.content = resolveContent(values, path.resolve(cfg.storeDir!));
+  if (cfg.archive && cfg.content?.kind !== "helia" && cfg.content?.kind !== "kubo") {
+    throw new InputError("--archive pins content in an IPFS node: it needs --content helia (an embedded node) or kubo (POQ_EXPLORER_ARCHIVE)");
+  }
   return cfg;
 }
 
@@ -127,12 +155,15 @@ export async function deploymentStartBlock(client: PublicClient, d: Deployment, 
   }
 }
 
-export type OpenedExplorer = { clients: Clients; indexer: Indexer; ctx: ExplorerContext; db: ExplorerDb; close(): void };
+export type OpenedExplorer = { clients: Clients; indexer: Indexer; ctx: ExplorerContext; db: ExplorerDb; content?: Content; fetcher?: ContentFetcher; close(): Promise<void> };
 
-/** Connects, checks the deployment, opens the index and the store: what `poq explorer` and `poq inspect` share. */
+/**
+ * Connects, checks the deployment, opens the index, the store and (with `content`) the content backend and its
+ * fetcher: what `poq explorer` and `poq inspect` share.
+ */
 export async function openExplorer(
-  cfg: { rpcUrl: string; deploymentFile?: string; storeDir?: string; dbFile?: string; labelsFile?: string; confirmations: number; fromBlock?: bigint },
-  o: { clients?: Clients; deployment?: Deployment; logger?: IndexerLogger } = {},
+  cfg: { rpcUrl: string; deploymentFile?: string; storeDir?: string; dbFile?: string; labelsFile?: string; confirmations: number; fromBlock?: bigint; content?: ParsedContentConfig; archive?: boolean },
+  o: { clients?: Clients; deployment?: Deployment; logger?: IndexerLogger; fetch?: Pick<ContentFetcherOptions, "timeoutMs" | "waitMs" | "retryMs"> } = {},
 ): Promise<OpenedExplorer> {
   let clients = o.clients;
   if (!clients) {
@@ -155,8 +186,21 @@ export async function openExplorer(
   const db = new ExplorerDb(cfg.dbFile ?? path.join(".poq", "data", `explorer-${clients.chain.id}.sqlite`));
   const store = cfg.storeDir ? new ContentStore(cfg.storeDir) : undefined;
   const labels = cfg.labelsFile ? loadLabels(cfg.labelsFile) : undefined;
+  let content: Content | undefined;
+  let fetcher: ContentFetcher | undefined;
+  const close = async () => {
+    await fetcher?.close();
+    await content?.close();
+    db.close();
+  };
   try {
-    const indexer = await createIndexer({ client, deployment, db, store, confirmations: cfg.confirmations, fromBlock, logger: o.logger });
+    if (cfg.content && store) {
+      content = await openStoreContent(cfg.content, store);
+      fetcher = new ContentFetcher({ db, store, content, archive: !!cfg.archive, logger: o.logger, ...o.fetch });
+      const info = await content.info();
+      o.logger?.info({ content: info.kind, peer_id: info.peerId, addresses: info.addresses, archive: !!cfg.archive }, "content backend ready");
+    }
+    const indexer = await createIndexer({ client, deployment, db, store, fetcher, confirmations: cfg.confirmations, fromBlock, logger: o.logger });
     const ctx: ExplorerContext = makeContext({
       db,
       deployment: indexer.deployment,
@@ -167,10 +211,11 @@ export async function openExplorer(
       confirmations: cfg.confirmations,
       client,
       labels,
+      contentStatus: fetcher ? fetcher.status.bind(fetcher) : undefined,
     });
-    return { clients, indexer, ctx, db, close: () => db.close() };
+    return { clients, indexer, ctx, db, content, fetcher, close };
   } catch (e) {
-    db.close();
+    await close();
     throw e;
   }
 }

@@ -8,11 +8,13 @@
  *   { kind: "kubo", kuboUrl: "http://127.0.0.1:5001" }                          # a Kubo node through its RPC API
  *   { kind: "folder", dir: "store" }                                            # one machine, no IPFS
  */
+import path from "node:path";
 import type { Content } from "./content";
-import { parseContentConfig, type ContentConfig } from "./contentConfig";
+import { parseContentConfig, type ContentConfig, type ParsedContentConfig } from "./contentConfig";
 import { FolderContent } from "./folderStore";
 import { HeliaContent } from "./helia";
 import { KuboContent } from "./kubo";
+import type { ContentStore } from "./store";
 import { resolvePeerUrls } from "./peerUrls";
 
 /** How often a node asks the daemons named by URL for their addresses again. */
@@ -38,4 +40,14 @@ export async function openContent(raw: ContentConfig | unknown, hooks: { onDial?
     case "folder":
       return new FolderContent(c.dir);
   }
+}
+
+/**
+ * A command's content backend beside its store: the store itself when the config names the store's folder (the
+ * default folder backend, no second copy of anything), else what `openContent` opens (an embedded IPFS node in the
+ * command's own folder, or a Kubo node). Daemons, `poq claim` and `poq explorer` open theirs with it.
+ */
+export async function openStoreContent(config: ParsedContentConfig, store: ContentStore): Promise<Content> {
+  if (config.kind === "folder" && path.resolve(config.dir) === store.dir) return new FolderContent(store);
+  return openContent(config);
 }

@@ -809,7 +809,7 @@ describe("explorer in a browser", () => {
       expect(new ExplorerDb(path.join(dir, "inspect.sqlite")).dump()).toBe(dump);
     } finally {
       served.close();
-      rebuilt.close();
+      await rebuilt.close();
     }
   });
 });

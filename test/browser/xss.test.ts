@@ -142,7 +142,7 @@ describe("explorer pages render every user-controlled field inert", () => {
     await context?.close();
     await browser?.close();
     await server?.close();
-    opened?.close();
+    await opened?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -12,7 +12,7 @@ import { connect, type Clients } from "../../src/chain/client";
 import { loadDeployment, TOKEN_DECIMALS, type Deployment } from "../../src/chain/deployment";
 import { readRound } from "../../src/chain/reader";
 import { devKey } from "../../src/agents/accounts";
-import { roundPayload } from "../../src/agents/roundContent";
+import { roundPayload } from "../../src/protocol/roundContent";
 import { ContentStore } from "../../src/protocol/store";
 import { anvilBinary, Proc, revertedTransactions, ROOT, type NodeKind } from "./harness";
 

@@ -53,6 +53,9 @@ export const Layout: FC<{ c: PageCtx; title: string; children?: Child }> = ({ c,
           ) : null}
           {behind > 0 ? ` · a block shows here once ${s.confirmations} more block${s.confirmations === 1 ? "" : "s"} follow${s.confirmations === 1 ? "s" : ""} it` : ""}
           {` · off-chain data: ${s.storeConfigured ? "from the content store" : "no content store configured"}`}
+          {s.content
+            ? `, fetched over ${s.content.backend} (${s.content.connectedPeers} peer${s.content.connectedPeers === 1 ? "" : "s"} connected${s.content.archive ? "; archive: pins every round's content" : ""}; ${s.content.roundsWaiting} round${s.content.roundsWaiting === 1 ? "" : "s"} waiting for content)`
+            : ""}
         </div>
         <main>{children}</main>
         <footer>

@@ -1,7 +1,7 @@
 import type { Child, FC } from "hono/jsx";
 import type { Deadline, RoundPage, RoundsView, TaskPage } from "../api";
 import type { BlockRow, TxRow } from "../chainApi";
-import { campsText, qualityText, shortHex, trustText } from "../format";
+import { campsText, contentSourceText, qualityText, shortHex, trustText } from "../format";
 import { ChallengesTable } from "./protocol";
 import { amountFacts, EventsSection, SlashesSection, Addr, Amt, Badge, TableSection, Overview, BlockLink, Countdown, Facts, Hash, Layout } from "./components";
 import { Pager, PhaseBadge, Quality, RoundLink, Section, StatusBadge, Table, Time, Trust, TxLink, Val, YesNo, type PageCtx } from "./components";
@@ -128,16 +128,20 @@ const ContentNote: FC<{ p: RoundPage }> = ({ p }) => {
       </p>
     );
   const parts: string[] = [];
-  if (c.payload === "missing") parts.push("the settlement payload is not in the content store yet");
-  if (c.manifest === "missing") parts.push("the batch manifest is not in the content store");
-  if (c.goldOpening === "missing") parts.push("the registrar's gold opening is not in the content store yet");
+  const waiting = c.backend ? `: not delivered by any peer of the explorer's ${c.backend} node yet (tried again)` : "";
+  if (c.payload === "missing") parts.push(`the settlement payload is not in the content store yet${waiting}`);
+  if (c.manifest === "missing") parts.push(`the batch manifest is not in the content store${waiting}`);
+  if (c.goldOpening === "missing") parts.push(`the registrar's gold opening is not in the content store yet${waiting}`);
   if (c.note) parts.push(c.note);
-  return parts.length ? (
+  const fetched = contentSourceText(c.backend, c.source);
+  return parts.length || fetched ? (
     <p class="note" id="content-note">
-      {`${parts.join("; ")}.`}
+      {parts.length ? `${parts.join("; ")}.` : ""}
+      {fetched ? <span id="content-source">{`${parts.length ? " " : ""}${fetched}`}</span> : null}
     </p>
   ) : null;
 };
+
 
 /** Tasks per page of the round page (the JSON API lists them all). */
 export const TASKS_PER_PAGE = 100;

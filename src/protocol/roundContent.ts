@@ -12,13 +12,13 @@ import { getAddress, type Hex, type PublicClient } from "viem";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Deployment } from "../chain/deployment";
 import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader";
-import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "../protocol/cid";
-import { ContentUnavailable, type Content, type ReadOptions } from "../protocol/content";
-import { GOLD_INDEX, type GoldOpening } from "../protocol/gold";
-import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "../protocol/manifest";
-import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "../protocol/payload";
-import { mapConcurrent } from "../protocol/loopback";
-import { ContentError, type ContentStore } from "../protocol/store";
+import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid";
+import { ContentUnavailable, type Content, type ReadOptions } from "./content";
+import { GOLD_INDEX, type GoldOpening } from "./gold";
+import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
+import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
+import { mapConcurrent } from "./loopback";
+import { ContentError, type ContentStore } from "./store";
 
 /** Where a daemon's content lives: its own store, and (optionally) the backend that reaches other daemons' content. */
 export type ContentAccess = { store: ContentStore; content?: Content };
@@ -44,6 +44,20 @@ export function pointerCid(pointer: Hex): Cid | undefined {
 }
 
 /**
+ * Where the store holds what an on-chain pointer names, without any network: a keccak256 pointer is the store's own
+ * key; a CID is found through the store's index of CIDs it fetched or published. Undefined when the store lacks it.
+ */
+export function storedPointer(store: ContentStore, pointer: string): Hex | undefined {
+  let local: Hex | undefined;
+  if (HASH32.test(pointer)) local = pointer.toLowerCase() as Hex;
+  else {
+    const cid = /^0x[0-9a-fA-F]*$/.test(pointer) ? pointerCid(pointer as Hex) : undefined;
+    local = cid ? (store.getIndex(CID_INDEX, cid) as Hex | undefined) : undefined;
+  }
+  return local && store.has(local) ? local : undefined;
+}
+
+/**
  * Publishes JSON content: into the store, and into the content backend (pinned: this daemon keeps it available).
  * Returns its keccak256 in the store and the pointer to put on chain (the binary CID; the keccak256 without a backend).
  */
@@ -62,8 +76,8 @@ export async function publishJson(a: ContentAccess, value: unknown): Promise<{ h
 export async function readPointer(a: ContentAccess, pointer: Hex, options: ReadOptions = {}): Promise<unknown> {
   const cid = pointerCid(pointer);
   if (!cid) return undefined;
-  const local = HASH32.test(pointer) ? (pointer.toLowerCase() as Hex) : (a.store.getIndex(CID_INDEX, cid) as Hex | undefined);
-  if (local && a.store.has(local)) {
+  const local = storedPointer(a.store, pointer);
+  if (local) {
     try {
       return a.store.getJson<unknown>(local);
     } catch {
@@ -112,7 +126,16 @@ export async function roundManifest(a: ChainContentAccess, r: Pick<RoundView, "i
     fromBlock: r.registeredBlock,
     toBlock: r.registeredBlock,
   });
-  const pointer = logs.find((l) => l.args.taskRoot === r.taskRoot)?.args.manifestCid;
+  return manifestAt(a, r, logs.find((l) => l.args.taskRoot === r.taskRoot)?.args.manifestCid, options);
+}
+
+/**
+ * The batch manifest a registration's `manifestCid` names (the caller read the pointer, e.g. from its own index of the
+ * chain): from the store, else fetched; checked against the task root and count, then indexed in the store by its
+ * task root. Throws a retryable ContentError when it cannot be found yet.
+ */
+export async function manifestAt(a: ContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "taskCount">, pointer: Hex | undefined, options: ReadOptions = {}): Promise<BatchManifest> {
+  if (a.store.getIndex("batch", r.taskRoot)) return loadBatch(a.store, r.taskRoot, r.taskCount);
   if (!pointer || pointer === "0x") throw new ContentError(`round ${r.id}: no batch manifest for task root ${r.taskRoot} in the store, and the registration names none`);
   const raw = await readPointer(a, pointer, options);
   if (raw === undefined) throw new ContentUnavailable(pointerCid(pointer) ?? pointer, "not-found", `round ${r.id}'s batch manifest (manifestCid ${pointer}) is not in the store and no peer delivered it`);
@@ -130,7 +153,16 @@ export async function roundPayload(a: ChainContentAccess, r: RoundView, settleme
   const mine = loadPayload(a.store, settlementHash);
   if (mine) return mine;
   const entry = (await revealedSettlementsWithPayloads(a.client, a.deployment, r)).get(settlementHash);
-  for (const pointer of entry?.payloadCids ?? []) {
+  return payloadAt(a, settlementHash, entry?.payloadCids ?? [], options);
+}
+
+/**
+ * The payload of a settlement from the `payloadCid`s its revealers pointed to (the caller read them from the chain):
+ * the first that is a payload of that hash, from the store or fetched (kept in the store, never indexed as this
+ * daemon's own). Undefined when none can be found.
+ */
+export async function payloadAt(a: ContentAccess, settlementHash: Hex, pointers: readonly Hex[], options: ReadOptions = {}): Promise<SettlementPayloadFile | undefined> {
+  for (const pointer of pointers) {
     const f = await readPointer(a, pointer, options);
     if (isPayload(f) && f.settlementHash === settlementHash) return f;
   }
@@ -160,10 +192,22 @@ export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView,
     fromBlock: r.registeredBlock,
     toBlock: "latest",
   });
-  for (const l of logs) {
-    if (getAddress(l.args.relayer) !== getAddress(r.registrar)) continue;
-    const f = (await readPointer(a, l.args.cid, options)) as GoldOpening | undefined;
-    if (f && typeof f === "object" && f.taskRoot === r.taskRoot && Array.isArray(f.items)) return f;
+  return goldOpeningAt(
+    a,
+    r.taskRoot,
+    logs.filter((l) => getAddress(l.args.relayer) === getAddress(r.registrar)).map((l) => l.args.cid),
+    options,
+  );
+}
+
+/**
+ * The gold opening (unchecked) from the CIDs the round's registrar announced (the caller read them from the chain):
+ * the first that opens this task root, from the store or fetched and kept. Undefined when none can be found.
+ */
+export async function goldOpeningAt(a: ContentAccess, taskRoot: Hex, pointers: readonly Hex[], options: ReadOptions = {}): Promise<GoldOpening | undefined> {
+  for (const pointer of pointers) {
+    const f = (await readPointer(a, pointer, options)) as GoldOpening | undefined;
+    if (f && typeof f === "object" && f.taskRoot === taskRoot && Array.isArray(f.items)) return f;
   }
   return undefined;
 }
@@ -172,9 +216,9 @@ export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView,
  * Brings every output of a batch that the store lacks into the store, fetched by its CID (the raw keccak-256 block
  * named by the task's `contentHash`) from the content backend, within one deadline for the whole batch: each read is
  * checked by hash, and what no peer delivered by then is left missing (the evaluator reports it unavailable). Never
- * waits past the deadline. Returns the tasks' content hashes still missing.
+ * waits past the deadline (or once `signal` aborts). Returns the tasks' content hashes still missing.
  */
-export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number }): Promise<Hex[]> {
+export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { timeoutMs: number; concurrency?: number; signal?: AbortSignal }): Promise<Hex[]> {
   const wanted = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !a.store.has(h));
   if (!a.content || wanted.length === 0) return wanted;
   const content = a.content;
@@ -184,7 +228,7 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
     const left = until - Date.now();
     if (left <= 0) return void missing.push(hash);
     try {
-      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left }));
+      a.store.put(await content.get(cidOfKeccak(hash), { timeoutMs: left, signal: o.signal }));
     } catch (e) {
       if (!(e instanceof ContentError)) throw e;
       missing.push(hash);
