@@ -1,5 +1,5 @@
 import { PPM, SCORE_MAX, clampInt, decayToward0, floorDiv, mulDivFloor, roundDiv } from "./fixedPoint";
-import { medianScore } from "./median";
+import { insertByScore, medianScore } from "./median";
 import type { ConsensusParams } from "./params";
 import type { ConsensusRule, EvidenceState, PushStat, RuleDetail, RuleInput, RuleOutput } from "./rule";
 
@@ -91,16 +91,7 @@ type Scratch = { order: Int32Array; vals: Int32Array };
 /** Sorts the task's entry positions a..b-1 by score (insertion sort: a task has at most k entries). */
 function sortEntries(score: Int32Array, a: number, b: number, order: Int32Array): number {
   const n = b - a;
-  for (let i = 0; i < n; i++) {
-    const p = a + i;
-    const s = score[p];
-    let j = i - 1;
-    while (j >= 0 && score[order[j]] > s) {
-      order[j + 1] = order[j];
-      j--;
-    }
-    order[j + 1] = p;
-  }
+  for (let i = 0; i < n; i++) insertByScore(score, order, i, a + i);
   return n;
 }
 

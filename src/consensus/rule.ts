@@ -75,15 +75,17 @@ export interface ConsensusRule {
   run(input: RuleInput): RuleOutput;
 }
 
-/** Applies a per-task aggregator to every task of the round; it gets the task's scores and seats. */
-export function perTask(round: RoundScores, aggregate: (scores: Int32Array, seats: Int32Array, t: number) => number): Int32Array {
+/**
+ * Applies a per-task aggregator to every task of the round; it gets the task's scores, their seats (ones when the
+ * round carries none) and their evaluator indexes. A task without scores gets -1.
+ */
+export function perTask(round: RoundScores, aggregate: (scores: Int32Array, seats: Int32Array, evaluators: Int32Array) => number): Int32Array {
   const out = new Int32Array(round.taskCount);
-  const ones = new Int32Array(round.score.length).fill(1);
-  const seats = round.seats ?? ones;
+  const seats = round.seats ?? new Int32Array(round.score.length).fill(1);
   for (let t = 0; t < round.taskCount; t++) {
     const a = round.start[t];
     const b = round.start[t + 1];
-    out[t] = b > a ? aggregate(round.score.subarray(a, b), seats.subarray(a, b), t) : -1;
+    out[t] = b > a ? aggregate(round.score.subarray(a, b), seats.subarray(a, b), round.evaluator.subarray(a, b)) : -1;
   }
   return out;
 }

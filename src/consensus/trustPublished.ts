@@ -1,6 +1,6 @@
 import { PPM, clampInt, floorDiv, roundDiv } from "./fixedPoint";
 import { meanScore } from "./mean";
-import type { ConsensusRule, RuleInput, RuleOutput } from "./rule";
+import { perTask, type ConsensusRule, type RuleInput, type RuleOutput } from "./rule";
 
 /**
  * The published adaptive trust-weighted consensus (arXiv 2601.21189, Eq. 21), kept as a baseline:
@@ -16,23 +16,16 @@ export function runTrustPublished(input: RuleInput): RuleOutput {
   const w = new Int32Array(input.trust.length);
   for (let e = 0; e < w.length; e++) w[e] = clampInt(input.trust[e], wMin, wMax);
 
-  const consensus = new Int32Array(round.taskCount);
-  for (let t = 0; t < round.taskCount; t++) {
-    const a = round.start[t];
-    const b = round.start[t + 1];
-    if (a === b) {
-      consensus[t] = -1;
-      continue;
-    }
+  const consensus = perTask(round, (scores, seats, evaluators) => {
     let num = 0;
     let den = 0;
-    for (let i = a; i < b; i++) {
-      const we = w[round.evaluator[i]] * (round.seats ? round.seats[i] : 1);
-      num += we * round.score[i];
+    for (let i = 0; i < scores.length; i++) {
+      const we = w[evaluators[i]] * seats[i];
+      num += we * scores[i];
       den += we;
     }
-    consensus[t] = den > 0 ? roundDiv(num, den) : meanScore(round.score.subarray(a, b));
-  }
+    return den > 0 ? roundDiv(num, den) : meanScore(scores);
+  });
 
   // d in ppm of the 10-point scale: |s - c| (score units, 0..10000) * 100.
   const devSum = new Float64Array(w.length);

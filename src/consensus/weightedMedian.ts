@@ -1,5 +1,5 @@
 import { roundDiv } from "./fixedPoint";
-import { medianScore } from "./median";
+import { insertByScore, medianScore } from "./median";
 
 /**
  * Weighted median of integer scores with non-negative integer weights. Scores are sorted; the result is the
@@ -20,24 +20,14 @@ export function weightedMedianScore(
   const idx = scratch && scratch.idx.length >= n ? scratch.idx : new Int32Array(n);
   let total = 0;
   let m = 0;
+  // The positive-weight scores, sorted by score as they are taken (m is small: the k evaluators of one task).
   for (let i = 0; i < n; i++) {
     if (weights[i] > 0) {
-      idx[m++] = i;
+      insertByScore(values, idx, m++, i);
       total += weights[i];
     }
   }
   if (total === 0) return medianScore(values);
-  // insertion sort by score (m is small: the k evaluators of one task)
-  for (let i = 1; i < m; i++) {
-    const v = idx[i];
-    const s = values[v];
-    let j = i - 1;
-    while (j >= 0 && values[idx[j]] > s) {
-      idx[j + 1] = idx[j];
-      j--;
-    }
-    idx[j + 1] = v;
-  }
   let cum = 0;
   for (let i = 0; i < m; i++) {
     cum += weights[idx[i]];

@@ -11,23 +11,23 @@ import { readLoggedOutputs } from "../../data/read";
 import { auditTrainEval } from "../audit";
 import { groupFolds } from "../folds";
 import { measureStageCosts } from "./timing";
-import { Command } from "commander";
 import { runScript } from "../../runtime";
 import { number, option } from "../../schema";
-import { emit } from "./docSection";
+import { DEV_FILES, docTableCommand, emit } from "./docSection";
 
 /** `npx tsx src/scoring/cli/cascade-report.ts`: the cascade table of docs/quality.md. */
-export const program = new Command("cascade-report")
-  .description("the scoring cascade on each dev file: calibrate and fit on half of the queries, evaluate on the other half")
-  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+export const program = docTableCommand(
+  "cascade-report",
+  "the scoring cascade on each dev file: calibrate and fit on half of the queries, evaluate on the other half",
+  "cascade",
+)
   .option("--cpu-price <usd>", "cost of CPU time, USD per CPU-hour", option(number(0), "--cpu-price"), 0.05)
-  .option("--write <file>", "replace the cascade section of this Markdown file instead of printing")
   .action((o: { dataDir: string; cpuPrice: number; write?: string }) => {
     const { dataDir, cpuPrice } = o;
     const out: string[] = [];
     out.push("| file | references | learned judge | stages (alone: metric, cumulative CPU us per output) | all stages | cascade | cascade cost / all |");
     out.push("|---|---|---|---|---|---|---|");
-    for (const file of ["summeval-dev.jsonl", "evouna-tq-dev.jsonl"]) {
+    for (const file of DEV_FILES) {
       const items = readLoggedOutputs(path.join(dataDir, file));
       const fold = groupFolds(
         items.map((it) => it.queryId),

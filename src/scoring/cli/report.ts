@@ -13,10 +13,9 @@ import { readLoggedOutputs } from "../../data/read";
 import { InputError } from "../../errors";
 import { auditCrossValidated, type TaskAuditResult } from "../audit";
 import { ALL_DIMENSIONS } from "../dimensions";
-import { Command } from "commander";
 import { runScript } from "../../runtime";
 import { int, option } from "../../schema";
-import { emit } from "./docSection";
+import { docTableCommand, emit } from "./docSection";
 
 /** The files the report audits, with the target of each configuration (from the issue). */
 export const REPORT_FILES = [
@@ -85,11 +84,8 @@ export function renderReport(rows: readonly ReportRow[], folds: number): string 
 }
 
 /** `npx tsx src/scoring/cli/report.ts`: the audit tables of docs/quality.md. */
-export const program = new Command("quality-report")
-  .description("the cross-validated audit tables of docs/quality.md")
-  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+export const program = docTableCommand("quality-report", "the cross-validated audit tables of docs/quality.md", "audit")
   .option("--folds <k>", "cross-validation folds", option(int(2), "--folds"), 5)
-  .option("--write <file>", "replace the audit section of this Markdown file instead of printing")
   .action((o: { dataDir: string; folds: number; write?: string }) => {
     const rows = runReport(o.dataDir, o.folds);
     for (const r of rows) process.stderr.write(`${r.file} (references ${r.references ? "used" : "ignored"}): ${(r.ms / 1000).toFixed(1)} s\n`);

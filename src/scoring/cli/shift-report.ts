@@ -11,10 +11,9 @@ import { readLoggedOutputs } from "../../data/read";
 import { computeDimensions, computeDimensionsAndFeatures } from "../score";
 import { shiftSplits } from "../shift";
 import { calibrators, runShiftSplits, type ShiftResult } from "../shiftAudit";
-import { Command } from "commander";
 import { runScript } from "../../runtime";
 import { int, option } from "../../schema";
-import { emit } from "./docSection";
+import { DEV_FILES, docTableCommand, emit } from "./docSection";
 
 /** Model families of the dev files: SummEval's pretrained transformers against its earlier systems; EVOUNA's retrieval-based systems against the GPT family. */
 export const DEV_FAMILIES = {
@@ -55,15 +54,12 @@ export function renderShift(results: readonly ShiftResult[], names: readonly str
 }
 
 /** `npx tsx src/scoring/cli/shift-report.ts`: the domain-shift table of docs/quality.md. */
-export const program = new Command("shift-report")
-  .description("every calibration method on every shift split of the dev files")
-  .option("--data-dir <dir>", "folder of the dev files", "../shared/data")
+export const program = docTableCommand("shift-report", "every calibration method on every shift split of the dev files", "shift")
   .option("--only <text>", "only the splits whose name contains this")
   .option("--bootstrap <n>", "bootstrap replicates of the intervals", option(int(1), "--bootstrap"), 200)
   .option("--cal-bootstrap <n>", "bootstrap replicates inside each calibration", option(int(1), "--cal-bootstrap"), 200)
-  .option("--write <file>", "replace the shift section of this Markdown file instead of printing")
   .action((o: { dataDir: string; only?: string; bootstrap: number; calBootstrap: number; write?: string }) => {
-    const files = ["summeval-dev.jsonl", "evouna-tq-dev.jsonl"].map((f) => path.join(o.dataDir, f));
+    const files = DEV_FILES.map((f) => path.join(o.dataDir, f));
     const items: LoggedOutput[] = files.flatMap((f) => readLoggedOutputs(f));
     const t0 = performance.now();
     const none = computeDimensionsAndFeatures({ items, modelPriors: {}, useReferences: false, withFeatures: true });
