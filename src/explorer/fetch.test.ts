@@ -9,7 +9,7 @@ import type { Deployment } from "../chain/deployment";
 import { cidFromBytes, cidOfKeccak } from "../protocol/cid";
 import { HeliaContent } from "../protocol/helia";
 import { modelId, type BatchManifest } from "../protocol/manifest";
-import { settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
+import { bareSettlementPayload } from "../protocol/testing";
 import { publishManifest, publishSettlementPayload, type ContentAccess } from "../protocol/roundContent";
 import { ContentStore } from "../protocol/store";
 import { roundPage, status, taskPage } from "./api";
@@ -87,19 +87,7 @@ describe("explorer over IPFS (in-process Hardhat network, embedded nodes on loop
     await chain.vote(id, byEvaluator, [EVALUATOR]);
     const s = await chain.emptySettlement(id, `explorer over ipfs ${id}`);
     const hash = hashSettlement(s);
-    const file: SettlementPayloadFile = {
-      version: 2,
-      roundId: id.toString(),
-      settlementHash: hash,
-      settlement: settlementToJson(s),
-      consensus,
-      excludedTasks: [],
-      breaker: { tripped: false } as unknown as SettlementPayloadFile["breaker"],
-      trust: [],
-      rewards: [],
-      claims: [],
-      gold: [],
-    };
+    const file = bareSettlementPayload(id, s, consensus);
     const { pointer } = await publishSettlementPayload(a, file);
     await chain.settle(id, s, [RELAYER], pointer);
     return { hash, pointer };
