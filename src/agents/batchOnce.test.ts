@@ -2,14 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { erc20Abi, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { fileOutput } from "./outputs";
-import { deployLocal, inProcessChain } from "../../test/helpers/inProcessChain";
-import { poQSettlementAbi, stakeVaultAbi, testTokenAbi } from "../chain/abis";
-import { walletFor, type Clients } from "../chain/client";
+import { deployLocal, inProcessChain, mintDev, stakeDevEvaluator } from "../../test/helpers/inProcessChain";
+import { poQSettlementAbi } from "../chain/abis";
+import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { readRound, Role } from "../chain/reader";
+import { readRound } from "../chain/reader";
 import { readLoggedOutputs } from "../data/read";
 import { loadBatch, outputRecordOf } from "../protocol/manifest";
 import { ContentStore } from "../protocol/store";
@@ -40,16 +40,6 @@ describe("registrar: an output already registered never enters another batch (in
   }, 180_000);
 
   const addr = (i: number): Address => privateKeyToAccount(devKey(i)).address;
-  async function mint(i: number, amount: bigint) {
-    const owner = walletFor(clients, devKey(0));
-    await clients.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [addr(i), amount] }) });
-  }
-  async function stakeEvaluator(i: number) {
-    await mint(i, 200n * TOKEN);
-    const w = walletFor(clients, devKey(i));
-    await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, 200n * TOKEN] }) });
-    await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Evaluator, 200n * TOKEN] }) });
-  }
   /** Files replayed outputs of node `i` as the node does (stored, receipt signed, pending); returns their hashes. */
   async function file(store: ContentStore, i: number, from: number, n: number): Promise<Hex[]> {
     const signer = privateKeyToAccount(devKey(i));
@@ -62,9 +52,9 @@ describe("registrar: an output already registered never enters another batch (in
   test("behavior: outputs announced again after their round registered are dropped from the queue; the next batch holds only new ones", async () => {
     const common = createCommon("test", { level: "silent", signal: new AbortController().signal });
     const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-batch-once-")));
-    await mint(1, 6_000n * TOKEN);
-    await stakeEvaluator(7);
-    await stakeEvaluator(8);
+    await mintDev(clients, d, 1, 6_000n * TOKEN);
+    await stakeDevEvaluator(clients, d, 7, 200n * TOKEN);
+    await stakeDevEvaluator(clients, d, 8, 200n * TOKEN);
     const first = await file(store, 5, 0, 4);
     const r = createRelayer({
       common,
