@@ -2,12 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { erc20Abi, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { fileOutput } from "./outputs";
-import { deployLocal, inProcessChain } from "../../test/helpers/inProcessChain";
-import { stakeVaultAbi, testTokenAbi } from "../chain/abis";
-import { walletFor, type Clients } from "../chain/client";
+import { deployLocal, inProcessChain, mintDev, stakeDevEvaluator } from "../../test/helpers/inProcessChain";
+import { stakeVaultAbi } from "../chain/abis";
+import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { Role } from "../chain/reader";
 import { readLoggedOutputs } from "../data/read";
@@ -43,16 +43,8 @@ describe("idle reasons (in-process Hardhat network)", () => {
 
   const addr = (i: number): Address => privateKeyToAccount(devKey(i)).address;
   const nonce = (i: number) => clients.publicClient.getTransactionCount({ address: addr(i) });
-  async function mint(i: number, amount: bigint) {
-    const owner = walletFor(clients, devKey(0));
-    await clients.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [addr(i), amount] }) });
-  }
-  async function stakeEvaluator(i: number) {
-    await mint(i, 200n * TOKEN);
-    const w = walletFor(clients, devKey(i));
-    await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, 200n * TOKEN] }) });
-    await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Evaluator, 200n * TOKEN] }) });
-  }
+  const mint = (i: number, amount: bigint) => mintDev(clients, d, i, amount);
+  const stakeEvaluator = (i: number) => stakeDevEvaluator(clients, d, i, 200n * TOKEN);
 
   function agentCommon() {
     const logged: string[] = [];

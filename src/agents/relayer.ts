@@ -102,6 +102,11 @@ export function createRelayer(deps: RelayerDeps) {
   const me = getAddress(sender.account);
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
+  /**
+   * Registrar: content hashes (lowercase) of every output in a registered batch whose manifest the store holds; none
+   * ever enters another batch. Rebuilt from the registered roots after a restart.
+   */
+  const registeredOutputs = new Set<string>();
   const slashedRounds = new Set<bigint>();
   /**
    * Settlements computed after their round's reveal deadline, by round: every input is then fixed (reveals, frozen
@@ -539,6 +544,13 @@ export function createRelayer(deps: RelayerDeps) {
     const domain = { chainId: clients.chain.id, settlement: d.settlement };
     for (const [node, hashes] of store.listPending()) {
       for (const hash of hashes) {
+        // Announced again after its round registered (a node killed before it saved its replay position serves it
+        // again): already in a batch, so never in another one, never paid twice.
+        if (registeredOutputs.has(hash.toLowerCase())) {
+          logger.warn({ node, content_hash: hash }, "output already in a registered round: dropped from the queue");
+          store.removePending(node, hash);
+          continue;
+        }
         try {
           const rec = store.getJson<OutputRecord>(hash);
           // An output without a valid receipt of its node (bad signature, wrong signer, content that does not match)
@@ -605,7 +617,10 @@ export function createRelayer(deps: RelayerDeps) {
   }
 
   function consumePending(m: BatchManifest) {
-    for (const t of m.tasks) store.removePending(t.node, t.contentHash);
+    for (const t of m.tasks) {
+      store.removePending(t.node, t.contentHash);
+      registeredOutputs.add(t.contentHash.toLowerCase());
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ import { cidOfKeccak, cidToBytes, CODEC_DAG_PB, decodeCid, keccakOfCid, MAX_CID_
 import { ContentError } from "./store";
 import { ContentMismatch, ContentUnavailable } from "./content";
 import { chunk, CHUNK_SIZE } from "./dag";
-import { HeliaContent, isLoopbackAddr } from "./helia";
+import { blockFile, HeliaContent, isLoopbackAddr } from "./helia";
 import { freePort, openLoopbackNodes } from "./loopback";
 import { xorshiftBytes } from "./testing";
 import { loadHeliaModules } from "./esm";
@@ -137,6 +137,30 @@ describe("HeliaContent on loopback", () => {
     const err3 = await b.get(cid2, { timeoutMs: 60_000, signal: ac.signal }).catch((e) => e);
     expect(err3).toBeInstanceOf(ContentUnavailable);
     expect((err3 as ContentUnavailable).reason).toBe("aborted");
+  });
+
+  test("behavior: forty nodes on loopback all connect to one node within 5 s (libp2p's per-host inbound limit, 5 a second, would take 7 s at least)", async () => {
+    const [hub] = await nodes(1);
+    const many = await Promise.all(Array.from({ length: 40 }, () => HeliaContent.open({ dir: freshDir(), peers: hub.addresses(), onDial })));
+    open.push(...many);
+    const t0 = Date.now();
+    await Promise.all(many.map((n) => n.waitForPeers(20_000)));
+    // the hub's side of the last connections may register a moment after the dialers'
+    while (((await hub.info()).connectedPeers?.length ?? 0) < 40 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    const elapsed = Date.now() - t0;
+    expect((await hub.info()).connectedPeers?.length).toBe(40);
+    expect(elapsed).toBeLessThan(5_000);
+  }, 60_000);
+
+  test("behavior: blockFile names the one file that holds an output's block; deleting it while the node runs makes the block disappear", async () => {
+    const [a] = await nodes(1);
+    const text = "an output whose block file the campaign deletes";
+    const { cid } = await a.putOutput(text);
+    const file = await blockFile(a.dir, cid);
+    expect(blockFilesWith(a.dir, toBytes(text))).toEqual([file]);
+    fs.rmSync(file);
+    expect(await a.has(cid)).toBe(false);
+    expect(await a.get(cid, { timeoutMs: 300 }).catch((e) => e)).toBeInstanceOf(ContentUnavailable);
   });
 
   test("behavior: a peer that restarts (same folder, same port) is re-dialed, and content flows again", async () => {

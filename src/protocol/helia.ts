@@ -91,6 +91,19 @@ function blockFileLayout(M: Modules) {
   };
 }
 
+/**
+ * The file that holds `cid`'s block in the blockstore of the node whose folder is `dir`, whether or not it is there:
+ * what a fault injector deletes to make a block disappear from a running node (the fault campaign).
+ */
+export async function blockFile(dir: string, cid: Cid): Promise<string> {
+  const M = await loadHeliaModules();
+  const { dir: shard, file } = blockFileLayout(M).encode(M.CID.parse(parseCid(cid)));
+  return path.join(path.resolve(dir), "blocks", shard, file);
+}
+
+/** The loopback networks, as libp2p's connection manager takes them (its allow list). */
+const LOOPBACK_NETS = ["/ip4/127.0.0.0/ipcidr/8", "/ip6/::1/ipcidr/128"];
+
 const heldDirs = new Set<string>();
 
 /** True for a multiaddr on the loopback interface. */
@@ -184,6 +197,10 @@ export class HeliaContent extends ContentBase {
         connectionEncrypters: [M.noise()],
         streamMuxers: [M.yamux()],
         peerDiscovery: [],
+        // libp2p limits inbound connections per remote host (5 a second, 10 pending): on loopback every peer is the
+        // same host, so that limit would throttle the whole network (100 nodes re-dialing a restarted relayer took
+        // 40 s to get back in). A loopback-only node exempts loopback peers from it.
+        ...(dial === "loopback" ? { connectionManager: { allow: LOOPBACK_NETS } } : {}),
         services: { identify: M.identify() },
         connectionGater: {
           denyDialMultiaddr: async (ma) => {

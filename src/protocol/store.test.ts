@@ -16,6 +16,16 @@ describe("ContentStore", () => {
     expect(s.put("hello")).toBe(h);
   });
 
+  test("behavior: remove deletes one object (a lost disk), says whether it was there, and leaves the others", () => {
+    const s = fresh();
+    const [a, b] = [s.put("lost"), s.put("kept")];
+    expect(s.remove(a)).toBe(true);
+    expect(s.has(a)).toBe(false);
+    expect(() => s.get(a)).toThrow(/not in the store/);
+    expect(s.remove(a)).toBe(false);
+    expect(s.getText(b)).toBe("kept");
+  });
+
   test("behavior: a tampered object is refused with a clear error", () => {
     const s = fresh();
     const h = s.put("original");

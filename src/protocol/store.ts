@@ -39,6 +39,17 @@ export class ContentStore {
     return fs.existsSync(this.objectPath(hash));
   }
 
+  /**
+   * Deletes an object; true when it was there. The daemons never remove content: this is a lost disk, for the fault
+   * campaign (scripts/faults/campaign.ts).
+   */
+  remove(hash: Hex): boolean {
+    const file = this.objectPath(hash);
+    if (!fs.existsSync(file)) return false;
+    fs.rmSync(file, { force: true });
+    return true;
+  }
+
   /** Reads and verifies an object. Throws ContentError if it is missing or its bytes do not match the hash. */
   get(hash: Hex): Uint8Array {
     const file = this.objectPath(hash);

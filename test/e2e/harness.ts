@@ -27,6 +27,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on 127.0.0.1:`port` now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive ports that are free on 127.0.0.1 now: for a process whose agents each get a node
+ * listening on the configured port counted up (agents config `content.listen`), fixed so that a restart comes back on
+ * the same addresses. Drawn below Linux's ephemeral range (32768 and up), so that no outgoing connection holds one
+ * of them when a killed process comes back.
+ */
+export async function freePortRange(count: number, rng: () => number = Math.random): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = 20_000 + Math.floor(rng() * (12_000 - count));
+    let ok = true;
+    for (let p = first; ok && p < first + count; p++) ok = await portFree(p);
+    if (ok) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports on 127.0.0.1`);
+}
+
 /** A child process whose stdout lines are kept and can be waited on. */
 export class Proc {
   readonly lines: string[] = [];

@@ -1,7 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { getAddress, type Address, type EIP1193Provider, type Hex } from "viem";
-import { testTokenAbi } from "../../src/chain/abis";
+import { erc20Abi, getAddress, type Address, type EIP1193Provider, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { stakeVaultAbi, testTokenAbi } from "../../src/chain/abis";
+import { Role } from "../../src/chain/reader";
 import { connect, walletFor, type Clients } from "../../src/chain/client";
 import type { Deployment } from "../../src/chain/deployment";
 import { devKey } from "../../src/agents/accounts";
@@ -93,4 +95,19 @@ export async function deployLocal(params: Record<string, unknown> = {}): Promise
   const mod = require("../../deploy/modules/PoQLocal").default;
   const d = await hre.ignition.deploy(mod, { parameters: { PoQLocal: params }, displayUi: false });
   return deploymentOf(d, Number(await hre.network.provider.request({ method: "eth_chainId" })));
+}
+
+/** Mints `amount` test tokens (as development account 0, the token's owner) to development account `i`. */
+export async function mintDev(clients: Clients, d: Deployment, i: number, amount: bigint): Promise<void> {
+  const owner = walletFor(clients, devKey(0));
+  const to = privateKeyToAccount(devKey(i)).address;
+  await clients.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: d.token, abi: testTokenAbi, functionName: "mint", args: [to, amount] }) });
+}
+
+/** Mints `amount` to development account `i` and stakes it in the evaluator role. */
+export async function stakeDevEvaluator(clients: Clients, d: Deployment, i: number, amount: bigint): Promise<void> {
+  await mintDev(clients, d, i, amount);
+  const w = walletFor(clients, devKey(i));
+  await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.token, abi: erc20Abi, functionName: "approve", args: [d.vault, amount] }) });
+  await clients.publicClient.waitForTransactionReceipt({ hash: await w.writeContract({ address: d.vault, abi: stakeVaultAbi, functionName: "stake", args: [Role.Evaluator, amount] }) });
 }
