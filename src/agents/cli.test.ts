@@ -72,9 +72,9 @@ describe("poq CLI: one error style, help, version", () => {
     expectCleanError(await poq(["relayer", "--rpc", url, "--dev-account", "1", "--log-level", "loud"]), /--log-level/);
   });
 
-  test("behavior: poq demo offers the folder store and an IPFS node per agent, and names both when given another content kind", async () => {
-    expect((await poq(["demo", "--help"])).stdout.replace(/\s+/g, " ")).toMatch(/--content <kind> folder \(default\).*helia/);
-    expectCleanError(await poq(["demo", "--content", "kubo"]), /--content.*folder, helia/);
+  test("behavior: poq demo runs an IPFS node per agent by default, offers the shared folder store, and names both when given another content kind", async () => {
+    expect((await poq(["demo", "--help"])).stdout.replace(/\s+/g, " ")).toMatch(/--content <kind> helia \(default\).*folder.*\(default: "helia"\)/);
+    expectCleanError(await poq(["demo", "--content", "kubo"]), /--content.*helia, folder/);
   });
 });
 

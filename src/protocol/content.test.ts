@@ -123,7 +123,7 @@ describe("openContent", () => {
     expect(k).toBeInstanceOf(KuboContent);
     await Promise.all([folder.close(), helia.close(), peer.close(), k.close()]);
     await kubo.stop();
-    expect(parseContentConfig({ kind: "helia", dir: "x" })).toEqual({ kind: "helia", dir: "x", listen: ["/ip4/127.0.0.1/tcp/0"], announce: [], peers: [], dial: "loopback", redialMs: 2000 });
+    expect(parseContentConfig({ kind: "helia", dir: "x" })).toEqual({ kind: "helia", dir: "x", listen: ["/ip4/127.0.0.1/tcp/0"], announce: [], peers: [], peerUrls: [], dial: "loopback", redialMs: 2000 });
   });
 
   test("behavior: a bad config is refused with an InputError naming the field", async () => {

@@ -72,7 +72,7 @@ export function contentSettings(base: string) {
       env: "POQ_IPFS_PEER_URLS",
       flag: "--ipfs-peer-urls",
       arg: "urls",
-      help: "helia: daemons whose nodes to keep connected, by their --port URL, comma-separated, e.g. http://127.0.0.1:9101 (asked for their addresses at GET /v1/ipfs)",
+      help: "helia: daemons whose nodes to keep connected, by the URL of their /healthz port, comma-separated, e.g. http://127.0.0.1:9101 (asked for their addresses at GET /v1/ipfs)",
     },
     kuboUrl: { schema: optional(text()), env: "POQ_KUBO_URL", flag: "--kubo-url", arg: "url", help: "kubo: the node's RPC API URL, e.g. http://127.0.0.1:5001" },
   } satisfies Record<string, { schema: z.ZodType; env: string; flag: string; arg: string; help: string }>;

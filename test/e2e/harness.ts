@@ -206,7 +206,9 @@ export async function setupNetwork(id: string, params = E2E_PARAMS, kind: NodeKi
 
 /** The agents config of the local setup, pointed at this network's store (written to `<dir>/<name>`). */
 export function agentsConfig(s: NetworkSetup, extra: Record<string, unknown> = {}, name = "agents.json"): string {
-  const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
+  // The README's example peers with relayers on fixed ports over IPFS; a test network runs on the setup's store
+  // folder unless `extra` gives a content backend (and announcement targets) of its own.
+  const { content: _content, announceTo: _announceTo, ...cfg } = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "local", "agents.json"), "utf8"));
   const file = path.join(s.dir, name);
   const local = (r: string) => path.resolve(ROOT, "config", "local", r);
   const paths = { replay: cfg.replay.map(local), profileFile: local(cfg.profileFile), policyFile: local(cfg.policyFile), goldPoolFile: local(cfg.goldPoolFile) };
