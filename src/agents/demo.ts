@@ -418,6 +418,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
                 if (!(e instanceof ContentError)) throw e;
               }
               if (Date.now() > until) return; // the evaluator's own tick fetches again, within its budget
+              await new Promise((r) => setTimeout(r, 250));
             }
           }),
         );
@@ -431,9 +432,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const before = await client.getBlockNumber();
       for (const a of inference) await a.tick();
       if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
-      // With a node each, evaluators tick side by side, as `poq agents` runs them (each its own key and nonces): their
-      // fetches from the relayers' nodes overlap instead of queueing behind one another in the commit window. On the
-      // shared folder they tick in turn, so that the embedded chain is the same in every run.
       // With a node each, the evaluators fetch the content of the rounds in their commit phase side by side (their
       // fetches from the relayers' nodes overlap instead of queueing behind one another), then tick in turn, as on
       // the shared folder: the transactions reach the embedded chain in the same order, so block hashes, assignment
