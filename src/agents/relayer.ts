@@ -103,8 +103,10 @@ export function createRelayer(deps: RelayerDeps) {
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
   /**
-   * Registrar: content hashes (lowercase) of every output in a registered batch whose manifest the store holds; none
-   * ever enters another batch. Rebuilt from the registered roots after a restart.
+   * Registrar: every output (`node:contentHash`, lowercase) of a registered batch whose manifest the store holds; none
+   * ever enters another batch. Keyed by the serving node as the pending queue is, so a manifest that lists another
+   * node's output under its own address cannot shut that node's output out. Rebuilt from the registered roots after a
+   * restart.
    */
   const registeredOutputs = new Set<string>();
   const slashedRounds = new Set<bigint>();
@@ -546,7 +548,7 @@ export function createRelayer(deps: RelayerDeps) {
       for (const hash of hashes) {
         // Announced again after its round registered (a node killed before it saved its replay position serves it
         // again): already in a batch, so never in another one, never paid twice.
-        if (registeredOutputs.has(hash.toLowerCase())) {
+        if (registeredOutputs.has(outputKey(node, hash))) {
           logger.warn({ node, content_hash: hash }, "output already in a registered round: dropped from the queue");
           store.removePending(node, hash);
           continue;
@@ -616,10 +618,14 @@ export function createRelayer(deps: RelayerDeps) {
     store.setIndex(GOLD_INDEX, r.taskRoot, hash);
   }
 
+  function outputKey(node: string, hash: string): string {
+    return `${node.toLowerCase()}:${hash.toLowerCase()}`;
+  }
+
   function consumePending(m: BatchManifest) {
     for (const t of m.tasks) {
       store.removePending(t.node, t.contentHash);
-      registeredOutputs.add(t.contentHash.toLowerCase());
+      registeredOutputs.add(outputKey(t.node, t.contentHash));
     }
   }
 
