@@ -1,5 +1,5 @@
 // Adds up the results of every test runner in a log of `npm test` (Hardhat's mocha and vitest) and prints one
-// closing line, `tests: N passed, M failed`, so that the log of a CI run ends with the number of tests it executed.
+// closing line, `tests: N passed, M failed`, so that the log of a CI run states the number of tests it executed.
 // Exits 1 when a runner reported a failure or when no test ran at all.
 import { readFileSync } from "node:fs";
 
@@ -45,7 +45,7 @@ export function tally(log: string): Tally {
 
 /**
  * The closing line: `tests: N passed, M failed` (`, K skipped` when any), in the plain form that CI log readers take
- * in any language. It is the log's last line.
+ * in any language. CI prints it after `npm test`.
  */
 export function closingLine({ passed, failed, skipped }: Tally): string {
   return `tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
