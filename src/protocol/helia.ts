@@ -58,9 +58,10 @@ export type HeliaContentOptions = {
   bitswap?: Partial<typeof BITSWAP_DEFAULTS>;
   /**
    * Asked every `everyMs` for peer addresses to keep (e.g. the daemons named by URL, whose nodes may have come back
-   * on another port); what it returns is added to the configured peers, and a failure is ignored until next time.
+   * on another port). What it returns replaces what it returned before (a node it no longer names is no longer
+   * re-dialed, an old port is dropped); the configured `peers` stay. A failure keeps the last answer until next time.
    */
-  peerSource?: { resolve: () => Promise<string[]>; everyMs: number };
+  peerSource?: { resolve: () => Promise<string[]>; everyMs: number; initial?: string[] };
 };
 
 /** Bitswap settings: Helia's defaults except where noted in the bench (docs/operations.md). */
@@ -144,8 +145,12 @@ export class HeliaContent extends ContentBase {
   private readonly node: Node;
   private readonly M: Modules;
   private blocks!: InstanceType<Modules["FsBlockstore"]>;
-  /** Configured peers: peer id to its multiaddrs. */
+  /** Peers to keep connected: peer id to its multiaddrs (the configured ones, and the peer source's last answer). */
   private readonly peers = new Map<string, string[]>();
+  /** The configured peers alone. */
+  private readonly staticPeers = new Map<string, string[]>();
+  /** The peer ids of the peer source's last answer. */
+  private sourced = new Set<string>();
   private readonly dialing = new Set<string>();
   private readonly allowAddr: (addr: string) => boolean;
   private redialTimer?: NodeJS.Timeout;
@@ -220,7 +225,11 @@ export class HeliaContent extends ContentBase {
     }
     const c = new HeliaContent({ dir, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, node, M, allowAddr, releaseLock });
     c.blocks = blocks;
-    for (const [id, addrs] of peers) c.peers.set(id, addrs);
+    for (const [id, addrs] of peers) {
+      c.peers.set(id, addrs);
+      c.staticPeers.set(id, addrs);
+    }
+    if (o.peerSource?.initial) c.takeSourced(o.peerSource.initial.filter((a) => allowAddr(a)));
     node.libp2p.addEventListener("peer:disconnect", (evt) => {
       const id = evt.detail.toString();
       if (c.peers.has(id)) setTimeout(() => void c.redial(id), 50).unref();
@@ -234,7 +243,7 @@ export class HeliaContent extends ContentBase {
       c.refreshTimer = setInterval(() => {
         void source
           .resolve()
-          .then((addrs) => Promise.all(addrs.filter((a) => allowAddr(a)).map((a) => c.addPeer(a))))
+          .then((addrs) => c.setSourcedPeers(addrs.filter((a) => allowAddr(a))))
           .catch(() => undefined);
       }, source.everyMs);
       c.refreshTimer.unref();
@@ -262,6 +271,27 @@ export class HeliaContent extends ContentBase {
     if (!this.allowAddr(addr)) throw new InputError(`${addr} is not a loopback address, and this node only dials loopback`);
     for (const [id, addrs] of parsePeers(this.M, [addr])) this.peers.set(id, [...new Set([...(this.peers.get(id) ?? []), ...addrs])]);
     await this.redialAll();
+  }
+
+  /**
+   * The peer source's answer: these addresses replace the ones it gave before. Ids it no longer names are dropped
+   * unless configured; an id's addresses are its configured ones and the answer's.
+   */
+  async setSourcedPeers(addrs: string[]): Promise<void> {
+    this.takeSourced(addrs);
+    await this.redialAll();
+  }
+
+  private takeSourced(addrs: string[]): void {
+    const next = parsePeers(this.M, addrs);
+    for (const id of this.sourced) {
+      if (next.has(id)) continue;
+      const fixed = this.staticPeers.get(id);
+      if (fixed) this.peers.set(id, fixed);
+      else this.peers.delete(id);
+    }
+    for (const [id, a] of next) this.peers.set(id, [...new Set([...(this.staticPeers.get(id) ?? []), ...a])]);
+    this.sourced = new Set(next.keys());
   }
 
   /** Waits until every configured peer is connected (or throws after `timeoutMs`). */

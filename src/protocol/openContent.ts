@@ -31,9 +31,8 @@ export async function openContent(raw: ContentConfig | unknown, hooks: { onDial?
       // Daemons named by their HTTP port are asked for their nodes' addresses (they may still be starting).
       // Asked again every 15 s: a daemon that restarts keeps its peer id but may listen on another port.
       const fromUrls = (waitMs?: number) => resolvePeerUrls(c.peerUrls, { dial: c.dial, waitMs });
-      const peers = c.peerUrls.length ? [...new Set([...c.peers, ...(await fromUrls())])] : c.peers;
-      const peerSource = c.peerUrls.length ? { resolve: () => fromUrls(0), everyMs: PEER_URL_REFRESH_MS } : undefined;
-      return HeliaContent.open({ dir: c.dir, listen: c.listen, announce: c.announce, peers, dial: c.dial, redialMs: c.redialMs, timeoutMs: c.timeoutMs, onDial: hooks.onDial, peerSource });
+      const peerSource = c.peerUrls.length ? { resolve: () => fromUrls(0), everyMs: PEER_URL_REFRESH_MS, initial: await fromUrls() } : undefined;
+      return HeliaContent.open({ dir: c.dir, listen: c.listen, announce: c.announce, peers: c.peers, dial: c.dial, redialMs: c.redialMs, timeoutMs: c.timeoutMs, onDial: hooks.onDial, peerSource });
     }
     case "kubo":
       return KuboContent.open({ url: c.kuboUrl, timeoutMs: c.timeoutMs });

@@ -14,7 +14,7 @@ import { loadHeliaModules } from "./esm";
 import { HeliaContent } from "./helia";
 import { freePort } from "./loopback";
 import { openContent } from "./openContent";
-import { resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
+import { MAX_ADDRESSES_PER_URL, MAX_PEER_ANSWER_BYTES, resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
 import type { Content } from "./content";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-peer-urls-"));
@@ -114,5 +114,56 @@ describe("IPFS peers named by a daemon's HTTP port", () => {
     expect((await a.info()).addresses).not.toEqual(before);
     const { cid } = await a.putOutput("after a restart on another port");
     expect(await b.getText(cid, { timeoutMs: 10_000 })).toBe("after a restart on another port");
+  });
+  test("behavior: an answer too large, too many addresses, a redirect or a body that is not JSON are refused by name, at once", async () => {
+    const id = "12D3KooWGRUVh8ZbSYrpQY3gSf3vX3xWuH3v4zXkX2XtL6mK8DkQ";
+    const huge = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: [], pad: "x".repeat(MAX_PEER_ANSWER_BYTES) }] }));
+    await expect(resolvePeerUrls([huge], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(new RegExp(`IPFS peer URL ${huge}: its answer (is \\d+ bytes, more than|passed) the ${MAX_PEER_ANSWER_BYTES}`));
+    const many = Array.from({ length: MAX_ADDRESSES_PER_URL + 1 }, (_, i) => `/ip4/127.0.0.1/tcp/${1000 + i}/p2p/${id}`);
+    const crowd = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: many }] }));
+    await expect(resolvePeerUrls([crowd], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(`named ${MAX_ADDRESSES_PER_URL + 1} addresses, more than the ${MAX_ADDRESSES_PER_URL} a daemon may`);
+    expect(await resolvePeerUrls([await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: many.slice(1) }] }))], { dial: "loopback" })).toHaveLength(MAX_ADDRESSES_PER_URL);
+
+    const t0 = Date.now();
+    for (const [app, problem] of [
+      [new Hono().get("/v1/ipfs", (c) => c.redirect("http://127.0.0.1:1/v1/ipfs", 302)), /redirects \(HTTP 302\); name the daemon's own port/],
+      [new Hono().get("/v1/ipfs", (c) => c.text("not json")), /\/v1\/ipfs did not answer JSON/],
+    ] as const) {
+      const port = await freePort();
+      const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+      closers.push(() => new Promise((r) => server.close(r)));
+      await expect(resolvePeerUrls([`http://127.0.0.1:${port}`], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(problem);
+    }
+    expect(Date.now() - t0).toBeLessThan(4_000); // refused, not retried until the wait ends
+  });
+
+  test("behavior: a node its daemon's URL no longer names is dropped (not re-dialed); configured peers stay", async () => {
+    const a = await HeliaContent.open({ dir: freshDir() });
+    const b = await HeliaContent.open({ dir: freshDir() });
+    const fixed = await HeliaContent.open({ dir: freshDir() });
+    closers.push(() => a.close(), () => b.close(), () => fixed.close());
+    let current = a;
+    const url = await daemonPort(() => nodesOf(current));
+    const dialed: string[] = [];
+    const c = await HeliaContent.open({
+      dir: freshDir(),
+      peers: (await fixed.info()).addresses,
+      redialMs: 100,
+      onDial: (addr) => dialed.push(addr),
+      peerSource: { resolve: () => resolvePeerUrls([url], { dial: "loopback", waitMs: 0 }), everyMs: 150, initial: await resolvePeerUrls([url], { dial: "loopback" }) },
+    });
+    closers.push(() => c.close());
+    await c.waitForPeers(10_000);
+    expect((await c.info()).connectedPeers).toEqual(expect.arrayContaining([a.peerId, fixed.peerId]));
+    current = b;
+    for (const until = Date.now() + 10_000; !(await c.info()).connectedPeers.includes(b.peerId) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect((await c.info()).connectedPeers).toContain(b.peerId);
+    await a.close();
+    await fixed.close();
+    await new Promise((r) => setTimeout(r, 300));
+    dialed.length = 0;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(dialed.some((d) => d.endsWith(a.peerId))).toBe(false);
+    expect(dialed.some((d) => d.endsWith(fixed.peerId))).toBe(true); // configured: still re-dialed
   });
 });

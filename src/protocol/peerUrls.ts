@@ -3,13 +3,20 @@
  * there. Each daemon answers `GET /v1/ipfs` on its /healthz port with `{nodes: [{account?, peerId, addresses}]}`, so
  * an operator writes the other daemon's URL instead of copying its peer id from a log. The answer is not trusted
  * beyond that: every address is checked as a configured peer is (a TCP multiaddr ending in /p2p/<peer id>, loopback
- * only unless `dial: "any"`), and every block a peer serves is still checked against its CID.
+ * only unless `dial: "any"`), and every block a peer serves is still checked against its CID. The answer is bounded:
+ * at most `MAX_PEER_ANSWER_BYTES` of body and `MAX_ADDRESSES_PER_URL` addresses, and a redirect is refused, so a
+ * misconfigured or hostile URL can neither make this node read without end nor send it to another host.
  */
 import { InputError } from "../errors";
 import { isLoopbackMultiaddr, multiaddrProblem } from "./contentConfig";
 
 /** What a daemon serves at `GET /v1/ipfs`: its process's IPFS nodes. */
 export type IpfsNodesAnswer = { nodes: { account?: string; peerId: string; addresses: string[] }[] };
+
+/** The largest `/v1/ipfs` answer read (a daemon's is well under 2 KiB per node). */
+export const MAX_PEER_ANSWER_BYTES = 64 * 1024;
+/** The most addresses one URL may name (a daemon runs a few nodes, each with a few addresses). */
+export const MAX_ADDRESSES_PER_URL = 64;
 
 /** How long a start waits, by default, for a daemon named by URL to answer (it may be starting too). */
 export const PEER_URL_WAIT_MS = 60_000;
@@ -30,9 +37,13 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     for (;;) {
       let problem: string;
       try {
-        const res = await get(endpoint, { signal: AbortSignal.timeout(5_000) });
+        const res = await get(endpoint, { signal: AbortSignal.timeout(5_000), redirect: "manual" });
+        if (res.status >= 300 && res.status < 400) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new InputError(`IPFS peer URL ${url}: ${endpoint} redirects (HTTP ${res.status}); name the daemon's own port`);
+        }
         if (res.ok) {
-          answer = await res.json();
+          answer = parseAnswer(url, endpoint, await readCapped(res, MAX_PEER_ANSWER_BYTES, url));
           break;
         }
         problem = `HTTP ${res.status}`;
@@ -47,6 +58,8 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     const nodes = (answer as Partial<IpfsNodesAnswer>)?.nodes;
     if (!Array.isArray(nodes)) throw new InputError(`IPFS peer URL ${url}: ${endpoint} did not answer {nodes: [...]}`);
     if (nodes.length === 0) throw new InputError(`IPFS peer URL ${url}: the daemon there runs no IPFS node (its content backend is not helia)`);
+    const total = nodes.reduce((k: number, n) => k + (Array.isArray(n?.addresses) ? n.addresses.length : 0), 0);
+    if (total > MAX_ADDRESSES_PER_URL) throw new InputError(`IPFS peer URL ${url}: ${endpoint} named ${total} addresses, more than the ${MAX_ADDRESSES_PER_URL} a daemon may`);
     const usable: string[] = [];
     for (const n of nodes) {
       for (const a of Array.isArray(n?.addresses) ? (n.addresses as unknown[]) : []) {
@@ -60,4 +73,36 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     out.push(...usable);
   }
   return [...new Set(out)];
+}
+
+/** The body of `res` as text, refused (InputError naming the URL) once it passes `max` bytes. */
+async function readCapped(res: Response, max: number, url: string): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new InputError(`IPFS peer URL ${url}: its answer is ${declared} bytes, more than the ${max} read`);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new InputError(`IPFS peer URL ${url}: its answer passed the ${max} bytes read`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseAnswer(url: string, endpoint: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(`IPFS peer URL ${url}: ${endpoint} did not answer JSON`);
+  }
 }
