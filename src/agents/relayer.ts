@@ -38,7 +38,7 @@ import { costUnitsOf } from "../protocol/pricing";
 import { pendingReceipt } from "./outputs";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeAssignment } from "./roundData";
-import { computeRoundSettlement, GOLD_INDEX, type SettleContext } from "./settle";
+import { computeRoundSettlement, GOLD_INDEX, goldUsedBefore, type SettleContext } from "./settle";
 import { forgetTurns, mayTakeTurn, type TurnClock } from "./turns";
 import { createUnpinner } from "./unpin";
 
@@ -516,24 +516,36 @@ export function createRelayer(deps: RelayerDeps) {
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
     // The gold choice is kept before the registration, so a crash right after it can still open the commitment.
-    checkpoint.set(`gold:${root}`, JSON.stringify(batch.gold));
+    checkpoint.set(`gold:${root}`, JSON.stringify({ ...batch.gold, poolRoot: p.goldPoolRoot }));
     const registration = { taskRoot: root, taskCount: batch.manifest.tasks.length, goldCommitment: batch.commitment, manifestCid: cid };
     await send("registerTasks", { id: count + 1n }, () => sender.write({ ...base, functionName: "registerTasks", args: [registration] }));
     knownRoots.add(root);
-    markGoldUsed(batch.gold.items.map((g) => g.poolIndex));
+    markGoldUsed(p.goldPoolRoot, batch.gold.items.map((g) => g.poolIndex));
     consumeRegistered();
     metrics.relayer.roundsRegistered.inc();
   }
 
-  function usedGold(): Set<number> {
-    return new Set<number>(JSON.parse(checkpoint.get("gold_used") ?? "[]"));
+  /**
+   * Items of the pool with root `poolRoot` this registrar may no longer draw: the ones its checkpoint records (rounds
+   * it registered, open ones included), and the ones finalized rounds of that pool used, read from the chain and the
+   * rounds' gold openings (so a registrar whose checkpoint was lost, or a new registrar, never reuses an item). Items
+   * of another pool do not count: governance may replace the pool, and its items are then new.
+   */
+  async function usedGold(poolRoot: Hex, nextRound: bigint): Promise<Set<number>> {
+    const used = new Set<number>(JSON.parse(checkpoint.get(`gold_used:${poolRoot.toLowerCase()}`) ?? "[]"));
+    for (const i of JSON.parse(checkpoint.get("gold_used") ?? "[]") as number[]) used.add(i); // kept by earlier versions
+    const ctx: SettleContext = { client, deployment: d, store, content, policy: deps.policy };
+    for (const i of await goldUsedBefore(ctx, { id: nextRound, params: { goldPoolRoot: poolRoot } })) used.add(i);
+    return used;
   }
 
-  function markGoldUsed(indexes: number[]) {
+  /** Records items as drawn from the pool `poolRoot` (unknown: an entry of an earlier version, counted for every pool). */
+  function markGoldUsed(poolRoot: Hex | undefined, indexes: number[]) {
     if (indexes.length === 0) return;
-    const used = usedGold();
+    const key = poolRoot ? `gold_used:${poolRoot.toLowerCase()}` : "gold_used";
+    const used = new Set<number>(JSON.parse(checkpoint.get(key) ?? "[]"));
     for (const i of indexes) used.add(i);
-    checkpoint.set("gold_used", JSON.stringify([...used].sort((a, b) => a - b)));
+    checkpoint.set(key, JSON.stringify([...used].sort((a, b) => a - b)));
   }
 
   /**
@@ -587,7 +599,7 @@ export function createRelayer(deps: RelayerDeps) {
     }
     const nodes = [...new Set(picked.map((e) => e.node))].sort();
     const rank = (poolIndex: number) => createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold/v1/${d.settlement}/${roundId}/${poolIndex}`).digest("hex");
-    const chosen = pool ? selectGold(pool, usedGold(), goldWanted, rank) : [];
+    const chosen = pool ? selectGold(pool, await usedGold(poolRoot, roundId), goldWanted, rank) : [];
     const goldEntries = chosen.map((g, n) => {
       const hash = store.putJson(g.record);
       return { node: attributeGold(nodes, Number(BigInt(`0x${rank(g.poolIndex).slice(0, 8)}`) % BigInt(nodes.length)) + n), hash, rec: g.record, gold: g };
@@ -640,7 +652,10 @@ export function createRelayer(deps: RelayerDeps) {
       if (hash) consumePending(store.getJson<BatchManifest>(hash as Hex));
       // A registrar killed between registering and recording its gold as used still never reuses it.
       const gold = checkpoint.get(`gold:${root}`);
-      if (gold) markGoldUsed((JSON.parse(gold) as { items: { poolIndex: number }[] }).items.map((g) => g.poolIndex));
+      if (gold) {
+        const saved = JSON.parse(gold) as { items: { poolIndex: number }[]; poolRoot?: Hex };
+        markGoldUsed(saved.poolRoot, saved.items.map((g) => g.poolIndex));
+      }
       consumedRoots.add(root);
     }
   }

@@ -10,7 +10,7 @@ import type { Content } from "../protocol/content";
 import type { BatchManifest } from "../protocol/manifest";
 import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, type ContentStore } from "../protocol/store";
-import { publishSettlementPayload, roundGoldOpening, roundManifest } from "../protocol/roundContent";
+import { publishJson, publishSettlementPayload, roundGoldOpening, roundManifest } from "../protocol/roundContent";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";
@@ -64,15 +64,18 @@ export async function priorState(ctx: SettleContext, roundId: bigint): Promise<P
 const usedGoldCache = new Map<Hex, number[]>();
 
 /**
- * Pool items that finalized rounds before `r` used: from each one's payload, or its registrar's gold opening. A
- * relayer must refuse a settlement whose gold reuses one (anyone can prove the reuse on chain and take the bonds of
- * the relayers that revealed it), so a round it cannot check is not settled yet.
+ * Pool items that finalized rounds before `r` drew from `r`'s gold pool (the same `goldPoolRoot`): from each one's
+ * payload, or its registrar's gold opening. A relayer must refuse a settlement whose gold reuses one (anyone can prove
+ * the reuse on chain and take the bonds of the relayers that revealed it), so a round it cannot check is not settled
+ * yet. Rounds of another pool do not count, as on chain (`proveGoldReuse` needs the same pool root): after governance
+ * replaces the pool, its item 0 is a new item.
  */
-async function goldUsedBefore(ctx: SettleContext, r: RoundView): Promise<Set<number>> {
+export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"> & { params: Pick<RoundView["params"], "goldPoolRoot"> }): Promise<Set<number>> {
   const used = new Set<number>();
   for (let id = 1n; id < r.id; id++) {
     const e = await readRound(ctx.client, ctx.deployment, id);
     if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
+    if (e.params.goldPoolRoot.toLowerCase() !== r.params.goldPoolRoot.toLowerCase()) continue;
     let items = usedGoldCache.get(e.settlementHash);
     if (!items) {
       const payload = loadPayload(ctx.store, e.settlementHash);
@@ -95,6 +98,9 @@ export async function roundGold(ctx: SettleContext, r: RoundView, manifest: Batc
   const used = await goldUsedBefore(ctx, r);
   const reused = opening.items.find((it) => used.has(it.poolIndex));
   if (reused) throw new PoqError(`round ${r.id}: the gold opening reuses pool item ${reused.poolIndex}; refusing to settle it`);
+  // Kept for good by every relayer that checked it (the same canonical bytes, so the CID the registrar announced):
+  // later rounds are checked against it, and the registrar may be gone by then. Never unpinned (src/agents/unpin.ts).
+  if (ctx.content) await publishJson(access(ctx), opening);
   return { opening, gold };
 }
 

@@ -8,8 +8,8 @@
  * chain at every pass; an operator may lengthen it (`pinHorizon`), never shorten it.
  *
  * - A relayer unpins, round by round in id order, what it pinned for each round past the horizon: the batch
- *   manifest and every output it lists, the gold opening it published as the round's registrar, and the settlement
- *   payloads it revealed. A round that is not past the horizon stops the pass there (rounds close nearly in order; a
+ *   manifest and every output it lists, and the settlement payloads it revealed. Gold openings are never unpinned:
+ *   they are the evidence later rounds are checked against for gold reuse (a few KB a gold round). A round that is not past the horizon stops the pass there (rounds close nearly in order; a
  *   later round waits for it, which only keeps content longer). Progress is the next round id, in the checkpoint.
  * - An inference node unpins an output of its own once every round that lists it is past the horizon, and an output
  *   no round listed once it is older than the horizon (counted from when the node first saw it pinned, in chain time)
@@ -31,7 +31,6 @@ import { InputError } from "../errors";
 import { cidOfKeccak, type Cid } from "../protocol/cid";
 import type { Content } from "../protocol/content";
 import { chunkedCidOf } from "../protocol/dag";
-import { GOLD_INDEX } from "../protocol/gold";
 import type { BatchManifest } from "../protocol/manifest";
 import { ContentError, type ContentStore } from "../protocol/store";
 import type { Checkpoint } from "./checkpoint";
@@ -186,16 +185,17 @@ export function createUnpinner(deps: UnpinDeps) {
     return { manifest: JSON.parse(Buffer.from(bytes).toString("utf8")) as BatchManifest, bytes };
   }
 
-  /** What this relayer pinned for a round and finds in its store: the manifest, its outputs, its own gold opening. */
-  async function storedCids(r: { taskRoot: Hex; registrar?: Address }): Promise<Cid[]> {
+  /**
+   * What this relayer pinned for a round and finds in its store: the manifest and its outputs. Not the gold opening:
+   * it stays pinned for good (the evidence of which pool items later rounds may no longer use).
+   */
+  async function storedCids(r: { taskRoot: Hex }): Promise<Cid[]> {
     const out: Cid[] = [];
     const m = storedManifest(r.taskRoot);
     if (m) {
       out.push(await chunkedCidOf(m.bytes));
       for (const t of m.manifest.tasks) out.push(cidOfKeccak(t.contentHash));
     }
-    const gold = store.getIndex(GOLD_INDEX, r.taskRoot) as Hex | undefined;
-    if (gold && store.has(gold) && (!r.registrar || getAddress(r.registrar) === me)) out.push(await chunkedCidOf(store.get(gold)));
     return out;
   }
 

@@ -1,0 +1,87 @@
+/**
+ * Which pool items a round may no longer use: the relayer's check mirrors the chain's `proveGoldReuse`, which only
+ * compares rounds registered under the same gold pool root. A chain stand-in answers the three reads involved
+ * (getRound, phaseOf, paramsAt); the openings come from a real content store.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { Status } from "../chain/reader";
+import type { Deployment } from "../chain/deployment";
+import { GOLD_INDEX } from "../protocol/gold";
+import { ContentStore } from "../protocol/store";
+import { loadPolicy } from "./policy";
+import { goldUsedBefore, type SettleContext } from "./settle";
+
+const h = (s: string): Hex => keccak256(toHex(s));
+const ZERO: Hex = `0x${"00".repeat(32)}`;
+const POOL_A = h("pool A");
+const POOL_B = h("pool B");
+
+type FakeRound = { status: number; poolRoot: Hex; gold: number[] | undefined };
+
+/** A chain of rounds 1..n (params version i+1 for round i+1, with that round's pool root) and a store of openings. */
+function setting(rounds: FakeRound[]): SettleContext {
+  const salt = `${Math.random()}`; // settlement hashes unique to this setting (the module caches by them)
+  const d = { settlement: "0x00000000000000000000000000000000000000a1" as Address, config: `0x${h(salt).slice(2, 42)}` as Address } as Deployment;
+  const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-gold-reuse-")));
+  const taskRoot = (i: number) => h(`${salt} root ${i}`);
+  rounds.forEach((r, i) => {
+    if (r.gold) store.setIndex(GOLD_INDEX, taskRoot(i + 1), store.putJson({ version: 1, roundId: String(i + 1), taskRoot: taskRoot(i + 1), items: r.gold.map((poolIndex) => ({ poolIndex })) }));
+  });
+  const client = {
+    getBlockNumber: async () => 100n,
+    getContractEvents: async () => [], // no ContentAnnounced: an opening not in the store is nowhere
+    readContract: async ({ functionName, args }: { functionName: string; args: [bigint] }) => {
+      const i = Number(args[0]) - 1;
+      if (functionName === "phaseOf") return 0;
+      if (functionName === "paramsAt") return { goldPoolRoot: rounds[i].poolRoot, seedDelay: 0n };
+      if (functionName === "getRound") {
+        const r = rounds[i];
+        const zeros = Object.fromEntries(["attempt", "vetoes", "extensions", "taskCount", "commitDeadline", "revealDeadline", "attemptStart", "registeredAt", "assignDeadline", "expiresAt", "challengeEnd", "acceptedVoters"].map((k) => [k, 0n]));
+        return {
+          ...zeros,
+          seed: ZERO,
+          assignmentRoot: ZERO,
+          status: r.status,
+          paramsVersion: BigInt(i + 1),
+          taskRoot: taskRoot(i + 1),
+          goldCommitment: r.gold ? h(`${salt} commitment ${i}`) : ZERO,
+          settlementHash: h(`${salt} settlement ${i}`),
+          registrar: "0x00000000000000000000000000000000000000b2",
+          seedBlock: 10n,
+        };
+      }
+      throw new Error(`unexpected read ${functionName}`);
+    },
+  } as unknown as PublicClient;
+  return { client, deployment: d, store, policy: loadPolicy() };
+}
+
+describe("gold reuse: the items a round may no longer use", () => {
+  test("behavior: only finalized rounds of the same pool count; a replaced pool's items are new", async () => {
+    const ctx = setting([
+      { status: Status.Finalized, poolRoot: POOL_A, gold: [0, 1] },
+      { status: Status.Finalized, poolRoot: POOL_A, gold: [2] },
+      { status: Status.Cancelled, poolRoot: POOL_A, gold: [3] }, // never finalized: its items were never revealed in a settlement
+      { status: Status.Finalized, poolRoot: POOL_A, gold: undefined }, // no gold
+      { status: Status.Finalized, poolRoot: POOL_B, gold: [0] }, // governance replaced the pool
+    ]);
+    expect([...(await goldUsedBefore(ctx, { id: 5n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
+    expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_B } }))]).toEqual([0]);
+    expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
+    // the root compares by value, whatever its case
+    expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_B.toUpperCase().replace("0X", "0x") as Hex } }))]).toEqual([0]);
+  });
+
+  test("behavior: a finalized gold round whose opening nobody can give stops the check (retryable), never skipped", async () => {
+    const ctx = setting([{ status: Status.Finalized, poolRoot: POOL_A, gold: undefined }]);
+    // round 1 claims gold (a commitment) but the store has no opening, and there is no content backend
+    const client = ctx.client as unknown as { readContract: (a: { functionName: string; args: [bigint] }) => Promise<unknown> };
+    const read = client.readContract;
+    client.readContract = async (a) => (a.functionName === "getRound" ? { ...((await read(a)) as object), goldCommitment: h("claims gold") } : read(a));
+    await expect(goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } })).rejects.toThrow(/cannot check gold reuse, round 1's gold opening is neither in the store nor fetchable/);
+  });
+});
