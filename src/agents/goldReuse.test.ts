@@ -8,9 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
-import { Status } from "../chain/reader";
+import { readRound, Status } from "../chain/reader";
 import type { Deployment } from "../chain/deployment";
-import { GOLD_INDEX } from "../protocol/gold";
+import { GOLD_INDEX, goldChoiceCommitment, goldRootOf, type GoldOpening } from "../protocol/gold";
+import { roundGoldOpening } from "../protocol/roundContent";
 import { ContentStore } from "../protocol/store";
 import { loadPolicy } from "./policy";
 import { goldUsedBefore, type SettleContext } from "./settle";
@@ -19,21 +20,33 @@ const h = (s: string): Hex => keccak256(toHex(s));
 const ZERO: Hex = `0x${"00".repeat(32)}`;
 const POOL_A = h("pool A");
 const POOL_B = h("pool B");
+const REGISTRAR = "0x00000000000000000000000000000000000000B2" as Address;
 
 type FakeRound = { status: number; poolRoot: Hex; gold: number[] | undefined };
 
+/** A well-formed opening of `taskRoot` drawing `poolIndexes`, and the commitment it opens. */
+function openingOf(taskRoot: Hex, poolIndexes: number[], salt: Hex): { opening: GoldOpening; commitment: Hex } {
+  const items = poolIndexes.map((poolIndex, taskIndex) => ({ taskIndex, poolIndex, contentHash: h(`gold ${poolIndex}`), quality: 700, poolProof: [] as Hex[] }));
+  const opening: GoldOpening = { version: 1, roundId: "0", taskRoot, goldRoot: goldRootOf(items), goldCount: items.length, salt, items };
+  return { opening, commitment: goldChoiceCommitment(items, salt) };
+}
+
 /** A chain of rounds 1..n (params version i+1 for round i+1, with that round's pool root) and a store of openings. */
-function setting(rounds: FakeRound[]): SettleContext {
+function setting(rounds: FakeRound[], announced: (id: bigint) => Hex[] = () => []): SettleContext {
   const salt = `${Math.random()}`; // settlement hashes unique to this setting (the module caches by them)
   const d = { settlement: "0x00000000000000000000000000000000000000a1" as Address, config: `0x${h(salt).slice(2, 42)}` as Address } as Deployment;
   const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-gold-reuse-")));
   const taskRoot = (i: number) => h(`${salt} root ${i}`);
-  rounds.forEach((r, i) => {
-    if (r.gold) store.setIndex(GOLD_INDEX, taskRoot(i + 1), store.putJson({ version: 1, roundId: String(i + 1), taskRoot: taskRoot(i + 1), items: r.gold.map((poolIndex) => ({ poolIndex })) }));
+  const commitments = rounds.map((r, i) => {
+    if (!r.gold) return ZERO;
+    const { opening, commitment } = openingOf(taskRoot(i + 1), r.gold, h(`${salt} salt ${i}`));
+    store.setIndex(GOLD_INDEX, taskRoot(i + 1), store.putJson(opening));
+    return commitment;
   });
   const client = {
     getBlockNumber: async () => 100n,
-    getContractEvents: async () => [], // no ContentAnnounced: an opening not in the store is nowhere
+    // the registrar's ContentAnnounced pointers (bare keccak256 pointers: read from the store)
+    getContractEvents: async ({ args }: { args: { roundId: bigint } }) => announced(args.roundId).map((cid) => ({ args: { roundId: args.roundId, relayer: REGISTRAR, kind: 2, cid } })),
     readContract: async ({ functionName, args }: { functionName: string; args: [bigint] }) => {
       const i = Number(args[0]) - 1;
       if (functionName === "phaseOf") return 0;
@@ -48,9 +61,9 @@ function setting(rounds: FakeRound[]): SettleContext {
           status: r.status,
           paramsVersion: BigInt(i + 1),
           taskRoot: taskRoot(i + 1),
-          goldCommitment: r.gold ? h(`${salt} commitment ${i}`) : ZERO,
+          goldCommitment: commitments[i],
           settlementHash: h(`${salt} settlement ${i}`),
-          registrar: "0x00000000000000000000000000000000000000b2",
+          registrar: REGISTRAR,
           seedBlock: 10n,
         };
       }
@@ -78,10 +91,29 @@ describe("gold reuse: the items a round may no longer use", () => {
 
   test("behavior: a finalized gold round whose opening nobody can give stops the check (retryable), never skipped", async () => {
     const ctx = setting([{ status: Status.Finalized, poolRoot: POOL_A, gold: undefined }]);
-    // round 1 claims gold (a commitment) but the store has no opening, and there is no content backend
+    // round 1 claims gold (a commitment) but the store has no opening, and none was announced
     const client = ctx.client as unknown as { readContract: (a: { functionName: string; args: [bigint] }) => Promise<unknown> };
     const read = client.readContract;
     client.readContract = async (a) => (a.functionName === "getRound" ? { ...((await read(a)) as object), goldCommitment: h("claims gold") } : read(a));
     await expect(goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } })).rejects.toThrow(/cannot check gold reuse, round 1's gold opening is neither in the store nor fetchable/);
+  });
+
+  test("behavior: a decoy opening the registrar announced first (not opening the round's commitment) is skipped for the real one", async () => {
+    let pointers: Hex[] = [];
+    const ctx = setting([{ status: Status.Finalized, poolRoot: POOL_A, gold: undefined }], () => pointers);
+    const round = () => readRound(ctx.client, ctx.deployment, 1n);
+    const r0 = await round();
+    const real = openingOf(r0.taskRoot, [5, 6], h("real salt"));
+    const decoy = openingOf(r0.taskRoot, [], h("decoy salt")); // "no item used": would let a later round reuse 5 and 6
+    pointers = [ctx.store.putJson(decoy.opening), ctx.store.putJson(real.opening)];
+    const client = ctx.client as unknown as { readContract: (a: { functionName: string; args: [bigint] }) => Promise<unknown> };
+    const read = client.readContract;
+    client.readContract = async (a) => (a.functionName === "getRound" ? { ...((await read(a)) as object), goldCommitment: real.commitment } : read(a));
+    const r = await round();
+    expect((await roundGoldOpening(ctx, r))?.items.map((i) => i.poolIndex)).toEqual([5, 6]);
+    expect([...(await goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([5, 6]);
+    // only the decoy announced: no opening, so the check waits rather than believe it
+    pointers = [pointers[0]];
+    expect(await roundGoldOpening(ctx, r)).toBeUndefined();
   });
 });

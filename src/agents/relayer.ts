@@ -532,8 +532,14 @@ export function createRelayer(deps: RelayerDeps) {
    * of another pool do not count: governance may replace the pool, and its items are then new.
    */
   async function usedGold(poolRoot: Hex, nextRound: bigint): Promise<Set<number>> {
+    // Items recorded without their pool (by an earlier version, or a registration saved by one) are the pool's in
+    // use now: moved under it once. Finalized rounds are read from chain below whatever the checkpoint says.
+    const legacy = JSON.parse(checkpoint.get("gold_used") ?? "[]") as number[];
+    if (legacy.length) {
+      markGoldUsed(poolRoot, legacy);
+      checkpoint.set("gold_used", "[]");
+    }
     const used = new Set<number>(JSON.parse(checkpoint.get(`gold_used:${poolRoot.toLowerCase()}`) ?? "[]"));
-    for (const i of JSON.parse(checkpoint.get("gold_used") ?? "[]") as number[]) used.add(i); // kept by earlier versions
     const ctx: SettleContext = { client, deployment: d, store, content, policy: deps.policy };
     for (const i of await goldUsedBefore(ctx, { id: nextRound, params: { goldPoolRoot: poolRoot } })) used.add(i);
     return used;
@@ -599,7 +605,16 @@ export function createRelayer(deps: RelayerDeps) {
     }
     const nodes = [...new Set(picked.map((e) => e.node))].sort();
     const rank = (poolIndex: number) => createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold/v1/${d.settlement}/${roundId}/${poolIndex}`).digest("hex");
-    const chosen = pool ? selectGold(pool, await usedGold(poolRoot, roundId), goldWanted, rank) : [];
+    // Without the evidence of which items are spent (an earlier round's opening unavailable), the round goes without
+    // gold rather than risk a reuse or stall registration.
+    const used = pool
+      ? await usedGold(poolRoot, roundId).catch((e: unknown) => {
+          if (!(e instanceof PoqError) || !e.retryable) throw e;
+          logger.warn({ round_id: Number(roundId), err: e.message }, "gold reuse cannot be checked: registering this round without gold tasks");
+          return undefined;
+        })
+      : undefined;
+    const chosen = pool && used ? selectGold(pool, used, goldWanted, rank) : [];
     const goldEntries = chosen.map((g, n) => {
       const hash = store.putJson(g.record);
       return { node: attributeGold(nodes, Number(BigInt(`0x${rank(g.poolIndex).slice(0, 8)}`) % BigInt(nodes.length)) + n), hash, rec: g.record, gold: g };

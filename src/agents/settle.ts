@@ -10,7 +10,7 @@ import type { Content } from "../protocol/content";
 import type { BatchManifest } from "../protocol/manifest";
 import { loadPayload, settlementToJson, type SettlementPayloadFile } from "../protocol/payload";
 import { ContentError, type ContentStore } from "../protocol/store";
-import { publishJson, publishSettlementPayload, roundGoldOpening, roundManifest } from "../protocol/roundContent";
+import { publishSettlementPayload, roundGoldOpening, roundManifest } from "../protocol/roundContent";
 import type { SettlementParams } from "../rewards/params";
 import { buildSettlement, type TrustRecord } from "../rewards/settlement";
 import { sumTreeClaims } from "../rewards/sumTree";
@@ -79,7 +79,7 @@ export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"
     let items = usedGoldCache.get(e.settlementHash);
     if (!items) {
       const payload = loadPayload(ctx.store, e.settlementHash);
-      const opening = payload ? undefined : await roundGoldOpening(access(ctx), e);
+      const opening = payload ? undefined : await roundGoldOpening(access(ctx), e, {}, { keep: true });
       items = payload ? payload.gold.map((g) => g.poolIndex) : opening?.items.map((g) => g.poolIndex);
       if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold opening is neither in the store nor fetchable`, { retryable: true });
       usedGoldCache.set(e.settlementHash, items);
@@ -92,15 +92,14 @@ export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"
 /** The registrar's gold opening for a round, checked (reuse of earlier rounds' items included); none without gold. */
 export async function roundGold(ctx: SettleContext, r: RoundView, manifest: BatchManifest): Promise<{ opening?: GoldOpening; gold: Map<number, number> }> {
   if (r.goldCommitment === ZERO_HASH) return { gold: new Map() };
-  const opening = await roundGoldOpening(access(ctx), r);
+  // `keep`: pinned for good by every relayer that reads it, in the background (later rounds are checked against it,
+  // and the registrar may be gone by then; never unpinned, src/agents/unpin.ts).
+  const opening = await roundGoldOpening(access(ctx), r, {}, { keep: true });
   if (!opening) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
   const gold = checkGoldOpening(opening, { id: r.id, taskRoot: r.taskRoot, goldCommitment: r.goldCommitment, poolRoot: r.params.goldPoolRoot, poolSize: r.params.goldPoolSize }, manifest);
   const used = await goldUsedBefore(ctx, r);
   const reused = opening.items.find((it) => used.has(it.poolIndex));
   if (reused) throw new PoqError(`round ${r.id}: the gold opening reuses pool item ${reused.poolIndex}; refusing to settle it`);
-  // Kept for good by every relayer that checked it (the same canonical bytes, so the CID the registrar announced):
-  // later rounds are checked against it, and the registrar may be gone by then. Never unpinned (src/agents/unpin.ts).
-  if (ctx.content) await publishJson(access(ctx), opening);
   return { opening, gold };
 }
 

@@ -247,7 +247,7 @@ export class ContentFetcher {
       const pointers = announced.filter((l) => Number(args(l).kind) === 2 && String(args(l).relayer).toLowerCase() === registrar).map((l) => args(l).cid as Hex);
       if (pointers.length) {
         const had = pointers.some((p) => storedPointer(store, p));
-        goldSource = (await goldOpeningAt(a, r.taskRoot, pointers, read())) ? (had ? "store" : "fetched") : "unavailable";
+        goldSource = (await goldOpeningAt(a, r.taskRoot, pointers, read(), { commitment: ra.goldCommitment as Hex })) ? (had ? "store" : "fetched") : "unavailable";
       }
     }
 

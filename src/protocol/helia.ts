@@ -183,6 +183,8 @@ export class HeliaContent extends ContentBase {
     }
     const M = await loadHeliaModules();
     const peers = parsePeers(M, o.peers ?? []);
+    const initial = o.peerSource?.initial?.filter((a) => allowAddr(a)) ?? [];
+    parsePeers(M, initial); // a bad address is refused before the node starts
     fs.mkdirSync(path.join(dir, "blocks"), { recursive: true });
     fs.mkdirSync(path.join(dir, "datastore"), { recursive: true });
     const releaseLock = takeLock(dir);
@@ -229,7 +231,7 @@ export class HeliaContent extends ContentBase {
       c.peers.set(id, addrs);
       c.staticPeers.set(id, addrs);
     }
-    if (o.peerSource?.initial) c.takeSourced(o.peerSource.initial.filter((a) => allowAddr(a)));
+    if (initial.length) c.takeSourced(initial);
     node.libp2p.addEventListener("peer:disconnect", (evt) => {
       const id = evt.detail.toString();
       if (c.peers.has(id)) setTimeout(() => void c.redial(id), 50).unref();
@@ -266,10 +268,13 @@ export class HeliaContent extends ContentBase {
     return this.node.libp2p.getConnections().map((c) => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }));
   }
 
-  /** Adds a peer to keep connected (e.g. an address the registrar published) and dials it. */
+  /** Adds a peer to keep connected (e.g. an address the registrar published), as a configured one, and dials it. */
   async addPeer(addr: string): Promise<void> {
     if (!this.allowAddr(addr)) throw new InputError(`${addr} is not a loopback address, and this node only dials loopback`);
-    for (const [id, addrs] of parsePeers(this.M, [addr])) this.peers.set(id, [...new Set([...(this.peers.get(id) ?? []), ...addrs])]);
+    for (const [id, addrs] of parsePeers(this.M, [addr])) {
+      this.staticPeers.set(id, [...new Set([...(this.staticPeers.get(id) ?? []), ...addrs])]);
+      this.peers.set(id, [...new Set([...(this.peers.get(id) ?? []), ...addrs])]);
+    }
     await this.redialAll();
   }
 

@@ -15,7 +15,7 @@ import { FolderContent } from "./folderStore";
 import { HeliaContent } from "./helia";
 import { KuboContent } from "./kubo";
 import type { ContentStore } from "./store";
-import { resolvePeerUrls } from "./peerUrls";
+import { peerUrlSource } from "./peerUrls";
 
 /** How often a node asks the daemons named by URL for their addresses again. */
 const PEER_URL_REFRESH_MS = 15_000;
@@ -30,8 +30,7 @@ export async function openContent(raw: ContentConfig | unknown, hooks: { onDial?
     {
       // Daemons named by their HTTP port are asked for their nodes' addresses (they may still be starting).
       // Asked again every 15 s: a daemon that restarts keeps its peer id but may listen on another port.
-      const fromUrls = (waitMs?: number) => resolvePeerUrls(c.peerUrls, { dial: c.dial, waitMs });
-      const peerSource = c.peerUrls.length ? { resolve: () => fromUrls(0), everyMs: PEER_URL_REFRESH_MS, initial: await fromUrls() } : undefined;
+      const peerSource = c.peerUrls.length ? { ...(await peerUrlSource(c.peerUrls, { dial: c.dial })), everyMs: PEER_URL_REFRESH_MS } : undefined;
       return HeliaContent.open({ dir: c.dir, listen: c.listen, announce: c.announce, peers: c.peers, dial: c.dial, redialMs: c.redialMs, timeoutMs: c.timeoutMs, onDial: hooks.onDial, peerSource });
     }
     case "kubo":

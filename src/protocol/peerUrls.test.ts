@@ -14,7 +14,7 @@ import { loadHeliaModules } from "./esm";
 import { HeliaContent } from "./helia";
 import { freePort } from "./loopback";
 import { openContent } from "./openContent";
-import { MAX_ADDRESSES_PER_URL, MAX_PEER_ANSWER_BYTES, resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
+import { MAX_ADDRESSES_PER_NODE, MAX_PEER_ANSWER_BYTES, peerUrlSource, resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
 import type { Content } from "./content";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-peer-urls-"));
@@ -119,10 +119,12 @@ describe("IPFS peers named by a daemon's HTTP port", () => {
     const id = "12D3KooWGRUVh8ZbSYrpQY3gSf3vX3xWuH3v4zXkX2XtL6mK8DkQ";
     const huge = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: [], pad: "x".repeat(MAX_PEER_ANSWER_BYTES) }] }));
     await expect(resolvePeerUrls([huge], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(new RegExp(`IPFS peer URL ${huge}: its answer (is \\d+ bytes, more than|passed) the ${MAX_PEER_ANSWER_BYTES}`));
-    const many = Array.from({ length: MAX_ADDRESSES_PER_URL + 1 }, (_, i) => `/ip4/127.0.0.1/tcp/${1000 + i}/p2p/${id}`);
+    const many = Array.from({ length: MAX_ADDRESSES_PER_NODE + 1 }, (_, i) => `/ip4/127.0.0.1/tcp/${1000 + i}/p2p/${id}`);
     const crowd = await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: many }] }));
-    await expect(resolvePeerUrls([crowd], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(`named ${MAX_ADDRESSES_PER_URL + 1} addresses, more than the ${MAX_ADDRESSES_PER_URL} a daemon may`);
-    expect(await resolvePeerUrls([await daemonPort(async () => ({ nodes: [{ peerId: id, addresses: many.slice(1) }] }))], { dial: "loopback" })).toHaveLength(MAX_ADDRESSES_PER_URL);
+    await expect(resolvePeerUrls([crowd], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(`gave a node ${MAX_ADDRESSES_PER_NODE + 1} addresses, more than the ${MAX_ADDRESSES_PER_NODE} a node may`);
+    // an agents process with many nodes is fine: 300 nodes of 2 addresses each
+    const ids = Array.from({ length: 300 }, (_, i) => ({ peerId: id, addresses: [`/ip4/127.0.0.1/tcp/${2000 + i}/p2p/${id}`, `/ip4/127.0.0.1/tcp/${3000 + i}/p2p/${id}`] }));
+    expect(await resolvePeerUrls([await daemonPort(async () => ({ nodes: ids }))], { dial: "loopback" })).toHaveLength(600);
 
     const t0 = Date.now();
     for (const [app, problem] of [
@@ -165,5 +167,21 @@ describe("IPFS peers named by a daemon's HTTP port", () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(dialed.some((d) => d.endsWith(a.peerId))).toBe(false);
     expect(dialed.some((d) => d.endsWith(fixed.peerId))).toBe(true); // configured: still re-dialed
+  });
+  test("behavior: refreshing several URLs, one that stops answering keeps its last addresses and does not hold back the others", async () => {
+    const id = (n: number) => ["12D3KooWGRUVh8ZbSYrpQY3gSf3vX3xWuH3v4zXkX2XtL6mK8DkQ", "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"][n];
+    let portA = 4001;
+    let bUp = true;
+    const urlA = await daemonPort(async () => ({ nodes: [{ peerId: id(0), addresses: [`/ip4/127.0.0.1/tcp/${portA}/p2p/${id(0)}`] }] }));
+    const appB = new Hono().get("/v1/ipfs", (c) => (bUp ? c.json({ nodes: [{ peerId: id(1), addresses: [`/ip4/127.0.0.1/tcp/5001/p2p/${id(1)}`] }] }) : c.json({ error: "down" }, 503)));
+    const port = await freePort();
+    const server = serve({ fetch: appB.fetch, port, hostname: "127.0.0.1" });
+    closers.push(() => new Promise((r) => server.close(r)));
+    const urlB = `http://127.0.0.1:${port}`;
+    const source = await peerUrlSource([urlB, urlA], { dial: "loopback" });
+    expect(source.initial.sort()).toEqual([`/ip4/127.0.0.1/tcp/4001/p2p/${id(0)}`, `/ip4/127.0.0.1/tcp/5001/p2p/${id(1)}`].sort());
+    bUp = false; // B's daemon fails from now on; A's node comes back on another port
+    portA = 4002;
+    expect((await source.resolve()).sort()).toEqual([`/ip4/127.0.0.1/tcp/4002/p2p/${id(0)}`, `/ip4/127.0.0.1/tcp/5001/p2p/${id(1)}`].sort());
   });
 });

@@ -4,7 +4,7 @@
  * an operator writes the other daemon's URL instead of copying its peer id from a log. The answer is not trusted
  * beyond that: every address is checked as a configured peer is (a TCP multiaddr ending in /p2p/<peer id>, loopback
  * only unless `dial: "any"`), and every block a peer serves is still checked against its CID. The answer is bounded:
- * at most `MAX_PEER_ANSWER_BYTES` of body and `MAX_ADDRESSES_PER_URL` addresses, and a redirect is refused, so a
+ * at most `MAX_PEER_ANSWER_BYTES` of body and `MAX_ADDRESSES_PER_NODE` addresses a node, and a redirect is refused, so a
  * misconfigured or hostile URL can neither make this node read without end nor send it to another host.
  */
 import { InputError } from "../errors";
@@ -13,10 +13,10 @@ import { isLoopbackMultiaddr, multiaddrProblem } from "./contentConfig";
 /** What a daemon serves at `GET /v1/ipfs`: its process's IPFS nodes. */
 export type IpfsNodesAnswer = { nodes: { account?: string; peerId: string; addresses: string[] }[] };
 
-/** The largest `/v1/ipfs` answer read (a daemon's is well under 2 KiB per node). */
-export const MAX_PEER_ANSWER_BYTES = 64 * 1024;
-/** The most addresses one URL may name (a daemon runs a few nodes, each with a few addresses). */
-export const MAX_ADDRESSES_PER_URL = 64;
+/** The largest `/v1/ipfs` answer read (a node takes about 250 bytes: an agents process of 1,000 nodes fits). */
+export const MAX_PEER_ANSWER_BYTES = 1024 * 1024;
+/** The most addresses one node of the answer may have (one per interface it listens on). */
+export const MAX_ADDRESSES_PER_NODE = 16;
 
 /** How long a start waits, by default, for a daemon named by URL to answer (it may be starting too). */
 export const PEER_URL_WAIT_MS = 60_000;
@@ -58,8 +58,8 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     const nodes = (answer as Partial<IpfsNodesAnswer>)?.nodes;
     if (!Array.isArray(nodes)) throw new InputError(`IPFS peer URL ${url}: ${endpoint} did not answer {nodes: [...]}`);
     if (nodes.length === 0) throw new InputError(`IPFS peer URL ${url}: the daemon there runs no IPFS node (its content backend is not helia)`);
-    const total = nodes.reduce((k: number, n) => k + (Array.isArray(n?.addresses) ? n.addresses.length : 0), 0);
-    if (total > MAX_ADDRESSES_PER_URL) throw new InputError(`IPFS peer URL ${url}: ${endpoint} named ${total} addresses, more than the ${MAX_ADDRESSES_PER_URL} a daemon may`);
+    const crowded = nodes.find((n) => Array.isArray(n?.addresses) && n.addresses.length > MAX_ADDRESSES_PER_NODE);
+    if (crowded) throw new InputError(`IPFS peer URL ${url}: ${endpoint} gave a node ${crowded.addresses.length} addresses, more than the ${MAX_ADDRESSES_PER_NODE} a node may`);
     const usable: string[] = [];
     for (const n of nodes) {
       for (const a of Array.isArray(n?.addresses) ? (n.addresses as unknown[]) : []) {
@@ -73,6 +73,27 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     out.push(...usable);
   }
   return [...new Set(out)];
+}
+
+/**
+ * The peers of the daemons at `urls`, kept fresh: `initial` is every URL's answer at start (each waited for, as
+ * `resolvePeerUrls`), and `resolve()` asks each URL again. Each URL's last answer stands until it gives a new one, so
+ * a daemon that is down keeps its nodes' last addresses and does not stop the others' refresh.
+ */
+export async function peerUrlSource(urls: readonly string[], o: { dial: "loopback" | "any"; waitMs?: number; fetch?: typeof fetch }): Promise<{ initial: string[]; resolve: () => Promise<string[]> }> {
+  const last = new Map<string, string[]>();
+  for (const url of urls) last.set(url, await resolvePeerUrls([url], o));
+  const all = () => [...new Set([...last.values()].flat())];
+  return {
+    initial: all(),
+    resolve: async () => {
+      for (const url of urls) {
+        const answer = await resolvePeerUrls([url], { ...o, waitMs: 0 }).catch(() => undefined);
+        if (answer) last.set(url, answer);
+      }
+      return all();
+    },
+  };
 }
 
 /** The body of `res` as text, refused (InputError naming the URL) once it passes `max` bytes. */

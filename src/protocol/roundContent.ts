@@ -14,7 +14,7 @@ import type { Deployment } from "../chain/deployment";
 import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader";
 import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid";
 import { ContentUnavailable, type Content, type ReadOptions } from "./content";
-import { GOLD_INDEX, type GoldOpening } from "./gold";
+import { GOLD_INDEX, goldChoiceCommitment, type GoldOpening } from "./gold";
 import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
 import { mapConcurrent } from "./loopback";
@@ -177,12 +177,21 @@ export async function publishSettlementPayload(a: ContentAccess, f: SettlementPa
 }
 
 /**
- * The round's gold opening (unchecked: `roundGold` checks it): from the store's index, else from what the round's
- * registrar announced on chain (`announce(roundId, GoldOpening, cid)`). Undefined when there is none yet.
+ * The round's gold opening, one that opens the round's gold commitment (`roundGold` checks the rest: pool proofs,
+ * tasks, reuse): from the store's index, else from what the round's registrar announced on chain
+ * (`announce(roundId, GoldOpening, cid)`). Undefined when there is none yet.
  */
-export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView, "id" | "taskRoot" | "registrar" | "registeredBlock">, options: ReadOptions = {}): Promise<GoldOpening | undefined> {
+export async function roundGoldOpening(
+  a: ChainContentAccess,
+  r: Pick<RoundView, "id" | "taskRoot" | "registrar" | "registeredBlock" | "goldCommitment">,
+  options: ReadOptions = {},
+  o: { keep?: boolean } = {},
+): Promise<GoldOpening | undefined> {
   const local = a.store.getIndex(GOLD_INDEX, r.taskRoot);
-  if (local) return a.store.getJson<GoldOpening>(local as Hex);
+  if (local) {
+    const f = a.store.getJson<GoldOpening>(local as Hex);
+    if (opens(f, r.taskRoot, r.goldCommitment)) return f;
+  }
   const logs = await a.client.getContractEvents({
     address: a.deployment.settlement,
     abi: poQSettlementAbi,
@@ -197,19 +206,37 @@ export async function roundGoldOpening(a: ChainContentAccess, r: Pick<RoundView,
     r.taskRoot,
     logs.filter((l) => getAddress(l.args.relayer) === getAddress(r.registrar)).map((l) => l.args.cid),
     options,
+    { commitment: r.goldCommitment, keep: o.keep },
   );
 }
 
 /**
- * The gold opening (unchecked) from the CIDs the round's registrar announced (the caller read them from the chain):
- * the first that opens this task root, from the store or fetched and kept. Undefined when none can be found.
+ * The gold opening from the CIDs the round's registrar announced (the caller read them from the chain): the first
+ * that opens this task root and, given the round's `commitment`, opens that commitment (the registrar may announce
+ * as often as it likes, so a decoy announced first is skipped), from the store or fetched and kept. Undefined when
+ * none can be found. `keep` also pins the CID that held it in the content backend, in the background (a failure is
+ * ignored: pinning never delays a settlement).
  */
-export async function goldOpeningAt(a: ContentAccess, taskRoot: Hex, pointers: readonly Hex[], options: ReadOptions = {}): Promise<GoldOpening | undefined> {
+export async function goldOpeningAt(a: ContentAccess, taskRoot: Hex, pointers: readonly Hex[], options: ReadOptions = {}, o: { commitment?: Hex; keep?: boolean } = {}): Promise<GoldOpening | undefined> {
   for (const pointer of pointers) {
     const f = (await readPointer(a, pointer, options)) as GoldOpening | undefined;
-    if (f && typeof f === "object" && f.taskRoot === taskRoot && Array.isArray(f.items)) return f;
+    if (!opens(f, taskRoot, o.commitment)) continue;
+    const cid = pointerCid(pointer);
+    if (o.keep && cid && a.content && a.content.kind !== "folder") void a.content.pin(parseCid(cid)).catch(() => undefined);
+    return f;
   }
   return undefined;
+}
+
+/** Whether `f` is an opening of `taskRoot` and, when given, of the round's gold `commitment`. */
+function opens(f: GoldOpening | undefined, taskRoot: Hex, commitment?: Hex): f is GoldOpening {
+  if (!f || typeof f !== "object" || f.taskRoot !== taskRoot || !Array.isArray(f.items)) return false;
+  if (commitment === undefined) return true;
+  try {
+    return goldChoiceCommitment(f.items, f.salt).toLowerCase() === commitment.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /**
