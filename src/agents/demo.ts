@@ -16,7 +16,7 @@ import { devKey, DEV_ROLES } from "./accounts";
 import type { Behavior } from "./behavior";
 import { Checkpoint } from "./checkpoint";
 import { createCommon } from "./daemon";
-import { createEvaluator, OUTPUT_FETCH_MS } from "./evaluator";
+import { createEvaluator, fetchBudgetMs, OUTPUT_FETCH_MS } from "./evaluator";
 import { createFunder } from "./funder";
 import { createInference, replaySource } from "./inference";
 import { loadPolicy } from "./policy";
@@ -271,7 +271,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   fs.mkdirSync(storeDir, { recursive: true });
   const logFile = o.logFile ?? path.join(storeDir, "agents.log.jsonl");
   const ac = new AbortController();
-  const common = createCommon("demo", { destination: logFile, signal: ac.signal });
+  const common = createCommon("demo", { destination: logFile, signal: ac.signal, level: process.env.POQ_DEMO_LOG_LEVEL || "info" });
 
   const goldPool = checkGoldPool(JSON.parse(fs.readFileSync(LOCAL_GOLD_POOL, "utf8")) as GoldPoolFile);
   say(o.rpcUrl ? `connecting to ${o.rpcUrl}` : "starting the embedded chain and deploying the contracts");
@@ -408,8 +408,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           evalSenders.map(async (s) => {
             const a: ChainContentAccess = { ...contents.of(s.account), client, deployment: d };
             // The embedded chain's clock does not run while the demo waits, so a slow fetch on a loaded machine is
-            // given more tries rather than turned into UNAVAILABLE scores that another run would not report.
-            const until = Date.now() + PREFETCH_MS;
+            // given more tries rather than turned into UNAVAILABLE scores that another run would not report. A node
+            // of its own (--rpc-url) keeps time: there the commit window bounds the tries, as for a daemon.
+            const until = Date.now() + (o.rpcUrl ? fetchBudgetMs(r, await chainTime(client), PREFETCH_MS) : PREFETCH_MS);
             for (;;) {
               try {
                 const missing = await fetchOutputs(a, await roundManifest(a, r, { timeoutMs: OUTPUT_FETCH_MS }), { timeoutMs: OUTPUT_FETCH_MS });
@@ -430,14 +431,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     for (let pass = 0; ; pass++) {
       if (pass > 2_000) throw new InputError("the demo made no progress (stuck); see the agents' log " + logFile);
       const before = await client.getBlockNumber();
-      for (const a of inference) await a.tick();
-      if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
       // With a node each, the evaluators fetch the content of the rounds in their commit phase side by side (their
       // fetches from the relayers' nodes overlap instead of queueing behind one another), then tick in turn, as on
       // the shared folder: the transactions reach the embedded chain in the same order, so block hashes, assignment
       // seeds and settlements are the same in every run.
-      if (kind === "helia") await prefetchCommitRounds();
-      for (const e of evaluators) await retrying(`evaluator ${e.address}`, e.tick)();
+      const tickEvaluators = async () => {
+        if (kind === "helia") await prefetchCommitRounds();
+        for (const e of evaluators) await retrying(`evaluator ${e.address}`, e.tick)();
+      };
+      // On a node of its own (--rpc-url) the clock runs while the inference nodes serve the next batch (seconds for a
+      // thousand outputs over IPFS): the evaluators go first there, so that serving never eats a commit window.
+      if (o.rpcUrl) await tickEvaluators();
+      for (const a of inference) await a.tick();
+      if (kind === "helia") for (const s of nodeSenders) await batched.drop({ ...contents.of(s.account), client, deployment: d }, s.account);
+      if (!o.rpcUrl) await tickEvaluators();
       for (const [i, r] of relayers.entries()) await retrying(`relayer ${relayerSenders[i].account}`, r.tick)();
       for (const [i, w] of watchers.entries()) await retrying(`watcher ${i}`, w.tick)();
       await funder.tick();

@@ -17,6 +17,7 @@ import {
   type RoundView,
 } from "../chain/reader";
 import { PoqError } from "../errors";
+import { bundleOrder, encodeBundle, MAX_BUNDLED_OUTPUT_BYTES } from "../protocol/bundle";
 import {
   attributeGold,
   goldChoiceCommitment,
@@ -513,6 +514,12 @@ export function createRelayer(deps: RelayerDeps) {
     if (!batch) return;
     // Every output of the batch is pinned in the content backend before the round opens: evaluators fetch them by CID.
     if (content) for (const t of batch.manifest.tasks) await content.putOutput(store.get(t.contentHash), { pin: true });
+    // With a network backend, the outputs in one file as well (src/protocol/bundle.ts), named in the manifest: readers
+    // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
+    if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {
+      const outputs = bundleOrder(batch.manifest).map((h) => store.get(h)).filter((b) => b.byteLength <= MAX_BUNDLED_OUTPUT_BYTES);
+      batch.manifest.bundle = await content.put(encodeBundle(outputs), { pin: true });
+    }
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
     // The gold choice is kept before the registration, so a crash right after it can still open the commitment.

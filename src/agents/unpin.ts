@@ -186,7 +186,7 @@ export function createUnpinner(deps: UnpinDeps) {
   }
 
   /**
-   * What this relayer pinned for a round and finds in its store: the manifest and its outputs. Not the gold opening:
+   * What this relayer pinned for a round and finds in its store: the manifest, its outputs and its bundle. Not the gold opening:
    * it stays pinned for good (the evidence of which pool items later rounds may no longer use).
    */
   async function storedCids(r: { taskRoot: Hex }): Promise<Cid[]> {
@@ -194,6 +194,7 @@ export function createUnpinner(deps: UnpinDeps) {
     const m = storedManifest(r.taskRoot);
     if (m) {
       out.push(await chunkedCidOf(m.bytes));
+      if (m.manifest.bundle) out.push(m.manifest.bundle as Cid);
       for (const t of m.manifest.tasks) out.push(cidOfKeccak(t.contentHash));
     }
     return out;

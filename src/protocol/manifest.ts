@@ -15,6 +15,11 @@ export type OutputRecord = Omit<LoggedOutput, "label" | "labelDetail">;
 export type BatchManifest = {
   version: 2;
   tasks: { index: number; node: Address; model: string; modelId: Hex; contentHash: Hex; costUnits: string }[];
+  /**
+   * The CID of the batch's outputs in one file (src/protocol/bundle.ts), when the registrar published one: a reader
+   * fetches it instead of each output, and keeps only outputs whose hash a task lists. Not part of the task root.
+   */
+  bundle?: string;
 };
 
 /** keccak256 of the model name: the task leaf's `modelId`. */
@@ -61,6 +66,8 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 function isManifest(m: unknown): m is BatchManifest {
   if (!m || typeof m !== "object" || (m as BatchManifest).version !== 2 || !Array.isArray((m as BatchManifest).tasks)) return false;
+  const bundle = (m as BatchManifest).bundle;
+  if (bundle !== undefined && (typeof bundle !== "string" || !/^[a-z0-9]{8,120}$/.test(bundle))) return false;
   return (m as BatchManifest).tasks.every(
     (t, i) =>
       t !== null &&

@@ -1,0 +1,83 @@
+/**
+ * A batch's outputs in one file: encoded and decoded, never trusted beyond the hashes the manifest lists, and fetched
+ * by a reader between two real embedded IPFS nodes on loopback.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { keccak256, toBytes, type Hex } from "viem";
+import { bundleOrder, decodeBundle, encodeBundle } from "./bundle";
+import { loadHeliaModules } from "./esm";
+import { HeliaContent } from "./helia";
+import type { BatchManifest } from "./manifest";
+import { fetchOutputs } from "./roundContent";
+import { ContentStore } from "./store";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-bundle-"));
+let seq = 0;
+const fresh = () => path.join(root, `d${seq++}`);
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const outputs = Array.from({ length: 40 }, (_, i) => toBytes(JSON.stringify({ answer: `output ${i} `.repeat(20) })));
+const hashes = outputs.map((o) => keccak256(o));
+const manifestOf = (bundle?: string): BatchManifest => ({
+  version: 2,
+  tasks: [...hashes, hashes[0]].map((contentHash, index) => ({ index, node: `0x${"11".repeat(20)}`, model: "m", modelId: `0x${"22".repeat(32)}`, contentHash, costUnits: "1" })),
+  ...(bundle ? { bundle } : {}),
+});
+
+describe("bundle: a batch's outputs in one file", () => {
+  test("behavior: outputs round-trip in manifest order, each distinct output once; bytes no task lists, and a truncated tail, are dropped", () => {
+    const m = manifestOf();
+    expect(bundleOrder(m)).toEqual(hashes); // the repeated output once
+    const bytes = encodeBundle([...outputs, toBytes("not in the manifest")]);
+    const got = decodeBundle(bytes, new Set(hashes));
+    expect([...got.keys()]).toEqual(hashes);
+    expect(got.get(hashes[3])).toEqual(outputs[3]);
+    const cut = decodeBundle(bytes.subarray(0, bytes.length - outputs[39].length - 30), new Set(hashes));
+    expect(cut.size).toBeLessThan(40);
+    expect([...cut.keys()]).toEqual(hashes.slice(0, cut.size));
+    expect(decodeBundle(toBytes("something else entirely"), new Set(hashes)).size).toBe(0);
+    // a length past the end stops the read
+    const bad = Buffer.from(encodeBundle([outputs[0]]));
+    bad.writeUInt32BE(0xffffffff, 13);
+    expect(decodeBundle(bad, new Set(hashes)).size).toBe(0);
+  });
+
+  describe("fetched between two embedded nodes", () => {
+    let holder: HeliaContent;
+    let reader: HeliaContent;
+    beforeAll(async () => {
+      await loadHeliaModules();
+      holder = await HeliaContent.open({ dir: fresh() });
+      reader = await HeliaContent.open({ dir: fresh(), peers: holder.addresses() });
+      await reader.waitForPeers(10_000);
+    }, 60_000);
+    afterAll(async () => {
+      await reader?.close();
+      await holder?.close();
+    });
+
+    test("behavior: a reader gets every output from the bundle alone (the holder serves no output block)", async () => {
+      const cid = await holder.put(encodeBundle(outputs), { pin: true });
+      const store = new ContentStore(fresh());
+      const missing = await fetchOutputs({ store, content: reader }, manifestOf(cid), { timeoutMs: 10_000 });
+      expect(missing).toEqual([]);
+      for (const [i, h] of hashes.entries()) expect(Buffer.from(store.get(h as Hex))).toEqual(Buffer.from(outputs[i]));
+    });
+
+    test("behavior: a bundle holding wrong bytes, or nobody's, sends the reader to the outputs one by one", async () => {
+      for (const o of outputs) await holder.putOutput(o, { pin: true });
+      const wrong = await holder.put(encodeBundle(outputs.map((o) => toBytes(`${Buffer.from(o).toString()} tampered`))), { pin: true });
+      const store = new ContentStore(fresh());
+      expect(await fetchOutputs({ store, content: reader }, manifestOf(wrong), { timeoutMs: 10_000 })).toEqual([]);
+      expect(Buffer.from(store.get(hashes[5]))).toEqual(Buffer.from(outputs[5]));
+      const other = await HeliaContent.open({ dir: fresh() }); // not connected to the reader
+      const nobodys = await other.put(encodeBundle(outputs.slice(0, 2)));
+      await other.close();
+      const store2 = new ContentStore(fresh());
+      expect(await fetchOutputs({ store: store2, content: reader }, manifestOf(nobodys), { timeoutMs: 6_000 })).toEqual([]);
+    }, 30_000);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * A batch's outputs in one file: the registrar puts the outputs of a batch, in manifest order (each distinct output
+ * once), into one UnixFS file, pins it and names its CID in the manifest (`bundle`). A reader fetches the bundle (a
+ * few 256 KiB chunks) instead of one block per output: over bitswap every block costs a round of messages, so 1,000
+ * outputs take about 1,000 times the per-block cost, the bundle about four. Nothing in it is trusted: each output is
+ * kept only if its keccak256 is one the manifest lists, so a wrong or missing bundle only sends the reader back to
+ * fetching outputs one by one.
+ *
+ * Format: the ASCII magic `poq-bundle/1\n`, then for each output its length as a 4-byte big-endian integer and its
+ * bytes.
+ */
+import { keccak256, type Hex } from "viem";
+import type { BatchManifest } from "./manifest";
+
+const MAGIC = Buffer.from("poq-bundle/1\n", "ascii");
+/** Outputs larger than this are not put in a bundle (a reader fetches them one by one). */
+export const MAX_BUNDLED_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** The distinct content hashes of a manifest's tasks, in task order: the bundle's order. */
+export function bundleOrder(m: BatchManifest): Hex[] {
+  return [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))];
+}
+
+/** The bundle of `outputs` (the bytes of each, in order). */
+export function encodeBundle(outputs: readonly Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [MAGIC];
+  for (const o of outputs) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(o.byteLength);
+    parts.push(len, o);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * The outputs a bundle holds that `wanted` names, by content hash (lower-case). A malformed bundle gives what could be
+ * read before the fault; bytes whose hash is not wanted are dropped.
+ */
+export function decodeBundle(bytes: Uint8Array, wanted: ReadonlySet<string>): Map<Hex, Uint8Array> {
+  const out = new Map<Hex, Uint8Array>();
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < MAGIC.length || !b.subarray(0, MAGIC.length).equals(MAGIC)) return out;
+  let at = MAGIC.length;
+  while (at + 4 <= b.length) {
+    const len = b.readUInt32BE(at);
+    at += 4;
+    if (len > MAX_BUNDLED_OUTPUT_BYTES || at + len > b.length) break;
+    const o = b.subarray(at, at + len);
+    at += len;
+    const hash = keccak256(o);
+    if (wanted.has(hash)) out.set(hash, new Uint8Array(o));
+  }
+  return out;
+}
