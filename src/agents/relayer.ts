@@ -17,7 +17,7 @@ import {
   type RoundView,
 } from "../chain/reader";
 import { PoqError } from "../errors";
-import { bundleOrder, encodeBundle, MAX_BUNDLED_OUTPUT_BYTES } from "../protocol/bundle";
+import { bundleOrder, encodeBundle } from "../protocol/bundle";
 import {
   attributeGold,
   goldChoiceCommitment,
@@ -517,8 +517,7 @@ export function createRelayer(deps: RelayerDeps) {
     // With a network backend, the outputs in one file as well (src/protocol/bundle.ts), named in the manifest: readers
     // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
     if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {
-      const outputs = bundleOrder(batch.manifest).map((h) => store.get(h)).filter((b) => b.byteLength <= MAX_BUNDLED_OUTPUT_BYTES);
-      batch.manifest.bundle = await content.put(encodeBundle(outputs), { pin: true });
+      batch.manifest.bundle = await content.put(encodeBundle(bundleOrder(batch.manifest).map((h) => store.get(h))), { pin: true });
     }
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed

@@ -10,21 +10,28 @@
  * bytes.
  */
 import { keccak256, type Hex } from "viem";
+import { MAX_CONTENT_BYTES, MAX_OUTPUT_BYTES } from "./content";
 import type { BatchManifest } from "./manifest";
 
 const MAGIC = Buffer.from("poq-bundle/1\n", "ascii");
-/** Outputs larger than this are not put in a bundle (a reader fetches them one by one). */
-export const MAX_BUNDLED_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** No output is larger (one block each). */
+export const MAX_BUNDLED_OUTPUT_BYTES = MAX_OUTPUT_BYTES;
 
 /** The distinct content hashes of a manifest's tasks, in task order: the bundle's order. */
 export function bundleOrder(m: BatchManifest): Hex[] {
   return [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))];
 }
 
-/** The bundle of `outputs` (the bytes of each, in order). */
-export function encodeBundle(outputs: readonly Uint8Array[]): Uint8Array {
+/**
+ * The bundle of `outputs` (the bytes of each, in order), as many as fit in `maxBytes` (content larger than
+ * `MAX_CONTENT_BYTES` is never read): the outputs left out are fetched one by one.
+ */
+export function encodeBundle(outputs: readonly Uint8Array[], maxBytes = MAX_CONTENT_BYTES): Uint8Array {
   const parts: Uint8Array[] = [MAGIC];
+  let size = MAGIC.length;
   for (const o of outputs) {
+    if (o.byteLength > MAX_BUNDLED_OUTPUT_BYTES || size + 4 + o.byteLength > maxBytes) break;
+    size += 4 + o.byteLength;
     const len = Buffer.alloc(4);
     len.writeUInt32BE(o.byteLength);
     parts.push(len, o);
