@@ -17,7 +17,7 @@ import {
   type RoundView,
 } from "../chain/reader";
 import { PoqError } from "../errors";
-import { bundleOrder, encodeBundle } from "../protocol/bundle";
+import { BUNDLE_INDEX, bundleOrder, encodeBundle } from "../protocol/bundle";
 import {
   attributeGold,
   goldChoiceCommitment,
@@ -518,6 +518,7 @@ export function createRelayer(deps: RelayerDeps) {
     // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
     if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {
       batch.manifest.bundle = await content.put(encodeBundle(bundleOrder(batch.manifest).map((h) => store.get(h))), { pin: true });
+      store.setIndex(BUNDLE_INDEX, batch.manifest.bundle, "1"); // built here: unpinned with the round
     }
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed

@@ -35,7 +35,7 @@ import type { BatchManifest } from "../protocol/manifest";
 import { ContentError, type ContentStore } from "../protocol/store";
 import type { Checkpoint } from "./checkpoint";
 import type { Common } from "./daemon";
-import { pointerCid, roundManifest } from "../protocol/roundContent";
+import { checkedBundle, pointerCid, roundManifest } from "../protocol/roundContent";
 
 /* THE HORIZON (pure) */
 
@@ -194,7 +194,8 @@ export function createUnpinner(deps: UnpinDeps) {
     const m = storedManifest(r.taskRoot);
     if (m) {
       out.push(await chunkedCidOf(m.bytes));
-      if (m.manifest.bundle) out.push(m.manifest.bundle as Cid);
+      const bundle = checkedBundle(store, m.manifest); // only a bundle built or checked here: never a CID merely named
+      if (bundle) out.push(bundle as Cid);
       for (const t of m.manifest.tasks) out.push(cidOfKeccak(t.contentHash));
     }
     return out;

@@ -11,7 +11,7 @@ import { bundleOrder, decodeBundle, encodeBundle } from "./bundle";
 import { loadHeliaModules } from "./esm";
 import { HeliaContent } from "./helia";
 import type { BatchManifest } from "./manifest";
-import { fetchOutputs } from "./roundContent";
+import { checkedBundle, fetchOutputs, readBundle } from "./roundContent";
 import { ContentStore } from "./store";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-bundle-"));
@@ -28,24 +28,36 @@ const manifestOf = (bundle?: string): BatchManifest => ({
 });
 
 describe("bundle: a batch's outputs in one file", () => {
-  test("behavior: outputs round-trip in manifest order, each distinct output once; bytes no task lists, and a truncated tail, are dropped", () => {
+  test("behavior: outputs round-trip in manifest order, each distinct output once, read by position; the read stops at the first entry that is not the listed one", () => {
     const m = manifestOf();
     expect(bundleOrder(m)).toEqual(hashes); // the repeated output once
-    const bytes = encodeBundle([...outputs, toBytes("not in the manifest")]);
-    const got = decodeBundle(bytes, new Set(hashes));
+    const got = decodeBundle(encodeBundle([...outputs, toBytes("past the last task")]), hashes);
     expect([...got.keys()]).toEqual(hashes);
-    expect(got.get(hashes[3])).toEqual(outputs[3]);
-    const cut = decodeBundle(bytes.subarray(0, bytes.length - outputs[39].length - 30), new Set(hashes));
-    expect(cut.size).toBeLessThan(40);
+    expect(Buffer.from(got.get(hashes[3])!)).toEqual(Buffer.from(outputs[3]));
+    // an unlisted entry, an entry out of order, an empty one: nothing past it
+    expect([...decodeBundle(encodeBundle([outputs[0], toBytes("not listed"), outputs[2]]), hashes).keys()]).toEqual([hashes[0]]);
+    expect([...decodeBundle(encodeBundle([outputs[1], outputs[0]]), hashes).keys()]).toEqual([]);
+    expect([...decodeBundle(encodeBundle([outputs[0], new Uint8Array(0), outputs[2]]), hashes).keys()]).toEqual([hashes[0]]);
+    // a truncated tail gives the entries before it
+    const bytes = encodeBundle(outputs);
+    const cut = decodeBundle(bytes.subarray(0, bytes.length - outputs[39].length - 30), hashes);
+    expect(cut.size).toBeGreaterThan(30);
     expect([...cut.keys()]).toEqual(hashes.slice(0, cut.size));
-    expect(decodeBundle(toBytes("something else entirely"), new Set(hashes)).size).toBe(0);
+    expect(decodeBundle(toBytes("something else entirely"), hashes).size).toBe(0);
     // a length past the end stops the read
     const bad = Buffer.from(encodeBundle([outputs[0]]));
     bad.writeUInt32BE(0xffffffff, 13);
-    expect(decodeBundle(bad, new Set(hashes)).size).toBe(0);
+    expect(decodeBundle(bad, hashes).size).toBe(0);
     // a bundle stops before the size a reader refuses to read: the outputs left out are fetched one by one
     const capped = encodeBundle(outputs, 13 + 3 * (4 + outputs[0].length) + 10);
-    expect([...decodeBundle(capped, new Set(hashes)).keys()]).toEqual(hashes.slice(0, 3));
+    expect([...decodeBundle(capped, hashes).keys()]).toEqual(hashes.slice(0, 3));
+  });
+
+  test("behavior: a junk bundle of 200,000 tiny entries costs at most one hash per task", () => {
+    const junk = encodeBundle(Array.from({ length: 200_000 }, (_, i) => Uint8Array.of(i & 255)));
+    const t0 = performance.now();
+    expect(decodeBundle(junk, hashes).size).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1_000); // the first entry is not the listed one: one hash, then stop
   });
 
   describe("fetched between two embedded nodes", () => {
@@ -62,11 +74,13 @@ describe("bundle: a batch's outputs in one file", () => {
       await holder?.close();
     });
 
-    test("behavior: a reader gets every output from the bundle alone (the holder serves no output block)", async () => {
+    test("behavior: a reader gets every output from the bundle alone (the holder serves no output block), and records the bundle as checked", async () => {
       const cid = await holder.put(encodeBundle(outputs), { pin: true });
       const store = new ContentStore(fresh());
+      expect(checkedBundle(store, manifestOf(cid))).toBeUndefined();
       const missing = await fetchOutputs({ store, content: reader }, manifestOf(cid), { timeoutMs: 10_000 });
       expect(missing).toEqual([]);
+      expect(checkedBundle(store, manifestOf(cid))).toBe(cid);
       for (const [i, h] of hashes.entries()) expect(Buffer.from(store.get(h as Hex))).toEqual(Buffer.from(outputs[i]));
     });
 
@@ -80,7 +94,17 @@ describe("bundle: a batch's outputs in one file", () => {
       const nobodys = await other.put(encodeBundle(outputs.slice(0, 2)));
       await other.close();
       const store2 = new ContentStore(fresh());
-      expect(await fetchOutputs({ store: store2, content: reader }, manifestOf(nobodys), { timeoutMs: 6_000 })).toEqual([]);
+      const t0 = Date.now();
+      expect(await fetchOutputs({ store: store2, content: reader }, manifestOf(nobodys), { timeoutMs: 8_000 })).toEqual([]);
+      expect(Date.now() - t0).toBeLessThan(4_000); // the bundle nobody serves got a quarter of the budget, not half
     }, 30_000);
+
+    test("behavior: a manifest whose bundle names other content (a gold opening, say) is never taken for a bundle: never pinned, so never unpinned", async () => {
+      const opening = await holder.putJson({ version: 1, taskRoot: `0x${"33".repeat(32)}`, items: [] }, { pin: true });
+      const store = new ContentStore(fresh());
+      const m = manifestOf(opening);
+      expect((await readBundle({ store, content: reader }, m, { timeoutMs: 5_000 })).size).toBe(0);
+      expect(checkedBundle(store, m)).toBeUndefined();
+    });
   });
 });

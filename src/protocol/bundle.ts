@@ -39,23 +39,28 @@ export function encodeBundle(outputs: readonly Uint8Array[], maxBytes = MAX_CONT
   return Buffer.concat(parts);
 }
 
+/** Store index of the bundles this daemon built or checked (key: the bundle's CID): the only ones it pins and unpins. */
+export const BUNDLE_INDEX = "bundle";
+
 /**
- * The outputs a bundle holds that `wanted` names, by content hash (lower-case). A malformed bundle gives what could be
- * read before the fault; bytes whose hash is not wanted are dropped.
+ * The outputs a bundle holds, read by position: entry k must hash to `order[k]` (the manifest's `bundleOrder`), and
+ * the read stops at the first entry that does not, at an empty or oversized entry, or after `order.length` entries.
+ * So a junk bundle costs at most one hash per task, and gives nothing past its first fault.
  */
-export function decodeBundle(bytes: Uint8Array, wanted: ReadonlySet<string>): Map<Hex, Uint8Array> {
+export function decodeBundle(bytes: Uint8Array, order: readonly Hex[]): Map<Hex, Uint8Array> {
   const out = new Map<Hex, Uint8Array>();
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < MAGIC.length || !b.subarray(0, MAGIC.length).equals(MAGIC)) return out;
   let at = MAGIC.length;
-  while (at + 4 <= b.length) {
+  for (const expected of order) {
+    if (at + 4 > b.length) break;
     const len = b.readUInt32BE(at);
     at += 4;
-    if (len > MAX_BUNDLED_OUTPUT_BYTES || at + len > b.length) break;
+    if (len === 0 || len > MAX_BUNDLED_OUTPUT_BYTES || at + len > b.length) break;
     const o = b.subarray(at, at + len);
     at += len;
-    const hash = keccak256(o);
-    if (wanted.has(hash)) out.set(hash, new Uint8Array(o));
+    if (keccak256(o) !== expected.toLowerCase()) break;
+    out.set(expected.toLowerCase() as Hex, new Uint8Array(o));
   }
   return out;
 }

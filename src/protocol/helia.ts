@@ -242,11 +242,15 @@ export class HeliaContent extends ContentBase {
     void c.redialAll();
     const source = o.peerSource;
     if (source) {
+      let refreshing = false; // one refresh at a time: an older answer never lands after a newer one
       c.refreshTimer = setInterval(() => {
+        if (refreshing) return;
+        refreshing = true;
         void source
           .resolve()
           .then((addrs) => c.setSourcedPeers(addrs.filter((a) => allowAddr(a))))
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => (refreshing = false));
       }, source.everyMs);
       c.refreshTimer.unref();
     }

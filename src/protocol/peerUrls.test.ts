@@ -14,7 +14,7 @@ import { loadHeliaModules } from "./esm";
 import { HeliaContent } from "./helia";
 import { freePort } from "./loopback";
 import { openContent } from "./openContent";
-import { MAX_ADDRESSES_PER_NODE, MAX_PEER_ANSWER_BYTES, peerUrlSource, resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
+import { MAX_ADDRESSES_PER_NODE, MAX_ADDRESSES_PER_URL, MAX_PEER_ANSWER_BYTES, peerUrlSource, resolvePeerUrls, type IpfsNodesAnswer } from "./peerUrls";
 import type { Content } from "./content";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "poq-peer-urls-"));
@@ -125,6 +125,9 @@ describe("IPFS peers named by a daemon's HTTP port", () => {
     // an agents process with many nodes is fine: 300 nodes of 2 addresses each
     const ids = Array.from({ length: 300 }, (_, i) => ({ peerId: id, addresses: [`/ip4/127.0.0.1/tcp/${2000 + i}/p2p/${id}`, `/ip4/127.0.0.1/tcp/${3000 + i}/p2p/${id}`] }));
     expect(await resolvePeerUrls([await daemonPort(async () => ({ nodes: ids }))], { dial: "loopback" })).toHaveLength(600);
+    // but not more addresses in all than MAX_ADDRESSES_PER_URL (each is re-dialed while down)
+    const wide = Array.from({ length: Math.floor(MAX_ADDRESSES_PER_URL / 16) + 1 }, (_, i) => ({ peerId: id, addresses: Array.from({ length: 16 }, (_, j) => `/ip4/127.0.0.1/tcp/${10_000 + i * 16 + j}/p2p/${id}`) }));
+    await expect(resolvePeerUrls([await daemonPort(async () => ({ nodes: wide }))], { dial: "loopback", waitMs: 5_000 })).rejects.toThrow(`more than the ${MAX_ADDRESSES_PER_URL} an answer may`);
 
     const t0 = Date.now();
     for (const [app, problem] of [

@@ -17,6 +17,8 @@ export type IpfsNodesAnswer = { nodes: { account?: string; peerId: string; addre
 export const MAX_PEER_ANSWER_BYTES = 1024 * 1024;
 /** The most addresses one node of the answer may have (one per interface it listens on). */
 export const MAX_ADDRESSES_PER_NODE = 16;
+/** The most addresses one answer may give in all (every one is re-dialed while down). */
+export const MAX_ADDRESSES_PER_URL = 4_096;
 
 /** How long a start waits, by default, for a daemon named by URL to answer (it may be starting too). */
 export const PEER_URL_WAIT_MS = 60_000;
@@ -58,6 +60,8 @@ export async function resolvePeerUrls(urls: readonly string[], o: { dial: "loopb
     const nodes = (answer as Partial<IpfsNodesAnswer>)?.nodes;
     if (!Array.isArray(nodes)) throw new InputError(`IPFS peer URL ${url}: ${endpoint} did not answer {nodes: [...]}`);
     if (nodes.length === 0) throw new InputError(`IPFS peer URL ${url}: the daemon there runs no IPFS node (its content backend is not helia)`);
+    const total = nodes.reduce((k: number, n) => k + (Array.isArray(n?.addresses) ? n.addresses.length : 0), 0);
+    if (total > MAX_ADDRESSES_PER_URL) throw new InputError(`IPFS peer URL ${url}: ${endpoint} named ${total} addresses, more than the ${MAX_ADDRESSES_PER_URL} an answer may`);
     const crowded = nodes.find((n) => Array.isArray(n?.addresses) && n.addresses.length > MAX_ADDRESSES_PER_NODE);
     if (crowded) throw new InputError(`IPFS peer URL ${url}: ${endpoint} gave a node ${crowded.addresses.length} addresses, more than the ${MAX_ADDRESSES_PER_NODE} a node may`);
     const usable: string[] = [];

@@ -15,7 +15,7 @@ import { InputError } from "../errors";
 import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader";
 import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid";
 import { ContentUnavailable, type Content, type ReadOptions } from "./content";
-import { bundleOrder, decodeBundle } from "./bundle";
+import { BUNDLE_INDEX, bundleOrder, decodeBundle } from "./bundle";
 import { GOLD_INDEX, goldChoiceCommitment, type GoldOpening } from "./gold";
 import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
@@ -252,16 +252,15 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
   if (!a.content || wanted.length === 0) return wanted;
   const content = a.content;
   const until = Date.now() + o.timeoutMs;
-  // The bundle first (a few blocks instead of one per output), within half the budget; then one by one what it
-  // did not bring.
+  // The bundle first (a few blocks instead of one per output), for at most a quarter of the budget and 5 s, so a
+  // bundle nobody serves leaves most of the window to the outputs one by one; then what it did not bring.
   if (m.bundle && wanted.length > 1) {
-    try {
-      const bytes = await content.get(parseCid(m.bundle), { timeoutMs: Math.max(1_000, Math.floor(o.timeoutMs / 2)), signal: o.signal });
-      for (const [, output] of decodeBundle(bytes, new Set(wanted))) a.store.put(output);
-      wanted = wanted.filter((h) => !a.store.has(h));
-    } catch (e) {
-      if (!(e instanceof ContentError) && !(e instanceof InputError)) throw e;
+    const got = await readBundle(a, m, { timeoutMs: Math.min(o.timeoutMs, Math.max(1_000, Math.min(BUNDLE_WAIT_MS, Math.floor(o.timeoutMs / 4)))), signal: o.signal });
+    for (const h of wanted) {
+      const output = got.get(h);
+      if (output) a.store.put(output);
     }
+    wanted = wanted.filter((h) => !a.store.has(h));
     if (wanted.length === 0) return [];
   }
   const missing: Hex[] = [];
@@ -278,6 +277,31 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
   return missing.sort();
 }
 
+/** The longest a reader waits for a batch's bundle before fetching its outputs one by one. */
+const BUNDLE_WAIT_MS = 5_000;
+
+/**
+ * The outputs of `m`'s bundle, read by position (`decodeBundle`); empty when it names none, cannot be fetched in time
+ * or holds nothing the manifest lists. A bundle that gives at least one listed output is recorded as checked
+ * (`BUNDLE_INDEX`): the only kind a relayer pins, and so unpins.
+ */
+export async function readBundle(a: ContentAccess, m: BatchManifest, o: ReadOptions): Promise<Map<Hex, Uint8Array>> {
+  if (!m.bundle || !a.content) return new Map();
+  try {
+    const got = decodeBundle(await a.content.get(parseCid(m.bundle), o), bundleOrder(m));
+    if (got.size > 0) a.store.setIndex(BUNDLE_INDEX, m.bundle, "1");
+    return got;
+  } catch (e) {
+    if (!(e instanceof ContentError) && !(e instanceof InputError)) throw e;
+    return new Map();
+  }
+}
+
+/** Whether this daemon built or checked the bundle `m` names (so pins it with the round, and unpins it at the horizon). */
+export function checkedBundle(store: ContentStore, m: BatchManifest): string | undefined {
+  return m.bundle && store.getIndex(BUNDLE_INDEX, m.bundle) ? m.bundle : undefined;
+}
+
 /**
  * Pins a round's batch manifest and every output it lists in the content backend, fetching from peers what the store
  * lacks (within `timeoutMs`): what a relayer keeps available for the round's horizon, so the outputs outlive the
@@ -289,14 +313,12 @@ export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | 
   const m = await roundManifest(a, r, { timeoutMs: o.timeoutMs });
   await publishJson(a, m); // the same canonical bytes, so the same CID the registrar put on chain
   const missing = await fetchOutputs(a, m, { timeoutMs: Math.max(0, until - Date.now()) });
-  // The bundle too, for the readers after this one (best effort: the outputs are what counts).
-  if (m.bundle) {
-    try {
-      await a.content.pin(parseCid(m.bundle), { timeoutMs: Math.max(1_000, until - Date.now()) });
-    } catch {
-      // not delivered (or not a CID): the outputs themselves are pinned below
-    }
-  }
+  // The bundle too, for the readers after this one, once checked to be one (never a CID a manifest merely names:
+  // it could be anything, a gold opening included, and what is pinned here is unpinned at the horizon). Best
+  // effort: the outputs are what counts.
+  if (m.bundle && !checkedBundle(a.store, m)) await readBundle(a, m, { timeoutMs: Math.max(0, Math.min(BUNDLE_WAIT_MS, until - Date.now())) });
+  const bundle = checkedBundle(a.store, m);
+  if (bundle) await a.content.pin(parseCid(bundle), { timeoutMs: Math.max(1_000, until - Date.now()) }).catch(() => undefined);
   const gone = new Set(missing);
   for (const t of m.tasks) {
     const hash = t.contentHash.toLowerCase() as Hex;
