@@ -65,6 +65,14 @@ const deployerKey = process.env.POQ_DEPLOYER_KEY;
  */
 const runningNode = process.argv.slice(2).includes("node");
 
+/**
+ * Ignition waits for 5 confirmations per batch of transactions unless the chain mines on every transaction; anvil
+ * with `--block-time 1` does not, so a deployment there took a minute. The `localhost` network is a development node
+ * on this machine, with no reorganisation to wait out: 1 confirmation. Every other network keeps Ignition's 5.
+ */
+const argv = process.argv.slice(2);
+const toLocalhost = (argv.includes("--network") && argv[argv.indexOf("--network") + 1] === "localhost") || process.env.HARDHAT_NETWORK === "localhost";
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [{ version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } }],
@@ -119,6 +127,7 @@ const config: HardhatUserConfig = {
       : [],
   },
   sourcify: { enabled: false },
+  ignition: toLocalhost ? { requiredConfirmations: 1 } : {},
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   mocha: { timeout: 120_000 },
 };
