@@ -34,7 +34,8 @@ function openingOf(taskRoot: Hex, poolIndexes: number[], salt: Hex): { opening: 
 /** A chain of rounds 1..n (params version i+1 for round i+1, with that round's pool root) and a store of openings. */
 function setting(rounds: FakeRound[], announced: (id: bigint) => Hex[] = () => []): SettleContext {
   const salt = `${Math.random()}`; // settlement hashes unique to this setting (the module caches by them)
-  const d = { settlement: "0x00000000000000000000000000000000000000a1" as Address, config: `0x${h(salt).slice(2, 42)}` as Address } as Deployment;
+  // addresses unique to this setting: the module keeps closed rounds per settlement contract
+  const d = { settlement: `0x${h(`${salt} settlement`).slice(2, 42)}` as Address, config: `0x${h(salt).slice(2, 42)}` as Address } as Deployment;
   const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-gold-reuse-")));
   const taskRoot = (i: number) => h(`${salt} root ${i}`);
   const commitments = rounds.map((r, i) => {
@@ -47,8 +48,10 @@ function setting(rounds: FakeRound[], announced: (id: bigint) => Hex[] = () => [
     getBlockNumber: async () => 100n,
     // the registrar's ContentAnnounced pointers (bare keccak256 pointers: read from the store)
     getContractEvents: async ({ args }: { args: { roundId: bigint } }) => announced(args.roundId).map((cid) => ({ args: { roundId: args.roundId, relayer: REGISTRAR, kind: 2, cid } })),
+    reads: 0,
     readContract: async ({ functionName, args }: { functionName: string; args: [bigint] }) => {
       const i = Number(args[0]) - 1;
+      if (functionName === "getRound") (client as unknown as { reads: number }).reads++;
       if (functionName === "phaseOf") return 0;
       if (functionName === "paramsAt") return { goldPoolRoot: rounds[i].poolRoot, seedDelay: 0n };
       if (functionName === "getRound") {
@@ -85,8 +88,21 @@ describe("gold reuse: the items a round may no longer use", () => {
     expect([...(await goldUsedBefore(ctx, { id: 5n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
     expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_B } }))]).toEqual([0]);
     expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
+    // closed rounds are read once: a second check reads none of them again
+    const counter = ctx.client as unknown as { reads: number };
+    const before = counter.reads;
+    expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
+    expect(counter.reads).toBe(before);
     // the root compares by value, whatever its case
     expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_B.toUpperCase().replace("0X", "0x") as Hex } }))]).toEqual([0]);
+  });
+
+  test("behavior: a round still open is read again at every check (it may finalize with gold later)", async () => {
+    const rounds: FakeRound[] = [{ status: Status.Active, poolRoot: POOL_A, gold: [7] }];
+    const ctx = setting(rounds);
+    expect([...(await goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } }))]).toEqual([]);
+    rounds[0].status = Status.Finalized;
+    expect([...(await goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } }))]).toEqual([7]);
   });
 
   test("behavior: a finalized gold round whose opening nobody can give stops the check (retryable), never skipped", async () => {

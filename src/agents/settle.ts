@@ -60,8 +60,12 @@ export async function priorState(ctx: SettleContext, roundId: bigint): Promise<P
   return { trust: new Map(), cumulative: new Map() };
 }
 
-/** Pool items each finalized round used, by settlement hash (immutable once finalized). */
-const usedGoldCache = new Map<Hex, number[]>();
+/**
+ * What a closed round adds to the gold evidence, per chain, settlement contract and round id: the pool root and the
+ * items of a finalized gold round, or null for a round that adds none (cancelled, or finalized without gold). Closed
+ * rounds never change, so each is read once per process; rounds still open are read again at every check.
+ */
+const closedGold = new Map<string, { poolRoot: string; items: number[] } | null>();
 
 /**
  * Pool items that finalized rounds before `r` drew from `r`'s gold pool (the same `goldPoolRoot`): from each one's
@@ -72,19 +76,23 @@ const usedGoldCache = new Map<Hex, number[]>();
  */
 export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"> & { params: Pick<RoundView["params"], "goldPoolRoot"> }): Promise<Set<number>> {
   const used = new Set<number>();
+  const pool = r.params.goldPoolRoot.toLowerCase();
+  const prefix = `${ctx.client.chain?.id ?? "?"}:${ctx.deployment.settlement.toLowerCase()}:`;
   for (let id = 1n; id < r.id; id++) {
-    const e = await readRound(ctx.client, ctx.deployment, id);
-    if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
-    if (e.params.goldPoolRoot.toLowerCase() !== r.params.goldPoolRoot.toLowerCase()) continue;
-    let items = usedGoldCache.get(e.settlementHash);
-    if (!items) {
+    let known = closedGold.get(prefix + id);
+    if (known === undefined) {
+      const e = await readRound(ctx.client, ctx.deployment, id);
+      if (e.status === Status.Cancelled || (e.status === Status.Finalized && e.goldCommitment === ZERO_HASH)) closedGold.set(prefix + id, null);
+      if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
       const payload = loadPayload(ctx.store, e.settlementHash);
       const opening = payload ? undefined : await roundGoldOpening(access(ctx), e, {}, { keep: true });
-      items = payload ? payload.gold.map((g) => g.poolIndex) : opening?.items.map((g) => g.poolIndex);
+      const items = payload ? payload.gold.map((g) => g.poolIndex) : opening?.items.map((g) => g.poolIndex);
       if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold opening is neither in the store nor fetchable`, { retryable: true });
-      usedGoldCache.set(e.settlementHash, items);
+      known = { poolRoot: e.params.goldPoolRoot.toLowerCase(), items };
+      closedGold.set(prefix + id, known);
     }
-    for (const i of items) used.add(i);
+    if (known === null || known.poolRoot !== pool) continue;
+    for (const i of known.items) used.add(i);
   }
   return used;
 }
