@@ -51,22 +51,27 @@ describe("registrar: an output already registered never enters another batch (in
 
   test("behavior: outputs announced again after their round registered are dropped from the queue; the next batch holds only new ones", async () => {
     const common = createCommon("test", { level: "silent", signal: new AbortController().signal });
-    const store = new ContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "poq-batch-once-")));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-batch-once-"));
+    const store = new ContentStore(path.join(dir, "store"));
+    const ckFile = path.join(dir, "checkpoint.sqlite");
     await mintDev(clients, d, 1, 6_000n * TOKEN);
     await stakeDevEvaluator(clients, d, 7, 200n * TOKEN);
     await stakeDevEvaluator(clients, d, 8, 200n * TOKEN);
     const first = await file(store, 5, 0, 4);
-    const r = createRelayer({
-      common,
-      clients,
-      deployment: d,
-      store,
-      sender: senderFor(clients, devKey(1), common),
-      privateKey: devKey(1),
-      policy: loadPolicy(),
-      checkpoint: new Checkpoint(":memory:"),
-      config: { registrar: true, maxTasksPerRound: 1000, minTasks: 1, maxRounds: 0, maxOpenRounds: 2 },
-    });
+    const relayer = (checkpoint: Checkpoint) =>
+      createRelayer({
+        common,
+        clients,
+        deployment: d,
+        store,
+        sender: senderFor(clients, devKey(1), common),
+        privateKey: devKey(1),
+        policy: loadPolicy(),
+        checkpoint,
+        config: { registrar: true, maxTasksPerRound: 1000, minTasks: 1, maxRounds: 0, maxOpenRounds: 2, turnGraceMs: 0 },
+      });
+    const ck = new Checkpoint(ckFile);
+    const r = relayer(ck);
     await r.tick(); // stakes the bond
     await r.tick();
     const client = clients.publicClient;
@@ -89,5 +94,28 @@ describe("registrar: an output already registered never enters another batch (in
     expect(second.filter((h) => first.includes(h))).toEqual([]);
     expect([...second].sort()).toEqual([...fresh].sort());
     expect(store.listPending().get(addr(5).toLowerCase()) ?? []).toEqual([]);
-  }, 180_000);
+    // what is recorded: every registered output, on disk, and both roots as consumed
+    expect(ck.entries("registered:")).toHaveLength(6);
+    expect(ck.entries("consumed:")).toHaveLength(2);
+
+    // After a restart (the same checkpoint file), and after losing the checkpoint (rebuilt from the registered
+    // manifests), outputs of rounds 1 and 2 announced again still never enter a batch.
+    const expireAndTick = async (rr: ReturnType<typeof relayer>) => {
+      await client.request({ method: "evm_increaseTime", params: [100_000] } as never);
+      await client.request({ method: "evm_mine", params: [] } as never);
+      for (let t = 0; t < 3; t++) await rr.tick();
+    };
+    ck.close();
+    const again = [...(await file(store, 5, 0, 4)), ...(await file(store, 5, 10, 2))];
+    expect(again).toEqual([...first, ...fresh]);
+    const third = await file(store, 5, 20, 1);
+    await expireAndTick(relayer(new Checkpoint(ckFile)));
+    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(3n);
+    expect(await batch(3n)).toEqual(third);
+    await file(store, 5, 0, 1);
+    const fourth = await file(store, 5, 30, 1);
+    await expireAndTick(relayer(new Checkpoint(":memory:")));
+    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(4n);
+    expect(await batch(4n)).toEqual(fourth);
+  }, 240_000);
 });

@@ -32,6 +32,13 @@ export class Checkpoint {
     this.setStmt.run(key, value);
   }
 
+  /** Sets several values in one transaction: all of them survive a crash, or none. */
+  setMany(rows: readonly (readonly [string, string])[]): void {
+    this.db.transaction(() => {
+      for (const [k, v] of rows) this.setStmt.run(k, v);
+    })();
+  }
+
   /** Forgets one value. */
   delete(key: string): void {
     this.db.prepare("DELETE FROM kv WHERE key = ?").run(key);

@@ -104,12 +104,15 @@ export function createRelayer(deps: RelayerDeps) {
   const knownRoots = new Set<Hex>();
   const consumedRoots = new Set<Hex>();
   /**
-   * Registrar: every output (`node:contentHash`, lowercase) of a registered batch whose manifest the store holds; none
-   * ever enters another batch. Keyed by the serving node as the pending queue is, so a manifest that lists another
-   * node's output under its own address cannot shut that node's output out. Rebuilt from the registered roots after a
-   * restart.
+   * Registrar: every output (`node:contentHash`, lowercase) of a registered batch whose manifest the store holds is
+   * recorded in the checkpoint (`registered:<node>:<hash>`), on disk: none ever enters another batch, however long ago
+   * its round was, and a relayer running for years holds none of them in memory. Keyed by the serving node as the
+   * pending queue is, so a manifest that lists another node's output under its own address cannot shut that node's
+   * output out. A root whose outputs are recorded is marked `consumed:<root>` in the same transaction, so a restart
+   * reads only the manifests it had not consumed; a lost checkpoint is rebuilt from every registered manifest.
    */
-  const registeredOutputs = new Set<string>();
+  const REGISTERED = "registered:";
+  const CONSUMED = "consumed:";
   const slashedRounds = new Set<bigint>();
   /**
    * Settlements computed after their round's reveal deadline, by round: every input is then fixed (reveals, frozen
@@ -573,7 +576,7 @@ export function createRelayer(deps: RelayerDeps) {
       for (const hash of hashes) {
         // Announced again after its round registered (a node killed before it saved its replay position serves it
         // again): already in a batch, so never in another one, never paid twice.
-        if (registeredOutputs.has(outputKey(node, hash))) {
+        if (checkpoint.get(REGISTERED + outputKey(node, hash))) {
           logger.warn({ node, content_hash: hash }, "output already in a registered round: dropped from the queue");
           store.removePending(node, hash);
           continue;
@@ -656,11 +659,11 @@ export function createRelayer(deps: RelayerDeps) {
     return `${node.toLowerCase()}:${hash.toLowerCase()}`;
   }
 
-  function consumePending(m: BatchManifest) {
-    for (const t of m.tasks) {
-      store.removePending(t.node, t.contentHash);
-      registeredOutputs.add(outputKey(t.node, t.contentHash));
-    }
+  /** Records a registered batch's outputs (and its root as consumed), then takes them off the pending queue. */
+  function consumePending(root: Hex, m: BatchManifest) {
+    // first, in one transaction: a crash never leaves an output off the queue and unrecorded
+    checkpoint.setMany([...m.tasks.map((t) => [REGISTERED + outputKey(t.node, t.contentHash), "1"] as const), [CONSUMED + root.toLowerCase(), "1"] as const]);
+    for (const t of m.tasks) store.removePending(t.node, t.contentHash);
   }
 
   /**
@@ -669,9 +672,9 @@ export function createRelayer(deps: RelayerDeps) {
    */
   function consumeRegistered() {
     for (const root of knownRoots) {
-      if (consumedRoots.has(root)) continue;
+      if (consumedRoots.has(root) || checkpoint.get(CONSUMED + root.toLowerCase())) continue;
       const hash = store.getIndex("batch", root);
-      if (hash) consumePending(store.getJson<BatchManifest>(hash as Hex));
+      if (hash) consumePending(root, store.getJson<BatchManifest>(hash as Hex));
       // A registrar killed between registering and recording its gold as used still never reuses it.
       const gold = checkpoint.get(`gold:${root}`);
       if (gold) {
