@@ -67,11 +67,16 @@ const runningNode = process.argv.slice(2).includes("node");
 
 /**
  * Ignition waits for 5 confirmations per batch of transactions unless the chain mines on every transaction; anvil
- * with `--block-time 1` does not, so a deployment there took a minute. The `localhost` network is a development node
- * on this machine, with no reorganisation to wait out: 1 confirmation. Every other network keeps Ignition's 5.
+ * with `--block-time 1` does not, so a deployment there took a minute. The `localhost` network (given as
+ * `--network localhost`, its URL on the loopback interface) is a development node on this machine, with no
+ * reorganisation to wait out: 1 confirmation. Every other network keeps Ignition's 5.
  */
 const argv = process.argv.slice(2);
-const toLocalhost = (argv.includes("--network") && argv[argv.indexOf("--network") + 1] === "localhost") || process.env.HARDHAT_NETWORK === "localhost";
+const localhostUrl = process.env.POQ_LOCALHOST_URL ?? "http://127.0.0.1:8545";
+const toLocalhost =
+  argv.filter((a) => a === "--network").length === 1 &&
+  argv[argv.indexOf("--network") + 1] === "localhost" &&
+  /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(localhostUrl);
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -99,7 +104,7 @@ const config: HardhatUserConfig = {
       ...(process.env.POQ_DEMO_GENESIS ? { initialDate: process.env.POQ_DEMO_GENESIS } : {}),
     },
     // POQ_LOCALHOST_URL lets tests deploy to a node on another port with the node's own accounts.
-    localhost: { url: process.env.POQ_LOCALHOST_URL ?? "http://127.0.0.1:8545" },
+    localhost: { url: localhostUrl },
     ...(process.env.POQ_RPC_URL
       ? // Any EVM node, no edit here: POQ_RPC_URL=<url> npx hardhat ... --network custom. It signs with
         // POQ_DEPLOYER_KEY, or else with the node's own unlocked accounts (hardhat node, anvil).

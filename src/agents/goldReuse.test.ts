@@ -46,6 +46,8 @@ function setting(rounds: FakeRound[], announced: (id: bigint) => Hex[] = () => [
   });
   const client = {
     getBlockNumber: async () => 100n,
+    anchorHash: h(`${salt} block 100`),
+    getBlock: async () => ({ hash: (client as unknown as { anchorHash: Hex }).anchorHash }),
     // the registrar's ContentAnnounced pointers (bare keccak256 pointers: read from the store)
     getContractEvents: async ({ args }: { args: { roundId: bigint } }) => announced(args.roundId).map((cid) => ({ args: { roundId: args.roundId, relayer: REGISTRAR, kind: 2, cid } })),
     reads: 0,
@@ -93,6 +95,10 @@ describe("gold reuse: the items a round may no longer use", () => {
     const before = counter.reads;
     expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
     expect(counter.reads).toBe(before);
+    // the same chain id and addresses on a chain that was reset (another block hash): read afresh
+    (ctx.client as unknown as { anchorHash: Hex }).anchorHash = h("another chain");
+    expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_A } }))].sort()).toEqual([0, 1, 2]);
+    expect(counter.reads).toBe(before + 5);
     // the root compares by value, whatever its case
     expect([...(await goldUsedBefore(ctx, { id: 6n, params: { goldPoolRoot: POOL_B.toUpperCase().replace("0X", "0x") as Hex } }))]).toEqual([0]);
   });

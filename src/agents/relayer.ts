@@ -673,14 +673,15 @@ export function createRelayer(deps: RelayerDeps) {
   function consumeRegistered() {
     for (const root of knownRoots) {
       if (consumedRoots.has(root) || checkpoint.get(CONSUMED + root.toLowerCase())) continue;
-      const hash = store.getIndex("batch", root);
-      if (hash) consumePending(root, store.getJson<BatchManifest>(hash as Hex));
-      // A registrar killed between registering and recording its gold as used still never reuses it.
+      // A registrar killed between registering and recording its gold as used still never reuses it (recorded before
+      // the root is marked consumed, so a crash in between is redone, never skipped).
       const gold = checkpoint.get(`gold:${root}`);
       if (gold) {
         const saved = JSON.parse(gold) as { items: { poolIndex: number }[]; poolRoot?: Hex };
         markGoldUsed(saved.poolRoot, saved.items.map((g) => g.poolIndex));
       }
+      const hash = store.getIndex("batch", root);
+      if (hash) consumePending(root, store.getJson<BatchManifest>(hash as Hex));
       consumedRoots.add(root);
     }
   }

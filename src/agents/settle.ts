@@ -61,11 +61,30 @@ export async function priorState(ctx: SettleContext, roundId: bigint): Promise<P
 }
 
 /**
- * What a closed round adds to the gold evidence, per chain, settlement contract and round id: the pool root and the
+ * What a closed round adds to the gold evidence, per chain and settlement contract, by round id: the pool root and the
  * items of a finalized gold round, or null for a round that adds none (cancelled, or finalized without gold). Closed
  * rounds never change, so each is read once per process; rounds still open are read again at every check.
  */
-const closedGold = new Map<string, { poolRoot: string; items: number[] } | null>();
+const closedGold = new Map<string, { anchor: { block: bigint; hash: Hex }; rounds: Map<bigint, { poolRoot: string; items: number[] } | null> }>();
+
+/**
+ * The closed rounds known for this chain and contract: checked first against the block hash recorded when they were
+ * first read, so a chain that was reset or replaced under the same chain id and addresses (a restarted development
+ * node, two local nodes in one process) starts afresh instead of lending its rounds to another.
+ */
+async function closedRoundsOf(ctx: SettleContext): Promise<Map<bigint, { poolRoot: string; items: number[] } | null>> {
+  const key = `${ctx.client.chain?.id ?? "?"}:${ctx.deployment.settlement.toLowerCase()}`;
+  const known = closedGold.get(key);
+  if (known) {
+    const b = await ctx.client.getBlock({ blockNumber: known.anchor.block }).catch(() => undefined);
+    if (b?.hash === known.anchor.hash) return known.rounds;
+  }
+  const block = await ctx.client.getBlockNumber({ cacheTime: 0 });
+  const { hash } = await ctx.client.getBlock({ blockNumber: block });
+  const fresh = { anchor: { block, hash: hash as Hex }, rounds: new Map<bigint, { poolRoot: string; items: number[] } | null>() };
+  closedGold.set(key, fresh);
+  return fresh.rounds;
+}
 
 /**
  * Pool items that finalized rounds before `r` drew from `r`'s gold pool (the same `goldPoolRoot`): from each one's
@@ -77,19 +96,19 @@ const closedGold = new Map<string, { poolRoot: string; items: number[] } | null>
 export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"> & { params: Pick<RoundView["params"], "goldPoolRoot"> }): Promise<Set<number>> {
   const used = new Set<number>();
   const pool = r.params.goldPoolRoot.toLowerCase();
-  const prefix = `${ctx.client.chain?.id ?? "?"}:${ctx.deployment.settlement.toLowerCase()}:`;
+  const closed = await closedRoundsOf(ctx);
   for (let id = 1n; id < r.id; id++) {
-    let known = closedGold.get(prefix + id);
+    let known = closed.get(id);
     if (known === undefined) {
       const e = await readRound(ctx.client, ctx.deployment, id);
-      if (e.status === Status.Cancelled || (e.status === Status.Finalized && e.goldCommitment === ZERO_HASH)) closedGold.set(prefix + id, null);
+      if (e.status === Status.Cancelled || (e.status === Status.Finalized && e.goldCommitment === ZERO_HASH)) closed.set(id, null);
       if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
       const payload = loadPayload(ctx.store, e.settlementHash);
       const opening = payload ? undefined : await roundGoldOpening(access(ctx), e, {}, { keep: true });
       const items = payload ? payload.gold.map((g) => g.poolIndex) : opening?.items.map((g) => g.poolIndex);
       if (!items) throw new PoqError(`round ${r.id}: cannot check gold reuse, round ${id}'s gold opening is neither in the store nor fetchable`, { retryable: true });
       known = { poolRoot: e.params.goldPoolRoot.toLowerCase(), items };
-      closedGold.set(prefix + id, known);
+      closed.set(id, known);
     }
     if (known === null || known.poolRoot !== pool) continue;
     for (const i of known.items) used.add(i);
