@@ -23,11 +23,12 @@ import {
   goldChoiceCommitment,
   goldRootOf,
   poolProofs,
+  recoverGoldChoice,
   selectGold,
   type GoldOpening,
   type GoldPoolFile,
 } from "../protocol/gold";
-import { modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { loadBatch, modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
 import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
 import { canonicalJson } from "../protocol/store";
@@ -636,19 +637,36 @@ export function createRelayer(deps: RelayerDeps) {
     };
     const proofs = pool ? poolProofs(pool, chosen) : [];
     const items = all.flatMap((e, taskIndex) => (e.gold ? [{ taskIndex, poolIndex: e.gold.poolIndex, contentHash: e.gold.contentHash, quality: e.gold.quality, poolProof: proofs[chosen.indexOf(e.gold)] }] : []));
-    const goldSalt = keccak256(toBytes(createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold-salt/v1/${d.settlement}/${roundId}`).digest("hex")));
+    const goldSalt = goldSaltOf(roundId);
     return { manifest, commitment: goldChoiceCommitment(items, goldSalt), gold: { salt: goldSalt, items } };
+  }
+
+  /** The gold salt of round `roundId`: derived from this registrar's key, so it can be derived again. */
+  function goldSaltOf(roundId: bigint): Hex {
+    return keccak256(toBytes(createHmac("sha256", Buffer.from(deps.privateKey.slice(2), "hex")).update(`poq-settle/gold-salt/v1/${d.settlement}/${roundId}`).digest("hex")));
+  }
+
+  function recoveredGold(r: RoundView): { salt: Hex; items: GoldOpening["items"] } | undefined {
+    if (!config.goldPool) return undefined;
+    try {
+      return recoverGoldChoice(config.goldPool, loadBatch(store, r.taskRoot, r.taskCount), goldSaltOf(r.id), r.goldCommitment);
+    } catch {
+      return undefined; // the manifest is not in the store either
+    }
   }
 
   /** Registrar, after the evaluators' reveal deadline: publishes the round's gold opening and points to it on chain. */
   async function stepOpenGold(r: RoundView) {
     if (r.goldCommitment === ZERO_HASH || getAddress(r.registrar) !== me || store.getIndex(GOLD_INDEX, r.taskRoot)) return;
     const saved = checkpoint.get(`gold:${r.taskRoot}`);
-    if (!saved) {
+    // Without the checkpoint (lost, or wiped by a chain check), the choice is rebuilt from the batch, the pool and the
+    // key-derived salt, and kept only if it opens the registration's commitment.
+    const choice = saved ? (JSON.parse(saved) as { salt: Hex; items: GoldOpening["items"] }) : recoveredGold(r);
+    if (!choice) {
       logger.error({ round_id: Number(r.id) }, "gold choice of this round is lost: the round cannot settle and will expire");
       return;
     }
-    const choice = JSON.parse(saved) as { salt: Hex; items: GoldOpening["items"] };
+    if (!saved) logger.warn({ round_id: Number(r.id), items: choice.items.length }, "gold choice rebuilt from the batch and the pool (not in the checkpoint)");
     const opening: GoldOpening = { version: 1, roundId: r.id.toString(), taskRoot: r.taskRoot, goldRoot: goldRootOf(choice.items), goldCount: choice.items.length, salt: choice.salt, items: choice.items };
     const { hash, pointer } = await publishJson(access, opening);
     await send("announce", r, () => sender.write({ ...base, functionName: "announce", args: [r.id, CONTENT_KIND.goldOpening, pointer] }));

@@ -114,6 +114,31 @@ export function poolProofs(pool: GoldPoolFile, entries: readonly GoldPoolEntry[]
 }
 
 /**
+ * The registrar's gold choice for a round, rebuilt without its checkpoint: the batch's tasks whose content is an item
+ * of the registrar's pool are the gold tasks (in task order, as the choice lists them), and the salt is derived from
+ * the registrar's key. Returned only when it opens the registration's `commitment`; undefined otherwise (the round
+ * then cannot settle, as before).
+ */
+export function recoverGoldChoice(pool: GoldPoolFile, manifest: BatchManifest, salt: Hex, commitment: Hex): { salt: Hex; items: GoldOpening["items"] } | undefined {
+  const byHash = new Map(pool.items.map((g) => [g.contentHash.toLowerCase(), g]));
+  const chosen: { taskIndex: number; entry: GoldPoolEntry }[] = [];
+  const seen = new Set<number>();
+  for (const t of manifest.tasks) {
+    const entry = byHash.get(t.contentHash.toLowerCase());
+    if (!entry || seen.has(entry.poolIndex)) continue;
+    seen.add(entry.poolIndex);
+    chosen.push({ taskIndex: t.index, entry });
+  }
+  const proofs = poolProofs(
+    pool,
+    chosen.map((c) => c.entry),
+  );
+  const items = chosen.map((c, i) => ({ taskIndex: c.taskIndex, poolIndex: c.entry.poolIndex, contentHash: c.entry.contentHash, quality: c.entry.quality, poolProof: proofs[i] }));
+  if (items.length === 0 || goldChoiceCommitment(items, salt).toLowerCase() !== commitment.toLowerCase()) return undefined;
+  return { salt, items };
+}
+
+/**
  * Checks an opening against the round: it opens the registration's commitment; every item is in the committed pool
  * (proof, index below the pool size, quality in range), points at a task of the batch whose content is the item's,
  * and uses a pool item at most once. Returns the gold map the settlement takes (task index → quality), or throws.
