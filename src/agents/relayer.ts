@@ -17,7 +17,7 @@ import {
   type RoundView,
 } from "../chain/reader";
 import { PoqError } from "../errors";
-import { BUNDLE_INDEX, bundleOrder, encodeBundle } from "../protocol/bundle";
+import { BUNDLE_CHECKED, BUNDLE_INDEX, bundleOrder, encodeBundle } from "../protocol/bundle";
 import {
   attributeGold,
   goldChoiceCommitment,
@@ -165,12 +165,13 @@ export function createRelayer(deps: RelayerDeps) {
     };
   }
 
+  const settleBase: SettleContext = { client, deployment: d, store, content, policy: deps.policy };
   function settleContext(r: RoundView): SettleContext {
     const pinned = r.params.policyHash;
     if (pinned !== ZERO_HASH && pinned !== policyHash(deps.policy)) {
       throw new PoqError(`policy mismatch: round ${r.id} pins policy ${pinned}, this relayer runs ${policyHash(deps.policy)}; refusing to settle`);
     }
-    return { client, deployment: d, store, content, policy: deps.policy };
+    return settleBase;
   }
 
   /** Sends a step's transaction; a revert that says the step is already done (by us or another relayer) is fine. */
@@ -522,7 +523,7 @@ export function createRelayer(deps: RelayerDeps) {
     // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
     if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {
       batch.manifest.bundle = await content.put(encodeBundle(bundleOrder(batch.manifest).map((h) => store.get(h))), { pin: true });
-      store.setIndex(BUNDLE_INDEX, batch.manifest.bundle, "1"); // built here: unpinned with the round
+      store.setIndex(BUNDLE_INDEX, batch.manifest.bundle, BUNDLE_CHECKED); // built here: unpinned with the round
     }
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
     if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
@@ -551,8 +552,7 @@ export function createRelayer(deps: RelayerDeps) {
       checkpoint.set("gold_used", "[]");
     }
     const used = new Set<number>(JSON.parse(checkpoint.get(`gold_used:${poolRoot.toLowerCase()}`) ?? "[]"));
-    const ctx: SettleContext = { client, deployment: d, store, content, policy: deps.policy };
-    for (const i of await goldUsedBefore(ctx, { id: nextRound, params: { goldPoolRoot: poolRoot } })) used.add(i);
+    for (const i of await goldUsedBefore(settleBase, { id: nextRound, params: { goldPoolRoot: poolRoot } })) used.add(i);
     return used;
   }
 

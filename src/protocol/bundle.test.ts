@@ -105,6 +105,13 @@ describe("bundle: a batch's outputs in one file", () => {
       const m = manifestOf(opening);
       expect((await readBundle({ store, content: reader }, m, { timeoutMs: 5_000 })).size).toBe(0);
       expect(checkedBundle(store, m)).toBeUndefined();
+      // recorded as junk: the next fetch of the batch goes straight to the outputs, without asking for it again
+      let asked = 0;
+      const counting = Object.create(reader, { get: { value: (cid: string, o: object) => (cid === opening && asked++, reader.get(cid as never, o)) } }) as HeliaContent;
+      for (const o of outputs.slice(0, 3)) await holder.putOutput(o, { pin: true });
+      const few: BatchManifest = { ...m, tasks: m.tasks.slice(0, 3) };
+      expect(await fetchOutputs({ store, content: counting }, few, { timeoutMs: 5_000 })).toEqual([]);
+      expect(asked).toBe(0);
     });
   });
 });

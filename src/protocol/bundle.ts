@@ -39,8 +39,13 @@ export function encodeBundle(outputs: readonly Uint8Array[], maxBytes = MAX_CONT
   return Buffer.concat(parts);
 }
 
-/** Store index of the bundles this daemon built or checked (key: the bundle's CID): the only ones it pins and unpins. */
+/**
+ * Store index of the bundles this daemon built or read (key: the bundle's CID): `BUNDLE_CHECKED` for one built here or
+ * that gave a listed output (the only ones it pins and unpins), `BUNDLE_JUNK` for one that arrived and gave nothing.
+ */
 export const BUNDLE_INDEX = "bundle";
+export const BUNDLE_CHECKED = "1";
+export const BUNDLE_JUNK = "0";
 
 /**
  * The outputs a bundle holds, read by position: entry k must hash to `order[k]` (the manifest's `bundleOrder`), and

@@ -15,7 +15,7 @@ import { InputError } from "../errors";
 import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader";
 import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid";
 import { ContentUnavailable, type Content, type ReadOptions } from "./content";
-import { BUNDLE_INDEX, bundleOrder, decodeBundle } from "./bundle";
+import { BUNDLE_CHECKED, BUNDLE_INDEX, BUNDLE_JUNK, bundleOrder, decodeBundle } from "./bundle";
 import { GOLD_INDEX, goldChoiceCommitment, type GoldOpening } from "./gold";
 import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
@@ -254,7 +254,7 @@ export async function fetchOutputs(a: ContentAccess, m: BatchManifest, o: { time
   const until = Date.now() + o.timeoutMs;
   // The bundle first (a few blocks instead of one per output), for at most a quarter of the budget and 5 s, so a
   // bundle nobody serves leaves most of the window to the outputs one by one; then what it did not bring.
-  if (m.bundle && wanted.length > 1) {
+  if (m.bundle && wanted.length > 1 && a.store.getIndex(BUNDLE_INDEX, m.bundle) !== BUNDLE_JUNK) {
     const got = await readBundle(a, m, { timeoutMs: Math.min(o.timeoutMs, Math.max(1_000, Math.min(BUNDLE_WAIT_MS, Math.floor(o.timeoutMs / 4)))), signal: o.signal });
     for (const h of wanted) {
       const output = got.get(h);
@@ -283,13 +283,14 @@ const BUNDLE_WAIT_MS = 5_000;
 /**
  * The outputs of `m`'s bundle, read by position (`decodeBundle`); empty when it names none, cannot be fetched in time
  * or holds nothing the manifest lists. A bundle that gives at least one listed output is recorded as checked
- * (`BUNDLE_INDEX`): the only kind a relayer pins, and so unpins.
+ * (`BUNDLE_INDEX`): the only kind a relayer pins, and so unpins. One that arrived and gave nothing is recorded as
+ * junk, and never fetched again (an unavailable one is tried again: it may arrive later).
  */
 export async function readBundle(a: ContentAccess, m: BatchManifest, o: ReadOptions): Promise<Map<Hex, Uint8Array>> {
   if (!m.bundle || !a.content) return new Map();
   try {
     const got = decodeBundle(await a.content.get(parseCid(m.bundle), o), bundleOrder(m));
-    if (got.size > 0) a.store.setIndex(BUNDLE_INDEX, m.bundle, "1");
+    a.store.setIndex(BUNDLE_INDEX, m.bundle, got.size > 0 ? BUNDLE_CHECKED : BUNDLE_JUNK);
     return got;
   } catch (e) {
     if (!(e instanceof ContentError) && !(e instanceof InputError)) throw e;
@@ -299,7 +300,7 @@ export async function readBundle(a: ContentAccess, m: BatchManifest, o: ReadOpti
 
 /** Whether this daemon built or checked the bundle `m` names (so pins it with the round, and unpins it at the horizon). */
 export function checkedBundle(store: ContentStore, m: BatchManifest): string | undefined {
-  return m.bundle && store.getIndex(BUNDLE_INDEX, m.bundle) ? m.bundle : undefined;
+  return m.bundle && store.getIndex(BUNDLE_INDEX, m.bundle) === BUNDLE_CHECKED ? m.bundle : undefined;
 }
 
 /**
@@ -316,7 +317,7 @@ export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | 
   // The bundle too, for the readers after this one, once checked to be one (never a CID a manifest merely names:
   // it could be anything, a gold opening included, and what is pinned here is unpinned at the horizon). Best
   // effort: the outputs are what counts.
-  if (m.bundle && !checkedBundle(a.store, m)) await readBundle(a, m, { timeoutMs: Math.max(0, Math.min(BUNDLE_WAIT_MS, until - Date.now())) });
+  if (m.bundle && a.store.getIndex(BUNDLE_INDEX, m.bundle) === undefined) await readBundle(a, m, { timeoutMs: Math.max(0, Math.min(BUNDLE_WAIT_MS, until - Date.now())) });
   const bundle = checkedBundle(a.store, m);
   if (bundle) await a.content.pin(parseCid(bundle), { timeoutMs: Math.max(1_000, until - Date.now()) }).catch(() => undefined);
   const gone = new Set(missing);
