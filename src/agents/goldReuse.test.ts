@@ -111,6 +111,13 @@ describe("gold reuse: the items a round may no longer use", () => {
     expect([...(await goldUsedBefore(ctx, { id: 2n, params: { goldPoolRoot: POOL_A } }))]).toEqual([7]);
   });
 
+  test("behavior: for settling, every earlier round must be closed: a round accepted but not finalized stops the check (retryable)", async () => {
+    const ctx = setting([{ status: Status.Accepted, poolRoot: POOL_A, gold: [3] }]);
+    const r = { id: 2n, params: { goldPoolRoot: POOL_A } };
+    await expect(goldUsedBefore(ctx, r, { requireClosed: true })).rejects.toThrow(/round 2: waiting for round 1 to close before checking gold reuse/);
+    expect([...(await goldUsedBefore(ctx, r))]).toEqual([]); // a registrar only skips it (its own checkpoint holds its items)
+  });
+
   test("behavior: a finalized gold round whose opening nobody can give stops the check (retryable), never skipped", async () => {
     const ctx = setting([{ status: Status.Finalized, poolRoot: POOL_A, gold: undefined }]);
     // round 1 claims gold (a commitment) but the store has no opening, and none was announced

@@ -93,7 +93,11 @@ async function closedRoundsOf(ctx: SettleContext): Promise<Map<bigint, { poolRoo
  * yet. Rounds of another pool do not count, as on chain (`proveGoldReuse` needs the same pool root): after governance
  * replaces the pool, its item 0 is a new item.
  */
-export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"> & { params: Pick<RoundView["params"], "goldPoolRoot"> }): Promise<Set<number>> {
+export async function goldUsedBefore(
+  ctx: SettleContext,
+  r: Pick<RoundView, "id"> & { params: Pick<RoundView["params"], "goldPoolRoot"> },
+  o: { requireClosed?: boolean } = {},
+): Promise<Set<number>> {
   const used = new Set<number>();
   const pool = r.params.goldPoolRoot.toLowerCase();
   const closed = await closedRoundsOf(ctx);
@@ -102,6 +106,11 @@ export async function goldUsedBefore(ctx: SettleContext, r: Pick<RoundView, "id"
     if (known === undefined) {
       const e = await readRound(ctx.client, ctx.deployment, id);
       if (e.status === Status.Cancelled || (e.status === Status.Finalized && e.goldCommitment === ZERO_HASH)) closed.set(id, null);
+      // Settling needs every earlier round closed (as `priorState` does): a round accepted but not yet finalized may
+      // finalize between this check and the settlement, with items this one must not reuse.
+      if (o.requireClosed && e.status !== Status.Finalized && e.status !== Status.Cancelled) {
+        throw new PoqError(`round ${r.id}: waiting for round ${id} to close before checking gold reuse`, { retryable: true });
+      }
       if (e.status !== Status.Finalized || e.goldCommitment === ZERO_HASH) continue;
       const payload = loadPayload(ctx.store, e.settlementHash);
       const opening = payload ? undefined : await roundGoldOpening(access(ctx), e, {}, { keep: true });
@@ -124,7 +133,7 @@ export async function roundGold(ctx: SettleContext, r: RoundView, manifest: Batc
   const opening = await roundGoldOpening(access(ctx), r, {}, { keep: true });
   if (!opening) throw new PoqError(`round ${r.id}: waiting for the registrar's gold opening`, { retryable: true });
   const gold = checkGoldOpening(opening, { id: r.id, taskRoot: r.taskRoot, goldCommitment: r.goldCommitment, poolRoot: r.params.goldPoolRoot, poolSize: r.params.goldPoolSize }, manifest);
-  const used = await goldUsedBefore(ctx, r);
+  const used = await goldUsedBefore(ctx, r, { requireClosed: true });
   const reused = opening.items.find((it) => used.has(it.poolIndex));
   if (reused) throw new PoqError(`round ${r.id}: the gold opening reuses pool item ${reused.poolIndex}; refusing to settle it`);
   return { opening, gold };

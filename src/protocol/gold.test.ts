@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { keccak256, toHex, type Hex } from "viem";
-import { checkGoldOpening, checkGoldPool, goldChoiceCommitment, goldRootOf, poolProofs, recoverGoldChoice, selectGold, type GoldPoolFile } from "./gold";
+import { checkGoldOpening, checkGoldPool, goldChoiceCommitment, goldRootOf, poolProofs, recoverGoldChoice, selectGold, wellFormedOpening, type GoldPoolFile } from "./gold";
 import type { BatchManifest } from "./manifest";
 
 const POOL = checkGoldPool(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "data", "gold", "local-pool.json"), "utf8")) as GoldPoolFile);
@@ -49,5 +49,23 @@ describe("gold: the registrar's choice rebuilt without its checkpoint", () => {
     expect(recoverGoldChoice(POOL, without, salt, commitment)).toBeUndefined();
     const plain: BatchManifest = { version: 2, tasks: Array.from({ length: 5 }, (_, i) => task(i, h(`plain ${i}`))) };
     expect(recoverGoldChoice(POOL, plain, salt, commitment)).toBeUndefined();
+  });
+
+  test("behavior: a pool index written as a string opens the same commitment but is refused, so reuse cannot hide behind it", () => {
+    const salt = h("derived salt");
+    const { manifest, items, commitment } = registration(salt);
+    const round = { id: 7n, taskRoot: h("root"), poolRoot: POOL.root, poolSize: POOL.items.length };
+    const openingOf = (its: typeof items, c: Hex) => ({ opening: { version: 1 as const, roundId: "7", taskRoot: h("root"), goldRoot: goldRootOf(its as never), goldCount: its.length, salt, items: its }, c });
+    // across rounds: "0x07" for item 7 — the Merkle encoding reads it as 7, so the commitment is the one registered
+    const disguised = items.map((it, n) => (n === 0 ? { ...it, poolIndex: `0x${it.poolIndex.toString(16)}` as unknown as number } : it));
+    expect(goldChoiceCommitment(disguised as never, salt)).toBe(commitment);
+    expect(wellFormedOpening(openingOf(disguised, commitment).opening)).toBe(false);
+    expect(() => checkGoldOpening(openingOf(disguised, commitment).opening, { ...round, goldCommitment: commitment }, manifest)).toThrow(/malformed/);
+    // within one round: the same item twice, once as a number and once as a string
+    const twice = [...items, { ...items[0], poolIndex: String(items[0].poolIndex) as unknown as number }];
+    const c2 = goldChoiceCommitment(twice as never, salt);
+    expect(() => checkGoldOpening(openingOf(twice, c2).opening, { ...round, goldCommitment: c2 }, manifest)).toThrow(/malformed/);
+    // the honest opening still passes
+    expect(() => checkGoldOpening(openingOf(items, commitment).opening, { ...round, goldCommitment: commitment }, manifest)).not.toThrow();
   });
 });

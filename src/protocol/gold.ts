@@ -113,6 +113,33 @@ export function poolProofs(pool: GoldPoolFile, entries: readonly GoldPoolEntry[]
   return entries.map((e) => tree.getProof(e.poolIndex) as Hex[]);
 }
 
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const index = (x: unknown): boolean => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+/**
+ * Whether `o` has an opening's shape with every field in its one canonical type: indexes and qualities as
+ * non-negative safe integers, hashes and the salt as 32-byte hex. The Merkle encoding reads `7`, `"7"` and `"0x07"`
+ * alike, while reuse is checked by value: a pool index written as a string would open the commitment and slip past
+ * the reuse check, and anyone could then prove the reuse on chain and take the revealers' bonds.
+ */
+export function wellFormedOpening(o: unknown): o is GoldOpening {
+  const f = o as GoldOpening;
+  if (!f || typeof f !== "object" || f.version !== 1 || !Array.isArray(f.items) || typeof f.salt !== "string" || !HEX32.test(f.salt)) return false;
+  if (typeof f.taskRoot !== "string" || !HEX32.test(f.taskRoot) || !index(f.goldCount)) return false;
+  return f.items.every(
+    (it) =>
+      !!it &&
+      typeof it === "object" &&
+      index(it.taskIndex) &&
+      index(it.poolIndex) &&
+      index(it.quality) &&
+      typeof it.contentHash === "string" &&
+      HEX32.test(it.contentHash) &&
+      Array.isArray(it.poolProof) &&
+      it.poolProof.every((x) => typeof x === "string" && HEX32.test(x)),
+  );
+}
+
 /**
  * The registrar's gold choice for a round, rebuilt without its checkpoint: the batch's tasks whose content is an item
  * of the registrar's pool are the gold tasks (in task order, as the choice lists them), and the salt is derived from
@@ -149,7 +176,7 @@ export function checkGoldOpening(
   manifest: BatchManifest,
 ): Map<number, number> {
   const where = `gold opening of round ${round.id}`;
-  if (!o || o.version !== 1 || !Array.isArray(o.items)) throw new InputError(`${where}: malformed`);
+  if (!wellFormedOpening(o)) throw new InputError(`${where}: malformed`);
   if (BigInt(o.roundId) !== round.id || o.taskRoot !== round.taskRoot) throw new InputError(`${where}: names another round`);
   if (goldChoiceCommitment(o.items, o.salt) !== round.goldCommitment) throw new InputError(`${where}: does not open the registration's commitment`);
   if (o.goldCount !== o.items.length || o.goldRoot !== goldRootOf(o.items)) throw new InputError(`${where}: root or count do not match its items`);

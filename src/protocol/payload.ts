@@ -65,6 +65,7 @@ export function isPayload(f: unknown): f is SettlementPayloadFile {
     Array.isArray(p.consensus) &&
     Array.isArray(p.excludedTasks) &&
     Array.isArray(p.gold) &&
+    p.gold.every((g) => g && [g.taskIndex, g.poolIndex, g.quality].every((x) => Number.isSafeInteger(x) && x >= 0)) &&
     Array.isArray(p.trust) &&
     p.trust.every((t) => t && typeof t.evaluator === "string" && Number.isInteger(t.trustPpm) && Number.isInteger(t.lowStreak)) &&
     Array.isArray(p.claims) &&

@@ -16,7 +16,7 @@ import { revealedSettlementsWithPayloads, type RoundView } from "../chain/reader
 import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid";
 import { ContentUnavailable, type Content, type ReadOptions } from "./content";
 import { BUNDLE_CHECKED, BUNDLE_INDEX, BUNDLE_JUNK, bundleOrder, decodeBundle } from "./bundle";
-import { GOLD_INDEX, goldChoiceCommitment, type GoldOpening } from "./gold";
+import { GOLD_INDEX, goldChoiceCommitment, wellFormedOpening, type GoldOpening } from "./gold";
 import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
 import { mapConcurrent } from "./loopback";
@@ -232,7 +232,7 @@ export async function goldOpeningAt(a: ContentAccess, taskRoot: Hex, pointers: r
 
 /** Whether `f` is an opening of `taskRoot` and, when given, of the round's gold `commitment`. */
 function opens(f: GoldOpening | undefined, taskRoot: Hex, commitment?: Hex): f is GoldOpening {
-  if (!f || typeof f !== "object" || f.taskRoot !== taskRoot || !Array.isArray(f.items)) return false;
+  if (!wellFormedOpening(f) || f.taskRoot !== taskRoot) return false;
   if (commitment === undefined) return true;
   try {
     return goldChoiceCommitment(f.items, f.salt).toLowerCase() === commitment.toLowerCase();
