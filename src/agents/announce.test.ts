@@ -9,7 +9,9 @@ import { REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatc
 import { ContentStore } from "../protocol/store";
 import type { OutputRecord } from "../protocol/manifest";
 import { signReceipt } from "../protocol/receipt";
-import { createAnnouncer, createRevealSender, rateLimiter, startAnnounce } from "./announce";
+import { serve as listen } from "@hono/node-server";
+import { Hono } from "hono";
+import { announceApp, createAnnouncer, createRevealSender, MAX_BATCH_ANNOUNCEMENTS, rateLimiter, startAnnounce } from "./announce";
 import { fileOutput, pendingReceipt } from "./outputs";
 
 const domain = { chainId: 31337, settlement: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
@@ -24,10 +26,10 @@ const store = () => {
 };
 const record = (n: number): OutputRecord => ({ id: `q${n}:m`, task: "qa", queryId: `q${n}`, query: `question ${n}?`, output: `answer number ${n}`, model: "m" });
 
-async function relayer(opts: { burst?: number; port?: number } = {}) {
+async function relayer(opts: { burst?: number; port?: number; now?: () => number } = {}) {
   const s = store();
   const isStaked = async (a: Address) => getAddress(a) === getAddress(staked.address);
-  const srv = await startAnnounce({ port: opts.port ?? 0, store: s, domain, isStaked, burst: opts.burst, perMinute: 60 });
+  const srv = await startAnnounce({ port: opts.port ?? 0, store: s, domain, isStaked, burst: opts.burst, perMinute: 60, now: opts.now });
   closers.push(srv.close);
   return { store: s, url: `http://127.0.0.1:${srv.port}`, port: srv.port, close: srv.close };
 }
@@ -103,6 +105,77 @@ describe("output announcements", () => {
     const back = await relayer({ port });
     expect(await announcer.retry()).toBe(0);
     expect(back.store.listPending().get(staked.address.toLowerCase())).toEqual([filed.contentHash]);
+  });
+});
+
+describe("announcement batches (POST /v1/announce/batch)", () => {
+  const postBatch = (url: string, body: unknown) => fetch(`${url}/v1/announce/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const filedBy = async (signer: typeof staked, n: number) => ({ record: record(n), receipt: await signReceipt(signer, domain, record(n), 3) });
+
+  it("behavior: each announcement of a batch is checked on its own, and the answer gives each its outcome in order", async () => {
+    const r = await relayer();
+    const good = await Promise.all([30, 31, 32].map((n) => filedBy(staked, n)));
+    const unstakedOne = await filedBy(unstaked, 33);
+    const forged = { ...(await filedBy(staked, 34)), receipt: { ...(await filedBy(staked, 34)).receipt, completionTokens: 99 } };
+    const res = await postBatch(r.url, { version: 1, announcements: [good[0], unstakedOne, good[1], forged, good[2]] });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: { accepted?: string; status?: number; error?: string }[] };
+    expect(results.map((x) => x.accepted ?? x.status)).toEqual([good[0].receipt.outputHash, 403, good[1].receipt.outputHash, 403, good[2].receipt.outputHash]);
+    expect(results[1].error).toMatch(/is not a staked inference node/);
+    expect(results[3].error).toMatch(/bad receipt signature/);
+    expect(r.store.listPending().get(staked.address.toLowerCase())).toEqual(good.map((g) => g.receipt.outputHash).sort());
+  });
+
+  it("error: a malformed, empty or oversized batch is refused as a whole, naming the problem", async () => {
+    const r = await relayer();
+    const one = await filedBy(staked, 40);
+    let res = await postBatch(r.url, { version: 1, announcements: one });
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/malformed announcement batch/)]);
+    res = await postBatch(r.url, { version: 1, announcements: [] });
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/holds 1 to 256 announcements, got 0/)]);
+    res = await postBatch(r.url, { version: 1, announcements: new Array(MAX_BATCH_ANNOUNCEMENTS + 1).fill(one) });
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/got 257/)]);
+    expect(r.store.listPending().size).toBe(0);
+  });
+
+  it("behavior: the announcer sends a window in batch requests; what the rate limit held back is sent again by retry once tokens return", async () => {
+    let t = 0;
+    const r = await relayer({ burst: 3, now: () => t });
+    const done: Hex[] = [];
+    const announcer = createAnnouncer({ relayers: [r.url], onDone: (x) => done.push(x.outputHash) });
+    const own = store();
+    const filed = [];
+    for (let n = 50; n < 55; n++) filed.push({ record: record(n), receipt: (await fileOutput({ store: own, signer: staked, domain, record: record(n), latencyMs: 2 })).receipt });
+    await announcer.announceMany(filed);
+    expect(done).toEqual(filed.slice(0, 3).map((f) => f.receipt.outputHash));
+    expect(announcer.waiting()).toBe(2);
+    t = 2_000; // two more tokens at 60 a minute
+    expect(await announcer.retry()).toBe(0);
+    expect(done).toEqual(filed.map((f) => f.receipt.outputHash));
+    expect(r.store.listPending().get(staked.address.toLowerCase())).toEqual(filed.map((f) => f.receipt.outputHash).sort());
+  });
+
+  it("behavior: a relayer without the batch route (404) gets the announcements one by one", async () => {
+    const s = store();
+    const inner = announceApp({ store: s, domain, isStaked: async (a) => getAddress(a) === getAddress(staked.address) });
+    const app = new Hono();
+    let single = 0;
+    app.post("/v1/announce", (c) => {
+      single++;
+      return inner.fetch(c.req.raw);
+    });
+    const port = await new Promise<number>((resolve) => {
+      const server = listen({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
+        closers.push(() => new Promise<void>((r) => server.close(() => r())));
+        resolve(info.port);
+      });
+    });
+    const announcer = createAnnouncer({ relayers: [`http://127.0.0.1:${port}`] });
+    const filed = await Promise.all([60, 61, 62].map((n) => filedBy(staked, n)));
+    await announcer.announceMany(filed);
+    expect(single).toBe(3);
+    expect(announcer.waiting()).toBe(0);
+    expect(s.listPending().get(staked.address.toLowerCase())).toEqual(filed.map((f) => f.receipt.outputHash).sort());
   });
 });
 

@@ -1,7 +1,7 @@
 import { serve as listen } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
-import { getAddress, type Address } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 import type { OutputRecord } from "../protocol/manifest";
 import { ReceiptError, verifyReceipt, type Receipt, type ReceiptDomain } from "../protocol/receipt";
 import type { ContentStore } from "../protocol/store";
@@ -18,6 +18,15 @@ import { REVEAL_INDEX, revealIndexKey, revealSigner, type PublishedReveal } from
  */
 
 export type Announcement = { version: 1; record: OutputRecord; receipt: Receipt };
+/**
+ * Many announcements in one request (`POST /v1/announce/batch`): a node serving a window of outputs sends them
+ * together. Each is checked and rate-limited on its own, and the answer gives each its outcome, in order.
+ */
+export type AnnouncementBatch = { version: 1; announcements: { record: OutputRecord; receipt: Receipt }[] };
+/** Most announcements in one batch request. */
+export const MAX_BATCH_ANNOUNCEMENTS = 256;
+/** One announcement's outcome in a batch answer: accepted, or refused with the status a single request would get. */
+export type BatchOutcome = { accepted: Hex } | { error: string; status: 400 | 403 | 429 };
 
 export type AnnounceParameters = {
   store: ContentStore;
@@ -53,7 +62,7 @@ export function announceApp(p: AnnounceParameters): Hono {
   const app = new Hono();
   const allow = rateLimiter(p.perMinute ?? 120, p.burst ?? 60, p.now);
   const maxBytes = p.maxBytes ?? 2 * 1024 * 1024;
-  const refuse = (status: 400 | 403 | 413 | 429, message: string) => ({ status, body: { error: message } });
+  const refuse = (status: 400 | 403 | 413 | 429, message: string) => ({ status, body: { error: message } as const });
 
   async function accept(raw: unknown) {
     const a = raw as Partial<Announcement>;
@@ -120,6 +129,22 @@ export function announceApp(p: AnnounceParameters): Hono {
     if ("error" in b) return c.json({ error: b.error }, b.status);
     const r = await acceptReveal(b.raw);
     return c.json(r.body, r.status);
+  });
+
+  app.post("/v1/announce/batch", async (c) => {
+    const b = await body(c);
+    if ("error" in b) return c.json({ error: b.error.replace(/^body/, "announcement batch") }, b.status);
+    const batch = b.raw as Partial<AnnouncementBatch>;
+    if (!batch || typeof batch !== "object" || batch.version !== 1 || !Array.isArray(batch.announcements))
+      return c.json({ error: "malformed announcement batch: expected {version: 1, announcements: [{record, receipt}, ...]}" }, 400);
+    if (batch.announcements.length === 0 || batch.announcements.length > MAX_BATCH_ANNOUNCEMENTS)
+      return c.json({ error: `an announcement batch holds 1 to ${MAX_BATCH_ANNOUNCEMENTS} announcements, got ${batch.announcements.length}` }, 400);
+    const results: BatchOutcome[] = [];
+    for (const a of batch.announcements) {
+      const r = await accept(a && typeof a === "object" ? { ...(a as object), version: 1 } : a);
+      results.push(r.status === 200 ? r.body : { error: r.body.error, status: r.status as 400 | 403 | 429 });
+    }
+    return c.json({ results }, 200);
   });
 
   app.post("/v1/announce", async (c) => {
@@ -195,33 +220,123 @@ export function createRevealSender(p: { relayers: string[]; logger?: Logger; tim
 
 export type RevealSender = ReturnType<typeof createRevealSender>;
 
+/** Largest body the announcer sends in one batch request (relayers accept 2 MiB by default). */
+const BATCH_BYTES = 1024 * 1024;
+
 /**
- * The inference node's side: posts each filed output to every relayer URL; what a relayer did not accept (down,
- * rate-limited) is retried by `retry()` (each tick). Refusals (403/400) are logged and not retried. `onDone` is
- * called once every relayer has answered (accepted or refused) an announcement.
+ * The inference node's side: posts filed outputs to every relayer URL, many in one `POST /v1/announce/batch` request
+ * (a relayer that does not know that route, 404, gets them one by one on `POST /v1/announce`); what a relayer did not
+ * accept (down, rate-limited, a server error) is retried by `retry()` (each tick). Refusals (403/400) are logged and not
+ * retried. `onDone` is called once every relayer has answered (accepted or refused) an announcement.
  */
 export function createAnnouncer(p: { relayers: string[]; logger?: Logger; timeoutMs?: number; onDone?: (receipt: Receipt) => void }) {
   const waiting = new Map<string, Announcement & { to: Set<string> }>();
-  const post = (a: Announcement, to: string) =>
-    postToRelayer(to, "/v1/announce", a, p.timeoutMs ?? 10_000, (why) => p.logger?.warn({ relayer: to, content_hash: a.receipt.outputHash, err: why }, "announcement refused"));
-  async function send(key: string) {
-    const w = waiting.get(key)!;
-    for (const to of [...w.to]) if ((await post(w, to)) !== "retry") w.to.delete(to);
-    if (w.to.size === 0) {
-      waiting.delete(key);
-      p.onDone?.(w.receipt);
+  const singleOnly = new Set<string>();
+  const timeoutMs = p.timeoutMs ?? 10_000;
+  const refused = (to: string, hash: Hex, why: string) => p.logger?.warn({ relayer: to, content_hash: hash, err: why }, "announcement refused");
+  const postOne = (a: Announcement, to: string) => postToRelayer(to, "/v1/announce", a, timeoutMs, (why) => refused(to, a.receipt.outputHash, why));
+
+  /** Posts one batch to one relayer; returns the keys it answered for (accepted or refused), or "single" on a 404. */
+  async function postBatch(to: string, keys: string[]): Promise<string[] | "single"> {
+    const items = keys.map((k) => waiting.get(k)!);
+    try {
+      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/announce/batch`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ version: 1, announcements: items.map((a) => ({ record: a.record, receipt: a.receipt })) } satisfies AnnouncementBatch),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.status === 404) return "single";
+      if (!res.ok) {
+        const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+        if (res.status === 429 || res.status >= 500) return [];
+        // The batch as a whole was refused (malformed, too large): each goes one by one instead.
+        p.logger?.warn({ relayer: to, err: why }, "announcement batch refused: announcing one by one");
+        return "single";
+      }
+      const { results } = (await res.json()) as { results?: BatchOutcome[] };
+      if (!Array.isArray(results) || results.length !== keys.length) return "single";
+      const answered: string[] = [];
+      results.forEach((r, i) => {
+        if ("accepted" in r) answered.push(keys[i]);
+        else if (r.status !== 429) {
+          refused(to, items[i].receipt.outputHash, r.error);
+          answered.push(keys[i]);
+        }
+      });
+      return answered;
+    } catch {
+      return [];
     }
   }
+
+  /** Chunks of keys whose JSON stays within the batch size and count. */
+  function chunks(keys: string[]): string[][] {
+    const out: string[][] = [];
+    let cur: string[] = [];
+    let bytes = 0;
+    for (const k of keys) {
+      const a = waiting.get(k)!;
+      const size = JSON.stringify(a.record).length + 1_024;
+      if (cur.length > 0 && (cur.length >= MAX_BATCH_ANNOUNCEMENTS || bytes + size > BATCH_BYTES)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(k);
+      bytes += size;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  async function sendTo(to: string, keys: string[]) {
+    const done = (k: string) => waiting.get(k)?.to.delete(to);
+    if (!singleOnly.has(to)) {
+      for (const chunk of chunks(keys)) {
+        const answered = await postBatch(to, chunk);
+        if (answered === "single") {
+          singleOnly.add(to);
+          break;
+        }
+        answered.forEach(done);
+      }
+    }
+    if (singleOnly.has(to)) for (const k of keys) if (waiting.get(k)?.to.has(to) && (await postOne(waiting.get(k)!, to)) !== "retry") done(k);
+  }
+
+  async function send(keys: string[]) {
+    for (const to of p.relayers) {
+      const mine = keys.filter((k) => waiting.get(k)?.to.has(to));
+      if (mine.length > 0) await sendTo(to, mine);
+    }
+    for (const k of keys) {
+      const w = waiting.get(k);
+      if (w && w.to.size === 0) {
+        waiting.delete(k);
+        p.onDone?.(w.receipt);
+      }
+    }
+  }
+
+  const add = (record: OutputRecord, receipt: Receipt) => {
+    const key = `${receipt.node}-${receipt.outputHash}`;
+    waiting.set(key, { version: 1, record, receipt, to: new Set(p.relayers) });
+    return key;
+  };
+
   return {
     /** Announces one filed output to every relayer. */
     async announce(record: OutputRecord, receipt: Receipt) {
-      const key = `${receipt.node}-${receipt.outputHash}`;
-      waiting.set(key, { version: 1, record, receipt, to: new Set(p.relayers) });
-      await send(key);
+      await send([add(record, receipt)]);
+    },
+    /** Announces many filed outputs to every relayer, in batch requests. */
+    async announceMany(items: readonly { record: OutputRecord; receipt: Receipt }[]) {
+      await send(items.map((it) => add(it.record, it.receipt)));
     },
     /** Retries what some relayer has not accepted yet; returns how many announcements still wait. */
     async retry() {
-      for (const key of [...waiting.keys()]) await send(key);
+      await send([...waiting.keys()]);
       return waiting.size;
     },
     waiting: () => waiting.size,

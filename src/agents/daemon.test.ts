@@ -15,6 +15,7 @@ const DOCUMENTED = [
   "poq_relayer_breaker_split_rounds_total",
   "poq_relayer_breaker_rounds_total",
   "poq_evaluator_commits_total",
+  "poq_evaluator_missed_commits_total",
   "poq_evaluator_reveals_total",
   "poq_evaluator_bad_outputs_total",
   "poq_inference_outputs_total",

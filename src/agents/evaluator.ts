@@ -240,7 +240,19 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const p = await prepare(r);
       if (!p) return;
       const commitment = scoreCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, evaluator: me, scores: p.scores, salt: salt(r) });
-      const receipt = await sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] });
+      let receipt;
+      try {
+        receipt = await sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] });
+      } catch (e) {
+        // Scoring outlasted the commit window (the round moved on while this evaluator fetched and scored): the round
+        // is missed, which costs nothing (only a commitment that is not revealed is slashed), and the agent goes on.
+        if (e instanceof RevertError && e.errorName === "SettlementWrongPhase") {
+          metrics.evaluator.missedCommits.inc();
+          logger.warn({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "commit window closed before the scores were ready: round missed");
+          return;
+        }
+        throw e;
+      }
       metrics.evaluator.commits.inc();
       logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash, scores: (p.scores.length - 2) / 4 }, "committed");
     } else if (r.phase === Phase.Reveal && rec.committed && !rec.revealed) {

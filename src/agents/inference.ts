@@ -7,10 +7,13 @@ import type { AgentDeps } from "./deps";
 import { ensureAllowance, haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
-import type { ReceiptSigner } from "../protocol/receipt";
+import type { Receipt, ReceiptSigner } from "../protocol/receipt";
 import { fileOutput } from "./outputs";
 import type { Announcer } from "./announce";
 import { createUnpinner } from "./unpin";
+
+/** Outputs of a served window pinned at once (distinct content, so never the same block twice at a time). */
+const PIN_CONCURRENCY = 32;
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
@@ -91,6 +94,7 @@ export function createInference(deps: InferenceDeps) {
   async function serve(): Promise<number> {
     const waiting = store.listPending().get(me.toLowerCase())?.length ?? 0;
     let served = 0;
+    const filed: { record: OutputRecord; receipt: Receipt; hash: Hex }[] = [];
     while (waiting + served < config.window) {
       const it = source.next();
       if (!it) {
@@ -101,9 +105,20 @@ export function createInference(deps: InferenceDeps) {
       // A replayed output keeps its logged latency (0 when none was logged): it was not served now.
       const record = outputRecordOf(it);
       const r = await fileOutput({ store, signer, domain, record, latencyMs: it.latencyMs ?? 0 });
-      await publish(r.contentHash);
-      await deps.announcer?.announce(record, r.receipt);
+      filed.push({ record, receipt: r.receipt, hash: r.contentHash });
       served++;
+    }
+    // The window is recorded for unpinning (one checkpoint transaction, before any pin), pinned, then announced
+    // together (batch requests), all before the replay position moves on: after a crash in between, the outputs are
+    // served, pinned and announced again (the same content, the same hashes).
+    if (filed.length > 0) {
+      unpinner.recordOutputs(filed.map((f) => f.hash));
+      if (deps.content) {
+        // Pins wait mostly on the node's disk: a few at a time take a third of the time one by one does.
+        const unique = [...new Set(filed.map((f) => f.hash))];
+        for (let i = 0; i < unique.length; i += PIN_CONCURRENCY) await Promise.all(unique.slice(i, i + PIN_CONCURRENCY).map((h) => deps.content!.putOutput(store.get(h), { pin: true })));
+      }
+      await deps.announcer?.announceMany(filed.map(({ record, receipt }) => ({ record, receipt })));
     }
     if (served > 0) {
       checkpoint.set("replay_position", String(source.position()));

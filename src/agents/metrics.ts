@@ -72,6 +72,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     },
     evaluator: {
       commits: counter("evaluator_commits_total", "Score commitments sent"),
+      missedCommits: counter("evaluator_missed_commits_total", "Rounds whose commit window closed before the scores were ready"),
       reveals: counter("evaluator_reveals_total", "Score reveals sent"),
       revealsPublished: counter("evaluator_reveals_published_total", "Signed reveals published for relayers"),
       badOutputs: counter("evaluator_bad_outputs_total", "Outputs that arrived but are not valid outputs of their task"),

@@ -257,9 +257,15 @@ export function createUnpinner(deps: UnpinDeps) {
 
   /** Records an output this node pinned (its first sighting is stamped with chain time at the next pass). */
   function recordOutput(hash: Hex): void {
+    recordOutputs([hash]);
+  }
+
+  /** `recordOutput` for many outputs, in one checkpoint transaction (a served window: one disk sync, not one each). */
+  function recordOutputs(hashes: readonly Hex[]): void {
     if (role !== "inference" || !active) return;
-    const key = OUTPUT + hash.toLowerCase();
-    if (checkpoint.get(key) === undefined) checkpoint.set(key, JSON.stringify({ rounds: [] } satisfies OutputEntry));
+    const empty = JSON.stringify({ rounds: [] } satisfies OutputEntry);
+    const rows = hashes.map((h) => OUTPUT + h.toLowerCase()).filter((key) => checkpoint.get(key) === undefined);
+    if (rows.length > 0) checkpoint.setMany([...new Set(rows)].map((key) => [key, empty] as const));
   }
 
   function outputEntries(): [Hex, OutputEntry][] {
@@ -358,5 +364,5 @@ export function createUnpinner(deps: UnpinDeps) {
     await running;
   }
 
-  return { pass, maybePass, idle, recordOutput };
+  return { pass, maybePass, idle, recordOutput, recordOutputs };
 }

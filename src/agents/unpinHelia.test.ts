@@ -81,6 +81,14 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     return hash;
   }
 
+  /** The inference node files a window of outputs as `serve` does: recorded in one transaction, then pinned. */
+  async function fileWindow(u: ReturnType<typeof unpinner>, salts: string[]): Promise<Hex[]> {
+    const hashes = salts.map((salt) => stores.node.putJson({ id: salt, task: "qa", queryId: `q-${salt}`, query: "why?", output: `because ${salt}`, model: "m" }));
+    u.recordOutputs(hashes);
+    for (const h of hashes) await nodes[1].putOutput(stores.node.get(h), { pin: true });
+    return hashes;
+  }
+
   /** The registrar publishes a batch of these outputs of the node (the relayer's store lacks them) and registers it. */
   async function registerBatch(hashes: Hex[]): Promise<{ r: RoundView; manifestCid: Cid }> {
     const m: BatchManifest = { version: 2, tasks: hashes.map((contentHash, index) => ({ index, node: chain.address(NODE), model: "m", modelId: modelId("m"), contentHash, costUnits: "100" })) };
@@ -117,7 +125,7 @@ describe("unpinning at the recomputation horizon (in-process Hardhat network, tw
     const node = unpinner("node", ckN);
 
     // the node serves three outputs; its first pass stamps them with the chain's time
-    const [o1, o2, o3] = [await fileOutput(node, "o1"), await fileOutput(node, "o2"), await fileOutput(node, "o3")];
+    const [o1, o2, o3] = await fileWindow(node, ["o1", "o2", "o3"]);
     expect(await node.pass()).toMatchObject({ unpinned: 0, gc: false });
 
     // round A (o1, o2): pinned by the relayer with its gold opening and its payload, finalized at time T

@@ -15,6 +15,7 @@ import {
 } from "viem";
 import { InputError } from "../errors";
 import { poQSettlementAbi } from "./abis";
+import { standardStaticTree, type StaticLeafType } from "../rewards/merkle";
 import { buildSumTree, sumTreeIndexOf, sumTreeProof, type SumTree } from "../rewards/sumTree";
 
 export { buildSumTree, type SumTree };
@@ -197,17 +198,24 @@ export function tasksHash(taskIndexes: readonly number[]): Hex {
 /** A task of a batch: its index in the round, the inference node, the model, the output's content hash and cost. */
 export type TaskLeaf = { index: number; node: Address; modelId: Hex; contentHash: Hex; costUnits: bigint };
 
-export const TASK_LEAF_TYPES = ["uint256", "address", "bytes32", "bytes32", "uint256"];
-export const ASSIGNMENT_LEAF_TYPES = ["address", "uint256", "bytes32"];
-export const TRUST_LEAF_TYPES = ["address", "uint256"];
-export const GOLD_ITEM_LEAF_TYPES = ["uint256", "uint256", "bytes32", "uint256"];
-export const GOLD_POOL_LEAF_TYPES = ["uint256", "bytes32", "uint256"];
+export const TASK_LEAF_TYPES: StaticLeafType[] = ["uint256", "address", "bytes32", "bytes32", "uint256"];
+export const ASSIGNMENT_LEAF_TYPES: StaticLeafType[] = ["address", "uint256", "bytes32"];
+export const TRUST_LEAF_TYPES: StaticLeafType[] = ["address", "uint256"];
+export const GOLD_ITEM_LEAF_TYPES: StaticLeafType[] = ["uint256", "uint256", "bytes32", "uint256"];
+export const GOLD_POOL_LEAF_TYPES: StaticLeafType[] = ["uint256", "bytes32", "uint256"];
 
 /** Merkle tree over the round's task batch. */
 export function buildTaskTree(tasks: readonly TaskLeaf[]): StandardMerkleTree<[number, Address, Hex, Hex, bigint]> {
   if (tasks.length === 0) throw new InputError("a task batch needs at least one task");
-  return StandardMerkleTree.of(
-    tasks.map((t) => [t.index, getAddress(t.node), t.modelId, t.contentHash, t.costUnits] as [number, Address, Hex, Hex, bigint]),
+  // A batch has a few nodes and many tasks: each node's checksum is computed once.
+  const checksummed = new Map<string, Address>();
+  const addressOf = (node: string): Address => {
+    let a = checksummed.get(node);
+    if (a === undefined) checksummed.set(node, (a = getAddress(node)));
+    return a;
+  };
+  return standardStaticTree(
+    tasks.map((t) => [t.index, addressOf(t.node), t.modelId, t.contentHash, t.costUnits] as [number, Address, Hex, Hex, bigint]),
     TASK_LEAF_TYPES,
   );
 }
@@ -221,7 +229,7 @@ export function buildAssignmentTree(
     .map(([e, tasks]) => [getAddress(e), BigInt(tasks.length), tasksHash(tasks)] as [Address, bigint, Hex])
     .sort((a, b) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1));
   if (values.length === 0) throw new InputError("an assignment needs at least one evaluator with tasks");
-  return StandardMerkleTree.of(values, ASSIGNMENT_LEAF_TYPES);
+  return standardStaticTree(values, ASSIGNMENT_LEAF_TYPES);
 }
 
 /* GOLD TASKS */
@@ -237,13 +245,13 @@ export function buildGoldPoolTree(items: readonly GoldPoolItem[]): StandardMerkl
   items.forEach((it, i) => {
     if (it.poolIndex !== i) throw new InputError(`gold pool items must be listed by index 0..${items.length - 1}; position ${i} has ${it.poolIndex}`);
   });
-  return StandardMerkleTree.of(items.map((it) => [it.poolIndex, it.contentHash, it.quality] as [number, Hex, number]), GOLD_POOL_LEAF_TYPES);
+  return standardStaticTree(items.map((it) => [it.poolIndex, it.contentHash, it.quality] as [number, Hex, number]), GOLD_POOL_LEAF_TYPES);
 }
 
 /** A round's gold tree (standard leaves `(uint256 taskIndex, uint256 poolIndex, bytes32 contentHash, uint256 quality)`). */
 export function buildGoldTree(items: readonly GoldItem[]): StandardMerkleTree<[number, number, Hex, number]> {
   if (items.length === 0) throw new InputError("a gold tree needs at least one item");
-  return StandardMerkleTree.of(
+  return standardStaticTree(
     items.map((it) => [it.taskIndex, it.poolIndex, it.contentHash, it.quality] as [number, number, Hex, number]),
     GOLD_ITEM_LEAF_TYPES,
   );

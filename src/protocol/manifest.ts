@@ -45,11 +45,32 @@ export function publishBatch(store: ContentStore, m: BatchManifest): { root: Hex
   return { root, cid };
 }
 
+/**
+ * Manifests (by content hash) already shown to rebuild a task root and count. The store checks every read against its
+ * content hash, so content that rebuilt a root once always does: a 1,000-task tree costs tens of milliseconds, and a
+ * daemon reads a round's manifest at every step. Bounded, per process.
+ */
+const verifiedBatches = new Set<string>();
+const VERIFIED_LIMIT = 256;
+
 /** Loads and verifies the manifest of a task root: it must rebuild the same root and count. */
 export function loadBatch(store: ContentStore, taskRoot: Hex, taskCount: number): BatchManifest {
   const hash = store.getIndex("batch", taskRoot);
   if (!hash) throw new ContentError(`no batch manifest for task root ${taskRoot} in the store`);
-  return checkBatch(store.getJson<unknown>(hash as Hex), taskRoot, taskCount);
+  const m = store.getJson<unknown>(hash as Hex);
+  const key = `${hash.toLowerCase()}:${taskRoot.toLowerCase()}:${taskCount}`;
+  if (verifiedBatches.has(key) && isManifest(m)) return m;
+  const checked = checkBatch(m, taskRoot, taskCount);
+  if (verifiedBatches.size >= VERIFIED_LIMIT) verifiedBatches.delete(verifiedBatches.values().next().value!);
+  verifiedBatches.add(key);
+  return checked;
+}
+
+/** Stores a manifest that `checkBatch` accepted for `taskRoot`, indexed by that root (the tree is not rebuilt). */
+export function keepCheckedBatch(store: ContentStore, m: BatchManifest, taskRoot: Hex): Hex {
+  const cid = store.putJson(m);
+  store.setIndex("batch", taskRoot, cid);
+  return cid;
 }
 
 /** A manifest from anywhere (a peer, a CID on chain) checked against the chain: it must rebuild the same root and count. */

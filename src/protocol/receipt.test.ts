@@ -27,8 +27,11 @@ describe("receipts", () => {
     expect(receiptDigest(domain, r)).not.toBe(receiptDigest({ ...domain, chainId: 1 }, r));
   });
 
-  it("refuses a bad signature", async () => {
+  it("refuses a bad signature, also right after the good receipt was checked (recovered signers are remembered by everything the signature covers)", async () => {
     const r = await signReceipt(node, domain, record, 120);
+    await expect(verifyReceipt(domain, r, record, node.address)).resolves.toEqual(r);
+    await expect(verifyReceipt({ ...domain, settlement: "0x0000000000000000000000000000000000000001" }, r, record, node.address)).rejects.toThrow(/bad receipt signature: signed by/);
+    await expect(verifyReceipt(domain, { ...r, completionTokens: 9 }, { ...record, tokens: 9 }, node.address)).rejects.toThrow(/bad receipt signature: signed by/);
     await expect(verifyReceipt(domain, { ...r, signature: "0x1234" }, record, node.address)).rejects.toThrow(/bad receipt signature: it does not recover/);
     // A valid signature over other fields recovers another address than the named node.
     await expect(verifyReceipt(domain, { ...r, latencyMs: 5 }, record, node.address)).rejects.toThrow(/bad receipt signature: signed by 0x[0-9a-fA-F]{40}, not by the node/);

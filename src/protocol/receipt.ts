@@ -102,6 +102,10 @@ function checkShape(r: unknown): asserts r is Receipt {
   if (typeof o.signature !== "string" || !/^0x[0-9a-fA-F]*$/.test(o.signature)) throw new ReceiptError("malformed receipt: signature must be hex");
 }
 
+/** Signers recovered from receipts, by everything the signature covers (bounded, oldest first out). */
+const recovered = new Map<string, Address>();
+const RECOVERED_LIMIT = 16_384;
+
 /**
  * Checks a receipt against its output record and the node that claims it; throws a ReceiptError naming the first
  * failed check: the signature (malformed or not recoverable), the signer (not `node`), the output hash, the query
@@ -119,10 +123,19 @@ export async function verifyReceipt(d: ReceiptDomain, receipt: unknown, record: 
     latencyMs: receipt.latencyMs,
   };
   let signer: Address;
-  try {
-    signer = await recoverTypedDataAddress({ ...receiptTypedData(d, fields), signature: receipt.signature });
-  } catch (e) {
-    throw new ReceiptError("bad receipt signature: it does not recover to any address", { details: (e as Error).message.split("\n")[0] });
+  // The signer is a pure function of the domain, the signed fields and the signature: a process that checks the same
+  // receipt again (a relayer at the announcement, then as the registrar forming the batch) recovers it once.
+  const key = `${d.chainId}:${d.settlement.toLowerCase()}:${fields.queryHash}:${fields.outputHash}:${fields.modelId}:${fields.promptTokens}:${fields.completionTokens}:${fields.latencyMs}:${receipt.signature}`;
+  const known = recovered.get(key);
+  if (known) signer = known;
+  else {
+    try {
+      signer = await recoverTypedDataAddress({ ...receiptTypedData(d, fields), signature: receipt.signature });
+    } catch (e) {
+      throw new ReceiptError("bad receipt signature: it does not recover to any address", { details: (e as Error).message.split("\n")[0] });
+    }
+    if (recovered.size >= RECOVERED_LIMIT) recovered.delete(recovered.keys().next().value!);
+    recovered.set(key, signer);
   }
   if (getAddress(signer) !== getAddress(receipt.node)) throw new ReceiptError(`bad receipt signature: signed by ${getAddress(signer)}, not by the node it names (${getAddress(receipt.node)})`);
   if (getAddress(signer) !== getAddress(node)) throw new ReceiptError(`wrong receipt signer: ${getAddress(signer)} signed it, the output is filed by ${getAddress(node)}`);

@@ -17,7 +17,7 @@ import { cidFromBytes, cidOfKeccak, cidToBytes, parseCid, type Cid } from "./cid
 import { ContentUnavailable, type Content, type ReadOptions } from "./content";
 import { BUNDLE_CHECKED, BUNDLE_INDEX, BUNDLE_JUNK, bundleOrder, decodeBundle } from "./bundle";
 import { GOLD_INDEX, goldChoiceCommitment, wellFormedOpening, type GoldOpening } from "./gold";
-import { checkBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
+import { checkBatch, keepCheckedBatch, loadBatch, publishBatch, type BatchManifest } from "./manifest";
 import { isPayload, loadPayload, publishPayload, type SettlementPayloadFile } from "./payload";
 import { mapConcurrent } from "./loopback";
 import { ContentError, type ContentStore } from "./store";
@@ -142,7 +142,7 @@ export async function manifestAt(a: ContentAccess, r: Pick<RoundView, "id" | "ta
   const raw = await readPointer(a, pointer, options);
   if (raw === undefined) throw new ContentUnavailable(pointerCid(pointer) ?? pointer, "not-found", `round ${r.id}'s batch manifest (manifestCid ${pointer}) is not in the store and no peer delivered it`);
   const m = checkBatch(raw, r.taskRoot, r.taskCount);
-  publishBatch(a.store, m);
+  keepCheckedBatch(a.store, m, r.taskRoot);
   return m;
 }
 
@@ -303,6 +303,9 @@ export function checkedBundle(store: ContentStore, m: BatchManifest): string | u
   return m.bundle && store.getIndex(BUNDLE_INDEX, m.bundle) === BUNDLE_CHECKED ? m.bundle : undefined;
 }
 
+/** Outputs pinned at once by `pinRound`. */
+const PIN_CONCURRENCY = 32;
+
 /**
  * Pins a round's batch manifest and every output it lists in the content backend, fetching from peers what the store
  * lacks (within `timeoutMs`): what a relayer keeps available for the round's horizon, so the outputs outlive the
@@ -321,9 +324,8 @@ export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | 
   const bundle = checkedBundle(a.store, m);
   if (bundle) await a.content.pin(parseCid(bundle), { timeoutMs: Math.max(1_000, until - Date.now()) }).catch(() => undefined);
   const gone = new Set(missing);
-  for (const t of m.tasks) {
-    const hash = t.contentHash.toLowerCase() as Hex;
-    if (!gone.has(hash)) await a.content.putOutput(a.store.get(hash), { pin: true });
-  }
+  // Distinct outputs, a few at a time (pins wait mostly on the disk; never the same block twice at once).
+  const held = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !gone.has(h));
+  for (let i = 0; i < held.length; i += PIN_CONCURRENCY) await Promise.all(held.slice(i, i + PIN_CONCURRENCY).map((h) => a.content!.putOutput(a.store.get(h), { pin: true })));
   return missing;
 }

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { runs } from "../../test/helpers/fastcheck";
 import { type Address, getAddress, keccak256, stringToBytes } from "viem";
 import { describe, expect, test } from "vitest";
-import { allProofs, standardAddressAmountTree, trustTree } from "./merkle";
+import { allProofs, standardAddressAmountTree, standardStaticTree, trustTree, type StaticLeafType } from "./merkle";
 
 const addr = (i: number): Address => getAddress(`0x${keccak256(stringToBytes(`acct${i}`)).slice(26)}`);
 
@@ -32,5 +32,50 @@ describe("standardAddressAmountTree", () => {
 
   test("behavior: an empty trust list has no tree", () => {
     expect(trustTree([])).toBeNull();
+  });
+});
+
+describe("standardStaticTree", () => {
+  const word = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
+  const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => getAddress(`0x${Buffer.from(b).toString("hex")}`));
+  const uint = fc.oneof(fc.nat(), fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }));
+  // The leaf shapes the protocol uses: tasks, assignments, gold pool items and gold items.
+  const shapes: StaticLeafType[][] = [
+    ["uint256", "address", "bytes32", "bytes32", "uint256"],
+    ["address", "uint256", "bytes32"],
+    ["uint256", "bytes32", "uint256"],
+    ["uint256", "uint256", "bytes32", "uint256"],
+  ];
+  const arb = { uint256: uint, address, bytes32: word } as const;
+
+  test("property: same tree, root, leaf lookup and proofs as StandardMerkleTree.of for every leaf shape", () => {
+    for (const types of shapes) {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(...types.map((t) => arb[t] as fc.Arbitrary<number | bigint | string>)), { minLength: 1, maxLength: 20 }), (values) => {
+          const fast = standardStaticTree(values, types);
+          const lib = StandardMerkleTree.of(values, types);
+          expect(fast.root).toBe(lib.root);
+          expect(fast.dump()).toEqual(lib.dump());
+          values.forEach((v, i) => {
+            expect(fast.getProof(i)).toEqual(lib.getProof(i)); // getProof re-hashes the leaf with the library's encoder
+            expect(fast.leafLookup(v)).toBe(lib.leafLookup(v));
+          });
+        }),
+        { numRuns: runs(15) },
+      );
+    }
+  });
+
+  test("error: refuses what the library's encoder refuses", () => {
+    const types: StaticLeafType[] = ["uint256", "address", "bytes32"];
+    const ok = [1, addr(1), `0x${"ab".repeat(32)}`];
+    expect(() => standardStaticTree([ok], types)).not.toThrow();
+    expect(() => standardStaticTree([[-1, ok[1], ok[2]]], types)).toThrow(/does not fit in uint256/);
+    expect(() => standardStaticTree([[2n ** 256n, ok[1], ok[2]]], types)).toThrow(/does not fit in uint256/);
+    expect(() => standardStaticTree([[1.5, ok[1], ok[2]]], types)).toThrow(/not an integer/);
+    expect(() => standardStaticTree([[1, "0x1234", ok[2]]], types)).toThrow(/an address expected/);
+    expect(() => standardStaticTree([[1, ok[1], "0xab"]], types)).toThrow(/a bytes32 expected/);
+    expect(() => standardStaticTree([[1, ok[1]]], types)).toThrow(/3 values expected/);
+    expect(() => standardStaticTree([], types)).toThrow(/at least one leaf/);
   });
 });
