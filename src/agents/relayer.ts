@@ -518,7 +518,11 @@ export function createRelayer(deps: RelayerDeps) {
     const batch = await formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
     if (!batch) return;
     // Every output of the batch is pinned in the content backend before the round opens: evaluators fetch them by CID.
-    if (content) for (const t of batch.manifest.tasks) await content.putOutput(store.get(t.contentHash), { pin: true });
+    // Distinct outputs, 32 at a time (pins wait mostly on the disk).
+    if (content) {
+      const hashes = [...new Set(batch.manifest.tasks.map((t) => t.contentHash.toLowerCase() as Hex))];
+      for (let i = 0; i < hashes.length; i += 32) await Promise.all(hashes.slice(i, i + 32).map((h) => content.putOutput(store.get(h), { pin: true })));
+    }
     // With a network backend, the outputs in one file as well (src/protocol/bundle.ts), named in the manifest: readers
     // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
     if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {
