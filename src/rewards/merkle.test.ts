@@ -38,7 +38,9 @@ describe("standardAddressAmountTree", () => {
 describe("standardStaticTree", () => {
   const word = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
   const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => getAddress(`0x${Buffer.from(b).toString("hex")}`));
-  const uint = fc.oneof(fc.nat(), fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }));
+  const big = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n });
+  // Numbers, bigints, and decimal or 0x-hex strings: the library's encoder reads all of them (and so must this one).
+  const uint = fc.oneof(fc.nat(), big, big.map((n) => n.toString()), big.map((n) => `0x${n.toString(16)}`));
   // The leaf shapes the protocol uses: tasks, assignments, gold pool items and gold items.
   const shapes: StaticLeafType[][] = [
     ["uint256", "address", "bytes32", "bytes32", "uint256"],
@@ -73,6 +75,9 @@ describe("standardStaticTree", () => {
     expect(() => standardStaticTree([[-1, ok[1], ok[2]]], types)).toThrow(/does not fit in uint256/);
     expect(() => standardStaticTree([[2n ** 256n, ok[1], ok[2]]], types)).toThrow(/does not fit in uint256/);
     expect(() => standardStaticTree([[1.5, ok[1], ok[2]]], types)).toThrow(/not an integer/);
+    expect(() => standardStaticTree([["7 ", ok[1], ok[2]]], types)).toThrow(/uint256 expected/);
+    expect(() => standardStaticTree([["-1", ok[1], ok[2]]], types)).toThrow(/uint256 expected/);
+    expect(standardStaticTree([["0x07", ok[1], ok[2]]], types).root).toBe(standardStaticTree([[7, ok[1], ok[2]]], types).root);
     expect(() => standardStaticTree([[1, "0x1234", ok[2]]], types)).toThrow(/an address expected/);
     expect(() => standardStaticTree([[1, ok[1], "0xab"]], types)).toThrow(/a bytes32 expected/);
     expect(() => standardStaticTree([[1, ok[1]]], types)).toThrow(/3 values expected/);

@@ -9,7 +9,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
-/** A value of a static ABI type: `uint256` (a number or bigint), `address` or `bytes32` (hex). */
+/** A value of a static ABI type: `uint256` (a number, bigint or numeric string), `address` or `bytes32` (hex). */
 export type StaticLeafValue = number | bigint | string;
 export type StaticLeafType = "uint256" | "address" | "bytes32";
 
@@ -24,8 +24,11 @@ export function encodeStaticLeaf(types: readonly StaticLeafType[], value: readon
     const v = value[k];
     const at = 32 * k;
     if (type === "uint256") {
+      // As the library's encoder reads them: a safe integer, a bigint, or a decimal or 0x-hex string ("7" and "0x07"
+      // encode alike, as on chain: callers that need one canonical form check it themselves).
       if (typeof v === "number" && !Number.isSafeInteger(v)) throw new RangeError(`${v} is not an integer`);
-      if (typeof v !== "number" && typeof v !== "bigint") throw new RangeError(`uint256 expected, got ${typeof v}`);
+      if (typeof v === "string" && !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) throw new RangeError(`uint256 expected, got ${JSON.stringify(v.slice(0, 80))}`);
+      if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "string") throw new RangeError(`uint256 expected, got ${typeof v}`);
       let n = BigInt(v);
       if (n < 0n || n >= 1n << 256n) throw new RangeError(`${n} does not fit in uint256`);
       for (let i = at + 31; i >= at && n > 0n; i--) {
