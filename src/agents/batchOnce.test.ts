@@ -2,14 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import type { Address, Hex } from "viem";
+import type { Abi, Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { fileOutput } from "./outputs";
 import { deployLocal, inProcessChain, mintDev, stakeDevEvaluator } from "../../test/helpers/inProcessChain";
 import { poQSettlementAbi } from "../chain/abis";
 import type { Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
-import { readRound } from "../chain/reader";
+import { readRound, Status } from "../chain/reader";
+import { LocalChain } from "../explorer/testing";
 import { readLoggedOutputs } from "../data/read";
 import { loadBatch, outputRecordOf } from "../protocol/manifest";
 import { ContentStore } from "../protocol/store";
@@ -24,19 +25,23 @@ const SAMPLE = path.join(__dirname, "..", "..", "data", "samples", "qa-sample.js
 const TOKEN = 10n ** 18n;
 
 /**
- * An output enters at most one round. An inference node killed after announcing outputs but before it saved its
- * replay position serves and announces the same outputs again when it comes back (the fault campaign's IPFS peer
- * restarts found it): the registrar must not batch an output that a registered round already holds, or the node is
- * paid twice for one answer.
+ * An output enters at most one round that can pay it. An inference node killed after announcing outputs but before it
+ * saved its replay position serves and announces the same outputs again when it comes back (the fault campaign's IPFS
+ * peer restarts found it): the registrar must not batch an output that a registered round still holds, or the node is
+ * paid twice for one answer. An output whose round was cancelled (it expired) was paid by nobody: it goes back to the
+ * queue, or its node would never be paid for it.
  */
-describe("registrar: an output already registered never enters another batch (in-process Hardhat network)", () => {
+describe("registrar: an output enters at most one round that can pay it (in-process Hardhat network)", () => {
   let clients: Clients;
   let d: Deployment;
+  let chain: LocalChain;
   const items = readLoggedOutputs(SAMPLE, { requireLabel: false });
 
   beforeAll(async () => {
     clients = (await inProcessChain()).clients;
-    d = await deployLocal({ k: 3, quorum: 2 });
+    // Quorum 1: relayer 2 (driven by the test) takes rounds to their end while relayer 1 is the registrar daemon.
+    d = await deployLocal({ k: 3, quorum: 1, maxRoundPools: 5_000n * TOKEN });
+    chain = new LocalChain(clients, d);
   }, 180_000);
 
   const addr = (i: number): Address => privateKeyToAccount(devKey(i)).address;
@@ -48,16 +53,27 @@ describe("registrar: an output already registered never enters another batch (in
     for (const it of items.slice(from, from + n)) out.push((await fileOutput({ store, signer, domain, record: outputRecordOf(it), latencyMs: 0 })).contentHash);
     return out;
   }
+  /** Relayer 2 assigns the round, evaluators 7 and 8 vote, relayer 2 settles it (paying nothing new) and finalizes it. */
+  async function finalize(id: bigint) {
+    const by = await chain.assign(id, [2]);
+    await chain.vote(id, by, [7, 8]);
+    const s = await chain.emptySettlement(id, `batch-once ${id}`);
+    await chain.settle(id, s, [2]);
+    await chain.passUntil((await readRound(clients.publicClient, d, id)).challengeEnd);
+    await chain.send(2, d.settlement, poQSettlementAbi as Abi, "finalize", [id, s]);
+    expect((await readRound(clients.publicClient, d, id)).status).toBe(Status.Finalized);
+  }
 
-  test("behavior: outputs announced again after their round registered are dropped from the queue; the next batch holds only new ones", async () => {
+  test("behavior: outputs of a finalized round announced again never enter another batch; outputs of a cancelled round do, once; after a restart and after losing the checkpoint too", async () => {
     const common = createCommon("test", { level: "silent", signal: new AbortController().signal });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poq-batch-once-"));
     const store = new ContentStore(path.join(dir, "store"));
     const ckFile = path.join(dir, "checkpoint.sqlite");
     await mintDev(clients, d, 1, 6_000n * TOKEN);
+    await chain.stake(2, 3, 6_000n * TOKEN);
     await stakeDevEvaluator(clients, d, 7, 200n * TOKEN);
     await stakeDevEvaluator(clients, d, 8, 200n * TOKEN);
-    const first = await file(store, 5, 0, 4);
+    const client = clients.publicClient;
     const relayer = (checkpoint: Checkpoint) =>
       createRelayer({
         common,
@@ -70,52 +86,71 @@ describe("registrar: an output already registered never enters another batch (in
         checkpoint,
         config: { registrar: true, maxTasksPerRound: 1000, minTasks: 1, maxRounds: 0, maxOpenRounds: 2, turnGraceMs: 0 },
       });
-    const ck = new Checkpoint(ckFile);
-    const r = relayer(ck);
-    await r.tick(); // stakes the bond
-    await r.tick();
-    const client = clients.publicClient;
+    const rounds = async () => client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" });
     const batch = async (id: bigint) => {
       const round = await readRound(client, d, id);
-      return loadBatch(store, round.taskRoot, round.taskCount).tasks.map((t) => t.contentHash);
+      return loadBatch(store, round.taskRoot, round.taskCount)
+        .tasks.map((t) => t.contentHash)
+        .sort();
     };
-    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(1n);
-    expect(await batch(1n)).toEqual(expect.arrayContaining(first));
+    const sorted = (hs: Hex[]) => [...hs].sort();
+    /** Ticks until the registrar opened round `id` (a tick that registers does nothing after it). */
+    const tickUntil = async (rr: ReturnType<typeof relayer>, id: bigint) => {
+      for (let t = 0; t < 4 && (await rounds()) < id; t++) await rr.tick();
+      expect(await rounds()).toBe(id);
+    };
+
+    const first = await file(store, 5, 0, 4);
+    let ck = new Checkpoint(ckFile);
+    let r = relayer(ck);
+    await tickUntil(r, 1n); // stakes the bond, registers round 1
+    expect(await batch(1n)).toEqual(sorted(first));
+    expect((await readRound(client, d, 1n)).goldCommitment).toBe(`0x${"00".repeat(32)}`);
+    await finalize(1n);
 
     // The node comes back from a SIGKILL that came before it saved its replay position: the same four outputs are
-    // filed and announced again, then two new ones. Round 1 expires (no assignment), so the registrar may open round 2.
+    // filed and announced again, then two new ones. Round 1 finalized (it may have paid them): only the new ones go.
     expect(await file(store, 5, 0, 4)).toEqual(first);
     const fresh = await file(store, 5, 10, 2);
+    await tickUntil(r, 2n);
+    expect(await batch(2n)).toEqual(sorted(fresh));
+    expect(store.listPending().get(addr(5).toLowerCase()) ?? []).toEqual([]);
+
+    // Round 2 expires (nobody assigns it) and the registrar cancels it: it paid nobody, so its outputs go back to the
+    // queue and enter round 3, with a new one.
     await client.request({ method: "evm_increaseTime", params: [100_000] } as never);
     await client.request({ method: "evm_mine", params: [] } as never);
-    for (let t = 0; t < 3; t++) await r.tick();
-    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(2n);
-    const second = await batch(2n);
-    expect(second.filter((h) => first.includes(h))).toEqual([]);
-    expect([...second].sort()).toEqual([...fresh].sort());
-    expect(store.listPending().get(addr(5).toLowerCase()) ?? []).toEqual([]);
-    // what is recorded: every registered output, on disk, and both roots as consumed
-    expect(ck.entries("registered:")).toHaveLength(6);
-    expect(ck.entries("consumed:")).toHaveLength(2);
-
-    // After a restart (the same checkpoint file), and after losing the checkpoint (rebuilt from the registered
-    // manifests), outputs of rounds 1 and 2 announced again still never enter a batch.
-    const expireAndTick = async (rr: ReturnType<typeof relayer>) => {
-      await client.request({ method: "evm_increaseTime", params: [100_000] } as never);
-      await client.request({ method: "evm_mine", params: [] } as never);
-      for (let t = 0; t < 3; t++) await rr.tick();
-    };
-    ck.close();
-    const again = [...(await file(store, 5, 0, 4)), ...(await file(store, 5, 10, 2))];
-    expect(again).toEqual([...first, ...fresh]);
     const third = await file(store, 5, 20, 1);
-    await expireAndTick(relayer(new Checkpoint(ckFile)));
-    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(3n);
-    expect(await batch(3n)).toEqual(third);
-    await file(store, 5, 0, 1);
+    await tickUntil(r, 3n);
+    expect((await readRound(client, d, 2n)).status).toBe(Status.Cancelled);
+    expect(await batch(3n)).toEqual(sorted([...fresh, ...third]));
+    // what is recorded: each output with the rounds that list it (round 2 taken off), every round as consumed
+    const listed = Object.fromEntries(ck.entries("registered:").map(([k, v]) => [k.split(":")[2], v]));
+    expect(first.map((h) => listed[h])).toEqual(first.map(() => '["1"]'));
+    expect([...fresh, ...third].map((h) => listed[h])).toEqual([...fresh, ...third].map(() => '["3"]'));
+    expect(ck.entries("consumed_round:")).toHaveLength(3);
+    expect(ck.get("released_through")).toBe("2");
+
+    // After a restart (the same checkpoint file): round 3 finalized, everything announced again, and one new output:
+    // only the new one goes.
+    ck.close();
+    await finalize(3n);
+    expect([...(await file(store, 5, 0, 4)), ...(await file(store, 5, 10, 2)), ...(await file(store, 5, 20, 1))]).toEqual([...first, ...fresh, ...third]);
     const fourth = await file(store, 5, 30, 1);
-    await expireAndTick(relayer(new Checkpoint(":memory:")));
-    expect(await client.readContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "roundCount" })).toBe(4n);
-    expect(await batch(4n)).toEqual(fourth);
+    ck = new Checkpoint(ckFile);
+    r = relayer(ck);
+    await tickUntil(r, 4n);
+    expect(await batch(4n)).toEqual(sorted(fourth));
+
+    // After losing the checkpoint (rebuilt from the registered manifests; cancelled round 2 is looked at again, and its
+    // outputs stay out, since round 3 lists them): only the new output goes.
+    ck.close();
+    await finalize(4n);
+    await file(store, 5, 0, 4);
+    await file(store, 5, 10, 2);
+    const fifth = await file(store, 5, 40, 1);
+    r = relayer(new Checkpoint(":memory:"));
+    await tickUntil(r, 5n);
+    expect(await batch(5n)).toEqual(sorted(fifth));
   }, 240_000);
 });

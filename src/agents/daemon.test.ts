@@ -14,6 +14,7 @@ const DOCUMENTED = [
   "poq_relayer_breaker_split",
   "poq_relayer_breaker_split_rounds_total",
   "poq_relayer_breaker_rounds_total",
+  "poq_relayer_outputs_requeued_total",
   "poq_evaluator_commits_total",
   "poq_evaluator_missed_commits_total",
   "poq_evaluator_reveals_total",

@@ -64,6 +64,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       revealsRelayed: counter("relayer_reveals_relayed_total", "Signed reveals submitted in batches"),
       revealsRejected: counter("relayer_reveals_rejected_total", "Published signed reveals that failed a check"),
       nonRevealSlashes: counter("relayer_nonreveal_slashes_total", "Non-revealers slashed"),
+      outputsRequeued: counter("relayer_outputs_requeued_total", "Outputs of cancelled rounds queued again for a later batch (registrar)"),
       badOutputs: counter("relayer_bad_outputs_total", "Pending outputs skipped as bad"),
       breakerHeld: gauge("relayer_breaker_held", "1 when the last settlement this relayer computed froze low-trust slashing (circuit breaker), else 0: an alert"),
       breakerRounds: counter("relayer_breaker_rounds_total", "Rounds whose computed settlement froze low-trust slashing (circuit breaker)"),

@@ -14,6 +14,7 @@ import {
   Role,
   roundCount,
   roundVotes,
+  Status,
   type RoundView,
 } from "../chain/reader";
 import { PoqError } from "../errors";
@@ -29,6 +30,7 @@ import {
   type GoldPoolFile,
 } from "../protocol/gold";
 import { loadBatch, modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { isRegistered, registerRows, releaseRows } from "./registered";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
 import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
 import { canonicalJson } from "../protocol/store";
@@ -37,7 +39,7 @@ import type { AgentDeps } from "./deps";
 import { haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { costUnitsOf } from "../protocol/pricing";
-import { pendingReceipt } from "./outputs";
+import { pendingReceipt, RECEIPT_INDEX, receiptKey } from "./outputs";
 import { checkPublishedReveal, planRevealBatches, REVEAL_INDEX, revealIndexKey, type PublishedReveal } from "./revealBatch";
 import { computeAssignment } from "./roundData";
 import { computeRoundSettlement, GOLD_INDEX, goldUsedBefore, type SettleContext } from "./settle";
@@ -102,18 +104,24 @@ export function createRelayer(deps: RelayerDeps) {
   /** This relayer's store and content backend, with the chain that points into them. */
   const access = { store, content, client, deployment: d };
   const me = getAddress(sender.account);
-  const knownRoots = new Set<Hex>();
-  const consumedRoots = new Set<Hex>();
+  /** Registered rounds (id to task root) this registrar knows of. */
+  const knownRounds = new Map<bigint, Hex>();
+  /** Cancelled rounds whose manifest this relayer does not hold (they pay nobody, so hold no release back). */
+  const cancelledUnread = new Set<bigint>();
+  const consumedRounds = new Set<bigint>();
   /**
-   * Registrar: every output (`node:contentHash`, lowercase) of a registered batch whose manifest the store holds is
-   * recorded in the checkpoint (`registered:<node>:<hash>`), on disk: none ever enters another batch, however long ago
-   * its round was, and a relayer running for years holds none of them in memory. Keyed by the serving node as the
-   * pending queue is, so a manifest that lists another node's output under its own address cannot shut that node's
-   * output out. A root whose outputs are recorded is marked `consumed:<root>` in the same transaction, so a restart
-   * reads only the manifests it had not consumed; a lost checkpoint is rebuilt from every registered manifest.
+   * Registrar: every output of a registered batch whose manifest the store holds is recorded in the checkpoint with
+   * the ids of the rounds that list it (`./registered`), on disk: none enters another batch while a round that is not
+   * cancelled lists it, however long ago that round was, and a relayer running for years holds none of them in memory.
+   * Keyed by the serving node as the pending queue is, so a manifest that lists another node's output under its own
+   * address cannot shut that node's output out. A round whose outputs are recorded is marked `consumed_round:<id>` in
+   * the same transaction (earlier versions wrote `consumed:<root>`), so a restart reads only the manifests it had not
+   * consumed; a lost checkpoint is rebuilt from every registered manifest.
    */
-  const REGISTERED = "registered:";
   const CONSUMED = "consumed:";
+  const CONSUMED_ROUND = "consumed_round:";
+  /** Registrar: every round up to this id (closed) has been looked at for cancellation (see `releaseCancelled`). */
+  const RELEASED_THROUGH = "released_through";
   const slashedRounds = new Set<bigint>();
   /**
    * Settlements computed after their round's reveal deadline, by round: every input is then fixed (reveals, frozen
@@ -503,7 +511,9 @@ export function createRelayer(deps: RelayerDeps) {
     if (config.maxRounds > 0 && count >= BigInt(config.maxRounds)) return;
     // Outputs wait while earlier rounds are open: an idle reason while it lasts (cleared once a round opens).
     const waiting = () => [...store.listPending().values()].some((l) => l.length > 0);
-    const busy = open.find((r) => r.phase === Phase.Seeding || r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal);
+    // An expired round waits for its cancellation (this tick's or another relayer's), so that its outputs go back to
+    // the queue (releaseCancelled) before the next batch is formed.
+    const busy = open.find((r) => r.phase === Phase.Seeding || r.phase === Phase.Assigning || r.phase === Phase.Commit || r.phase === Phase.Reveal || r.phase === Phase.Expired);
     if (busy) return void (waiting() && health.set(HEALTH_REASONS.previousRoundOpen, `round ${busy.id} is still in phase ${Object.keys(Phase).find((k) => Phase[k as keyof typeof Phase] === busy.phase)}`));
     const p = await readParams(client, d);
     const maxOpen = Math.min(config.maxOpenRounds, p.maxOpenRounds);
@@ -530,12 +540,16 @@ export function createRelayer(deps: RelayerDeps) {
       store.setIndex(BUNDLE_INDEX, batch.manifest.bundle, BUNDLE_CHECKED); // built here: unpinned with the round
     }
     const { root, pointer: cid } = await publishManifest(access, batch.manifest);
-    if (knownRoots.has(root)) return consumeRegistered(); // registered before a crash, its outputs not yet consumed
+    // Registered before a crash, its outputs not yet consumed (the same batch in a round that was cancelled since is
+    // registered again: its outputs were released, see releaseCancelled).
+    for (const [rid, known] of knownRounds) {
+      if (known === root && (await readRound(client, d, rid)).status !== Status.Cancelled) return consumeRegistered();
+    }
     // The gold choice is kept before the registration, so a crash right after it can still open the commitment.
     checkpoint.set(`gold:${root}`, JSON.stringify({ ...batch.gold, poolRoot: p.goldPoolRoot }));
     const registration = { taskRoot: root, taskCount: batch.manifest.tasks.length, goldCommitment: batch.commitment, manifestCid: cid };
     await send("registerTasks", { id: count + 1n }, () => sender.write({ ...base, functionName: "registerTasks", args: [registration] }));
-    knownRoots.add(root);
+    knownRounds.set(count + 1n, root);
     markGoldUsed(p.goldPoolRoot, batch.gold.items.map((g) => g.poolIndex));
     consumeRegistered();
     metrics.relayer.roundsRegistered.inc();
@@ -581,7 +595,7 @@ export function createRelayer(deps: RelayerDeps) {
       for (const hash of hashes) {
         // Announced again after its round registered (a node killed before it saved its replay position serves it
         // again): already in a batch, so never in another one, never paid twice.
-        if (checkpoint.get(REGISTERED + outputKey(node, hash))) {
+        if (isRegistered(checkpoint, node, hash)) {
           logger.warn({ node, content_hash: hash }, "output already in a registered round: dropped from the queue");
           store.removePending(node, hash);
           continue;
@@ -677,15 +691,56 @@ export function createRelayer(deps: RelayerDeps) {
     store.setIndex(GOLD_INDEX, r.taskRoot, hash);
   }
 
-  function outputKey(node: string, hash: string): string {
-    return `${node.toLowerCase()}:${hash.toLowerCase()}`;
+  /** Records a registered round's outputs (and the round as consumed), then takes them off the pending queue. */
+  function consumePending(id: bigint, root: Hex, m: BatchManifest) {
+    // first, in one transaction: a crash never leaves an output off the queue and unrecorded
+    checkpoint.setMany([...registerRows(checkpoint, id, m.tasks), [CONSUMED_ROUND + id.toString(), root.toLowerCase()] as const]);
+    for (const t of m.tasks) store.removePending(t.node, t.contentHash);
   }
 
-  /** Records a registered batch's outputs (and its root as consumed), then takes them off the pending queue. */
-  function consumePending(root: Hex, m: BatchManifest) {
-    // first, in one transaction: a crash never leaves an output off the queue and unrecorded
-    checkpoint.setMany([...m.tasks.map((t) => [REGISTERED + outputKey(t.node, t.contentHash), "1"] as const), [CONSUMED + root.toLowerCase(), "1"] as const]);
-    for (const t of m.tasks) store.removePending(t.node, t.contentHash);
+  /** Whether round `id`'s outputs are recorded (earlier versions marked the root: `consumed:<root>`). */
+  function isConsumed(id: bigint, root: Hex): boolean {
+    return checkpoint.get(CONSUMED_ROUND + id.toString()) !== undefined || checkpoint.get(CONSUMED + root.toLowerCase()) !== undefined;
+  }
+
+  /**
+   * Registrar: outputs of rounds that were cancelled (expired, or cancelled before their seed) go back to the queue
+   * when no other registered round lists them (`./registered`): a cancelled round pays nobody, so the node that served
+   * them is paid in a later round, once. Looks at each closed round once, in order. Waits while some registered
+   * round's manifest is not in the store yet, since that round could list the same outputs (a withheld manifest
+   * therefore holds releases back: the outputs stay unpaid, as before, never paid twice).
+   */
+  async function releaseCancelled(lastClosed: bigint) {
+    const saved = checkpoint.get(RELEASED_THROUGH);
+    let id = saved === undefined ? 1n : BigInt(saved) + 1n;
+    if (id > lastClosed) return;
+    if (!scannedRoots) return;
+    for (const [rid, root] of knownRounds) {
+      if (cancelledUnread.has(rid) || isConsumed(rid, root)) continue;
+      if (rid <= lastClosed && (await readRound(client, d, rid)).status === Status.Cancelled) {
+        cancelledUnread.add(rid);
+        continue;
+      }
+      return; // a round that may pay, whose outputs this relayer does not know yet: wait
+    }
+    for (; id <= lastClosed; id++) {
+      const r = await readRound(client, d, id);
+      const manifest = r.status === Status.Cancelled && store.getIndex("batch", r.taskRoot) ? loadBatch(store, r.taskRoot, r.taskCount) : undefined;
+      if (!manifest) {
+        checkpoint.set(RELEASED_THROUGH, id.toString());
+        continue;
+      }
+      const { rows, free } = releaseRows(checkpoint, id, manifest.tasks);
+      checkpoint.setMany(rows);
+      // Only outputs this relayer holds with their node's receipt (never a gold item, which is no node's output).
+      const queued = free.filter((o) => store.getIndex(RECEIPT_INDEX, receiptKey(o.node as Address, o.contentHash as Hex)) !== undefined);
+      for (const o of queued) store.addPending(o.node, o.contentHash as Hex);
+      checkpoint.set(RELEASED_THROUGH, id.toString()); // last: a crash before it redoes this round (idempotent)
+      if (queued.length > 0) {
+        logger.info({ round_id: Number(id), outputs: queued.length }, "outputs of a cancelled round queued again (it paid nobody)");
+        metrics.relayer.outputsRequeued.inc(queued.length);
+      }
+    }
   }
 
   /**
@@ -693,8 +748,8 @@ export function createRelayer(deps: RelayerDeps) {
    * into two rounds (a registrar killed between registering and consuming leaves them pending).
    */
   function consumeRegistered() {
-    for (const root of knownRoots) {
-      if (consumedRoots.has(root) || checkpoint.get(CONSUMED + root.toLowerCase())) continue;
+    for (const [id, root] of knownRounds) {
+      if (consumedRounds.has(id) || isConsumed(id, root)) continue;
       // A registrar killed between registering and recording its gold as used still never reuses it (recorded before
       // the root is marked consumed, so a crash in between is redone, never skipped).
       const gold = checkpoint.get(`gold:${root}`);
@@ -702,16 +757,18 @@ export function createRelayer(deps: RelayerDeps) {
         const saved = JSON.parse(gold) as { items: { poolIndex: number }[]; poolRoot?: Hex };
         markGoldUsed(saved.poolRoot, saved.items.map((g) => g.poolIndex));
       }
+      // A manifest not in the store yet (another registrar's round, still being fetched) is consumed at a later tick.
       const hash = store.getIndex("batch", root);
-      if (hash) consumePending(root, store.getJson<BatchManifest>(hash as Hex));
-      consumedRoots.add(root);
+      if (!hash) continue;
+      consumePending(id, root, store.getJson<BatchManifest>(hash as Hex));
+      consumedRounds.add(id);
     }
   }
 
   async function scanRoots(count: bigint) {
     if (!scannedRoots) {
       const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: d.fromBlock ?? 0n, toBlock: "latest" });
-      for (const l of logs) knownRoots.add(l.args.taskRoot);
+      for (const l of logs) knownRounds.set(l.args.roundId, l.args.taskRoot);
       scannedRoots = logs.length >= Number(count);
     }
     if (config.registrar) consumeRegistered();
@@ -736,6 +793,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
+      if (config.registrar && !knownRounds.has(r.id)) knownRounds.set(r.id, r.taskRoot); // registered by another relayer since the scan
       if (r.phase !== Phase.Expired) stepPin(r);
       const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
       if (afterReveal) {
@@ -748,6 +806,10 @@ export function createRelayer(deps: RelayerDeps) {
       else if (r.phase === Phase.Challenge) await stepWatch(r);
       else if (r.phase === Phase.Finalizable) await stepFinalize(r);
       else if (r.phase === Phase.Expired) await stepCancel(r);
+    }
+    if (config.registrar) {
+      consumeRegistered();
+      await releaseCancelled(lastClosed);
     }
     await maybeRegister(count, lastClosed, open);
     for (const id of badReveals.keys()) if (id <= lastClosed) badReveals.delete(id);
