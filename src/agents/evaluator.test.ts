@@ -14,7 +14,8 @@ import { openLoopbackNodes } from "../protocol/loopback";
 import { modelId, outputRecordOf, publishBatch, type BatchManifest } from "../protocol/manifest";
 import { ContentStore } from "../protocol/store";
 import { defaultProfile } from "../scoring/profile";
-import { batchQuality, COMMIT_MARGIN_MS, fetchBudgetMs, OUTPUT_FETCH_MS, reportedScores } from "./evaluator";
+import { RevertError } from "../chain/errors";
+import { batchQuality, COMMIT_MARGIN_MS, commitOrMiss, fetchBudgetMs, OUTPUT_FETCH_MS, reportedScores } from "./evaluator";
 
 const SAMPLE = path.join(__dirname, "..", "..", "data", "samples", "qa-sample.jsonl");
 const NODE = getAddress("0x90F79bf6EB2c4f870365E785982E1f101E93b906");
@@ -27,6 +28,19 @@ describe("fetchBudgetMs", () => {
     expect(fetchBudgetMs(r(Phase.Commit), 999n)).toBe(500);
     expect(fetchBudgetMs(r(Phase.Commit), 1_200n)).toBe(500);
     expect(fetchBudgetMs(r(Phase.Reveal), 1_200n, 7_000)).toBe(7_000);
+  });
+});
+
+describe("commitOrMiss", () => {
+  test("behavior: a commit refused because the window closed is a missed round (told, nothing thrown); any other failure is thrown", async () => {
+    let missed = 0;
+    const miss = () => void missed++;
+    expect(await commitOrMiss(async () => "receipt", miss)).toBe("receipt");
+    expect(await commitOrMiss(() => Promise.reject(new RevertError("commitScores", "SettlementWrongPhase", [1n, 3, 4])), miss)).toBeUndefined();
+    expect(missed).toBe(1);
+    await expect(commitOrMiss(() => Promise.reject(new RevertError("commitScores", "SettlementAlreadyCommitted", [1n])), miss)).rejects.toThrow(/SettlementAlreadyCommitted/);
+    await expect(commitOrMiss(() => Promise.reject(new Error("connection refused")), miss)).rejects.toThrow(/connection refused/);
+    expect(missed).toBe(1);
   });
 });
 

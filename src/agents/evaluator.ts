@@ -57,6 +57,23 @@ export function reportedScores(reported: number[], tasks: number[], unavailable:
   return packScores(reported.map((q, i) => (unavailable.has(tasks[i]) ? UNAVAILABLE : toOnchainScore(q))));
 }
 
+/**
+ * Sends a score commitment. When scoring outlasted the commit window (the round moved on while the evaluator fetched
+ * and scored), the contract answers `SettlementWrongPhase`: the round is missed, which costs nothing (only a commitment
+ * that is not revealed is slashed), so `missed` is told and undefined returned; any other error is thrown.
+ */
+export async function commitOrMiss<T>(send: () => Promise<T>, missed: () => void): Promise<T | undefined> {
+  try {
+    return await send();
+  } catch (e) {
+    if (e instanceof RevertError && e.errorName === "SettlementWrongPhase") {
+      missed();
+      return undefined;
+    }
+    throw e;
+  }
+}
+
 /** Share of the reveal window after which an evaluator whose published reveal is not on chain reveals by itself. */
 export const SELF_REVEAL_AFTER = 2 / 3;
 
@@ -240,19 +257,14 @@ export function createEvaluator(deps: EvaluatorDeps) {
       const p = await prepare(r);
       if (!p) return;
       const commitment = scoreCommitment({ chainId: clients.chain.id, contract: d.settlement, roundId: r.id, evaluator: me, scores: p.scores, salt: salt(r) });
-      let receipt;
-      try {
-        receipt = await sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] });
-      } catch (e) {
-        // Scoring outlasted the commit window (the round moved on while this evaluator fetched and scored): the round
-        // is missed, which costs nothing (only a commitment that is not revealed is slashed), and the agent goes on.
-        if (e instanceof RevertError && e.errorName === "SettlementWrongPhase") {
+      const receipt = await commitOrMiss(
+        () => sender.write({ address: d.settlement, abi: poQSettlementAbi, functionName: "commitScores", args: [r.id, commitment] }),
+        () => {
           metrics.evaluator.missedCommits.inc();
           logger.warn({ round_id: Number(r.id), scores: (p.scores.length - 2) / 4 }, "commit window closed before the scores were ready: round missed");
-          return;
-        }
-        throw e;
-      }
+        },
+      );
+      if (!receipt) return;
       metrics.evaluator.commits.inc();
       logger.info({ round_id: Number(r.id), tx_hash: receipt.transactionHash, scores: (p.scores.length - 2) / 4 }, "committed");
     } else if (r.phase === Phase.Reveal && rec.committed && !rec.revealed) {
