@@ -152,5 +152,17 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     r = relayer(new Checkpoint(":memory:"));
     await tickUntil(r, 5n);
     expect(await batch(5n)).toEqual(sorted(fifth));
+
+    // A bonded relayer registers round 6 under round 5's task root with another task count (no manifest can match
+    // it); both expire and are cancelled. The registrar neither stalls on the junk round nor takes it for round 5:
+    // round 5's output goes back to the queue, and round 7 holds it with a new one.
+    const five = await readRound(client, d, 5n);
+    await chain.send(2, d.settlement, poQSettlementAbi as Abi, "registerTasks", [{ taskRoot: five.taskRoot, taskCount: five.taskCount + 1, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: "0x" }]);
+    await client.request({ method: "evm_increaseTime", params: [100_000] } as never);
+    await client.request({ method: "evm_mine", params: [] } as never);
+    const sixth = await file(store, 5, 50, 1);
+    await tickUntil(r, 7n);
+    expect([(await readRound(client, d, 5n)).status, (await readRound(client, d, 6n)).status]).toEqual([Status.Cancelled, Status.Cancelled]);
+    expect(await batch(7n)).toEqual(sorted([...fifth, ...sixth]));
   }, 240_000);
 });

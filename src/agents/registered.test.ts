@@ -52,7 +52,7 @@ describe("registered outputs: an output re-enters the queue only once every roun
     expect(isRegistered(ck, NODE, out(1).contentHash)).toBe(true);
   });
 
-  test("property: an output is free exactly when every round that listed it was released", () => {
+  test("property: a release frees an output exactly when every round that listed it was released, and it stays registered until then", () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 4 })), { maxLength: 8 }),
@@ -64,9 +64,14 @@ describe("registered outputs: an output re-enters the queue only once every roun
             ck.write(registerRows(ck, BigInt(round), outputs.map(out)));
             for (const o of outputs) listed.set(o, (listed.get(o) ?? new Set()).add(round));
           }
+          const released = new Set<number>();
           for (const round of cancelled) {
-            const outputs = registrations.filter(([r]) => r === round).flatMap(([, o]) => o);
-            ck.write(releaseRows(ck, BigInt(round), outputs.map(out)).rows);
+            const outputs = [...new Set(registrations.filter(([r]) => r === round).flatMap(([, o]) => o))];
+            const { rows, free } = releaseRows(ck, BigInt(round), outputs.map(out));
+            ck.write(rows);
+            released.add(round);
+            // freed now exactly when every round that listed it has been released
+            expect(free).toEqual(outputs.filter((o) => [...listed.get(o)!].every((r) => released.has(r))).map(out));
           }
           for (const [o, rounds] of listed) {
             const stillListed = [...rounds].some((r) => !cancelled.includes(r));

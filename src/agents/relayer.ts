@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { erc20Abi, formatUnits, getAddress, keccak256, toBytes, zeroAddress, type Address, type Hex } from "viem";
+import { erc20Abi, formatUnits, getAddress, keccak256, parseEventLogs, toBytes, zeroAddress, type Address, type Hex } from "viem";
 import { poQSettlementAbi, rewardDistributorAbi, settlementChallengesAbi, settlementConfigAbi, stakeVaultAbi } from "../chain/abis";
 import { buildTaskTree, deriveSalt, goldItemLeaf, hashSettlement, settlementCommitment, type Settlement } from "../chain/encoding";
 import { RevertError } from "../chain/errors";
@@ -34,6 +34,7 @@ import { isRegistered, registerRows, releaseRows } from "./registered";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
 import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
 import { canonicalJson } from "../protocol/store";
+import { ContentError } from "../protocol/canonical";
 import type { SettlementParams } from "../rewards/params";
 import type { AgentDeps } from "./deps";
 import { haveFunds } from "./funds";
@@ -104,8 +105,8 @@ export function createRelayer(deps: RelayerDeps) {
   /** This relayer's store and content backend, with the chain that points into them. */
   const access = { store, content, client, deployment: d };
   const me = getAddress(sender.account);
-  /** Registered rounds (id to task root) this registrar knows of. */
-  const knownRounds = new Map<bigint, Hex>();
+  /** Registered rounds this registrar knows of: id to task root and task count, as the chain has them. */
+  const knownRounds = new Map<bigint, { root: Hex; count: number }>();
   /** Cancelled rounds whose manifest this relayer does not hold (they pay nobody, so hold no release back). */
   const cancelledUnread = new Set<bigint>();
   const consumedRounds = new Set<bigint>();
@@ -543,15 +544,22 @@ export function createRelayer(deps: RelayerDeps) {
     // Registered before a crash, its outputs not yet consumed (the same batch in a round that was cancelled since is
     // registered again: its outputs were released, see releaseCancelled).
     for (const [rid, known] of knownRounds) {
-      if (known === root && (await readRound(client, d, rid)).status !== Status.Cancelled) return consumeRegistered();
+      if (known.root === root && (await readRound(client, d, rid)).status !== Status.Cancelled) return consumeRegistered(lastClosed);
     }
     // The gold choice is kept before the registration, so a crash right after it can still open the commitment.
     checkpoint.set(`gold:${root}`, JSON.stringify({ ...batch.gold, poolRoot: p.goldPoolRoot }));
     const registration = { taskRoot: root, taskCount: batch.manifest.tasks.length, goldCommitment: batch.commitment, manifestCid: cid };
-    await send("registerTasks", { id: count + 1n }, () => sender.write({ ...base, functionName: "registerTasks", args: [registration] }));
-    knownRounds.set(count + 1n, root);
+    // The round id comes from this transaction's own event: another registration mined first (a front-run) takes the
+    // id this registrar expected. Without the event the next tick learns the round from the chain.
+    let registered: bigint | undefined;
+    await send("registerTasks", { id: count + 1n }, async () => {
+      const receipt = await sender.write({ ...base, functionName: "registerTasks", args: [registration] });
+      registered = parseEventLogs({ abi: poQSettlementAbi, eventName: "TasksRegistered", logs: receipt.logs }).find((l) => l.args.taskRoot === root)?.args.roundId;
+      return receipt;
+    });
+    if (registered !== undefined) knownRounds.set(registered, { root, count: registration.taskCount });
     markGoldUsed(p.goldPoolRoot, batch.gold.items.map((g) => g.poolIndex));
-    consumeRegistered();
+    await consumeRegistered(lastClosed);
     metrics.relayer.roundsRegistered.inc();
   }
 
@@ -698,9 +706,26 @@ export function createRelayer(deps: RelayerDeps) {
     for (const t of m.tasks) store.removePending(t.node, t.contentHash);
   }
 
-  /** Whether round `id`'s outputs are recorded (earlier versions marked the root: `consumed:<root>`). */
+  /**
+   * Whether round `id` (with task root `root`) was consumed: its outputs recorded, or, cancelled when first read, left
+   * in the queue (`cancelled:<root>`). The stored root must be the chain's: a round is never taken for another. Earlier
+   * versions marked the root (`consumed:<root>`).
+   */
   function isConsumed(id: bigint, root: Hex): boolean {
-    return checkpoint.get(CONSUMED_ROUND + id.toString()) !== undefined || checkpoint.get(CONSUMED + root.toLowerCase()) !== undefined;
+    const v = checkpoint.get(CONSUMED_ROUND + id.toString());
+    const r = root.toLowerCase();
+    return v === r || v === `cancelled:${r}` || checkpoint.get(CONSUMED + r) !== undefined;
+  }
+
+  /** The manifest of a known round from the store, checked against the chain's root and count; undefined if none is. */
+  function manifestOf(root: Hex, count: number): BatchManifest | undefined {
+    if (!store.getIndex("batch", root)) return undefined;
+    try {
+      return loadBatch(store, root, count);
+    } catch (e) {
+      if (e instanceof ContentError) return undefined; // another round's manifest under this root (another count)
+      throw e;
+    }
   }
 
   /**
@@ -715,7 +740,7 @@ export function createRelayer(deps: RelayerDeps) {
     let id = saved === undefined ? 1n : BigInt(saved) + 1n;
     if (id > lastClosed) return;
     if (!scannedRoots) return;
-    for (const [rid, root] of knownRounds) {
+    for (const [rid, { root }] of knownRounds) {
       if (cancelledUnread.has(rid) || isConsumed(rid, root)) continue;
       if (rid <= lastClosed && (await readRound(client, d, rid)).status === Status.Cancelled) {
         cancelledUnread.add(rid);
@@ -725,7 +750,7 @@ export function createRelayer(deps: RelayerDeps) {
     }
     for (; id <= lastClosed; id++) {
       const r = await readRound(client, d, id);
-      const manifest = r.status === Status.Cancelled && store.getIndex("batch", r.taskRoot) ? loadBatch(store, r.taskRoot, r.taskCount) : undefined;
+      const manifest = r.status === Status.Cancelled ? manifestOf(r.taskRoot, r.taskCount) : undefined;
       if (!manifest) {
         checkpoint.set(RELEASED_THROUGH, id.toString());
         continue;
@@ -747,9 +772,13 @@ export function createRelayer(deps: RelayerDeps) {
    * Removes from the pending queue every output that a registered batch already holds, so no output is ever put
    * into two rounds (a registrar killed between registering and consuming leaves them pending).
    */
-  function consumeRegistered() {
-    for (const [id, root] of knownRounds) {
-      if (consumedRounds.has(id) || isConsumed(id, root)) continue;
+  async function consumeRegistered(lastClosed: bigint) {
+    for (const [id, { root, count }] of knownRounds) {
+      if (consumedRounds.has(id)) continue;
+      if (isConsumed(id, root)) {
+        consumedRounds.add(id);
+        continue;
+      }
       // A registrar killed between registering and recording its gold as used still never reuses it (recorded before
       // the root is marked consumed, so a crash in between is redone, never skipped).
       const gold = checkpoint.get(`gold:${root}`);
@@ -758,9 +787,15 @@ export function createRelayer(deps: RelayerDeps) {
         markGoldUsed(saved.poolRoot, saved.items.map((g) => g.poolIndex));
       }
       // A manifest not in the store yet (another registrar's round, still being fetched) is consumed at a later tick.
-      const hash = store.getIndex("batch", root);
-      if (!hash) continue;
-      consumePending(id, root, store.getJson<BatchManifest>(hash as Hex));
+      const m = manifestOf(root, count);
+      if (!m) continue;
+      // A round already cancelled when its manifest arrives pays nobody: its outputs stay in the queue.
+      if (id <= lastClosed && (await readRound(client, d, id)).status === Status.Cancelled) {
+        checkpoint.set(CONSUMED_ROUND + id.toString(), `cancelled:${root.toLowerCase()}`);
+        consumedRounds.add(id);
+        continue;
+      }
+      consumePending(id, root, m);
       consumedRounds.add(id);
     }
   }
@@ -768,10 +803,9 @@ export function createRelayer(deps: RelayerDeps) {
   async function scanRoots(count: bigint) {
     if (!scannedRoots) {
       const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: d.fromBlock ?? 0n, toBlock: "latest" });
-      for (const l of logs) knownRounds.set(l.args.roundId, l.args.taskRoot);
+      for (const l of logs) knownRounds.set(l.args.roundId, { root: l.args.taskRoot, count: Number(l.args.taskCount) });
       scannedRoots = logs.length >= Number(count);
     }
-    if (config.registrar) consumeRegistered();
   }
 
   async function tick() {
@@ -793,7 +827,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
-      if (config.registrar && !knownRounds.has(r.id)) knownRounds.set(r.id, r.taskRoot); // registered by another relayer since the scan
+      if (config.registrar && !knownRounds.has(r.id)) knownRounds.set(r.id, { root: r.taskRoot, count: r.taskCount }); // registered by another relayer since the scan
       if (r.phase !== Phase.Expired) stepPin(r);
       const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
       if (afterReveal) {
@@ -808,7 +842,7 @@ export function createRelayer(deps: RelayerDeps) {
       else if (r.phase === Phase.Expired) await stepCancel(r);
     }
     if (config.registrar) {
-      consumeRegistered();
+      await consumeRegistered(lastClosed);
       await releaseCancelled(lastClosed);
     }
     await maybeRegister(count, lastClosed, open);
