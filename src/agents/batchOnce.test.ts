@@ -12,7 +12,9 @@ import type { Deployment } from "../chain/deployment";
 import { readRound, Status } from "../chain/reader";
 import { LocalChain } from "../explorer/testing";
 import { readLoggedOutputs } from "../data/read";
-import { loadBatch, outputRecordOf } from "../protocol/manifest";
+import { buildTaskTree } from "../chain/encoding";
+import { loadBatch, modelId, outputRecordOf, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { costUnitsOf } from "../protocol/pricing";
 import { ContentStore } from "../protocol/store";
 import { devKey } from "./accounts";
 import { Checkpoint } from "./checkpoint";
@@ -164,5 +166,24 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     await tickUntil(r, 7n);
     expect([(await readRound(client, d, 5n)).status, (await readRound(client, d, 6n)).status]).toEqual([Status.Cancelled, Status.Cancelled]);
     expect(await batch(7n)).toEqual(sorted([...fifth, ...sixth]));
+
+    // A failover: while the registrar is away, round 7 finalizes and relayer 2 registers round 8 from the same queue (two
+    // new outputs), with a manifest the registrar's store holds only as content, not indexed; round 8 finalizes too
+    // before the registrar looks again. It learns round 8 from the chain, reads its manifest by the registration's manifestCid, and never
+    // batches those outputs again.
+    const seventh = await file(store, 5, 60, 2);
+    const records = seventh.map((h) => store.getJson<OutputRecord>(h));
+    const m: BatchManifest = {
+      version: 2,
+      tasks: records.map((rec, index) => ({ index, node: addr(5), model: rec.model, modelId: modelId(rec.model), contentHash: seventh[index], costUnits: costUnitsOf(rec).toString() })),
+    };
+    const manifestHash = store.putJson(m);
+    await finalize(7n);
+    await chain.send(2, d.settlement, poQSettlementAbi as Abi, "registerTasks", [{ taskRoot: buildTaskTree(taskLeaves(m)).root, taskCount: 2, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: manifestHash }]);
+    await finalize(8n);
+    const eighth = await file(store, 5, 70, 1);
+    await tickUntil(r, 9n);
+    expect(await batch(8n)).toEqual(sorted(seventh));
+    expect(await batch(9n)).toEqual(sorted(eighth));
   }, 240_000);
 });

@@ -90,6 +90,11 @@ export function policyHash(policy: SettlementParams): Hex {
   return keccak256(toBytes(canonicalJson(rest)));
 }
 
+/** Registrar: longest wait for the manifest of a registered round it lacks, per try; first and longest pause between tries. */
+const MANIFEST_FETCH_MS = 2_000;
+const MANIFEST_RETRY_MS = 10_000;
+const MANIFEST_RETRY_MAX_MS = 600_000;
+
 /**
  * The relayer: watches the chain and drives every phase of every open round. Each tick reads the chain and takes
  * the next step, so a restart (even after SIGKILL) resumes where the chain says the round is: nothing is committed,
@@ -106,7 +111,9 @@ export function createRelayer(deps: RelayerDeps) {
   const access = { store, content, client, deployment: d };
   const me = getAddress(sender.account);
   /** Registered rounds this registrar knows of: id to task root and task count, as the chain has them. */
-  const knownRounds = new Map<bigint, { root: Hex; count: number }>();
+  const knownRounds = new Map<bigint, { root: Hex; count: number; block: bigint }>();
+  /** Registrar: when to try again to fetch the manifest of a known round whose manifest the store lacks (ms). */
+  const manifestRetry = new Map<bigint, { at: number; wait: number }>();
   /** Cancelled rounds whose manifest this relayer does not hold (they pay nobody, so hold no release back). */
   const cancelledUnread = new Set<bigint>();
   const consumedRounds = new Set<bigint>();
@@ -133,6 +140,8 @@ export function createRelayer(deps: RelayerDeps) {
   /** Rounds whose manifest and outputs this relayer holds pinned in its content backend. */
   const pinnedRounds = new Set<bigint>();
   let scannedRoots = false;
+  /** Registrar: the first block the next scan of `TasksRegistered` events reads. */
+  let scanFrom: bigint | undefined;
   /** Unpins what this relayer pinned for each round past the recomputation horizon (./unpin). */
   const unpinner = createUnpinner({ common, client, deployment: d, store, content, checkpoint, account: me, role: "relayer", overrideSeconds: config.pinHorizon });
 
@@ -551,13 +560,14 @@ export function createRelayer(deps: RelayerDeps) {
     const registration = { taskRoot: root, taskCount: batch.manifest.tasks.length, goldCommitment: batch.commitment, manifestCid: cid };
     // The round id comes from this transaction's own event: another registration mined first (a front-run) takes the
     // id this registrar expected. Without the event the next tick learns the round from the chain.
-    let registered: bigint | undefined;
+    let registered: { id: bigint; block: bigint } | undefined;
     await send("registerTasks", { id: count + 1n }, async () => {
       const receipt = await sender.write({ ...base, functionName: "registerTasks", args: [registration] });
-      registered = parseEventLogs({ abi: poQSettlementAbi, eventName: "TasksRegistered", logs: receipt.logs }).find((l) => l.args.taskRoot === root)?.args.roundId;
+      const event = parseEventLogs({ abi: poQSettlementAbi, eventName: "TasksRegistered", logs: receipt.logs }).find((l) => l.args.taskRoot === root);
+      if (event) registered = { id: event.args.roundId, block: receipt.blockNumber };
       return receipt;
     });
-    if (registered !== undefined) knownRounds.set(registered, { root, count: registration.taskCount });
+    if (registered !== undefined) knownRounds.set(registered.id, { root, count: registration.taskCount, block: registered.block });
     markGoldUsed(p.goldPoolRoot, batch.gold.items.map((g) => g.poolIndex));
     await consumeRegistered(lastClosed);
     metrics.relayer.roundsRegistered.inc();
@@ -773,7 +783,7 @@ export function createRelayer(deps: RelayerDeps) {
    * into two rounds (a registrar killed between registering and consuming leaves them pending).
    */
   async function consumeRegistered(lastClosed: bigint) {
-    for (const [id, { root, count }] of knownRounds) {
+    for (const [id, { root, count, block }] of knownRounds) {
       if (consumedRounds.has(id)) continue;
       if (isConsumed(id, root)) {
         consumedRounds.add(id);
@@ -786,8 +796,21 @@ export function createRelayer(deps: RelayerDeps) {
         const saved = JSON.parse(gold) as { items: { poolIndex: number }[]; poolRoot?: Hex };
         markGoldUsed(saved.poolRoot, saved.items.map((g) => g.poolIndex));
       }
-      // A manifest not in the store yet (another registrar's round, still being fetched) is consumed at a later tick.
-      const m = manifestOf(root, count);
+      // A manifest not in the store yet (another relayer's round: a failover registrar's, or one registered while this
+      // one was down) is fetched by the registration's manifestCid, checked against the root and count; tried again
+      // later, less and less often, while nobody delivers it.
+      let m = manifestOf(root, count);
+      const retry = manifestRetry.get(id);
+      if (!m && !cancelledUnread.has(id) && (retry === undefined || retry.at <= Date.now())) {
+        try {
+          m = await roundManifest(access, { id, taskRoot: root, taskCount: count, registeredBlock: block }, { timeoutMs: MANIFEST_FETCH_MS });
+          manifestRetry.delete(id);
+        } catch (e) {
+          const wait = Math.min(MANIFEST_RETRY_MAX_MS, (retry?.wait ?? MANIFEST_RETRY_MS / 2) * 2);
+          manifestRetry.set(id, { at: Date.now() + wait, wait });
+          logger.debug({ round_id: Number(id), err: (e as Error).message.split("\n")[0] }, "manifest of a registered round not found yet");
+        }
+      }
       if (!m) continue;
       // A round already cancelled when its manifest arrives pays nobody: its outputs stay in the queue.
       if (id <= lastClosed && (await readRound(client, d, id)).status === Status.Cancelled) {
@@ -800,12 +823,21 @@ export function createRelayer(deps: RelayerDeps) {
     }
   }
 
+  /**
+   * Registrar: learns every registered round from the `TasksRegistered` events, from the deployment block at first,
+   * then only the blocks since the last scan, whenever the chain counts rounds it does not know (another relayer's,
+   * open or already closed).
+   */
   async function scanRoots(count: bigint) {
-    if (!scannedRoots) {
-      const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: d.fromBlock ?? 0n, toBlock: "latest" });
-      for (const l of logs) knownRounds.set(l.args.roundId, { root: l.args.taskRoot, count: Number(l.args.taskCount) });
-      scannedRoots = logs.length >= Number(count);
+    if (!config.registrar || (scannedRoots && BigInt(knownRounds.size) >= count)) return;
+    const latest = await client.getBlockNumber();
+    const from = scanFrom ?? d.fromBlock ?? 0n;
+    if (from <= latest) {
+      const logs = await client.getContractEvents({ ...base, strict: true, eventName: "TasksRegistered", fromBlock: from, toBlock: latest });
+      for (const l of logs) knownRounds.set(l.args.roundId, { root: l.args.taskRoot, count: Number(l.args.taskCount), block: l.blockNumber });
+      scanFrom = latest + 1n;
     }
+    scannedRoots = BigInt(knownRounds.size) >= count;
   }
 
   async function tick() {
@@ -827,7 +859,7 @@ export function createRelayer(deps: RelayerDeps) {
     for (let id = lastClosed + 1n; id <= count; id++) {
       const r = await readRound(client, d, id);
       open.push(r);
-      if (config.registrar && !knownRounds.has(r.id)) knownRounds.set(r.id, { root: r.taskRoot, count: r.taskCount }); // registered by another relayer since the scan
+      if (config.registrar && !knownRounds.has(r.id)) knownRounds.set(r.id, { root: r.taskRoot, count: r.taskCount, block: r.registeredBlock }); // registered by another relayer since the scan
       if (r.phase !== Phase.Expired) stepPin(r);
       const afterReveal = r.revealDeadline > 0n && r.phase >= Phase.Settle;
       if (afterReveal) {
