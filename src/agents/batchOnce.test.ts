@@ -7,13 +7,13 @@ import { privateKeyToAccount } from "viem/accounts";
 import { fileOutput } from "./outputs";
 import { deployLocal, inProcessChain, mintDev, stakeDevEvaluator } from "../../test/helpers/inProcessChain";
 import { poQSettlementAbi } from "../chain/abis";
-import type { Clients } from "../chain/client";
+import { walletFor, type Clients } from "../chain/client";
 import type { Deployment } from "../chain/deployment";
 import { readRound, Status } from "../chain/reader";
 import { LocalChain } from "../explorer/testing";
 import { readLoggedOutputs } from "../data/read";
 import { buildTaskTree } from "../chain/encoding";
-import { loadBatch, modelId, outputRecordOf, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
+import { loadBatch, modelId, outputRecordOf, publishBatch, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { costUnitsOf } from "../protocol/pricing";
 import { ContentStore } from "../protocol/store";
 import { devKey } from "./accounts";
@@ -185,5 +185,33 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     await tickUntil(r, 9n);
     expect(await batch(8n)).toEqual(sorted(seventh));
     expect(await batch(9n)).toEqual(sorted(eighth));
+
+    // A crash after broadcasting a registration, before the node mined it: the restarted registrar (checkpoint lost
+    // too) forms no batch while its own transaction waits in the node's pool; once it is mined, it learns that round
+    // and batches only a new output.
+    await finalize(9n);
+    const ninth = await file(store, 5, 80, 2);
+    const crashed: BatchManifest = {
+      version: 2,
+      tasks: ninth.map((h, index) => {
+        const rec = store.getJson<OutputRecord>(h);
+        return { index, node: addr(5), model: rec.model, modelId: modelId(rec.model), contentHash: h, costUnits: costUnitsOf(rec).toString() };
+      }),
+    };
+    const sent = publishBatch(store, crashed);
+    await client.request({ method: "evm_setAutomine", params: [false] } as never);
+    await walletFor(clients, devKey(1)).writeContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "registerTasks", args: [{ taskRoot: sent.root, taskCount: 2, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: sent.cid }] });
+    r = relayer(new Checkpoint(":memory:"));
+    await r.tick();
+    await r.tick();
+    expect(await rounds()).toBe(9n);
+    await client.request({ method: "evm_mine", params: [] } as never);
+    await client.request({ method: "evm_setAutomine", params: [true] } as never);
+    expect(await rounds()).toBe(10n);
+    await finalize(10n);
+    const tenth = await file(store, 5, 90, 1);
+    await tickUntil(r, 11n);
+    expect(await batch(10n)).toEqual(sorted(ninth));
+    expect(await batch(11n)).toEqual(sorted(tenth));
   }, 240_000);
 });

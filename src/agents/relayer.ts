@@ -530,6 +530,10 @@ export function createRelayer(deps: RelayerDeps) {
     if (count - lastClosed >= BigInt(maxOpen)) return void (waiting() && health.set(HEALTH_REASONS.previousRoundOpen, `${count - lastClosed} rounds not closed (at most ${maxOpen} open)`));
     health.clear(HEALTH_REASONS.previousRoundOpen);
     if (!(await ensureBond())) return;
+    // A transaction of this key still waiting to be mined may be a registration sent before a crash: forming the batch
+    // now would put the same outputs in a second round. Registration waits until the node has mined it (or dropped it).
+    const [unmined, mined] = await Promise.all([client.getTransactionCount({ address: me, blockTag: "pending" }), client.getTransactionCount({ address: me, blockTag: "latest" })]);
+    if (unmined > mined) return void logger.info({ pending: unmined - mined }, "a transaction of this relayer is not mined yet: registering after it is");
     const latest = await client.getBlockNumber();
     const eligible = (await evaluatorStakesBefore(client, d, latest + 1n)).size;
     const needed = Math.max(1, p.quorum);
