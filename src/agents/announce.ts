@@ -170,6 +170,15 @@ export function startAnnounce(p: AnnounceParameters & { port: number; host?: str
  * is told why), never posted again.
  */
 async function postToRelayer(relayer: string, route: string, body: unknown, timeoutMs: number, refused: (why: string) => void): Promise<"ok" | "retry" | "refused"> {
+  const res = await postJson(relayer, route, body, timeoutMs);
+  if (!res || res.status === 429 || res.status >= 500) return "retry";
+  if (res.status < 300) return "ok";
+  refused(errorOf(res));
+  return "refused";
+}
+
+/** Posts a JSON body to a relayer's API path: the answer's status and JSON body ({} when none), or undefined when down or timed out. */
+async function postJson(relayer: string, route: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
   try {
     const res = await fetch(`${relayer.replace(/\/+$/, "")}${route}`, {
       method: "POST",
@@ -177,15 +186,13 @@ async function postToRelayer(relayer: string, route: string, body: unknown, time
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (res.ok) return "ok";
-    const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
-    if (res.status === 429 || res.status >= 500) return "retry";
-    refused(why);
-    return "refused";
+    return { status: res.status, body: await res.json().catch(() => ({})) };
   } catch {
-    return "retry";
+    return undefined;
   }
 }
+
+const errorOf = (res: { status: number; body: unknown }) => (res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`;
 
 /**
  * The evaluator's side of `POST /v1/reveal`: posts a signed reveal to every relayer URL once; what a relayer did not
@@ -239,35 +246,26 @@ export function createAnnouncer(p: { relayers: string[]; logger?: Logger; timeou
   /** Posts one batch to one relayer; returns the keys it answered for (accepted or refused), or "single" on a 404. */
   async function postBatch(to: string, keys: string[]): Promise<string[] | "single"> {
     const items = keys.map((k) => waiting.get(k)!);
-    try {
-      const res = await fetch(`${to.replace(/\/+$/, "")}/v1/announce/batch`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ version: 1, announcements: items.map((a) => ({ record: a.record, receipt: a.receipt })) } satisfies AnnouncementBatch),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status === 404) return "single";
-      if (!res.ok) {
-        const why = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
-        if (res.status === 429 || res.status >= 500) return [];
-        // The batch as a whole was refused (malformed, too large): each goes one by one instead.
-        p.logger?.warn({ relayer: to, err: why }, "announcement batch refused: announcing one by one");
-        return "single";
-      }
-      const { results } = (await res.json()) as { results?: BatchOutcome[] };
-      if (!Array.isArray(results) || results.length !== keys.length) return "single";
-      const answered: string[] = [];
-      results.forEach((r, i) => {
-        if ("accepted" in r) answered.push(keys[i]);
-        else if (r.status !== 429) {
-          refused(to, items[i].receipt.outputHash, r.error);
-          answered.push(keys[i]);
-        }
-      });
-      return answered;
-    } catch {
-      return [];
+    const batch: AnnouncementBatch = { version: 1, announcements: items.map((a) => ({ record: a.record, receipt: a.receipt })) };
+    const res = await postJson(to, "/v1/announce/batch", batch, timeoutMs);
+    if (!res || res.status === 429 || res.status >= 500) return [];
+    if (res.status === 404) return "single";
+    if (res.status >= 300) {
+      // The batch as a whole was refused (malformed, too large): each goes one by one instead.
+      p.logger?.warn({ relayer: to, err: errorOf(res) }, "announcement batch refused: announcing one by one");
+      return "single";
     }
+    const results = (res.body as { results?: BatchOutcome[] } | null)?.results;
+    if (!Array.isArray(results) || results.length !== keys.length) return "single";
+    const answered: string[] = [];
+    results.forEach((r, i) => {
+      if ("accepted" in r) answered.push(keys[i]);
+      else if (r.status !== 429) {
+        refused(to, items[i].receipt.outputHash, r.error);
+        answered.push(keys[i]);
+      }
+    });
+    return answered;
   }
 
   /** Chunks of keys whose JSON stays within the batch size and count. */

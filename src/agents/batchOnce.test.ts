@@ -55,6 +55,16 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     for (const it of items.slice(from, from + n)) out.push((await fileOutput({ store, signer, domain, record: outputRecordOf(it), latencyMs: 0 })).contentHash);
     return out;
   }
+  /** A manifest of node 5's stored outputs, in the given order, as a registrar builds it. */
+  function manifestFor(store: ContentStore, hashes: Hex[]): BatchManifest {
+    return {
+      version: 2,
+      tasks: hashes.map((contentHash, index) => {
+        const rec = store.getJson<OutputRecord>(contentHash);
+        return { index, node: addr(5), model: rec.model, modelId: modelId(rec.model), contentHash, costUnits: costUnitsOf(rec).toString() };
+      }),
+    };
+  }
   /** Relayer 2 assigns the round, evaluators 7 and 8 vote, relayer 2 settles it (paying nothing new) and finalizes it. */
   async function finalize(id: bigint) {
     const by = await chain.assign(id, [2]);
@@ -172,11 +182,7 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     // before the registrar looks again. It learns round 8 from the chain, reads its manifest by the registration's manifestCid, and never
     // batches those outputs again.
     const seventh = await file(store, 5, 60, 2);
-    const records = seventh.map((h) => store.getJson<OutputRecord>(h));
-    const m: BatchManifest = {
-      version: 2,
-      tasks: records.map((rec, index) => ({ index, node: addr(5), model: rec.model, modelId: modelId(rec.model), contentHash: seventh[index], costUnits: costUnitsOf(rec).toString() })),
-    };
+    const m = manifestFor(store, seventh);
     const manifestHash = store.putJson(m);
     await finalize(7n);
     await chain.send(2, d.settlement, poQSettlementAbi as Abi, "registerTasks", [{ taskRoot: buildTaskTree(taskLeaves(m)).root, taskCount: 2, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: manifestHash }]);
@@ -191,14 +197,7 @@ describe("registrar: an output enters at most one round that can pay it (in-proc
     // and batches only a new output.
     await finalize(9n);
     const ninth = await file(store, 5, 80, 2);
-    const crashed: BatchManifest = {
-      version: 2,
-      tasks: ninth.map((h, index) => {
-        const rec = store.getJson<OutputRecord>(h);
-        return { index, node: addr(5), model: rec.model, modelId: modelId(rec.model), contentHash: h, costUnits: costUnitsOf(rec).toString() };
-      }),
-    };
-    const sent = publishBatch(store, crashed);
+    const sent = publishBatch(store, manifestFor(store, ninth));
     await client.request({ method: "evm_setAutomine", params: [false] } as never);
     await walletFor(clients, devKey(1)).writeContract({ address: d.settlement, abi: poQSettlementAbi, functionName: "registerTasks", args: [{ taskRoot: sent.root, taskCount: 2, goldCommitment: `0x${"00".repeat(32)}`, manifestCid: sent.cid }] });
     r = relayer(new Checkpoint(":memory:"));

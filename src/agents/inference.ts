@@ -11,9 +11,7 @@ import type { Receipt, ReceiptSigner } from "../protocol/receipt";
 import { fileOutput } from "./outputs";
 import type { Announcer } from "./announce";
 import { createUnpinner } from "./unpin";
-
-/** Outputs of a served window pinned at once (distinct content, so never the same block twice at a time). */
-const PIN_CONCURRENCY = 32;
+import { pinOutputs } from "../protocol/roundContent";
 
 /** Where outputs come from: the built-in source replays logged outputs of the models this node serves. */
 export type OutputSource = { next(): LoggedOutput | undefined; position(): number; seek(n: number): void };
@@ -113,11 +111,7 @@ export function createInference(deps: InferenceDeps) {
     // served, pinned and announced again (the same content, the same hashes).
     if (filed.length > 0) {
       unpinner.recordOutputs(filed.map((f) => f.hash));
-      if (deps.content) {
-        // Pins wait mostly on the node's disk: a few at a time take a third of the time one by one does.
-        const unique = [...new Set(filed.map((f) => f.hash))];
-        for (let i = 0; i < unique.length; i += PIN_CONCURRENCY) await Promise.all(unique.slice(i, i + PIN_CONCURRENCY).map((h) => deps.content!.putOutput(store.get(h), { pin: true })));
-      }
+      await pinOutputs({ store, content: deps.content }, filed.map((f) => f.hash));
       await deps.announcer?.announceMany(filed.map(({ record, receipt }) => ({ record, receipt })));
     }
     if (served > 0) {

@@ -32,7 +32,7 @@ import {
 import { loadBatch, modelId, taskLeaves, type BatchManifest, type OutputRecord } from "../protocol/manifest";
 import { isRegistered, registerRows, releaseRows } from "./registered";
 import { loadPayload, settlementFromFile, type SettlementPayloadFile } from "../protocol/payload";
-import { CONTENT_KIND, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
+import { CONTENT_KIND, pinOutputs, pinRound, publishJson, publishManifest, publishSettlementPayload, roundGoldOpening, roundManifest, roundPayload } from "../protocol/roundContent";
 import { canonicalJson } from "../protocol/store";
 import { ContentError } from "../protocol/canonical";
 import type { SettlementParams } from "../rewards/params";
@@ -542,11 +542,7 @@ export function createRelayer(deps: RelayerDeps) {
     const batch = await formBatch(p.goldPoolRoot, p.goldPoolSize, count + 1n);
     if (!batch) return;
     // Every output of the batch is pinned in the content backend before the round opens: evaluators fetch them by CID.
-    // Distinct outputs, 32 at a time (pins wait mostly on the disk).
-    if (content) {
-      const hashes = [...new Set(batch.manifest.tasks.map((t) => t.contentHash.toLowerCase() as Hex))];
-      for (let i = 0; i < hashes.length; i += 32) await Promise.all(hashes.slice(i, i + 32).map((h) => content.putOutput(store.get(h), { pin: true })));
-    }
+    await pinOutputs(access, batch.manifest.tasks.map((t) => t.contentHash));
     // With a network backend, the outputs in one file as well (src/protocol/bundle.ts), named in the manifest: readers
     // fetch a few blocks instead of one per output. The folder store needs none (readers share the folder).
     if (content && content.kind !== "folder" && batch.manifest.tasks.length > 1) {

@@ -303,8 +303,18 @@ export function checkedBundle(store: ContentStore, m: BatchManifest): string | u
   return m.bundle && store.getIndex(BUNDLE_INDEX, m.bundle) === BUNDLE_CHECKED ? m.bundle : undefined;
 }
 
-/** Outputs pinned at once by `pinRound`. */
+/** Outputs pinned at once: a pin waits mostly on the node's disk, so a few at a time take a third of the time. */
 const PIN_CONCURRENCY = 32;
+
+/**
+ * Pins outputs the store holds in the content backend, each distinct one once (never the same block twice at a
+ * time), `PIN_CONCURRENCY` at a time. Nothing without a backend.
+ */
+export async function pinOutputs(a: ContentAccess, hashes: readonly Hex[]): Promise<void> {
+  if (!a.content) return;
+  const distinct = [...new Set(hashes.map((h) => h.toLowerCase() as Hex))];
+  for (let i = 0; i < distinct.length; i += PIN_CONCURRENCY) await Promise.all(distinct.slice(i, i + PIN_CONCURRENCY).map((h) => a.content!.putOutput(a.store.get(h), { pin: true })));
+}
 
 /**
  * Pins a round's batch manifest and every output it lists in the content backend, fetching from peers what the store
@@ -324,8 +334,6 @@ export async function pinRound(a: ChainContentAccess, r: Pick<RoundView, "id" | 
   const bundle = checkedBundle(a.store, m);
   if (bundle) await a.content.pin(parseCid(bundle), { timeoutMs: Math.max(1_000, until - Date.now()) }).catch(() => undefined);
   const gone = new Set(missing);
-  // Distinct outputs, a few at a time (pins wait mostly on the disk; never the same block twice at once).
-  const held = [...new Set(m.tasks.map((t) => t.contentHash.toLowerCase() as Hex))].filter((h) => !gone.has(h));
-  for (let i = 0; i < held.length; i += PIN_CONCURRENCY) await Promise.all(held.slice(i, i + PIN_CONCURRENCY).map((h) => a.content!.putOutput(a.store.get(h), { pin: true })));
+  await pinOutputs(a, m.tasks.map((t) => t.contentHash.toLowerCase() as Hex).filter((h) => !gone.has(h)));
   return missing;
 }
