@@ -8,7 +8,7 @@ import { ensureAllowance, haveFunds } from "./funds";
 import { HEALTH_REASONS } from "./health";
 import { outputRecordOf, type OutputRecord } from "../protocol/manifest";
 import type { Receipt, ReceiptSigner } from "../protocol/receipt";
-import { fileOutput } from "./outputs";
+import { fileOutput, RECEIPT_INDEX, receiptKey } from "./outputs";
 import type { Announcer } from "./announce";
 import { createUnpinner } from "./unpin";
 import { pinOutputs } from "../protocol/roundContent";
@@ -89,6 +89,26 @@ export function createInference(deps: InferenceDeps) {
     return r;
   }
 
+  /**
+   * This node's pending outputs, pinned and announced again: the ones a stop (or a failed pin) left filed but never
+   * announced. Done at the first tick, and again after a tick that failed while serving; with nothing else, a window of
+   * such outputs would fill the queue for good and the node would serve nothing more.
+   */
+  let resumed = false;
+  async function resume() {
+    if (resumed || !deps.announcer) return;
+    const items = (store.listPending().get(me.toLowerCase()) ?? []).flatMap((hash) => {
+      const receiptHash = store.getIndex(RECEIPT_INDEX, receiptKey(me, hash));
+      return receiptHash ? [{ record: store.getJson<OutputRecord>(hash), receipt: store.getJson<Receipt>(receiptHash as Hex), hash }] : [];
+    });
+    if (items.length > 0) {
+      await pinOutputs({ store, content: deps.content }, items.map((it) => it.hash));
+      await deps.announcer.announceMany(items.map(({ record, receipt }) => ({ record, receipt })));
+      logger.info({ node: me, outputs: items.length }, "pending outputs announced again");
+    }
+    resumed = true;
+  }
+
   async function serve(): Promise<number> {
     const waiting = store.listPending().get(me.toLowerCase())?.length ?? 0;
     let served = 0;
@@ -107,12 +127,17 @@ export function createInference(deps: InferenceDeps) {
       served++;
     }
     // The window is recorded for unpinning (one checkpoint transaction, before any pin), pinned, then announced
-    // together (batch requests), all before the replay position moves on: after a crash in between, the outputs are
-    // served, pinned and announced again (the same content, the same hashes).
+    // together (batch requests). After a stop or a failed pin in between, the next start (or tick) pins and announces
+    // the pending outputs again (`resume`).
     if (filed.length > 0) {
       unpinner.recordOutputs(filed.map((f) => f.hash));
-      await pinOutputs({ store, content: deps.content }, filed.map((f) => f.hash));
-      await deps.announcer?.announceMany(filed.map(({ record, receipt }) => ({ record, receipt })));
+      try {
+        await pinOutputs({ store, content: deps.content }, filed.map((f) => f.hash));
+        await deps.announcer?.announceMany(filed.map(({ record, receipt }) => ({ record, receipt })));
+      } catch (e) {
+        resumed = false;
+        throw e;
+      }
     }
     if (served > 0) {
       checkpoint.set("replay_position", String(source.position()));
@@ -125,6 +150,7 @@ export function createInference(deps: InferenceDeps) {
   async function tick() {
     unpinner.maybePass(); // beside the tick, staked or not
     if (!(await ensureStake())) return;
+    await resume();
     await serve();
     const waiting = await deps.announcer?.retry();
     if (waiting) logger.warn({ node: me, waiting }, "announcements not yet accepted by every relayer");
