@@ -86,6 +86,15 @@ describe("output announcements", () => {
       codes.push((await post(r.url, { version: 1, record: rec, receipt: await signReceipt(staked, domain, rec, 1) })).status);
     }
     expect(codes).toEqual([200, 200, 200, 429, 429]);
+    // Forged announcements naming a node do not use up its rate: its own are still accepted while they are refused.
+    const victim = await relayer({ burst: 2 });
+    for (let i = 20; i < 25; i++) {
+      const rec = record(i);
+      const forged = { ...(await signReceipt(unstaked, domain, rec, 1)), node: staked.address };
+      expect((await post(victim.url, { version: 1, record: rec, receipt: forged })).status).toBe(403);
+    }
+    const own = record(30);
+    expect((await post(victim.url, { version: 1, record: own, receipt: await signReceipt(staked, domain, own, 1) })).status).toBe(200);
     const bucket = rateLimiter(60, 2, () => t);
     let t = 0;
     expect([bucket("a"), bucket("a"), bucket("a"), bucket("b")]).toEqual([true, true, false, true]);

@@ -71,7 +71,6 @@ export function announceApp(p: AnnounceParameters): Hono {
     const claimed = (a.receipt as { node?: unknown }).node;
     if (typeof claimed !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(claimed)) return refuse(400, "malformed announcement: receipt.node must be an address");
     const node = getAddress(claimed);
-    if (!allow(node.toLowerCase())) return refuse(429, `too many announcements from ${node}: slow down`);
     let receipt: Receipt;
     try {
       receipt = await verifyReceipt(p.domain, a.receipt, a.record, node);
@@ -79,6 +78,8 @@ export function announceApp(p: AnnounceParameters): Hono {
       if (e instanceof ReceiptError) return refuse(403, `refused: ${e.shortMessage}`);
       throw e;
     }
+    // Charged to the node only once its signature checks: announcements that merely name a node cannot use up its rate.
+    if (!allow(node.toLowerCase())) return refuse(429, `too many announcements from ${node}: slow down`);
     if (!(await p.isStaked(node))) return refuse(403, `refused: ${node} is not a staked inference node`);
     const hash = p.store.putJson(a.record);
     if (hash !== receipt.outputHash.toLowerCase()) return refuse(400, "the record does not store under the hash its receipt signs");
@@ -275,7 +276,7 @@ export function createAnnouncer(p: { relayers: string[]; logger?: Logger; timeou
     let bytes = 0;
     for (const k of keys) {
       const a = waiting.get(k)!;
-      const size = JSON.stringify(a.record).length + 1_024;
+      const size = Buffer.byteLength(JSON.stringify(a.record)) + 1_024;
       if (cur.length > 0 && (cur.length >= MAX_BATCH_ANNOUNCEMENTS || bytes + size > BATCH_BYTES)) {
         out.push(cur);
         cur = [];

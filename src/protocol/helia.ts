@@ -427,7 +427,12 @@ export class HeliaContent extends ContentBase {
     const c = parseCid(cid);
     await this.get(c, options); // fetches what is missing, every block checked
     if (await this.pinned(c)) return;
-    for await (const _ of this.node.pins.add(this.cidObject(c))) void _;
+    try {
+      for await (const _ of this.node.pins.add(this.cidObject(c))) void _;
+    } catch (e) {
+      // Pinned meanwhile by another caller (the round's pins and a batch's pins may overlap): the pin is there.
+      if ((e as Error).name !== "AlreadyPinnedError") throw e;
+    }
   }
 
   async unpin(cid: Cid): Promise<void> {
